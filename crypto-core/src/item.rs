@@ -1,0 +1,374 @@
+//! Sealing and opening items: reports, messages and attachments.
+//!
+//! An item has a fresh content key. The key is sealed with HPKE auth mode
+//! (the sender's static key) to every recipient, bound to the header's fixed
+//! fields and recipient list; an HMAC over the whole header, keyed from the
+//! content key, binds every stanza too. The payload is the STREAM
+//! construction under a key derived from the content key and the header MAC,
+//! over `content length (u64 BE) || content || zero padding` up to a PADMÉ
+//! size. The layout is in `crypto-core/FORMAT.md`.
+//!
+//! Every way opening can fail gives the same [`Error::CouldNotOpen`].
+
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use rand_core::CryptoRngCore;
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::format::{ItemHeader, ItemId, ItemKind, Stanza, TenantId, CONTENT_KEY_LEN, MAX_PADDED_LEN, MAX_RECIPIENTS};
+use crate::keys::{PublicKey, StaticKey};
+use crate::primitives::hpke;
+use crate::primitives::padding;
+use crate::primitives::stream::{StreamOpener, StreamSealer, CHUNK_LEN, SEALED_CHUNK_LEN};
+use crate::Error;
+
+/// HPKE `info` for sealing an item's content key.
+const STANZA_INFO: &[u8] = b"meldkluis item key v1";
+/// HKDF salt for the keys derived from a content key.
+const ITEM_KDF_SALT: &[u8] = b"meldkluis item v1";
+/// Length of the content-length prefix inside the padded payload.
+const LENGTH_PREFIX: u64 = 8;
+
+/// What to seal, from whom, to whom.
+pub struct SealParams<'a> {
+    /// Report, message or attachment.
+    pub kind: ItemKind,
+    /// The tenant the item belongs to.
+    pub tenant: &'a TenantId,
+    /// The new item's id (for a report, equal to `report_id`).
+    pub item_id: ItemId,
+    /// The report whose thread the item belongs to.
+    pub report_id: ItemId,
+    /// The sender's static key (a mailbox key or an advisor's key).
+    pub sender: &'a dyn StaticKey,
+    /// Everyone who may read the item, at most [`MAX_RECIPIENTS`], no
+    /// duplicates.
+    pub recipients: &'a [PublicKey],
+}
+
+impl core::fmt::Debug for SealParams<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SealParams")
+            .field("kind", &self.kind)
+            .field("tenant", &self.tenant)
+            .field("item_id", &self.item_id)
+            .field("report_id", &self.report_id)
+            .field("sender", &self.sender.public_key())
+            .field("recipients", &self.recipients)
+            .finish()
+    }
+}
+
+/// What the reader requires of an item before trusting it.
+#[derive(Debug, Clone, Copy)]
+pub struct Expect<'a> {
+    /// The tenant the item must belong to.
+    pub tenant: &'a TenantId,
+    /// The sender must be one of these keys (for a reporter reading advisor
+    /// messages: the advisor keys pinned in their own report).
+    pub senders: &'a [PublicKey],
+}
+
+/// An opened item.
+pub struct OpenedItem {
+    /// The verified header.
+    pub header: ItemHeader,
+    /// The content, without padding. Wiped on drop.
+    pub content: Zeroizing<Vec<u8>>,
+}
+
+impl core::fmt::Debug for OpenedItem {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("OpenedItem")
+            .field("header", &self.header)
+            .field("content_len", &self.content.len())
+            .finish()
+    }
+}
+
+/// The keys derived from a content key.
+struct ItemKeys {
+    hkdf: Hkdf<Sha256>,
+}
+
+impl ItemKeys {
+    fn new(content_key: &[u8; CONTENT_KEY_LEN]) -> Self {
+        Self { hkdf: Hkdf::<Sha256>::new(Some(ITEM_KDF_SALT), content_key) }
+    }
+
+    fn header_mac(&self, header_before_mac: &[u8]) -> Hmac<Sha256> {
+        let mut mac_key = Zeroizing::new([0u8; 32]);
+        self.hkdf
+            .expand(b"header mac", mac_key.as_mut())
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(mac_key.as_ref()).expect("HMAC takes any key length");
+        mac.update(header_before_mac);
+        mac
+    }
+
+    /// The payload key depends on the header MAC, so a payload cannot be
+    /// moved under another header even by someone who knows the content key.
+    fn payload_key(&self, header_mac: &[u8]) -> Zeroizing<[u8; 32]> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        self.hkdf
+            .expand_multi_info(&[b"payload", header_mac], key.as_mut())
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        key
+    }
+}
+
+/// Seals an item held in memory. Returns header and payload together.
+pub fn seal_item(params: &SealParams<'_>, content: &[u8], rng: &mut impl CryptoRngCore) -> Result<Vec<u8>, Error> {
+    let (mut sealer, mut out) = ItemSealer::new(params, content.len() as u64, rng)?;
+    out.extend_from_slice(&sealer.update(content)?);
+    out.extend_from_slice(&sealer.finish()?);
+    Ok(out)
+}
+
+/// Opens an item held in memory.
+pub fn open_item(item: &[u8], reader: &dyn StaticKey, expect: &Expect<'_>) -> Result<OpenedItem, Error> {
+    let (mut opener, header_len) = ItemOpener::new(item, reader, expect)?;
+    let content = opener.update(&item[header_len..])?;
+    let header = opener.finish()?;
+    Ok(OpenedItem { header, content })
+}
+
+/// Seals an item piece by piece in constant memory (one chunk).
+pub struct ItemSealer {
+    stream: StreamSealer,
+    /// Plaintext of the chunk being filled.
+    buffer: Zeroizing<Vec<u8>>,
+    /// Padded-plaintext bytes already sealed in earlier chunks.
+    sealed: u64,
+    padded_len: u64,
+    content_len: u64,
+    content_seen: u64,
+}
+
+impl core::fmt::Debug for ItemSealer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ItemSealer").field("padded_len", &self.padded_len).finish_non_exhaustive()
+    }
+}
+
+impl ItemSealer {
+    /// Starts sealing an item whose content will be exactly `content_len`
+    /// bytes. Returns the sealer and the item's header bytes.
+    pub fn new(params: &SealParams<'_>, content_len: u64, rng: &mut impl CryptoRngCore) -> Result<(Self, Vec<u8>), Error> {
+        let recipients = params.recipients;
+        if recipients.is_empty() || recipients.len() > MAX_RECIPIENTS {
+            return Err(Error::InvalidInput("number of recipients"));
+        }
+        if recipients.iter().enumerate().any(|(i, r)| recipients[..i].contains(r)) {
+            return Err(Error::InvalidInput("duplicate recipient"));
+        }
+        if params.kind == ItemKind::Report && params.item_id != params.report_id {
+            return Err(Error::InvalidInput("a report's item id is its report id"));
+        }
+        let padded_len = content_len
+            .checked_add(LENGTH_PREFIX)
+            .and_then(padding::padded_len)
+            .filter(|&len| len <= MAX_PADDED_LEN)
+            .ok_or(Error::InvalidInput("content too long"))?;
+
+        let mut content_key = Zeroizing::new([0u8; CONTENT_KEY_LEN]);
+        rng.fill_bytes(content_key.as_mut());
+        let mut header = ItemHeader {
+            kind: params.kind,
+            tenant: params.tenant.clone(),
+            item_id: params.item_id,
+            report_id: params.report_id,
+            sender: params.sender.public_key(),
+            padded_len,
+            recipients: recipients.to_vec(),
+            stanzas: Vec::with_capacity(recipients.len()),
+            mac: [0; 32],
+        };
+        let core = header.core();
+        let mut ikm_e = Zeroizing::new([0u8; 32]);
+        for recipient in recipients {
+            rng.fill_bytes(ikm_e.as_mut());
+            let (enc, sealed) = hpke::seal_auth(recipient, params.sender, STANZA_INFO, &core, content_key.as_ref(), ikm_e.as_ref())?;
+            let sealed_key = sealed.try_into().expect("a sealed 32-byte key is 48 bytes");
+            header.stanzas.push(Stanza { enc, sealed_key });
+        }
+        let keys = ItemKeys::new(&content_key);
+        header.mac = keys.header_mac(&header.bytes_before_mac()).finalize().into_bytes().into();
+        let payload_key = keys.payload_key(&header.mac);
+
+        let mut buffer = Zeroizing::new(Vec::with_capacity(SEALED_CHUNK_LEN));
+        buffer.extend_from_slice(&content_len.to_be_bytes());
+        let sealer = Self { stream: StreamSealer::new(&payload_key), buffer, sealed: 0, padded_len, content_len, content_seen: 0 };
+        Ok((sealer, header.to_bytes()))
+    }
+
+    /// Adds content; returns the sealed chunks completed by it (possibly none).
+    pub fn update(&mut self, content: &[u8]) -> Result<Vec<u8>, Error> {
+        let total = self.content_seen.checked_add(content.len() as u64);
+        if total.is_none_or(|total| total > self.content_len) {
+            return Err(Error::InvalidInput("content longer than announced"));
+        }
+        self.content_seen += content.len() as u64;
+        let mut out = Vec::new();
+        self.feed(content, &mut out)?;
+        Ok(out)
+    }
+
+    /// Pads and seals the last chunk; the content must be complete.
+    pub fn finish(mut self) -> Result<Vec<u8>, Error> {
+        if self.content_seen != self.content_len {
+            return Err(Error::InvalidInput("content shorter than announced"));
+        }
+        let mut out = Vec::new();
+        let zeros = [0u8; 4096];
+        loop {
+            let remaining = self.padded_len - self.sealed - self.buffer.len() as u64;
+            if remaining == 0 {
+                break;
+            }
+            let take = usize::try_from(remaining.min(zeros.len() as u64)).expect("at most 4096");
+            self.feed(&zeros[..take], &mut out)?;
+        }
+        self.stream.seal_chunk_in_place(&mut self.buffer, true)?;
+        out.extend_from_slice(&self.buffer);
+        Ok(out)
+    }
+
+    /// Appends padded plaintext, sealing every chunk that is full and not the
+    /// last (the last is sealed by `finish`, which knows it is the last).
+    fn feed(&mut self, mut data: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        while !data.is_empty() {
+            let room = CHUNK_LEN - self.buffer.len();
+            if room == 0 {
+                return Err(Error::InvalidInput("content longer than announced"));
+            }
+            let take = room.min(data.len());
+            self.buffer.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.buffer.len() == CHUNK_LEN && self.sealed + (CHUNK_LEN as u64) < self.padded_len {
+                self.stream.seal_chunk_in_place(&mut self.buffer, false)?;
+                out.extend_from_slice(&self.buffer);
+                self.buffer.clear();
+                self.sealed += CHUNK_LEN as u64;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Opens an item piece by piece in constant memory (one chunk).
+///
+/// Content returned by [`ItemOpener::update`] is authentic and in order, but
+/// the item is only known to be complete when [`ItemOpener::finish`]
+/// succeeds: until then, treat it as possibly truncated.
+pub struct ItemOpener {
+    header: ItemHeader,
+    stream: StreamOpener,
+    /// Ciphertext of the chunk being filled.
+    buffer: Zeroizing<Vec<u8>>,
+    /// Padded-plaintext bytes opened so far.
+    opened: u64,
+    chunks_left: u64,
+    content_len: u64,
+}
+
+impl core::fmt::Debug for ItemOpener {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ItemOpener").field("header", &self.header).finish_non_exhaustive()
+    }
+}
+
+impl ItemOpener {
+    /// Reads and verifies the header at the start of `item` (which may hold
+    /// more than the header). Returns the opener and the header's length.
+    pub fn new(item: &[u8], reader: &dyn StaticKey, expect: &Expect<'_>) -> Result<(Self, usize), Error> {
+        let (header, header_len) = ItemHeader::parse(item).map_err(|_| Error::CouldNotOpen)?;
+        if header.tenant != *expect.tenant || !expect.senders.contains(&header.sender) {
+            return Err(Error::CouldNotOpen);
+        }
+        let reader_key = reader.public_key();
+        let index = header.recipients.iter().position(|r| *r == reader_key).ok_or(Error::CouldNotOpen)?;
+        let stanza = &header.stanzas[index];
+        let content_key = hpke::open_auth(&stanza.enc, reader, &header.sender, STANZA_INFO, &header.core(), &stanza.sealed_key)?;
+        let content_key: &[u8; CONTENT_KEY_LEN] = content_key.as_slice().try_into().map_err(|_| Error::CouldNotOpen)?;
+        let keys = ItemKeys::new(content_key);
+        keys.header_mac(&item[..header_len - header.mac.len()])
+            .verify_slice(&header.mac)
+            .map_err(|_| Error::CouldNotOpen)?;
+        let payload_key = keys.payload_key(&header.mac);
+        let opener = Self {
+            stream: StreamOpener::new(&payload_key),
+            buffer: Zeroizing::new(Vec::with_capacity(SEALED_CHUNK_LEN)),
+            opened: 0,
+            chunks_left: crate::primitives::stream::chunk_count(header.padded_len),
+            content_len: 0,
+            header,
+        };
+        Ok((opener, header_len))
+    }
+
+    /// The verified header.
+    pub fn header(&self) -> &ItemHeader {
+        &self.header
+    }
+
+    /// Takes more of the sealed payload; returns the content it completes.
+    pub fn update(&mut self, mut sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let mut out = Zeroizing::new(Vec::new());
+        while !sealed.is_empty() {
+            if self.chunks_left == 0 {
+                return Err(Error::CouldNotOpen);
+            }
+            let last = self.chunks_left == 1;
+            let want = if last {
+                usize::try_from(self.header.padded_len - self.opened).map_err(|_| Error::CouldNotOpen)? + hpke::TAG_LEN
+            } else {
+                SEALED_CHUNK_LEN
+            };
+            let take = (want - self.buffer.len()).min(sealed.len());
+            self.buffer.extend_from_slice(&sealed[..take]);
+            sealed = &sealed[take..];
+            if self.buffer.len() == want {
+                self.stream.open_chunk_in_place(&mut self.buffer, last)?;
+                self.chunks_left -= 1;
+                self.take_plaintext(&mut out)?;
+                self.buffer.clear();
+            }
+        }
+        Ok(out)
+    }
+
+    /// Moves the content out of an opened chunk, checking the length prefix
+    /// (in the first chunk, which always holds at least 1 KiB) and that the
+    /// padding is all zeros.
+    fn take_plaintext(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+        let mut plain: &[u8] = &self.buffer;
+        if self.opened == 0 {
+            let prefix: [u8; 8] = plain[..8].try_into().map_err(|_| Error::CouldNotOpen)?;
+            self.content_len = u64::from_be_bytes(prefix);
+            let expected = self.content_len.checked_add(LENGTH_PREFIX).and_then(padding::padded_len);
+            if expected != Some(self.header.padded_len) {
+                return Err(Error::CouldNotOpen);
+            }
+            plain = &plain[8..];
+            self.opened = LENGTH_PREFIX;
+        }
+        let content_end = LENGTH_PREFIX + self.content_len;
+        let content_here = usize::try_from(content_end.saturating_sub(self.opened)).unwrap_or(usize::MAX).min(plain.len());
+        out.extend_from_slice(&plain[..content_here]);
+        if plain[content_here..].iter().any(|&b| b != 0) {
+            return Err(Error::CouldNotOpen);
+        }
+        self.opened += plain.len() as u64;
+        Ok(())
+    }
+
+    /// Checks that the whole payload was read; returns the verified header.
+    pub fn finish(self) -> Result<ItemHeader, Error> {
+        if self.chunks_left != 0 || !self.buffer.is_empty() {
+            return Err(Error::CouldNotOpen);
+        }
+        Ok(self.header)
+    }
+}

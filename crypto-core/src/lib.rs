@@ -1,0 +1,41 @@
+//! meldkluis crypto core: everything that seals and opens content.
+//!
+//! - [`primitives`]: small compositions named after the specifications they
+//!   implement (RFC 9180 HPKE, the STREAM chunked AEAD, size padding).
+//! - [`format`]: the versioned binary item format (parse and serialise, size
+//!   constants), readable without any key. This is all the server uses.
+//! - [`item`]: sealing and opening items (reports, messages, attachments).
+//! - [`mailbox`]: the reporter's login code and the mailbox derived from it.
+//! - [`challenge`]: the advisor's log-in proof of key possession.
+//!
+//! This crate performs no I/O and holds no global state. It compiles for
+//! `wasm32-unknown-unknown`; there every caller passes randomness in, because
+//! the operating system's random source is only linked natively.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod challenge;
+mod error;
+pub mod format;
+pub mod item;
+mod keys;
+pub mod mailbox;
+pub mod primitives;
+
+pub use error::Error;
+pub use format::{ItemHeader, ItemId, ItemKind, TenantId};
+pub use item::{open_item, seal_item, Expect, ItemOpener, ItemSealer, OpenedItem, SealParams};
+pub use keys::{PublicKey, SharedSecret, StaticKey, StaticSecret};
+pub use mailbox::{AuthSecret, CodeError, LoginCode, MailboxId, MailboxKeys};
+
+/// Re-exported so callers name the same trait version as this crate.
+pub use rand_core::CryptoRngCore;
+/// Re-exported so callers can hold opened content that wipes itself.
+pub use zeroize::Zeroizing;
+
+/// The operating system's cryptographically secure random number generator
+/// (native builds only; on wasm the caller supplies randomness).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn os_rng() -> rand::rngs::OsRng {
+    rand::rngs::OsRng
+}
