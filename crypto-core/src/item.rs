@@ -121,15 +121,18 @@ impl ItemKeys {
 /// Seals an item held in memory. Returns header and payload together.
 pub fn seal_item(params: &SealParams<'_>, content: &[u8], rng: &mut impl CryptoRngCore) -> Result<Vec<u8>, Error> {
     let (mut sealer, mut out) = ItemSealer::new(params, content.len() as u64, rng)?;
-    out.extend_from_slice(&sealer.update(content)?);
-    out.extend_from_slice(&sealer.finish()?);
+    let payload_len = crate::primitives::stream::sealed_len(sealer.padded_len).expect("padded length is at most 2^40");
+    out.reserve(usize::try_from(payload_len).map_err(|_| Error::InvalidInput("content too long"))?);
+    sealer.update_into(content, &mut out)?;
+    sealer.finish_into(&mut out)?;
     Ok(out)
 }
 
 /// Opens an item held in memory.
 pub fn open_item(item: &[u8], reader: &dyn StaticKey, expect: &Expect<'_>) -> Result<OpenedItem, Error> {
     let (mut opener, header_len) = ItemOpener::new(item, reader, expect)?;
-    let content = opener.update(&item[header_len..])?;
+    let mut content = Zeroizing::new(Vec::with_capacity(item.len().saturating_sub(header_len)));
+    opener.update_into(&item[header_len..], &mut content)?;
     let header = opener.finish()?;
     Ok(OpenedItem { header, content })
 }
@@ -205,22 +208,33 @@ impl ItemSealer {
 
     /// Adds content; returns the sealed chunks completed by it (possibly none).
     pub fn update(&mut self, content: &[u8]) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::new();
+        self.update_into(content, &mut out)?;
+        Ok(out)
+    }
+
+    /// Adds content, appending the sealed chunks it completes to `out`.
+    pub fn update_into(&mut self, content: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         let total = self.content_seen.checked_add(content.len() as u64);
         if total.is_none_or(|total| total > self.content_len) {
             return Err(Error::InvalidInput("content longer than announced"));
         }
         self.content_seen += content.len() as u64;
-        let mut out = Vec::new();
-        self.feed(content, &mut out)?;
-        Ok(out)
+        self.feed(content, out)
     }
 
     /// Pads and seals the last chunk; the content must be complete.
-    pub fn finish(mut self) -> Result<Vec<u8>, Error> {
+    pub fn finish(self) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::new();
+        self.finish_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// Pads and seals the last chunk, appending to `out`.
+    pub fn finish_into(mut self, out: &mut Vec<u8>) -> Result<(), Error> {
         if self.content_seen != self.content_len {
             return Err(Error::InvalidInput("content shorter than announced"));
         }
-        let mut out = Vec::new();
         let zeros = [0u8; 4096];
         loop {
             let remaining = self.padded_len - self.sealed - self.buffer.len() as u64;
@@ -228,17 +242,28 @@ impl ItemSealer {
                 break;
             }
             let take = usize::try_from(remaining.min(zeros.len() as u64)).expect("at most 4096");
-            self.feed(&zeros[..take], &mut out)?;
+            self.feed(&zeros[..take], out)?;
         }
         self.stream.seal_chunk_in_place(&mut self.buffer, true)?;
         out.extend_from_slice(&self.buffer);
-        Ok(out)
+        Ok(())
     }
 
     /// Appends padded plaintext, sealing every chunk that is full and not the
     /// last (the last is sealed by `finish`, which knows it is the last).
     fn feed(&mut self, mut data: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         while !data.is_empty() {
+            let not_last = self.sealed + (CHUNK_LEN as u64) < self.padded_len;
+            if self.buffer.is_empty() && data.len() >= CHUNK_LEN && not_last {
+                // Whole chunks at a chunk boundary: seal straight into `out`.
+                let start = out.len();
+                out.extend_from_slice(&data[..CHUNK_LEN]);
+                let tag = self.stream.seal_full_chunk_detached(&mut out[start..])?;
+                out.extend_from_slice(&tag);
+                self.sealed += CHUNK_LEN as u64;
+                data = &data[CHUNK_LEN..];
+                continue;
+            }
             let room = CHUNK_LEN - self.buffer.len();
             if room == 0 {
                 return Err(Error::InvalidInput("content longer than announced"));
@@ -246,7 +271,7 @@ impl ItemSealer {
             let take = room.min(data.len());
             self.buffer.extend_from_slice(&data[..take]);
             data = &data[take..];
-            if self.buffer.len() == CHUNK_LEN && self.sealed + (CHUNK_LEN as u64) < self.padded_len {
+            if self.buffer.len() == CHUNK_LEN && not_last {
                 self.stream.seal_chunk_in_place(&mut self.buffer, false)?;
                 out.extend_from_slice(&self.buffer);
                 self.buffer.clear();
@@ -314,13 +339,34 @@ impl ItemOpener {
     }
 
     /// Takes more of the sealed payload; returns the content it completes.
-    pub fn update(&mut self, mut sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+    pub fn update(&mut self, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
         let mut out = Zeroizing::new(Vec::new());
+        self.update_into(sealed, &mut out)?;
+        Ok(out)
+    }
+
+    /// Takes more of the sealed payload, appending the content it completes
+    /// to `out` (which the caller should wipe when done).
+    pub fn update_into(&mut self, mut sealed: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         while !sealed.is_empty() {
             if self.chunks_left == 0 {
                 return Err(Error::CouldNotOpen);
             }
             let last = self.chunks_left == 1;
+            if self.buffer.is_empty() && !last && sealed.len() >= SEALED_CHUNK_LEN {
+                // A whole chunk at a chunk boundary: open straight into `out`.
+                let start = out.len();
+                out.extend_from_slice(&sealed[..CHUNK_LEN]);
+                let tag = &sealed[CHUNK_LEN..SEALED_CHUNK_LEN];
+                if let Err(e) = self.stream.open_full_chunk_detached(&mut out[start..], tag) {
+                    out.truncate(start);
+                    return Err(e);
+                }
+                sealed = &sealed[SEALED_CHUNK_LEN..];
+                self.chunks_left -= 1;
+                self.accept_plaintext(out, start)?;
+                continue;
+            }
             let want = if last {
                 usize::try_from(self.header.padded_len - self.opened).map_err(|_| Error::CouldNotOpen)? + hpke::TAG_LEN
             } else {
@@ -332,35 +378,47 @@ impl ItemOpener {
             if self.buffer.len() == want {
                 self.stream.open_chunk_in_place(&mut self.buffer, last)?;
                 self.chunks_left -= 1;
-                self.take_plaintext(&mut out)?;
+                let start = out.len();
+                out.extend_from_slice(&self.buffer);
                 self.buffer.clear();
+                self.accept_plaintext(out, start)?;
             }
         }
-        Ok(out)
+        Ok(())
     }
 
-    /// Moves the content out of an opened chunk, checking the length prefix
-    /// (in the first chunk, which always holds at least 1 KiB) and that the
-    /// padding is all zeros.
-    fn take_plaintext(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
-        let mut plain: &[u8] = &self.buffer;
+    /// `out[start..]` holds one opened chunk of padded plaintext: removes the
+    /// length prefix (in the first chunk, which always holds at least 1 KiB,
+    /// checking it against the header) and the padding (checking it is all
+    /// zeros), leaving only content. On error, `out` is cut back to `start`.
+    fn accept_plaintext(&mut self, out: &mut Vec<u8>, start: usize) -> Result<(), Error> {
+        let result = self.strip_chunk(out, start);
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result
+    }
+
+    fn strip_chunk(&mut self, out: &mut Vec<u8>, start: usize) -> Result<(), Error> {
+        let mut chunk_len = out.len() - start;
         if self.opened == 0 {
-            let prefix: [u8; 8] = plain[..8].try_into().map_err(|_| Error::CouldNotOpen)?;
+            let prefix: [u8; 8] = out.get(start..start + 8).and_then(|p| p.try_into().ok()).ok_or(Error::CouldNotOpen)?;
             self.content_len = u64::from_be_bytes(prefix);
             let expected = self.content_len.checked_add(LENGTH_PREFIX).and_then(padding::padded_len);
             if expected != Some(self.header.padded_len) {
                 return Err(Error::CouldNotOpen);
             }
-            plain = &plain[8..];
+            out.drain(start..start + 8);
+            chunk_len -= 8;
             self.opened = LENGTH_PREFIX;
         }
         let content_end = LENGTH_PREFIX + self.content_len;
-        let content_here = usize::try_from(content_end.saturating_sub(self.opened)).unwrap_or(usize::MAX).min(plain.len());
-        out.extend_from_slice(&plain[..content_here]);
-        if plain[content_here..].iter().any(|&b| b != 0) {
+        let content_here = usize::try_from(content_end.saturating_sub(self.opened)).unwrap_or(usize::MAX).min(chunk_len);
+        if out[start + content_here..].iter().any(|&b| b != 0) {
             return Err(Error::CouldNotOpen);
         }
-        self.opened += plain.len() as u64;
+        out.truncate(start + content_here);
+        self.opened += chunk_len as u64;
         Ok(())
     }
 

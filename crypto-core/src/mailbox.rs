@@ -38,11 +38,12 @@ pub enum CodeError {
         /// How many symbols were found.
         found: usize,
     },
-    /// A character that cannot be in a code (1-based position among the
-    /// code's symbols, not counting spaces and dashes).
+    /// A character that cannot be in a code, at this 1-based position in
+    /// the text as typed (counting spaces and dashes), so the interface can
+    /// point at it.
     #[error("character {position} cannot be part of a login code")]
     InvalidCharacter {
-        /// 1-based position.
+        /// 1-based position in the typed text, in characters.
         position: usize,
     },
     /// The check symbols do not match: a character was mistyped.
@@ -118,13 +119,16 @@ impl LoginCode {
     pub fn parse(typed: &str) -> Result<Self, CodeError> {
         let mut values = Zeroizing::new([0u8; CODE_SYMBOLS]);
         let mut count = 0usize;
-        for c in typed.chars().filter(|c| !c.is_whitespace() && *c != '-') {
+        for (index, c) in typed.chars().enumerate() {
+            if c.is_whitespace() || c == '-' {
+                continue;
+            }
             count += 1;
             let value = u8::try_from(c).ok().and_then(symbol_value);
             match value {
                 Some(v) if count <= CODE_SYMBOLS => values[count - 1] = v,
                 Some(_) => {}
-                None => return Err(CodeError::InvalidCharacter { position: count }),
+                None => return Err(CodeError::InvalidCharacter { position: index + 1 }),
             }
         }
         if count != CODE_SYMBOLS {
@@ -383,9 +387,10 @@ mod tests {
         assert_eq!(LoginCode::parse("ABCD").err(), Some(CodeError::WrongLength { found: 4 }));
         assert_eq!(
             LoginCode::parse("ABCD-EFGH-JKMN-PQRS-TVWX-YZ0*").err(),
-            Some(CodeError::InvalidCharacter { position: 24 })
+            Some(CodeError::InvalidCharacter { position: 29 })
         );
         assert_eq!(LoginCode::parse("ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-2").err(), Some(CodeError::WrongLength { found: 25 }));
+        assert_eq!(LoginCode::parse(" a€").err(), Some(CodeError::InvalidCharacter { position: 3 }));
         assert!(format!("{:?}", LoginCode::generate(&mut rng())).ends_with("(..)"));
     }
 

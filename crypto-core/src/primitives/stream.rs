@@ -76,6 +76,20 @@ impl StreamSealer {
         self.finished = last;
         Ok(())
     }
+
+    /// Seals one full, non-last chunk in place and returns its tag, for
+    /// callers that write straight into their output.
+    pub fn seal_full_chunk_detached(&mut self, chunk: &mut [u8]) -> Result<[u8; TAG_LEN], Error> {
+        if self.finished || chunk.len() != CHUNK_LEN || self.counter == COUNTER_LIMIT {
+            return Err(Error::InvalidInput("chunk length"));
+        }
+        let tag = self
+            .aead
+            .encrypt_in_place_detached((&nonce(self.counter, false)).into(), b"", chunk)
+            .map_err(|_| Error::InvalidInput("chunk length"))?;
+        self.counter += 1;
+        Ok(tag.into())
+    }
 }
 
 impl core::fmt::Debug for StreamSealer {
@@ -121,6 +135,19 @@ impl StreamOpener {
             .map_err(|_| Error::CouldNotOpen)?;
         self.counter += 1;
         self.finished = last;
+        Ok(())
+    }
+
+    /// Opens one full, non-last chunk in place given its tag (the chunk is
+    /// left unchanged if it does not open).
+    pub fn open_full_chunk_detached(&mut self, chunk: &mut [u8], tag: &[u8]) -> Result<(), Error> {
+        if self.finished || chunk.len() != CHUNK_LEN || tag.len() != TAG_LEN || self.counter == COUNTER_LIMIT {
+            return Err(Error::CouldNotOpen);
+        }
+        self.aead
+            .decrypt_in_place_detached((&nonce(self.counter, false)).into(), b"", chunk, tag.into())
+            .map_err(|_| Error::CouldNotOpen)?;
+        self.counter += 1;
         Ok(())
     }
 
