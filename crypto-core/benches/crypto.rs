@@ -10,8 +10,8 @@ use chacha20poly1305::ChaCha20Poly1305;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use meldkluis_crypto_core::primitives::hpke;
 use meldkluis_crypto_core::{
-    open_item, seal_item, Expect, ItemId, ItemKind, ItemOpener, ItemSealer, LoginCode, MailboxKeys, SealParams, StaticKey,
-    StaticSecret, TenantId,
+    open_item, seal_item, Expect, ItemId, ItemKind, ItemOpener, ItemSealer, LoginCode, MailboxKeys,
+    SealParams, StaticKey, StaticSecret, TenantId,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -27,15 +27,27 @@ fn items(c: &mut Criterion) {
     let readers: Vec<StaticSecret> = (0..3).map(|_| StaticSecret::generate(&mut rng)).collect();
     let recipients: Vec<_> = readers.iter().map(|r| r.public_key()).collect();
     let id = ItemId([1; 16]);
-    let params = SealParams { kind: ItemKind::Attachment, tenant: &tenant, item_id: id, report_id: id, sender: &sender, recipients: &recipients };
+    let params = SealParams {
+        kind: ItemKind::Attachment,
+        tenant: &tenant,
+        item_id: id,
+        report_id: id,
+        sender: &sender,
+        recipients: &recipients,
+    };
     let senders = [sender.public_key()];
-    let expect = Expect { tenant: &tenant, senders: &senders };
+    let expect = Expect {
+        tenant: &tenant,
+        senders: &senders,
+    };
 
     for (size, name) in SIZES {
         let mut group = c.benchmark_group(format!("item-{name}"));
         group.throughput(Throughput::Bytes(size as u64));
         if size > 1 << 20 {
-            group.sample_size(10).measurement_time(Duration::from_secs(8));
+            group
+                .sample_size(10)
+                .measurement_time(Duration::from_secs(8));
         }
         let content = vec![0x5au8; size];
         let aead = ChaCha20Poly1305::new(&[7u8; 32].into());
@@ -44,7 +56,8 @@ fn items(c: &mut Criterion) {
             b.iter(|| {
                 buffer.clear();
                 buffer.extend_from_slice(&content);
-                aead.encrypt_in_place(&[0u8; 12].into(), b"", &mut buffer).unwrap();
+                aead.encrypt_in_place(&[0u8; 12].into(), b"", &mut buffer)
+                    .unwrap();
                 black_box(buffer.len())
             })
         });
@@ -54,16 +67,25 @@ fn items(c: &mut Criterion) {
         let item = seal_item(&params, &content, &mut rng).unwrap();
         group.bench_function(BenchmarkId::new("raw-chacha20poly1305-open", name), |b| {
             let mut sealed = content.clone();
-            aead.encrypt_in_place(&[0u8; 12].into(), b"", &mut sealed).unwrap();
+            aead.encrypt_in_place(&[0u8; 12].into(), b"", &mut sealed)
+                .unwrap();
             b.iter(|| {
                 buffer.clear();
                 buffer.extend_from_slice(&sealed);
-                aead.decrypt_in_place(&[0u8; 12].into(), b"", &mut buffer).unwrap();
+                aead.decrypt_in_place(&[0u8; 12].into(), b"", &mut buffer)
+                    .unwrap();
                 black_box(buffer.len())
             })
         });
         group.bench_function(BenchmarkId::new("open", name), |b| {
-            b.iter(|| black_box(open_item(&item, &readers[1], &expect).unwrap().content.len()))
+            b.iter(|| {
+                black_box(
+                    open_item(&item, &readers[1], &expect)
+                        .unwrap()
+                        .content
+                        .len(),
+                )
+            })
         });
         // The streaming path large attachments take (file to network and
         // back), writing into a reused buffer exactly like the raw baseline.
@@ -81,7 +103,8 @@ fn items(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("open-streaming", name), |b| {
             b.iter(|| {
                 out.clear();
-                let (mut opener, header_len) = ItemOpener::new(&item, &readers[1], &expect).unwrap();
+                let (mut opener, header_len) =
+                    ItemOpener::new(&item, &readers[1], &expect).unwrap();
                 opener.update_into(&item[header_len..], &mut out).unwrap();
                 opener.finish().unwrap();
                 black_box(out.len())
@@ -96,13 +119,20 @@ fn hpke_and_argon2(c: &mut Criterion) {
     let sender = StaticSecret::generate(&mut rng);
     let recipient = StaticSecret::generate(&mut rng).public_key();
     c.bench_function("hpke-auth-seal-per-recipient", |b| {
-        b.iter(|| black_box(hpke::seal_auth(&recipient, &sender, b"info", b"aad", &[1u8; 32], &[9u8; 32]).unwrap()))
+        b.iter(|| {
+            black_box(
+                hpke::seal_auth(&recipient, &sender, b"info", b"aad", &[1u8; 32], &[9u8; 32])
+                    .unwrap(),
+            )
+        })
     });
     let mut group = c.benchmark_group("mailbox");
     group.sample_size(10);
     let code = LoginCode::generate(&mut rng);
     let tenant = TenantId::new("acme").unwrap();
-    group.bench_function("argon2id-derive-v1", |b| b.iter(|| black_box(MailboxKeys::derive(&code, &tenant).mailbox_id())));
+    group.bench_function("argon2id-derive-v1", |b| {
+        b.iter(|| black_box(MailboxKeys::derive(&code, &tenant).mailbox_id()))
+    });
     group.finish();
 }
 

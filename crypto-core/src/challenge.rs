@@ -37,14 +37,24 @@ impl core::fmt::Debug for ServerChallenge {
     }
 }
 
-fn answer(shared: &SharedSecret, message: &[u8; CHALLENGE_LEN], advisor: &PublicKey, context: &[u8]) -> Result<[u8; ANSWER_LEN], Error> {
+fn answer(
+    shared: &SharedSecret,
+    message: &[u8; CHALLENGE_LEN],
+    advisor: &PublicKey,
+    context: &[u8],
+) -> Result<[u8; ANSWER_LEN], Error> {
     if shared.is_all_zero() {
         return Err(Error::KeyAgreement);
     }
-    let hkdf = Hkdf::<Sha256>::new(Some(b"meldkluis advisor log-in v1"), shared.expose_secret_bytes());
+    let hkdf = Hkdf::<Sha256>::new(
+        Some(b"meldkluis advisor log-in v1"),
+        shared.expose_secret_bytes(),
+    );
     let mut key = Zeroizing::new([0u8; 32]);
-    hkdf.expand(b"answer key", key.as_mut()).expect("32 bytes is a valid HKDF-SHA256 output length");
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_ref()).expect("HMAC takes any key length");
+    hkdf.expand(b"answer key", key.as_mut())
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key.as_ref()).expect("HMAC takes any key length");
     mac.update(message);
     mac.update(advisor.as_bytes());
     mac.update(&(context.len() as u64).to_be_bytes());
@@ -60,12 +70,21 @@ impl ServerChallenge {
         let mut message = [0u8; CHALLENGE_LEN];
         message[..32].copy_from_slice(ephemeral.public_key().as_bytes());
         rng.fill_bytes(&mut message[32..]);
-        (Self { ephemeral, message, context: context.to_vec() }, message)
+        (
+            Self {
+                ephemeral,
+                message,
+                context: context.to_vec(),
+            },
+            message,
+        )
     }
 
     /// Whether `response` proves possession of `advisor`'s private key.
     pub fn verify(&self, advisor: &PublicKey, response: &[u8]) -> bool {
-        let Ok(shared) = self.ephemeral.agree(advisor) else { return false };
+        let Ok(shared) = self.ephemeral.agree(advisor) else {
+            return false;
+        };
         match answer(&shared, &self.message, advisor, &self.context) {
             Ok(expected) => expected.ct_eq(response).into(),
             Err(_) => false,
@@ -74,7 +93,11 @@ impl ServerChallenge {
 }
 
 /// The advisor's side: answers a challenge with the key (in a token).
-pub fn answer_challenge(key: &dyn StaticKey, message: &[u8; CHALLENGE_LEN], context: &[u8]) -> Result<[u8; ANSWER_LEN], Error> {
+pub fn answer_challenge(
+    key: &dyn StaticKey,
+    message: &[u8; CHALLENGE_LEN],
+    context: &[u8],
+) -> Result<[u8; ANSWER_LEN], Error> {
     let ephemeral = PublicKey::from_slice(&message[..32])?;
     let shared = key.agree(&ephemeral)?;
     answer(&shared, message, &key.public_key(), context)
@@ -96,7 +119,8 @@ mod tests {
         // Another key, another context, another advisor claimed, a bit flipped.
         let wrong_key = answer_challenge(&other, &message, b"acme https://meld.example").unwrap();
         assert!(!challenge.verify(&advisor.public_key(), &wrong_key));
-        let wrong_context = answer_challenge(&advisor, &message, b"other https://meld.example").unwrap();
+        let wrong_context =
+            answer_challenge(&advisor, &message, b"other https://meld.example").unwrap();
         assert!(!challenge.verify(&advisor.public_key(), &wrong_context));
         assert!(!challenge.verify(&other.public_key(), &good));
         let mut flipped = good;

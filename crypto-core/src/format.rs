@@ -49,8 +49,15 @@ pub struct TenantId(String);
 impl TenantId {
     /// Validates a tenant id.
     pub fn new(id: &str) -> Result<Self, Error> {
-        let valid_chars = id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if id.is_empty() || id.len() > MAX_TENANT_LEN || !valid_chars || id.starts_with('-') || id.ends_with('-') {
+        let valid_chars = id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if id.is_empty()
+            || id.len() > MAX_TENANT_LEN
+            || !valid_chars
+            || id.starts_with('-')
+            || id.ends_with('-')
+        {
             return Err(Error::Malformed("tenant id"));
         }
         Ok(Self(id.to_owned()))
@@ -199,7 +206,10 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, len: usize, what: &'static str) -> Result<&'a [u8], Error> {
-        let end = self.pos.checked_add(len).filter(|&end| end <= self.bytes.len());
+        let end = self
+            .pos
+            .checked_add(len)
+            .filter(|&end| end <= self.bytes.len());
         let end = end.ok_or(Error::Malformed(what))?;
         let slice = &self.bytes[self.pos..end];
         self.pos = end;
@@ -227,7 +237,8 @@ impl ItemHeader {
         }
         let kind = ItemKind::from_code(r.byte("item kind")?)?;
         let tenant_len = usize::from(r.byte("tenant id")?);
-        let tenant = core::str::from_utf8(r.take(tenant_len, "tenant id")?).map_err(|_| Error::Malformed("tenant id"))?;
+        let tenant = core::str::from_utf8(r.take(tenant_len, "tenant id")?)
+            .map_err(|_| Error::Malformed("tenant id"))?;
         let tenant = TenantId::new(tenant)?;
         let item_id = ItemId(r.array("item id")?);
         let report_id = ItemId(r.array("report id")?);
@@ -251,10 +262,23 @@ impl ItemHeader {
                 return Err(Error::Malformed("recipient"));
             }
             recipients.push(recipient);
-            stanzas.push(Stanza { enc: r.array("recipient")?, sealed_key: r.array("recipient")? });
+            stanzas.push(Stanza {
+                enc: r.array("recipient")?,
+                sealed_key: r.array("recipient")?,
+            });
         }
         let mac = r.array("header mac")?;
-        let header = Self { kind, tenant, item_id, report_id, sender, padded_len, recipients, stanzas, mac };
+        let header = Self {
+            kind,
+            tenant,
+            item_id,
+            report_id,
+            sender,
+            padded_len,
+            recipients,
+            stanzas,
+            mac,
+        };
         Ok((header, r.pos))
     }
 
@@ -335,7 +359,20 @@ mod tests {
         for ok in ["a", "acme", "acme-nl", "x9", &"a".repeat(63)] {
             assert!(TenantId::new(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "-a", "a-", "A", "a/b", "..", "a.b", "a b", "é", &"a".repeat(64), "../etc", "a\0"] {
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "A",
+            "a/b",
+            "..",
+            "a.b",
+            "a b",
+            "é",
+            &"a".repeat(64),
+            "../etc",
+            "a\0",
+        ] {
             assert!(TenantId::new(bad).is_err(), "{bad:?}");
         }
     }

@@ -16,7 +16,9 @@ use rand_core::CryptoRngCore;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::format::{ItemHeader, ItemId, ItemKind, Stanza, TenantId, CONTENT_KEY_LEN, MAX_PADDED_LEN, MAX_RECIPIENTS};
+use crate::format::{
+    ItemHeader, ItemId, ItemKind, Stanza, TenantId, CONTENT_KEY_LEN, MAX_PADDED_LEN, MAX_RECIPIENTS,
+};
 use crate::keys::{PublicKey, StaticKey};
 use crate::primitives::hpke;
 use crate::primitives::padding;
@@ -94,7 +96,9 @@ struct ItemKeys {
 
 impl ItemKeys {
     fn new(content_key: &[u8; CONTENT_KEY_LEN]) -> Self {
-        Self { hkdf: Hkdf::<Sha256>::new(Some(ITEM_KDF_SALT), content_key) }
+        Self {
+            hkdf: Hkdf::<Sha256>::new(Some(ITEM_KDF_SALT), content_key),
+        }
     }
 
     fn header_mac(&self, header_before_mac: &[u8]) -> Hmac<Sha256> {
@@ -102,7 +106,8 @@ impl ItemKeys {
         self.hkdf
             .expand(b"header mac", mac_key.as_mut())
             .expect("32 bytes is a valid HKDF-SHA256 output length");
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(mac_key.as_ref()).expect("HMAC takes any key length");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(mac_key.as_ref())
+            .expect("HMAC takes any key length");
         mac.update(header_before_mac);
         mac
     }
@@ -119,9 +124,14 @@ impl ItemKeys {
 }
 
 /// Seals an item held in memory. Returns header and payload together.
-pub fn seal_item(params: &SealParams<'_>, content: &[u8], rng: &mut impl CryptoRngCore) -> Result<Vec<u8>, Error> {
+pub fn seal_item(
+    params: &SealParams<'_>,
+    content: &[u8],
+    rng: &mut impl CryptoRngCore,
+) -> Result<Vec<u8>, Error> {
     let (mut sealer, mut out) = ItemSealer::new(params, content.len() as u64, rng)?;
-    let payload_len = crate::primitives::stream::sealed_len(sealer.padded_len).expect("padded length is at most 2^40");
+    let payload_len = crate::primitives::stream::sealed_len(sealer.padded_len)
+        .expect("padded length is at most 2^40");
     out.reserve(usize::try_from(payload_len).map_err(|_| Error::InvalidInput("content too long"))?);
     sealer.update_into(content, &mut out)?;
     sealer.finish_into(&mut out)?;
@@ -129,7 +139,11 @@ pub fn seal_item(params: &SealParams<'_>, content: &[u8], rng: &mut impl CryptoR
 }
 
 /// Opens an item held in memory.
-pub fn open_item(item: &[u8], reader: &dyn StaticKey, expect: &Expect<'_>) -> Result<OpenedItem, Error> {
+pub fn open_item(
+    item: &[u8],
+    reader: &dyn StaticKey,
+    expect: &Expect<'_>,
+) -> Result<OpenedItem, Error> {
     let (mut opener, header_len) = ItemOpener::new(item, reader, expect)?;
     let mut content = Zeroizing::new(Vec::with_capacity(item.len().saturating_sub(header_len)));
     opener.update_into(&item[header_len..], &mut content)?;
@@ -151,19 +165,29 @@ pub struct ItemSealer {
 
 impl core::fmt::Debug for ItemSealer {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ItemSealer").field("padded_len", &self.padded_len).finish_non_exhaustive()
+        f.debug_struct("ItemSealer")
+            .field("padded_len", &self.padded_len)
+            .finish_non_exhaustive()
     }
 }
 
 impl ItemSealer {
     /// Starts sealing an item whose content will be exactly `content_len`
     /// bytes. Returns the sealer and the item's header bytes.
-    pub fn new(params: &SealParams<'_>, content_len: u64, rng: &mut impl CryptoRngCore) -> Result<(Self, Vec<u8>), Error> {
+    pub fn new(
+        params: &SealParams<'_>,
+        content_len: u64,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<(Self, Vec<u8>), Error> {
         let recipients = params.recipients;
         if recipients.is_empty() || recipients.len() > MAX_RECIPIENTS {
             return Err(Error::InvalidInput("number of recipients"));
         }
-        if recipients.iter().enumerate().any(|(i, r)| recipients[..i].contains(r)) {
+        if recipients
+            .iter()
+            .enumerate()
+            .any(|(i, r)| recipients[..i].contains(r))
+        {
             return Err(Error::InvalidInput("duplicate recipient"));
         }
         if params.kind == ItemKind::Report && params.item_id != params.report_id {
@@ -192,17 +216,35 @@ impl ItemSealer {
         let mut ikm_e = Zeroizing::new([0u8; 32]);
         for recipient in recipients {
             rng.fill_bytes(ikm_e.as_mut());
-            let (enc, sealed) = hpke::seal_auth(recipient, params.sender, STANZA_INFO, &core, content_key.as_ref(), ikm_e.as_ref())?;
+            let (enc, sealed) = hpke::seal_auth(
+                recipient,
+                params.sender,
+                STANZA_INFO,
+                &core,
+                content_key.as_ref(),
+                ikm_e.as_ref(),
+            )?;
             let sealed_key = sealed.try_into().expect("a sealed 32-byte key is 48 bytes");
             header.stanzas.push(Stanza { enc, sealed_key });
         }
         let keys = ItemKeys::new(&content_key);
-        header.mac = keys.header_mac(&header.bytes_before_mac()).finalize().into_bytes().into();
+        header.mac = keys
+            .header_mac(&header.bytes_before_mac())
+            .finalize()
+            .into_bytes()
+            .into();
         let payload_key = keys.payload_key(&header.mac);
 
         let mut buffer = Zeroizing::new(Vec::with_capacity(SEALED_CHUNK_LEN));
         buffer.extend_from_slice(&content_len.to_be_bytes());
-        let sealer = Self { stream: StreamSealer::new(&payload_key), buffer, sealed: 0, padded_len, content_len, content_seen: 0 };
+        let sealer = Self {
+            stream: StreamSealer::new(&payload_key),
+            buffer,
+            sealed: 0,
+            padded_len,
+            content_len,
+            content_seen: 0,
+        };
         Ok((sealer, header.to_bytes()))
     }
 
@@ -300,23 +342,43 @@ pub struct ItemOpener {
 
 impl core::fmt::Debug for ItemOpener {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ItemOpener").field("header", &self.header).finish_non_exhaustive()
+        f.debug_struct("ItemOpener")
+            .field("header", &self.header)
+            .finish_non_exhaustive()
     }
 }
 
 impl ItemOpener {
     /// Reads and verifies the header at the start of `item` (which may hold
     /// more than the header). Returns the opener and the header's length.
-    pub fn new(item: &[u8], reader: &dyn StaticKey, expect: &Expect<'_>) -> Result<(Self, usize), Error> {
+    pub fn new(
+        item: &[u8],
+        reader: &dyn StaticKey,
+        expect: &Expect<'_>,
+    ) -> Result<(Self, usize), Error> {
         let (header, header_len) = ItemHeader::parse(item).map_err(|_| Error::CouldNotOpen)?;
         if header.tenant != *expect.tenant || !expect.senders.contains(&header.sender) {
             return Err(Error::CouldNotOpen);
         }
         let reader_key = reader.public_key();
-        let index = header.recipients.iter().position(|r| *r == reader_key).ok_or(Error::CouldNotOpen)?;
+        let index = header
+            .recipients
+            .iter()
+            .position(|r| *r == reader_key)
+            .ok_or(Error::CouldNotOpen)?;
         let stanza = &header.stanzas[index];
-        let content_key = hpke::open_auth(&stanza.enc, reader, &header.sender, STANZA_INFO, &header.core(), &stanza.sealed_key)?;
-        let content_key: &[u8; CONTENT_KEY_LEN] = content_key.as_slice().try_into().map_err(|_| Error::CouldNotOpen)?;
+        let content_key = hpke::open_auth(
+            &stanza.enc,
+            reader,
+            &header.sender,
+            STANZA_INFO,
+            &header.core(),
+            &stanza.sealed_key,
+        )?;
+        let content_key: &[u8; CONTENT_KEY_LEN] = content_key
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::CouldNotOpen)?;
         let keys = ItemKeys::new(content_key);
         keys.header_mac(&item[..header_len - header.mac.len()])
             .verify_slice(&header.mac)
@@ -368,7 +430,9 @@ impl ItemOpener {
                 continue;
             }
             let want = if last {
-                usize::try_from(self.header.padded_len - self.opened).map_err(|_| Error::CouldNotOpen)? + hpke::TAG_LEN
+                usize::try_from(self.header.padded_len - self.opened)
+                    .map_err(|_| Error::CouldNotOpen)?
+                    + hpke::TAG_LEN
             } else {
                 SEALED_CHUNK_LEN
             };
@@ -402,9 +466,15 @@ impl ItemOpener {
     fn strip_chunk(&mut self, out: &mut Vec<u8>, start: usize) -> Result<(), Error> {
         let mut chunk_len = out.len() - start;
         if self.opened == 0 {
-            let prefix: [u8; 8] = out.get(start..start + 8).and_then(|p| p.try_into().ok()).ok_or(Error::CouldNotOpen)?;
+            let prefix: [u8; 8] = out
+                .get(start..start + 8)
+                .and_then(|p| p.try_into().ok())
+                .ok_or(Error::CouldNotOpen)?;
             self.content_len = u64::from_be_bytes(prefix);
-            let expected = self.content_len.checked_add(LENGTH_PREFIX).and_then(padding::padded_len);
+            let expected = self
+                .content_len
+                .checked_add(LENGTH_PREFIX)
+                .and_then(padding::padded_len);
             if expected != Some(self.header.padded_len) {
                 return Err(Error::CouldNotOpen);
             }
@@ -413,7 +483,9 @@ impl ItemOpener {
             self.opened = LENGTH_PREFIX;
         }
         let content_end = LENGTH_PREFIX + self.content_len;
-        let content_here = usize::try_from(content_end.saturating_sub(self.opened)).unwrap_or(usize::MAX).min(chunk_len);
+        let content_here = usize::try_from(content_end.saturating_sub(self.opened))
+            .unwrap_or(usize::MAX)
+            .min(chunk_len);
         if out[start + content_here..].iter().any(|&b| b != 0) {
             return Err(Error::CouldNotOpen);
         }

@@ -128,7 +128,11 @@ impl LoginCode {
             match value {
                 Some(v) if count <= CODE_SYMBOLS => values[count - 1] = v,
                 Some(_) => {}
-                None => return Err(CodeError::InvalidCharacter { position: index + 1 }),
+                None => {
+                    return Err(CodeError::InvalidCharacter {
+                        position: index + 1,
+                    })
+                }
             }
         }
         if count != CODE_SYMBOLS {
@@ -149,7 +153,9 @@ impl LoginCode {
     /// The code as shown to the reporter: six groups of four, joined by
     /// dashes. Loud name: this is the secret.
     pub fn expose_display_string(&self) -> Zeroizing<String> {
-        let mut out = Zeroizing::new(String::with_capacity(CODE_SYMBOLS + CODE_SYMBOLS / GROUP_LEN));
+        let mut out = Zeroizing::new(String::with_capacity(
+            CODE_SYMBOLS + CODE_SYMBOLS / GROUP_LEN,
+        ));
         for (i, group) in self.symbols.chunks(GROUP_LEN).enumerate() {
             if i > 0 {
                 out.push('-');
@@ -162,7 +168,12 @@ impl LoginCode {
     /// The last group, which the reporter types back to show they kept the
     /// code.
     pub fn expose_last_group(&self) -> Zeroizing<String> {
-        Zeroizing::new(self.symbols[CODE_SYMBOLS - GROUP_LEN..].iter().map(|&b| char::from(b)).collect())
+        Zeroizing::new(
+            self.symbols[CODE_SYMBOLS - GROUP_LEN..]
+                .iter()
+                .map(|&b| char::from(b))
+                .collect(),
+        )
     }
 }
 
@@ -178,8 +189,13 @@ pub struct KdfParams {
 }
 
 /// Version 1's Argon2id parameters, chosen by measurement in headless
-/// Chromium on the project's reference machine (see `crypto-core/FORMAT.md`).
-pub const KDF_V1: KdfParams = KdfParams { memory_kib: 64 * 1024, iterations: 2, parallelism: 1 };
+/// Chromium on the project's reference machine (`scripts/measure-argon2.sh`;
+/// the reasoning is in `threat-model.md`, "Argon2id parameters").
+pub const KDF_V1: KdfParams = KdfParams {
+    memory_kib: 64 * 1024,
+    iterations: 3,
+    parallelism: 1,
+};
 
 /// A mailbox id: what the server looks a mailbox up by.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -261,14 +277,28 @@ impl MailboxKeys {
     /// Derives the mailbox with the current version's parameters ([`KDF_V1`]).
     /// This is the slow step (about a second in a browser).
     pub fn derive(code: &LoginCode, tenant: &TenantId) -> Self {
-        Self::derive_with(code, tenant, &KDF_V1).expect("the version 1 parameters are valid Argon2 parameters")
+        Self::derive_with(code, tenant, &KDF_V1)
+            .expect("the version 1 parameters are valid Argon2 parameters")
     }
 
     /// Derives the mailbox with explicit parameters (for measuring them).
-    pub fn derive_with(code: &LoginCode, tenant: &TenantId, params: &KdfParams) -> Result<Self, crate::Error> {
-        let argon_params = argon2::Params::new(params.memory_kib, params.iterations, params.parallelism, Some(32))
-            .map_err(|_| crate::Error::InvalidInput("argon2 parameters"))?;
-        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, argon_params);
+    pub fn derive_with(
+        code: &LoginCode,
+        tenant: &TenantId,
+        params: &KdfParams,
+    ) -> Result<Self, crate::Error> {
+        let argon_params = argon2::Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            Some(32),
+        )
+        .map_err(|_| crate::Error::InvalidInput("argon2 parameters"))?;
+        let argon = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon_params,
+        );
         let mut seed = Zeroizing::new([0u8; 32]);
         argon
             .hash_password_into(code.symbols.as_ref(), &salt(tenant), seed.as_mut())
@@ -280,7 +310,8 @@ impl MailboxKeys {
     fn from_seed(seed: &[u8; 32]) -> Self {
         let hkdf = Hkdf::<Sha256>::new(Some(b"meldkluis mailbox v1"), seed);
         let expand = |label: &[u8], out: &mut [u8]| {
-            hkdf.expand(label, out).expect("short HKDF-SHA256 outputs are valid");
+            hkdf.expand(label, out)
+                .expect("short HKDF-SHA256 outputs are valid");
         };
         let mut mailbox_id = [0u8; 16];
         expand(b"mailbox id", &mut mailbox_id);
@@ -290,7 +321,11 @@ impl MailboxKeys {
         auth.zeroize();
         let mut key = [0u8; 32];
         expand(b"mailbox key", &mut key);
-        Self { mailbox_id: MailboxId(mailbox_id), auth_secret, key: StaticSecret::from_bytes(key) }
+        Self {
+            mailbox_id: MailboxId(mailbox_id),
+            auth_secret,
+            key: StaticSecret::from_bytes(key),
+        }
     }
 
     /// The mailbox id.
@@ -336,7 +371,11 @@ mod tests {
             let parsed = LoginCode::parse(&shown).unwrap();
             assert_eq!(*parsed.symbols, *code.symbols);
             // Lower case, spaces instead of dashes, look-alikes.
-            let sloppy = shown.to_lowercase().replace('-', " ").replace('0', "o").replace('1', "l");
+            let sloppy = shown
+                .to_lowercase()
+                .replace('-', " ")
+                .replace('0', "o")
+                .replace('1', "l");
             assert_eq!(*LoginCode::parse(&sloppy).unwrap().symbols, *code.symbols);
         }
     }
@@ -354,7 +393,11 @@ mod tests {
                     let mut typed = *code.symbols;
                     typed[pos] = other;
                     let typed = String::from_utf8(typed.to_vec()).unwrap();
-                    assert_eq!(LoginCode::parse(&typed).err(), Some(CodeError::CheckFailed), "{pos}");
+                    assert_eq!(
+                        LoginCode::parse(&typed).err(),
+                        Some(CodeError::CheckFailed),
+                        "{pos}"
+                    );
                 }
             }
         }
@@ -379,24 +422,40 @@ mod tests {
                 }
             }
         }
-        assert_eq!(caught, total, "every swap of two different neighbours is caught");
+        assert_eq!(
+            caught, total,
+            "every swap of two different neighbours is caught"
+        );
     }
 
     #[test]
     fn bad_input_is_explained() {
-        assert_eq!(LoginCode::parse("ABCD").err(), Some(CodeError::WrongLength { found: 4 }));
+        assert_eq!(
+            LoginCode::parse("ABCD").err(),
+            Some(CodeError::WrongLength { found: 4 })
+        );
         assert_eq!(
             LoginCode::parse("ABCD-EFGH-JKMN-PQRS-TVWX-YZ0*").err(),
             Some(CodeError::InvalidCharacter { position: 29 })
         );
-        assert_eq!(LoginCode::parse("ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-2").err(), Some(CodeError::WrongLength { found: 25 }));
-        assert_eq!(LoginCode::parse(" a€").err(), Some(CodeError::InvalidCharacter { position: 3 }));
+        assert_eq!(
+            LoginCode::parse("ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-2").err(),
+            Some(CodeError::WrongLength { found: 25 })
+        );
+        assert_eq!(
+            LoginCode::parse(" a€").err(),
+            Some(CodeError::InvalidCharacter { position: 3 })
+        );
         assert!(format!("{:?}", LoginCode::generate(&mut rng())).ends_with("(..)"));
     }
 
     #[test]
     fn derivation_is_deterministic_and_tenant_bound() {
-        let cheap = KdfParams { memory_kib: 64, iterations: 1, parallelism: 1 };
+        let cheap = KdfParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
         let code = LoginCode::generate(&mut rng());
         let acme = TenantId::new("acme").unwrap();
         let other = TenantId::new("other").unwrap();
@@ -405,10 +464,16 @@ mod tests {
         let c = MailboxKeys::derive_with(&code, &other, &cheap).unwrap();
         assert_eq!(a.mailbox_id(), b.mailbox_id());
         assert_eq!(a.public_key(), b.public_key());
-        assert_eq!(a.auth_secret().expose_secret_bytes(), b.auth_secret().expose_secret_bytes());
+        assert_eq!(
+            a.auth_secret().expose_secret_bytes(),
+            b.auth_secret().expose_secret_bytes()
+        );
         assert_ne!(a.mailbox_id(), c.mailbox_id());
         assert_ne!(a.public_key(), c.public_key());
         // The three values are independent of each other.
-        assert_ne!(&a.mailbox_id().0[..], &a.auth_secret().expose_secret_bytes()[..16]);
+        assert_ne!(
+            &a.mailbox_id().0[..],
+            &a.auth_secret().expose_secret_bytes()[..16]
+        );
     }
 }

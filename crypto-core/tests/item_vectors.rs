@@ -14,7 +14,9 @@ mod common;
 
 use common::{rng, Cast};
 use meldkluis_crypto_core::primitives::stream::SEALED_CHUNK_LEN;
-use meldkluis_crypto_core::{open_item, seal_item, Expect, ItemHeader, ItemId, ItemKind, SealParams, StaticKey, TenantId};
+use meldkluis_crypto_core::{
+    open_item, seal_item, Expect, ItemHeader, ItemId, ItemKind, SealParams, StaticKey, TenantId,
+};
 use serde::{Deserialize, Serialize};
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/vectors/items-v1.json");
@@ -109,7 +111,11 @@ fn ids(spec: &Spec) -> (ItemId, ItemId) {
 }
 
 fn seal(cast: &Cast, spec: &Spec) -> Vec<u8> {
-    let recipients: Vec<_> = spec.recipients.iter().map(|n| cast.by_name(n).public_key()).collect();
+    let recipients: Vec<_> = spec
+        .recipients
+        .iter()
+        .map(|n| cast.by_name(n).public_key())
+        .collect();
     let (item_id, report_id) = ids(spec);
     let params = SealParams {
         kind: spec.kind,
@@ -147,8 +153,16 @@ fn negatives(cast: &Cast, positives: &[(Spec, Vec<u8>)]) -> Vec<Negative> {
         copy
     };
     let mailbox = cast.mailbox.public_key().to_hex();
-    let advisors: Vec<String> = cast.advisors.iter().map(|a| a.public_key().to_hex()).collect();
-    let neg = |name: &str, based_on: &str, reader: &str, item: Vec<u8>, parse_error: Option<&str>| Negative {
+    let advisors: Vec<String> = cast
+        .advisors
+        .iter()
+        .map(|a| a.public_key().to_hex())
+        .collect();
+    let neg = |name: &str,
+               based_on: &str,
+               reader: &str,
+               item: Vec<u8>,
+               parse_error: Option<&str>| Negative {
         name: name.into(),
         based_on: based_on.into(),
         reader: reader.into(),
@@ -169,43 +183,198 @@ fn negatives(cast: &Cast, positives: &[(Spec, Vec<u8>)]) -> Vec<Negative> {
     let ahl = header_len(attachment);
     let other_valid_size = 2048u64.to_be_bytes();
     vec![
-        neg("wrong magic", r, "advisor1", edit(report, &|i| i[0] = b'X'), Some("magic")),
-        neg("version 2 (unknown)", r, "advisor1", edit(report, &|i| i[3] = 2), Some("magic")),
-        neg("unknown kind", r, "advisor1", edit(report, &|i| i[at::KIND] = 9), Some("item kind")),
-        neg("kind changed from message to attachment", m, "mailbox", edit(message, &|i| i[at::KIND] = 3), None),
+        neg(
+            "wrong magic",
+            r,
+            "advisor1",
+            edit(report, &|i| i[0] = b'X'),
+            Some("magic"),
+        ),
+        neg(
+            "version 2 (unknown)",
+            r,
+            "advisor1",
+            edit(report, &|i| i[3] = 2),
+            Some("magic"),
+        ),
+        neg(
+            "unknown kind",
+            r,
+            "advisor1",
+            edit(report, &|i| i[at::KIND] = 9),
+            Some("item kind"),
+        ),
+        neg(
+            "kind changed from message to attachment",
+            m,
+            "mailbox",
+            edit(message, &|i| i[at::KIND] = 3),
+            None,
+        ),
         // The reader expects the changed tenant, so only the header binding
         // (stanza aad and MAC) can refuse it.
         Negative {
             tenant: "acmf".into(),
-            ..neg("tenant changed to another valid id", r, "advisor1", edit(report, &|i| i[at::TENANT + 3] = b'f'), None)
+            ..neg(
+                "tenant changed to another valid id",
+                r,
+                "advisor1",
+                edit(report, &|i| i[at::TENANT + 3] = b'f'),
+                None,
+            )
         },
-        neg("tenant with a path character", r, "advisor1", edit(report, &|i| i[at::TENANT] = b'/'), Some("tenant id")),
-        neg("report id differs from a report's item id", r, "advisor1", edit(report, &|i| i[at::ITEM_ID] ^= 1), Some("report id")),
-        neg("message moved to another report", m, "mailbox", edit(message, &|i| i[at::REPORT_ID] ^= 1), None),
-        neg("message item id changed", m, "mailbox", edit(message, &|i| i[at::ITEM_ID + 15] ^= 0x80), None),
+        neg(
+            "tenant with a path character",
+            r,
+            "advisor1",
+            edit(report, &|i| i[at::TENANT] = b'/'),
+            Some("tenant id"),
+        ),
+        neg(
+            "report id differs from a report's item id",
+            r,
+            "advisor1",
+            edit(report, &|i| i[at::ITEM_ID] ^= 1),
+            Some("report id"),
+        ),
+        neg(
+            "message moved to another report",
+            m,
+            "mailbox",
+            edit(message, &|i| i[at::REPORT_ID] ^= 1),
+            None,
+        ),
+        neg(
+            "message item id changed",
+            m,
+            "mailbox",
+            edit(message, &|i| i[at::ITEM_ID + 15] ^= 0x80),
+            None,
+        ),
         neg(
             "sender replaced by an advisor's key",
             m,
             "mailbox",
-            edit(message, &|i| i[at::SENDER..at::SENDER + 32].copy_from_slice(cast.advisors[1].public_key().as_bytes())),
+            edit(message, &|i| {
+                i[at::SENDER..at::SENDER + 32]
+                    .copy_from_slice(cast.advisors[1].public_key().as_bytes())
+            }),
             None,
         ),
-        neg("padded length set to another bucket", r, "advisor1", edit(report, &|i| i[at::PADDED_LEN..at::PADDED_LEN + 8].copy_from_slice(&other_valid_size)), None),
-        neg("padded length not a bucket", r, "advisor1", edit(report, &|i| i[at::PADDED_LEN + 7] = 1), Some("padded length")),
-        neg("no recipients", r, "advisor1", edit(report, &|i| i[at::COUNT] = 0), Some("recipient count")),
-        neg("one recipient fewer", r, "advisor1", edit(report, &|i| i[at::COUNT] -= 1), None),
-        neg("recipient key replaced", r, "advisor1", edit(report, &|i| i[at::STANZAS + at::STANZA + 5] ^= 1), None),
-        neg("own stanza's enc changed", r, "advisor1", edit(report, &|i| i[at::STANZAS + 32] ^= 1), None),
-        neg("own sealed key changed", r, "advisor1", edit(report, &|i| i[at::STANZAS + 64 + 47] ^= 1), None),
-        neg("another recipient's stanza changed", r, "advisor1", edit(report, &|i| i[at::STANZAS + at::STANZA + 40] ^= 1), None),
-        neg("header MAC changed", r, "advisor1", edit(report, &|i| i[hl - 1] ^= 1), None),
-        neg("header cut short", r, "advisor1", report[..hl - 1].to_vec(), Some("header mac")),
-        neg("payload byte changed", r, "advisor1", edit(report, &|i| i[hl + 10] ^= 1), None),
-        neg("payload tag changed", r, "advisor1", edit(report, &|i| *i.last_mut().unwrap() ^= 1), None),
-        neg("payload cut by one byte", r, "advisor1", report[..report.len() - 1].to_vec(), None),
-        neg("payload missing", r, "advisor1", report[..hl].to_vec(), None),
-        neg("byte appended", r, "advisor1", edit(report, &|i| i.push(0)), None),
-        neg("last chunk dropped", a, "advisor1", attachment[..ahl + SEALED_CHUNK_LEN].to_vec(), None),
+        neg(
+            "padded length set to another bucket",
+            r,
+            "advisor1",
+            edit(report, &|i| {
+                i[at::PADDED_LEN..at::PADDED_LEN + 8].copy_from_slice(&other_valid_size)
+            }),
+            None,
+        ),
+        neg(
+            "padded length not a bucket",
+            r,
+            "advisor1",
+            edit(report, &|i| i[at::PADDED_LEN + 7] = 1),
+            Some("padded length"),
+        ),
+        neg(
+            "no recipients",
+            r,
+            "advisor1",
+            edit(report, &|i| i[at::COUNT] = 0),
+            Some("recipient count"),
+        ),
+        neg(
+            "one recipient fewer",
+            r,
+            "advisor1",
+            edit(report, &|i| i[at::COUNT] -= 1),
+            None,
+        ),
+        neg(
+            "recipient key replaced",
+            r,
+            "advisor1",
+            edit(report, &|i| i[at::STANZAS + at::STANZA + 5] ^= 1),
+            None,
+        ),
+        neg(
+            "own stanza's enc changed",
+            r,
+            "advisor1",
+            edit(report, &|i| i[at::STANZAS + 32] ^= 1),
+            None,
+        ),
+        neg(
+            "own sealed key changed",
+            r,
+            "advisor1",
+            edit(report, &|i| i[at::STANZAS + 64 + 47] ^= 1),
+            None,
+        ),
+        neg(
+            "another recipient's stanza changed",
+            r,
+            "advisor1",
+            edit(report, &|i| i[at::STANZAS + at::STANZA + 40] ^= 1),
+            None,
+        ),
+        neg(
+            "header MAC changed",
+            r,
+            "advisor1",
+            edit(report, &|i| i[hl - 1] ^= 1),
+            None,
+        ),
+        neg(
+            "header cut short",
+            r,
+            "advisor1",
+            report[..hl - 1].to_vec(),
+            Some("header mac"),
+        ),
+        neg(
+            "payload byte changed",
+            r,
+            "advisor1",
+            edit(report, &|i| i[hl + 10] ^= 1),
+            None,
+        ),
+        neg(
+            "payload tag changed",
+            r,
+            "advisor1",
+            edit(report, &|i| *i.last_mut().unwrap() ^= 1),
+            None,
+        ),
+        neg(
+            "payload cut by one byte",
+            r,
+            "advisor1",
+            report[..report.len() - 1].to_vec(),
+            None,
+        ),
+        neg(
+            "payload missing",
+            r,
+            "advisor1",
+            report[..hl].to_vec(),
+            None,
+        ),
+        neg(
+            "byte appended",
+            r,
+            "advisor1",
+            edit(report, &|i| i.push(0)),
+            None,
+        ),
+        neg(
+            "last chunk dropped",
+            a,
+            "advisor1",
+            attachment[..ahl + SEALED_CHUNK_LEN].to_vec(),
+            None,
+        ),
         neg(
             "chunks swapped",
             a,
@@ -217,18 +386,56 @@ fn negatives(cast: &Cast, positives: &[(Spec, Vec<u8>)]) -> Vec<Negative> {
             },
             None,
         ),
-        neg("payload of another item under this header", r, "advisor1", [&report[..hl], &positives[1].1[header_len(message)..]].concat(), None),
-        neg("reader is not a recipient", r, "advisor3", report.clone(), None),
+        neg(
+            "payload of another item under this header",
+            r,
+            "advisor1",
+            [&report[..hl], &positives[1].1[header_len(message)..]].concat(),
+            None,
+        ),
+        neg(
+            "reader is not a recipient",
+            r,
+            "advisor3",
+            report.clone(),
+            None,
+        ),
         neg("reader is an outsider", r, "outsider", report.clone(), None),
-        Negative { expected_senders: advisors.clone(), ..neg("sender is not one the reader expects", r, "advisor1", report.clone(), None) },
-        Negative { tenant: "other".into(), ..neg("reader expects another tenant", r, "advisor1", report.clone(), None) },
+        Negative {
+            expected_senders: advisors.clone(),
+            ..neg(
+                "sender is not one the reader expects",
+                r,
+                "advisor1",
+                report.clone(),
+                None,
+            )
+        },
+        Negative {
+            tenant: "other".into(),
+            ..neg(
+                "reader expects another tenant",
+                r,
+                "advisor1",
+                report.clone(),
+                None,
+            )
+        },
     ]
 }
 
 fn build(cast: &Cast) -> File {
-    let positives: Vec<(Spec, Vec<u8>)> = specs().into_iter().map(|s| { let item = seal(cast, &s); (s, item) }).collect();
+    let positives: Vec<(Spec, Vec<u8>)> = specs()
+        .into_iter()
+        .map(|s| {
+            let item = seal(cast, &s);
+            (s, item)
+        })
+        .collect();
     let negative = negatives(cast, &positives);
-    let names = ["advisor1", "advisor2", "advisor3", "recovery", "mailbox", "outsider"];
+    let names = [
+        "advisor1", "advisor2", "advisor3", "recovery", "mailbox", "outsider",
+    ];
     File {
         description: "meldkluis item format v1 vectors: keys, seeded ChaCha20Rng (rand_chacha 0.3, seed_from_u64) randomness, items; see crypto-core/FORMAT.md".into(),
         keys: names
@@ -269,11 +476,15 @@ fn item_vectors() {
     if std::env::var_os("MELDKLUIS_WRITE_VECTORS").is_some() {
         std::fs::write(PATH, serde_json::to_string_pretty(&built).unwrap() + "\n").unwrap();
     }
-    let file: File = serde_json::from_str(&std::fs::read_to_string(PATH).expect("vector file")).unwrap();
+    let file: File =
+        serde_json::from_str(&std::fs::read_to_string(PATH).expect("vector file")).unwrap();
 
     // The recorded keys are the test cast.
     for key in &file.keys {
-        assert_eq!(hex::encode(*cast.by_name(&key.name).expose_secret_bytes()), key.secret);
+        assert_eq!(
+            hex::encode(*cast.by_name(&key.name).expose_secret_bytes()),
+            key.secret
+        );
         assert_eq!(cast.by_name(&key.name).public_key().to_hex(), key.public);
     }
 
@@ -281,7 +492,11 @@ fn item_vectors() {
     for (recorded, fresh) in file.positive.iter().zip(&built.positive) {
         // Byte for byte: the format and the sealing are deterministic given
         // the keys and randomness.
-        assert_eq!(recorded.item, fresh.item, "vector {:?} reproduces", recorded.name);
+        assert_eq!(
+            recorded.item, fresh.item,
+            "vector {:?} reproduces",
+            recorded.name
+        );
         let item = hex::decode(&recorded.item).unwrap();
         let (header, _) = ItemHeader::parse(&item).unwrap();
         assert_eq!(header.kind.code(), recorded.kind);
@@ -291,15 +506,26 @@ fn item_vectors() {
         let tenant = TenantId::new(&recorded.tenant).unwrap();
         let senders = [cast.by_name(&recorded.sender).public_key()];
         for reader in &recorded.readers {
-            let opened = open_item(&item, cast.by_name(reader), &Expect { tenant: &tenant, senders: &senders })
-                .unwrap_or_else(|e| panic!("{} opens for {reader}: {e}", recorded.name));
+            let opened = open_item(
+                &item,
+                cast.by_name(reader),
+                &Expect {
+                    tenant: &tenant,
+                    senders: &senders,
+                },
+            )
+            .unwrap_or_else(|e| panic!("{} opens for {reader}: {e}", recorded.name));
             assert_eq!(hex::encode(&*opened.content), recorded.content);
         }
     }
 
     assert!(file.negative.len() >= 30);
     for (recorded, fresh) in file.negative.iter().zip(&built.negative) {
-        assert_eq!(recorded.item, fresh.item, "negative vector {:?} reproduces", recorded.name);
+        assert_eq!(
+            recorded.item, fresh.item,
+            "negative vector {:?} reproduces",
+            recorded.name
+        );
         let item = hex::decode(&recorded.item).unwrap();
         let parsed = ItemHeader::parse(&item);
         match &recorded.parse_error {
@@ -312,10 +538,25 @@ fn item_vectors() {
             ),
         }
         let tenant = TenantId::new(&recorded.tenant).unwrap();
-        let senders: Vec<_> =
-            recorded.expected_senders.iter().map(|s| meldkluis_crypto_core::PublicKey::from_hex(s).unwrap()).collect();
-        let result = open_item(&item, cast.by_name(&recorded.reader), &Expect { tenant: &tenant, senders: &senders });
-        assert_eq!(result.err().map(|e| e.to_string()), Some(recorded.open_error.clone()), "{}: open error", recorded.name);
+        let senders: Vec<_> = recorded
+            .expected_senders
+            .iter()
+            .map(|s| meldkluis_crypto_core::PublicKey::from_hex(s).unwrap())
+            .collect();
+        let result = open_item(
+            &item,
+            cast.by_name(&recorded.reader),
+            &Expect {
+                tenant: &tenant,
+                senders: &senders,
+            },
+        );
+        assert_eq!(
+            result.err().map(|e| e.to_string()),
+            Some(recorded.open_error.clone()),
+            "{}: open error",
+            recorded.name
+        );
     }
     assert_eq!(file.negative.len(), built.negative.len());
 }

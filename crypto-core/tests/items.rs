@@ -6,8 +6,8 @@ mod common;
 use common::{rng, Cast};
 use meldkluis_crypto_core::primitives::stream::{CHUNK_LEN, SEALED_CHUNK_LEN};
 use meldkluis_crypto_core::{
-    open_item, seal_item, Error, Expect, ItemHeader, ItemId, ItemKind, ItemOpener, ItemSealer, SealParams, StaticKey,
-    TenantId,
+    open_item, seal_item, Error, Expect, ItemHeader, ItemId, ItemKind, ItemOpener, ItemSealer,
+    SealParams, StaticKey, TenantId,
 };
 use proptest::prelude::*;
 
@@ -27,12 +27,17 @@ fn seal_report(cast: &Cast, content: &[u8], seed: u64) -> Vec<u8> {
 
 fn open_as(cast: &Cast, item: &[u8], reader: &str) -> Result<Vec<u8>, Error> {
     let senders = [cast.mailbox.public_key()];
-    let expect = Expect { tenant: &cast.tenant, senders: &senders };
+    let expect = Expect {
+        tenant: &cast.tenant,
+        senders: &senders,
+    };
     open_item(item, cast.by_name(reader), &expect).map(|o| o.content.to_vec())
 }
 
 fn content(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
 }
 
 /// Sizes from empty to several chunks, with the chunk edges well covered.
@@ -147,11 +152,23 @@ fn the_reader_decides_whom_to_believe() {
     // Not the expected tenant, not an expected sender: refused.
     let other_tenant = TenantId::new("other").unwrap();
     let senders = [cast.mailbox.public_key()];
-    let expect = Expect { tenant: &other_tenant, senders: &senders };
-    assert_eq!(open_item(&item, &cast.advisors[0], &expect).err(), Some(Error::CouldNotOpen));
+    let expect = Expect {
+        tenant: &other_tenant,
+        senders: &senders,
+    };
+    assert_eq!(
+        open_item(&item, &cast.advisors[0], &expect).err(),
+        Some(Error::CouldNotOpen)
+    );
     let advisors_only: Vec<_> = cast.advisors.iter().map(|a| a.public_key()).collect();
-    let expect = Expect { tenant: &cast.tenant, senders: &advisors_only };
-    assert_eq!(open_item(&item, &cast.advisors[0], &expect).err(), Some(Error::CouldNotOpen));
+    let expect = Expect {
+        tenant: &cast.tenant,
+        senders: &advisors_only,
+    };
+    assert_eq!(
+        open_item(&item, &cast.advisors[0], &expect).err(),
+        Some(Error::CouldNotOpen)
+    );
 }
 
 #[test]
@@ -173,8 +190,14 @@ fn a_forged_sender_cannot_seal_in_someone_elses_name() {
     let sender_at = 4 + 1 + 1 + 4 + 16 + 16;
     forged[sender_at..sender_at + 32].copy_from_slice(cast.advisors[0].public_key().as_bytes());
     let pinned: Vec<_> = cast.advisors.iter().map(|a| a.public_key()).collect();
-    let expect = Expect { tenant: &cast.tenant, senders: &pinned };
-    assert_eq!(open_item(&forged, &cast.mailbox, &expect).err(), Some(Error::CouldNotOpen));
+    let expect = Expect {
+        tenant: &cast.tenant,
+        senders: &pinned,
+    };
+    assert_eq!(
+        open_item(&forged, &cast.mailbox, &expect).err(),
+        Some(Error::CouldNotOpen)
+    );
 }
 
 #[test]
@@ -185,15 +208,40 @@ fn sealing_refuses_bad_parameters() {
     for (recipients, kind, report_id) in [
         (vec![], ItemKind::Report, id),
         (vec![pk, pk], ItemKind::Report, id),
-        ((0..65u8).map(|i| meldkluis_crypto_core::primitives::hpke::derive_key_pair(&[i; 32]).public_key()).collect(), ItemKind::Report, id),
+        (
+            (0..65u8)
+                .map(|i| {
+                    meldkluis_crypto_core::primitives::hpke::derive_key_pair(&[i; 32]).public_key()
+                })
+                .collect(),
+            ItemKind::Report,
+            id,
+        ),
         (vec![pk], ItemKind::Report, ItemId([2; 16])),
     ] {
-        let params = SealParams { kind, tenant: &cast.tenant, item_id: id, report_id, sender: &cast.mailbox, recipients: &recipients };
-        assert!(matches!(seal_item(&params, b"x", &mut rng(1)), Err(Error::InvalidInput(_))));
+        let params = SealParams {
+            kind,
+            tenant: &cast.tenant,
+            item_id: id,
+            report_id,
+            sender: &cast.mailbox,
+            recipients: &recipients,
+        };
+        assert!(matches!(
+            seal_item(&params, b"x", &mut rng(1)),
+            Err(Error::InvalidInput(_))
+        ));
     }
     // Content longer or shorter than announced.
     let recipients = [pk];
-    let params = SealParams { kind: ItemKind::Report, tenant: &cast.tenant, item_id: id, report_id: id, sender: &cast.mailbox, recipients: &recipients };
+    let params = SealParams {
+        kind: ItemKind::Report,
+        tenant: &cast.tenant,
+        item_id: id,
+        report_id: id,
+        sender: &cast.mailbox,
+        recipients: &recipients,
+    };
     let (mut sealer, _) = ItemSealer::new(&params, 4, &mut rng(1)).unwrap();
     assert!(sealer.update(b"12345").is_err());
     let (mut sealer, _) = ItemSealer::new(&params, 4, &mut rng(1)).unwrap();
@@ -209,7 +257,11 @@ fn sizes_leak_only_the_padded_bucket() {
     assert_eq!(a.len(), b.len(), "every text up to 1 KiB looks the same");
     let c = seal_report(&cast, &content(100_000, 0), 3);
     let d = seal_report(&cast, &content(100_300, 0), 4);
-    assert_eq!(c.len(), d.len(), "nearby sizes share a bucket (100 000 and 100 300 both pad to 100 352)");
+    assert_eq!(
+        c.len(),
+        d.len(),
+        "nearby sizes share a bucket (100 000 and 100 300 both pad to 100 352)"
+    );
     let e = seal_report(&cast, &content(100_400, 0), 5);
     assert!(e.len() > d.len(), "the next bucket starts above 100 352");
 }
@@ -219,8 +271,19 @@ fn an_opened_items_content_is_never_debug_printed() {
     let cast = Cast::new();
     let item = seal_report(&cast, b"CANARY-7f3a secret words", 1);
     let senders = [cast.mailbox.public_key()];
-    let opened = open_item(&item, &cast.advisors[0], &Expect { tenant: &cast.tenant, senders: &senders }).unwrap();
+    let opened = open_item(
+        &item,
+        &cast.advisors[0],
+        &Expect {
+            tenant: &cast.tenant,
+            senders: &senders,
+        },
+    )
+    .unwrap();
     let printed = format!("{opened:?} {:?} {:?}", cast.mailbox, opened.header);
     assert!(!printed.contains("CANARY"), "{printed}");
-    assert!(!printed.contains(&hex::encode(*cast.mailbox.expose_secret_bytes())), "{printed}");
+    assert!(
+        !printed.contains(&hex::encode(*cast.mailbox.expose_secret_bytes())),
+        "{printed}"
+    );
 }

@@ -61,7 +61,10 @@ fn h(s: &str) -> Vec<u8> {
 }
 
 fn vectors() -> Vec<Vector> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/hpke-rfc9180-x25519-sha256-chacha20poly1305.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/vectors/hpke-rfc9180-x25519-sha256-chacha20poly1305.json"
+    );
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
     serde_json::from_str(&text).expect("vector JSON")
 }
@@ -83,13 +86,33 @@ fn all_modes_reproduce_the_vectors_byte_for_byte() {
         };
         // DeriveKeyPair reproduces every public key from its ikm.
         let ephemeral = hpke::derive_key_pair(&h(&v.ikm_e));
-        assert_eq!(ephemeral.public_key().to_hex(), v.pk_em, "pkEm, mode {}", v.mode);
+        assert_eq!(
+            ephemeral.public_key().to_hex(),
+            v.pk_em,
+            "pkEm, mode {}",
+            v.mode
+        );
         let recipient = hpke::derive_key_pair(&h(&v.ikm_r));
-        assert_eq!(recipient.public_key().to_hex(), v.pk_rm, "pkRm, mode {}", v.mode);
-        assert_eq!(hex::encode(*recipient.expose_secret_bytes()), v.sk_rm, "skRm, mode {}", v.mode);
+        assert_eq!(
+            recipient.public_key().to_hex(),
+            v.pk_rm,
+            "pkRm, mode {}",
+            v.mode
+        );
+        assert_eq!(
+            hex::encode(*recipient.expose_secret_bytes()),
+            v.sk_rm,
+            "skRm, mode {}",
+            v.mode
+        );
         let sender = v.ikm_s.as_ref().map(|ikm| hpke::derive_key_pair(&h(ikm)));
         if let Some(sender) = &sender {
-            assert_eq!(Some(sender.public_key().to_hex()), v.pk_sm, "pkSm, mode {}", v.mode);
+            assert_eq!(
+                Some(sender.public_key().to_hex()),
+                v.pk_sm,
+                "pkSm, mode {}",
+                v.mode
+            );
         }
         let (psk_bytes, psk_id_bytes) = (v.psk.as_deref().map(h), v.psk_id.as_deref().map(h));
         let psk = match (&psk_bytes, &psk_id_bytes) {
@@ -109,17 +132,44 @@ fn all_modes_reproduce_the_vectors_byte_for_byte() {
         )
         .unwrap();
         assert_eq!(hex::encode(enc), v.enc, "enc, mode {}", v.mode);
-        assert_eq!(hex::encode(sender_ctx.expose_shared_secret()), v.shared_secret, "shared_secret, mode {}", v.mode);
+        assert_eq!(
+            hex::encode(sender_ctx.expose_shared_secret()),
+            v.shared_secret,
+            "shared_secret, mode {}",
+            v.mode
+        );
         let schedule = sender_ctx.key_schedule();
-        assert_eq!(hex::encode(&schedule.context), v.key_schedule_context, "key_schedule_context");
-        assert_eq!(hex::encode(schedule.expose_key()), v.key, "key, mode {}", v.mode);
-        assert_eq!(hex::encode(schedule.base_nonce()), v.base_nonce, "base_nonce, mode {}", v.mode);
-        assert_eq!(hex::encode(schedule.expose_exporter_secret()), v.exporter_secret, "exporter_secret");
+        assert_eq!(
+            hex::encode(&schedule.context),
+            v.key_schedule_context,
+            "key_schedule_context"
+        );
+        assert_eq!(
+            hex::encode(schedule.expose_key()),
+            v.key,
+            "key, mode {}",
+            v.mode
+        );
+        assert_eq!(
+            hex::encode(schedule.base_nonce()),
+            v.base_nonce,
+            "base_nonce, mode {}",
+            v.mode
+        );
+        assert_eq!(
+            hex::encode(schedule.expose_exporter_secret()),
+            v.exporter_secret,
+            "exporter_secret"
+        );
 
         let sender_public = sender.as_ref().map(|s| s.public_key());
         let mut recipient_ctx =
-            hpke::setup_recipient(mode, &enc, &recipient, &info, psk, sender_public.as_ref()).unwrap();
-        assert_eq!(hex::encode(recipient_ctx.expose_shared_secret()), v.shared_secret);
+            hpke::setup_recipient(mode, &enc, &recipient, &info, psk, sender_public.as_ref())
+                .unwrap();
+        assert_eq!(
+            hex::encode(recipient_ctx.expose_shared_secret()),
+            v.shared_secret
+        );
 
         // Every encryption: sealing at its sequence number gives `ct`, and
         // opening `ct` gives `pt`. Skipped sequence numbers are consumed by
@@ -133,7 +183,13 @@ fn all_modes_reproduce_the_vectors_byte_for_byte() {
             }
             let ct = sender_ctx.seal(&h(&e.aad), &h(&e.pt)).unwrap();
             sequence += 1;
-            assert_eq!(hex::encode(&ct), e.ct, "ct seq {} mode {}", e.sequence_number, v.mode);
+            assert_eq!(
+                hex::encode(&ct),
+                e.ct,
+                "ct seq {} mode {}",
+                e.sequence_number,
+                v.mode
+            );
             // The recipient context has to reach the same sequence number.
             while opener_seq < e.sequence_number {
                 let filler = {
@@ -158,15 +214,35 @@ fn all_modes_reproduce_the_vectors_byte_for_byte() {
             }
             let pt = recipient_ctx.open(&h(&e.aad), &h(&e.ct)).unwrap();
             opener_seq += 1;
-            assert_eq!(hex::encode(&*pt), e.pt, "pt seq {} mode {}", e.sequence_number, v.mode);
+            assert_eq!(
+                hex::encode(&*pt),
+                e.pt,
+                "pt seq {} mode {}",
+                e.sequence_number,
+                v.mode
+            );
         }
 
         for x in &v.exports {
             let mut out = vec![0u8; x.len];
-            sender_ctx.export(&h(&x.exporter_context), &mut out).unwrap();
-            assert_eq!(hex::encode(&out), x.exported_value, "export, mode {}", v.mode);
-            recipient_ctx.export(&h(&x.exporter_context), &mut out).unwrap();
-            assert_eq!(hex::encode(&out), x.exported_value, "export (recipient), mode {}", v.mode);
+            sender_ctx
+                .export(&h(&x.exporter_context), &mut out)
+                .unwrap();
+            assert_eq!(
+                hex::encode(&out),
+                x.exported_value,
+                "export, mode {}",
+                v.mode
+            );
+            recipient_ctx
+                .export(&h(&x.exporter_context), &mut out)
+                .unwrap();
+            assert_eq!(
+                hex::encode(&out),
+                x.exported_value,
+                "export (recipient), mode {}",
+                v.mode
+            );
         }
     }
     modes_seen.sort_unstable();
@@ -181,12 +257,36 @@ fn auth_mode_refuses_the_wrong_sender_and_tampering() {
     let e = &v.encryptions[0];
     let info = h(&v.info);
     // The vector opens with the right sender...
-    let pt = hpke::open_auth(&h(&v.enc), &recipient, &sender, &info, &h(&e.aad), &h(&e.ct)).unwrap();
+    let pt = hpke::open_auth(
+        &h(&v.enc),
+        &recipient,
+        &sender,
+        &info,
+        &h(&e.aad),
+        &h(&e.ct),
+    )
+    .unwrap();
     assert_eq!(hex::encode(&*pt), e.pt);
     // ...and with no other: a forged sender key, a changed info, aad, enc or ct.
     let impostor = hpke::derive_key_pair(b"an impostor's key material, 32+ bytes").public_key();
-    assert!(hpke::open_auth(&h(&v.enc), &recipient, &impostor, &info, &h(&e.aad), &h(&e.ct)).is_err());
-    assert!(hpke::open_auth(&h(&v.enc), &recipient, &sender, b"other", &h(&e.aad), &h(&e.ct)).is_err());
+    assert!(hpke::open_auth(
+        &h(&v.enc),
+        &recipient,
+        &impostor,
+        &info,
+        &h(&e.aad),
+        &h(&e.ct)
+    )
+    .is_err());
+    assert!(hpke::open_auth(
+        &h(&v.enc),
+        &recipient,
+        &sender,
+        b"other",
+        &h(&e.aad),
+        &h(&e.ct)
+    )
+    .is_err());
     assert!(hpke::open_auth(&h(&v.enc), &recipient, &sender, &info, b"other", &h(&e.ct)).is_err());
     let mut enc = h(&v.enc);
     enc[0] ^= 1;
@@ -194,8 +294,32 @@ fn auth_mode_refuses_the_wrong_sender_and_tampering() {
     let mut ct = h(&e.ct);
     ct[3] ^= 0x80;
     assert!(hpke::open_auth(&h(&v.enc), &recipient, &sender, &info, &h(&e.aad), &ct).is_err());
-    assert!(hpke::open_auth(&h(&v.enc)[..31], &recipient, &sender, &info, &h(&e.aad), &h(&e.ct)).is_err());
-    assert!(hpke::open_auth(&h(&v.enc), &recipient, &sender, &info, &h(&e.aad), &h(&e.ct)[..15]).is_err());
+    assert!(hpke::open_auth(
+        &h(&v.enc)[..31],
+        &recipient,
+        &sender,
+        &info,
+        &h(&e.aad),
+        &h(&e.ct)
+    )
+    .is_err());
+    assert!(hpke::open_auth(
+        &h(&v.enc),
+        &recipient,
+        &sender,
+        &info,
+        &h(&e.aad),
+        &h(&e.ct)[..15]
+    )
+    .is_err());
     // A low-order ephemeral key gives the all-zero agreement and is refused.
-    assert!(hpke::open_auth(&[0u8; 32], &recipient, &sender, &info, &h(&e.aad), &h(&e.ct)).is_err());
+    assert!(hpke::open_auth(
+        &[0u8; 32],
+        &recipient,
+        &sender,
+        &info,
+        &h(&e.aad),
+        &h(&e.ct)
+    )
+    .is_err());
 }

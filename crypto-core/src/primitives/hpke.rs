@@ -72,7 +72,9 @@ pub struct Psk<'a> {
 
 /// `LabeledExtract` (RFC 9180 §4).
 fn labeled_extract(suite_id: &[u8], salt: &[u8], label: &[u8], ikm: &[u8]) -> Zeroizing<[u8; NH]> {
-    let mut labeled_ikm = Zeroizing::new(Vec::with_capacity(7 + suite_id.len() + label.len() + ikm.len()));
+    let mut labeled_ikm = Zeroizing::new(Vec::with_capacity(
+        7 + suite_id.len() + label.len() + ikm.len(),
+    ));
     labeled_ikm.extend_from_slice(b"HPKE-v1");
     labeled_ikm.extend_from_slice(suite_id);
     labeled_ikm.extend_from_slice(label);
@@ -84,7 +86,13 @@ fn labeled_extract(suite_id: &[u8], salt: &[u8], label: &[u8], ikm: &[u8]) -> Ze
 }
 
 /// `LabeledExpand` (RFC 9180 §4). `out.len()` is `L`.
-fn labeled_expand(suite_id: &[u8], prk: &[u8; NH], label: &[u8], info: &[u8], out: &mut [u8]) -> Result<(), Error> {
+fn labeled_expand(
+    suite_id: &[u8],
+    prk: &[u8; NH],
+    label: &[u8],
+    info: &[u8],
+    out: &mut [u8],
+) -> Result<(), Error> {
     let length = u16::try_from(out.len()).map_err(|_| Error::InvalidInput("expand length"))?;
     let hkdf = Hkdf::<Sha256>::from_prk(prk).map_err(|_| Error::InvalidInput("prk length"))?;
     let parts: [&[u8]; 5] = [&length.to_be_bytes(), b"HPKE-v1", suite_id, label, info];
@@ -106,8 +114,14 @@ pub fn derive_key_pair(ikm: &[u8]) -> StaticSecret {
 fn extract_and_expand(dh: &[u8], kem_context: &[u8]) -> Zeroizing<[u8; NH]> {
     let eae_prk = labeled_extract(KEM_SUITE_ID, b"", b"eae_prk", dh);
     let mut shared_secret = Zeroizing::new([0u8; NH]);
-    labeled_expand(KEM_SUITE_ID, &eae_prk, b"shared_secret", kem_context, shared_secret.as_mut())
-        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    labeled_expand(
+        KEM_SUITE_ID,
+        &eae_prk,
+        b"shared_secret",
+        kem_context,
+        shared_secret.as_mut(),
+    )
+    .expect("32 bytes is a valid HKDF-SHA256 output length");
     shared_secret
 }
 
@@ -191,7 +205,12 @@ impl core::fmt::Debug for KeySchedule {
 }
 
 /// `KeySchedule<ROLE>(mode, shared_secret, info, psk, psk_id)` (RFC 9180 §5.1).
-fn key_schedule(mode: Mode, shared_secret: &[u8; NH], info: &[u8], psk: Option<Psk<'_>>) -> Result<KeySchedule, Error> {
+fn key_schedule(
+    mode: Mode,
+    shared_secret: &[u8; NH],
+    info: &[u8],
+    psk: Option<Psk<'_>>,
+) -> Result<KeySchedule, Error> {
     // VerifyPSKInputs: a psk exactly when the mode uses one.
     let (psk, psk_id) = match (mode.uses_psk(), psk) {
         (true, Some(p)) if !p.psk.is_empty() && !p.psk_id.is_empty() => (p.psk, p.psk_id),
@@ -210,9 +229,26 @@ fn key_schedule(mode: Mode, shared_secret: &[u8; NH], info: &[u8], psk: Option<P
     let mut base_nonce = [0u8; NN];
     let mut exporter_secret = Zeroizing::new([0u8; NH]);
     labeled_expand(HPKE_SUITE_ID, &secret, b"key", &context, key.as_mut())?;
-    labeled_expand(HPKE_SUITE_ID, &secret, b"base_nonce", &context, &mut base_nonce)?;
-    labeled_expand(HPKE_SUITE_ID, &secret, b"exp", &context, exporter_secret.as_mut())?;
-    Ok(KeySchedule { context, key, base_nonce, exporter_secret })
+    labeled_expand(
+        HPKE_SUITE_ID,
+        &secret,
+        b"base_nonce",
+        &context,
+        &mut base_nonce,
+    )?;
+    labeled_expand(
+        HPKE_SUITE_ID,
+        &secret,
+        b"exp",
+        &context,
+        exporter_secret.as_mut(),
+    )?;
+    Ok(KeySchedule {
+        context,
+        key,
+        base_nonce,
+        exporter_secret,
+    })
 }
 
 /// An HPKE encryption context (RFC 9180 §5.2), for one direction.
@@ -226,7 +262,12 @@ pub struct Context {
 impl Context {
     fn new(schedule: KeySchedule, shared_secret: Zeroizing<[u8; NH]>) -> Self {
         let aead = ChaCha20Poly1305::new((&*schedule.key).into());
-        Self { schedule, aead, sequence: 0, shared_secret }
+        Self {
+            schedule,
+            aead,
+            sequence: 0,
+            shared_secret,
+        }
     }
 
     /// `ComputeNonce(seq)` (RFC 9180 §5.2).
@@ -240,7 +281,10 @@ impl Context {
 
     /// `IncrementSeq()`: the sequence number may not wrap (RFC 9180 §5.2).
     fn increment(&mut self) -> Result<(), Error> {
-        self.sequence = self.sequence.checked_add(1).ok_or(Error::InvalidInput("sequence overflow"))?;
+        self.sequence = self
+            .sequence
+            .checked_add(1)
+            .ok_or(Error::InvalidInput("sequence overflow"))?;
         Ok(())
     }
 
@@ -249,7 +293,13 @@ impl Context {
         let nonce = self.nonce();
         let ciphertext = self
             .aead
-            .encrypt((&nonce).into(), Payload { msg: plaintext, aad })
+            .encrypt(
+                (&nonce).into(),
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
             .map_err(|_| Error::InvalidInput("plaintext too long"))?;
         self.increment()?;
         Ok(ciphertext)
@@ -263,7 +313,13 @@ impl Context {
         let nonce = self.nonce();
         let plaintext = self
             .aead
-            .decrypt((&nonce).into(), Payload { msg: ciphertext, aad })
+            .decrypt(
+                (&nonce).into(),
+                Payload {
+                    msg: ciphertext,
+                    aad,
+                },
+            )
             .map_err(|_| Error::CouldNotOpen)?;
         self.increment()?;
         Ok(Zeroizing::new(plaintext))
@@ -271,7 +327,13 @@ impl Context {
 
     /// `Context.Export(exporter_context, L)` (RFC 9180 §5.3).
     pub fn export(&self, exporter_context: &[u8], out: &mut [u8]) -> Result<(), Error> {
-        labeled_expand(HPKE_SUITE_ID, &self.schedule.exporter_secret, b"sec", exporter_context, out)
+        labeled_expand(
+            HPKE_SUITE_ID,
+            &self.schedule.exporter_secret,
+            b"sec",
+            exporter_context,
+            out,
+        )
     }
 
     /// The values of the key schedule, for the test vectors.
@@ -287,7 +349,9 @@ impl Context {
 
 impl core::fmt::Debug for Context {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Context").field("sequence", &self.sequence).finish_non_exhaustive()
+        f.debug_struct("Context")
+            .field("sequence", &self.sequence)
+            .finish_non_exhaustive()
     }
 }
 

@@ -48,7 +48,10 @@ mod tests {
                 let padded = padded_len(l).unwrap();
                 assert!(padded >= l);
                 assert!(padded >= MIN_PADDED_LEN);
-                assert!(l < MIN_PADDED_LEN || (padded - l) as f64 <= 0.12 * l as f64, "{l} -> {padded}");
+                assert!(
+                    l < MIN_PADDED_LEN || (padded - l) as f64 <= 0.12 * l as f64,
+                    "{l} -> {padded}"
+                );
                 assert_eq!(padded_len(padded), Some(padded));
                 assert!(is_padded_len(padded));
             }

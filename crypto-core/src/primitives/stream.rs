@@ -30,7 +30,9 @@ pub fn chunk_count(len: u64) -> u64 {
 
 /// Ciphertext length for a plaintext of `len` bytes, or `None` on overflow.
 pub fn sealed_len(len: u64) -> Option<u64> {
-    chunk_count(len).checked_mul(TAG_LEN as u64)?.checked_add(len)
+    chunk_count(len)
+        .checked_mul(TAG_LEN as u64)?
+        .checked_add(len)
 }
 
 fn nonce(counter: u64, last: bool) -> [u8; 12] {
@@ -50,7 +52,11 @@ pub struct StreamSealer {
 impl StreamSealer {
     /// A sealer under a fresh, single-use key.
     pub fn new(key: &[u8; 32]) -> Self {
-        Self { aead: ChaCha20Poly1305::new(key.into()), counter: 0, finished: false }
+        Self {
+            aead: ChaCha20Poly1305::new(key.into()),
+            counter: 0,
+            finished: false,
+        }
     }
 
     /// Seals one chunk in place: `buffer` holds the plaintext and receives the
@@ -94,13 +100,17 @@ impl StreamSealer {
 
 impl core::fmt::Debug for StreamSealer {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("StreamSealer").field("counter", &self.counter).finish_non_exhaustive()
+        f.debug_struct("StreamSealer")
+            .field("counter", &self.counter)
+            .finish_non_exhaustive()
     }
 }
 
 impl core::fmt::Debug for StreamOpener {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("StreamOpener").field("counter", &self.counter).finish_non_exhaustive()
+        f.debug_struct("StreamOpener")
+            .field("counter", &self.counter)
+            .finish_non_exhaustive()
     }
 }
 
@@ -114,7 +124,11 @@ pub struct StreamOpener {
 impl StreamOpener {
     /// An opener under the payload's key.
     pub fn new(key: &[u8; 32]) -> Self {
-        Self { aead: ChaCha20Poly1305::new(key.into()), counter: 0, finished: false }
+        Self {
+            aead: ChaCha20Poly1305::new(key.into()),
+            counter: 0,
+            finished: false,
+        }
     }
 
     /// Opens one sealed chunk in place (ciphertext with tag in, plaintext
@@ -141,7 +155,11 @@ impl StreamOpener {
     /// Opens one full, non-last chunk in place given its tag (the chunk is
     /// left unchanged if it does not open).
     pub fn open_full_chunk_detached(&mut self, chunk: &mut [u8], tag: &[u8]) -> Result<(), Error> {
-        if self.finished || chunk.len() != CHUNK_LEN || tag.len() != TAG_LEN || self.counter == COUNTER_LIMIT {
+        if self.finished
+            || chunk.len() != CHUNK_LEN
+            || tag.len() != TAG_LEN
+            || self.counter == COUNTER_LIMIT
+        {
             return Err(Error::CouldNotOpen);
         }
         self.aead
@@ -173,8 +191,9 @@ impl StreamOpener {
 /// Seals a whole payload held in memory.
 pub fn seal_all(key: &[u8; 32], plaintext: &[u8]) -> Result<Vec<u8>, Error> {
     let mut sealer = StreamSealer::new(key);
-    let total = usize::try_from(sealed_len(plaintext.len() as u64).ok_or(Error::InvalidInput("too long"))?)
-        .map_err(|_| Error::InvalidInput("too long"))?;
+    let total =
+        usize::try_from(sealed_len(plaintext.len() as u64).ok_or(Error::InvalidInput("too long"))?)
+            .map_err(|_| Error::InvalidInput("too long"))?;
     let mut out = Vec::with_capacity(total);
     let mut buffer = Zeroizing::new(Vec::with_capacity(SEALED_CHUNK_LEN));
     let count = chunk_count(plaintext.len() as u64);
@@ -213,8 +232,10 @@ mod tests {
         assert!(StreamOpener::open_all(&KEY, &sealed[..2 * SEALED_CHUNK_LEN]).is_err());
         // Swapping the first two chunks: wrong counters.
         let mut swapped = sealed.clone();
-        swapped[..SEALED_CHUNK_LEN].copy_from_slice(&sealed[SEALED_CHUNK_LEN..2 * SEALED_CHUNK_LEN]);
-        swapped[SEALED_CHUNK_LEN..2 * SEALED_CHUNK_LEN].copy_from_slice(&sealed[..SEALED_CHUNK_LEN]);
+        swapped[..SEALED_CHUNK_LEN]
+            .copy_from_slice(&sealed[SEALED_CHUNK_LEN..2 * SEALED_CHUNK_LEN]);
+        swapped[SEALED_CHUNK_LEN..2 * SEALED_CHUNK_LEN]
+            .copy_from_slice(&sealed[..SEALED_CHUNK_LEN]);
         assert!(StreamOpener::open_all(&KEY, &swapped).is_err());
         // An empty payload is not a payload.
         assert!(StreamOpener::open_all(&KEY, &[]).is_err());

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Installs what meldkluis's build, run and test commands need on a fresh
+# Debian bookworm machine (root, Rust stable via rustup, Node 20 present).
+#
+#   scripts/setup.sh            wasm target + binaryen (wasm-opt)
+#   scripts/setup.sh --browser  also chromium + chromium-driver, for the
+#                               in-browser measurements and browser tests
+#
+# Idempotent and non-interactive: anything already present is skipped, so a
+# second run takes well under a second. Safe under CI=true with no stdin.
+set -euo pipefail
+
+want_browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_browser=1 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+export DEBIAN_FRONTEND=noninteractive
+
+log() { printf 'setup: %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
+  else echo "setup.sh: need root (or passwordless sudo) to run: $*" >&2; exit 1
+  fi
+}
+
+apt_updated=0
+# Installs the Debian packages named, skipping those already installed and
+# running `apt-get update` at most once, and only if something is missing.
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
+      || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup.sh: apt-get not found; install by hand: ${missing[*]}" >&2
+    exit 1
+  fi
+  if [ "$apt_updated" -eq 0 ]; then
+    log "apt-get update"
+    as_root apt-get update -qq </dev/null
+    apt_updated=1
+  fi
+  log "installing ${missing[*]}"
+  as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+}
+
+rust_target() {
+  command -v rustup >/dev/null 2>&1 || {
+    echo "setup.sh: rustup not found; install Rust stable with rustup first" >&2
+    exit 1
+  }
+  if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    return 0
+  fi
+  log "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown </dev/null
+}
+
+base() {
+  rust_target
+  # binaryen: wasm-opt shrinks the release wasm (scripts/build-wasm.sh).
+  # python3: serves the measurement page (scripts/measure-argon2.sh).
+  apt_install binaryen
+  command -v python3 >/dev/null 2>&1 || apt_install python3
+  command -v node >/dev/null 2>&1 || apt_install nodejs
+  # The wasm tests use node:test and the global WebCrypto (Node 20+).
+  local node_major
+  node_major=$(node -p 'process.versions.node.split(".")[0]')
+  if [ "$node_major" -lt 20 ]; then
+    echo "setup.sh: Node $node_major found; the wasm tests need Node 20 or newer" >&2
+    exit 1
+  fi
+}
+
+browser() {
+  apt_install chromium chromium-driver
+}
+
+base
+[ "$want_browser" -eq 1 ] && browser
+log "done"

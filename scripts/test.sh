@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The one test command: everything CI runs, in the order that fails fastest.
+# Works on a fresh Debian bookworm machine with Rust and Node: it installs
+# what it needs first (scripts/setup.sh is idempotent and quick when done).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+step() { printf '\n==> %s\n' "$*"; }
+started=$(date +%s)
+
+step "install what the build and tests need"
+scripts/setup.sh
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (all targets, warnings are errors; natively and for the browser)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --locked -p meldkluis-web-client --target wasm32-unknown-unknown --all-features -- -D warnings
+
+step "dependency rules (cargo tree)"
+scripts/check-deps.sh
+
+step "crypto-core for wasm32-unknown-unknown, and the browser bundle"
+cargo build --locked -p meldkluis-crypto-core --target wasm32-unknown-unknown
+scripts/build-wasm.sh
+
+step "tests"
+cargo test --workspace --locked
+
+step "fuzz smoke run"
+scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-10}"
+
+printf '\nAll checks passed in %ss.\n' "$(( $(date +%s) - started ))"

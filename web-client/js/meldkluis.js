@@ -1,0 +1,321 @@
+// meldkluis crypto for the browser (and Node 20+): a thin wrapper around
+// meldkluis.wasm, which is crypto-core compiled for wasm32.
+//
+// No dependencies, no inline code, no eval: it can be served under a strict
+// CSP (the page needs `script-src 'self' 'wasm-unsafe-eval'` to compile the
+// wasm). All cryptography happens in the wasm; this file only moves bytes and
+// supplies randomness from crypto.getRandomValues, because the wasm imports
+// nothing. The request and response encoding is documented in
+// web-client/src/wire.rs.
+//
+//   import { loadMeldkluis } from './meldkluis.js';
+//   const mk = await loadMeldkluis();          // meldkluis.wasm beside this file
+//   const code = mk.generateLoginCode();
+//   const mailbox = mk.deriveMailbox(code, 'acme');   // ~1 s: run in a Worker
+
+const KIND_CODES = { report: 1, message: 2, attachment: 3 };
+const KIND_NAMES = { 1: 'report', 2: 'message', 3: 'attachment' };
+const ID_LEN = 16;
+const KEY_LEN = 32;
+const RANDOM_LEN = 32;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * An error from the wasm. `kind` is one of:
+ * - 'invalid-input'           a programming error (wrong length, bad tenant id); `message` says what
+ * - 'code-wrong-length'       `found`: how many symbols the typed code has
+ * - 'code-invalid-character'  `position`: 1-based, in characters of the typed text; `index`: the
+ *                             same place as a 0-based index into the JS string (UTF-16 units)
+ * - 'code-check-failed'       the code has a typing error
+ * - 'code-invalid'            the code was refused for another reason
+ * - 'could-not-open'          the item cannot be opened (deliberately no reason)
+ * - 'wasm-trap'               the wasm stopped; load a fresh instance
+ */
+export class MeldkluisError extends Error {
+  constructor(kind, message, details = {}) {
+    super(message);
+    this.name = 'MeldkluisError';
+    this.kind = kind;
+    Object.assign(this, details);
+  }
+}
+
+/** Overwrites a buffer that held a secret. */
+export function wipe(bytes) {
+  if (bytes instanceof Uint8Array) bytes.fill(0);
+}
+
+function randomBytes(length) {
+  const bytes = new Uint8Array(length);
+  globalThis.crypto.getRandomValues(bytes);
+  return bytes;
+}
+
+/** A fresh random 16-byte item id (also used as a report id). */
+export function randomItemId() {
+  return randomBytes(ID_LEN);
+}
+
+function bytesOf(value, what) {
+  if (typeof value === 'string') return encoder.encode(value);
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  throw new TypeError(`${what} must be a Uint8Array or a string`);
+}
+
+function concatKeys(keys, what) {
+  const out = new Uint8Array(keys.length * KEY_LEN);
+  keys.forEach((key, i) => {
+    if (!(key instanceof Uint8Array) || key.length !== KEY_LEN) {
+      throw new TypeError(`${what}[${i}] must be a ${KEY_LEN}-byte Uint8Array`);
+    }
+    out.set(key, i * KEY_LEN);
+  });
+  return out;
+}
+
+/** The index in `typed` (UTF-16 units) of its `position`-th character (1-based, in code points). */
+function indexOfCharacter(typed, position) {
+  let seen = 0;
+  let index = 0;
+  for (const ch of typed) {
+    seen += 1;
+    if (seen === position) return index;
+    index += ch.length;
+  }
+  return -1;
+}
+
+function errorFor(status, body, typed) {
+  const text = () => {
+    try {
+      return decoder.decode(body);
+    } catch {
+      return '';
+    }
+  };
+  const number = () => (body.length === 4 ? new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true) : -1);
+  switch (status) {
+    case 1:
+      return new MeldkluisError('invalid-input', `invalid input: ${text()}`);
+    case 2: {
+      const found = number();
+      return new MeldkluisError('code-wrong-length', `a login code has 24 characters; this has ${found}`, { found });
+    }
+    case 3: {
+      const position = number();
+      const index = typeof typed === 'string' ? indexOfCharacter(typed, position) : -1;
+      return new MeldkluisError('code-invalid-character', `character ${position} cannot be part of a login code`, {
+        position,
+        index,
+      });
+    }
+    case 4:
+      return new MeldkluisError('code-check-failed', 'this login code contains a typing error');
+    case 5:
+      return new MeldkluisError('code-invalid', text() || 'not a login code');
+    case 6:
+      return new MeldkluisError('could-not-open', 'could not open');
+    default:
+      return new MeldkluisError('invalid-input', `unknown status ${status} from the wasm`);
+  }
+}
+
+function isNode() {
+  return typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
+}
+
+async function instantiate(source) {
+  const imports = {};
+  if (source instanceof WebAssembly.Module) return WebAssembly.instantiate(source, imports);
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+    return (await WebAssembly.instantiate(source, imports)).instance;
+  }
+  const plainPath = typeof source === 'string' && isNode() && !/^[a-z][a-z0-9+.-]*:/i.test(source);
+  const url = source instanceof URL || plainPath ? source : new URL(String(source), globalThis.location?.href);
+  if (plainPath || url.protocol === 'file:') {
+    const { readFile } = await import('node:fs/promises');
+    return (await WebAssembly.instantiate(await readFile(url), imports)).instance;
+  }
+  const response = await fetch(url, { credentials: 'same-origin' });
+  if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
+  if (WebAssembly.instantiateStreaming && response.headers.get('content-type') === 'application/wasm') {
+    return (await WebAssembly.instantiateStreaming(response, imports)).instance;
+  }
+  return (await WebAssembly.instantiate(await response.arrayBuffer(), imports)).instance;
+}
+
+/**
+ * Loads the wasm. `source` is a URL (default: meldkluis.wasm beside this
+ * file), a file path (Node), the wasm's bytes, or a compiled WebAssembly.Module.
+ */
+export async function loadMeldkluis(source = new URL('./meldkluis.wasm', import.meta.url)) {
+  return new Meldkluis(await instantiate(source));
+}
+
+/** One instance of the wasm. Calls are synchronous; keep slow ones (deriveMailbox) in a Worker. */
+export class Meldkluis {
+  #exports;
+  #broken = false;
+
+  constructor(instance) {
+    this.#exports = instance.exports;
+  }
+
+  /** Sends one request (a list of byte fields) and returns the response body, or throws. */
+  #call(operation, fields, typed) {
+    if (this.#broken) throw new MeldkluisError('wasm-trap', 'the wasm stopped earlier; load it again');
+    const exports = this.#exports;
+    const length = fields.reduce((sum, field) => sum + 4 + field.length, 0);
+    const request = exports.alloc(length);
+    let response;
+    try {
+      // Views are made after alloc: memory growth detaches old views.
+      const memory = new Uint8Array(exports.memory.buffer, request, length);
+      const view = new DataView(exports.memory.buffer, request, length);
+      let offset = 0;
+      for (const field of fields) {
+        view.setUint32(offset, field.length, true);
+        memory.set(field, offset + 4);
+        offset += 4 + field.length;
+      }
+      response = exports[operation](request, length);
+    } catch (error) {
+      this.#broken = true;
+      throw new MeldkluisError('wasm-trap', `the wasm stopped in ${operation}: ${error.message}`);
+    } finally {
+      if (!this.#broken) exports.dealloc(request, length);
+    }
+    const memory = new Uint8Array(exports.memory.buffer);
+    const status = memory[response];
+    const bodyLength = new DataView(exports.memory.buffer).getUint32(response + 1, true);
+    const body = memory.slice(response + 5, response + 5 + bodyLength);
+    exports.dealloc(response, 5 + bodyLength);
+    if (status !== 0) throw errorFor(status, body, typed);
+    return body;
+  }
+
+  #callWithRandom(operation, fields) {
+    const random = randomBytes(RANDOM_LEN);
+    try {
+      return this.#call(operation, [...fields, random]);
+    } finally {
+      wipe(random);
+    }
+  }
+
+  #text(body) {
+    const text = decoder.decode(body);
+    wipe(body);
+    return text;
+  }
+
+  /** A fresh login code, as shown: "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01". */
+  generateLoginCode() {
+    return this.#text(this.#callWithRandom('generate_login_code', []));
+  }
+
+  /**
+   * Checks a typed code (case, spaces, dashes and look-alikes do not matter)
+   * and returns it as shown. Throws a MeldkluisError whose kind says what is
+   * wrong, so the form can point at it before any slow derivation.
+   */
+  normaliseLoginCode(typed) {
+    return this.#text(this.#call('normalise_login_code', [encoder.encode(typed)], typed));
+  }
+
+  #mailbox(body) {
+    let offset = 0;
+    const take = (length) => body.slice(offset, (offset += length));
+    const mailbox = {
+      mailboxId: take(ID_LEN),
+      authSecret: take(KEY_LEN),
+      publicKey: take(KEY_LEN),
+      secretKey: take(KEY_LEN),
+    };
+    wipe(body);
+    return mailbox;
+  }
+
+  /**
+   * Derives the mailbox from a code and a tenant id: { mailboxId (16 bytes),
+   * authSecret (32), publicKey (32), secretKey (32) }. Slow on purpose
+   * (Argon2id): call it from a Worker. Wipe authSecret and secretKey when done.
+   */
+  deriveMailbox(code, tenant) {
+    return this.#mailbox(this.#call('derive_mailbox', [encoder.encode(code), encoder.encode(tenant)], code));
+  }
+
+  /** Measurement builds only (cargo feature `measure`): deriveMailbox with explicit Argon2id parameters. */
+  deriveMailboxWith(code, tenant, { memoryKib, iterations, parallelism = 1 }) {
+    if (typeof this.#exports.derive_mailbox_with !== 'function') {
+      throw new Error('this wasm was built without the measure feature');
+    }
+    const params = new Uint8Array(12);
+    const view = new DataView(params.buffer);
+    view.setUint32(0, memoryKib, true);
+    view.setUint32(4, iterations, true);
+    view.setUint32(8, parallelism, true);
+    return this.#mailbox(
+      this.#call('derive_mailbox_with', [encoder.encode(code), encoder.encode(tenant), params], code),
+    );
+  }
+
+  /**
+   * Seals an item. `kind`: 'report' | 'message' | 'attachment'. `itemId`,
+   * `reportId`: 16 bytes (randomItemId()). `senderSecretKey`: 32 bytes.
+   * `recipients`: 32-byte public keys. `content`: bytes or a string.
+   * Returns the item's bytes.
+   */
+  sealItem({ kind, tenant, itemId, reportId, senderSecretKey, recipients, content }) {
+    const code = KIND_CODES[kind];
+    if (code === undefined) throw new TypeError(`kind must be one of ${Object.keys(KIND_CODES).join(', ')}`);
+    return this.#callWithRandom('seal_item', [
+      Uint8Array.of(code),
+      encoder.encode(tenant),
+      bytesOf(itemId, 'itemId'),
+      bytesOf(reportId, 'reportId'),
+      bytesOf(senderSecretKey, 'senderSecretKey'),
+      concatKeys(recipients, 'recipients'),
+      bytesOf(content, 'content'),
+    ]);
+  }
+
+  /**
+   * Opens an item sealed to `readerSecretKey` by one of `expectedSenders`
+   * for `tenant`. Returns { kind, itemId, reportId, sender, recipients,
+   * content } or throws a MeldkluisError of kind 'could-not-open', whatever
+   * the reason.
+   */
+  openItem({ item, readerSecretKey, tenant, expectedSenders }) {
+    const body = this.#call('open_item', [
+      bytesOf(item, 'item'),
+      bytesOf(readerSecretKey, 'readerSecretKey'),
+      encoder.encode(tenant),
+      concatKeys(expectedSenders, 'expectedSenders'),
+    ]);
+    let offset = 0;
+    const take = (length) => body.slice(offset, (offset += length));
+    const kind = KIND_NAMES[take(1)[0]] ?? 'unknown';
+    const itemId = take(ID_LEN);
+    const reportId = take(ID_LEN);
+    const sender = take(KEY_LEN);
+    const count = take(1)[0];
+    const recipients = Array.from({ length: count }, () => take(KEY_LEN));
+    const content = body.slice(offset);
+    wipe(body);
+    return { kind, itemId, reportId, sender, recipients, content };
+  }
+
+  /** The public key of a 32-byte secret key. */
+  publicKey(secretKey) {
+    return this.#call('public_key', [bytesOf(secretKey, 'secretKey')]);
+  }
+
+  /** A public key's fingerprint, twelve groups of five digits, to compare aloud. */
+  keyFingerprint(publicKey) {
+    return decoder.decode(this.#call('key_fingerprint', [bytesOf(publicKey, 'publicKey')]));
+  }
+}

@@ -1,0 +1,622 @@
+//! The byte encoding between JavaScript and the wasm, and one safe function
+//! per operation.
+//!
+//! A *request* is a sequence of fields, each a little-endian `u32` length
+//! followed by that many bytes. A *response* is a [`Status`] byte, a
+//! little-endian `u32` body length, and the body. Operations never panic on
+//! bad input: a malformed request gets [`Status::InvalidInput`] with the name
+//! of the offending field. Error bodies never contain secret bytes.
+//!
+//! Randomness comes in as a 32-byte field filled by `crypto.getRandomValues`
+//! and seeds a ChaCha20 generator for that one call; nothing is kept between
+//! calls.
+//!
+//! | operation | request fields | body on success |
+//! |---|---|---|
+//! | [`generate_login_code`] | random (32) | code as shown (UTF-8) |
+//! | [`normalise_login_code`] | typed code (UTF-8) | code as shown (UTF-8) |
+//! | [`derive_mailbox`] | code, tenant | mailbox id (16), auth secret (32), public key (32), secret key (32) |
+//! | [`seal_item`] | kind (1), tenant, item id (16), report id (16), sender secret key (32), recipients (32 × n), content, random (32) | the item |
+//! | [`open_item`] | item, reader secret key (32), tenant, expected senders (32 × n) | kind (1), item id (16), report id (16), sender (32), n (1), recipients (32 × n), content |
+//! | [`key_fingerprint`] | public key (32) | fingerprint (UTF-8) |
+
+use meldkluis_crypto_core::mailbox::CodeError;
+use meldkluis_crypto_core::{
+    open_item as core_open_item, seal_item as core_seal_item, Error, Expect, ItemId, ItemKind,
+    LoginCode, MailboxKeys, PublicKey, SealParams, StaticKey, StaticSecret, TenantId, Zeroizing,
+};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+/// Length of the status byte and body length in front of every response.
+pub const RESPONSE_HEADER_LEN: usize = 5;
+/// Length of the random seed field.
+pub const RANDOM_LEN: usize = 32;
+/// Length of a mailbox id, item id or report id.
+pub const ID_LEN: usize = 16;
+/// Length of an X25519 key.
+pub const KEY_LEN: usize = 32;
+
+/// The first byte of a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Status {
+    /// Success; the body is the operation's output.
+    Ok = 0,
+    /// The request was malformed or a value out of range (a caller's bug, not
+    /// a user's). Body: what was wrong, as ASCII text.
+    InvalidInput = 1,
+    /// The typed code has the wrong number of symbols. Body: how many were
+    /// found (`u32` LE).
+    CodeWrongLength = 2,
+    /// The typed code has a character that cannot be in a code. Body: its
+    /// 1-based position in the typed text, in characters, counting spaces
+    /// and dashes (`u32` LE).
+    CodeInvalidCharacter = 3,
+    /// The typed code's check symbols do not match: a typing error. Empty body.
+    CodeCheckFailed = 4,
+    /// The typed code was refused for another reason. Body: ASCII text.
+    CodeInvalid = 5,
+    /// The item could not be opened. Deliberately the only answer for a wrong
+    /// key, an unexpected sender, another tenant or any tampering. Empty body.
+    CouldNotOpen = 6,
+}
+
+/// A response: status, body length, body. Wiped on drop, because bodies hold
+/// secrets (a login code, a mailbox key, opened content).
+pub struct Response(Zeroizing<Vec<u8>>);
+
+impl core::fmt::Debug for Response {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status())
+            .field("body_len", &self.body().len())
+            .finish()
+    }
+}
+
+impl Response {
+    /// The status byte (a [`Status`] value).
+    pub fn status(&self) -> u8 {
+        self.0[0]
+    }
+
+    /// The body.
+    pub fn body(&self) -> &[u8] {
+        &self.0[RESPONSE_HEADER_LEN..]
+    }
+
+    /// The whole response, in a buffer whose capacity is its length, so that
+    /// handing it over as a boxed slice copies nothing (no unwiped copy of a
+    /// secret is left behind in freed memory).
+    pub fn into_bytes(self) -> Zeroizing<Vec<u8>> {
+        if self.0.len() == self.0.capacity() {
+            return self.0;
+        }
+        // Not reached (`Writer` allocates the exact size), but if it were, an
+        // exact copy is made and the original is wiped when dropped.
+        let mut exact = Vec::with_capacity(self.0.len());
+        exact.extend_from_slice(&self.0);
+        Zeroizing::new(exact)
+    }
+
+    fn failure(status: Status, detail: &[u8]) -> Self {
+        let mut out = Writer::new(status, detail.len());
+        out.put(detail);
+        out.finish()
+    }
+}
+
+/// Builds a response in one allocation of the exact final size.
+struct Writer(Zeroizing<Vec<u8>>);
+
+impl Writer {
+    fn new(status: Status, body_len: usize) -> Self {
+        let mut bytes = Zeroizing::new(Vec::with_capacity(RESPONSE_HEADER_LEN + body_len));
+        bytes.push(status as u8);
+        bytes.extend_from_slice(&[0; 4]);
+        Self(bytes)
+    }
+
+    fn put(&mut self, bytes: &[u8]) {
+        debug_assert!(
+            self.0.len() + bytes.len() <= self.0.capacity(),
+            "body larger than announced"
+        );
+        self.0.extend_from_slice(bytes);
+    }
+
+    fn finish(mut self) -> Response {
+        let body_len = self.0.len() - RESPONSE_HEADER_LEN;
+        // wasm32 memory is at most 4 GiB, so a body length always fits.
+        let body_len = u32::try_from(body_len).unwrap_or(u32::MAX);
+        self.0[1..RESPONSE_HEADER_LEN].copy_from_slice(&body_len.to_le_bytes());
+        Response(self.0)
+    }
+}
+
+/// Why an operation failed: a status and a non-secret detail.
+#[derive(Debug)]
+struct Failure {
+    status: Status,
+    detail: FailureDetail,
+}
+
+#[derive(Debug)]
+enum FailureDetail {
+    None,
+    Text(String),
+    Number(u32),
+}
+
+impl Failure {
+    fn invalid(what: impl Into<String>) -> Self {
+        Self {
+            status: Status::InvalidInput,
+            detail: FailureDetail::Text(what.into()),
+        }
+    }
+
+    fn could_not_open() -> Self {
+        Self {
+            status: Status::CouldNotOpen,
+            detail: FailureDetail::None,
+        }
+    }
+
+    /// A crypto-core error from anything but opening (which is always
+    /// [`Failure::could_not_open`]). Its text names a field, never a value.
+    fn from_core(error: Error) -> Self {
+        match error {
+            Error::CouldNotOpen => Self::could_not_open(),
+            other => Self::invalid(other.to_string()),
+        }
+    }
+
+    fn from_code(error: CodeError) -> Self {
+        let number = |n: usize| FailureDetail::Number(u32::try_from(n).unwrap_or(u32::MAX));
+        match error {
+            CodeError::WrongLength { found } => Self {
+                status: Status::CodeWrongLength,
+                detail: number(found),
+            },
+            CodeError::InvalidCharacter { position } => Self {
+                status: Status::CodeInvalidCharacter,
+                detail: number(position),
+            },
+            CodeError::CheckFailed => Self {
+                status: Status::CodeCheckFailed,
+                detail: FailureDetail::None,
+            },
+            other => Self {
+                status: Status::CodeInvalid,
+                detail: FailureDetail::Text(other.to_string()),
+            },
+        }
+    }
+
+    fn into_response(self) -> Response {
+        match self.detail {
+            FailureDetail::None => Response::failure(self.status, &[]),
+            FailureDetail::Text(text) => Response::failure(self.status, text.as_bytes()),
+            FailureDetail::Number(n) => Response::failure(self.status, &n.to_le_bytes()),
+        }
+    }
+}
+
+fn respond(result: Result<Response, Failure>) -> Response {
+    result.unwrap_or_else(Failure::into_response)
+}
+
+/// Reads a request's fields in order.
+struct Fields<'a>(&'a [u8]);
+
+impl<'a> Fields<'a> {
+    fn next(&mut self, what: &str) -> Result<&'a [u8], Failure> {
+        let missing = || Failure::invalid(format!("missing or truncated field: {what}"));
+        let (len, rest) = self.0.split_first_chunk::<4>().ok_or_else(missing)?;
+        let len = usize::try_from(u32::from_le_bytes(*len)).map_err(|_| missing())?;
+        if rest.len() < len {
+            return Err(missing());
+        }
+        let (field, rest) = rest.split_at(len);
+        self.0 = rest;
+        Ok(field)
+    }
+
+    fn fixed<const N: usize>(&mut self, what: &str) -> Result<&'a [u8; N], Failure> {
+        self.next(what)?
+            .try_into()
+            .map_err(|_| Failure::invalid(format!("{what} must be {N} bytes")))
+    }
+
+    fn text(&mut self, what: &str) -> Result<&'a str, Failure> {
+        core::str::from_utf8(self.next(what)?)
+            .map_err(|_| Failure::invalid(format!("{what} is not UTF-8")))
+    }
+
+    fn tenant(&mut self) -> Result<TenantId, Failure> {
+        TenantId::new(self.text("tenant id")?).map_err(Failure::from_core)
+    }
+
+    fn secret_key(&mut self, what: &str) -> Result<StaticSecret, Failure> {
+        Ok(StaticSecret::from_bytes(*self.fixed::<KEY_LEN>(what)?))
+    }
+
+    fn public_keys(&mut self, what: &str) -> Result<Vec<PublicKey>, Failure> {
+        let bytes = self.next(what)?;
+        if bytes.len() % KEY_LEN != 0 {
+            return Err(Failure::invalid(format!(
+                "{what} must be a multiple of {KEY_LEN} bytes"
+            )));
+        }
+        bytes
+            .chunks_exact(KEY_LEN)
+            .map(|key| PublicKey::from_slice(key).map_err(Failure::from_core))
+            .collect()
+    }
+
+    fn rng(&mut self) -> Result<ChaCha20Rng, Failure> {
+        let seed = Zeroizing::new(*self.fixed::<RANDOM_LEN>("random seed")?);
+        Ok(ChaCha20Rng::from_seed(*seed))
+    }
+
+    fn end(self) -> Result<(), Failure> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Failure::invalid("unexpected trailing bytes in request"))
+        }
+    }
+}
+
+/// Encodes request fields (for native callers and tests; the browser's glue
+/// does the same in JavaScript). Wiped on drop.
+pub fn encode_request(fields: &[&[u8]]) -> Zeroizing<Vec<u8>> {
+    let len = fields.iter().map(|f| 4 + f.len()).sum();
+    let mut out = Zeroizing::new(Vec::with_capacity(len));
+    for field in fields {
+        let field_len = u32::try_from(field.len()).expect("request fields are shorter than 4 GiB");
+        out.extend_from_slice(&field_len.to_le_bytes());
+        out.extend_from_slice(field);
+    }
+    out
+}
+
+fn code_response(code: &LoginCode) -> Response {
+    let shown = code.expose_display_string();
+    let mut out = Writer::new(Status::Ok, shown.len());
+    out.put(shown.as_bytes());
+    out.finish()
+}
+
+/// A fresh login code from 32 random bytes.
+pub fn generate_login_code(request: &[u8]) -> Response {
+    respond(try_generate_login_code(request))
+}
+
+fn try_generate_login_code(request: &[u8]) -> Result<Response, Failure> {
+    let mut fields = Fields(request);
+    let mut rng = fields.rng()?;
+    fields.end()?;
+    Ok(code_response(&LoginCode::generate(&mut rng)))
+}
+
+/// Checks a typed code and gives it in its canonical, shown form: the
+/// browser catches a typing error before spending a second on Argon2id.
+pub fn normalise_login_code(request: &[u8]) -> Response {
+    respond(try_normalise_login_code(request))
+}
+
+fn try_normalise_login_code(request: &[u8]) -> Result<Response, Failure> {
+    let mut fields = Fields(request);
+    let typed = fields.text("login code")?;
+    fields.end()?;
+    Ok(code_response(
+        &LoginCode::parse(typed).map_err(Failure::from_code)?,
+    ))
+}
+
+fn mailbox_response(keys: &MailboxKeys) -> Response {
+    let mut out = Writer::new(Status::Ok, ID_LEN + 3 * KEY_LEN);
+    out.put(&keys.mailbox_id().0);
+    out.put(keys.auth_secret().expose_secret_bytes());
+    out.put(keys.public_key().as_bytes());
+    out.put(keys.key().expose_secret_bytes().as_ref());
+    out.finish()
+}
+
+/// Derives the mailbox (id, authentication secret, key pair) from a code
+/// and a tenant, with the protocol's Argon2id parameters. The slow step.
+pub fn derive_mailbox(request: &[u8]) -> Response {
+    respond(try_derive_mailbox(request))
+}
+
+fn try_derive_mailbox(request: &[u8]) -> Result<Response, Failure> {
+    let mut fields = Fields(request);
+    let code = LoginCode::parse(fields.text("login code")?).map_err(Failure::from_code)?;
+    let tenant = fields.tenant()?;
+    fields.end()?;
+    Ok(mailbox_response(&MailboxKeys::derive(&code, &tenant)))
+}
+
+/// [`derive_mailbox`] with explicit Argon2id parameters, for measuring
+/// candidates in a real browser. Extra field: memory in KiB, passes and
+/// lanes, each `u32` LE (12 bytes). Never part of a production build.
+#[cfg(feature = "measure")]
+pub fn derive_mailbox_with(request: &[u8]) -> Response {
+    respond(try_derive_mailbox_with(request))
+}
+
+#[cfg(feature = "measure")]
+fn try_derive_mailbox_with(request: &[u8]) -> Result<Response, Failure> {
+    use meldkluis_crypto_core::mailbox::KdfParams;
+    let mut fields = Fields(request);
+    let code = LoginCode::parse(fields.text("login code")?).map_err(Failure::from_code)?;
+    let tenant = fields.tenant()?;
+    let raw = fields.fixed::<12>("argon2 parameters")?;
+    fields.end()?;
+    let word = |i: usize| u32::from_le_bytes([raw[i], raw[i + 1], raw[i + 2], raw[i + 3]]);
+    let params = KdfParams {
+        memory_kib: word(0),
+        iterations: word(4),
+        parallelism: word(8),
+    };
+    let keys = MailboxKeys::derive_with(&code, &tenant, &params).map_err(Failure::from_core)?;
+    Ok(mailbox_response(&keys))
+}
+
+/// Seals an item held in memory.
+pub fn seal_item(request: &[u8]) -> Response {
+    respond(try_seal_item(request))
+}
+
+fn try_seal_item(request: &[u8]) -> Result<Response, Failure> {
+    let mut fields = Fields(request);
+    let [kind] = *fields.fixed::<1>("item kind")?;
+    let kind = ItemKind::from_code(kind).map_err(Failure::from_core)?;
+    let tenant = fields.tenant()?;
+    let item_id = ItemId(*fields.fixed("item id")?);
+    let report_id = ItemId(*fields.fixed("report id")?);
+    let sender = fields.secret_key("sender secret key")?;
+    let recipients = fields.public_keys("recipients")?;
+    let content = fields.next("content")?;
+    let mut rng = fields.rng()?;
+    fields.end()?;
+    let params = SealParams {
+        kind,
+        tenant: &tenant,
+        item_id,
+        report_id,
+        sender: &sender,
+        recipients: &recipients,
+    };
+    let item = core_seal_item(&params, content, &mut rng).map_err(Failure::from_core)?;
+    let mut out = Writer::new(Status::Ok, item.len());
+    out.put(&item);
+    Ok(out.finish())
+}
+
+/// Opens an item held in memory, if it was sealed to the reader by one of
+/// the expected senders for the tenant; otherwise [`Status::CouldNotOpen`],
+/// whatever the reason.
+pub fn open_item(request: &[u8]) -> Response {
+    respond(try_open_item(request))
+}
+
+fn try_open_item(request: &[u8]) -> Result<Response, Failure> {
+    let mut fields = Fields(request);
+    let item = fields.next("item")?;
+    let reader = fields.secret_key("reader secret key")?;
+    let tenant = fields.tenant()?;
+    let senders = fields.public_keys("expected senders")?;
+    fields.end()?;
+    let expect = Expect {
+        tenant: &tenant,
+        senders: &senders,
+    };
+    let opened = core_open_item(item, &reader, &expect).map_err(|_| Failure::could_not_open())?;
+    let header = &opened.header;
+    let recipient_count = u8::try_from(header.recipients.len())
+        .map_err(|_| Failure::invalid("more recipients than the format allows"))?;
+    let body_len =
+        1 + 2 * ID_LEN + KEY_LEN + 1 + KEY_LEN * header.recipients.len() + opened.content.len();
+    let mut out = Writer::new(Status::Ok, body_len);
+    out.put(&[header.kind.code()]);
+    out.put(&header.item_id.0);
+    out.put(&header.report_id.0);
+    out.put(header.sender.as_bytes());
+    out.put(&[recipient_count]);
+    for recipient in &header.recipients {
+        out.put(recipient.as_bytes());
+    }
+    out.put(&opened.content);
+    Ok(out.finish())
+}
+
+/// The fingerprint of a public key, to compare aloud (an advisor's key as
+/// pinned in the reporter's report, say).
+pub fn key_fingerprint(request: &[u8]) -> Response {
+    respond(try_key_fingerprint(request))
+}
+
+fn try_key_fingerprint(request: &[u8]) -> Result<Response, Failure> {
+    let mut fields = Fields(request);
+    let key = PublicKey::from_bytes(*fields.fixed("public key")?);
+    fields.end()?;
+    let fingerprint = key.fingerprint();
+    let mut out = Writer::new(Status::Ok, fingerprint.len());
+    out.put(fingerprint.as_bytes());
+    Ok(out.finish())
+}
+
+/// The public key of a secret key (so the glue need not keep both).
+pub fn public_key(request: &[u8]) -> Response {
+    respond(try_public_key(request))
+}
+
+fn try_public_key(request: &[u8]) -> Result<Response, Failure> {
+    let mut fields = Fields(request);
+    let secret = fields.secret_key("secret key")?;
+    fields.end()?;
+    let mut out = Writer::new(Status::Ok, KEY_LEN);
+    out.put(secret.public_key().as_bytes());
+    Ok(out.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant() -> &'static [u8] {
+        b"acme"
+    }
+
+    fn secret(byte: u8) -> [u8; 32] {
+        [byte; 32]
+    }
+
+    fn public(byte: u8) -> [u8; 32] {
+        *StaticSecret::from_bytes(secret(byte))
+            .public_key()
+            .as_bytes()
+    }
+
+    fn seal(sender: u8, recipients: &[u8], content: &[u8]) -> Response {
+        let recipients: Vec<u8> = recipients.iter().flat_map(|&r| public(r)).collect();
+        seal_item(&encode_request(&[
+            &[ItemKind::Message.code()],
+            tenant(),
+            &[1; 16],
+            &[2; 16],
+            &secret(sender),
+            &recipients,
+            content,
+            &[9; 32],
+        ]))
+    }
+
+    fn open(item: &[u8], reader: u8, senders: &[u8]) -> Response {
+        let senders: Vec<u8> = senders.iter().flat_map(|&s| public(s)).collect();
+        open_item(&encode_request(&[
+            item,
+            &secret(reader),
+            tenant(),
+            &senders,
+        ]))
+    }
+
+    #[test]
+    fn seal_and_open_round_trip_through_the_wire() {
+        let sealed = seal(3, &[4, 5], b"hello");
+        assert_eq!(sealed.status(), Status::Ok as u8);
+        let opened = open(sealed.body(), 4, &[7, 3]);
+        assert_eq!(opened.status(), Status::Ok as u8);
+        let body = opened.body();
+        assert_eq!(body[0], ItemKind::Message.code());
+        assert_eq!(&body[1..17], &[1; 16]);
+        assert_eq!(&body[17..33], &[2; 16]);
+        assert_eq!(&body[33..65], &public(3));
+        assert_eq!(body[65], 2);
+        assert_eq!(&body[66..98], &public(4));
+        assert_eq!(&body[98..130], &public(5));
+        assert_eq!(&body[130..], b"hello");
+        let length = u32::from_le_bytes(opened.0[1..5].try_into().unwrap()) as usize;
+        assert_eq!(length, body.len());
+    }
+
+    #[test]
+    fn every_opening_failure_is_the_same_empty_answer() {
+        let sealed = seal(3, &[4], b"hello");
+        let mut tampered = sealed.body().to_vec();
+        let last = tampered.len() - 1;
+        tampered[last] ^= 1;
+        for response in [
+            open(sealed.body(), 5, &[3]),        // not a recipient
+            open(sealed.body(), 4, &[6]),        // unexpected sender
+            open(&tampered, 4, &[3]),            // tampered payload
+            open(&sealed.body()[..40], 4, &[3]), // truncated
+            open(b"", 4, &[3]),
+        ] {
+            assert_eq!(response.status(), Status::CouldNotOpen as u8);
+            assert!(response.body().is_empty());
+        }
+    }
+
+    #[test]
+    fn malformed_requests_are_refused_not_panicked_on() {
+        for request in [&b""[..], &[1, 0, 0], &[200, 0, 0, 0, 1]] {
+            for op in [
+                generate_login_code,
+                normalise_login_code,
+                derive_mailbox,
+                seal_item,
+                open_item,
+            ] {
+                assert_eq!(op(request).status(), Status::InvalidInput as u8);
+            }
+        }
+        let seed_too_short = generate_login_code(&encode_request(&[&[0; 31]]));
+        assert_eq!(seed_too_short.body(), b"random seed must be 32 bytes");
+        let extra_field = generate_login_code(&encode_request(&[&[0; 32], b""]));
+        assert_eq!(extra_field.status(), Status::InvalidInput as u8);
+        let bad_kind = seal_item(&encode_request(&[&[9]]));
+        assert_eq!(bad_kind.body(), b"malformed item kind");
+        let ragged = seal_item(&encode_request(&[
+            &[1],
+            tenant(),
+            &[1; 16],
+            &[1; 16],
+            &[1; 32],
+            &[0; 33],
+        ]));
+        assert_eq!(ragged.body(), b"recipients must be a multiple of 32 bytes");
+    }
+
+    #[test]
+    fn codes_are_generated_and_typing_errors_explained() {
+        let code = generate_login_code(&encode_request(&[&[7; 32]]));
+        assert_eq!(code.status(), Status::Ok as u8);
+        let shown = core::str::from_utf8(code.body()).unwrap().to_owned();
+        assert_eq!(shown.len(), 29);
+
+        let sloppy = shown.to_lowercase().replace('-', " ");
+        let normalised = normalise_login_code(&encode_request(&[sloppy.as_bytes()]));
+        assert_eq!(
+            (normalised.status(), normalised.body()),
+            (Status::Ok as u8, shown.as_bytes())
+        );
+
+        let short = normalise_login_code(&encode_request(&[b"ABCD-EFGH"]));
+        assert_eq!(
+            (short.status(), short.body()),
+            (Status::CodeWrongLength as u8, &8u32.to_le_bytes()[..])
+        );
+
+        let mut star = shown.clone();
+        star.replace_range(5..6, "*");
+        let bad = normalise_login_code(&encode_request(&[star.as_bytes()]));
+        assert_eq!(
+            (bad.status(), bad.body()),
+            (Status::CodeInvalidCharacter as u8, &6u32.to_le_bytes()[..])
+        );
+
+        let mut typo = shown.into_bytes();
+        typo[0] = if typo[0] == b'A' { b'B' } else { b'A' };
+        let typo = normalise_login_code(&encode_request(&[&typo]));
+        assert_eq!(
+            (typo.status(), typo.body()),
+            (Status::CodeCheckFailed as u8, &b""[..])
+        );
+    }
+
+    #[test]
+    fn responses_are_exactly_sized() {
+        let response = public_key(&encode_request(&[&secret(1)]));
+        let bytes = response.into_bytes();
+        assert_eq!(bytes.len(), bytes.capacity());
+        assert_eq!(&bytes[RESPONSE_HEADER_LEN..], &public(1));
+        let failure = Response::failure(Status::InvalidInput, b"why").into_bytes();
+        assert_eq!(failure.len(), failure.capacity());
+    }
+}
