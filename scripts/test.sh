@@ -10,7 +10,9 @@ step() { printf '\n==> %s\n' "$*"; }
 started=$(date +%s)
 
 step "install what the build and tests need"
-scripts/setup.sh
+scripts/setup.sh --browser
+# SoftHSM2 and the kryoptic PKCS#11 token the advisor-key tests talk to.
+scripts/token-setup.sh --build-shim
 
 step "format"
 cargo fmt --all -- --check

@@ -5,6 +5,8 @@
 //!
 //! `cargo bench -p meldkluis-crypto-core --bench crypto`
 
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
 use chacha20poly1305::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::ChaCha20Poly1305;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};

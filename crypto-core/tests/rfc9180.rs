@@ -1,6 +1,8 @@
 //! RFC 9180 Appendix A.2 test vectors (DHKEM(X25519, HKDF-SHA256),
 //! HKDF-SHA256, ChaCha20-Poly1305), all four modes, byte for byte.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
 use meldkluis_crypto_core::primitives::hpke::{self, Mode, Psk};
 use meldkluis_crypto_core::{PublicKey, StaticKey};
 use serde::Deserialize;
