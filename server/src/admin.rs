@@ -1,0 +1,409 @@
+//! The operator's tools: tenants, advisors, recovery keys, questionnaires,
+//! and the demo tenant. Synchronous: used by the command line, which may run
+//! while the server is serving (SQLite's locking and the busy timeout keep
+//! them apart; the server sees changes within a few seconds).
+//!
+//! Nothing here can read a report: the operator only ever handles public
+//! keys and names.
+
+use std::path::Path;
+
+use meldkluis_crypto_core::{PublicKey, TenantId};
+use rusqlite::{params, Connection};
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::db;
+use crate::store;
+use crate::tenants::{read_record, Layout, TenantRecord};
+
+/// Why an operator command failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdminError {
+    /// There is no such tenant.
+    #[error("no tenant {0}")]
+    NoSuchTenant(String),
+    /// The tenant already exists.
+    #[error("tenant {0} already exists")]
+    TenantExists(String),
+    /// There is no such advisor.
+    #[error("no such advisor")]
+    NoSuchAdvisor,
+    /// An argument is invalid.
+    #[error("invalid {0}")]
+    Invalid(String),
+    /// A database failed.
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// A file failed.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Largest questionnaire accepted, in bytes of JSON.
+const MAX_QUESTIONNAIRE_BYTES: usize = 256 * 1024;
+
+/// The questionnaire a new tenant starts with (categories from domain.md).
+pub const DEFAULT_QUESTIONNAIRE: &str = r#"{
+  "version": 1,
+  "categories": [
+    { "id": "intimidatie", "label": { "nl": "Intimidatie", "en": "Harassment" } },
+    { "id": "pesten", "label": { "nl": "Pesten", "en": "Bullying" } },
+    { "id": "discriminatie", "label": { "nl": "Discriminatie", "en": "Discrimination" } },
+    { "id": "seksuele-intimidatie", "label": { "nl": "Seksuele intimidatie", "en": "Sexual harassment" } },
+    { "id": "agressie-geweld", "label": { "nl": "Agressie en geweld", "en": "Aggression and violence" } },
+    { "id": "integriteit", "label": { "nl": "Integriteitsschending (fraude, diefstal, corruptie)", "en": "Integrity violation (fraud, theft, corruption)" } },
+    { "id": "overig", "label": { "nl": "Overig", "en": "Other" } }
+  ],
+  "questions": [
+    { "id": "what", "type": "text", "label": { "nl": "Wat is er gebeurd?", "en": "What happened?" } },
+    { "id": "when", "type": "text", "label": { "nl": "Wanneer?", "en": "When?" } },
+    { "id": "meeting", "type": "choice", "options": ["yes", "no"], "label": { "nl": "Wilt u een gesprek?", "en": "Would you like a meeting?" } }
+  ]
+}"#;
+
+/// The operator's handle on a data directory.
+#[derive(Debug)]
+pub struct Admin {
+    layout: Layout,
+    server: Connection,
+    default_max_attachment_bytes: u64,
+}
+
+/// A tenant with its enrolments, for `tenant show`.
+#[derive(Debug, serde::Serialize)]
+pub struct TenantDetails {
+    /// The tenant's record.
+    pub tenant: TenantRecord,
+    /// Languages offered.
+    pub languages: Value,
+    /// Advisors, active or not.
+    pub advisors: Vec<store::Advisor>,
+    /// The offline recovery key (public half), hex.
+    pub recovery_key: Option<String>,
+    /// Number of reports (a count only).
+    pub report_count: u64,
+}
+
+impl Admin {
+    /// Opens the server database of the configured data directory.
+    pub fn open(config: &Config) -> Result<Self, AdminError> {
+        let layout = Layout::new(&config.data_dir);
+        std::fs::create_dir_all(config.data_dir.join("tenants"))?;
+        let server = db::open(&layout.server_db(), db::SERVER_MIGRATIONS)?;
+        Ok(Self {
+            layout,
+            server,
+            default_max_attachment_bytes: config.default_max_attachment_bytes,
+        })
+    }
+
+    /// The data layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    fn record(&self, id: &TenantId) -> Result<TenantRecord, AdminError> {
+        read_record(&self.server, id)?.ok_or_else(|| AdminError::NoSuchTenant(id.to_string()))
+    }
+
+    fn tenant_db(&self, id: &TenantId) -> Result<Connection, AdminError> {
+        self.record(id)?;
+        Ok(db::open(&self.layout.tenant_db(id), db::TENANT_MIGRATIONS)?)
+    }
+
+    /// Creates a tenant: its directory and database first, then its entry
+    /// in the tenant list (so a listed tenant always has its files).
+    pub fn create_tenant(
+        &self,
+        id: &TenantId,
+        name: &str,
+        languages: &[String],
+        questionnaire: Option<Value>,
+    ) -> Result<TenantRecord, AdminError> {
+        if read_record(&self.server, id)?.is_some() {
+            return Err(AdminError::TenantExists(id.to_string()));
+        }
+        let name = name.trim();
+        if name.is_empty() || name.len() > 200 {
+            return Err(AdminError::Invalid("name (1 to 200 characters)".into()));
+        }
+        if languages.is_empty() || languages.iter().any(|l| !matches!(l.as_str(), "nl" | "en")) {
+            return Err(AdminError::Invalid("languages (nl, en)".into()));
+        }
+        let questionnaire = match questionnaire {
+            Some(q) => q,
+            None => serde_json::from_str(DEFAULT_QUESTIONNAIRE)
+                .map_err(|e| AdminError::Invalid(e.to_string()))?,
+        };
+        let questionnaire = questionnaire_bytes(&questionnaire)?;
+        crate::config::create_private_dir(&self.layout.tenant_dir(id))?;
+        let conn = db::open(&self.layout.tenant_db(id), db::TENANT_MIGRATIONS)?;
+        let languages =
+            serde_json::to_vec(languages).map_err(|e| AdminError::Invalid(e.to_string()))?;
+        store::set_setting(&conn, store::SETTING_LANGUAGES, &languages)?;
+        store::set_setting(&conn, store::SETTING_QUESTIONNAIRE, &questionnaire)?;
+        drop(conn);
+        self.server.execute(
+            "INSERT INTO tenants (id, name, created_day, max_attachment_bytes) VALUES (?1, ?2, ?3, ?4)",
+            params![id.as_str(), name, store::today(), i64::try_from(self.default_max_attachment_bytes).unwrap_or(i64::MAX)],
+        )?;
+        self.record(id)
+    }
+
+    /// All tenants, by id.
+    pub fn list_tenants(&self) -> Result<Vec<TenantRecord>, AdminError> {
+        let ids: Vec<String> = self
+            .server
+            .prepare("SELECT id FROM tenants ORDER BY id")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        ids.iter()
+            .filter_map(|id| TenantId::new(id).ok())
+            .map(|id| self.record(&id))
+            .collect()
+    }
+
+    /// One tenant with its enrolments.
+    pub fn show_tenant(&self, id: &TenantId) -> Result<TenantDetails, AdminError> {
+        let tenant = self.record(id)?;
+        let conn = self.tenant_db(id)?;
+        let languages = store::setting(&conn, store::SETTING_LANGUAGES)?
+            .and_then(|v| serde_json::from_slice(&v).ok())
+            .unwrap_or(Value::Null);
+        let report_count: i64 = conn.query_row("SELECT count(*) FROM reports", [], |r| r.get(0))?;
+        Ok(TenantDetails {
+            tenant,
+            languages,
+            advisors: store::advisors(&conn, false)?,
+            recovery_key: store::recovery_key(&conn)?.map(|k| k.to_hex()),
+            report_count: u64::try_from(report_count).unwrap_or(0),
+        })
+    }
+
+    /// Disables (or re-enables) a tenant.
+    pub fn set_disabled(&self, id: &TenantId, disabled: bool) -> Result<(), AdminError> {
+        self.record(id)?;
+        self.server.execute(
+            "UPDATE tenants SET disabled = ?2 WHERE id = ?1",
+            params![id.as_str(), disabled],
+        )?;
+        Ok(())
+    }
+
+    /// Sets the largest attachment a tenant accepts.
+    pub fn set_max_attachment_bytes(&self, id: &TenantId, bytes: u64) -> Result<(), AdminError> {
+        self.record(id)?;
+        let bytes = i64::try_from(bytes)
+            .ok()
+            .filter(|b| *b > 0)
+            .ok_or_else(|| AdminError::Invalid("size".into()))?;
+        self.server.execute(
+            "UPDATE tenants SET max_attachment_bytes = ?2 WHERE id = ?1",
+            params![id.as_str(), bytes],
+        )?;
+        Ok(())
+    }
+
+    /// Replaces a tenant's questionnaire.
+    pub fn set_questionnaire(
+        &self,
+        id: &TenantId,
+        questionnaire: &Value,
+    ) -> Result<(), AdminError> {
+        let conn = self.tenant_db(id)?;
+        store::set_setting(
+            &conn,
+            store::SETTING_QUESTIONNAIRE,
+            &questionnaire_bytes(questionnaire)?,
+        )?;
+        Ok(())
+    }
+
+    /// Enrols an advisor's public key (or re-activates it with a new name).
+    pub fn add_advisor(
+        &self,
+        id: &TenantId,
+        key: &PublicKey,
+        display_name: &str,
+    ) -> Result<i64, AdminError> {
+        let display_name = display_name.trim();
+        if display_name.is_empty() || display_name.len() > 200 {
+            return Err(AdminError::Invalid(
+                "display name (1 to 200 characters)".into(),
+            ));
+        }
+        let conn = self.tenant_db(id)?;
+        conn.execute(
+            "INSERT INTO advisors (public_key, display_name, added_day) VALUES (?1, ?2, ?3)
+             ON CONFLICT (public_key) DO UPDATE SET display_name = excluded.display_name, active = 1",
+            params![key.as_bytes(), display_name, store::today()],
+        )?;
+        Ok(conn.query_row(
+            "SELECT id FROM advisors WHERE public_key = ?1",
+            [key.as_bytes()],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Removes an advisor: no more log-ins and no new reports; their name
+    /// stays attached to what they did.
+    pub fn remove_advisor(&self, id: &TenantId, key: &PublicKey) -> Result<(), AdminError> {
+        let conn = self.tenant_db(id)?;
+        let changed = conn.execute(
+            "UPDATE advisors SET active = 0 WHERE public_key = ?1",
+            [key.as_bytes()],
+        )?;
+        if changed == 0 {
+            return Err(AdminError::NoSuchAdvisor);
+        }
+        Ok(())
+    }
+
+    /// A tenant's advisors, active or not.
+    pub fn list_advisors(&self, id: &TenantId) -> Result<Vec<store::Advisor>, AdminError> {
+        Ok(store::advisors(&self.tenant_db(id)?, false)?)
+    }
+
+    /// Sets the public half of the tenant's offline recovery key (held by
+    /// the advisors' organisation; its secret half never comes near the server).
+    pub fn set_recovery_key(&self, id: &TenantId, key: &PublicKey) -> Result<(), AdminError> {
+        let conn = self.tenant_db(id)?;
+        store::set_setting(&conn, store::SETTING_RECOVERY_KEY, key.as_bytes())?;
+        Ok(())
+    }
+
+    /// The public half of the tenant's recovery key.
+    pub fn recovery_key(&self, id: &TenantId) -> Result<Option<PublicKey>, AdminError> {
+        Ok(store::recovery_key(&self.tenant_db(id)?)?)
+    }
+
+    /// Creates the demo tenant `demo` with a software advisor key and a
+    /// software recovery key, both written to `DEMO-ONLY-keys/` in the data
+    /// directory. For trying the product only: a real advisor key lives in a
+    /// hardware token and a real recovery key offline.
+    pub fn create_demo(&self) -> Result<DemoTenant, AdminError> {
+        use meldkluis_crypto_core::{StaticKey, StaticSecret};
+        let id = TenantId::new("demo").map_err(|e| AdminError::Invalid(e.to_string()))?;
+        let dir = self.layout.demo_dir();
+        crate::config::create_private_dir(&dir)?;
+        let advisor_path = dir.join("DEMO-ONLY-advisor-key.hex");
+        let recovery_path = dir.join("DEMO-ONLY-recovery-key.hex");
+        if read_record(&self.server, &id)?.is_none() {
+            self.create_tenant(
+                &id,
+                "Demo-organisatie (DEMO)",
+                &["nl".to_owned(), "en".to_owned()],
+                None,
+            )?;
+            let mut rng = meldkluis_crypto_core::os_rng();
+            let advisor = StaticSecret::generate(&mut rng);
+            let recovery = StaticSecret::generate(&mut rng);
+            write_demo_secret(&advisor_path, &advisor)?;
+            write_demo_secret(&recovery_path, &recovery)?;
+            self.add_advisor(&id, &advisor.public_key(), "Demo-vertrouwenspersoon (DEMO)")?;
+            self.set_recovery_key(&id, &recovery.public_key())?;
+        }
+        Ok(DemoTenant {
+            tenant: id,
+            advisor_key_path: advisor_path,
+            recovery_key_path: recovery_path,
+        })
+    }
+}
+
+/// Where the demo tenant's software keys are.
+#[derive(Debug)]
+pub struct DemoTenant {
+    /// The demo tenant.
+    pub tenant: TenantId,
+    /// The demo advisor's secret key (hex), DEMO ONLY.
+    pub advisor_key_path: std::path::PathBuf,
+    /// The demo recovery secret key (hex), DEMO ONLY.
+    pub recovery_key_path: std::path::PathBuf,
+}
+
+fn write_demo_secret(
+    path: &Path,
+    key: &meldkluis_crypto_core::StaticSecret,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let text = zeroize::Zeroizing::new(hex::encode(key.expose_secret_bytes()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(
+        b"# DEMO ONLY - a software key for trying meldkluis. Never use for real reports.\n",
+    )?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}
+
+/// Reads a questionnaire file (JSON, or TOML by extension).
+pub fn read_questionnaire(path: &Path) -> Result<Value, AdminError> {
+    let text = std::fs::read_to_string(path)?;
+    let is_toml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    if is_toml {
+        toml::from_str(&text)
+            .map_err(|e| AdminError::Invalid(format!("questionnaire: {}", e.message())))
+    } else {
+        serde_json::from_str(&text).map_err(|e| AdminError::Invalid(format!("questionnaire: {e}")))
+    }
+}
+
+fn questionnaire_bytes(questionnaire: &Value) -> Result<Vec<u8>, AdminError> {
+    if !questionnaire.is_object() {
+        return Err(AdminError::Invalid(
+            "questionnaire (must be an object)".into(),
+        ));
+    }
+    let bytes =
+        serde_json::to_vec(questionnaire).map_err(|e| AdminError::Invalid(e.to_string()))?;
+    if bytes.len() > MAX_QUESTIONNAIRE_BYTES {
+        return Err(AdminError::Invalid("questionnaire (over 256 KiB)".into()));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_lifecycle() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = Config {
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        let admin = Admin::open(&config).expect("open");
+        let id = TenantId::new("acme").expect("valid");
+        admin
+            .create_tenant(&id, "Acme", &["nl".into()], None)
+            .expect("create");
+        assert!(matches!(
+            admin.create_tenant(&id, "Acme", &["nl".into()], None),
+            Err(AdminError::TenantExists(_))
+        ));
+        let key = PublicKey::from_bytes([9; 32]);
+        admin.add_advisor(&id, &key, "A. Dviseur").expect("add");
+        admin
+            .set_recovery_key(&id, &PublicKey::from_bytes([8; 32]))
+            .expect("recovery");
+        let details = admin.show_tenant(&id).expect("show");
+        assert_eq!(details.advisors.len(), 1);
+        admin.remove_advisor(&id, &key).expect("remove");
+        assert!(!admin.list_advisors(&id).expect("list")[0].active);
+        admin.set_disabled(&id, true).expect("disable");
+        assert!(admin.list_tenants().expect("list")[0].disabled);
+        assert!(admin
+            .show_tenant(&TenantId::new("nope").expect("valid"))
+            .is_err());
+    }
+}

@@ -1,0 +1,389 @@
+//! SQLite: opening connections with the durability settings, embedded
+//! migrations, and the one way the async code reaches a database: a
+//! dedicated worker thread per database that runs queued jobs in group
+//! commits.
+//!
+//! A job's answer is delivered only after the transaction it ran in has been
+//! committed with `synchronous=FULL`, so nothing is acknowledged before it is
+//! on disk; many concurrent requests share one commit (and one fsync). Each
+//! job runs inside its own savepoint, so a failing job undoes only its own
+//! writes. A panicking job is caught on the worker and re-raised in the
+//! request that queued it.
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use crate::error::AppError;
+
+/// Embedded migrations of the server-wide database. Append only: never edit
+/// a released entry.
+pub(crate) const SERVER_MIGRATIONS: &[&str] = &[
+    // v1
+    "CREATE TABLE tenants (
+        id TEXT PRIMARY KEY NOT NULL CHECK (length(id) BETWEEN 1 AND 63),
+        name TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+        created_day TEXT NOT NULL,
+        max_attachment_bytes INTEGER NOT NULL CHECK (max_attachment_bytes > 0)
+    ) STRICT;",
+];
+
+/// Embedded migrations of a tenant database. Append only: never edit a
+/// released entry.
+pub(crate) const TENANT_MIGRATIONS: &[&str] = &[
+    // v1
+    "CREATE TABLE settings (
+        key TEXT PRIMARY KEY NOT NULL,
+        value BLOB NOT NULL
+    ) STRICT;
+    CREATE TABLE advisors (
+        id INTEGER PRIMARY KEY,
+        public_key BLOB NOT NULL UNIQUE CHECK (length(public_key) = 32),
+        display_name TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        added_day TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE reports (
+        id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+        mailbox_id BLOB NOT NULL UNIQUE CHECK (length(mailbox_id) = 16),
+        mailbox_key BLOB NOT NULL CHECK (length(mailbox_key) = 32),
+        auth_hash BLOB NOT NULL CHECK (length(auth_hash) = 32),
+        item BLOB NOT NULL,
+        padded_len INTEGER NOT NULL,
+        created_day TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'new' CHECK (status IN
+            ('new', 'acknowledged', 'in_progress', 'awaiting_reporter', 'feedback_given', 'closed', 'archived')),
+        status_by INTEGER REFERENCES advisors (id),
+        status_day TEXT,
+        agreed_update_date TEXT,
+        closing_reason TEXT,
+        category TEXT,
+        category_by INTEGER REFERENCES advisors (id)
+    ) STRICT;
+    CREATE TABLE report_recipients (
+        report_id BLOB NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+        public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+        PRIMARY KEY (report_id, public_key)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX report_recipients_by_key ON report_recipients (public_key, report_id);
+    CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY,
+        id BLOB NOT NULL UNIQUE CHECK (length(id) = 16),
+        report_id BLOB NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+        from_advisor INTEGER REFERENCES advisors (id),
+        item BLOB NOT NULL,
+        padded_len INTEGER NOT NULL,
+        created_day TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX messages_by_report ON messages (report_id, seq);
+    CREATE TABLE attachments (
+        seq INTEGER PRIMARY KEY,
+        id BLOB NOT NULL UNIQUE CHECK (length(id) = 16),
+        report_id BLOB NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+        from_advisor INTEGER REFERENCES advisors (id),
+        item_len INTEGER NOT NULL,
+        padded_len INTEGER NOT NULL,
+        created_day TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX attachments_by_report ON attachments (report_id, seq);",
+];
+
+/// Opens (creating if needed) a database with the server's settings: WAL,
+/// `synchronous=FULL` (an acknowledged write is on disk), foreign keys, a
+/// busy timeout, a small page cache (thousands of tenants), and migrates it.
+pub(crate) fn open(path: &Path, migrations: &[&str]) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "trusted_schema", "OFF")?;
+    conn.pragma_update(None, "cache_size", -1024)?;
+    conn.set_prepared_statement_cache_capacity(32);
+    migrate(&conn, migrations)?;
+    Ok(conn)
+}
+
+/// Applies the migrations not yet applied, tracked in `user_version`.
+fn migrate(conn: &Connection, migrations: &[&str]) -> rusqlite::Result<()> {
+    let version: usize = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version > migrations.len() {
+        return Err(rusqlite::Error::InvalidParameterName(format!(
+            "database schema version {version} is newer than this server ({})",
+            migrations.len()
+        )));
+    }
+    for (index, sql) in migrations.iter().enumerate().skip(version) {
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {}; COMMIT;",
+            index + 1
+        ))
+        .inspect_err(|_| {
+            let _ = conn.execute_batch("ROLLBACK");
+        })?;
+    }
+    Ok(())
+}
+
+/// What the worker calls after the commit: delivers the job's answer.
+type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// A queued job: runs on the worker inside the batch transaction.
+/// `None` means the batch could not start: the job must fail without running.
+type Job = Box<dyn FnOnce(Option<&Connection>) -> Completion + Send>;
+
+/// The outcome of a job as seen by the waiting request.
+type Outcome<R> = Result<Result<R, AppError>, Box<dyn Any + Send>>;
+
+/// Counts the database worker threads still running, so a shutdown can
+/// wait until every database is closed (WAL checkpointed, files complete).
+#[derive(Debug, Clone, Default)]
+pub struct Workers(Arc<WorkerCount>);
+
+#[derive(Debug, Default)]
+struct WorkerCount {
+    running: Mutex<usize>,
+    changed: Condvar,
+}
+
+impl Workers {
+    fn count(&self) -> std::sync::MutexGuard<'_, usize> {
+        self.0
+            .running
+            .lock()
+            .expect("worker count lock is never poisoned")
+    }
+
+    fn started(&self) {
+        *self.count() += 1;
+    }
+
+    fn stopped(&self) {
+        let mut running = self.count();
+        *running = running.saturating_sub(1);
+        self.0.changed.notify_all();
+    }
+
+    /// Number of database workers running now.
+    pub fn running(&self) -> usize {
+        *self.count()
+    }
+
+    /// Blocks until no worker runs or `timeout` passed; true if none runs.
+    pub fn wait_all_closed(&self, timeout: Duration) -> bool {
+        let (running, _) = self
+            .0
+            .changed
+            .wait_timeout_while(self.count(), timeout, |n| *n > 0)
+            .expect("worker count lock is never poisoned");
+        *running == 0
+    }
+}
+
+/// Marks a worker stopped when its thread ends, however it ends.
+struct WorkerGuard(Workers);
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        self.0.stopped();
+    }
+}
+
+/// A handle to a database worker thread. Cloning shares the worker; the
+/// worker finishes the queued jobs and closes the database when the last
+/// handle is dropped.
+#[derive(Clone)]
+pub struct Db {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Db(..)")
+    }
+}
+
+impl Db {
+    /// Starts a worker that owns `conn` and groups up to `batch_max` jobs per
+    /// commit.
+    pub(crate) fn start(
+        conn: Connection,
+        name: String,
+        batch_max: usize,
+        workers: &Workers,
+    ) -> std::io::Result<Self> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        workers.started();
+        let guard = WorkerGuard(workers.clone());
+        let spawned = std::thread::Builder::new()
+            .name(name)
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                // Dropped after `conn` is closed: the count falls only once
+                // the database files are complete.
+                let _guard = guard;
+                worker(conn, queue, batch_max);
+            });
+        // A thread that did not start dropped its closure, guard included.
+        spawned?;
+        Ok(Self { jobs })
+    }
+
+    /// Runs `job` on the worker, inside a transaction, and answers once that
+    /// transaction is durably committed. Writes of a job that returns an
+    /// error are undone. A panic in `job` is re-raised here.
+    pub async fn call<R, F>(&self, job: F) -> Result<R, AppError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, AppError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel::<Outcome<R>>();
+        let job: Job = Box::new(move |conn: Option<&Connection>| {
+            let outcome = match conn {
+                Some(conn) => run_in_savepoint(conn, job),
+                None => Ok(Err(AppError::new(
+                    crate::error::ErrorCode::Unavailable,
+                    "no transaction",
+                ))),
+            };
+            Box::new(move |commit: Result<(), String>| {
+                let outcome = match (outcome, commit) {
+                    (Ok(Ok(_)), Err(why)) => {
+                        Ok(Err(AppError::internal(format!("commit failed: {why}"))))
+                    }
+                    (outcome, _) => outcome,
+                };
+                let _ = reply.send(outcome);
+            })
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| AppError::internal("database worker has stopped"))?;
+        match answer.await {
+            Ok(Ok(result)) => result,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => Err(AppError::internal("database worker dropped a job")),
+        }
+    }
+}
+
+/// Runs one job inside a savepoint of the batch transaction.
+fn run_in_savepoint<R>(
+    conn: &Connection,
+    job: impl FnOnce(&Connection) -> Result<R, AppError>,
+) -> Outcome<R> {
+    if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+        return Ok(Err(e.into()));
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| job(conn)));
+    let keep = matches!(outcome, Ok(Ok(_)));
+    let end = if keep {
+        "RELEASE job"
+    } else {
+        "ROLLBACK TO job; RELEASE job"
+    };
+    if let Err(e) = conn.execute_batch(end) {
+        tracing::error!(error = %e, "could not end savepoint");
+        return Ok(Err(e.into()));
+    }
+    outcome
+}
+
+/// The worker loop: take every queued job (up to `batch_max`), run them in
+/// one transaction, commit, then answer each.
+fn worker(conn: Connection, queue: mpsc::Receiver<Job>, batch_max: usize) {
+    let mut completions: Vec<Completion> = Vec::with_capacity(batch_max);
+    while let Ok(first) = queue.recv() {
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let why = e.to_string();
+            tracing::error!(error = %why, "could not begin transaction");
+            first(None)(Err(why));
+            continue;
+        }
+        completions.push(first(Some(&conn)));
+        while completions.len() < batch_max {
+            match queue.try_recv() {
+                Ok(job) => completions.push(job(Some(&conn))),
+                Err(_) => break,
+            }
+        }
+        let commit = conn.execute_batch("COMMIT").map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            tracing::error!(error = %e, "commit failed");
+            e.to_string()
+        });
+        for completion in completions.drain(..) {
+            completion(commit.clone());
+        }
+    }
+}
+
+/// Runs blocking work (file I/O, opening databases) off the async threads;
+/// a panic inside is re-raised in the caller.
+pub async fn blocking<R: Send + 'static>(work: impl FnOnce() -> R + Send + 'static) -> R {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("blocking task was cancelled: {e}"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn failed_job_rolls_back_only_itself() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = open(
+            &dir.path().join("t.sqlite"),
+            &["CREATE TABLE t (x INTEGER PRIMARY KEY)"],
+        )
+        .expect("open");
+        let workers = Workers::default();
+        let db = Db::start(conn, "test-db".into(), 8, &workers).expect("start");
+        let ok = db.call(|c| Ok(c.execute("INSERT INTO t VALUES (1)", [])?));
+        let bad = db.call(|c| {
+            c.execute("INSERT INTO t VALUES (2)", [])?;
+            Err::<(), _>(AppError::bad_request("no"))
+        });
+        let (ok, bad) = tokio::join!(ok, bad);
+        assert_eq!(ok.expect("insert"), 1);
+        assert!(bad.is_err());
+        let rows: i64 = db
+            .call(|c| Ok(c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?))
+            .await
+            .expect("count");
+        assert_eq!(rows, 1);
+        let dup = db
+            .call(|c| Ok(c.execute("INSERT INTO t VALUES (1)", [])?))
+            .await;
+        assert_eq!(
+            dup.expect_err("duplicate").code(),
+            crate::error::ErrorCode::Conflict
+        );
+        assert_eq!(workers.running(), 1);
+        drop(db);
+        assert!(workers.wait_all_closed(Duration::from_secs(10)));
+        assert!(
+            !dir.path().join("t.sqlite-wal").exists(),
+            "closing checkpointed and removed the WAL"
+        );
+    }
+
+    #[test]
+    fn migrations_are_idempotent_and_refuse_newer_schemas() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.sqlite");
+        drop(open(&path, TENANT_MIGRATIONS).expect("first open"));
+        drop(open(&path, TENANT_MIGRATIONS).expect("second open"));
+        assert!(open(&path, &[]).is_err());
+    }
+}

@@ -1,0 +1,344 @@
+//! The server's one error type, and how every error reaches a client.
+//!
+//! An [`AppError`] carries a public part (a stable machine-readable
+//! [`ErrorCode`], from which the human text in Dutch or English follows) and
+//! a private detail that only goes to the log. The JSON body is written by
+//! the response middleware (see [`crate::http`]), which knows the client's
+//! language; it also turns every other error response (an unknown route, a
+//! wrong method, a body over the limit) into the same JSON shape. A 5xx never
+//! shows internals.
+
+use std::borrow::Cow;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// The stable, machine-readable error codes of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The request is malformed (a parameter, a header, a path segment).
+    BadRequest,
+    /// The body is not the JSON this endpoint expects.
+    InvalidJson,
+    /// A sealed item fails the structural checks for this endpoint.
+    InvalidItem,
+    /// The tenant id in the path is not a valid tenant id.
+    InvalidTenantId,
+    /// There is no such tenant.
+    TenantNotFound,
+    /// The tenant has been disabled by the operator.
+    TenantDisabled,
+    /// The tenant is not ready to receive reports (no advisor or no
+    /// recovery key enrolled yet).
+    TenantNotReady,
+    /// No such route, report, message or attachment (or not visible to the caller).
+    NotFound,
+    /// The method is not allowed on this route.
+    MethodNotAllowed,
+    /// Authentication is missing, expired or invalid.
+    Unauthorized,
+    /// Log-in failed. Deliberately the same for every reason.
+    LoginFailed,
+    /// Too many attempts; try again later.
+    RateLimited,
+    /// The body is larger than allowed.
+    PayloadTooLarge,
+    /// The content type is not the one this endpoint accepts.
+    UnsupportedMediaType,
+    /// The item or mailbox already exists.
+    Conflict,
+    /// Something failed inside the server; the details are in its log.
+    Internal,
+    /// The server is overloaded or shutting down.
+    Unavailable,
+}
+
+impl ErrorCode {
+    /// The code as it appears in the JSON body. Never changes once released.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::BadRequest => "bad_request",
+            Self::InvalidJson => "invalid_json",
+            Self::InvalidItem => "invalid_item",
+            Self::InvalidTenantId => "invalid_tenant_id",
+            Self::TenantNotFound => "tenant_not_found",
+            Self::TenantDisabled => "tenant_disabled",
+            Self::TenantNotReady => "tenant_not_ready",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Unauthorized => "unauthorized",
+            Self::LoginFailed => "login_failed",
+            Self::RateLimited => "rate_limited",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Conflict => "conflict",
+            Self::Internal => "internal",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
+    /// The HTTP status for this code.
+    pub const fn status(self) -> StatusCode {
+        match self {
+            Self::BadRequest | Self::InvalidJson | Self::InvalidItem | Self::InvalidTenantId => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::TenantNotFound | Self::NotFound => StatusCode::NOT_FOUND,
+            Self::TenantDisabled => StatusCode::FORBIDDEN,
+            Self::TenantNotReady | Self::Conflict => StatusCode::CONFLICT,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unauthorized | Self::LoginFailed => StatusCode::UNAUTHORIZED,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The code that fits an error response nobody labelled (axum's own
+    /// 404 and 405, a body limit hit inside an extractor).
+    pub fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
+            StatusCode::UNAUTHORIZED => Self::Unauthorized,
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
+            StatusCode::TOO_MANY_REQUESTS => Self::RateLimited,
+            StatusCode::CONFLICT => Self::Conflict,
+            StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable,
+            s if s.is_server_error() => Self::Internal,
+            _ => Self::BadRequest,
+        }
+    }
+
+    /// The human text in the given language.
+    pub const fn message(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Nl => match self {
+                Self::BadRequest => "Het verzoek is ongeldig.",
+                Self::InvalidJson => "De inhoud van het verzoek is ongeldig.",
+                Self::InvalidItem => "Het versleutelde bestand is ongeldig.",
+                Self::InvalidTenantId => "De organisatiecode is ongeldig.",
+                Self::TenantNotFound => "Deze organisatie bestaat niet.",
+                Self::TenantDisabled => "Deze organisatie neemt tijdelijk geen meldingen aan.",
+                Self::TenantNotReady => {
+                    "Deze organisatie is nog niet klaar om meldingen te ontvangen."
+                }
+                Self::NotFound => "Niet gevonden.",
+                Self::MethodNotAllowed => "Deze bewerking is hier niet toegestaan.",
+                Self::Unauthorized => "U bent niet (meer) ingelogd.",
+                Self::LoginFailed => "Inloggen is niet gelukt. Controleer uw inlogcode.",
+                Self::RateLimited => "Te veel pogingen. Probeer het later opnieuw.",
+                Self::PayloadTooLarge => "Het verzoek of bestand is te groot.",
+                Self::UnsupportedMediaType => "Dit soort inhoud wordt hier niet geaccepteerd.",
+                Self::Conflict => "Dit bestaat al.",
+                Self::Internal => "Er ging iets mis op de server. Probeer het later opnieuw.",
+                Self::Unavailable => "De dienst is tijdelijk niet beschikbaar.",
+            },
+            Lang::En => match self {
+                Self::BadRequest => "The request is invalid.",
+                Self::InvalidJson => "The request body is invalid.",
+                Self::InvalidItem => "The sealed item is invalid.",
+                Self::InvalidTenantId => "The organisation id is invalid.",
+                Self::TenantNotFound => "This organisation does not exist.",
+                Self::TenantDisabled => "This organisation is not accepting reports at the moment.",
+                Self::TenantNotReady => "This organisation is not ready to receive reports yet.",
+                Self::NotFound => "Not found.",
+                Self::MethodNotAllowed => "This operation is not allowed here.",
+                Self::Unauthorized => "You are not (or no longer) logged in.",
+                Self::LoginFailed => "Logging in failed. Please check your login code.",
+                Self::RateLimited => "Too many attempts. Please try again later.",
+                Self::PayloadTooLarge => "The request or file is too large.",
+                Self::UnsupportedMediaType => "This kind of content is not accepted here.",
+                Self::Conflict => "This already exists.",
+                Self::Internal => "Something went wrong on the server. Please try again later.",
+                Self::Unavailable => "The service is temporarily unavailable.",
+            },
+        }
+    }
+}
+
+/// The language of error texts: Dutch by default, English on request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// Dutch.
+    #[default]
+    Nl,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// Picks the language from a `lang` query parameter, else from
+    /// `Accept-Language` (highest quality first), else Dutch.
+    pub fn negotiate(query: Option<&str>, accept_language: Option<&str>) -> Self {
+        if let Some(query) = query {
+            for pair in query.split('&') {
+                match pair {
+                    "lang=en" => return Self::En,
+                    "lang=nl" => return Self::Nl,
+                    _ => {}
+                }
+            }
+        }
+        let Some(header) = accept_language else {
+            return Self::Nl;
+        };
+        let mut best: Option<(f32, Self)> = None;
+        for entry in header.split(',').take(16) {
+            let mut parts = entry.split(';');
+            let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let quality = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let lang = match tag.split('-').next() {
+                Some("nl") => Self::Nl,
+                Some("en") => Self::En,
+                _ => continue,
+            };
+            if best.is_none_or(|(q, _)| quality > q) {
+                best = Some((quality, lang));
+            }
+        }
+        best.map_or(Self::Nl, |(_, lang)| lang)
+    }
+}
+
+/// The one error type of the server.
+#[derive(Debug)]
+pub struct AppError {
+    code: ErrorCode,
+    /// For the log only; never sent to the client.
+    detail: Cow<'static, str>,
+}
+
+impl AppError {
+    /// An error with a code and a private detail for the log.
+    pub fn new(code: ErrorCode, detail: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// A malformed request.
+    pub fn bad_request(detail: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::BadRequest, detail)
+    }
+
+    /// An item that fails the structural checks.
+    pub fn invalid_item(detail: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidItem, detail)
+    }
+
+    /// Not found, or not visible to the caller (the same answer).
+    pub fn not_found(detail: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::NotFound, detail)
+    }
+
+    /// Missing or invalid authentication.
+    pub fn unauthorized(detail: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::Unauthorized, detail)
+    }
+
+    /// A failure inside the server.
+    pub fn internal(detail: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::Internal, detail)
+    }
+
+    /// The public code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The private detail (for logs and tests).
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.detail)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(err: rusqlite::Error) -> Self {
+        use rusqlite::ffi::ErrorCode as Sql;
+        match &err {
+            rusqlite::Error::SqliteFailure(e, _) if e.code == Sql::ConstraintViolation => {
+                Self::new(ErrorCode::Conflict, format!("constraint: {err}"))
+            }
+            rusqlite::Error::SqliteFailure(e, _)
+                if e.code == Sql::DatabaseBusy || e.code == Sql::DatabaseLocked =>
+            {
+                Self::new(ErrorCode::Unavailable, format!("database busy: {err}"))
+            }
+            _ => Self::internal(format!("sqlite: {err}")),
+        }
+    }
+}
+
+impl From<std::io::Error> for AppError {
+    fn from(err: std::io::Error) -> Self {
+        Self::internal(format!("io: {err}"))
+    }
+}
+
+/// Marks a response as an [`AppError`], so the response middleware writes
+/// the JSON body in the client's language.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ErrorMarker(pub(crate) ErrorCode);
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if self.code.status().is_server_error() {
+            tracing::error!(code = self.code.as_str(), detail = %self.detail, "request failed");
+        } else {
+            tracing::debug!(code = self.code.as_str(), detail = %self.detail, "request refused");
+        }
+        let mut response = self.code.status().into_response();
+        response.extensions_mut().insert(ErrorMarker(self.code));
+        response
+    }
+}
+
+/// Builds the JSON body of an error.
+pub(crate) fn error_body(code: ErrorCode, lang: Lang) -> serde_json::Value {
+    serde_json::json!({ "error": { "code": code.as_str(), "message": code.message(lang) } })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_negotiation() {
+        assert_eq!(Lang::negotiate(None, None), Lang::Nl);
+        assert_eq!(Lang::negotiate(Some("lang=en"), Some("nl")), Lang::En);
+        assert_eq!(Lang::negotiate(None, Some("en-GB,en;q=0.9")), Lang::En);
+        assert_eq!(Lang::negotiate(None, Some("en;q=0.5, nl;q=0.8")), Lang::Nl);
+        assert_eq!(Lang::negotiate(None, Some("de, fr")), Lang::Nl);
+        assert_eq!(Lang::negotiate(Some("x=1&lang=en"), None), Lang::En);
+    }
+
+    #[test]
+    fn every_code_is_4xx_or_5xx() {
+        for code in [
+            ErrorCode::BadRequest,
+            ErrorCode::LoginFailed,
+            ErrorCode::Internal,
+            ErrorCode::PayloadTooLarge,
+        ] {
+            assert!(code.status().is_client_error() || code.status().is_server_error());
+            assert_eq!(ErrorCode::for_status(code.status()).status(), code.status());
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! meldkluis server: tenants, per-tenant SQLite and the ciphertext API.
+//!
+//! The server stores and hands out sealed items and the short list of
+//! metadata in protocol.md. It knows the item format well enough to check
+//! structure (through crypto-core's `format`), but never opens an item and
+//! holds no key that could. It stores and logs no IP address or user agent.
+//!
+//! - [`config`]: defaults, file, environment; the server secret.
+//! - [`db`]: SQLite settings, embedded migrations, the group-commit worker.
+//! - [`tenants`]: the data layout and the bounded cache of open tenants.
+//! - [`auth`]: tenant and session extractors, rate limits, challenges.
+//! - [`api`]: the HTTP handlers; [`store`]: the queries; [`wire`]: item checks.
+//! - [`admin`]: the operator's tenant and advisor management (CLI).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+mod http;
+pub mod store;
+pub mod tenants;
+pub mod wire;
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use axum::Router;
+use meldkluis_crypto_core::TenantId;
+
+pub use crate::config::{Config, ServerSecret};
+pub use crate::error::{AppError, ErrorCode};
+pub use crate::http::CONTENT_SECURITY_POLICY;
+
+/// Why the server cannot start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// A file or socket could not be used.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    /// The server database could not be opened.
+    #[error("database: {0}")]
+    Database(String),
+    /// The TLS certificate or key could not be loaded.
+    #[error("tls: {0}")]
+    Tls(String),
+}
+
+/// The state every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    server_secret: ServerSecret,
+    tenants: tenants::Tenants,
+    sessions: auth::Sessions,
+    limiter: auth::LoginLimiter,
+    challenges: auth::Challenges,
+    uploads: Mutex<HashSet<(TenantId, [u8; 16])>>,
+}
+
+/// An attachment upload in progress; released on drop.
+#[derive(Debug)]
+pub(crate) struct UploadClaim<'a> {
+    uploads: &'a Mutex<HashSet<(TenantId, [u8; 16])>>,
+    key: (TenantId, [u8; 16]),
+}
+
+impl Drop for UploadClaim<'_> {
+    fn drop(&mut self) {
+        self.uploads
+            .lock()
+            .expect("upload lock is never poisoned")
+            .remove(&self.key);
+    }
+}
+
+impl AppState {
+    /// Validates the configuration, loads (or creates) the server secret
+    /// and opens the server database.
+    pub fn new(config: Config) -> Result<Self, StartError> {
+        config.validate()?;
+        let secret = ServerSecret::load_or_create(&config.server_secret_path())?;
+        Self::with_secret(config, secret)
+    }
+
+    /// Like [`AppState::new`] with a given server secret.
+    pub fn with_secret(config: Config, server_secret: ServerSecret) -> Result<Self, StartError> {
+        config.validate()?;
+        let layout = tenants::Layout::new(&config.data_dir);
+        let tenants =
+            tenants::Tenants::open(layout, config.open_tenant_limit, config.group_commit_max)
+                .map_err(|e| StartError::Database(e.detail().to_owned()))?;
+        Ok(Self(Arc::new(Inner {
+            sessions: auth::Sessions::new(config.max_sessions),
+            limiter: auth::LoginLimiter::new(
+                config.login_per_second_global,
+                config.login_burst_per_mailbox,
+                config.login_per_minute_per_mailbox,
+            ),
+            challenges: auth::Challenges::new(),
+            uploads: Mutex::default(),
+            tenants,
+            server_secret,
+            config,
+        })))
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    /// The tenants.
+    pub fn tenants(&self) -> &tenants::Tenants {
+        &self.0.tenants
+    }
+
+    pub(crate) fn server_secret(&self) -> &ServerSecret {
+        &self.0.server_secret
+    }
+
+    pub(crate) fn sessions(&self) -> &auth::Sessions {
+        &self.0.sessions
+    }
+
+    pub(crate) fn limiter(&self) -> &auth::LoginLimiter {
+        &self.0.limiter
+    }
+
+    pub(crate) fn challenges(&self) -> &auth::Challenges {
+        &self.0.challenges
+    }
+
+    /// Claims an attachment item id for one upload at a time.
+    pub(crate) fn claim_upload(
+        &self,
+        tenant: &TenantId,
+        item_id: [u8; 16],
+    ) -> Result<UploadClaim<'_>, AppError> {
+        let key = (tenant.clone(), item_id);
+        let mut uploads = self
+            .0
+            .uploads
+            .lock()
+            .expect("upload lock is never poisoned");
+        if !uploads.insert(key.clone()) {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "attachment id being uploaded",
+            ));
+        }
+        Ok(UploadClaim {
+            uploads: &self.0.uploads,
+            key,
+        })
+    }
+}
+
+/// The whole HTTP API.
+pub fn router(state: AppState) -> Router {
+    use api::*;
+    let json_limit = usize::try_from(state.config().max_item_bytes.div_ceil(3) * 4 + 64 * 1024)
+        .unwrap_or(usize::MAX);
+    let mut tenant_routes = Router::new()
+        .route("/config", get(public_config))
+        .route("/reports", post(create_report))
+        .route("/mailbox/login", post(mailbox_login))
+        .route("/mailbox/logout", post(logout))
+        .route("/mailbox", get(mailbox_thread))
+        .route("/mailbox/messages", post(mailbox_post_message))
+        .route(
+            "/mailbox/attachments",
+            post(mailbox_upload_attachment).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/mailbox/attachments/{attachment_id}",
+            get(mailbox_download_attachment),
+        )
+        .route("/advisor/challenge", get(advisor_challenge))
+        .route("/advisor/login", post(advisor_login))
+        .route("/advisor/logout", post(logout))
+        .route("/advisor/reports", get(advisor_reports))
+        .route("/advisor/reports/{report_id}", get(advisor_thread))
+        .route(
+            "/advisor/reports/{report_id}/messages",
+            post(advisor_post_message),
+        )
+        .route(
+            "/advisor/reports/{report_id}/attachments",
+            post(advisor_upload_attachment).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/advisor/reports/{report_id}/attachments/{attachment_id}",
+            get(advisor_download_attachment),
+        )
+        .route(
+            "/advisor/reports/{report_id}/status",
+            put(advisor_set_status),
+        )
+        .route(
+            "/advisor/reports/{report_id}/category",
+            put(advisor_set_category),
+        );
+    if state.config().bench_baseline_endpoint {
+        tenant_routes =
+            tenant_routes.route("/bench/reports-no-store", post(create_report_baseline));
+    }
+    Router::new()
+        .nest("/api/v1/t/{tenant}", tenant_routes)
+        .route("/healthz", get(health))
+        .layer(DefaultBodyLimit::max(json_limit))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::finish_response,
+        ))
+        .with_state(state)
+}
+
+/// How long a shutdown waits for the databases to close.
+const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Serves the API on `listener` until `shutdown` completes, with TLS if the
+/// configuration asks for it. Returns once the requests under way are
+/// answered and, if no other copy of `state` is still held, every database
+/// is closed.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let workers = state.tenants().workers().clone();
+    let tls = state.config().tls.clone();
+    let app = router(state);
+    serve_app(listener, app, tls, shutdown).await?;
+    let closed = db::blocking(move || workers.wait_all_closed(CLOSE_TIMEOUT)).await;
+    if !closed {
+        tracing::warn!("databases still open after shutdown (state still held elsewhere)");
+    }
+    Ok(())
+}
+
+async fn serve_app(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    tls: Option<config::TlsConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    match tls {
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await?;
+        }
+        Some(tls) => {
+            let rustls_config = tls_config(&tls)?;
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+            });
+            axum_server::from_tcp_rustls(listener.into_std()?, rustls_config)
+                .handle(handle)
+                .serve(app.into_make_service())
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads the certificate chain and key for rustls (ring provider).
+fn tls_config(
+    tls: &config::TlsConfig,
+) -> Result<axum_server::tls_rustls::RustlsConfig, StartError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(&tls.cert_path)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| StartError::Tls(format!("certificate {}: {e}", tls.cert_path.display())))?;
+    let key = PrivateKeyDer::from_pem_file(&tls.key_path)
+        .map_err(|e| StartError::Tls(format!("key {}: {e}", tls.key_path.display())))?;
+    let server_config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| StartError::Tls(e.to_string()))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| StartError::Tls(e.to_string()))?;
+    Ok(axum_server::tls_rustls::RustlsConfig::from_config(
+        Arc::new(server_config),
+    ))
+}

@@ -1,0 +1,306 @@
+//! `meldkluis-server`: the operator's command line. Parses configuration and
+//! arguments, then calls into the library; nothing else lives here.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use meldkluis_crypto_core::{PublicKey, TenantId};
+use meldkluis_server::admin::{self, Admin};
+use meldkluis_server::{AppState, Config};
+
+/// meldkluis server: end-to-end encrypted reports, ciphertext only.
+#[derive(Debug, Parser)]
+#[command(name = "meldkluis-server", version)]
+struct Cli {
+    /// Configuration file (TOML). Also MELDKLUIS_CONFIG.
+    #[arg(long, env = "MELDKLUIS_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Data directory (overrides file and environment).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8470 (port 0: any free port).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Create the demo tenant (software keys, DEMO ONLY) before serving.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create the demo tenant `demo` with software keys (DEMO ONLY) and exit.
+    Demo,
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage a tenant's advisors.
+    #[command(subcommand)]
+    Advisor(AdvisorCommand),
+    /// A tenant's offline recovery key (public half).
+    #[command(subcommand)]
+    RecoveryKey(RecoveryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        /// Tenant id: 1 to 63 of a-z, 0-9 and '-'.
+        id: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Languages offered (comma-separated: nl, en).
+        #[arg(long, value_delimiter = ',', default_value = "nl")]
+        languages: Vec<String>,
+        /// Questionnaire file (JSON, or TOML by extension); default built in.
+        #[arg(long)]
+        questionnaire: Option<PathBuf>,
+    },
+    /// List tenants.
+    List,
+    /// Show a tenant with its advisors and recovery key.
+    Show {
+        /// Tenant id.
+        id: String,
+    },
+    /// Disable a tenant (its API answers 403).
+    Disable {
+        /// Tenant id.
+        id: String,
+    },
+    /// Enable a disabled tenant.
+    Enable {
+        /// Tenant id.
+        id: String,
+    },
+    /// Replace a tenant's questionnaire.
+    SetQuestionnaire {
+        /// Tenant id.
+        id: String,
+        /// Questionnaire file (JSON, or TOML by extension).
+        file: PathBuf,
+    },
+    /// Set the largest attachment a tenant accepts, in MiB.
+    SetAttachmentLimit {
+        /// Tenant id.
+        id: String,
+        /// Limit in MiB.
+        mib: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdvisorCommand {
+    /// Enrol an advisor's public key.
+    Add {
+        /// Tenant id.
+        tenant: String,
+        /// The advisor's X25519 public key (64 hex digits).
+        #[arg(long)]
+        public_key: String,
+        /// Name shown to reporters.
+        #[arg(long)]
+        name: String,
+    },
+    /// Remove an advisor (no more log-ins, no new reports).
+    Remove {
+        /// Tenant id.
+        tenant: String,
+        /// The advisor's public key (64 hex digits).
+        #[arg(long)]
+        public_key: String,
+    },
+    /// List a tenant's advisors with their fingerprints.
+    List {
+        /// Tenant id.
+        tenant: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RecoveryCommand {
+    /// Set the public half of the tenant's offline recovery key.
+    Set {
+        /// Tenant id.
+        tenant: String,
+        /// The recovery public key (64 hex digits).
+        public_key: String,
+    },
+    /// Show the recovery public key and its fingerprint.
+    Show {
+        /// Tenant id.
+        tenant: String,
+    },
+}
+
+fn tenant_id(id: &str) -> anyhow::Result<TenantId> {
+    TenantId::new(id)
+        .map_err(|_| anyhow::anyhow!("invalid tenant id {id:?}: 1 to 63 of a-z, 0-9 and '-'"))
+}
+
+fn public_key(hex: &str) -> anyhow::Result<PublicKey> {
+    PublicKey::from_hex(hex)
+        .map_err(|_| anyhow::anyhow!("invalid public key: expected 64 hex digits"))
+}
+
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(dir) = cli.data_dir {
+        config.data_dir = dir;
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MELDKLUIS_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_target(false)
+        .init();
+    match cli.command {
+        Command::Serve { listen, demo } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            config.validate()?;
+            if demo {
+                print_demo(&Admin::open(&config)?.create_demo()?);
+            }
+            serve(config)
+        }
+        Command::Demo => {
+            config.validate()?;
+            print_demo(&Admin::open(&config)?.create_demo()?);
+            Ok(())
+        }
+        Command::Tenant(command) => tenant_command(&Admin::open(&config)?, command),
+        Command::Advisor(command) => advisor_command(&Admin::open(&config)?, command),
+        Command::RecoveryKey(command) => recovery_command(&Admin::open(&config)?, command),
+    }
+}
+
+fn print_demo(demo: &admin::DemoTenant) {
+    println!(
+        "DEMO tenant '{}' ready. Software keys for trying only (DEMO ONLY):",
+        demo.tenant
+    );
+    println!("  advisor key:  {}", demo.advisor_key_path.display());
+    println!("  recovery key: {}", demo.recovery_key_path.display());
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let state = AppState::new(config)?;
+        let listener = tokio::net::TcpListener::bind(state.config().listen)
+            .await
+            .with_context(|| format!("binding {}", state.config().listen))?;
+        let scheme = if state.config().tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        // Tests and scripts read this line to find the port.
+        println!("listening on {scheme}://{}", listener.local_addr()?);
+        tracing::info!(address = %listener.local_addr()?, "serving");
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        meldkluis_server::serve(listener, state, shutdown).await?;
+        Ok(())
+    })
+}
+
+fn tenant_command(admin: &Admin, command: TenantCommand) -> anyhow::Result<()> {
+    match command {
+        TenantCommand::Create {
+            id,
+            name,
+            languages,
+            questionnaire,
+        } => {
+            let questionnaire = questionnaire
+                .map(|p| admin::read_questionnaire(&p))
+                .transpose()?;
+            let record = admin.create_tenant(&tenant_id(&id)?, &name, &languages, questionnaire)?;
+            print_json(&record)
+        }
+        TenantCommand::List => print_json(&admin.list_tenants()?),
+        TenantCommand::Show { id } => print_json(&admin.show_tenant(&tenant_id(&id)?)?),
+        TenantCommand::Disable { id } => Ok(admin.set_disabled(&tenant_id(&id)?, true)?),
+        TenantCommand::Enable { id } => Ok(admin.set_disabled(&tenant_id(&id)?, false)?),
+        TenantCommand::SetQuestionnaire { id, file } => {
+            Ok(admin.set_questionnaire(&tenant_id(&id)?, &admin::read_questionnaire(&file)?)?)
+        }
+        TenantCommand::SetAttachmentLimit { id, mib } => {
+            let bytes = mib.checked_mul(1 << 20).context("limit too large")?;
+            Ok(admin.set_max_attachment_bytes(&tenant_id(&id)?, bytes)?)
+        }
+    }
+}
+
+fn advisor_command(admin: &Admin, command: AdvisorCommand) -> anyhow::Result<()> {
+    match command {
+        AdvisorCommand::Add {
+            tenant,
+            public_key: key,
+            name,
+        } => {
+            let key = public_key(&key)?;
+            let id = admin.add_advisor(&tenant_id(&tenant)?, &key, &name)?;
+            println!("advisor {id} enrolled; fingerprint (compare aloud with the advisor):");
+            println!("  {}", key.fingerprint());
+            Ok(())
+        }
+        AdvisorCommand::Remove {
+            tenant,
+            public_key: key,
+        } => Ok(admin.remove_advisor(&tenant_id(&tenant)?, &public_key(&key)?)?),
+        AdvisorCommand::List { tenant } => {
+            for advisor in admin.list_advisors(&tenant_id(&tenant)?)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    advisor.id,
+                    if advisor.active { "active" } else { "removed" },
+                    advisor.display_name,
+                    advisor.public_key.to_hex(),
+                    advisor.public_key.fingerprint()
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn recovery_command(admin: &Admin, command: RecoveryCommand) -> anyhow::Result<()> {
+    match command {
+        RecoveryCommand::Set {
+            tenant,
+            public_key: key,
+        } => {
+            let key = public_key(&key)?;
+            admin.set_recovery_key(&tenant_id(&tenant)?, &key)?;
+            println!("recovery key set; fingerprint: {}", key.fingerprint());
+            Ok(())
+        }
+        RecoveryCommand::Show { tenant } => {
+            match admin.recovery_key(&tenant_id(&tenant)?)? {
+                Some(key) => println!("{}\n{}", key.to_hex(), key.fingerprint()),
+                None => println!("no recovery key set"),
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,515 @@
+//! Queries on a tenant database. Every function takes a connection and runs
+//! inside a job of the tenant's database worker (see [`crate::db`]).
+//!
+//! What is stored per report is the metadata list of protocol.md and no
+//! more: ids, creation day (not time), padded sizes, status and the agreed
+//! update date, which advisor acted, the category an advisor chose to
+//! disclose, the mailbox id and public key and the keyed hash of the
+//! authentication secret. Items are ciphertext BLOBs.
+
+use meldkluis_crypto_core::PublicKey;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+use crate::error::AppError;
+
+/// Settings keys in a tenant database.
+pub(crate) const SETTING_LANGUAGES: &str = "languages";
+pub(crate) const SETTING_QUESTIONNAIRE: &str = "questionnaire";
+pub(crate) const SETTING_RECOVERY_KEY: &str = "recovery_key";
+
+/// The statuses of a report (see domain.md).
+pub const STATUSES: [&str; 7] = [
+    "new",
+    "acknowledged",
+    "in_progress",
+    "awaiting_reporter",
+    "feedback_given",
+    "closed",
+    "archived",
+];
+
+/// Today's date (UTC) as `YYYY-MM-DD`: the only time the server records.
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (y, m, d) = civil_from_days(i64::try_from(secs / 86_400).unwrap_or(0));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Converts days since 1970-01-01 to a (year, month, day) civil date
+/// (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// True for a real calendar date written `YYYY-MM-DD` (years 2000..=2999).
+pub fn is_valid_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |s: &str| {
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    let (Some(y), Some(m), Some(d)) = (num(&text[0..4]), num(&text[5..7]), num(&text[8..10]))
+    else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days_in_month = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (2000..=2999).contains(&y) && (1..=days_in_month).contains(&d)
+}
+
+/// Reads a setting.
+pub(crate) fn setting(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()
+}
+
+/// Writes a setting.
+pub(crate) fn set_setting(conn: &Connection, key: &str, value: &[u8]) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+/// The tenant's offline recovery key, if enrolled.
+pub fn recovery_key(conn: &Connection) -> rusqlite::Result<Option<PublicKey>> {
+    Ok(setting(conn, SETTING_RECOVERY_KEY)?.and_then(|bytes| PublicKey::from_slice(&bytes).ok()))
+}
+
+/// An advisor of a tenant.
+#[derive(Debug, Clone, Serialize)]
+pub struct Advisor {
+    /// Row id.
+    pub id: i64,
+    /// Name shown to reporters.
+    pub display_name: String,
+    /// X25519 public key.
+    #[serde(serialize_with = "serialize_key")]
+    pub public_key: PublicKey,
+    /// Can log in and receive new reports.
+    pub active: bool,
+}
+
+fn serialize_key<S: serde::Serializer>(key: &PublicKey, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&key.to_hex())
+}
+
+/// The tenant's advisors (active ones only, or all).
+pub fn advisors(conn: &Connection, active_only: bool) -> rusqlite::Result<Vec<Advisor>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, display_name, public_key, active FROM advisors WHERE active = 1 OR ?1 = 0 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([active_only], |r| {
+        let key: Vec<u8> = r.get(2)?;
+        Ok(Advisor {
+            id: r.get(0)?,
+            display_name: r.get(1)?,
+            public_key: PublicKey::from_slice(&key).unwrap_or(PublicKey::from_bytes([0; 32])),
+            active: r.get(3)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The active advisor with this key, if any.
+pub fn active_advisor_id(conn: &Connection, key: &PublicKey) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT id FROM advisors WHERE public_key = ?1 AND active = 1")?
+        .query_row([key.as_bytes()], |r| r.get(0))
+        .optional()
+}
+
+/// A new report, checked and ready to store.
+#[derive(Debug)]
+pub struct NewReport {
+    /// Report id (the item id).
+    pub id: [u8; 16],
+    /// Mailbox id (lookup for the reporter's log-in).
+    pub mailbox_id: [u8; 16],
+    /// Mailbox public key (the report's sender).
+    pub mailbox_key: PublicKey,
+    /// HMAC of the authentication secret under the server secret.
+    pub auth_hash: [u8; 32],
+    /// The sealed report.
+    pub item: Vec<u8>,
+    /// Padded plaintext length.
+    pub padded_len: u64,
+    /// Recipients (from the header).
+    pub recipients: Vec<PublicKey>,
+}
+
+/// Stores a report. Duplicate report or mailbox ids are a conflict.
+pub fn insert_report(conn: &Connection, report: &NewReport, day: &str) -> Result<(), AppError> {
+    conn.prepare_cached(
+        "INSERT INTO reports (id, mailbox_id, mailbox_key, auth_hash, item, padded_len, created_day)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        report.id,
+        report.mailbox_id,
+        report.mailbox_key.as_bytes(),
+        report.auth_hash,
+        report.item,
+        i64::try_from(report.padded_len).unwrap_or(i64::MAX),
+        day
+    ])?;
+    let mut stmt = conn
+        .prepare_cached("INSERT INTO report_recipients (report_id, public_key) VALUES (?1, ?2)")?;
+    for key in &report.recipients {
+        stmt.execute(params![report.id, key.as_bytes()])?;
+    }
+    Ok(())
+}
+
+/// The report and keyed hash behind a mailbox id.
+pub fn mailbox_credentials(
+    conn: &Connection,
+    mailbox_id: &[u8; 16],
+) -> rusqlite::Result<Option<([u8; 16], [u8; 32])>> {
+    conn.prepare_cached("SELECT id, auth_hash FROM reports WHERE mailbox_id = ?1")?
+        .query_row([mailbox_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+}
+
+/// The mailbox key of a report, if the report exists.
+pub fn report_mailbox_key(
+    conn: &Connection,
+    report_id: &[u8; 16],
+) -> rusqlite::Result<Option<PublicKey>> {
+    conn.prepare_cached("SELECT mailbox_key FROM reports WHERE id = ?1")?
+        .query_row([report_id], |r| r.get::<_, Vec<u8>>(0))
+        .optional()
+        .map(|key| key.and_then(|k| PublicKey::from_slice(&k).ok()))
+}
+
+/// True if the report was sealed to this advisor key, and the advisor is
+/// still active. Advisors see only the reports sealed to them.
+pub fn advisor_may_see(
+    conn: &Connection,
+    advisor_id: i64,
+    report_id: &[u8; 16],
+) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT 1 FROM report_recipients rr JOIN advisors a ON a.public_key = rr.public_key
+         WHERE rr.report_id = ?1 AND a.id = ?2 AND a.active = 1",
+    )?
+    .exists(params![report_id, advisor_id])
+}
+
+/// Who wrote an item in a thread.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case", tag = "from")]
+pub enum Author {
+    /// The reporter.
+    Reporter,
+    /// An advisor.
+    Advisor {
+        /// The advisor's row id.
+        advisor_id: i64,
+    },
+}
+
+impl Author {
+    fn from_column(advisor: Option<i64>) -> Self {
+        advisor.map_or(Self::Reporter, |advisor_id| Self::Advisor { advisor_id })
+    }
+
+    fn column(&self) -> Option<i64> {
+        match self {
+            Self::Reporter => None,
+            Self::Advisor { advisor_id } => Some(*advisor_id),
+        }
+    }
+}
+
+/// A message in a thread.
+#[derive(Debug, Serialize)]
+pub struct ThreadMessage {
+    /// Item id (hex).
+    pub id: String,
+    /// Who sent it.
+    #[serde(flatten)]
+    pub author: Author,
+    /// Day it was received.
+    pub created_day: String,
+    /// The sealed item (base64).
+    pub item: String,
+}
+
+/// An attachment in a thread (the item is fetched separately).
+#[derive(Debug, Serialize)]
+pub struct ThreadAttachment {
+    /// Item id (hex).
+    pub id: String,
+    /// Who sent it.
+    #[serde(flatten)]
+    pub author: Author,
+    /// Day it was received.
+    pub created_day: String,
+    /// Length of the sealed item in bytes.
+    pub item_len: u64,
+}
+
+/// A report's whole thread: what the reporter's mailbox and the advisor see.
+#[derive(Debug, Serialize)]
+pub struct Thread {
+    /// Report id (hex).
+    pub report_id: String,
+    /// Day it was received.
+    pub created_day: String,
+    /// Status code.
+    pub status: String,
+    /// The agreed update date, if set.
+    pub agreed_update_date: Option<String>,
+    /// The sealed report (base64).
+    pub report: String,
+    /// The messages, oldest first.
+    pub messages: Vec<ThreadMessage>,
+    /// The attachments, oldest first.
+    pub attachments: Vec<ThreadAttachment>,
+}
+
+/// Reads a report's thread.
+pub fn thread(conn: &Connection, report_id: &[u8; 16]) -> rusqlite::Result<Option<Thread>> {
+    let head = conn
+        .prepare_cached(
+            "SELECT created_day, status, agreed_update_date, item FROM reports WHERE id = ?1",
+        )?
+        .query_row([report_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+            ))
+        })
+        .optional()?;
+    let Some((created_day, status, agreed_update_date, report)) = head else {
+        return Ok(None);
+    };
+    let messages = conn
+        .prepare_cached("SELECT id, from_advisor, created_day, item FROM messages WHERE report_id = ?1 ORDER BY seq")?
+        .query_map([report_id], |r| {
+            Ok(ThreadMessage {
+                id: hex::encode(r.get::<_, Vec<u8>>(0)?),
+                author: Author::from_column(r.get(1)?),
+                created_day: r.get(2)?,
+                item: crate::wire::encode_base64(&r.get::<_, Vec<u8>>(3)?),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let attachments = conn
+        .prepare_cached(
+            "SELECT id, from_advisor, created_day, item_len FROM attachments WHERE report_id = ?1 ORDER BY seq",
+        )?
+        .query_map([report_id], |r| {
+            Ok(ThreadAttachment {
+                id: hex::encode(r.get::<_, Vec<u8>>(0)?),
+                author: Author::from_column(r.get(1)?),
+                created_day: r.get(2)?,
+                item_len: r.get::<_, i64>(3)?.try_into().unwrap_or(0),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Some(Thread {
+        report_id: hex::encode(report_id),
+        created_day,
+        status,
+        agreed_update_date,
+        report: crate::wire::encode_base64(&report),
+        messages,
+        attachments,
+    }))
+}
+
+/// Stores a message in a report's thread.
+pub fn insert_message(
+    conn: &Connection,
+    id: &[u8; 16],
+    report_id: &[u8; 16],
+    author: &Author,
+    item: &[u8],
+    padded_len: u64,
+    day: &str,
+) -> Result<(), AppError> {
+    conn.prepare_cached(
+        "INSERT INTO messages (id, report_id, from_advisor, item, padded_len, created_day) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![id, report_id, author.column(), item, i64::try_from(padded_len).unwrap_or(i64::MAX), day])?;
+    Ok(())
+}
+
+/// True if an item id is already used by an attachment.
+pub fn attachment_exists(conn: &Connection, id: &[u8; 16]) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM attachments WHERE id = ?1")?
+        .exists([id])
+}
+
+/// Registers a stored attachment file.
+pub fn insert_attachment(
+    conn: &Connection,
+    id: &[u8; 16],
+    report_id: &[u8; 16],
+    author: &Author,
+    item_len: u64,
+    padded_len: u64,
+    day: &str,
+) -> Result<(), AppError> {
+    conn.prepare_cached(
+        "INSERT INTO attachments (id, report_id, from_advisor, item_len, padded_len, created_day)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        id,
+        report_id,
+        author.column(),
+        i64::try_from(item_len).unwrap_or(i64::MAX),
+        i64::try_from(padded_len).unwrap_or(i64::MAX),
+        day
+    ])?;
+    Ok(())
+}
+
+/// The length of an attachment of a report, if it exists.
+pub fn attachment_len(
+    conn: &Connection,
+    report_id: &[u8; 16],
+    id: &[u8; 16],
+) -> rusqlite::Result<Option<u64>> {
+    conn.prepare_cached("SELECT item_len FROM attachments WHERE id = ?1 AND report_id = ?2")?
+        .query_row(params![id, report_id], |r| r.get::<_, i64>(0))
+        .optional()
+        .map(|len| len.map(|l| u64::try_from(l).unwrap_or(0)))
+}
+
+/// A report as listed for an advisor: metadata only.
+#[derive(Debug, Serialize)]
+pub struct ReportSummary {
+    /// Report id (hex).
+    pub report_id: String,
+    /// Day it was received.
+    pub created_day: String,
+    /// Status code.
+    pub status: String,
+    /// Day of the last status change.
+    pub status_day: Option<String>,
+    /// The agreed update date, if set.
+    pub agreed_update_date: Option<String>,
+    /// The category an advisor disclosed for aggregate figures, if any.
+    pub category: Option<String>,
+    /// Padded size of the report's plaintext.
+    pub padded_len: u64,
+    /// Number of messages in the thread.
+    pub message_count: u64,
+    /// Number of attachments in the thread.
+    pub attachment_count: u64,
+}
+
+/// The reports sealed to an advisor, newest first.
+pub fn reports_for_advisor(
+    conn: &Connection,
+    advisor_id: i64,
+) -> rusqlite::Result<Vec<ReportSummary>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.id, r.created_day, r.status, r.status_day, r.agreed_update_date, r.category, r.padded_len,
+                (SELECT count(*) FROM messages m WHERE m.report_id = r.id),
+                (SELECT count(*) FROM attachments t WHERE t.report_id = r.id)
+         FROM reports r
+         JOIN report_recipients rr ON rr.report_id = r.id
+         JOIN advisors a ON a.public_key = rr.public_key
+         WHERE a.id = ?1 AND a.active = 1
+         ORDER BY r.rowid DESC",
+    )?;
+    let rows = stmt.query_map([advisor_id], |r| {
+        Ok(ReportSummary {
+            report_id: hex::encode(r.get::<_, Vec<u8>>(0)?),
+            created_day: r.get(1)?,
+            status: r.get(2)?,
+            status_day: r.get(3)?,
+            agreed_update_date: r.get(4)?,
+            category: r.get(5)?,
+            padded_len: r.get::<_, i64>(6)?.try_into().unwrap_or(0),
+            message_count: r.get::<_, i64>(7)?.try_into().unwrap_or(0),
+            attachment_count: r.get::<_, i64>(8)?.try_into().unwrap_or(0),
+        })
+    })?;
+    rows.collect()
+}
+
+/// Sets a report's status (and the agreed update date and closing reason),
+/// recording which advisor acted and on which day.
+pub fn set_status(
+    conn: &Connection,
+    report_id: &[u8; 16],
+    advisor_id: i64,
+    status: &str,
+    agreed_update_date: Option<&str>,
+    closing_reason: Option<&str>,
+    day: &str,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE reports SET status = ?2, agreed_update_date = ?3, closing_reason = ?4, status_by = ?5, status_day = ?6
+         WHERE id = ?1",
+    )?
+    .execute(params![report_id, status, agreed_update_date, closing_reason, advisor_id, day])?;
+    Ok(())
+}
+
+/// Records the category an advisor chose to disclose for aggregate figures
+/// (or withdraws it with `None`).
+pub fn set_category(
+    conn: &Connection,
+    report_id: &[u8; 16],
+    advisor_id: i64,
+    category: Option<&str>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE reports SET category = ?2, category_by = ?3 WHERE id = ?1")?
+        .execute(params![report_id, category, advisor_id])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        assert!(is_valid_date(&today()));
+    }
+
+    #[test]
+    fn date_validation() {
+        assert!(is_valid_date("2024-02-29"));
+        assert!(!is_valid_date("2023-02-29"));
+        assert!(!is_valid_date("2024-13-01"));
+        assert!(!is_valid_date("2024-1-01"));
+        assert!(!is_valid_date("+024-01-01"));
+        assert!(!is_valid_date("2024-01-0a"));
+    }
+}

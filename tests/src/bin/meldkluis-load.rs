@@ -1,0 +1,601 @@
+//! `meldkluis-load`: the server's load benchmark, run on demand (not in CI):
+//!
+//! ```text
+//! cargo build --release -p meldkluis-server -p meldkluis-tests
+//! target/release/meldkluis-load [--reports N] [--clients N] [--tenants N] [--attachment-mib N]
+//! ```
+//!
+//! Starts the real `meldkluis-server` binary (found beside this one, or
+//! `--server-bin PATH`) on a fresh data directory and measures, each next to
+//! two baselines taken in the same run (the same HTTP stack answering
+//! without touching SQLite, and a bare loop of the same durable SQLite
+//! work):
+//! - sealed 4 KiB reports from concurrent clients, durably committed;
+//! - mailbox log-ins;
+//! - the server's resident memory while a 100 MiB attachment streams in;
+//! - 10,000 tenants, requests to random ones, and resident memory after.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use meldkluis_crypto_core::{
+    ItemId, ItemKind, ItemSealer, PublicKey, SealParams, StaticKey, StaticSecret, TenantId,
+};
+use meldkluis_server::admin::Admin;
+use meldkluis_server::Config;
+use meldkluis_tests::{b64, seal};
+use rand::{Rng, RngCore};
+use serde_json::json;
+
+struct Args {
+    reports: usize,
+    clients: usize,
+    tenants: usize,
+    attachment_mib: u64,
+    server_bin: PathBuf,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let exe = std::env::current_exe()?;
+    let mut args = Args {
+        reports: 30_000,
+        clients: 64,
+        tenants: 10_000,
+        attachment_mib: 100,
+        server_bin: exe.with_file_name("meldkluis-server"),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--reports" => args.reports = value()?.parse()?,
+            "--clients" => args.clients = value()?.parse()?,
+            "--tenants" => args.tenants = value()?.parse()?,
+            "--attachment-mib" => args.attachment_mib = value()?.parse()?,
+            "--server-bin" => args.server_bin = value()?.into(),
+            other => anyhow::bail!("unknown argument {other}"),
+        }
+    }
+    Ok(args)
+}
+
+/// The server under test, as a separate process.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(bin: &Path, config: &Path) -> anyhow::Result<Self> {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(bin)
+            .args(["--config"])
+            .arg(config)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("MELDKLUIS_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .context("no listening line")?
+            .to_owned();
+        Ok(Self { child, base })
+    }
+
+    /// (VmRSS, VmHWM) of the server process, in KiB.
+    fn memory_kib(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One request: URL, bearer token, JSON body (GET when none).
+type Request = (String, Option<String>, Option<bytes::Bytes>);
+
+/// A pre-sealed report and what its submission and log-in need.
+struct SealedReport {
+    body: bytes::Bytes,
+    mailbox_id: [u8; 16],
+    auth_secret: [u8; 32],
+    item: Vec<u8>,
+    report_id: [u8; 16],
+}
+
+/// Throughput and latency of one measured phase.
+struct Figures {
+    count: usize,
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+impl std::fmt::Display for Figures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:>9.0}/s  p50 {:>6.2} ms  p99 {:>6.2} ms  ({} requests)",
+            self.per_second, self.p50_ms, self.p99_ms, self.count
+        )
+    }
+}
+
+fn figures(mut latencies: Vec<Duration>, elapsed: Duration) -> Figures {
+    latencies.sort_unstable();
+    let at = |q: f64| {
+        let index = ((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1));
+        latencies
+            .get(index)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    Figures {
+        count: latencies.len(),
+        per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50_ms: at(0.5),
+        p99_ms: at(0.99),
+    }
+}
+
+/// Sends `requests` from `clients` concurrent clients; every answer must
+/// have status `expect`.
+async fn drive(
+    http: &reqwest::Client,
+    clients: usize,
+    requests: Arc<Vec<Request>>,
+    expect: u16,
+) -> anyhow::Result<Figures> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let failures = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let (http, requests, next, failures) = (
+                http.clone(),
+                requests.clone(),
+                next.clone(),
+                failures.clone(),
+            );
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((url, token, body)) = requests.get(i) else {
+                        break;
+                    };
+                    let sent = Instant::now();
+                    let request = match body {
+                        Some(body) => http
+                            .post(url)
+                            .header("content-type", "application/json")
+                            .body(body.clone()),
+                        None => http.get(url),
+                    };
+                    let request = match token {
+                        Some(token) => request.bearer_auth(token),
+                        None => request,
+                    };
+                    match request.send().await {
+                        Ok(response) if response.status().as_u16() == expect => {
+                            let _ = response.bytes().await;
+                            latencies.push(sent.elapsed());
+                        }
+                        _ => {
+                            failures.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await?);
+    }
+    let elapsed = started.elapsed();
+    anyhow::ensure!(
+        failures.load(Ordering::Relaxed) == 0,
+        "{} requests failed",
+        failures.load(Ordering::Relaxed)
+    );
+    Ok(figures(latencies, elapsed))
+}
+
+/// The bare SQLite baseline: the same durable inserts (report row and its
+/// recipients), one transaction each or in batches.
+fn sqlite_insert_baseline(
+    dir: &Path,
+    bodies: &[(Vec<u8>, [u8; 16])],
+    batch: usize,
+) -> anyhow::Result<f64> {
+    let path = dir.join(format!("baseline-{batch}.sqlite"));
+    let conn = rusqlite::Connection::open(&path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch(
+        "CREATE TABLE reports (id BLOB PRIMARY KEY, mailbox_id BLOB UNIQUE, item BLOB, day TEXT);
+         CREATE TABLE rr (report_id BLOB, key BLOB, PRIMARY KEY (report_id, key)) WITHOUT ROWID;",
+    )?;
+    let started = Instant::now();
+    let mut done = 0;
+    for chunk in bodies.chunks(batch) {
+        let tx = conn.unchecked_transaction()?;
+        for (item, id) in chunk {
+            tx.prepare_cached("INSERT INTO reports VALUES (?1, ?2, ?3, '2026-01-01')")?
+                .execute(rusqlite::params![id, id, item])?;
+            for k in 0..4u8 {
+                tx.prepare_cached("INSERT INTO rr VALUES (?1, ?2)")?
+                    .execute(rusqlite::params![id, [k; 32]])?;
+            }
+        }
+        tx.commit()?;
+        done += chunk.len();
+        if started.elapsed() > Duration::from_secs(4) {
+            break;
+        }
+    }
+    Ok(done as f64 / started.elapsed().as_secs_f64())
+}
+
+/// The bare SQLite baseline for log-ins: point lookups by mailbox id.
+fn sqlite_lookup_baseline(db: &Path, ids: &[[u8; 16]]) -> anyhow::Result<f64> {
+    let conn = rusqlite::Connection::open(db)?;
+    let started = Instant::now();
+    let mut n = 0;
+    while started.elapsed() < Duration::from_secs(2) {
+        for id in ids.iter().take(10_000) {
+            let _: Option<Vec<u8>> = rusqlite::OptionalExtension::optional(
+                conn.prepare_cached("SELECT auth_hash FROM reports WHERE mailbox_id = ?1")?
+                    .query_row([id], |r| r.get(0)),
+            )?;
+            n += 1;
+        }
+    }
+    Ok(f64::from(n) / started.elapsed().as_secs_f64())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = parse_args()?;
+    let dir = tempfile::Builder::new()
+        .prefix("meldkluis-load-")
+        .tempdir_in(std::env::temp_dir())?;
+    let data = dir.path().join("data");
+    let config_path = dir.path().join("server.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "data_dir = {:?}\nbench_baseline_endpoint = true\nlogin_per_second_global = 1000000\n\
+             login_burst_per_mailbox = 1000\nlogin_per_minute_per_mailbox = 60000\n",
+            data.display().to_string()
+        ),
+    )?;
+    let config = Config::from_file(&config_path)?;
+    let admin = Admin::open(&config)?;
+    let tenant = TenantId::new("load").context("tenant id")?;
+    admin.create_tenant(&tenant, "Load test", &["nl".into()], None)?;
+    let mut rng = meldkluis_crypto_core::os_rng();
+    let recovery = StaticSecret::generate(&mut rng);
+    admin.set_recovery_key(&tenant, &recovery.public_key())?;
+    let advisors: Vec<StaticSecret> = (0..2).map(|_| StaticSecret::generate(&mut rng)).collect();
+    for (i, advisor) in advisors.iter().enumerate() {
+        admin.add_advisor(&tenant, &advisor.public_key(), &format!("Advisor {i}"))?;
+    }
+    let server = Server::start(&args.server_bin, &config_path)?;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(args.clients)
+        .build()?;
+    println!(
+        "meldkluis-load: {} clients, data in {}",
+        args.clients,
+        data.display()
+    );
+
+    // Pre-seal the reports (4 KiB content each), on all cores.
+    let started = Instant::now();
+    let recipients_base: Vec<PublicKey> = std::iter::once(recovery.public_key())
+        .chain(advisors.iter().map(StaticKey::public_key))
+        .collect();
+    let per_thread = args.reports.div_ceil(2);
+    let sealed: Vec<SealedReport> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let (tenant, recipients_base) = (&tenant, &recipients_base);
+                s.spawn(move || {
+                    let mut rng = meldkluis_crypto_core::os_rng();
+                    (0..per_thread)
+                        .map(|_| {
+                            let mailbox = StaticSecret::generate(&mut rng);
+                            let id = ItemId::random(&mut rng);
+                            let mut recipients = vec![mailbox.public_key()];
+                            recipients.extend_from_slice(recipients_base);
+                            let mut content = vec![0u8; 4096];
+                            rng.fill_bytes(&mut content);
+                            let item = seal(
+                                ItemKind::Report,
+                                tenant,
+                                id,
+                                id,
+                                &mailbox,
+                                &recipients,
+                                &content,
+                            );
+                            let mut mailbox_id = [0u8; 16];
+                            rng.fill_bytes(&mut mailbox_id);
+                            let mut auth = [0u8; 32];
+                            rng.fill_bytes(&mut auth);
+                            let body = json!({
+                                "item": b64(&item),
+                                "mailbox_id": hex::encode(mailbox_id),
+                                "mailbox_public_key": mailbox.public_key().to_hex(),
+                                "auth_secret": hex::encode(auth),
+                            });
+                            SealedReport {
+                                body: bytes::Bytes::from(body.to_string()),
+                                mailbox_id,
+                                auth_secret: auth,
+                                item,
+                                report_id: id.0,
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("sealing thread"))
+            .collect()
+    });
+    println!(
+        "sealed {} reports of {} bytes ({} bytes of JSON each) in {:.1} s",
+        sealed.len(),
+        sealed[0].item.len(),
+        sealed[0].body.len(),
+        started.elapsed().as_secs_f64()
+    );
+
+    // Reports: baseline without SQLite, then the real thing, then bare SQLite.
+    let url = |path: &str| format!("{}/api/v1/t/load{path}", server.base);
+    let warmup: Vec<_> = sealed
+        .iter()
+        .take(2000)
+        .map(|s| (url("/bench/reports-no-store"), None, Some(s.body.clone())))
+        .collect();
+    drive(&http, args.clients, Arc::new(warmup), 201).await?;
+    let baseline: Vec<_> = sealed
+        .iter()
+        .map(|s| (url("/bench/reports-no-store"), None, Some(s.body.clone())))
+        .collect();
+    let stack = drive(&http, args.clients, Arc::new(baseline), 201).await?;
+    let real: Vec<_> = sealed
+        .iter()
+        .map(|s| (url("/reports"), None, Some(s.body.clone())))
+        .collect();
+    let reports = drive(&http, args.clients, Arc::new(real), 201).await?;
+    let rows: Vec<(Vec<u8>, [u8; 16])> = sealed
+        .iter()
+        .map(|s| (s.item.clone(), s.report_id))
+        .collect();
+    let bare_single = sqlite_insert_baseline(dir.path(), &rows, 1)?;
+    let bare_batch = sqlite_insert_baseline(dir.path(), &rows, 64)?;
+    println!(
+        "\nreports (sealed 4 KiB, durable), {} clients:",
+        args.clients
+    );
+    println!("  server, durable group commit : {reports}");
+    println!("  baseline: same stack, no SQLite: {stack}");
+    println!("  baseline: bare SQLite, 1 insert/commit : {bare_single:>9.0}/s");
+    println!("  baseline: bare SQLite, 64 inserts/commit: {bare_batch:>9.0}/s");
+
+    // Log-ins.
+    let logins: Vec<_> = sealed
+        .iter()
+        .cycle()
+        .take(sealed.len().max(40_000))
+        .map(|s| {
+            let body = json!({ "mailbox_id": hex::encode(s.mailbox_id), "auth_secret": hex::encode(s.auth_secret) })
+                .to_string();
+            (url("/mailbox/login"), None, Some(bytes::Bytes::from(body)))
+        })
+        .collect();
+    let login_figures = drive(&http, args.clients, Arc::new(logins), 200).await?;
+    let health: Vec<_> = (0..40_000)
+        .map(|_| (format!("{}/healthz", server.base), None, None))
+        .collect();
+    let health_figures = drive(&http, args.clients, Arc::new(health), 200).await?;
+    let ids: Vec<[u8; 16]> = sealed.iter().map(|s| s.mailbox_id).collect();
+    let bare_lookup = sqlite_lookup_baseline(&data.join("tenants/load/tenant.sqlite"), &ids)?;
+    println!("\nmailbox log-ins, {} clients:", args.clients);
+    println!("  server                          : {login_figures}");
+    println!("  baseline: same stack, no SQLite: {health_figures}   (GET /healthz)");
+    println!("  baseline: bare SQLite lookups   : {bare_lookup:>9.0}/s");
+    drop(sealed);
+
+    // A big attachment, streamed: the server's memory before, during, after.
+    let (rss_before, _) = server.memory_kib();
+    let content_len = args.attachment_mib << 20;
+    let attachment_mailbox = {
+        // The attachment must come from the report's mailbox key: make a
+        // fresh report whose key we keep.
+        let key = StaticSecret::generate(&mut rng);
+        let mut recipients = vec![key.public_key()];
+        recipients.extend_from_slice(&recipients_base);
+        let id = ItemId::random(&mut rng);
+        let item = seal(
+            ItemKind::Report,
+            &tenant,
+            id,
+            id,
+            &key,
+            &recipients,
+            b"attachment test",
+        );
+        let mut mailbox_id = [0u8; 16];
+        rng.fill_bytes(&mut mailbox_id);
+        let body = json!({
+            "item": b64(&item), "mailbox_id": hex::encode(mailbox_id),
+            "mailbox_public_key": key.public_key().to_hex(), "auth_secret": hex::encode([5u8; 32]),
+        });
+        anyhow::ensure!(
+            http.post(url("/reports"))
+                .json(&body)
+                .send()
+                .await?
+                .status()
+                == 201,
+            "report for attachment"
+        );
+        let login =
+            json!({ "mailbox_id": hex::encode(mailbox_id), "auth_secret": hex::encode([5u8; 32]) });
+        let answer: serde_json::Value = http
+            .post(url("/mailbox/login"))
+            .json(&login)
+            .send()
+            .await?
+            .json()
+            .await?;
+        (
+            key,
+            id,
+            recipients,
+            answer["token"].as_str().context("token")?.to_owned(),
+        )
+    };
+    let (key, attach_report, recipients, attach_token) = attachment_mailbox;
+    let params = SealParams {
+        kind: ItemKind::Attachment,
+        tenant: &tenant,
+        item_id: ItemId::random(&mut rng),
+        report_id: attach_report,
+        sender: &key,
+        recipients: &recipients,
+    };
+    let (sealer, header) = ItemSealer::new(&params, content_len, &mut rng)?;
+    let chunk = 256 * 1024u64;
+    let stream = futures_util::stream::unfold(
+        (Some(sealer), Some(header), 0u64),
+        move |(sealer, header, sent)| async move {
+            if let Some(header) = header {
+                return Some((
+                    Ok::<_, std::io::Error>(bytes::Bytes::from(header)),
+                    (sealer, None, sent),
+                ));
+            }
+            let mut sealer = sealer?;
+            if sent >= content_len {
+                let last = sealer.finish().expect("finish sealing");
+                return Some((Ok(bytes::Bytes::from(last)), (None, None, sent)));
+            }
+            let n = chunk.min(content_len - sent);
+            let mut content = vec![0u8; usize::try_from(n).expect("chunk fits")];
+            rand::thread_rng().fill_bytes(&mut content);
+            let out = sealer.update(&content).expect("seal chunk");
+            Some((Ok(bytes::Bytes::from(out)), (Some(sealer), None, sent + n)))
+        },
+    );
+    let peak = Arc::new(AtomicU64::new(0));
+    let sampling = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let (peak, sampling) = (peak.clone(), sampling.clone());
+        let pid = server.child.id();
+        std::thread::spawn(move || {
+            while sampling.load(Ordering::Relaxed) {
+                let status =
+                    std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+                if let Some(kib) = status
+                    .lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse::<u64>().ok())
+                {
+                    peak.fetch_max(kib, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    let started = Instant::now();
+    let response = http
+        .post(url("/mailbox/attachments"))
+        .bearer_auth(&attach_token)
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await?;
+    let upload_secs = started.elapsed().as_secs_f64();
+    sampling.store(false, Ordering::Relaxed);
+    sampler.join().expect("sampler");
+    anyhow::ensure!(
+        response.status() == 201,
+        "attachment upload answered {}",
+        response.status()
+    );
+    let peak_kib = peak.load(Ordering::Relaxed);
+    println!(
+        "\nattachment of {} MiB streamed in {upload_secs:.2} s:",
+        args.attachment_mib
+    );
+    println!(
+        "  server RSS before {} MiB, peak during upload {} MiB: +{:.1} MiB (target: at most +32 MiB)",
+        rss_before / 1024,
+        peak_kib / 1024,
+        peak_kib.saturating_sub(rss_before) as f64 / 1024.0
+    );
+
+    // Many tenants.
+    let started = Instant::now();
+    let ids: Vec<TenantId> = (0..args.tenants)
+        .map(|i| TenantId::new(&format!("t{i:05}")).expect("valid"))
+        .collect();
+    {
+        let admin = Admin::open(&config)?;
+        for id in &ids {
+            admin.create_tenant(id, "Tenant", &["nl".into()], None)?;
+        }
+    }
+    println!(
+        "\n{} tenants created in {:.1} s",
+        ids.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let mut random = rand::thread_rng();
+    let requests: Vec<_> = (0..20_000)
+        .map(|_| {
+            let id = &ids[random.gen_range(0..ids.len())];
+            (format!("{}/api/v1/t/{id}/config", server.base), None, None)
+        })
+        .collect();
+    let tenant_figures = drive(&http, args.clients, Arc::new(requests), 200).await?;
+    let (rss, hwm) = server.memory_kib();
+    println!("  GET /config on random tenants   : {tenant_figures}");
+    println!(
+        "  server RSS {} MiB (peak {} MiB) (target: under 256 MiB)",
+        rss / 1024,
+        hwm / 1024
+    );
+    Ok(())
+}

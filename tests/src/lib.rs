@@ -1,0 +1,378 @@
+//! Helpers for the cross-crate tests: start the real server on
+//! `127.0.0.1:0`, create tenants with software advisor and recovery keys,
+//! and play reporter and advisor with the real crypto core over HTTP.
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use meldkluis_crypto_core::{
+    challenge::answer_challenge, open_item, seal_item, Expect, ItemId, ItemKind, PublicKey,
+    SealParams, StaticKey, StaticSecret, TenantId,
+};
+use meldkluis_server::admin::Admin;
+use meldkluis_server::{AppState, Config, ServerSecret};
+use serde_json::{json, Value};
+
+/// Standard base64.
+pub fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Decodes standard base64 (panics on bad input: tests only).
+pub fn unb64(text: &str) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .expect("server sends valid base64")
+}
+
+/// A server running in this process on `127.0.0.1:0`.
+#[derive(Debug)]
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The server's state (for admin operations and inspection).
+    pub state: AppState,
+    /// The configuration it runs with.
+    pub config: Config,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server on `data_dir` with the defaults changed by `tweak`.
+    pub async fn start(data_dir: &Path, tweak: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config {
+            data_dir: data_dir.to_owned(),
+            ..Config::default()
+        };
+        config.server_secret_path = Some(data_dir.join("secrets").join("server-secret"));
+        tweak(&mut config);
+        let state = AppState::new(config.clone()).expect("server state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        let serving = state.clone();
+        let task = tokio::spawn(async move {
+            meldkluis_server::serve(listener, serving, async {
+                let _ = stop.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        Self {
+            base,
+            state,
+            config,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        }
+    }
+
+    /// The operator's handle on this server's data directory.
+    pub fn admin(&self) -> Admin {
+        Admin::open(&self.config).expect("admin")
+    }
+
+    /// `base` + `/api/v1/t/{tenant}` + `path`.
+    pub fn url(&self, tenant: &str, path: &str) -> String {
+        format!("{}/api/v1/t/{tenant}{path}", self.base)
+    }
+
+    /// Stops the server and waits until it has answered what was under way
+    /// and closed every database (as a real shutdown does), so the files
+    /// under the data directory are complete when this returns.
+    pub async fn stop(self) {
+        let Self {
+            state,
+            shutdown,
+            task,
+            ..
+        } = self;
+        // The server closes its databases once the last copy of its state
+        // is gone: this one must not keep them open.
+        drop(state);
+        if let Some(shutdown) = shutdown {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = task {
+            task.await.expect("the server task ends cleanly");
+        }
+    }
+}
+
+/// A fixed server secret for tests that build state directly.
+pub fn test_secret() -> ServerSecret {
+    ServerSecret::from_bytes([42; 32])
+}
+
+/// A tenant with software keys.
+pub struct TestTenant {
+    /// The tenant's id.
+    pub id: TenantId,
+    /// Advisor keys (software; in production they live in a token).
+    pub advisors: Vec<StaticSecret>,
+    /// The offline recovery key.
+    pub recovery: StaticSecret,
+}
+
+impl std::fmt::Debug for TestTenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestTenant")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestTenant {
+    /// Creates a tenant with `advisors` advisors and a recovery key.
+    pub fn create(admin: &Admin, id: &str, advisors: usize) -> Self {
+        let id = TenantId::new(id).expect("valid tenant id");
+        admin
+            .create_tenant(
+                &id,
+                &format!("Tenant {id}"),
+                &["nl".into(), "en".into()],
+                None,
+            )
+            .expect("create tenant");
+        let mut rng = meldkluis_crypto_core::os_rng();
+        let recovery = StaticSecret::generate(&mut rng);
+        admin
+            .set_recovery_key(&id, &recovery.public_key())
+            .expect("recovery key");
+        let advisors: Vec<StaticSecret> = (0..advisors)
+            .map(|_| StaticSecret::generate(&mut rng))
+            .collect();
+        for (i, advisor) in advisors.iter().enumerate() {
+            admin
+                .add_advisor(&id, &advisor.public_key(), &format!("Advisor {i}"))
+                .expect("add advisor");
+        }
+        Self {
+            id,
+            advisors,
+            recovery,
+        }
+    }
+
+    /// The advisors' public keys.
+    pub fn advisor_keys(&self) -> Vec<PublicKey> {
+        self.advisors.iter().map(StaticKey::public_key).collect()
+    }
+}
+
+/// A reporter's mailbox (random values instead of the Argon2 derivation,
+/// which the server cannot tell apart; one test uses the real derivation).
+pub struct Mailbox {
+    /// The mailbox id.
+    pub id: [u8; 16],
+    /// The authentication secret.
+    pub auth_secret: [u8; 32],
+    /// The mailbox key.
+    pub key: StaticSecret,
+    /// The report's id.
+    pub report_id: ItemId,
+}
+
+impl std::fmt::Debug for Mailbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Mailbox(..)")
+    }
+}
+
+impl Mailbox {
+    /// A fresh random mailbox.
+    pub fn random() -> Self {
+        use rand::RngCore;
+        let mut rng = meldkluis_crypto_core::os_rng();
+        let mut id = [0u8; 16];
+        rng.fill_bytes(&mut id);
+        let mut auth_secret = [0u8; 32];
+        rng.fill_bytes(&mut auth_secret);
+        Self {
+            id,
+            auth_secret,
+            key: StaticSecret::generate(&mut rng),
+            report_id: ItemId::random(&mut rng),
+        }
+    }
+
+    /// The recipients of this mailbox's items: the mailbox key, the
+    /// recovery key and the given advisors.
+    pub fn recipients(&self, tenant: &TestTenant, advisors: &[PublicKey]) -> Vec<PublicKey> {
+        let mut keys = vec![self.key.public_key(), tenant.recovery.public_key()];
+        keys.extend_from_slice(advisors);
+        keys
+    }
+
+    /// Seals the report.
+    pub fn seal_report(&self, tenant: &TestTenant, content: &[u8]) -> Vec<u8> {
+        let recipients = self.recipients(tenant, &tenant.advisor_keys());
+        seal(
+            ItemKind::Report,
+            &tenant.id,
+            self.report_id,
+            self.report_id,
+            &self.key,
+            &recipients,
+            content,
+        )
+    }
+
+    /// The JSON body submitting `item` as this mailbox's report.
+    pub fn report_body(&self, item: &[u8]) -> Value {
+        json!({
+            "item": b64(item),
+            "mailbox_id": hex::encode(self.id),
+            "mailbox_public_key": self.key.public_key().to_hex(),
+            "auth_secret": hex::encode(self.auth_secret),
+        })
+    }
+
+    /// The JSON body of a log-in.
+    pub fn login_body(&self) -> Value {
+        json!({ "mailbox_id": hex::encode(self.id), "auth_secret": hex::encode(self.auth_secret) })
+    }
+}
+
+/// Seals an item with a fresh item id unless given.
+pub fn seal(
+    kind: ItemKind,
+    tenant: &TenantId,
+    item_id: ItemId,
+    report_id: ItemId,
+    sender: &dyn StaticKey,
+    recipients: &[PublicKey],
+    content: &[u8],
+) -> Vec<u8> {
+    let params = SealParams {
+        kind,
+        tenant,
+        item_id,
+        report_id,
+        sender,
+        recipients,
+    };
+    seal_item(&params, content, &mut meldkluis_crypto_core::os_rng()).expect("sealing works")
+}
+
+/// A fresh random item id.
+pub fn new_item_id() -> ItemId {
+    ItemId::random(&mut meldkluis_crypto_core::os_rng())
+}
+
+/// Opens an item and returns its content (panics if it does not open).
+pub fn open(
+    item: &[u8],
+    reader: &dyn StaticKey,
+    tenant: &TenantId,
+    senders: &[PublicKey],
+) -> Vec<u8> {
+    let opened = open_item(item, reader, &Expect { tenant, senders }).expect("item opens");
+    opened.content.to_vec()
+}
+
+/// A plain HTTP client (rustls, no proxies).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client")
+}
+
+/// Submits a report; returns the HTTP status.
+pub async fn submit_report(
+    client: &reqwest::Client,
+    server: &TestServer,
+    tenant: &str,
+    body: &Value,
+) -> u16 {
+    let response = client
+        .post(server.url(tenant, "/reports"))
+        .json(body)
+        .send()
+        .await
+        .expect("request");
+    response.status().as_u16()
+}
+
+/// Logs in to a mailbox; returns the bearer token.
+pub async fn mailbox_login(
+    client: &reqwest::Client,
+    server: &TestServer,
+    tenant: &str,
+    mailbox: &Mailbox,
+) -> String {
+    let response = client
+        .post(server.url(tenant, "/mailbox/login"))
+        .json(&mailbox.login_body())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200, "mailbox log-in");
+    let body: Value = response.json().await.expect("json");
+    body["token"].as_str().expect("token").to_owned()
+}
+
+/// Logs an advisor in with the challenge; returns the bearer token.
+pub async fn advisor_login(
+    client: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TenantId,
+    key: &StaticSecret,
+) -> String {
+    let challenge: Value = client
+        .get(server.url(tenant.as_str(), "/advisor/challenge"))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let message: [u8; 64] = unb64(challenge["challenge"].as_str().expect("challenge"))
+        .try_into()
+        .expect("64-byte challenge");
+    let context = meldkluis_server::auth::challenge_context(tenant);
+    let answer = answer_challenge(key, &message, &context).expect("answer");
+    let response = client
+        .post(server.url(tenant.as_str(), "/advisor/login"))
+        .json(&json!({
+            "challenge_id": challenge["challenge_id"],
+            "public_key": key.public_key().to_hex(),
+            "response": b64(&answer),
+        }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200, "advisor log-in");
+    let body: Value = response.json().await.expect("json");
+    body["token"].as_str().expect("token").to_owned()
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// True if `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
