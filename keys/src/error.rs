@@ -1,0 +1,86 @@
+//! The crate's error type.
+
+/// What can go wrong with an advisor key.
+///
+/// Token errors keep the PKCS#11 return value (they name no secret). A
+/// wrapped key that does not decrypt is one vague [`Error::CouldNotUnwrap`]:
+/// wrong token, wrong file or a tampered file look the same.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The PKCS#11 module could not be loaded or initialised.
+    #[error("PKCS#11 module {path}: {detail}")]
+    Module {
+        /// The module's path as given.
+        path: String,
+        /// What the loader or `C_Initialize` said.
+        detail: String,
+    },
+    /// No token (or more than one) matches the selection.
+    #[error("token: {0}")]
+    Token(String),
+    /// A PKCS#11 call failed.
+    #[error("PKCS#11 {operation} failed: {source}")]
+    Pkcs11 {
+        /// What was being done.
+        operation: &'static str,
+        /// The error from the module.
+        #[source]
+        source: cryptoki::error::Error,
+    },
+    /// The token refused the PIN.
+    #[error("the token refused the PIN")]
+    PinIncorrect,
+    /// The PIN could not be read.
+    #[error("PIN: {0}")]
+    Pin(String),
+    /// The token does not offer what this key kind needs.
+    #[error("the token cannot {0}")]
+    NotSupported(&'static str),
+    /// No key with that label on the token.
+    #[error("no meldkluis key labelled '{0}' on the token")]
+    KeyNotFound(String),
+    /// A key with that label is already on the token.
+    #[error("a key labelled '{0}' is already on the token; refusing to add a second")]
+    KeyExists(String),
+    /// The token gave a key that is not what this crate made.
+    #[error("unexpected key on the token: {0}")]
+    UnexpectedKey(&'static str),
+    /// A key file is not in the expected format.
+    #[error("malformed {0}")]
+    Malformed(&'static str),
+    /// A wrapped key did not decrypt with this token (wrong token, wrong or
+    /// tampered file: deliberately not told apart).
+    #[error("could not unwrap the key with this token")]
+    CouldNotUnwrap,
+    /// Reading or writing a key file.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The crypto core refused (e.g. while checking a key).
+    #[error(transparent)]
+    Crypto(#[from] meldkluis_crypto_core::Error),
+}
+
+impl Error {
+    pub(crate) fn pkcs11(operation: &'static str) -> impl FnOnce(cryptoki::error::Error) -> Self {
+        move |source| match source {
+            cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::PinIncorrect, _) => {
+                Self::PinIncorrect
+            }
+            source => Self::Pkcs11 { operation, source },
+        }
+    }
+
+    pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+        move |source| Self::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
