@@ -3,6 +3,8 @@
 //! and play reporter and advisor with the real crypto core over HTTP.
 #![forbid(unsafe_code)]
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
