@@ -12,6 +12,7 @@ use std::borrow::Cow;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+pub use meldkluis_i18n::Lang;
 
 /// The stable, machine-readable error codes of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,98 +115,22 @@ impl ErrorCode {
         }
     }
 
-    /// The human text in the given language.
-    pub const fn message(self, lang: Lang) -> &'static str {
-        match lang {
-            Lang::Nl => match self {
-                Self::BadRequest => "Het verzoek is ongeldig.",
-                Self::InvalidJson => "De inhoud van het verzoek is ongeldig.",
-                Self::InvalidItem => "Het versleutelde bestand is ongeldig.",
-                Self::InvalidTenantId => "De organisatiecode is ongeldig.",
-                Self::TenantNotFound => "Deze organisatie bestaat niet.",
-                Self::TenantDisabled => "Deze organisatie neemt tijdelijk geen meldingen aan.",
-                Self::TenantNotReady => {
-                    "Deze organisatie is nog niet klaar om meldingen te ontvangen."
-                }
-                Self::NotFound => "Niet gevonden.",
-                Self::MethodNotAllowed => "Deze bewerking is hier niet toegestaan.",
-                Self::Unauthorized => "U bent niet (meer) ingelogd.",
-                Self::LoginFailed => "Inloggen is niet gelukt. Controleer uw inlogcode.",
-                Self::RateLimited => "Te veel pogingen. Probeer het later opnieuw.",
-                Self::PayloadTooLarge => "Het verzoek of bestand is te groot.",
-                Self::UnsupportedMediaType => "Dit soort inhoud wordt hier niet geaccepteerd.",
-                Self::Conflict => "Dit bestaat al.",
-                Self::Internal => "Er ging iets mis op de server. Probeer het later opnieuw.",
-                Self::Unavailable => "De dienst is tijdelijk niet beschikbaar.",
-            },
-            Lang::En => match self {
-                Self::BadRequest => "The request is invalid.",
-                Self::InvalidJson => "The request body is invalid.",
-                Self::InvalidItem => "The sealed item is invalid.",
-                Self::InvalidTenantId => "The organisation id is invalid.",
-                Self::TenantNotFound => "This organisation does not exist.",
-                Self::TenantDisabled => "This organisation is not accepting reports at the moment.",
-                Self::TenantNotReady => "This organisation is not ready to receive reports yet.",
-                Self::NotFound => "Not found.",
-                Self::MethodNotAllowed => "This operation is not allowed here.",
-                Self::Unauthorized => "You are not (or no longer) logged in.",
-                Self::LoginFailed => "Logging in failed. Please check your login code.",
-                Self::RateLimited => "Too many attempts. Please try again later.",
-                Self::PayloadTooLarge => "The request or file is too large.",
-                Self::UnsupportedMediaType => "This kind of content is not accepted here.",
-                Self::Conflict => "This already exists.",
-                Self::Internal => "Something went wrong on the server. Please try again later.",
-                Self::Unavailable => "The service is temporarily unavailable.",
-            },
-        }
+    /// The human text in the given language (`error-<code>` in the
+    /// `.ftl` files of `web-client/i18n`).
+    pub fn message(self, lang: Lang) -> String {
+        meldkluis_i18n::t(lang, &format!("error-{}", self.as_str()))
     }
 }
 
-/// The language of error texts: Dutch by default, English on request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    /// Dutch.
-    #[default]
-    Nl,
-    /// English.
-    En,
-}
-
-impl Lang {
-    /// Picks the language from a `lang` query parameter, else from
-    /// `Accept-Language` (highest quality first), else Dutch.
-    pub fn negotiate(query: Option<&str>, accept_language: Option<&str>) -> Self {
-        if let Some(query) = query {
-            for pair in query.split('&') {
-                match pair {
-                    "lang=en" => return Self::En,
-                    "lang=nl" => return Self::Nl,
-                    _ => {}
-                }
-            }
-        }
-        let Some(header) = accept_language else {
-            return Self::Nl;
-        };
-        let mut best: Option<(f32, Self)> = None;
-        for entry in header.split(',').take(16) {
-            let mut parts = entry.split(';');
-            let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let quality = parts
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
-            let lang = match tag.split('-').next() {
-                Some("nl") => Self::Nl,
-                Some("en") => Self::En,
-                _ => continue,
-            };
-            if best.is_none_or(|(q, _)| quality > q) {
-                best = Some((quality, lang));
-            }
-        }
-        best.map_or(Self::Nl, |(_, lang)| lang)
-    }
+/// The language of a request: a `lang` query parameter, else
+/// `Accept-Language`, else Dutch.
+pub fn negotiate_lang(query: Option<&str>, accept_language: Option<&str>) -> Lang {
+    let chosen = query.and_then(|q| {
+        q.split('&')
+            .find_map(|pair| pair.strip_prefix("lang="))
+            .filter(|tag| tag.len() <= 16)
+    });
+    meldkluis_i18n::catalog().negotiate(chosen, accept_language, None)
 }
 
 /// The one error type of the server.
@@ -319,25 +244,64 @@ pub(crate) fn error_body(code: ErrorCode, lang: Lang) -> serde_json::Value {
 mod tests {
     use super::*;
 
+    const ALL_CODES: [ErrorCode; 17] = [
+        ErrorCode::BadRequest,
+        ErrorCode::InvalidJson,
+        ErrorCode::InvalidItem,
+        ErrorCode::InvalidTenantId,
+        ErrorCode::TenantNotFound,
+        ErrorCode::TenantDisabled,
+        ErrorCode::TenantNotReady,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::Unauthorized,
+        ErrorCode::LoginFailed,
+        ErrorCode::RateLimited,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::Conflict,
+        ErrorCode::Internal,
+        ErrorCode::Unavailable,
+    ];
+
     #[test]
     fn language_negotiation() {
-        assert_eq!(Lang::negotiate(None, None), Lang::Nl);
-        assert_eq!(Lang::negotiate(Some("lang=en"), Some("nl")), Lang::En);
-        assert_eq!(Lang::negotiate(None, Some("en-GB,en;q=0.9")), Lang::En);
-        assert_eq!(Lang::negotiate(None, Some("en;q=0.5, nl;q=0.8")), Lang::Nl);
-        assert_eq!(Lang::negotiate(None, Some("de, fr")), Lang::Nl);
-        assert_eq!(Lang::negotiate(Some("x=1&lang=en"), None), Lang::En);
+        let tag = |q, h| negotiate_lang(q, h).tag();
+        assert_eq!(tag(None, None), "nl");
+        assert_eq!(tag(Some("lang=en"), Some("nl")), "en");
+        assert_eq!(tag(None, Some("en-GB,en;q=0.9")), "en");
+        assert_eq!(tag(None, Some("en;q=0.5, nl;q=0.8")), "nl");
+        assert_eq!(tag(None, Some("de, fr")), "nl");
+        assert_eq!(tag(Some("x=1&lang=en"), None), "en");
+    }
+
+    #[test]
+    fn every_code_has_a_text_in_every_language() {
+        for lang in meldkluis_i18n::catalog().languages() {
+            for code in ALL_CODES {
+                let text = code.message(lang);
+                assert!(
+                    !text.starts_with("error-"),
+                    "{lang} has no text for {}",
+                    code.as_str()
+                );
+            }
+        }
     }
 
     #[test]
     fn every_code_is_4xx_or_5xx() {
-        for code in [
-            ErrorCode::BadRequest,
-            ErrorCode::LoginFailed,
-            ErrorCode::Internal,
-            ErrorCode::PayloadTooLarge,
-        ] {
+        for code in ALL_CODES {
             assert!(code.status().is_client_error() || code.status().is_server_error());
+        }
+        // Statuses axum produces on its own map back to a code with the same status.
+        for code in [
+            ErrorCode::NotFound,
+            ErrorCode::MethodNotAllowed,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::UnsupportedMediaType,
+            ErrorCode::Internal,
+        ] {
             assert_eq!(ErrorCode::for_status(code.status()).status(), code.status());
         }
     }

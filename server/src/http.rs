@@ -11,7 +11,7 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::error::{error_body, ErrorCode, ErrorMarker, Lang};
+use crate::error::{error_body, negotiate_lang, ErrorCode, ErrorMarker};
 use crate::AppState;
 
 /// The Content-Security-Policy of every response: no inline script, no
@@ -28,7 +28,7 @@ pub(crate) async fn finish_response(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let lang = Lang::negotiate(
+    let lang = negotiate_lang(
         request.uri().query(),
         request
             .headers()
