@@ -7,10 +7,15 @@
 #   scripts/build-wasm.sh --features measure --out DIR
 #                                              -> a measurement build in DIR
 #
-# Output: meldkluis.wasm, meldkluis.js, and integrity.json (the SRI hashes of
-# both, for the page's <script integrity> and for publishing).
+# Output: meldkluis.wasm and its glue meldkluis.js; the page bundles
+# report.js, mailbox.js and derive-worker.js (esbuild: each page's script and
+# the glue in one file, no imports left, so each has one integrity value);
+# meldkluis.css; and integrity.json, the SRI hashes of them all, for
+# publishing (the server computes the same at start and prints them with
+# `meldkluis-server assets`).
 # Needs: rustup target wasm32-unknown-unknown; wasm-opt (binaryen) is used
-# when present. Both come from scripts/setup.sh.
+# when present; esbuild from web-client/node_modules (npm ci). All come from
+# scripts/setup.sh.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -76,12 +81,36 @@ if (imports.length > 0) {
 }
 JS
 
-sri() { printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | openssl base64 -A)"; }
-printf '{\n  "meldkluis.wasm": "%s",\n  "meldkluis.js": "%s"\n}\n' \
-  "$(sri "$out/meldkluis.wasm")" "$(sri "$out/meldkluis.js")" > "$out/integrity.json"
+# The page bundles: ES modules, minified, with no imports left (a module
+# import could not carry an integrity value). esbuild's output depends only
+# on its pinned version and the sources, so the hashes are reproducible.
+esbuild="$root/web-client/node_modules/.bin/esbuild"
+if [ ! -x "$esbuild" ]; then
+  echo "build-wasm.sh: esbuild not found; run scripts/setup.sh (npm ci in web-client/)" >&2
+  exit 1
+fi
+(
+  cd "$root/web-client"
+  "$esbuild" js/report.js js/mailbox.js js/derive-worker.js \
+    --bundle --format=esm --target=es2022 --minify --legal-comments=none \
+    --charset=utf8 --log-level=warning --external:node:* --outdir="$out"
+  "$esbuild" css/meldkluis.css --minify --log-level=warning --outfile="$out/meldkluis.css"
+)
 
-for f in meldkluis.wasm meldkluis.js; do
-  printf '%-16s %8d bytes raw, %8d bytes gzip -9\n' "$f" \
+sri() { printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | openssl base64 -A)"; }
+bundle=(meldkluis.wasm meldkluis.js report.js mailbox.js derive-worker.js meldkluis.css)
+{
+  echo '{'
+  last=${bundle[${#bundle[@]}-1]}
+  for f in "${bundle[@]}"; do
+    sep=','; [ "$f" = "$last" ] && sep=''
+    printf '  "%s": "%s"%s\n' "$f" "$(sri "$out/$f")" "$sep"
+  done
+  echo '}'
+} > "$out/integrity.json"
+
+for f in "${bundle[@]}"; do
+  printf '%-17s %8d bytes raw, %8d bytes gzip -9\n' "$f" \
     "$(wc -c < "$out/$f")" "$(gzip -9c "$out/$f" | wc -c)"
 done
 echo "built into ${out#"$root"/}"

@@ -81,10 +81,24 @@ base() {
   fi
 }
 
+# The pinned build and test tools of the browser bundle (esbuild, axe-core),
+# from web-client/package-lock.json; skipped when already installed from it.
+web_tools() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/web-client"
+  if [ -f "$dir/node_modules/.package-lock.json" ] \
+    && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    return 0
+  fi
+  log "npm ci (web-client: esbuild, axe-core)"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error </dev/null)
+}
+
 browser() {
   apt_install chromium chromium-driver
 }
 
 base
+web_tools
 [ "$want_browser" -eq 1 ] && browser
 log "done"

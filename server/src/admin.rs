@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::db;
+use crate::profile;
 use crate::store;
 use crate::tenants::{read_record, Layout, TenantRecord};
 
@@ -43,25 +44,6 @@ pub enum AdminError {
 
 /// Largest questionnaire accepted, in bytes of JSON.
 const MAX_QUESTIONNAIRE_BYTES: usize = 256 * 1024;
-
-/// The questionnaire a new tenant starts with (categories from domain.md).
-pub const DEFAULT_QUESTIONNAIRE: &str = r#"{
-  "version": 1,
-  "categories": [
-    { "id": "intimidatie", "label": { "nl": "Intimidatie", "en": "Harassment" } },
-    { "id": "pesten", "label": { "nl": "Pesten", "en": "Bullying" } },
-    { "id": "discriminatie", "label": { "nl": "Discriminatie", "en": "Discrimination" } },
-    { "id": "seksuele-intimidatie", "label": { "nl": "Seksuele intimidatie", "en": "Sexual harassment" } },
-    { "id": "agressie-geweld", "label": { "nl": "Agressie en geweld", "en": "Aggression and violence" } },
-    { "id": "integriteit", "label": { "nl": "Integriteitsschending (fraude, diefstal, corruptie)", "en": "Integrity violation (fraud, theft, corruption)" } },
-    { "id": "overig", "label": { "nl": "Overig", "en": "Other" } }
-  ],
-  "questions": [
-    { "id": "what", "type": "text", "label": { "nl": "Wat is er gebeurd?", "en": "What happened?" } },
-    { "id": "when", "type": "text", "label": { "nl": "Wanneer?", "en": "When?" } },
-    { "id": "meeting", "type": "choice", "options": ["yes", "no"], "label": { "nl": "Wilt u een gesprek?", "en": "Would you like a meeting?" } }
-  ]
-}"#;
 
 /// The operator's handle on a data directory.
 #[derive(Debug)]
@@ -129,19 +111,18 @@ impl Admin {
         if name.is_empty() || name.len() > 200 {
             return Err(AdminError::Invalid("name (1 to 200 characters)".into()));
         }
-        if languages.is_empty() || languages.iter().any(|l| !matches!(l.as_str(), "nl" | "en")) {
-            return Err(AdminError::Invalid("languages (nl, en)".into()));
-        }
+        let languages = check_languages(languages)?;
         let questionnaire = match questionnaire {
-            Some(q) => q,
-            None => serde_json::from_str(DEFAULT_QUESTIONNAIRE)
-                .map_err(|e| AdminError::Invalid(e.to_string()))?,
+            Some(q) => questionnaire_bytes(&q)?,
+            None => questionnaire_bytes(
+                &serde_json::to_value(profile::default_questionnaire())
+                    .map_err(|e| AdminError::Invalid(e.to_string()))?,
+            )?,
         };
-        let questionnaire = questionnaire_bytes(&questionnaire)?;
         crate::config::create_private_dir(&self.layout.tenant_dir(id))?;
         let conn = db::open(&self.layout.tenant_db(id), db::TENANT_MIGRATIONS)?;
         let languages =
-            serde_json::to_vec(languages).map_err(|e| AdminError::Invalid(e.to_string()))?;
+            serde_json::to_vec(&languages).map_err(|e| AdminError::Invalid(e.to_string()))?;
         store::set_setting(&conn, store::SETTING_LANGUAGES, &languages)?;
         store::set_setting(&conn, store::SETTING_QUESTIONNAIRE, &questionnaire)?;
         drop(conn);
@@ -218,6 +199,47 @@ impl Admin {
             store::SETTING_QUESTIONNAIRE,
             &questionnaire_bytes(questionnaire)?,
         )?;
+        Ok(())
+    }
+
+    /// Sets a tenant's colour and, if given, its logo (PNG, JPEG or WebP).
+    pub fn set_branding(
+        &self,
+        id: &TenantId,
+        colour: Option<&str>,
+        logo: Option<&[u8]>,
+    ) -> Result<(), AdminError> {
+        let conn = self.tenant_db(id)?;
+        let mut branding = store::branding(&conn)?;
+        if let Some(colour) = colour {
+            branding.colour = colour.trim().to_ascii_lowercase();
+        }
+        if let Some(logo) = logo {
+            if logo.len() > profile::MAX_LOGO_BYTES || profile::logo_content_type(logo).is_none() {
+                return Err(AdminError::Invalid(format!(
+                    "logo: a PNG, JPEG or WebP file of at most {} KiB",
+                    profile::MAX_LOGO_BYTES / 1024
+                )));
+            }
+            store::set_setting(&conn, store::SETTING_LOGO, logo)?;
+            branding.has_logo = true;
+        }
+        branding
+            .check()
+            .map_err(|e| AdminError::Invalid(e.to_string()))?;
+        let bytes =
+            serde_json::to_vec(&branding).map_err(|e| AdminError::Invalid(e.to_string()))?;
+        store::set_setting(&conn, store::SETTING_BRANDING, &bytes)?;
+        Ok(())
+    }
+
+    /// Sets the languages a tenant offers (the first is its default).
+    pub fn set_languages(&self, id: &TenantId, languages: &[String]) -> Result<(), AdminError> {
+        let languages = check_languages(languages)?;
+        let conn = self.tenant_db(id)?;
+        let bytes =
+            serde_json::to_vec(&languages).map_err(|e| AdminError::Invalid(e.to_string()))?;
+        store::set_setting(&conn, store::SETTING_LANGUAGES, &bytes)?;
         Ok(())
     }
 
@@ -357,14 +379,34 @@ pub fn read_questionnaire(path: &Path) -> Result<Value, AdminError> {
     }
 }
 
-fn questionnaire_bytes(questionnaire: &Value) -> Result<Vec<u8>, AdminError> {
-    if !questionnaire.is_object() {
-        return Err(AdminError::Invalid(
-            "questionnaire (must be an object)".into(),
-        ));
+/// Language tags the catalogue knows, without duplicates, in the given order.
+fn check_languages(languages: &[String]) -> Result<Vec<String>, AdminError> {
+    let catalog = meldkluis_i18n::catalog();
+    let known: Vec<&str> = catalog.languages().into_iter().map(|l| l.tag()).collect();
+    let mut checked: Vec<String> = Vec::new();
+    for tag in languages {
+        let tag = tag.trim().to_ascii_lowercase();
+        if !known.contains(&tag.as_str()) {
+            return Err(AdminError::Invalid(format!(
+                "language {tag:?} (known: {})",
+                known.join(", ")
+            )));
+        }
+        if !checked.contains(&tag) {
+            checked.push(tag);
+        }
     }
-    let bytes =
-        serde_json::to_vec(questionnaire).map_err(|e| AdminError::Invalid(e.to_string()))?;
+    if checked.is_empty() {
+        return Err(AdminError::Invalid("languages: at least one".into()));
+    }
+    Ok(checked)
+}
+
+/// Checks a form document and returns the bytes to store.
+fn questionnaire_bytes(questionnaire: &Value) -> Result<Vec<u8>, AdminError> {
+    let form = profile::Questionnaire::from_json(questionnaire.clone())
+        .map_err(|e| AdminError::Invalid(format!("questionnaire: {e}")))?;
+    let bytes = serde_json::to_vec(&form).map_err(|e| AdminError::Invalid(e.to_string()))?;
     if bytes.len() > MAX_QUESTIONNAIRE_BYTES {
         return Err(AdminError::Invalid("questionnaire (over 256 KiB)".into()));
     }

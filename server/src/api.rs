@@ -130,12 +130,8 @@ pub async fn public_config(Tenant(tenant): Tenant) -> Result<Json<Value>, AppErr
     tenant
         .db
         .call(move |conn| {
-            let languages: Value = store::setting(conn, store::SETTING_LANGUAGES)?
-                .and_then(|v| serde_json::from_slice(&v).ok())
-                .unwrap_or_else(|| json!(["nl"]));
-            let questionnaire: Value = store::setting(conn, store::SETTING_QUESTIONNAIRE)?
-                .and_then(|v| serde_json::from_slice(&v).ok())
-                .unwrap_or(Value::Null);
+            let languages: Vec<&str> = store::languages(conn)?.iter().map(|l| l.tag()).collect();
+            let questionnaire = store::questionnaire(conn)?;
             let advisors: Vec<Value> = store::advisors(conn, true)?
                 .into_iter()
                 .map(|a| {
@@ -903,17 +899,6 @@ pub struct SetCategory {
     category: Option<String>,
 }
 
-/// The category ids a questionnaire offers, if it lists any.
-fn questionnaire_categories(questionnaire: &Value) -> Option<Vec<String>> {
-    let list = questionnaire.get("categories")?.as_array()?;
-    Some(
-        list.iter()
-            .filter_map(|c| c.as_str().or_else(|| c.get("id").and_then(Value::as_str)))
-            .map(str::to_owned)
-            .collect(),
-    )
-}
-
 /// `PUT /api/v1/t/{tenant}/advisor/reports/{report_id}/category`: the
 /// category the advisor chooses to disclose for aggregate figures.
 pub async fn advisor_set_category(
@@ -940,13 +925,11 @@ pub async fn advisor_set_category(
                 return Err(AppError::not_found("no such report for this advisor"));
             }
             if let Some(category) = &body.category {
-                let questionnaire: Value = store::setting(conn, store::SETTING_QUESTIONNAIRE)?
-                    .and_then(|v| serde_json::from_slice(&v).ok())
-                    .unwrap_or(Value::Null);
-                if let Some(known) = questionnaire_categories(&questionnaire) {
-                    if !known.contains(category) {
-                        return Err(AppError::bad_request("category not in the questionnaire"));
-                    }
+                let questionnaire = store::questionnaire(conn)?;
+                let listed = questionnaire.categories.is_empty()
+                    || questionnaire.category_ids().any(|id| id == category);
+                if !listed {
+                    return Err(AppError::bad_request("category not in the questionnaire"));
                 }
             }
             store::set_category(conn, &report_id, advisor_id, body.category.as_deref())?;

@@ -81,6 +81,10 @@ pub struct Config {
     pub advisor_session_secs: u64,
     /// Most live sessions at once (memory bound).
     pub max_sessions: usize,
+    /// The browser bundle (`scripts/build-wasm.sh` output): the wasm, the
+    /// page scripts and the stylesheet. Default: `web-client/pkg` of the
+    /// source tree this server was built from.
+    pub assets_dir: PathBuf,
     /// Adds `POST /api/v1/t/{tenant}/bench/reports-no-store`, which does all
     /// the work of a report submission except touching SQLite. For the load
     /// generator's baseline only; never set it in production.
@@ -104,6 +108,7 @@ impl Default for Config {
             mailbox_session_secs: 30 * 60,
             advisor_session_secs: 60 * 60,
             max_sessions: 500_000,
+            assets_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web-client/pkg")),
             bench_baseline_endpoint: false,
         }
     }
@@ -146,6 +151,9 @@ impl Config {
         }
         if let Some(value) = get("MELDKLUIS_DATA_DIR") {
             self.data_dir = PathBuf::from(value);
+        }
+        if let Some(value) = get("MELDKLUIS_ASSETS_DIR") {
+            self.assets_dir = PathBuf::from(value);
         }
         if let Some(value) = get("MELDKLUIS_SERVER_SECRET_PATH") {
             self.server_secret_path = Some(PathBuf::from(value));

@@ -36,6 +36,11 @@ pub(crate) async fn finish_response(
             .and_then(|v| v.to_str().ok()),
     );
     let method = request.method().clone();
+    // The API and probes answer errors in JSON; everything else is a page
+    // a person reads.
+    let path = request.uri().path();
+    let is_page =
+        !(path.starts_with("/api/") || path == "/healthz" || path.starts_with("/assets/"));
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -50,19 +55,31 @@ pub(crate) async fn finish_response(
             .map_or_else(|| ErrorCode::for_status(status), |m| m.0);
         let (mut parts, _) = response.into_parts();
         parts.headers.remove(header::CONTENT_LENGTH);
-        parts.headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        let body = serde_json::to_vec(&error_body(code, lang)).unwrap_or_default();
+        let body = if is_page {
+            parts.headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            crate::pages::error_page(code, lang).into_bytes()
+        } else {
+            parts.headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            serde_json::to_vec(&error_body(code, lang)).unwrap_or_default()
+        };
         response = Response::from_parts(parts, Body::from(body));
     }
 
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    // Pages set their own (slightly wider) policy; everything else gets
+    // the strictest one.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -84,7 +101,8 @@ pub(crate) async fn finish_response(
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
     );
-    // Every response of this server is API data or a sealed item: never cache.
+    // Never cache: API data and sealed items must not linger, and neither
+    // should a trace of the pages on a shared or employer's device.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if state.config().tls.is_some() {
         headers.insert(

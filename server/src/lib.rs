@@ -16,11 +16,15 @@
 
 pub mod admin;
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod config;
+pub mod dates;
 pub mod db;
 pub mod error;
 mod http;
+pub mod pages;
+pub mod profile;
 pub mod store;
 pub mod tenants;
 pub mod wire;
@@ -68,6 +72,7 @@ struct Inner {
     sessions: auth::Sessions,
     limiter: auth::LoginLimiter,
     challenges: auth::Challenges,
+    assets: assets::Assets,
     uploads: Mutex<HashSet<(TenantId, [u8; 16])>>,
 }
 
@@ -111,6 +116,7 @@ impl AppState {
                 config.login_per_minute_per_mailbox,
             ),
             challenges: auth::Challenges::new(),
+            assets: assets::Assets::load(&config.assets_dir),
             uploads: Mutex::default(),
             tenants,
             server_secret,
@@ -126,6 +132,11 @@ impl AppState {
     /// The tenants.
     pub fn tenants(&self) -> &tenants::Tenants {
         &self.0.tenants
+    }
+
+    /// The browser bundle.
+    pub fn assets(&self) -> &assets::Assets {
+        &self.0.assets
     }
 
     pub(crate) fn server_secret(&self) -> &ServerSecret {
@@ -220,6 +231,7 @@ pub fn router(state: AppState) -> Router {
     }
     Router::new()
         .nest("/api/v1/t/{tenant}", tenant_routes)
+        .merge(pages::routes())
         .route("/healthz", get(health))
         .layer(DefaultBodyLimit::max(json_limit))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())

@@ -17,6 +17,8 @@ use crate::error::AppError;
 pub(crate) const SETTING_LANGUAGES: &str = "languages";
 pub(crate) const SETTING_QUESTIONNAIRE: &str = "questionnaire";
 pub(crate) const SETTING_RECOVERY_KEY: &str = "recovery_key";
+pub(crate) const SETTING_BRANDING: &str = "branding";
+pub(crate) const SETTING_LOGO: &str = "logo";
 
 /// The statuses of a report (see domain.md).
 pub const STATUSES: [&str; 7] = [
@@ -31,52 +33,12 @@ pub const STATUSES: [&str; 7] = [
 
 /// Today's date (UTC) as `YYYY-MM-DD`: the only time the server records.
 pub fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (y, m, d) = civil_from_days(i64::try_from(secs / 86_400).unwrap_or(0));
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// Converts days since 1970-01-01 to a (year, month, day) civil date
-/// (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
-    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    crate::dates::Day::today().to_string()
 }
 
 /// True for a real calendar date written `YYYY-MM-DD` (years 2000..=2999).
 pub fn is_valid_date(text: &str) -> bool {
-    let b = text.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let num = |s: &str| {
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse::<u32>().ok())
-            .flatten()
-    };
-    let (Some(y), Some(m), Some(d)) = (num(&text[0..4]), num(&text[5..7]), num(&text[8..10]))
-    else {
-        return false;
-    };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in_month = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (2000..=2999).contains(&y) && (1..=days_in_month).contains(&d)
+    crate::dates::Day::parse(text).is_some()
 }
 
 /// Reads a setting.
@@ -93,6 +55,41 @@ pub(crate) fn set_setting(conn: &Connection, key: &str, value: &[u8]) -> rusqlit
         params![key, value],
     )?;
     Ok(())
+}
+
+/// The tenant's reporting form (the built-in one if none is stored or the
+/// stored one no longer reads, which the operator's checks prevent).
+pub fn questionnaire(conn: &Connection) -> rusqlite::Result<crate::profile::Questionnaire> {
+    Ok(setting(conn, SETTING_QUESTIONNAIRE)?
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .and_then(|value| crate::profile::Questionnaire::from_json(value).ok())
+        .unwrap_or_else(crate::profile::default_questionnaire))
+}
+
+/// The languages the tenant offers, its default first (Dutch if none set).
+pub fn languages(conn: &Connection) -> rusqlite::Result<Vec<meldkluis_i18n::Lang>> {
+    let catalog = meldkluis_i18n::catalog();
+    let tags: Vec<String> = setting(conn, SETTING_LANGUAGES)?
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    let mut languages: Vec<_> = tags.iter().filter_map(|t| catalog.lang(t)).collect();
+    languages.dedup();
+    if languages.is_empty() {
+        languages.push(catalog.default_lang());
+    }
+    Ok(languages)
+}
+
+/// The tenant's colour and whether it has a logo.
+pub fn branding(conn: &Connection) -> rusqlite::Result<crate::profile::Branding> {
+    Ok(setting(conn, SETTING_BRANDING)?
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default())
+}
+
+/// The tenant's logo, if any.
+pub fn logo(conn: &Connection) -> rusqlite::Result<Option<Vec<u8>>> {
+    setting(conn, SETTING_LOGO)
 }
 
 /// The tenant's offline recovery key, if enrolled.
@@ -496,10 +493,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    fn today_is_a_valid_date() {
         assert!(is_valid_date(&today()));
     }
 

@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 
 pub mod browser;
+pub mod proxy;
+pub mod reporter;
 
 use std::path::{Path, PathBuf};
 

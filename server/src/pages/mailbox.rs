@@ -1,0 +1,155 @@
+//! `GET /t/{tenant}/mailbox`: log in with the login code, then the status,
+//! the thread (opened in the browser), replies and the notice address. The
+//! logged-in part is rendered hidden and filled by the script.
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use maud::html;
+use serde_json::json;
+
+use super::{layout, page_data, Context, LangQuery};
+use crate::auth::Tenant;
+use crate::error::AppError;
+use crate::AppState;
+
+/// Texts the mailbox page's script shows.
+const SCRIPT_TEXTS: &[&str] = &[
+    "js-loading",
+    "js-deriving",
+    "js-sending",
+    "js-uploading",
+    "js-network-error",
+    "js-server-error",
+    "js-code-wrong-length",
+    "js-code-invalid-character",
+    "js-code-check-failed",
+    "js-login-failed",
+    "js-field-email",
+    "js-you",
+    "js-advisor",
+    "js-unverified",
+    "js-report-unreadable",
+    "js-message-sent",
+    "js-message-empty",
+    "js-notice-saved",
+    "js-notice-removed",
+    "js-download",
+    "js-attachment-missing",
+    "js-attachments-too-large",
+    "js-size-bytes",
+    "js-size-kb",
+    "js-size-mb",
+    "js-anonymous",
+    "js-named",
+    "js-consent-yes",
+    "js-consent-no",
+    "js-category",
+    "js-attachments",
+    "mailbox-your-report",
+    "mailbox-no-messages",
+    "mailbox-agreed-none",
+    "status-new",
+    "status-acknowledged",
+    "status-in_progress",
+    "status-awaiting_reporter",
+    "status-feedback_given",
+    "status-closed",
+    "status-archived",
+];
+
+/// `GET /t/{tenant}/mailbox`.
+pub(super) async fn page(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let ctx = Context::load(&tenant, &query, &headers).await?;
+    let data = page_data(
+        &state,
+        &ctx,
+        SCRIPT_TEXTS,
+        json!({ "maxAttachmentBytes": ctx.max_attachment_bytes }),
+    );
+    let body = html! {
+        (data)
+        h1 #mailbox-title tabindex="-1" { (ctx.t("mailbox-title")) }
+        section #login-screen aria-labelledby="mailbox-title" {
+            p { (ctx.t("mailbox-login-intro")) }
+            form #login-form novalidate {
+                div.field {
+                    label for="code-input" { (ctx.t("mailbox-code")) }
+                    p.help #help-code-input { (ctx.t("mailbox-code-help")) }
+                    input #code-input.code-input type="text" autocomplete="off" autocapitalize="characters"
+                        spellcheck="false" maxlength="64" aria-describedby="help-code-input error-code-input";
+                    p.field-error #error-code-input hidden {}
+                }
+                div.actions {
+                    button #login-button.button.button--primary type="submit" disabled { (ctx.t("mailbox-login")) }
+                }
+                progress #login-progress hidden aria-labelledby="login-status" {}
+                p #login-status role="status" {}
+            }
+            p.help { (ctx.t("mailbox-lost")) }
+        }
+        section #mailbox-screen hidden {
+            dl.status-list {
+                div { dt { (ctx.t("mailbox-status")) } dd #status-value {} }
+                div { dt { (ctx.t("mailbox-received")) } dd #received-value {} }
+                div { dt { (ctx.t("mailbox-agreed-date")) } dd #agreed-value {} }
+            }
+            h2 #thread-title { (ctx.t("mailbox-thread")) }
+            ol #thread.thread aria-labelledby="thread-title" {}
+            section.form-section aria-labelledby="reply-title" {
+                h2 #reply-title { (ctx.t("mailbox-reply")) }
+                form #reply-form novalidate {
+                    div.field {
+                        label for="reply-text" { (ctx.t("mailbox-reply-text")) }
+                        textarea #reply-text rows="6" aria-describedby="error-reply-text" {}
+                        p.field-error #error-reply-text hidden {}
+                    }
+                    div.field {
+                        label for="reply-attachments" { (ctx.t("mailbox-reply-attachments")) }
+                        input #reply-attachments type="file" multiple aria-describedby="error-reply-attachments";
+                        p.field-error #error-reply-attachments hidden {}
+                    }
+                    div.actions {
+                        button #reply-send.button.button--primary type="submit" { (ctx.t("mailbox-reply-send")) }
+                    }
+                    p #reply-status role="status" {}
+                }
+            }
+            section.form-section #notice-section aria-labelledby="notice-title" {
+                h2 #notice-title { (ctx.t("mailbox-notice")) }
+                form #notice-form novalidate {
+                    div.field {
+                        label for="notice-email" { (ctx.t("mailbox-notice-email")) }
+                        p.help #help-notice-email { (ctx.t("mailbox-notice-help")) }
+                        input #notice-email type="email" autocomplete="email" maxlength="254"
+                            aria-describedby="help-notice-email error-notice-email";
+                        p.field-error #error-notice-email hidden {}
+                    }
+                    div.actions {
+                        button #notice-save.button type="submit" { (ctx.t("mailbox-notice-save")) }
+                        button #notice-remove.button type="button" { (ctx.t("mailbox-notice-remove")) }
+                    }
+                    p #notice-status role="status" {}
+                }
+            }
+            div.actions {
+                button #logout.button type="button" { (ctx.t("mailbox-logout")) }
+            }
+        }
+    };
+    let title = ctx.t("mailbox-title");
+    let path = format!("{}/mailbox", ctx.base());
+    Ok(layout(
+        &state,
+        &ctx,
+        &path,
+        &title,
+        Some("mailbox.js"),
+        body,
+    ))
+}

@@ -1,0 +1,302 @@
+//! The reporter's whole journey in a real headless Chromium, against the
+//! real server, with the advisor beside it using the real crypto core:
+//! a report typed in the browser with an attachment arrives and opens with
+//! the advisor's key; the advisor's reply shows in the mailbox after logging
+//! in with the code; the reporter's reply reaches the advisor. Between the
+//! browser and the server sits a recording proxy: no canary typed in the
+//! browser is in any request it forwarded, nor in any file of the server.
+
+use meldkluis_crypto_core::{ItemKind, StaticKey, StaticSecret};
+use meldkluis_tests::browser::Browser;
+use meldkluis_tests::proxy::RecordingProxy;
+use meldkluis_tests::reporter::{
+    click, confirm_code, fill_report_form, mailbox_login, send_report, type_into, AdvisorView,
+    ReportInput,
+};
+use meldkluis_tests::{contains, files_under, new_item_id, seal, TestServer, TestTenant};
+use serde_json::Value;
+
+fn canary(what: &str) -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 8];
+    meldkluis_crypto_core::os_rng().fill_bytes(&mut bytes);
+    format!("CANARY{what}{}", hex::encode(bytes))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_typed_in_the_browser_reaches_the_advisor_and_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 2);
+    let proxy = RecordingProxy::start(&server.base).await;
+    let browser = Browser::start().await;
+
+    let what = canary("what");
+    let place = canary("place");
+    let name = canary("name");
+    let file_canary = canary("file");
+    let reply_canary = canary("reply");
+    let files = tempfile::tempdir().expect("tempdir");
+    let attachment = files.path().join("bewijs.txt");
+    std::fs::write(&attachment, format!("screenshot text: {file_canary}\n")).expect("write");
+
+    browser.goto(&format!("{}/t/acme/report", proxy.base)).await;
+    let input = ReportInput {
+        what: format!("Mijn leidinggevende schreeuwt. {what}"),
+        place: Some(place.clone()),
+        name: Some(name.clone()),
+        attachment: Some(attachment.clone()),
+        // The reporter leaves out the second advisor (involved in the matter).
+        leave_out: vec![2],
+        notice_email: None,
+    };
+    fill_report_form(&browser, &input).await;
+    let (code, elapsed) = send_report(&browser).await;
+    eprintln!("send -> acknowledgement in the browser: {elapsed:?}");
+    assert_eq!(code.len(), 29, "six groups of four: {code}");
+
+    // The advisor opens it on their own machine.
+    let advisor = AdvisorView::login(&server, &tenant.id, &tenant.advisors[0]).await;
+    let ids = advisor.report_ids().await;
+    assert_eq!(ids.len(), 1, "the report arrived");
+    let report = advisor.open_report(&ids[0]).await;
+    let answers = report.content["answers"].as_array().expect("answers");
+    let answer = |id: &str| {
+        answers
+            .iter()
+            .find(|a| a["id"] == id)
+            .map(|a| a["answer"].clone())
+            .unwrap_or(Value::Null)
+    };
+    assert!(answer("what").as_str().expect("what").contains(&what));
+    assert_eq!(answer("where"), Value::String(place.clone()));
+    assert_eq!(answer("ongoing"), Value::String("Ja".into()));
+    assert_eq!(report.content["category"]["id"], "pesten");
+    assert_eq!(
+        report.content["reporter"]["name"],
+        Value::String(name.clone())
+    );
+    assert_eq!(report.content["reporter"]["employer_may_see"], false);
+    // Sealed to the chosen advisor, the recovery key and the mailbox only.
+    assert_eq!(report.recipients.len(), 3);
+    assert!(report.recipients.contains(&tenant.advisors[0].public_key()));
+    assert!(!report.recipients.contains(&tenant.advisors[1].public_key()));
+    let pinned: Vec<&str> = report.content["advisors"]
+        .as_array()
+        .expect("pinned advisors")
+        .iter()
+        .map(|a| a["public_key"].as_str().expect("hex"))
+        .collect();
+    assert_eq!(pinned, vec![tenant.advisors[0].public_key().to_hex()]);
+    // The left-out advisor cannot even see it.
+    let other = AdvisorView::login(&server, &tenant.id, &tenant.advisors[1]).await;
+    assert!(other.report_ids().await.is_empty());
+    assert_eq!(
+        other
+            .get(&format!("/advisor/reports/{}", report.id))
+            .await
+            .status(),
+        404
+    );
+
+    // The attachment, named in the report, opens to the file's bytes.
+    let listed = &report.content["attachments"][0];
+    assert_eq!(listed["name"], "bewijs.txt");
+    let opened = advisor
+        .attachment(&report, listed["id"].as_str().expect("id"))
+        .await;
+    assert_eq!(opened, std::fs::read(&attachment).expect("read"));
+
+    // The advisor answers and acknowledges.
+    advisor
+        .reply(
+            &report,
+            "Dank voor uw melding. Kunnen we volgende week praten?",
+        )
+        .await;
+    advisor
+        .set_status(&report, "acknowledged", Some("2026-12-15"))
+        .await;
+
+    // The reporter confirms the code, goes to the mailbox and logs in.
+    confirm_code(&browser, &code).await;
+    browser
+        .goto(&format!("{}/t/acme/mailbox", proxy.base))
+        .await;
+    mailbox_login(&browser, &code).await;
+    let thread = browser.find("#thread").await.text().await.expect("text");
+    assert!(
+        thread.contains("Kunnen we volgende week praten?"),
+        "the advisor's reply is shown: {thread}"
+    );
+    // The reporter's own report is there too, folded away.
+    let all = browser
+        .js(
+            "return document.getElementById('thread').textContent;",
+            vec![],
+        )
+        .await;
+    assert!(
+        all.as_str().expect("text").contains(&what),
+        "the reporter's own report is readable"
+    );
+    let status = browser
+        .find("#status-value")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(status, "Ontvangst bevestigd");
+    let agreed = browser
+        .find("#agreed-value")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(agreed, "15 december 2026");
+
+    // The reporter replies.
+    type_into(
+        &browser,
+        "reply-text",
+        &format!("Ja, dinsdag kan ik. {reply_canary}"),
+    )
+    .await;
+    click(&browser, "reply-send").await;
+    browser
+        .wait_for_js(
+            "the reply to be sent",
+            "return document.getElementById('reply-status').textContent.includes('verstuurd');",
+        )
+        .await;
+    let report = advisor.open_report(&report.id).await;
+    let messages = advisor.open_messages(
+        &report,
+        &[report.mailbox_key, tenant.advisors[0].public_key()],
+    );
+    assert_eq!(messages.len(), 2);
+    assert!(messages[1]["text"]
+        .as_str()
+        .expect("text")
+        .contains(&reply_canary));
+    browser.close().await;
+
+    // Nothing typed in the browser reached the server readable.
+    let recorded = proxy.recorded();
+    assert!(
+        recorded
+            .iter()
+            .any(|r| r.uri.ends_with("/reports") && r.method == "POST"),
+        "the proxy saw the report"
+    );
+    let canaries = [&what, &place, &name, &file_canary, &reply_canary];
+    for request in &recorded {
+        for canary in canaries {
+            assert!(
+                !contains(&request.body, canary.as_bytes())
+                    && !request.uri.contains(canary.as_str()),
+                "{canary} in {} {}",
+                request.method,
+                request.uri
+            );
+        }
+    }
+    server.stop().await;
+    for path in files_under(dir.path()) {
+        let bytes = std::fs::read(&path).expect("read");
+        for canary in canaries {
+            assert!(
+                !contains(&bytes, canary.as_bytes()),
+                "{canary} in {}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_from_a_key_the_report_did_not_pin_is_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 1);
+    let browser = Browser::start().await;
+    browser
+        .goto(&format!("{}/t/acme/report", server.base))
+        .await;
+    fill_report_form(
+        &browser,
+        &ReportInput {
+            what: "Er verdwijnt geld uit de kas.".into(),
+            ..ReportInput::default()
+        },
+    )
+    .await;
+    let (code, _) = send_report(&browser).await;
+
+    // A breached server writes a message "from the advisor" into the
+    // thread, sealed with a key of its own that carries the advisor's name
+    // nowhere the reporter's browser trusts.
+    let advisor = AdvisorView::login(&server, &tenant.id, &tenant.advisors[0]).await;
+    let report = advisor.open_report(&advisor.report_ids().await[0]).await;
+    let forger = StaticSecret::generate(&mut meldkluis_crypto_core::os_rng());
+    let forged_text = "Stuur ons uw naam en telefoonnummer via deze link.";
+    let content = serde_json::to_vec(&serde_json::json!({
+        "format": "meldkluis-message/1", "text": forged_text, "attachments": []
+    }))
+    .expect("json");
+    let report_id = meldkluis_crypto_core::ItemId(
+        hex::decode(&report.id)
+            .expect("hex")
+            .try_into()
+            .expect("16 bytes"),
+    );
+    let forged = seal(
+        ItemKind::Message,
+        &tenant.id,
+        new_item_id(),
+        report_id,
+        &forger,
+        &report.recipients,
+        content.as_slice(),
+    );
+    let db = rusqlite::Connection::open(dir.path().join("tenants/acme/tenant.sqlite"))
+        .expect("the tenant database");
+    let advisor_row: i64 = db
+        .query_row("SELECT id FROM advisors LIMIT 1", [], |r| r.get(0))
+        .expect("an advisor row");
+    db.execute(
+        "INSERT INTO messages (id, report_id, from_advisor, item, padded_len, created_day) VALUES (?1, ?2, ?3, ?4, 0, '2026-11-24')",
+        rusqlite::params![new_item_id().0.to_vec(), report_id.0.to_vec(), advisor_row, forged],
+    )
+    .expect("the forged message is written");
+    drop(db);
+    // And a genuine one, to show the difference.
+    advisor
+        .reply(&report, "Een echt bericht van de vertrouwenspersoon.")
+        .await;
+
+    browser
+        .goto(&format!("{}/t/acme/mailbox?lang=en", server.base))
+        .await;
+    mailbox_login(&browser, &code).await;
+    let thread = browser.find("#thread").await.text().await.expect("text");
+    assert!(
+        !thread.contains(forged_text),
+        "the forged text is not shown: {thread}"
+    );
+    assert!(thread.contains("Een echt bericht van de vertrouwenspersoon."));
+    let warnings = browser
+        .js(
+            "return [...document.querySelectorAll('#thread .notice--warning')].map(e => e.textContent);",
+            vec![],
+        )
+        .await;
+    let warnings = warnings.as_array().expect("a list");
+    assert_eq!(warnings.len(), 1, "one warning: {warnings:?}");
+    assert!(warnings[0]
+        .as_str()
+        .expect("text")
+        .contains("could not be verified"));
+    browser.close().await;
+    server.stop().await;
+}

@@ -1,0 +1,343 @@
+// The reporter's mailbox: log in with the login code (typing errors are
+// caught here, before anything is derived or sent), then open the thread in
+// this browser. A message counts as the advisor's only if it opens with an
+// advisor key pinned in the reporter's own sealed report; anything else is
+// shown as a warning, never as a message.
+
+import { randomItemId } from './meldkluis.js';
+import {
+  api,
+  announce,
+  ApiError,
+  base64,
+  decodeContent,
+  describeError,
+  deriveMailbox,
+  download,
+  encodeContent,
+  fieldError,
+  formatDay,
+  formatSize,
+  hex,
+  loadCrypto,
+  MeldkluisError,
+  pageData,
+  readFile,
+  text,
+  unbase64,
+  unhex,
+  wipe,
+} from './common.js';
+
+const data = pageData();
+const $ = (id) => document.getElementById(id);
+const crypto = loadCrypto(data);
+crypto.catch(() => {});
+
+/** The logged-in state: keys, session token, the pinned keys and the report. */
+let session = null;
+
+function codeProblem(error) {
+  switch (error.kind) {
+    case 'code-wrong-length':
+      return text(data, 'js-code-wrong-length', { found: error.found });
+    case 'code-invalid-character':
+      return text(data, 'js-code-invalid-character', { position: error.position });
+    case 'code-check-failed':
+    case 'code-invalid':
+      return text(data, 'js-code-check-failed');
+    default:
+      return null;
+  }
+}
+
+async function logIn(event) {
+  event.preventDefault();
+  const input = $('code-input');
+  const { mk, module } = await crypto;
+  let code;
+  try {
+    code = mk.normaliseLoginCode(input.value);
+  } catch (error) {
+    const problem = error instanceof MeldkluisError ? codeProblem(error) : null;
+    fieldError('code-input', problem ?? describeError(data, error));
+    input.focus();
+    return;
+  }
+  fieldError('code-input', null);
+  $('login-button').disabled = true;
+  $('login-progress').hidden = false;
+  announce($('login-status'), text(data, 'js-deriving'));
+  let mailbox;
+  try {
+    mailbox = await deriveMailbox(data, module, code);
+    code = null;
+    const login = await api(data, '/mailbox/login', {
+      method: 'POST',
+      body: { mailbox_id: hex(mailbox.mailboxId), auth_secret: hex(mailbox.authSecret) },
+    });
+    wipe(mailbox.authSecret);
+    session = { mk, mailbox, token: login.token };
+    input.value = '';
+    await showMailbox();
+  } catch (error) {
+    if (mailbox) {
+      wipe(mailbox.secretKey);
+      wipe(mailbox.authSecret);
+    }
+    session = null;
+    const message = error instanceof ApiError && error.code === 'login_failed' ? text(data, 'js-login-failed') : describeError(data, error);
+    fieldError('code-input', message);
+    announce($('login-status'), '');
+    input.focus();
+    return;
+  } finally {
+    $('login-button').disabled = false;
+    $('login-progress').hidden = true;
+  }
+}
+
+function open(itemBytes, expectedSenders) {
+  return session.mk.openItem({
+    item: itemBytes,
+    readerSecretKey: session.mailbox.secretKey,
+    tenant: data.tenant,
+    expectedSenders,
+  });
+}
+
+function element(tag, className, content) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (content !== undefined) node.textContent = content;
+  return node;
+}
+
+/** A list of downloadable attachments named in an item's content. */
+function attachmentList(list, sender) {
+  const ul = element('ul', 'file-list');
+  for (const meta of list ?? []) {
+    const li = element('li');
+    const button = element('button', 'link-button', text(data, 'js-download', { name: `${meta.name} (${formatSize(data, meta.size)})` }));
+    button.type = 'button';
+    button.addEventListener('click', () => downloadAttachment(meta, sender, li));
+    li.append(button);
+    ul.append(li);
+  }
+  return ul;
+}
+
+async function downloadAttachment(meta, sender, li) {
+  try {
+    const sealed = await api(data, `/mailbox/attachments/${meta.id}`, { token: session.token, as: 'bytes' });
+    const opened = open(sealed, [sender]);
+    download(opened.content, meta.name, meta.type);
+  } catch (error) {
+    li.append(element('p', 'field-error', error instanceof MeldkluisError ? text(data, 'js-attachment-missing') : describeError(data, error)));
+  }
+}
+
+/** The reporter's own report, as a definition list. */
+function reportEntry(content, day) {
+  const entry = element('li', 'thread__item thread__item--own');
+  const details = element('details');
+  const summary = element('summary', null, `${text(data, 'mailbox-your-report')} · ${formatDay(data, day)}`);
+  details.append(summary);
+  const dl = element('dl', 'answers');
+  const add = (term, value) => {
+    if (value === null || value === undefined || value === '') return;
+    const wrapper = element('div');
+    wrapper.append(element('dt', null, term), element('dd', null, Array.isArray(value) ? value.join(', ') : String(value)));
+    dl.append(wrapper);
+  };
+  if (content.category) add(text(data, 'js-category'), content.category.label);
+  for (const answer of content.answers ?? []) add(answer.question, answer.answer);
+  const reporter = content.reporter ?? { anonymous: true };
+  add(
+    text(data, 'js-you'),
+    reporter.anonymous
+      ? text(data, 'js-anonymous')
+      : `${text(data, 'js-named', { name: reporter.name })} ${text(data, reporter.employer_may_see ? 'js-consent-yes' : 'js-consent-no')}`,
+  );
+  details.append(dl);
+  if (content.attachments?.length) {
+    details.append(element('h3', null, text(data, 'js-attachments')), attachmentList(content.attachments, session.mailbox.publicKey));
+  }
+  entry.append(details);
+  return entry;
+}
+
+function sameKey(a, b) {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+async function showMailbox({ focus = true } = {}) {
+  const thread = await api(data, '/mailbox', { token: session.token });
+  const list = $('thread');
+  list.replaceChildren();
+  const own = session.mailbox.publicKey;
+  let report;
+  try {
+    report = open(unbase64(thread.report), [own]);
+  } catch {
+    list.append(element('li', 'notice notice--warning', text(data, 'js-report-unreadable')));
+    return finishShowing(thread, focus);
+  }
+  const content = decodeContent(report.content);
+  wipe(report.content);
+  // The advisor keys pinned in the reporter's own sealed report: the only
+  // senders whose messages are shown as the advisor's.
+  session.advisors = (content.advisors ?? []).map((a) => ({ name: a.name, key: unhex(a.public_key) }));
+  session.recoveryKey = content.recovery_key ? unhex(content.recovery_key) : null;
+  session.reportId = report.itemId;
+  session.recipients = [...session.advisors.map((a) => a.key), ...(session.recoveryKey ? [session.recoveryKey] : []), own];
+  list.append(reportEntry(content, thread.created_day));
+
+  const senders = [own, ...session.advisors.map((a) => a.key)];
+  for (const message of thread.messages) {
+    let opened;
+    try {
+      opened = open(unbase64(message.item), senders);
+    } catch {
+      const warning = element('li', 'thread__item notice notice--warning');
+      warning.setAttribute('role', 'note');
+      warning.append(element('p', null, `${formatDay(data, message.created_day)} · ${text(data, 'js-unverified')}`));
+      list.append(warning);
+      continue;
+    }
+    const fromSelf = sameKey(opened.sender, own);
+    const advisor = session.advisors.find((a) => sameKey(a.key, opened.sender));
+    const body = decodeContent(opened.content);
+    wipe(opened.content);
+    const entry = element('li', `thread__item ${fromSelf ? 'thread__item--own' : 'thread__item--advisor'}`);
+    entry.append(element('p', 'thread__meta', `${fromSelf ? text(data, 'js-you') : advisor?.name ?? text(data, 'js-advisor')} · ${formatDay(data, message.created_day)}`));
+    const paragraphs = String(body.text ?? '').split(/\n{2,}/);
+    for (const paragraph of paragraphs) entry.append(element('p', 'thread__text', paragraph));
+    if (body.attachments?.length) entry.append(attachmentList(body.attachments, opened.sender));
+    list.append(entry);
+  }
+  if (thread.messages.length === 0) list.append(element('li', 'thread__empty', text(data, 'mailbox-no-messages')));
+  return finishShowing(thread, focus);
+}
+
+async function finishShowing(thread, focus) {
+  $('status-value').textContent = data.texts[`status-${thread.status}`] ?? thread.status;
+  $('received-value').textContent = formatDay(data, thread.created_day);
+  $('agreed-value').textContent = thread.agreed_update_date ? formatDay(data, thread.agreed_update_date) : text(data, 'mailbox-agreed-none');
+  $('login-screen').hidden = true;
+  $('mailbox-screen').hidden = false;
+  if (focus) $('mailbox-title').focus();
+  await loadNoticeAddress();
+}
+
+async function loadNoticeAddress() {
+  try {
+    const notice = await api(data, '/mailbox/notice-email', { token: session.token });
+    $('notice-email').value = notice?.address ?? '';
+    $('notice-section').hidden = false;
+  } catch (error) {
+    // A server without e-mail notices has no such endpoint.
+    $('notice-section').hidden = error instanceof ApiError && error.status === 404;
+  }
+}
+
+async function reply(event) {
+  event.preventDefault();
+  const textValue = $('reply-text').value.trim();
+  if (!textValue) {
+    fieldError('reply-text', text(data, 'js-message-empty'));
+    $('reply-text').focus();
+    return;
+  }
+  fieldError('reply-text', null);
+  const files = [...$('reply-attachments').files];
+  const total = files.reduce((sum, f) => sum + f.size, 0);
+  if (total > data.maxAttachmentBytes) {
+    fieldError('reply-attachments', text(data, 'js-attachments-too-large', { max: formatSize(data, data.maxAttachmentBytes) }));
+    $('reply-attachments').focus();
+    return;
+  }
+  fieldError('reply-attachments', null);
+  $('reply-send').disabled = true;
+  try {
+    const { mk } = session;
+    const seal = (kind, itemId, content) =>
+      mk.sealItem({
+        kind,
+        tenant: data.tenant,
+        itemId,
+        reportId: session.reportId,
+        senderSecretKey: session.mailbox.secretKey,
+        recipients: session.recipients,
+        content,
+      });
+    // Attachments first, so a message never names a missing one.
+    const attachments = [];
+    for (const [index, file] of files.entries()) {
+      announce($('reply-status'), text(data, 'js-uploading', { number: index + 1, count: files.length }));
+      const itemId = randomItemId();
+      const bytes = await readFile(file);
+      const sealed = seal('attachment', itemId, bytes);
+      wipe(bytes);
+      await api(data, '/mailbox/attachments', { method: 'POST', body: sealed, token: session.token });
+      attachments.push({ id: hex(itemId), name: file.name, type: file.type || 'application/octet-stream', size: file.size });
+    }
+    announce($('reply-status'), text(data, 'js-sending'));
+    const content = encodeContent({ format: 'meldkluis-message/1', text: textValue, attachments });
+    const item = seal('message', randomItemId(), content);
+    wipe(content);
+    await api(data, '/mailbox/messages', { method: 'POST', body: { item: base64(item) }, token: session.token });
+    $('reply-form').reset();
+    await showMailbox({ focus: false });
+    announce($('reply-status'), text(data, 'js-message-sent'));
+  } catch (error) {
+    announce($('reply-status'), describeError(data, error));
+  } finally {
+    $('reply-send').disabled = false;
+  }
+}
+
+async function saveNotice(event) {
+  event.preventDefault();
+  const input = $('notice-email');
+  const address = input.value.trim();
+  if (!address || !input.checkValidity()) {
+    fieldError('notice-email', text(data, 'js-field-email'));
+    input.focus();
+    return;
+  }
+  fieldError('notice-email', null);
+  try {
+    await api(data, '/mailbox/notice-email', { method: 'PUT', body: { address, language: data.lang }, token: session.token });
+    announce($('notice-status'), text(data, 'js-notice-saved'));
+  } catch (error) {
+    announce($('notice-status'), describeError(data, error));
+  }
+}
+
+async function removeNotice() {
+  try {
+    await api(data, '/mailbox/notice-email', { method: 'DELETE', token: session.token });
+    $('notice-email').value = '';
+    announce($('notice-status'), text(data, 'js-notice-removed'));
+  } catch (error) {
+    announce($('notice-status'), describeError(data, error));
+  }
+}
+
+async function logOut() {
+  if (session) {
+    await api(data, '/mailbox/logout', { method: 'POST', token: session.token }).catch(() => {});
+    wipe(session.mailbox.secretKey);
+    session = null;
+  }
+  // A fresh page: nothing of the thread stays in memory.
+  window.location.replace(window.location.pathname + window.location.search);
+}
+
+$('login-form').addEventListener('submit', logIn);
+$('reply-form').addEventListener('submit', reply);
+$('notice-form').addEventListener('submit', saveNotice);
+$('notice-remove').addEventListener('click', removeNotice);
+$('logout').addEventListener('click', logOut);
+$('login-button').disabled = false;
