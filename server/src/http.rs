@@ -18,7 +18,7 @@ use crate::AppState;
 /// third-party origin, no framing.
 pub const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self'; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; \
+     img-src 'self'; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'none'";
 
 /// The response middleware (outermost layer).
@@ -55,6 +55,7 @@ pub(crate) async fn finish_response(
             .map_or_else(|| ErrorCode::for_status(status), |m| m.0);
         let (mut parts, _) = response.into_parts();
         parts.headers.remove(header::CONTENT_LENGTH);
+        parts.headers.remove(header::CONTENT_ENCODING);
         let body = if is_page {
             parts.headers.insert(
                 header::CONTENT_TYPE,

@@ -46,6 +46,10 @@ enum Command {
     /// A tenant's offline recovery key (public half).
     #[command(subcommand)]
     RecoveryKey(RecoveryCommand),
+    /// Print the Subresource Integrity hashes of the browser bundle this
+    /// server serves (from `assets_dir`), for publishing: anyone can compare
+    /// them with a reproducible build and with what the pages name.
+    Assets,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +99,27 @@ enum TenantCommand {
         /// Limit in MiB.
         mib: u64,
     },
+    /// Set a tenant's colour (#rrggbb, at least 4.5:1 against white) and logo.
+    SetBranding {
+        /// Tenant id.
+        id: String,
+        /// Colour of the header and buttons, e.g. #1d4ed8.
+        #[arg(long)]
+        colour: Option<String>,
+        /// Logo file (PNG, JPEG or WebP; at most 256 KiB).
+        #[arg(long)]
+        logo: Option<PathBuf>,
+    },
+    /// Set the languages a tenant offers; the first is its default.
+    SetLanguages {
+        /// Tenant id.
+        id: String,
+        /// Languages (comma-separated, e.g. nl,en).
+        #[arg(value_delimiter = ',', required = true)]
+        languages: Vec<String>,
+    },
+    /// Print the built-in questionnaire: a template to copy and change.
+    ExampleQuestionnaire,
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,6 +205,14 @@ fn main() -> anyhow::Result<()> {
             }
             serve(config)
         }
+        Command::Assets => {
+            let assets = meldkluis_server::assets::Assets::load(&config.assets_dir);
+            if let Some(problem) = assets.problem() {
+                anyhow::bail!("{problem}");
+            }
+            let hashes: std::collections::BTreeMap<&str, &str> = assets.hashes().collect();
+            print_json(&hashes)
+        }
         Command::Demo => {
             config.validate()?;
             print_demo(&Admin::open(&config)?.create_demo()?);
@@ -247,6 +280,21 @@ fn tenant_command(admin: &Admin, command: TenantCommand) -> anyhow::Result<()> {
         TenantCommand::SetAttachmentLimit { id, mib } => {
             let bytes = mib.checked_mul(1 << 20).context("limit too large")?;
             Ok(admin.set_max_attachment_bytes(&tenant_id(&id)?, bytes)?)
+        }
+        TenantCommand::SetBranding { id, colour, logo } => {
+            let logo = logo
+                .map(|path| {
+                    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
+                })
+                .transpose()?;
+            Ok(admin.set_branding(&tenant_id(&id)?, colour.as_deref(), logo.as_deref())?)
+        }
+        TenantCommand::SetLanguages { id, languages } => {
+            Ok(admin.set_languages(&tenant_id(&id)?, &languages)?)
+        }
+        TenantCommand::ExampleQuestionnaire => {
+            println!("{}", meldkluis_server::profile::DEFAULT_QUESTIONNAIRE);
+            Ok(())
         }
     }
 }

@@ -28,6 +28,8 @@ pub struct BrowserOptions {
     pub mobile: bool,
     /// The browser's preferred language (`Accept-Language`), e.g. `nl`.
     pub language: String,
+    /// Whether pages may run JavaScript.
+    pub javascript: bool,
 }
 
 impl Default for BrowserOptions {
@@ -36,6 +38,7 @@ impl Default for BrowserOptions {
             viewport: (1280, 900),
             mobile: false,
             language: "nl".into(),
+            javascript: true,
         }
     }
 }
@@ -112,7 +115,11 @@ impl Browser {
         let mut chrome_options = json!({
             "binary": chromium,
             "args": args,
-            "prefs": { "intl.accept_languages": options.language },
+            "prefs": {
+                "intl.accept_languages": options.language,
+                // 1 allows, 2 blocks.
+                "profile.managed_default_content_settings.javascript": if options.javascript { 1 } else { 2 },
+            },
         });
         if options.mobile {
             chrome_options["mobileEmulation"] = json!({
@@ -188,19 +195,26 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
     }
 
-    /// Ends the session and stops chromedriver.
-    pub async fn close(mut self) {
+    /// Ends the session and stops chromedriver and Chromium.
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        // Drop stops the rest.
     }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // chromedriver takes its Chromium with it.
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        // A killed chromedriver leaves its Chromium running (a failed test
+        // never ends its session): stop every process of this profile, so
+        // no browser outlives its test and burns the machine's cores.
+        let _ = Command::new("pkill")
+            .arg("-KILL")
+            .arg("-f")
+            .arg("--")
+            .arg(format!("--user-data-dir={}", self.profile.path().display()))
+            .status();
     }
 }
 

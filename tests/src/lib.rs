@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod browser;
+pub mod budgets;
 pub mod proxy;
 pub mod reporter;
 

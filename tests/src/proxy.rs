@@ -26,6 +26,8 @@ struct ProxyState {
     upstream: String,
     client: reqwest::Client,
     log: Arc<Mutex<Vec<Recorded>>>,
+    /// Answer this path with these bytes instead (a tampering server).
+    replace: Option<(String, Bytes)>,
 }
 
 /// A running proxy on `127.0.0.1:0`.
@@ -40,11 +42,18 @@ pub struct RecordingProxy {
 impl RecordingProxy {
     /// Starts a proxy in front of `upstream` (e.g. `http://127.0.0.1:1234`).
     pub async fn start(upstream: &str) -> Self {
+        Self::start_replacing(upstream, None).await
+    }
+
+    /// Like [`RecordingProxy::start`], but answers requests for `path` with
+    /// other bytes, as a server that tampers with what it serves would.
+    pub async fn start_replacing(upstream: &str, replace: Option<(&str, Vec<u8>)>) -> Self {
         let log = Arc::new(Mutex::new(Vec::new()));
         let state = ProxyState {
             upstream: upstream.to_owned(),
             client: crate::client(),
             log: log.clone(),
+            replace: replace.map(|(path, bytes)| (path.to_owned(), Bytes::from(bytes))),
         };
         let app = axum::Router::new()
             .fallback(forward)
@@ -103,6 +112,20 @@ async fn forward(State(state): State<ProxyState>, request: Request) -> Response 
         uri: uri.clone(),
         body: body.clone(),
     });
+    if let Some((path, bytes)) = &state.replace {
+        if parts.uri.path() == path {
+            let content_type = if path.ends_with(".wasm") {
+                "application/wasm"
+            } else {
+                "text/javascript; charset=utf-8"
+            };
+            return (
+                [(axum::http::header::CONTENT_TYPE, content_type)],
+                bytes.clone(),
+            )
+                .into_response();
+        }
+    }
     let mut upstream = state
         .client
         .request(parts.method.clone(), format!("{}{uri}", state.upstream))

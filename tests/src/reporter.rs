@@ -112,14 +112,7 @@ pub async fn send_report(browser: &Browser) -> (String, Duration) {
 pub async fn confirm_code(browser: &Browser, code: &str) {
     let last = code.rsplit('-').next().expect("grouped code");
     type_into(browser, "confirm-input", last).await;
-    browser
-        .client
-        .find(Locator::Css("#confirm-form button[type=submit]"))
-        .await
-        .expect("confirm button")
-        .click()
-        .await
-        .expect("click");
+    click(browser, "confirm-button").await;
     browser
         .wait_for_js(
             "the next steps",

@@ -13,6 +13,7 @@ async fn headless_chromium_loads_a_page_from_the_server() {
         viewport: (360, 740),
         mobile: true,
         language: "en".into(),
+        javascript: true,
     })
     .await;
     browser.goto(&format!("{}/healthz", server.base)).await;

@@ -54,6 +54,39 @@ async fn a_report_typed_in_the_browser_reaches_the_advisor_and_back() {
     let (code, elapsed) = send_report(&browser).await;
     eprintln!("send -> acknowledgement in the browser: {elapsed:?}");
     assert_eq!(code.len(), 29, "six groups of four: {code}");
+    let screen = browser
+        .find("#code-screen")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        screen.contains("kan niemand u een nieuwe geven"),
+        "the code screen says a lost code cannot be replaced: {screen}"
+    );
+    // Going on needs the code's last group, typed: a wrong one is refused.
+    type_into(&browser, "confirm-input", "ZZZZ").await;
+    click(&browser, "confirm-button").await;
+    let refused = browser
+        .find("#error-confirm-input")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(refused.contains("laatste vier tekens"), "{refused}");
+    assert!(!browser
+        .find("#login-code")
+        .await
+        .text()
+        .await
+        .expect("text")
+        .is_empty());
+    browser
+        .js(
+            "document.getElementById('confirm-input').value = '';",
+            vec![],
+        )
+        .await;
 
     // The advisor opens it on their own machine.
     let advisor = AdvisorView::login(&server, &tenant.id, &tenant.advisors[0]).await;

@@ -39,7 +39,9 @@ pub const PAGE_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; \
      img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'none'";
 
-/// The page routes.
+/// The page routes. Pages are compressed on the way out (they carry no
+/// secret, so compression leaks nothing); the bundle is compressed once at
+/// start instead.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
@@ -49,6 +51,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/t/{tenant}/mailbox", get(mailbox::page))
         .route("/t/{tenant}/theme.css", get(theme))
         .route("/t/{tenant}/logo", get(logo))
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .route("/assets/{file}", get(asset))
 }
 

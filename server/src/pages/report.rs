@@ -300,7 +300,7 @@ pub(super) async fn page(
                     input type="text" id="confirm-input" maxlength="8" autocomplete="off" autocapitalize="characters" spellcheck="false" aria-describedby="error-confirm-input";
                     (field_error("confirm-input"))
                 }
-                button.button.button--primary type="submit" { (ctx.t("code-confirm-button")) }
+                button #confirm-button.button.button--primary type="submit" { (ctx.t("code-confirm-button")) }
             }
         }
         section #next-screen hidden aria-labelledby="next-title" {
