@@ -13,5 +13,5 @@ export MELDKLUIS_DATA_DIR="${MELDKLUIS_DATA_DIR:-$PWD/data}"
 scripts/setup.sh
 scripts/build-wasm.sh
 cargo build --release --locked -p meldkluis-server
-echo "demo: data in $MELDKLUIS_DATA_DIR; open http://127.0.0.1:8470/ (Ctrl-C stops)"
+echo "demo: data in $MELDKLUIS_DATA_DIR; open http://127.0.0.1:8470/t/demo/ (Ctrl-C stops)"
 exec target/release/meldkluis-server serve --demo

@@ -333,3 +333,167 @@ async fn a_message_from_a_key_the_report_did_not_pin_is_a_warning() {
     browser.close().await;
     server.stop().await;
 }
+
+/// A form of the operator's own, loaded from a TOML file as the CLI does:
+/// every kind of question, required ones enforced in the browser before
+/// anything is derived or sent, every answer arriving as typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operators_own_questionnaire_is_asked_and_enforced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 1);
+    let form = dir.path().join("form.toml");
+    std::fs::write(
+        &form,
+        r#"
+version = 1
+acknowledgement_days = 5
+feedback_months = 2
+tips = [{ nl = "Bel gerust de vertrouwenspersoon op 0800-1234.", en = "Feel free to call the advisor on 0800-1234." }]
+
+[[categories]]
+id = "fraude"
+label = { nl = "Fraude", en = "Fraud" }
+
+[[questions]]
+id = "wat"
+type = "long_text"
+required = true
+label = { nl = "Wat heeft u gezien?", en = "What did you see?" }
+
+[[questions]]
+id = "bedrag"
+type = "text"
+label = { nl = "Om welk bedrag gaat het?", en = "What amount is involved?" }
+
+[[questions]]
+id = "datum"
+type = "date"
+required = true
+label = { nl = "Wanneer?", en = "When?" }
+
+[[questions]]
+id = "melding-eerder"
+type = "yes_no"
+required = true
+label = { nl = "Heeft u dit eerder gemeld?", en = "Have you reported this before?" }
+
+[[questions]]
+id = "afdeling"
+type = "choice"
+required = true
+label = { nl = "Welke afdeling?", en = "Which department?" }
+options = [
+  { id = "inkoop", label = { nl = "Inkoop", en = "Purchasing" } },
+  { id = "financien", label = { nl = "Financiën", en = "Finance" } },
+]
+
+[[questions]]
+id = "bewijs"
+type = "multiple_choice"
+label = { nl = "Welk bewijs heeft u?", en = "What evidence do you have?" }
+options = [
+  { id = "facturen", label = { nl = "Facturen", en = "Invoices" } },
+  { id = "mails", label = { nl = "E-mails", en = "E-mails" } },
+]
+"#,
+    )
+    .expect("write the form");
+    let admin = server.admin();
+    let document = meldkluis_server::admin::read_questionnaire(&form).expect("the TOML form reads");
+    admin
+        .set_questionnaire(&tenant.id, &document)
+        .expect("the form is accepted");
+    let mut broken = document.clone();
+    broken["acknowledgement_days"] = 10.into();
+    let refused = admin
+        .set_questionnaire(&tenant.id, &broken)
+        .expect_err("over 7 days");
+    assert!(
+        refused.to_string().contains("acknowledgement_days"),
+        "{refused}"
+    );
+
+    let browser = Browser::start().await;
+    browser
+        .goto(&format!("{}/t/acme/report", server.base))
+        .await;
+    meldkluis_tests::reporter::wait_ready(&browser, "send").await;
+    type_into(&browser, "q-wat", "Facturen worden dubbel betaald.").await;
+    click(&browser, "send").await;
+    browser
+        .wait_for_js(
+            "the error summary",
+            "return !document.getElementById('error-summary').hidden;",
+        )
+        .await;
+    let summary = browser
+        .find("#error-summary")
+        .await
+        .text()
+        .await
+        .expect("text");
+    for missing in ["Wanneer?", "Heeft u dit eerder gemeld?", "Welke afdeling?"] {
+        assert!(summary.contains(missing), "{missing} is listed: {summary}");
+    }
+    assert!(
+        !summary.contains("Wat heeft u gezien?"),
+        "answered: {summary}"
+    );
+    assert!(!summary.contains("bedrag"), "optional: {summary}");
+    assert!(no_report_stored(&server).await, "nothing was sent");
+
+    click(&browser, "category-fraude").await;
+    browser
+        .js(
+            "document.getElementById('q-datum').value = '2026-11-02';",
+            vec![],
+        )
+        .await;
+    click(&browser, "q-melding-eerder-no").await;
+    click(&browser, "q-afdeling-inkoop").await;
+    click(&browser, "q-bewijs-facturen").await;
+    click(&browser, "q-bewijs-mails").await;
+    let (code, _) = send_report(&browser).await;
+    confirm_code(&browser, &code).await;
+    let next = browser
+        .find("#next-screen")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        next.contains("Bel gerust de vertrouwenspersoon op 0800-1234."),
+        "{next}"
+    );
+
+    let advisor = AdvisorView::login(&server, &tenant.id, &tenant.advisors[0]).await;
+    let report = advisor.open_report(&advisor.report_ids().await[0]).await;
+    let answers = report.content["answers"].as_array().expect("answers");
+    let by_id = |id: &str| {
+        answers
+            .iter()
+            .find(|a| a["id"] == id)
+            .expect("answered")
+            .clone()
+    };
+    assert_eq!(by_id("datum")["value"], "2026-11-02");
+    assert_eq!(by_id("melding-eerder")["answer"], "Nee");
+    assert_eq!(by_id("afdeling")["value"], "inkoop");
+    assert_eq!(by_id("afdeling")["answer"], "Inkoop");
+    assert_eq!(
+        by_id("bewijs")["value"],
+        serde_json::json!(["facturen", "mails"])
+    );
+    assert_eq!(by_id("bedrag")["value"], Value::Null);
+    assert_eq!(report.content["category"]["label"], "Fraude");
+    browser.close().await;
+    server.stop().await;
+}
+
+/// True if the server holds no report yet.
+async fn no_report_stored(server: &TestServer) -> bool {
+    let admin = server.admin();
+    let tenant = meldkluis_crypto_core::TenantId::new("acme").expect("id");
+    admin.show_tenant(&tenant).expect("tenant").report_count == 0
+}

@@ -263,3 +263,72 @@ async fn without_javascript_the_page_explains_and_sends_nothing() {
     browser.close().await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_carry_the_tenants_look_and_the_readers_language() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 1);
+    let admin = server.admin();
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\x0f\0\x01\x01\x01\0\x18\xdd\x8d\xb4\0\0\0\0IEND\xaeB`\x82";
+    admin
+        .set_branding(&tenant.id, Some("#7A1F5C"), Some(png))
+        .expect("branding");
+    // Too light for white text, and a logo that is a document: refused.
+    assert!(admin
+        .set_branding(&tenant.id, Some("#ffd700"), None)
+        .is_err());
+    assert!(admin
+        .set_branding(&tenant.id, None, Some(b"<svg onload=alert(1)/>"))
+        .is_err());
+    let http = client();
+    // The tenant record is cached for a few seconds; the settings are not.
+    let theme = http
+        .get(format!("{}/t/acme/theme.css", server.base))
+        .send()
+        .await
+        .expect("theme")
+        .text()
+        .await
+        .expect("text");
+    assert!(theme.contains("--brand:#7a1f5c"), "{theme}");
+    let logo = http
+        .get(format!("{}/t/acme/logo", server.base))
+        .send()
+        .await
+        .expect("logo");
+    assert_eq!(logo.headers()["content-type"], "image/png");
+    assert_eq!(logo.bytes().await.expect("bytes").as_ref(), png);
+
+    // Dutch by default, English when the browser prefers it, the reader's
+    // explicit choice over both; a tenant offering only Dutch stays Dutch.
+    let lang_of = |accept: &'static str, query: &'static str| {
+        let http = http.clone();
+        let base = server.base.clone();
+        async move {
+            let html = http
+                .get(format!("{base}/t/acme/report{query}"))
+                .header("accept-language", accept)
+                .send()
+                .await
+                .expect("page")
+                .text()
+                .await
+                .expect("html");
+            assert!(html.contains("/t/acme/logo"), "the logo is shown");
+            Regex::new(r#"<html lang="([a-z]+)""#)
+                .expect("regex")
+                .captures(&html)
+                .expect("lang")[1]
+                .to_owned()
+        }
+    };
+    assert_eq!(lang_of("de-DE", "").await, "nl");
+    assert_eq!(lang_of("en-GB,en;q=0.9,nl;q=0.5", "").await, "en");
+    assert_eq!(lang_of("en-GB", "?lang=nl").await, "nl");
+    admin
+        .set_languages(&tenant.id, &["nl".into()])
+        .expect("languages");
+    assert_eq!(lang_of("en", "?lang=en").await, "nl");
+    server.stop().await;
+}
