@@ -295,7 +295,7 @@ async fn the_whole_flow_works_with_the_keyboard_alone() {
     browser
         .wait_for_js(
             "the reply",
-            "return document.getElementById('reply-status').textContent.includes('verstuurd');",
+            "return document.getElementById('reply-status').textContent === 'Uw bericht is verstuurd.';",
         )
         .await;
     let report = advisor.open_report(&report.id).await;

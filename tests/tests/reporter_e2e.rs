@@ -156,6 +156,43 @@ async fn a_report_typed_in_the_browser_reaches_the_advisor_and_back() {
     browser
         .goto(&format!("{}/t/acme/mailbox", proxy.base))
         .await;
+    // A typing error is caught in the browser: nothing is derived or sent.
+    meldkluis_tests::reporter::wait_ready(&browser, "login-button").await;
+    let mut typo: Vec<char> = code.chars().collect();
+    typo[3] = if typo[3] == 'X' { 'Y' } else { 'X' };
+    let typo: String = typo.into_iter().collect();
+    let posts_before = proxy
+        .recorded()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    type_into(&browser, "code-input", &typo).await;
+    click(&browser, "login-button").await;
+    browser
+        .wait_for_js(
+            "the typing error",
+            "return !document.getElementById('error-code-input').hidden;",
+        )
+        .await;
+    let problem = browser
+        .find("#error-code-input")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(problem.contains("typfout"), "{problem}");
+    assert_eq!(
+        proxy
+            .recorded()
+            .iter()
+            .filter(|r| r.method == "POST")
+            .count(),
+        posts_before,
+        "no log-in was attempted"
+    );
+    browser
+        .js("document.getElementById('code-input').value = '';", vec![])
+        .await;
     mailbox_login(&browser, &code).await;
     let thread = browser.find("#thread").await.text().await.expect("text");
     assert!(
@@ -188,7 +225,15 @@ async fn a_report_typed_in_the_browser_reaches_the_advisor_and_back() {
         .expect("text");
     assert_eq!(agreed, "15 december 2026");
 
-    // The reporter replies.
+    // The reporter replies, with a file.
+    let second_file = files.path().join("rooster.txt");
+    std::fs::write(&second_file, format!("dienstrooster {file_canary}")).expect("write");
+    type_into(
+        &browser,
+        "reply-attachments",
+        &second_file.display().to_string(),
+    )
+    .await;
     type_into(
         &browser,
         "reply-text",
@@ -199,7 +244,7 @@ async fn a_report_typed_in_the_browser_reaches_the_advisor_and_back() {
     browser
         .wait_for_js(
             "the reply to be sent",
-            "return document.getElementById('reply-status').textContent.includes('verstuurd');",
+            "return document.getElementById('reply-status').textContent === 'Uw bericht is verstuurd.';",
         )
         .await;
     let report = advisor.open_report(&report.id).await;
@@ -212,6 +257,12 @@ async fn a_report_typed_in_the_browser_reaches_the_advisor_and_back() {
         .as_str()
         .expect("text")
         .contains(&reply_canary));
+    let listed = &messages[1]["attachments"][0];
+    assert_eq!(listed["name"], "rooster.txt");
+    let opened = advisor
+        .attachment(&report, listed["id"].as_str().expect("id"))
+        .await;
+    assert_eq!(opened, std::fs::read(&second_file).expect("read"));
     browser.close().await;
 
     // Nothing typed in the browser reached the server readable.
@@ -303,10 +354,19 @@ async fn a_message_from_a_key_the_report_did_not_pin_is_a_warning() {
     )
     .expect("the forged message is written");
     drop(db);
-    // And a genuine one, to show the difference.
+    // And a genuine one, to show the difference; then the server replays it.
     advisor
         .reply(&report, "Een echt bericht van de vertrouwenspersoon.")
         .await;
+    let db = rusqlite::Connection::open(dir.path().join("tenants/acme/tenant.sqlite"))
+        .expect("the tenant database");
+    db.execute(
+        "INSERT INTO messages (id, report_id, from_advisor, item, padded_len, created_day)
+         SELECT ?1, report_id, from_advisor, item, padded_len, created_day FROM messages ORDER BY seq DESC LIMIT 1",
+        [new_item_id().0.to_vec()],
+    )
+    .expect("the replayed message is written");
+    drop(db);
 
     browser
         .goto(&format!("{}/t/acme/mailbox?lang=en", server.base))
@@ -317,7 +377,13 @@ async fn a_message_from_a_key_the_report_did_not_pin_is_a_warning() {
         !thread.contains(forged_text),
         "the forged text is not shown: {thread}"
     );
-    assert!(thread.contains("Een echt bericht van de vertrouwenspersoon."));
+    assert_eq!(
+        thread
+            .matches("Een echt bericht van de vertrouwenspersoon.")
+            .count(),
+        1,
+        "the genuine message, once: {thread}"
+    );
     let warnings = browser
         .js(
             "return [...document.querySelectorAll('#thread .notice--warning')].map(e => e.textContent);",
@@ -325,11 +391,17 @@ async fn a_message_from_a_key_the_report_did_not_pin_is_a_warning() {
         )
         .await;
     let warnings = warnings.as_array().expect("a list");
-    assert_eq!(warnings.len(), 1, "one warning: {warnings:?}");
-    assert!(warnings[0]
-        .as_str()
-        .expect("text")
-        .contains("could not be verified"));
+    assert_eq!(
+        warnings.len(),
+        2,
+        "the forgery and the replay: {warnings:?}"
+    );
+    for warning in warnings {
+        assert!(warning
+            .as_str()
+            .expect("text")
+            .contains("could not be verified"));
+    }
     browser.close().await;
     server.stop().await;
 }

@@ -194,10 +194,19 @@ async function showMailbox({ focus = true } = {}) {
   list.append(reportEntry(content, thread.created_day));
 
   const senders = [own, ...session.advisors.map((a) => a.key)];
+  const seen = new Set();
   for (const message of thread.messages) {
     let opened;
     try {
       opened = open(unbase64(message.item), senders);
+      // A genuine message of this thread, shown once: a server could
+      // replay an item or move one from elsewhere.
+      const id = hex(opened.itemId);
+      if (opened.kind !== 'message' || !sameKey(opened.reportId, session.reportId) || seen.has(id)) {
+        wipe(opened.content);
+        throw new Error('not a message of this thread');
+      }
+      seen.add(id);
     } catch {
       const warning = element('li', 'thread__item notice notice--warning');
       warning.setAttribute('role', 'note');
