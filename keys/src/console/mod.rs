@@ -213,14 +213,17 @@ fn router(state: Arc<ConsoleState>) -> Router {
 }
 
 /// Headers on every answer: the CSP, never cache (decrypted content must
-/// not reach the browser's disk cache), no referrer, no framing, no
-/// sniffing.
+/// not reach the browser's disk cache), no referrer to other origins, no
+/// framing, no sniffing.
 async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     for (name, value) in [
         (header::CONTENT_SECURITY_POLICY, CONSOLE_CSP),
         (header::CACHE_CONTROL, "no-store"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Not `no-referrer`: with it, browsers send `Origin: null` on form
+        // posts, and the origin check below needs the real one. Nothing is
+        // ever sent to another origin, which gets no referrer this way.
+        (header::REFERRER_POLICY, "same-origin"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
     ] {

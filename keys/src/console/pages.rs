@@ -97,7 +97,7 @@ fn layout(page: &Page<'_>, title: &str, body: Markup) -> Markup {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="referrer" content="no-referrer";
+                meta name="referrer" content="same-origin";
                 title { (title) " · " (t(lang, "console-title")) }
                 link rel="stylesheet" href="/console.css";
             }
