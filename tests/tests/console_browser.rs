@@ -195,6 +195,17 @@ async fn advisor_console_in_chromium_with_a_token_key() {
         content_text.contains("Wat is er gebeurd?") && content_text.contains(REPORT_CANARY),
         "the report opened through the token: {content_text}"
     );
+    let first_question = browser
+        .js(
+            "return document.querySelector('#report-content dt').textContent;",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        first_question,
+        json!("Wat is er gebeurd?"),
+        "questionnaire order"
+    );
     // Every control has a label (keyboard and screen-reader users).
     let unlabelled = browser
         .js(
@@ -261,6 +272,8 @@ async fn advisor_console_in_chromium_with_a_token_key() {
         .await
         .expect("text");
     assert!(due_soon.contains("Afgesproken termijn") && due_soon.contains("nog 2 dagen"));
+
+    screenshot(&browser, "report").await;
 
     // Classify for the aggregate figures.
     browser
@@ -375,6 +388,7 @@ async fn advisor_console_in_chromium_with_a_token_key() {
             && warning.contains(&colleague.public_key().fingerprint()),
         "the warning names the unknown and the missing key: {warning}"
     );
+    screenshot(&browser, "warning").await;
     let role = browser
         .js(
             "return document.querySelector('#key-substitution').getAttribute('role');",
@@ -418,4 +432,17 @@ async fn advisor_console_in_chromium_with_a_token_key() {
         .expect("joined")
         .expect("the console ends cleanly");
     server.stop().await;
+}
+
+/// With `MELDKLUIS_SCREENSHOT_DIR` set, saves what the advisor sees (for a
+/// person to look at; the assertions above do not depend on it).
+async fn screenshot(browser: &Browser, name: &str) {
+    if let Some(dir) = std::env::var_os("MELDKLUIS_SCREENSHOT_DIR") {
+        let png = browser.client.screenshot().await.expect("screenshot");
+        std::fs::write(
+            std::path::Path::new(&dir).join(format!("console-{name}.png")),
+            png,
+        )
+        .expect("writing the screenshot");
+    }
 }

@@ -342,11 +342,28 @@ fn question_label(lang: Lang, config: &PublicConfig, id: &str) -> String {
         .to_owned()
 }
 
+/// The answers in the questionnaire's order (the JSON object itself has
+/// none); fields the questionnaire does not know come after, by name.
+fn in_questionnaire_order<'a>(
+    config: &PublicConfig,
+    map: &'a serde_json::Map<String, Value>,
+) -> Vec<(&'a String, &'a Value)> {
+    let position = |id: &str| {
+        config.questionnaire["questions"]
+            .as_array()
+            .and_then(|qs| qs.iter().position(|q| q["id"].as_str() == Some(id)))
+            .unwrap_or(usize::MAX)
+    };
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_by(|(a, _), (b, _)| position(a).cmp(&position(b)).then_with(|| a.cmp(b)));
+    entries
+}
+
 fn json_view(lang: Lang, config: &PublicConfig, value: &Value) -> Markup {
     match value {
         Value::Object(map) => html! {
             dl.answers {
-                @for (question, answer) in map {
+                @for (question, answer) in in_questionnaire_order(config, map) {
                     dt { (question_label(lang, config, question)) }
                     dd { (json_view(lang, config, answer)) }
                 }
