@@ -33,8 +33,8 @@ fn unb64(text: &str) -> Result<Vec<u8>, Error> {
         .map_err(|_| Error::Protocol("base64"))
 }
 
-/// A bearer token for the server. Never printed.
-struct Session(String);
+/// A bearer token for the server. Never printed; wiped on drop.
+struct Session(meldkluis_crypto_core::Zeroizing<String>);
 
 /// A client for one tenant of one server.
 pub struct ServerClient {
@@ -208,7 +208,7 @@ impl ServerClient {
             .lock()
             .expect("the session lock is never poisoned")
             .as_ref()
-            .map(|s| s.0.clone())
+            .map(|s| s.0.to_string())
             .ok_or(Error::NotLoggedIn)
     }
 
@@ -342,7 +342,9 @@ impl ServerClient {
         *self
             .session
             .lock()
-            .expect("the session lock is never poisoned") = Some(Session(token.to_owned()));
+            .expect("the session lock is never poisoned") = Some(Session(
+            meldkluis_crypto_core::Zeroizing::new(token.to_owned()),
+        ));
         Ok(())
     }
 

@@ -91,7 +91,8 @@ impl core::fmt::Debug for Console {
 type SharedKey = Arc<Mutex<Box<dyn StaticKey + Send>>>;
 
 struct ConsoleState {
-    secret: String,
+    /// The per-run secret (cookie and CSRF token). Wiped on drop.
+    secret: meldkluis_crypto_core::Zeroizing<String>,
     host: String,
     origin: String,
     key: SharedKey,
@@ -129,8 +130,8 @@ impl Console {
         let address = listener
             .local_addr()
             .map_err(|e| Error::Http(e.to_string()))?;
-        let mut secret = [0u8; 32];
-        rand_core::RngCore::fill_bytes(&mut os_rng(), &mut secret);
+        let mut secret = meldkluis_crypto_core::Zeroizing::new([0u8; 32]);
+        rand_core::RngCore::fill_bytes(&mut os_rng(), secret.as_mut());
         let public_key = key.public_key();
         let mut grantors = vec![recovery];
         grantors.extend(options.enrolled.earlier.iter().copied());
@@ -143,7 +144,7 @@ impl Console {
             advisor_senders,
         };
         let state = ConsoleState {
-            secret: hex::encode(secret),
+            secret: meldkluis_crypto_core::Zeroizing::new(hex::encode(secret.as_ref())),
             host: address.to_string(),
             origin: format!("http://{address}"),
             key: Arc::new(Mutex::new(key)),
@@ -165,7 +166,7 @@ impl Console {
     /// The address to open in the browser, with the per-run secret. Print it
     /// for the advisor only (the terminal).
     pub fn url(&self) -> String {
-        format!("{}/?k={}", self.state.origin, self.state.secret)
+        format!("{}/?k={}", self.state.origin, self.state.secret.as_str())
     }
 
     /// The loopback address the console listens on.
@@ -407,7 +408,7 @@ async fn home(
         if host_ok && same_secret(&given, &state.secret) {
             let cookie = format!(
                 "{SECRET_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict",
-                state.secret
+                state.secret.as_str()
             );
             let mut response = Redirect::to("/").into_response();
             if let Ok(value) = HeaderValue::from_str(&cookie) {
