@@ -220,10 +220,16 @@ fn main() -> anyhow::Result<()> {
                 wrapped_file: old_wrapped_file.clone(),
                 insecure_demo_file: old_insecure_demo_file.clone(),
             };
+            if new_label.is_none() && new_wrapped_file.is_none() && new_insecure_demo_file.is_none()
+            {
+                bail!(
+                    "name the new key: --new-label, --new-wrapped-file or --new-insecure-demo-file"
+                );
+            }
             let new_args = KeyArgs {
                 label: new_label
                     .clone()
-                    .context("--new-label (or a new key file) is needed")?,
+                    .unwrap_or_else(|| DEFAULT_KEY_LABEL.into()),
                 wrapped_file: new_wrapped_file.clone(),
                 insecure_demo_file: new_insecure_demo_file.clone(),
             };
@@ -237,6 +243,9 @@ fn main() -> anyhow::Result<()> {
             let (_, old) = load_key(&cli, &old_args, pin.as_ref())?;
             let (_, new) = load_key(&cli, &new_args, pin.as_ref())?;
             drop(pin);
+            if old.public_key() == new.public_key() {
+                bail!("the old and the new key are the same key");
+            }
             let mut trusts = Vec::new();
             if let Some(path) = enrolled {
                 let keys = EnrolledKeys::load(path)?;
