@@ -288,7 +288,15 @@ async fn advisor_console_in_chromium_with_a_token_key() {
         .click()
         .await
         .expect("save");
-    browser.find("#report-content").await;
+    // The attribute (not the property the click changed) comes only from
+    // the page rendered after the save.
+    browser
+        .wait_for_js(
+            "the saved category",
+            "const o = document.querySelector('#category-select option[value=pesten]'); \
+             return o && o.hasAttribute('selected');",
+        )
+        .await;
 
     // An attachment leaves the console only when exported on purpose.
     let thread_page = http
@@ -300,6 +308,10 @@ async fn advisor_console_in_chromium_with_a_token_key() {
         .text()
         .await
         .expect("text");
+    assert!(
+        thread_page.contains(r#"<option value="pesten" selected>"#),
+        "the saved category is preselected"
+    );
     let export_path = thread_page
         .split("action=\"")
         .find_map(|rest| rest.split('"').next().filter(|a| a.ends_with("/export")))

@@ -674,10 +674,17 @@ async fn report(
         Err(error) => return failure(&state, lang, &error),
     };
     let warnings = state.substitutions(&config);
+    // The list entry has what the thread lacks: the day of the last status
+    // change (for the feedback clock) and the disclosed category.
+    let summary = match state.client.reports().await {
+        Ok(list) => list.into_iter().find(|r| r.report_id == report_id),
+        Err(error) => return failure(&state, lang, &error),
+    };
     match open_thread(&state, &config, &report_id).await {
         Ok(opened) => pages::report_page(
             &state.page(lang, &warnings),
             &opened,
+            summary.as_ref(),
             &config,
             state.today(),
         )

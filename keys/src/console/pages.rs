@@ -403,6 +403,7 @@ fn item_view(lang: Lang, config: &PublicConfig, item: &ShownItem) -> Markup {
 pub(crate) fn report_page(
     page: &Page<'_>,
     opened: &OpenedThread,
+    summary: Option<&ReportSummary>,
     config: &PublicConfig,
     today: Date,
 ) -> Markup {
@@ -410,7 +411,8 @@ pub(crate) fn report_page(
     let thread = &opened.thread;
     let id = &thread.report_id;
     let title = tf(lang, "console-report-title", &[("id", Arg::Str(&id[..8]))]);
-    let status_day = None;
+    let status_day = summary.and_then(|s| s.status_day.as_deref());
+    let current_category = summary.and_then(|s| s.category.as_deref());
     html! {
         (layout(page, &title, html! {
             p { a href="/reports" { (t(lang, "console-back-to-list")) } }
@@ -488,7 +490,7 @@ pub(crate) fn report_page(
                     select id="category-select" name="category" {
                         option value="" { (t(lang, "console-category-none")) }
                         @for category in categories(config) {
-                            option value=(category) { (category_label(lang, config, &category)) }
+                            option value=(category) selected[current_category == Some(category.as_str())] { (category_label(lang, config, &category)) }
                         }
                     }
                     button id="save-category" type="submit" { (t(lang, "console-save")) }
