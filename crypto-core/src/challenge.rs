@@ -92,6 +92,15 @@ impl ServerChallenge {
     }
 }
 
+/// The context a meldkluis server binds its log-in challenges to: the
+/// protocol label and the tenant, so an answer for one tenant is useless
+/// for another. Server and advisor console both use this one definition.
+pub fn login_context(tenant: &crate::TenantId) -> Vec<u8> {
+    let mut context = b"meldkluis advisor login v1\0".to_vec();
+    context.extend_from_slice(tenant.as_str().as_bytes());
+    context
+}
+
 /// The advisor's side: answers a challenge with the key (in a token).
 pub fn answer_challenge(
     key: &dyn StaticKey,

@@ -41,6 +41,32 @@ const FIXED_AFTER_TENANT: usize = 2 * ITEM_ID_LEN + KEY_LEN + 8 + 1;
 pub const MAX_HEADER_LEN: usize =
     PREFIX_LEN + MAX_TENANT_LEN + FIXED_AFTER_TENANT + MAX_RECIPIENTS * STANZA_LEN + MAC_LEN;
 
+/// The first four bytes of every version-1 key grant: `MKG` and the version.
+pub const GRANT_MAGIC_V1: [u8; 4] = *b"MKG\x01";
+/// Length of an item header hash (SHA-256).
+pub const HEADER_HASH_LEN: usize = 32;
+/// Domain label of [`header_hash`].
+const HEADER_HASH_LABEL: &[u8] = b"meldkluis item header hash v1";
+/// Length of a key grant's fields after the tenant id: item id, header
+/// hash, grantor, grantee, `enc` and the sealed content key.
+const GRANT_FIXED_AFTER_TENANT: usize =
+    ITEM_ID_LEN + HEADER_HASH_LEN + 2 * KEY_LEN + ENC_LEN + SEALED_KEY_LEN;
+/// The longest key grant there can be.
+pub const MAX_GRANT_LEN: usize = PREFIX_LEN - 1 + MAX_TENANT_LEN + GRANT_FIXED_AFTER_TENANT;
+
+/// The hash a key grant binds an item by:
+/// `SHA-256("meldkluis item header hash v1" || header bytes)`, over the
+/// item's exact header (MAC included). Computable by anyone holding the item,
+/// the server included; it says nothing about the content.
+pub fn header_hash(header_bytes: &[u8]) -> [u8; HEADER_HASH_LEN] {
+    use sha2::{Digest, Sha256};
+    Sha256::new()
+        .chain_update(HEADER_HASH_LABEL)
+        .chain_update(header_bytes)
+        .finalize()
+        .into()
+}
+
 /// A tenant's id: 1 to 63 characters of `a-z`, `0-9` and `-`, not starting
 /// or ending with `-`. Safe as a file name and a URL path segment as it is.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -347,6 +373,115 @@ impl ItemHeader {
     /// can refuse anything shorter or longer before storing it.
     pub fn item_len(&self) -> u64 {
         self.len() as u64 + self.payload_len()
+    }
+
+    /// [`header_hash`] of this header's bytes: what a key grant binds.
+    pub fn hash(&self) -> [u8; HEADER_HASH_LEN] {
+        header_hash(&self.to_bytes())
+    }
+}
+
+/// A key grant, version 1: an item's content key sealed (HPKE auth mode)
+/// from a grantor's key to a grantee's key, bound to the tenant, the item id
+/// and the hash of the item's exact header. It lets the recovery key holder,
+/// or an advisor rotating keys, give a new key access to an existing item
+/// without touching the item's bytes. Layout in `crypto-core/FORMAT.md`.
+///
+/// Parsing checks structure only; nothing in a parsed grant is trustworthy
+/// until a grantee has opened it ([`crate::grant`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyGrant {
+    /// The tenant the item belongs to.
+    pub tenant: TenantId,
+    /// The item whose content key this grant carries.
+    pub item_id: ItemId,
+    /// [`header_hash`] of the item's header.
+    pub header_hash: [u8; HEADER_HASH_LEN],
+    /// Who sealed the grant (HPKE auth mode sender): the recovery key or an
+    /// advisor's earlier key.
+    pub grantor: PublicKey,
+    /// Who can open it: the new advisor key.
+    pub grantee: PublicKey,
+    pub(crate) enc: [u8; ENC_LEN],
+    pub(crate) sealed_key: [u8; SEALED_KEY_LEN],
+}
+
+impl fmt::Debug for KeyGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyGrant")
+            .field("tenant", &self.tenant)
+            .field("item_id", &self.item_id)
+            .field("grantor", &self.grantor)
+            .field("grantee", &self.grantee)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyGrant {
+    /// Parses a whole grant: exactly one grant, no bytes after it.
+    pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader { bytes, pos: 0 };
+        if r.take(4, "grant magic")? != GRANT_MAGIC_V1 {
+            return Err(Error::Malformed("grant magic"));
+        }
+        let tenant_len = usize::from(r.byte("tenant id")?);
+        let tenant = core::str::from_utf8(r.take(tenant_len, "tenant id")?)
+            .map_err(|_| Error::Malformed("tenant id"))?;
+        let tenant = TenantId::new(tenant)?;
+        let item_id = ItemId(r.array("item id")?);
+        let header_hash = r.array("header hash")?;
+        let grantor = PublicKey::from_bytes(r.array("grantor")?);
+        let grantee = PublicKey::from_bytes(r.array("grantee")?);
+        if grantee == grantor {
+            return Err(Error::Malformed("grantee"));
+        }
+        let enc = r.array("sealed content key")?;
+        let sealed_key = r.array("sealed content key")?;
+        if r.pos != bytes.len() {
+            return Err(Error::Malformed("grant length"));
+        }
+        Ok(Self {
+            tenant,
+            item_id,
+            header_hash,
+            grantor,
+            grantee,
+            enc,
+            sealed_key,
+        })
+    }
+
+    /// Every field before `enc`: the HPKE `aad` of the grant, so no field
+    /// can change without the grant failing to open.
+    pub(crate) fn bound_fields(&self) -> Vec<u8> {
+        let tenant = self.tenant.as_str().as_bytes();
+        let mut out = Vec::with_capacity(self.len());
+        out.extend_from_slice(&GRANT_MAGIC_V1);
+        out.push(u8::try_from(tenant.len()).expect("a tenant id has at most 63 bytes"));
+        out.extend_from_slice(tenant);
+        out.extend_from_slice(&self.item_id.0);
+        out.extend_from_slice(&self.header_hash);
+        out.extend_from_slice(self.grantor.as_bytes());
+        out.extend_from_slice(self.grantee.as_bytes());
+        out
+    }
+
+    /// The whole grant as bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = self.bound_fields();
+        out.extend_from_slice(&self.enc);
+        out.extend_from_slice(&self.sealed_key);
+        out
+    }
+
+    /// The grant's length in bytes.
+    pub fn len(&self) -> usize {
+        PREFIX_LEN - 1 + self.tenant.as_str().len() + GRANT_FIXED_AFTER_TENANT
+    }
+
+    /// Always false: a grant has at least its fixed fields.
+    pub fn is_empty(&self) -> bool {
+        false
     }
 }
 

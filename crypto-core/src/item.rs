@@ -19,6 +19,7 @@ use zeroize::Zeroizing;
 use crate::format::{
     ItemHeader, ItemId, ItemKind, Stanza, TenantId, CONTENT_KEY_LEN, MAX_PADDED_LEN, MAX_RECIPIENTS,
 };
+use crate::grant::Access;
 use crate::keys::{PublicKey, StaticKey};
 use crate::primitives::hpke;
 use crate::primitives::padding;
@@ -123,6 +124,66 @@ impl ItemKeys {
     }
 }
 
+/// An item header whose MAC was verified with the content key.
+pub(crate) struct Unlocked {
+    pub(crate) header: ItemHeader,
+    pub(crate) header_len: usize,
+    pub(crate) content_key: Zeroizing<[u8; CONTENT_KEY_LEN]>,
+}
+
+/// Parses the header at the start of `item`, requires `tenant`, reaches the
+/// content key as `reader` through `access`, and verifies the header MAC
+/// with it. The sender is not checked here: through a stanza, HPKE auth mode
+/// proves the header's sender sealed it; through a grant, the grantor vouches.
+pub(crate) fn unlock(
+    item: &[u8],
+    reader: &dyn StaticKey,
+    tenant: &TenantId,
+    access: Access<'_>,
+) -> Result<Unlocked, Error> {
+    let (header, header_len) = ItemHeader::parse(item).map_err(|_| Error::CouldNotOpen)?;
+    if header.tenant != *tenant {
+        return Err(Error::CouldNotOpen);
+    }
+    let header_bytes = &item[..header_len];
+    let content_key = match access {
+        Access::Stanza => {
+            let reader_key = reader.public_key();
+            let index = header
+                .recipients
+                .iter()
+                .position(|r| *r == reader_key)
+                .ok_or(Error::CouldNotOpen)?;
+            let stanza = &header.stanzas[index];
+            let opened = hpke::open_auth(
+                &stanza.enc,
+                reader,
+                &header.sender,
+                STANZA_INFO,
+                &header.core(),
+                &stanza.sealed_key,
+            )?;
+            let key: [u8; CONTENT_KEY_LEN] = opened
+                .as_slice()
+                .try_into()
+                .map_err(|_| Error::CouldNotOpen)?;
+            Zeroizing::new(key)
+        }
+        Access::Grant { grant, grantors } => {
+            crate::grant::open_grant(grant, &header, header_bytes, reader, grantors)?
+        }
+    };
+    ItemKeys::new(&content_key)
+        .header_mac(&header_bytes[..header_len - header.mac.len()])
+        .verify_slice(&header.mac)
+        .map_err(|_| Error::CouldNotOpen)?;
+    Ok(Unlocked {
+        header,
+        header_len,
+        content_key,
+    })
+}
+
 /// Seals an item held in memory. Returns header and payload together.
 pub fn seal_item(
     params: &SealParams<'_>,
@@ -138,13 +199,24 @@ pub fn seal_item(
     Ok(out)
 }
 
-/// Opens an item held in memory.
+/// Opens an item held in memory, as one of its recipients.
 pub fn open_item(
     item: &[u8],
     reader: &dyn StaticKey,
     expect: &Expect<'_>,
 ) -> Result<OpenedItem, Error> {
-    let (mut opener, header_len) = ItemOpener::new(item, reader, expect)?;
+    open_item_with_access(item, reader, expect, Access::Stanza)
+}
+
+/// Opens an item held in memory, reaching its content key through `access`
+/// (the reader's stanza, or a key grant from a grantor the reader trusts).
+pub fn open_item_with_access(
+    item: &[u8],
+    reader: &dyn StaticKey,
+    expect: &Expect<'_>,
+    access: Access<'_>,
+) -> Result<OpenedItem, Error> {
+    let (mut opener, header_len) = ItemOpener::with_access(item, reader, expect, access)?;
     let mut content = Zeroizing::new(Vec::with_capacity(item.len().saturating_sub(header_len)));
     opener.update_into(&item[header_len..], &mut content)?;
     let header = opener.finish()?;
@@ -350,49 +422,41 @@ impl core::fmt::Debug for ItemOpener {
 
 impl ItemOpener {
     /// Reads and verifies the header at the start of `item` (which may hold
-    /// more than the header). Returns the opener and the header's length.
+    /// more than the header), as one of its recipients. Returns the opener
+    /// and the header's length.
     pub fn new(
         item: &[u8],
         reader: &dyn StaticKey,
         expect: &Expect<'_>,
     ) -> Result<(Self, usize), Error> {
-        let (header, header_len) = ItemHeader::parse(item).map_err(|_| Error::CouldNotOpen)?;
-        if header.tenant != *expect.tenant || !expect.senders.contains(&header.sender) {
+        Self::with_access(item, reader, expect, Access::Stanza)
+    }
+
+    /// Like [`ItemOpener::new`], reaching the content key the way `access`
+    /// says: the reader's own stanza, or a key grant from a trusted grantor
+    /// (see [`crate::grant`]). Either way the header MAC and every payload
+    /// chunk are verified exactly as for a recipient.
+    pub fn with_access(
+        item: &[u8],
+        reader: &dyn StaticKey,
+        expect: &Expect<'_>,
+        access: Access<'_>,
+    ) -> Result<(Self, usize), Error> {
+        let (header, _) = ItemHeader::parse(item).map_err(|_| Error::CouldNotOpen)?;
+        if !expect.senders.contains(&header.sender) {
             return Err(Error::CouldNotOpen);
         }
-        let reader_key = reader.public_key();
-        let index = header
-            .recipients
-            .iter()
-            .position(|r| *r == reader_key)
-            .ok_or(Error::CouldNotOpen)?;
-        let stanza = &header.stanzas[index];
-        let content_key = hpke::open_auth(
-            &stanza.enc,
-            reader,
-            &header.sender,
-            STANZA_INFO,
-            &header.core(),
-            &stanza.sealed_key,
-        )?;
-        let content_key: &[u8; CONTENT_KEY_LEN] = content_key
-            .as_slice()
-            .try_into()
-            .map_err(|_| Error::CouldNotOpen)?;
-        let keys = ItemKeys::new(content_key);
-        keys.header_mac(&item[..header_len - header.mac.len()])
-            .verify_slice(&header.mac)
-            .map_err(|_| Error::CouldNotOpen)?;
-        let payload_key = keys.payload_key(&header.mac);
+        let unlocked = unlock(item, reader, expect.tenant, access)?;
+        let payload_key = ItemKeys::new(&unlocked.content_key).payload_key(&unlocked.header.mac);
         let opener = Self {
             stream: StreamOpener::new(&payload_key),
             buffer: Zeroizing::new(Vec::with_capacity(SEALED_CHUNK_LEN)),
             opened: 0,
-            chunks_left: crate::primitives::stream::chunk_count(header.padded_len),
+            chunks_left: crate::primitives::stream::chunk_count(unlocked.header.padded_len),
             content_len: 0,
-            header,
+            header: unlocked.header,
         };
-        Ok((opener, header_len))
+        Ok((opener, unlocked.header_len))
     }
 
     /// The verified header.

@@ -5,6 +5,8 @@
 //! - [`format`]: the versioned binary item format (parse and serialise, size
 //!   constants), readable without any key. This is all the server uses.
 //! - [`item`]: sealing and opening items (reports, messages, attachments).
+//! - [`grant`]: key grants, giving a new key access to an existing item
+//!   (after a lost token or a key rotation) without re-encrypting it.
 //! - [`mailbox`]: the reporter's login code and the mailbox derived from it.
 //! - [`challenge`]: the advisor's log-in proof of key possession.
 //!
@@ -17,14 +19,19 @@
 pub mod challenge;
 mod error;
 pub mod format;
+pub mod grant;
 pub mod item;
 mod keys;
 pub mod mailbox;
 pub mod primitives;
 
 pub use error::Error;
-pub use format::{ItemHeader, ItemId, ItemKind, TenantId};
-pub use item::{open_item, seal_item, Expect, ItemOpener, ItemSealer, OpenedItem, SealParams};
+pub use format::{ItemHeader, ItemId, ItemKind, KeyGrant, TenantId};
+pub use grant::{grant_item_key, open_item_with_grant, Access, GrantParams};
+pub use item::{
+    open_item, open_item_with_access, seal_item, Expect, ItemOpener, ItemSealer, OpenedItem,
+    SealParams,
+};
 pub use keys::{PublicKey, SharedSecret, StaticKey, StaticSecret};
 pub use mailbox::{AuthSecret, CodeError, LoginCode, MailboxId, MailboxKeys};
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use meldkluis_crypto_core::challenge::CHALLENGE_LEN;
 use meldkluis_crypto_core::{ItemId, LoginCode, MailboxId, StaticKey};
-use meldkluis_fuzz::{fixtures, keys, widest_header};
+use meldkluis_fuzz::{fixtures, grant_fixture, keys, widest_header};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -65,6 +65,17 @@ fn main() -> std::io::Result<()> {
     {
         write(&tamper, &format!("start-{i}"), seed)?;
     }
+
+    // Key grants: the fixture grant, and its item's header after it (a
+    // common mistake: a grant with trailing bytes).
+    let grants = dir("key_grant")?;
+    let grant = grant_fixture();
+    write(&grants, "grant", &grant.grant)?;
+    write(
+        &grants,
+        "grant-then-header",
+        &[&grant.grant[..], &grant.item.bytes[..grant.item.header_len]].concat(),
+    )?;
 
     let codes = dir("login_code")?;
     let mut rng = ChaCha20Rng::seed_from_u64(24);

@@ -30,6 +30,9 @@ pub struct Keys {
     pub other: StaticSecret,
     /// A key that no item is sealed to or from.
     pub outsider: StaticSecret,
+    /// The key [`grant_fixture`] grants an item to (not a recipient of any
+    /// item).
+    pub grantee: StaticSecret,
     /// [`TENANT`], validated.
     pub tenant: TenantId,
 }
@@ -42,6 +45,7 @@ pub fn keys() -> &'static Keys {
         sender: derive_key_pair(b"meldkluis fuzz sender key"),
         other: derive_key_pair(b"meldkluis fuzz other recipient key"),
         outsider: derive_key_pair(b"meldkluis fuzz outsider key"),
+        grantee: derive_key_pair(b"meldkluis fuzz grantee key"),
         tenant: TenantId::new(TENANT).expect("the fuzz tenant id is valid"),
     })
 }
@@ -164,4 +168,34 @@ pub fn widest_header() -> Vec<u8> {
     let item = seal_item(&params, b"", &mut rng).expect("64 distinct recipients are allowed");
     let (_, header_len) = ItemHeader::parse(&item).expect("a freshly sealed item parses");
     item[..header_len].to_vec()
+}
+
+/// A key grant for the fixture "message-short", sealed once: from
+/// [`Keys::other`] (a recipient of it) to [`Keys::grantee`].
+pub struct GrantFixture {
+    /// The item the grant is for.
+    pub item: &'static SealedFixture,
+    /// The grant's bytes.
+    pub grant: Vec<u8>,
+}
+
+/// The grant the `key_grant` target starts from.
+pub fn grant_fixture() -> &'static GrantFixture {
+    static GRANT: OnceLock<GrantFixture> = OnceLock::new();
+    GRANT.get_or_init(|| {
+        let keys = keys();
+        let item = &fixtures()[1];
+        let grant = meldkluis_crypto_core::grant_item_key(
+            &item.bytes,
+            &meldkluis_crypto_core::GrantParams {
+                tenant: &keys.tenant,
+                grantor: &keys.other,
+                grantor_access: meldkluis_crypto_core::Access::Stanza,
+                grantee: &keys.grantee.public_key(),
+            },
+            &mut ChaCha20Rng::seed_from_u64(0x6772_616e),
+        )
+        .expect("the fixture grantor is a recipient of the fixture item");
+        GrantFixture { item, grant }
+    })
 }

@@ -65,6 +65,23 @@ pub enum Error {
     /// The crypto core refused (e.g. while checking a key).
     #[error(transparent)]
     Crypto(#[from] meldkluis_crypto_core::Error),
+    /// The server could not be reached, or the connection failed.
+    #[error("server: {0}")]
+    Http(String),
+    /// The server answered with an error (its stable code and status).
+    #[error("server answered {status}: {code}")]
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// The stable error code from the JSON body (or "unknown").
+        code: String,
+    },
+    /// The server's answer does not have the expected shape.
+    #[error("unexpected answer from the server: {0}")]
+    Protocol(&'static str),
+    /// Not logged in to the server (or the session ended).
+    #[error("not logged in to the server")]
+    NotLoggedIn,
 }
 
 impl Error {

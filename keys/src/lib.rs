@@ -18,18 +18,29 @@
 //!
 //! [`recovery`] formats the tenant's offline recovery key for paper.
 //!
+//! The advisor's work with the server: [`client`] (the server's advisor API
+//! over HTTP), [`reading`] (opening a thread's items, through the key's
+//! stanza or a key grant), [`reseal`] (key grants to a new key after a lost
+//! token or a rotation), [`enrolled`] (the keys the advisor confirmed, and
+//! the key-substitution check), and [`console`] (the local web UI).
+//!
 //! This crate never sends a key anywhere: it talks to a token through
-//! PKCS#11 and, later, to the server over HTTP only. It holds no PIN beyond
-//! the call that logs in.
+//! PKCS#11 and to the server over HTTP only. It holds no PIN beyond the
+//! call that logs in, and writes nothing decrypted to disk.
 //!
 //! [`StaticKey`]: meldkluis_crypto_core::StaticKey
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod client;
+pub mod console;
 mod demo;
+pub mod enrolled;
 mod error;
 pub mod pin;
+pub mod reading;
 pub mod recovery;
+pub mod reseal;
 pub mod token;
 mod token_key;
 mod wrapped;

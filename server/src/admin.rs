@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use meldkluis_crypto_core::{PublicKey, TenantId};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 use crate::config::Config;
@@ -283,6 +283,61 @@ impl Admin {
         Ok(())
     }
 
+    /// Replaces an advisor's key (a lost token, or a planned rotation): the
+    /// new key is enrolled (under the old display name unless `name` is
+    /// given), inherits access to every report the old key could read, and
+    /// the old key is revoked, so its log-in fails from now on. All in one
+    /// transaction. Returns the new key's advisor id and the number of
+    /// reports it inherited.
+    ///
+    /// The new key can then fetch those reports but opens them only through
+    /// key grants: from the recovery key (`meldkluis-advisor recover`) or,
+    /// when rotating, from the old key (`meldkluis-advisor rotate`).
+    pub fn replace_advisor(
+        &self,
+        id: &TenantId,
+        old: &PublicKey,
+        new: &PublicKey,
+        name: Option<&str>,
+    ) -> Result<(i64, usize), AdminError> {
+        if old == new {
+            return Err(AdminError::Invalid("new key (equal to the old key)".into()));
+        }
+        let mut conn = self.tenant_db(id)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let old_name: String = tx
+            .query_row(
+                "SELECT display_name FROM advisors WHERE public_key = ?1",
+                [old.as_bytes()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(AdminError::NoSuchAdvisor)?;
+        let display_name = name.map_or(old_name.as_str(), str::trim);
+        if display_name.is_empty() || display_name.len() > 200 {
+            return Err(AdminError::Invalid(
+                "display name (1 to 200 characters)".into(),
+            ));
+        }
+        tx.execute(
+            "INSERT INTO advisors (public_key, display_name, added_day) VALUES (?1, ?2, ?3)
+             ON CONFLICT (public_key) DO UPDATE SET display_name = excluded.display_name, active = 1",
+            params![new.as_bytes(), display_name, store::today()],
+        )?;
+        let inherited = store::inherit_report_access(&tx, old, new)?;
+        tx.execute(
+            "UPDATE advisors SET active = 0 WHERE public_key = ?1",
+            [old.as_bytes()],
+        )?;
+        let new_id = tx.query_row(
+            "SELECT id FROM advisors WHERE public_key = ?1",
+            [new.as_bytes()],
+            |r| r.get(0),
+        )?;
+        tx.commit()?;
+        Ok((new_id, inherited))
+    }
+
     /// A tenant's advisors, active or not.
     pub fn list_advisors(&self, id: &TenantId) -> Result<Vec<store::Advisor>, AdminError> {
         Ok(store::advisors(&self.tenant_db(id)?, false)?)
@@ -440,6 +495,23 @@ mod tests {
             .expect("recovery");
         let details = admin.show_tenant(&id).expect("show");
         assert_eq!(details.advisors.len(), 1);
+        // Replacing a key: the new one is enrolled under the old name and
+        // the old one revoked.
+        let new_key = PublicKey::from_bytes([7; 32]);
+        let (new_id, inherited) = admin
+            .replace_advisor(&id, &key, &new_key, None)
+            .expect("replace");
+        assert_eq!(inherited, 0, "no reports yet");
+        let advisors = admin.list_advisors(&id).expect("list");
+        assert!(advisors
+            .iter()
+            .any(|a| a.id == new_id && a.active && a.display_name == "A. Dviseur"));
+        assert!(advisors.iter().any(|a| a.public_key == key && !a.active));
+        assert!(matches!(
+            admin.replace_advisor(&id, &PublicKey::from_bytes([6; 32]), &key, None),
+            Err(AdminError::NoSuchAdvisor)
+        ));
+        admin.add_advisor(&id, &key, "A. Dviseur").expect("re-add");
         admin.remove_advisor(&id, &key).expect("remove");
         assert!(!admin.list_advisors(&id).expect("list")[0].active);
         admin.set_disabled(&id, true).expect("disable");

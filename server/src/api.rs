@@ -13,8 +13,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::StreamExt as _;
-use meldkluis_crypto_core::format::MAX_HEADER_LEN;
-use meldkluis_crypto_core::{ItemHeader, ItemKind, PublicKey};
+use meldkluis_crypto_core::format::{MAX_GRANT_LEN, MAX_HEADER_LEN};
+use meldkluis_crypto_core::{ItemHeader, ItemKind, KeyGrant, PublicKey};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -743,6 +743,7 @@ pub async fn advisor_thread(
     ids: PathIds,
 ) -> Result<Json<store::Thread>, AppError> {
     let (report_id, advisor_id) = (ids.report()?, session.advisor_id);
+    let public_key = session.public_key;
     let thread = session
         .tenant
         .db
@@ -750,7 +751,13 @@ pub async fn advisor_thread(
             if !store::advisor_may_see(conn, advisor_id, &report_id)? {
                 return Ok(None);
             }
-            Ok(store::thread(conn, &report_id)?)
+            let Some(mut thread) = store::thread(conn, &report_id)? else {
+                return Ok(None);
+            };
+            // The grants to this advisor's key: how a key that was not a
+            // recipient (a replacement, a rotation) reaches content keys.
+            thread.grants = store::grants_for(conn, &report_id, &public_key)?;
+            Ok(Some(thread))
         })
         .await?;
     thread
@@ -814,6 +821,152 @@ pub async fn advisor_download_attachment(
         return Err(AppError::not_found("no such report for this advisor"));
     }
     download_attachment(&session.tenant, report_id, ids.attachment()?).await
+}
+
+/// Most key grants in one request (a report's items for one new key).
+const MAX_GRANTS_PER_REQUEST: usize = 1024;
+
+/// The body of a key grant upload.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostGrants {
+    grants: Vec<String>,
+}
+
+/// `POST /api/v1/t/{tenant}/advisor/reports/{report_id}/grants`: key grants
+/// (crypto-core `KeyGrant`) for items of a report the advisor may see.
+///
+/// Checked for structure only, like items: each grant parses, names this
+/// tenant, is for an item of this report whose stored header hashes to the
+/// grant's header hash, and gives the key to an enrolled, active advisor
+/// key. Whether the grantor is to be trusted is the reader's decision (the
+/// server could not check it, and must not be trusted to). A grant already
+/// stored for the same item and grantee is kept.
+pub async fn advisor_post_grants(
+    session: AdvisorSession,
+    ids: PathIds,
+    ApiJson(body): ApiJson<PostGrants>,
+) -> Result<Json<Value>, AppError> {
+    let report_id = ids.report()?;
+    if body.grants.is_empty() || body.grants.len() > MAX_GRANTS_PER_REQUEST {
+        return Err(AppError::bad_request(format!(
+            "between 1 and {MAX_GRANTS_PER_REQUEST} grants per request"
+        )));
+    }
+    let mut grants = Vec::with_capacity(body.grants.len());
+    for text in &body.grants {
+        if text.len() > MAX_GRANT_LEN.div_ceil(3) * 4 {
+            return Err(AppError::invalid_item("grant too long"));
+        }
+        let bytes = wire::decode_base64(text, "grant")?;
+        let grant =
+            KeyGrant::parse(&bytes).map_err(|e| AppError::invalid_item(format!("grant: {e}")))?;
+        if grant.tenant != *session.tenant.id() {
+            return Err(AppError::invalid_item("grant is for another tenant"));
+        }
+        grants.push((grant, bytes));
+    }
+    drop(body);
+
+    // Where each grant's item is: a blob in the database is hashed there;
+    // an attachment's header is read from its file below.
+    let advisor_id = session.advisor_id;
+    let item_ids: Vec<[u8; 16]> = grants.iter().map(|(g, _)| g.item_id.0).collect();
+    let stored = session
+        .tenant
+        .db
+        .call(move |conn| {
+            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
+                return Err(AppError::not_found("no such report for this advisor"));
+            }
+            let mut hashes = Vec::with_capacity(item_ids.len());
+            for item_id in &item_ids {
+                let hash = match store::stored_item(conn, &report_id, item_id)? {
+                    None => return Err(AppError::invalid_item("grant for an unknown item")),
+                    Some(store::StoredItem::Blob(item)) => Some(stored_header_hash(&item)?),
+                    Some(store::StoredItem::Attachment) => None,
+                };
+                hashes.push(hash);
+            }
+            Ok(hashes)
+        })
+        .await?;
+    let mut hashes = Vec::with_capacity(stored.len());
+    for ((grant, _), hash) in grants.iter().zip(stored) {
+        let hash = match hash {
+            Some(hash) => hash,
+            None => attachment_header_hash(&session.tenant, grant.item_id.0).await?,
+        };
+        hashes.push(hash);
+    }
+    for ((grant, _), hash) in grants.iter().zip(&hashes) {
+        if grant.header_hash != *hash {
+            return Err(AppError::invalid_item(
+                "grant does not match the stored item's header",
+            ));
+        }
+    }
+
+    let day = store::today();
+    let new_grants: Vec<store::NewGrant> = grants
+        .into_iter()
+        .map(|(grant, bytes)| store::NewGrant {
+            item_id: grant.item_id.0,
+            report_id,
+            grantor: grant.grantor,
+            grantee: grant.grantee,
+            bytes,
+        })
+        .collect();
+    session
+        .tenant
+        .db
+        .call(move |conn| {
+            // Checked again inside the transaction that stores them.
+            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
+                return Err(AppError::not_found("no such report for this advisor"));
+            }
+            let mut stored = 0u64;
+            for grant in &new_grants {
+                if store::active_advisor_id(conn, &grant.grantee)?.is_none() {
+                    return Err(AppError::invalid_item(
+                        "grantee is not an enrolled advisor key",
+                    ));
+                }
+                if store::insert_grant(conn, grant, &day)? {
+                    stored += 1;
+                }
+            }
+            let kept = new_grants.len() as u64 - stored;
+            Ok(Json(json!({ "stored": stored, "already_present": kept })))
+        })
+        .await
+}
+
+/// The header hash of a stored item blob.
+fn stored_header_hash(item: &[u8]) -> Result<[u8; 32], AppError> {
+    let (header, _) =
+        ItemHeader::parse(item).map_err(|_| AppError::internal("a stored item does not parse"))?;
+    Ok(header.hash())
+}
+
+/// The header hash of a stored attachment, read from the start of its file.
+async fn attachment_header_hash(
+    tenant: &OpenTenant,
+    attachment_id: [u8; 16],
+) -> Result<[u8; 32], AppError> {
+    let path = tenant
+        .attachments_dir
+        .join(format!("{}.item", hex::encode(attachment_id)));
+    crate::db::blocking(move || {
+        use std::io::Read as _;
+        let mut head = Vec::with_capacity(MAX_HEADER_LEN);
+        std::fs::File::open(&path)?
+            .take(MAX_HEADER_LEN as u64)
+            .read_to_end(&mut head)?;
+        stored_header_hash(&head)
+    })
+    .await
 }
 
 /// Why a report was closed (stable codes; no free text).

@@ -231,9 +231,7 @@ const MAX_CHALLENGES: usize = 10_000;
 /// The context a challenge is bound to: the protocol label and the tenant,
 /// so an answer for one tenant is useless for another.
 pub fn challenge_context(tenant: &TenantId) -> Vec<u8> {
-    let mut context = b"meldkluis advisor login v1\0".to_vec();
-    context.extend_from_slice(tenant.as_str().as_bytes());
-    context
+    meldkluis_crypto_core::challenge::login_context(tenant)
 }
 
 struct PendingChallenge {

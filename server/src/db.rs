@@ -92,6 +92,26 @@ pub(crate) const TENANT_MIGRATIONS: &[&str] = &[
         created_day TEXT NOT NULL
     ) STRICT;
     CREATE INDEX attachments_by_report ON attachments (report_id, seq);",
+    // v2 (keys): an advisor key that replaced another reads the reports the
+    // old key could (`report_access`), and key grants that give a new key
+    // the content key of an existing item (crypto-core `KeyGrant`). Both
+    // only widen who may *fetch* ciphertext; opening still needs a key.
+    "CREATE TABLE report_access (
+        report_id BLOB NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+        public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+        PRIMARY KEY (report_id, public_key)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX report_access_by_key ON report_access (public_key, report_id);
+    CREATE TABLE key_grants (
+        item_id BLOB NOT NULL CHECK (length(item_id) = 16),
+        grantee BLOB NOT NULL CHECK (length(grantee) = 32),
+        report_id BLOB NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+        grantor BLOB NOT NULL CHECK (length(grantor) = 32),
+        grant_bytes BLOB NOT NULL,
+        created_day TEXT NOT NULL,
+        PRIMARY KEY (item_id, grantee)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX key_grants_by_report ON key_grants (report_id, grantee);",
 ];
 
 /// Opens (creating if needed) a database with the server's settings: WAL,

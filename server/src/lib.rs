@@ -218,6 +218,10 @@ pub fn router(state: AppState) -> Router {
             get(advisor_download_attachment),
         )
         .route(
+            "/advisor/reports/{report_id}/grants",
+            post(advisor_post_grants),
+        )
+        .route(
             "/advisor/reports/{report_id}/status",
             put(advisor_set_status),
         )

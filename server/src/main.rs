@@ -143,6 +143,21 @@ enum AdvisorCommand {
         #[arg(long)]
         public_key: String,
     },
+    /// Replace an advisor's key (lost token, rotation): the new key
+    /// inherits access to the old key's reports; the old key is revoked.
+    Replace {
+        /// Tenant id.
+        tenant: String,
+        /// The key being replaced (64 hex digits).
+        #[arg(long)]
+        old: String,
+        /// The new key (64 hex digits), as the advisor's tool printed it.
+        #[arg(long)]
+        new: String,
+        /// Name shown to reporters (default: the old key's).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// List a tenant's advisors with their fingerprints.
     List {
         /// Tenant id.
@@ -316,6 +331,26 @@ fn advisor_command(admin: &Admin, command: AdvisorCommand) -> anyhow::Result<()>
             tenant,
             public_key: key,
         } => Ok(admin.remove_advisor(&tenant_id(&tenant)?, &public_key(&key)?)?),
+        AdvisorCommand::Replace {
+            tenant,
+            old,
+            new,
+            name,
+        } => {
+            let new = public_key(&new)?;
+            let (id, inherited) = admin.replace_advisor(
+                &tenant_id(&tenant)?,
+                &public_key(&old)?,
+                &new,
+                name.as_deref(),
+            )?;
+            println!("advisor {id} enrolled; the old key is revoked (its log-in fails).");
+            println!("It can fetch {inherited} report(s) of the old key; it reads them once");
+            println!("key grants to it are made (meldkluis-advisor recover / rotate).");
+            println!("Fingerprint (compare aloud with the advisor):");
+            println!("  {}", new.fingerprint());
+            Ok(())
+        }
         AdvisorCommand::List { tenant } => {
             for advisor in admin.list_advisors(&tenant_id(&tenant)?)? {
                 println!(

@@ -202,18 +202,131 @@ pub fn report_mailbox_key(
         .map(|key| key.and_then(|k| PublicKey::from_slice(&k).ok()))
 }
 
-/// True if the report was sealed to this advisor key, and the advisor is
-/// still active. Advisors see only the reports sealed to them.
+/// True if the report was sealed to this advisor key (or to a key it
+/// replaced, see [`inherit_report_access`]), and the advisor is still
+/// active. Advisors see only those reports.
 pub fn advisor_may_see(
     conn: &Connection,
     advisor_id: i64,
     report_id: &[u8; 16],
 ) -> rusqlite::Result<bool> {
     conn.prepare_cached(
-        "SELECT 1 FROM report_recipients rr JOIN advisors a ON a.public_key = rr.public_key
-         WHERE rr.report_id = ?1 AND a.id = ?2 AND a.active = 1",
+        "SELECT 1 FROM advisors a WHERE a.id = ?2 AND a.active = 1 AND (
+            EXISTS (SELECT 1 FROM report_recipients rr WHERE rr.report_id = ?1 AND rr.public_key = a.public_key)
+            OR EXISTS (SELECT 1 FROM report_access ra WHERE ra.report_id = ?1 AND ra.public_key = a.public_key))",
     )?
     .exists(params![report_id, advisor_id])
+}
+
+/// Gives `new_key` access to every report `old_key` may read (sealed to it,
+/// or inherited by it), when an advisor key replaces another. Returns the
+/// number of reports. The new key can fetch them; it opens them only once
+/// key grants to it exist (the recovery key's or the old key's).
+pub fn inherit_report_access(
+    conn: &Connection,
+    old_key: &PublicKey,
+    new_key: &PublicKey,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "INSERT OR IGNORE INTO report_access (report_id, public_key)
+         SELECT report_id, ?2 FROM report_recipients WHERE public_key = ?1
+         UNION SELECT report_id, ?2 FROM report_access WHERE public_key = ?1",
+        params![old_key.as_bytes(), new_key.as_bytes()],
+    )
+}
+
+/// Where an item of a report is, for checking a key grant against it.
+#[derive(Debug)]
+pub enum StoredItem {
+    /// The report or a message: the sealed item.
+    Blob(Vec<u8>),
+    /// An attachment: its file (read outside the database job).
+    Attachment,
+}
+
+/// The stored item `item_id` of report `report_id`, if it belongs to it.
+pub fn stored_item(
+    conn: &Connection,
+    report_id: &[u8; 16],
+    item_id: &[u8; 16],
+) -> rusqlite::Result<Option<StoredItem>> {
+    if report_id == item_id {
+        return conn
+            .prepare_cached("SELECT item FROM reports WHERE id = ?1")?
+            .query_row([report_id], |r| r.get(0))
+            .optional()
+            .map(|item| item.map(StoredItem::Blob));
+    }
+    let message: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT item FROM messages WHERE id = ?1 AND report_id = ?2")?
+        .query_row(params![item_id, report_id], |r| r.get(0))
+        .optional()?;
+    if let Some(item) = message {
+        return Ok(Some(StoredItem::Blob(item)));
+    }
+    Ok(attachment_len(conn, report_id, item_id)?.map(|_| StoredItem::Attachment))
+}
+
+/// A key grant, checked and ready to store.
+#[derive(Debug)]
+pub struct NewGrant {
+    /// The item it is for.
+    pub item_id: [u8; 16],
+    /// The report the item belongs to.
+    pub report_id: [u8; 16],
+    /// Who sealed it.
+    pub grantor: PublicKey,
+    /// Who can open it.
+    pub grantee: PublicKey,
+    /// The grant's bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Stores a grant; a grant for the same item and grantee already there is
+/// kept (so nobody can overwrite a working grant with a broken one).
+/// Returns true if stored.
+pub fn insert_grant(conn: &Connection, grant: &NewGrant, day: &str) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO key_grants (item_id, grantee, report_id, grantor, grant_bytes, created_day)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            grant.item_id,
+            grant.grantee.as_bytes(),
+            grant.report_id,
+            grant.grantor.as_bytes(),
+            grant.bytes,
+            day
+        ])?;
+    Ok(changed == 1)
+}
+
+/// A key grant in a thread, for the advisor it was made for.
+#[derive(Debug, Serialize)]
+pub struct ThreadGrant {
+    /// The item it is for (hex).
+    pub item_id: String,
+    /// The grant (base64).
+    pub grant: String,
+}
+
+/// The grants to `grantee` for the items of a report.
+pub fn grants_for(
+    conn: &Connection,
+    report_id: &[u8; 16],
+    grantee: &PublicKey,
+) -> rusqlite::Result<Vec<ThreadGrant>> {
+    conn.prepare_cached(
+        "SELECT item_id, grant_bytes FROM key_grants WHERE report_id = ?1 AND grantee = ?2 ORDER BY item_id",
+    )?
+    .query_map(params![report_id, grantee.as_bytes()], |r| {
+        Ok(ThreadGrant {
+            item_id: hex::encode(r.get::<_, Vec<u8>>(0)?),
+            grant: crate::wire::encode_base64(&r.get::<_, Vec<u8>>(1)?),
+        })
+    })?
+    .collect()
 }
 
 /// Who wrote an item in a thread.
@@ -287,6 +400,9 @@ pub struct Thread {
     pub messages: Vec<ThreadMessage>,
     /// The attachments, oldest first.
     pub attachments: Vec<ThreadAttachment>,
+    /// Key grants to the advisor reading the thread (never in a mailbox).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<ThreadGrant>,
 }
 
 /// Reads a report's thread.
@@ -339,6 +455,7 @@ pub fn thread(conn: &Connection, report_id: &[u8; 16]) -> rusqlite::Result<Optio
         report: crate::wire::encode_base64(&report),
         messages,
         attachments,
+        grants: Vec::new(),
     }))
 }
 
@@ -435,9 +552,12 @@ pub fn reports_for_advisor(
                 (SELECT count(*) FROM messages m WHERE m.report_id = r.id),
                 (SELECT count(*) FROM attachments t WHERE t.report_id = r.id)
          FROM reports r
-         JOIN report_recipients rr ON rr.report_id = r.id
-         JOIN advisors a ON a.public_key = rr.public_key
-         WHERE a.id = ?1 AND a.active = 1
+         WHERE r.id IN (
+             SELECT rr.report_id FROM report_recipients rr JOIN advisors a ON a.public_key = rr.public_key
+             WHERE a.id = ?1 AND a.active = 1
+             UNION
+             SELECT ra.report_id FROM report_access ra JOIN advisors a ON a.public_key = ra.public_key
+             WHERE a.id = ?1 AND a.active = 1)
          ORDER BY r.rowid DESC",
     )?;
     let rows = stmt.query_map([advisor_id], |r| {

@@ -7,6 +7,7 @@ pub mod browser;
 pub mod budgets;
 pub mod proxy;
 pub mod reporter;
+pub mod tokens;
 
 use std::path::{Path, PathBuf};
 

@@ -33,6 +33,7 @@ const ENDPOINTS: &[(&str, &str, bool)] = &[
     ("GET", "/advisor/reports/{R}/attachments/{A}", false),
     ("PUT", "/advisor/reports/{R}/status", false),
     ("PUT", "/advisor/reports/{R}/category", false),
+    ("POST", "/advisor/reports/{R}/grants", false),
 ];
 
 /// A value of a random JSON type.
@@ -233,6 +234,11 @@ async fn thousands_of_bad_requests_get_4xx_and_change_nothing() {
                     let keys = ["item", "mailbox_id", "mailbox_public_key", "auth_secret"];
                     object[keys[rng.gen_range(0..keys.len())]] = random_value(&mut rng, 0);
                     object.to_string().into_bytes()
+                }
+                4 if rng.gen_bool(0.5) => {
+                    json!({ "grants": [b64(&mangle(&mut rng, template_item))] })
+                        .to_string()
+                        .into_bytes()
                 }
                 4 => json!({ "item": b64(&mangle(&mut rng, template_item)) })
                     .to_string()

@@ -507,6 +507,19 @@ async fn tenants_are_isolated_on_every_endpoint() {
 
     // (method, tenant, path, token, body) that must all fail.
     let zero = "00".repeat(16);
+    // A well-formed grant of report A to A's other advisor, from A's
+    // recovery key.
+    let grant_a = b64(&meldkluis_crypto_core::grant_item_key(
+        &report_a,
+        &meldkluis_crypto_core::GrantParams {
+            tenant: &a.id,
+            grantor: &a.recovery,
+            grantor_access: meldkluis_crypto_core::Access::Stanza,
+            grantee: &a.advisors[1].public_key(),
+        },
+        &mut meldkluis_crypto_core::os_rng(),
+    )
+    .expect("the recovery key grants"));
     let cases: Vec<(&str, &str, String, &str, Option<Value>)> = vec![
         ("GET", "tenant-b", "/mailbox".into(), &token_a, None),
         (
@@ -607,6 +620,22 @@ async fn tenants_are_isolated_on_every_endpoint() {
             format!("/advisor/reports/{ra}/messages"),
             &advisor_a_other,
             Some(json!({ "item": advisor_message_a })),
+        ),
+        // Key grants: not through another tenant, not for a report the
+        // advisor may not see (the grant itself is well formed).
+        (
+            "POST",
+            "tenant-b",
+            format!("/advisor/reports/{ra}/grants"),
+            &advisor_b,
+            Some(json!({ "grants": [grant_a.clone()] })),
+        ),
+        (
+            "POST",
+            "tenant-a",
+            format!("/advisor/reports/{ra}/grants"),
+            &advisor_a_other,
+            Some(json!({ "grants": [grant_a.clone()] })),
         ),
         // A mailbox session cannot use advisor endpoints and vice versa.
         ("GET", "tenant-a", "/advisor/reports".into(), &token_a, None),

@@ -49,6 +49,14 @@ const TENANT_COLUMNS: &[(&str, &str)] = &[
     ("attachments.item_len", "padded size (sealed length)"),
     ("attachments.padded_len", "padded size"),
     ("attachments.created_day", "creation day"),
+    ("report_access.report_id", "item id"),
+    ("report_access.public_key", "key replacements"),
+    ("key_grants.item_id", "item id"),
+    ("key_grants.grantee", "key grant: grantee key"),
+    ("key_grants.report_id", "item id"),
+    ("key_grants.grantor", "key grant: grantor key"),
+    ("key_grants.grant_bytes", "sealed key grant"),
+    ("key_grants.created_day", "day the grant was stored"),
 ];
 
 fn columns(db: &rusqlite::Connection) -> Vec<String> {

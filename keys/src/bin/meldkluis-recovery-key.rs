@@ -7,8 +7,9 @@
 //! set`). `generate --on-token` makes it on a second token instead.
 //! `public` reads the paper form back and shows the public key again.
 //!
-//! Re-sealing items to a new advisor key after a token is lost is not
-//! here yet: it needs a crypto-core function (see the crate's notes).
+//! Using the recovery key after a token is lost (key grants of every item
+//! to the new advisor key) is `meldkluis-advisor recover`, which reads this
+//! paper form from standard input.
 
 use std::io::Read;
 use std::path::PathBuf;

@@ -1,0 +1,390 @@
+//! `meldkluis-advisor`: the advisor's work with the server, on their own
+//! machine.
+//!
+//! - `console`: the local web UI (127.0.0.1 only): reports, threads,
+//!   replies, status, category; and the key-substitution check.
+//! - `rotate`: after enrolling a new key, give it the content keys of every
+//!   report through key grants from the old key (nothing re-encrypted).
+//! - `recover`: after a lost token, the recovery key holder enters the
+//!   recovery key (paper form, on standard input) and grants every report
+//!   of the new key's to it. The recovery key is used in memory only, for
+//!   this run.
+//!
+//! Keys: on the token by label (default), a wrapped key file, or a plain
+//! demo file (INSECURE, demo and tests only). The PKCS#11 module comes from
+//! `--module` or `MELDKLUIS_PKCS11_MODULE`; the PIN is asked for at the
+//! terminal (or read from `--pin-fd`, or `MELDKLUIS_TOKEN_PIN` with
+//! `--pin-from-env` for tests) and never stored.
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use meldkluis_crypto_core::{PublicKey, StaticKey, TenantId, Zeroizing};
+use meldkluis_i18n::catalog;
+use meldkluis_keys::client::ServerClient;
+use meldkluis_keys::console::{Console, ConsoleOptions, Date};
+use meldkluis_keys::enrolled::EnrolledKeys;
+use meldkluis_keys::reseal::{reseal_reports, Reseal, ResealOutcome};
+use meldkluis_keys::{
+    recovery, InsecureDemoKey, Pin, Pkcs11Module, Token, TokenKey, TokenSelector, WrappedKey,
+    DEFAULT_KEY_LABEL, MODULE_ENV,
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "meldkluis-advisor",
+    version,
+    about = "The advisor's console and key rotation for meldkluis."
+)]
+struct Cli {
+    /// The PKCS#11 module (.so) of the token.
+    #[arg(long, env = MODULE_ENV, global = true)]
+    module: Option<PathBuf>,
+    /// The token's label (needed when the module shows several tokens).
+    #[arg(long, env = "MELDKLUIS_TOKEN_LABEL", global = true)]
+    token: Option<String>,
+    /// Read the PIN from this open file descriptor (first line).
+    #[arg(long, global = true, conflicts_with = "pin_from_env")]
+    pin_fd: Option<u32>,
+    /// Read the PIN from MELDKLUIS_TOKEN_PIN (tests and automation only).
+    #[arg(long, global = true)]
+    pin_from_env: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Which server and tenant.
+#[derive(Debug, Args)]
+struct ServerArgs {
+    /// The server's address, e.g. https://meld.example.
+    #[arg(long)]
+    server: String,
+    /// The tenant id.
+    #[arg(long)]
+    tenant: String,
+}
+
+/// A key: on the token (by label), wrapped in a file, or a demo file.
+#[derive(Debug, Args, Clone)]
+struct KeyArgs {
+    /// The key's label on the token.
+    #[arg(long, default_value = DEFAULT_KEY_LABEL)]
+    label: String,
+    /// A software key wrapped by an AES key on the token.
+    #[arg(long, conflicts_with = "insecure_demo_file")]
+    wrapped_file: Option<PathBuf>,
+    /// A plain key file. INSECURE: demo and tests only.
+    #[arg(long)]
+    insecure_demo_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the advisor console on 127.0.0.1 and print its address.
+    Console {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// The keys you confirmed aloud at enrolment (advisor, recovery,
+        /// earlier lines); the console warns when the server serves others.
+        #[arg(long)]
+        enrolled: PathBuf,
+        /// Where to listen (loopback only; port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        /// The pages' language (nl, en).
+        #[arg(long, default_value = "nl")]
+        lang: String,
+        /// Count deadlines from this day instead of today (YYYY-MM-DD; for
+        /// checking what the list will look like).
+        #[arg(long, hide = true)]
+        today: Option<String>,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+    /// Grant the reports of your old key to your new key (planned rotation;
+    /// the operator enrols the new key first).
+    Rotate {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// The keys you confirmed (for the recovery and earlier keys that a
+        /// grant you hold may come from).
+        #[arg(long)]
+        enrolled: Option<PathBuf>,
+        /// The old key's label on the token.
+        #[arg(long)]
+        old_label: Option<String>,
+        /// The old key as a wrapped key file.
+        #[arg(long)]
+        old_wrapped_file: Option<PathBuf>,
+        /// The old key as a demo file (INSECURE).
+        #[arg(long)]
+        old_insecure_demo_file: Option<PathBuf>,
+        /// The new key's label on the token.
+        #[arg(long)]
+        new_label: Option<String>,
+        /// The new key as a wrapped key file.
+        #[arg(long)]
+        new_wrapped_file: Option<PathBuf>,
+        /// The new key as a demo file (INSECURE).
+        #[arg(long)]
+        new_insecure_demo_file: Option<PathBuf>,
+    },
+    /// After a lost token: grant the reports of the new key (which the
+    /// operator put in the lost key's place with `advisor replace`) from the
+    /// recovery key, read in its paper form from standard input.
+    Recover {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// The new advisor key.
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    match &cli.command {
+        Command::Console {
+            server,
+            enrolled,
+            listen,
+            lang,
+            today,
+            key,
+        } => {
+            let (kind, key) = load_key(&cli, key, None)?;
+            let options = ConsoleOptions {
+                server: server.server.clone(),
+                tenant: tenant(&server.tenant)?,
+                enrolled: EnrolledKeys::load(enrolled)?,
+                lang: catalog()
+                    .lang(lang)
+                    .with_context(|| format!("no language {lang}"))?,
+                today: today
+                    .as_deref()
+                    .map(|d| Date::parse(d).context("--today is not a YYYY-MM-DD date"))
+                    .transpose()?,
+            };
+            // The console runs on a multi-threaded runtime: key operations
+            // go to blocking threads while pages are served.
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(async move {
+                let console = Console::bind(*listen, options, key).await?;
+                eprintln!("key: {kind}");
+                match console.check_keys().await {
+                    Ok(found) if found.is_empty() => {
+                        eprintln!(
+                            "the server serves exactly the advisor and recovery keys you confirmed"
+                        )
+                    }
+                    Ok(_) => {
+                        eprintln!("WARNING: see above; the console shows it on every page too")
+                    }
+                    Err(e) => {
+                        eprintln!("could not fetch the tenant's public configuration yet: {e}")
+                    }
+                }
+                // Tests and people read this line; it holds the per-run
+                // secret, so it goes to this terminal only.
+                println!("meldkluis console: open {}", console.url());
+                std::io::stdout().flush().ok();
+                console
+                    .serve(async {
+                        let _ = tokio::signal::ctrl_c().await;
+                    })
+                    .await?;
+                anyhow::Ok(())
+            })
+        }
+        Command::Rotate {
+            server,
+            enrolled,
+            old_label,
+            old_wrapped_file,
+            old_insecure_demo_file,
+            new_label,
+            new_wrapped_file,
+            new_insecure_demo_file,
+        } => {
+            let old_args = KeyArgs {
+                label: old_label
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_KEY_LABEL.into()),
+                wrapped_file: old_wrapped_file.clone(),
+                insecure_demo_file: old_insecure_demo_file.clone(),
+            };
+            if new_label.is_none() && new_wrapped_file.is_none() && new_insecure_demo_file.is_none()
+            {
+                bail!(
+                    "name the new key: --new-label, --new-wrapped-file or --new-insecure-demo-file"
+                );
+            }
+            let new_args = KeyArgs {
+                label: new_label
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_KEY_LABEL.into()),
+                wrapped_file: new_wrapped_file.clone(),
+                insecure_demo_file: new_insecure_demo_file.clone(),
+            };
+            // One PIN for both keys when they are on the same token.
+            let pin =
+                if old_args.insecure_demo_file.is_none() || new_args.insecure_demo_file.is_none() {
+                    Some(pin(&cli)?)
+                } else {
+                    None
+                };
+            let (_, old) = load_key(&cli, &old_args, pin.as_ref())?;
+            let (_, new) = load_key(&cli, &new_args, pin.as_ref())?;
+            drop(pin);
+            if old.public_key() == new.public_key() {
+                bail!("the old and the new key are the same key");
+            }
+            let mut trusts = Vec::new();
+            if let Some(path) = enrolled {
+                let keys = EnrolledKeys::load(path)?;
+                trusts.extend(keys.recovery);
+                trusts.extend(keys.earlier);
+            }
+            let client = ServerClient::new(&server.server, tenant(&server.tenant)?)?;
+            let outcome = runtime.block_on(async {
+                // While the old key is active it logs in (its grants are its
+                // own); after `advisor replace` only the new key can.
+                let logged_in_as = match client.log_in(old.as_ref()).await {
+                    Ok(()) => old.public_key(),
+                    Err(_) => {
+                        client
+                            .log_in(new.as_ref())
+                            .await
+                            .context("neither the old nor the new key can log in")?;
+                        new.public_key()
+                    }
+                };
+                let job = Reseal {
+                    grantor: old.as_ref(),
+                    grantor_trusts: &trusts,
+                    grantee: new.public_key(),
+                    logged_in_as,
+                };
+                anyhow::Ok(reseal_reports(&client, &job).await?)
+            })?;
+            print_outcome(&outcome, &new.public_key());
+            Ok(())
+        }
+        Command::Recover { server, key } => {
+            let (_, new) = load_key(&cli, key, None)?;
+            eprintln!(
+                "Type or paste the recovery key (17 groups of 4), then end the input (Ctrl-D):"
+            );
+            let mut text = Zeroizing::new(String::new());
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("reading the recovery key from standard input")?;
+            let recovery = recovery::parse_paper_form(&text)?;
+            drop(text);
+            let client = ServerClient::new(&server.server, tenant(&server.tenant)?)?;
+            let outcome = runtime.block_on(async {
+                client.log_in(new.as_ref()).await.context(
+                    "the new key cannot log in (has the operator run `advisor replace`?)",
+                )?;
+                let job = Reseal {
+                    grantor: &recovery,
+                    grantor_trusts: &[],
+                    grantee: new.public_key(),
+                    logged_in_as: new.public_key(),
+                };
+                anyhow::Ok(reseal_reports(&client, &job).await?)
+            })?;
+            drop(recovery);
+            print_outcome(&outcome, &new.public_key());
+            Ok(())
+        }
+    }
+}
+
+fn tenant(id: &str) -> anyhow::Result<TenantId> {
+    TenantId::new(id).map_err(|_| anyhow::anyhow!("invalid tenant id {id:?}"))
+}
+
+fn print_outcome(outcome: &ResealOutcome, grantee: &PublicKey) {
+    println!(
+        "reports: {}, items: {}, granted now: {}, already readable: {}, not reachable: {}",
+        outcome.reports,
+        outcome.items,
+        outcome.granted,
+        outcome.already_readable,
+        outcome.unreachable
+    );
+    println!("new key: {}", grantee.to_hex());
+    println!("fingerprint: {}", grantee.fingerprint());
+}
+
+fn pin(cli: &Cli) -> anyhow::Result<Pin> {
+    Ok(if cli.pin_from_env {
+        Pin::from_env()?
+    } else if let Some(fd) = cli.pin_fd {
+        Pin::from_fd(fd)?
+    } else {
+        Pin::prompt("Token PIN: ")?
+    })
+}
+
+fn open_token(cli: &Cli, pin_given: Option<&Pin>) -> anyhow::Result<Token> {
+    let Some(path) = &cli.module else {
+        bail!("no PKCS#11 module: give --module PATH or set {MODULE_ENV}");
+    };
+    let module = Pkcs11Module::load(path)?;
+    let selector = cli
+        .token
+        .clone()
+        .map_or(TokenSelector::Only, TokenSelector::Label);
+    let asked;
+    let pin = match pin_given {
+        Some(pin) => pin,
+        None => {
+            asked = pin(cli)?;
+            &asked
+        }
+    };
+    module.open(&selector, pin).context("opening the token")
+}
+
+fn load_key(
+    cli: &Cli,
+    key: &KeyArgs,
+    pin: Option<&Pin>,
+) -> anyhow::Result<(String, Box<dyn StaticKey + Send>)> {
+    if let Some(path) = &key.insecure_demo_file {
+        eprintln!(
+            "WARNING: INSECURE DEMO KEY (plain file; demo and tests only, never for real reports)"
+        );
+        let demo = InsecureDemoKey::load(path)?;
+        return Ok(("INSECURE DEMO KEY".into(), Box::new(demo)));
+    }
+    let token = open_token(cli, pin)?;
+    if let Some(path) = &key.wrapped_file {
+        let wrapped = WrappedKey::unwrap(&token, path)?;
+        return Ok((
+            format!(
+                "wrapped software key (AES key on token '{}')",
+                token.label()
+            ),
+            Box::new(wrapped),
+        ));
+    }
+    let label = token.label().to_owned();
+    let on_token = TokenKey::find(token, &key.label)?;
+    if !on_token.protection()?.is_hardware_bound() {
+        bail!("the token reports the key as readable or extractable; not using it");
+    }
+    Ok((
+        format!("on-token X25519 key (non-extractable, token '{label}')"),
+        Box::new(on_token),
+    ))
+}

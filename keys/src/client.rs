@@ -1,0 +1,489 @@
+//! The advisor's side of the server's HTTP API: log-in with the key (the
+//! challenge), the reports, threads, attachments, messages, status,
+//! category and key grants; and the tenant's public configuration, fetched
+//! exactly as a reporter's browser fetches it.
+//!
+//! Everything that crosses here is ciphertext or metadata: items are sealed
+//! and opened by the caller, on this machine.
+
+use std::sync::Mutex;
+
+use base64::Engine as _;
+use meldkluis_crypto_core::challenge::{
+    answer_challenge, login_context, ANSWER_LEN, CHALLENGE_LEN,
+};
+use meldkluis_crypto_core::{PublicKey, StaticKey, TenantId};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::enrolled::ServedKey;
+use crate::Error;
+
+/// Largest item the console downloads into memory (a report, a message, an
+/// attachment): 1 GiB.
+const MAX_DOWNLOAD: u64 = 1 << 30;
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn unb64(text: &str) -> Result<Vec<u8>, Error> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|_| Error::Protocol("base64"))
+}
+
+/// A bearer token for the server. Never printed; wiped on drop.
+struct Session(meldkluis_crypto_core::Zeroizing<String>);
+
+/// A client for one tenant of one server.
+pub struct ServerClient {
+    http: reqwest::Client,
+    base: String,
+    tenant: TenantId,
+    session: Mutex<Option<Session>>,
+}
+
+impl core::fmt::Debug for ServerClient {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ServerClient")
+            .field("base", &self.base)
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The tenant's public configuration, as a reporter's browser receives it.
+#[derive(Debug, Clone)]
+pub struct PublicConfig {
+    /// The tenant's name.
+    pub name: String,
+    /// The advisor keys reporters seal to, with display names.
+    pub advisors: Vec<(ServedKey, String)>,
+    /// The recovery key reporters seal to.
+    pub recovery: Option<ServedKey>,
+    /// The questionnaire (categories and questions), as the server keeps it.
+    pub questionnaire: Value,
+}
+
+/// A report as listed: metadata only.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReportSummary {
+    /// Report id (hex).
+    pub report_id: String,
+    /// Day received.
+    pub created_day: String,
+    /// Status code.
+    pub status: String,
+    /// Day of the last status change.
+    pub status_day: Option<String>,
+    /// The agreed update date.
+    pub agreed_update_date: Option<String>,
+    /// The category disclosed for aggregate figures.
+    pub category: Option<String>,
+    /// Messages in the thread.
+    pub message_count: u64,
+    /// Attachments in the thread.
+    pub attachment_count: u64,
+}
+
+/// A message in a thread.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ThreadMessage {
+    /// Item id (hex).
+    pub id: String,
+    /// `reporter` or `advisor`.
+    pub from: String,
+    /// Day received.
+    pub created_day: String,
+    /// The sealed item (base64).
+    pub item: String,
+}
+
+/// An attachment in a thread.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ThreadAttachment {
+    /// Item id (hex).
+    pub id: String,
+    /// `reporter` or `advisor`.
+    pub from: String,
+    /// Day received.
+    pub created_day: String,
+    /// Sealed length in bytes.
+    pub item_len: u64,
+}
+
+/// A key grant to the logged-in key.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ThreadGrant {
+    /// The item (hex).
+    pub item_id: String,
+    /// The grant (base64).
+    pub grant: String,
+}
+
+/// A whole thread as the server keeps it: sealed items and metadata.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Thread {
+    /// Report id (hex).
+    pub report_id: String,
+    /// Day received.
+    pub created_day: String,
+    /// Status code.
+    pub status: String,
+    /// The agreed update date.
+    pub agreed_update_date: Option<String>,
+    /// The sealed report (base64).
+    pub report: String,
+    /// Messages, oldest first.
+    pub messages: Vec<ThreadMessage>,
+    /// Attachments, oldest first.
+    pub attachments: Vec<ThreadAttachment>,
+    /// Key grants to the logged-in key.
+    #[serde(default)]
+    pub grants: Vec<ThreadGrant>,
+}
+
+impl Thread {
+    /// The grant to the logged-in key for an item, if any.
+    pub fn grant_for(&self, item_id_hex: &str) -> Option<Vec<u8>> {
+        self.grants
+            .iter()
+            .find(|g| g.item_id == item_id_hex)
+            .and_then(|g| unb64(&g.grant).ok())
+    }
+
+    /// The sealed report's bytes.
+    pub fn report_bytes(&self) -> Result<Vec<u8>, Error> {
+        unb64(&self.report)
+    }
+}
+
+/// Decodes a sealed item sent as base64.
+pub fn decode_item(text: &str) -> Result<Vec<u8>, Error> {
+    unb64(text)
+}
+
+fn served_key(value: &Value) -> Result<ServedKey, Error> {
+    let public_key = value["public_key"]
+        .as_str()
+        .and_then(|h| PublicKey::from_hex(h).ok())
+        .ok_or(Error::Protocol("config: public_key"))?;
+    let fingerprint = value["fingerprint"]
+        .as_str()
+        .ok_or(Error::Protocol("config: fingerprint"))?
+        .to_owned();
+    Ok(ServedKey {
+        public_key,
+        fingerprint,
+    })
+}
+
+impl ServerClient {
+    /// A client for `tenant` at `base` (e.g. `https://meld.example`).
+    pub fn new(base: &str, tenant: TenantId) -> Result<Self, Error> {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .map_err(|e| Error::Http(e.to_string()))?;
+        Ok(Self {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            tenant,
+            session: Mutex::new(None),
+        })
+    }
+
+    /// The tenant.
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/api/v1/t/{}{path}", self.base, self.tenant)
+    }
+
+    fn bearer(&self) -> Result<String, Error> {
+        self.session
+            .lock()
+            .expect("the session lock is never poisoned")
+            .as_ref()
+            .map(|s| s.0.to_string())
+            .ok_or(Error::NotLoggedIn)
+    }
+
+    /// Sends a request, turning an error answer into [`Error::Server`].
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, Error> {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Error::Http(e.without_url().to_string()))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        if status == reqwest::StatusCode::UNAUTHORIZED {
+            // The session ended (expired, server restarted, key revoked).
+            *self
+                .session
+                .lock()
+                .expect("the session lock is never poisoned") = None;
+        }
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        Err(Error::Server {
+            status: status.as_u16(),
+            code: body["error"]["code"]
+                .as_str()
+                .unwrap_or("unknown")
+                .to_owned(),
+        })
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
+        let response = self
+            .send(self.http.get(self.url(path)).bearer_auth(self.bearer()?))
+            .await?;
+        response
+            .json()
+            .await
+            .map_err(|_| Error::Protocol("JSON answer"))
+    }
+
+    async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> Result<Value, Error> {
+        let response = self
+            .send(
+                self.http
+                    .request(method, self.url(path))
+                    .bearer_auth(self.bearer()?)
+                    .json(body),
+            )
+            .await?;
+        Ok(response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `GET /config`, without a session, exactly as a reporter's browser
+    /// asks for it.
+    pub async fn public_config(&self) -> Result<PublicConfig, Error> {
+        let config: Value = self
+            .send(self.http.get(self.url("/config")))
+            .await?
+            .json()
+            .await
+            .map_err(|_| Error::Protocol("config JSON"))?;
+        let advisors = config["advisors"]
+            .as_array()
+            .ok_or(Error::Protocol("config: advisors"))?
+            .iter()
+            .map(|a| {
+                Ok((
+                    served_key(a)?,
+                    a["display_name"].as_str().unwrap_or("").to_owned(),
+                ))
+            })
+            .collect::<Result<_, Error>>()?;
+        let recovery = match &config["recovery_key"] {
+            Value::Null => None,
+            value => Some(served_key(value)?),
+        };
+        Ok(PublicConfig {
+            name: config["name"].as_str().unwrap_or("").to_owned(),
+            advisors,
+            recovery,
+            questionnaire: config["questionnaire"].clone(),
+        })
+    }
+
+    /// Logs in by answering the server's challenge with `key` (in the
+    /// token). The key agreement runs in the caller's thread.
+    pub async fn log_in(&self, key: &dyn StaticKey) -> Result<(), Error> {
+        self.log_in_with(key.public_key(), |message, context| {
+            Ok(answer_challenge(key, message, context)?)
+        })
+        .await
+    }
+
+    /// Logs in as `public_key`, with `answer` computing the answer to the
+    /// challenge message for the context (where the key is held elsewhere,
+    /// e.g. behind a lock or on a blocking thread).
+    pub async fn log_in_with<F>(&self, public_key: PublicKey, answer: F) -> Result<(), Error>
+    where
+        F: FnOnce(&[u8; CHALLENGE_LEN], &[u8]) -> Result<[u8; ANSWER_LEN], Error>,
+    {
+        let challenge: Value = self
+            .send(self.http.get(self.url("/advisor/challenge")))
+            .await?
+            .json()
+            .await
+            .map_err(|_| Error::Protocol("challenge JSON"))?;
+        let message: [u8; CHALLENGE_LEN] = challenge["challenge"]
+            .as_str()
+            .and_then(|c| unb64(c).ok())
+            .and_then(|c| c.try_into().ok())
+            .ok_or(Error::Protocol("challenge"))?;
+        let answer = answer(&message, &login_context(&self.tenant))?;
+        let response: Value = self
+            .send(self.http.post(self.url("/advisor/login")).json(&json!({
+                "challenge_id": challenge["challenge_id"],
+                "public_key": public_key.to_hex(),
+                "response": b64(&answer),
+            })))
+            .await?
+            .json()
+            .await
+            .map_err(|_| Error::Protocol("log-in JSON"))?;
+        let token = response["token"]
+            .as_str()
+            .ok_or(Error::Protocol("log-in token"))?;
+        *self
+            .session
+            .lock()
+            .expect("the session lock is never poisoned") = Some(Session(
+            meldkluis_crypto_core::Zeroizing::new(token.to_owned()),
+        ));
+        Ok(())
+    }
+
+    /// Whether a session is open (as far as this client knows).
+    pub fn logged_in(&self) -> bool {
+        self.session
+            .lock()
+            .expect("the session lock is never poisoned")
+            .is_some()
+    }
+
+    /// The reports this advisor may see, newest first.
+    pub async fn reports(&self) -> Result<Vec<ReportSummary>, Error> {
+        #[derive(Deserialize)]
+        struct List {
+            reports: Vec<ReportSummary>,
+        }
+        Ok(self.get_json::<List>("/advisor/reports").await?.reports)
+    }
+
+    /// A report's thread (sealed items, metadata, grants to this key).
+    pub async fn thread(&self, report_id: &str) -> Result<Thread, Error> {
+        self.get_json(&format!("/advisor/reports/{report_id}"))
+            .await
+    }
+
+    /// A sealed attachment, whole, into memory.
+    pub async fn attachment(&self, report_id: &str, attachment_id: &str) -> Result<Vec<u8>, Error> {
+        let mut response = self
+            .send(
+                self.http
+                    .get(self.url(&format!(
+                        "/advisor/reports/{report_id}/attachments/{attachment_id}"
+                    )))
+                    .bearer_auth(self.bearer()?),
+            )
+            .await?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| Error::Http(e.without_url().to_string()))?
+        {
+            if (bytes.len() + chunk.len()) as u64 > MAX_DOWNLOAD {
+                return Err(Error::Protocol("attachment over 1 GiB"));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
+    /// The first `max` bytes of a sealed attachment (enough for its header),
+    /// without downloading the rest.
+    pub async fn attachment_head(
+        &self,
+        report_id: &str,
+        attachment_id: &str,
+        max: usize,
+    ) -> Result<Vec<u8>, Error> {
+        let mut response = self
+            .send(
+                self.http
+                    .get(self.url(&format!(
+                        "/advisor/reports/{report_id}/attachments/{attachment_id}"
+                    )))
+                    .bearer_auth(self.bearer()?),
+            )
+            .await?;
+        let mut bytes = Vec::new();
+        while bytes.len() < max {
+            match response
+                .chunk()
+                .await
+                .map_err(|e| Error::Http(e.without_url().to_string()))?
+            {
+                Some(chunk) => bytes.extend_from_slice(&chunk),
+                None => break,
+            }
+        }
+        bytes.truncate(max);
+        Ok(bytes)
+    }
+
+    /// Posts a sealed message to a report's thread.
+    pub async fn post_message(&self, report_id: &str, item: &[u8]) -> Result<(), Error> {
+        self.send_json(
+            reqwest::Method::POST,
+            &format!("/advisor/reports/{report_id}/messages"),
+            &json!({ "item": b64(item) }),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Sets status, agreed update date and closing reason.
+    pub async fn set_status(
+        &self,
+        report_id: &str,
+        status: &str,
+        agreed_update_date: Option<&str>,
+        closing_reason: Option<&str>,
+    ) -> Result<(), Error> {
+        self.send_json(
+            reqwest::Method::PUT,
+            &format!("/advisor/reports/{report_id}/status"),
+            &json!({
+                "status": status,
+                "agreed_update_date": agreed_update_date,
+                "closing_reason": closing_reason,
+            }),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Records (or withdraws) the category disclosed for aggregate figures.
+    pub async fn set_category(&self, report_id: &str, category: Option<&str>) -> Result<(), Error> {
+        self.send_json(
+            reqwest::Method::PUT,
+            &format!("/advisor/reports/{report_id}/category"),
+            &json!({ "category": category }),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Uploads key grants for items of a report. Returns how many were new.
+    pub async fn post_grants(&self, report_id: &str, grants: &[Vec<u8>]) -> Result<u64, Error> {
+        let mut stored = 0;
+        for batch in grants.chunks(512) {
+            let answer = self
+                .send_json(
+                    reqwest::Method::POST,
+                    &format!("/advisor/reports/{report_id}/grants"),
+                    &json!({ "grants": batch.iter().map(|g| b64(g)).collect::<Vec<_>>() }),
+                )
+                .await?;
+            stored += answer["stored"].as_u64().unwrap_or(0);
+        }
+        Ok(stored)
+    }
+}

@@ -1,0 +1,940 @@
+//! The advisor console: a small web UI the advisor runs on their own
+//! machine, served on the loopback interface only, that logs in to the
+//! meldkluis server with the advisor's key (the challenge), fetches sealed
+//! items, opens them here, and seals replies here.
+//!
+//! What it must never do: write anything decrypted to disk (opened content
+//! stays in memory and goes only into responses marked `no-store`, so the
+//! browser does not cache it either; an attachment leaves memory only when
+//! the advisor exports it on purpose), load anything from a third party
+//! (strict CSP, no script at all, one stylesheet served from here), or
+//! answer anyone but the advisor's own browser: it binds to 127.0.0.1
+//! only, checks the `Host` header (DNS rebinding), requires a per-run
+//! secret (from the address printed at start, kept in a `SameSite=Strict`
+//! cookie) on every request, and the same secret in every form (CSRF).
+//!
+//! Every page also runs the key-substitution check: it fetches the tenant's
+//! public configuration exactly as a reporter's browser does and compares
+//! the advisor and recovery keys with the ones the advisor confirmed
+//! ([`crate::enrolled`]); a difference is shown on every page and printed to
+//! standard error.
+
+mod deadlines;
+mod pages;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use meldkluis_crypto_core::{
+    os_rng, seal_item, ItemHeader, ItemId, ItemKind, PublicKey, SealParams, StaticKey, TenantId,
+};
+use meldkluis_i18n::{catalog, Lang};
+use serde::Deserialize;
+use subtle::ConstantTimeEq as _;
+
+pub use deadlines::{deadlines, Clock, Date, Deadline, Urgency};
+
+use crate::client::{decode_item, PublicConfig, ServerClient, Thread};
+use crate::enrolled::{check_served_keys, EnrolledKeys, Substitution};
+use crate::reading::{self, Trust};
+use crate::Error;
+
+/// The console's Content Security Policy: nothing but its own stylesheet;
+/// no script, no frames, forms only to itself.
+pub const CONSOLE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The name of the cookie that holds the per-run secret.
+const SECRET_COOKIE: &str = "meldkluis_console";
+/// The name of the cookie that holds the chosen language.
+const LANG_COOKIE: &str = "meldkluis_lang";
+/// Longest reply accepted from the form.
+const MAX_REPLY_BYTES: usize = 64 * 1024;
+
+/// How the console is set up.
+#[derive(Debug, Clone)]
+pub struct ConsoleOptions {
+    /// The server's base URL, e.g. `https://meld.example`.
+    pub server: String,
+    /// The tenant.
+    pub tenant: TenantId,
+    /// The keys the advisor confirmed aloud.
+    pub enrolled: EnrolledKeys,
+    /// The language the pages start in (Dutch unless chosen).
+    pub lang: Lang,
+    /// The day deadlines are measured from (default: today, UTC).
+    pub today: Option<Date>,
+}
+
+/// A console bound to its loopback port, ready to serve.
+pub struct Console {
+    listener: tokio::net::TcpListener,
+    state: Arc<ConsoleState>,
+}
+
+impl core::fmt::Debug for Console {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Console")
+            .field("address", &self.state.host)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The key, behind a lock (a token session is used by one thread at a time).
+type SharedKey = Arc<Mutex<Box<dyn StaticKey + Send>>>;
+
+struct ConsoleState {
+    /// The per-run secret (cookie and CSRF token). Wiped on drop.
+    secret: meldkluis_crypto_core::Zeroizing<String>,
+    host: String,
+    origin: String,
+    key: SharedKey,
+    public_key: PublicKey,
+    client: ServerClient,
+    enrolled: EnrolledKeys,
+    recovery: PublicKey,
+    trust: Trust,
+    lang: Lang,
+    today: Option<Date>,
+    /// The last substitution findings printed to standard error, so each
+    /// new finding is printed once, not on every page.
+    warned: Mutex<Vec<Substitution>>,
+}
+
+impl Console {
+    /// Binds to `listen` (a loopback address; port 0 picks a free port) and
+    /// prepares a console for `key`. Nothing is fetched yet.
+    pub async fn bind(
+        listen: SocketAddr,
+        options: ConsoleOptions,
+        key: Box<dyn StaticKey + Send>,
+    ) -> Result<Self, Error> {
+        if !listen.ip().is_loopback() {
+            return Err(Error::Malformed(
+                "console address (only a loopback address, e.g. 127.0.0.1)",
+            ));
+        }
+        let recovery = options.enrolled.recovery.ok_or(Error::Malformed(
+            "enrolled keys (a 'recovery' line is needed: replies are sealed to it)",
+        ))?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| Error::Http(format!("binding {listen}: {e}")))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| Error::Http(e.to_string()))?;
+        let mut secret = meldkluis_crypto_core::Zeroizing::new([0u8; 32]);
+        rand_core::RngCore::fill_bytes(&mut os_rng(), secret.as_mut());
+        let public_key = key.public_key();
+        let mut grantors = vec![recovery];
+        grantors.extend(options.enrolled.earlier.iter().copied());
+        let mut advisor_senders = options.enrolled.advisor_keys();
+        advisor_senders.push(public_key);
+        advisor_senders.extend(options.enrolled.earlier.iter().copied());
+        let trust = Trust {
+            tenant: options.tenant.clone(),
+            grantors,
+            advisor_senders,
+        };
+        let state = ConsoleState {
+            secret: meldkluis_crypto_core::Zeroizing::new(hex::encode(secret.as_ref())),
+            host: address.to_string(),
+            origin: format!("http://{address}"),
+            key: Arc::new(Mutex::new(key)),
+            public_key,
+            client: ServerClient::new(&options.server, options.tenant)?,
+            enrolled: options.enrolled,
+            recovery,
+            trust,
+            lang: options.lang,
+            today: options.today,
+            warned: Mutex::new(Vec::new()),
+        };
+        Ok(Self {
+            listener,
+            state: Arc::new(state),
+        })
+    }
+
+    /// The address to open in the browser, with the per-run secret. Print it
+    /// for the advisor only (the terminal).
+    pub fn url(&self) -> String {
+        format!("{}/?k={}", self.state.origin, self.state.secret.as_str())
+    }
+
+    /// The loopback address the console listens on.
+    pub fn address(&self) -> String {
+        self.state.host.clone()
+    }
+
+    /// Runs the key-substitution check once now (also printing any finding
+    /// to standard error), e.g. at start.
+    pub async fn check_keys(&self) -> Result<Vec<Substitution>, Error> {
+        let config = self.state.client.public_config().await?;
+        Ok(self.state.substitutions(&config))
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        let app = router(self.state);
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| Error::Http(e.to_string()))
+    }
+}
+
+fn router(state: Arc<ConsoleState>) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/console.css", get(stylesheet))
+        .route("/lang/{tag}", get(choose_language))
+        .route("/login", post(log_in))
+        .route("/reports", get(reports))
+        .route("/reports/{report_id}", get(report))
+        .route("/reports/{report_id}/reply", post(reply))
+        .route("/reports/{report_id}/status", post(set_status))
+        .route("/reports/{report_id}/category", post(set_category))
+        .route(
+            "/reports/{report_id}/attachments/{attachment_id}/export",
+            post(export_attachment),
+        )
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+/// Headers on every answer: the CSP, never cache (decrypted content must
+/// not reach the browser's disk cache), no referrer to other origins, no
+/// framing, no sniffing.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CONSOLE_CSP),
+        (header::CACHE_CONTROL, "no-store"),
+        // Not `no-referrer`: with it, browsers send `Origin: null` on form
+        // posts, and the origin check below needs the real one. Nothing is
+        // ever sent to another origin, which gets no referrer this way.
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+/// Why a request was not admitted.
+#[derive(Debug, Clone, Copy)]
+enum Refused {
+    /// Not addressed to 127.0.0.1:PORT (a rebound DNS name, another host).
+    WrongHost,
+    /// Without the per-run secret (cookie, or form field for a post).
+    NoSecret(Lang),
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Self::WrongHost => (StatusCode::MISDIRECTED_REQUEST, "wrong host").into_response(),
+            Self::NoSecret(lang) => {
+                (StatusCode::FORBIDDEN, pages::not_admitted(lang)).into_response()
+            }
+        }
+    }
+}
+
+fn same_secret(given: &str, secret: &str) -> bool {
+    given.len() == secret.len() && bool::from(given.as_bytes().ct_eq(secret.as_bytes()))
+}
+
+impl ConsoleState {
+    /// The language of this request: the chosen one, else the default.
+    fn lang_of(&self, headers: &HeaderMap) -> Lang {
+        cookies(headers)
+            .get(LANG_COOKIE)
+            .and_then(|tag| catalog().lang(tag))
+            .unwrap_or(self.lang)
+    }
+
+    /// Admits a request from the advisor's browser only: the right `Host`
+    /// (so a DNS-rebound name cannot reach us) and the per-run secret in
+    /// its cookie.
+    fn admit(&self, headers: &HeaderMap) -> Result<Lang, Refused> {
+        let lang = self.lang_of(headers);
+        let host_ok = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|h| h == self.host);
+        if !host_ok {
+            return Err(Refused::WrongHost);
+        }
+        let cookie_ok = cookies(headers)
+            .get(SECRET_COOKIE)
+            .is_some_and(|c| same_secret(c, &self.secret));
+        if !cookie_ok {
+            return Err(Refused::NoSecret(lang));
+        }
+        Ok(lang)
+    }
+
+    /// Admits a form post: as [`ConsoleState::admit`], plus the secret in
+    /// the form (CSRF) and, when the browser sends one, our own origin.
+    fn admit_post(&self, headers: &HeaderMap, csrf: &str) -> Result<Lang, Refused> {
+        let lang = self.admit(headers)?;
+        let origin_ok = headers
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .is_none_or(|o| o == self.origin);
+        if !origin_ok || !same_secret(csrf, &self.secret) {
+            return Err(Refused::NoSecret(lang));
+        }
+        Ok(lang)
+    }
+
+    fn today(&self) -> Date {
+        self.today.unwrap_or_else(Date::today)
+    }
+
+    /// The key-substitution check on a freshly fetched configuration. New
+    /// findings are printed to standard error, loudly.
+    fn substitutions(&self, config: &PublicConfig) -> Vec<Substitution> {
+        let served: Vec<_> = config.advisors.iter().map(|(k, _)| k.clone()).collect();
+        let found = check_served_keys(&self.enrolled, &served, config.recovery.as_ref());
+        let mut warned = self
+            .warned
+            .lock()
+            .expect("the warning lock is never poisoned");
+        if *warned != found {
+            for problem in &found {
+                eprintln!(
+                    "WARNING: KEY SUBSTITUTION? {}",
+                    pages::substitution_text(catalog().lang("en").unwrap_or(self.lang), problem)
+                );
+            }
+            warned.clone_from(&found);
+        }
+        found
+    }
+
+    /// Runs `work` with the key on a blocking thread (a token may take a
+    /// while, and is used by one thread at a time).
+    async fn with_key<R: Send + 'static>(
+        &self,
+        work: impl FnOnce(&dyn StaticKey) -> R + Send + 'static,
+    ) -> Result<R, Error> {
+        let key = Arc::clone(&self.key);
+        tokio::task::spawn_blocking(move || {
+            let key = key.lock().expect("the key lock is never poisoned");
+            work(key.as_ref())
+        })
+        .await
+        .map_err(|_| Error::Protocol("the key's worker thread stopped"))
+    }
+
+    /// The page context every page needs.
+    fn page<'a>(&'a self, lang: Lang, warnings: &'a [Substitution]) -> pages::Page<'a> {
+        pages::Page {
+            lang,
+            csrf: &self.secret,
+            tenant: self.client.tenant().as_str(),
+            own_key: &self.public_key,
+            warnings,
+        }
+    }
+}
+
+/// Turns an error into a page, or back to the log-in when the session ended.
+fn failure(state: &ConsoleState, lang: Lang, error: &Error) -> Response {
+    if matches!(
+        error,
+        Error::NotLoggedIn | Error::Server { status: 401, .. }
+    ) {
+        return Redirect::to("/").into_response();
+    }
+    let warnings = Vec::new();
+    (
+        StatusCode::BAD_GATEWAY,
+        pages::error_page(&state.page(lang, &warnings), error),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct EntryQuery {
+    k: Option<String>,
+}
+
+/// `GET /`: with `?k=SECRET` (the printed address) sets the secret cookie;
+/// otherwise the log-in page, or the reports once logged in.
+async fn home(
+    State(state): State<Arc<ConsoleState>>,
+    headers: HeaderMap,
+    Query(query): Query<EntryQuery>,
+) -> Response {
+    if let Some(given) = query.k {
+        let host_ok = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|h| h == state.host);
+        if host_ok && same_secret(&given, &state.secret) {
+            let cookie = format!(
+                "{SECRET_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict",
+                state.secret.as_str()
+            );
+            let mut response = Redirect::to("/").into_response();
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            return response;
+        }
+    }
+    let lang = match state.admit(&headers) {
+        Ok(lang) => lang,
+        Err(refused) => return refused.into_response(),
+    };
+    if state.client.logged_in() {
+        return Redirect::to("/reports").into_response();
+    }
+    let warnings = match state.client.public_config().await {
+        Ok(config) => state.substitutions(&config),
+        Err(_) => Vec::new(),
+    };
+    pages::login_page(&state.page(lang, &warnings), &state.public_key).into_response()
+}
+
+async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        pages::STYLESHEET,
+    )
+        .into_response()
+}
+
+/// `GET /lang/{tag}`: remembers the language and goes back to the start.
+async fn choose_language(
+    State(state): State<Arc<ConsoleState>>,
+    headers: HeaderMap,
+    Path(tag): Path<String>,
+) -> Response {
+    if let Err(refused) = state.admit(&headers) {
+        return refused.into_response();
+    }
+    let Some(lang) = catalog().lang(&tag) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut response = Redirect::to("/").into_response();
+    let cookie = format!("{LANG_COOKIE}={}; Path=/; SameSite=Strict", lang.tag());
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+/// `POST /login`: answers the server's challenge with the key.
+async fn log_in(
+    State(state): State<Arc<ConsoleState>>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let lang = match state.admit_post(&headers, &form.csrf) {
+        Ok(lang) => lang,
+        Err(refused) => return refused.into_response(),
+    };
+    let key = Arc::clone(&state.key);
+    let result = state
+        .client
+        .log_in_with(state.public_key, move |message, context| {
+            // Short: one key agreement. Run here rather than on a blocking
+            // thread because the answer is needed before the next await.
+            let key = key.lock().expect("the key lock is never poisoned");
+            Ok(meldkluis_crypto_core::challenge::answer_challenge(
+                key.as_ref(),
+                message,
+                context,
+            )?)
+        })
+        .await;
+    match result {
+        Ok(()) => Redirect::to("/reports").into_response(),
+        Err(error) => {
+            let warnings = Vec::new();
+            (
+                StatusCode::UNAUTHORIZED,
+                pages::error_page(&state.page(lang, &warnings), &error),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `GET /reports`: the list, with status and deadlines.
+async fn reports(State(state): State<Arc<ConsoleState>>, headers: HeaderMap) -> Response {
+    let lang = match state.admit(&headers) {
+        Ok(lang) => lang,
+        Err(refused) => return refused.into_response(),
+    };
+    let config = match state.client.public_config().await {
+        Ok(config) => config,
+        Err(error) => return failure(&state, lang, &error),
+    };
+    let warnings = state.substitutions(&config);
+    match state.client.reports().await {
+        Ok(list) => {
+            pages::reports_page(&state.page(lang, &warnings), &list, &config, state.today())
+                .into_response()
+        }
+        Err(error) => failure(&state, lang, &error),
+    }
+}
+
+/// One opened item of a thread, ready to show.
+#[derive(Debug)]
+pub(crate) struct ShownItem {
+    pub(crate) id: String,
+    pub(crate) day: String,
+    pub(crate) sender: Sender,
+    /// `None`: could not be opened (deliberately not said why).
+    pub(crate) content: Option<String>,
+    pub(crate) size: u64,
+}
+
+/// Who sent an item, as far as the opened header says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Sender {
+    Reporter,
+    You,
+    Advisor(String),
+    Unknown,
+}
+
+/// Everything the report page shows, opened.
+#[derive(Debug)]
+pub(crate) struct OpenedThread {
+    pub(crate) thread: Thread,
+    pub(crate) report: Option<String>,
+    pub(crate) messages: Vec<ShownItem>,
+    pub(crate) attachments: Vec<ShownItem>,
+    pub(crate) via_grant: bool,
+}
+
+fn sender_of(
+    sender: &PublicKey,
+    mailbox: &PublicKey,
+    own: &[PublicKey],
+    enrolled: &EnrolledKeys,
+    config: &PublicConfig,
+) -> Sender {
+    if sender == mailbox {
+        Sender::Reporter
+    } else if own.contains(sender) {
+        Sender::You
+    } else if let Some(name) = enrolled.name_of(sender) {
+        Sender::Advisor(name.to_owned())
+    } else if let Some((_, name)) = config
+        .advisors
+        .iter()
+        .find(|(k, _)| k.public_key == *sender)
+    {
+        Sender::Advisor(name.clone())
+    } else {
+        Sender::Unknown
+    }
+}
+
+/// Fetches a thread and opens everything in it on the key's thread.
+async fn open_thread(
+    state: &Arc<ConsoleState>,
+    config: &PublicConfig,
+    report_id: &str,
+) -> Result<OpenedThread, Error> {
+    let thread = state.client.thread(report_id).await?;
+    let trust = state.trust.clone();
+    let enrolled = state.enrolled.clone();
+    let config = config.clone();
+    let own = {
+        let mut own = vec![state.public_key];
+        own.extend(state.enrolled.earlier.iter().copied());
+        own
+    };
+    state
+        .with_key(move |key| -> Result<OpenedThread, Error> {
+            let report_bytes = thread.report_bytes()?;
+            let report_header = reading::report_header(&report_bytes)
+                .ok_or(Error::Protocol("the report does not parse"))?;
+            let mailbox = report_header.sender;
+            let report = reading::open_report(key, &trust, &thread, &report_bytes)
+                .ok()
+                .map(|opened| String::from_utf8_lossy(&opened.content).into_owned());
+            let via_grant = !report_header.recipients.contains(&key.public_key());
+            let senders = reading::thread_senders(&report_header, &trust);
+            let mut messages = Vec::new();
+            for message in &thread.messages {
+                let item = decode_item(&message.item)?;
+                let opened =
+                    reading::open_thread_item(key, &trust, &thread, &senders, &message.id, &item);
+                let size = item.len() as u64;
+                messages.push(match opened {
+                    Ok(opened) => ShownItem {
+                        id: message.id.clone(),
+                        day: message.created_day.clone(),
+                        sender: sender_of(
+                            &opened.header.sender,
+                            &mailbox,
+                            &own,
+                            &enrolled,
+                            &config,
+                        ),
+                        content: Some(String::from_utf8_lossy(&opened.content).into_owned()),
+                        size,
+                    },
+                    Err(_) => ShownItem {
+                        id: message.id.clone(),
+                        day: message.created_day.clone(),
+                        sender: Sender::Unknown,
+                        content: None,
+                        size,
+                    },
+                });
+            }
+            let attachments = thread
+                .attachments
+                .iter()
+                .map(|a| ShownItem {
+                    id: a.id.clone(),
+                    day: a.created_day.clone(),
+                    sender: if a.from == "reporter" {
+                        Sender::Reporter
+                    } else {
+                        Sender::Advisor(String::new())
+                    },
+                    content: None,
+                    size: a.item_len,
+                })
+                .collect();
+            Ok(OpenedThread {
+                thread,
+                report,
+                messages,
+                attachments,
+                via_grant,
+            })
+        })
+        .await?
+}
+
+/// `GET /reports/{id}`: the report, its thread and the forms.
+async fn report(
+    State(state): State<Arc<ConsoleState>>,
+    headers: HeaderMap,
+    Path(report_id): Path<String>,
+) -> Response {
+    let lang = match state.admit(&headers) {
+        Ok(lang) => lang,
+        Err(refused) => return refused.into_response(),
+    };
+    if ItemId::from_hex(&report_id).is_err() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let config = match state.client.public_config().await {
+        Ok(config) => config,
+        Err(error) => return failure(&state, lang, &error),
+    };
+    let warnings = state.substitutions(&config);
+    // The list entry has what the thread lacks: the day of the last status
+    // change (for the feedback clock) and the disclosed category.
+    let summary = match state.client.reports().await {
+        Ok(list) => list.into_iter().find(|r| r.report_id == report_id),
+        Err(error) => return failure(&state, lang, &error),
+    };
+    match open_thread(&state, &config, &report_id).await {
+        Ok(opened) => pages::report_page(
+            &state.page(lang, &warnings),
+            &opened,
+            summary.as_ref(),
+            &config,
+            state.today(),
+        )
+        .into_response(),
+        Err(error) => failure(&state, lang, &error),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ReplyForm {
+    csrf: String,
+    text: String,
+}
+
+/// The recipients of a reply: the reporter's mailbox, the recovery key (as
+/// the advisor confirmed it), this key, and the other advisor keys the
+/// report was sealed to that are still enrolled and served. Never a key
+/// only the server names: a substituted key gets no reply.
+fn reply_recipients(
+    report_header: &ItemHeader,
+    own: PublicKey,
+    recovery: PublicKey,
+    enrolled: &EnrolledKeys,
+    config: &PublicConfig,
+) -> Vec<PublicKey> {
+    let mut recipients = vec![report_header.sender, recovery, own];
+    let enrolled_keys = enrolled.advisor_keys();
+    for key in &report_header.recipients {
+        let served = config.advisors.iter().any(|(k, _)| k.public_key == *key);
+        if enrolled_keys.contains(key) && served && !recipients.contains(key) {
+            recipients.push(*key);
+        }
+    }
+    recipients
+}
+
+/// `POST /reports/{id}/reply`: seals the reply here and posts it.
+async fn reply(
+    State(state): State<Arc<ConsoleState>>,
+    headers: HeaderMap,
+    Path(report_id): Path<String>,
+    Form(form): Form<ReplyForm>,
+) -> Response {
+    let lang = match state.admit_post(&headers, &form.csrf) {
+        Ok(lang) => lang,
+        Err(refused) => return refused.into_response(),
+    };
+    let text = form.text.trim().to_owned();
+    if text.is_empty() || text.len() > MAX_REPLY_BYTES {
+        return Redirect::to(&format!("/reports/{report_id}")).into_response();
+    }
+    let result = async {
+        let report_item_id = ItemId::from_hex(&report_id)?;
+        let config = state.client.public_config().await?;
+        let thread = state.client.thread(&report_id).await?;
+        let report_bytes = thread.report_bytes()?;
+        let trust = state.trust.clone();
+        let recovery = state.recovery;
+        let enrolled = state.enrolled.clone();
+        let tenant = state.client.tenant().clone();
+        let sealed = state
+            .with_key(move |key| -> Result<Vec<u8>, Error> {
+                // Only a report this key can open is answered: its header,
+                // and so the mailbox key, is then authentic.
+                reading::open_report(key, &trust, &thread, &report_bytes)?;
+                let header = reading::report_header(&report_bytes)
+                    .ok_or(Error::Protocol("the report does not parse"))?;
+                let recipients =
+                    reply_recipients(&header, key.public_key(), recovery, &enrolled, &config);
+                let mut rng = os_rng();
+                Ok(seal_item(
+                    &SealParams {
+                        kind: ItemKind::Message,
+                        tenant: &tenant,
+                        item_id: ItemId::random(&mut rng),
+                        report_id: report_item_id,
+                        sender: key,
+                        recipients: &recipients,
+                    },
+                    text.as_bytes(),
+                    &mut rng,
+                )?)
+            })
+            .await??;
+        state.client.post_message(&report_id, &sealed).await
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to(&format!("/reports/{report_id}#thread")).into_response(),
+        Err(error) => failure(&state, lang, &error),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusForm {
+    csrf: String,
+    status: String,
+    #[serde(default)]
+    agreed_update_date: String,
+    #[serde(default)]
+    closing_reason: String,
+}
+
+/// `POST /reports/{id}/status`.
+async fn set_status(
+    State(state): State<Arc<ConsoleState>>,
+    headers: HeaderMap,
+    Path(report_id): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> Response {
+    let lang = match state.admit_post(&headers, &form.csrf) {
+        Ok(lang) => lang,
+        Err(refused) => return refused.into_response(),
+    };
+    let date = Some(form.agreed_update_date.trim()).filter(|d| !d.is_empty());
+    let reason = Some(form.closing_reason.trim()).filter(|r| !r.is_empty());
+    match state
+        .client
+        .set_status(&report_id, &form.status, date, reason)
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/reports/{report_id}")).into_response(),
+        Err(error) => failure(&state, lang, &error),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CategoryForm {
+    csrf: String,
+    #[serde(default)]
+    category: String,
+}
+
+/// `POST /reports/{id}/category`.
+async fn set_category(
+    State(state): State<Arc<ConsoleState>>,
+    headers: HeaderMap,
+    Path(report_id): Path<String>,
+    Form(form): Form<CategoryForm>,
+) -> Response {
+    let lang = match state.admit_post(&headers, &form.csrf) {
+        Ok(lang) => lang,
+        Err(refused) => return refused.into_response(),
+    };
+    let category = Some(form.category.trim()).filter(|c| !c.is_empty());
+    match state.client.set_category(&report_id, category).await {
+        Ok(()) => Redirect::to(&format!("/reports/{report_id}")).into_response(),
+        Err(error) => failure(&state, lang, &error),
+    }
+}
+
+/// `POST /reports/{id}/attachments/{aid}/export`: the advisor exports an
+/// attachment on purpose: opened in memory and handed to the browser as a
+/// download. The only way decrypted content leaves the console.
+async fn export_attachment(
+    State(state): State<Arc<ConsoleState>>,
+    headers: HeaderMap,
+    Path((report_id, attachment_id)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let lang = match state.admit_post(&headers, &form.csrf) {
+        Ok(lang) => lang,
+        Err(refused) => return refused.into_response(),
+    };
+    if ItemId::from_hex(&attachment_id).is_err() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let result = async {
+        let thread = state.client.thread(&report_id).await?;
+        let item = state.client.attachment(&report_id, &attachment_id).await?;
+        let trust = state.trust.clone();
+        let id = attachment_id.clone();
+        state
+            .with_key(move |key| -> Result<Vec<u8>, Error> {
+                let report_bytes = thread.report_bytes()?;
+                let header = reading::report_header(&report_bytes)
+                    .ok_or(Error::Protocol("the report does not parse"))?;
+                let senders = reading::thread_senders(&header, &trust);
+                let opened = reading::open_thread_item(key, &trust, &thread, &senders, &id, &item)?;
+                Ok(opened.content.to_vec())
+            })
+            .await?
+    }
+    .await;
+    match result {
+        Ok(content) => {
+            let disposition = format!(
+                "attachment; filename=\"meldkluis-{}.bin\"",
+                &attachment_id[..8]
+            );
+            let mut response = content.into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            );
+            if let Ok(value) = HeaderValue::from_str(&disposition) {
+                headers.insert(header::CONTENT_DISPOSITION, value);
+            }
+            response
+        }
+        Err(error) => failure(&state, lang, &error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_never_go_to_a_key_only_the_server_names() {
+        let key = |b: u8| PublicKey::from_bytes([b; 32]);
+        let served = |k: PublicKey| crate::enrolled::ServedKey {
+            public_key: k,
+            fingerprint: k.fingerprint(),
+        };
+        let enrolled = EnrolledKeys {
+            advisors: vec![(key(1), String::new()), (key(2), String::new())],
+            recovery: Some(key(9)),
+            earlier: Vec::new(),
+        };
+        let config = PublicConfig {
+            name: String::new(),
+            // key(2) was swapped for key(6) by the server.
+            advisors: vec![
+                (served(key(1)), String::new()),
+                (served(key(6)), String::new()),
+            ],
+            recovery: Some(served(key(9))),
+            questionnaire: serde_json::Value::Null,
+        };
+        let mut rng = os_rng();
+        let mailbox = meldkluis_crypto_core::StaticSecret::generate(&mut rng);
+        let id = ItemId::random(&mut rng);
+        let tenant = TenantId::new("t").expect("valid");
+        let report = seal_item(
+            &SealParams {
+                kind: ItemKind::Report,
+                tenant: &tenant,
+                item_id: id,
+                report_id: id,
+                sender: &mailbox,
+                recipients: &[mailbox.public_key(), key(9), key(1), key(2), key(6)],
+            },
+            b"x",
+            &mut rng,
+        )
+        .expect("sealed");
+        let (header, _) = ItemHeader::parse(&report).expect("parses");
+        let recipients = reply_recipients(&header, key(1), key(9), &enrolled, &config);
+        assert_eq!(recipients, vec![mailbox.public_key(), key(9), key(1)]);
+    }
+}

@@ -1,0 +1,501 @@
+//! The console's pages, rendered with maud (which escapes everything it
+//! renders). Every text comes from `console.ftl` (meldkluis-i18n). No
+//! script: forms, links and a stylesheet, so every control works from the
+//! keyboard as the browser provides it.
+
+use maud::{html, Markup, DOCTYPE};
+use meldkluis_crypto_core::PublicKey;
+use meldkluis_i18n::{catalog, t, tf, Arg, Lang};
+use serde_json::Value;
+
+use super::deadlines::{deadlines, Clock, Date, Urgency};
+use super::{OpenedThread, Sender, ShownItem};
+use crate::client::{PublicConfig, ReportSummary};
+use crate::enrolled::Substitution;
+use crate::Error;
+
+/// The console's only stylesheet. Colours always come with text: a
+/// deadline's state is in its words too, never in its colour alone.
+pub(crate) const STYLESHEET: &str = r#"
+:root { font-family: system-ui, sans-serif; line-height: 1.5; color: #1a1a1a; background: #fafafa; }
+body { max-width: 64rem; margin: 0 auto; padding: 1rem; }
+header { display: flex; flex-wrap: wrap; gap: 1rem; align-items: baseline; justify-content: space-between; border-bottom: 1px solid #ccc; margin-bottom: 1rem; }
+a { color: #0b4f9c; }
+a:focus, button:focus, select:focus, input:focus, textarea:focus { outline: 3px solid #e8a400; outline-offset: 2px; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid #ddd; vertical-align: top; }
+.badge { display: inline-block; padding: .1rem .5rem; border-radius: .3rem; border: 1px solid; font-size: .95em; margin: .1rem 0; }
+.overdue { background: #fde2e1; border-color: #b3261e; color: #7a1a14; }
+.due-soon { background: #fff4d6; border-color: #a86b00; color: #5c3b00; }
+.on-track { background: #e3f4e6; border-color: #2e7d32; color: #1b4d1f; }
+.alarm { background: #b3261e; color: #fff; padding: 1rem; border-radius: .3rem; margin-bottom: 1rem; }
+.alarm h2 { margin-top: 0; }
+.note { background: #eef3fb; padding: .5rem 1rem; border-left: 4px solid #0b4f9c; }
+dl.answers dt { font-weight: bold; margin-top: .5rem; }
+dl.answers dd { margin-left: 1rem; white-space: pre-wrap; }
+.message { border: 1px solid #ddd; border-radius: .3rem; padding: .5rem 1rem; margin: .5rem 0; background: #fff; }
+.message .text { white-space: pre-wrap; }
+form.inline { display: inline; }
+fieldset { border: 1px solid #ccc; margin: 1rem 0; }
+label { display: block; margin-top: .5rem; }
+textarea { width: 100%; min-height: 8rem; }
+button { padding: .3rem .8rem; margin-top: .5rem; }
+.fingerprint { font-family: ui-monospace, monospace; }
+"#;
+
+/// What every page needs.
+pub(crate) struct Page<'a> {
+    pub(crate) lang: Lang,
+    pub(crate) csrf: &'a str,
+    pub(crate) tenant: &'a str,
+    pub(crate) own_key: &'a PublicKey,
+    pub(crate) warnings: &'a [Substitution],
+}
+
+fn short(key: &PublicKey) -> String {
+    key.fingerprint()
+        .split(' ')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The text of one substitution finding.
+pub(crate) fn substitution_text(lang: Lang, problem: &Substitution) -> String {
+    match problem {
+        Substitution::UnknownAdvisorKey(key) => tf(
+            lang,
+            "console-warn-unknown-key",
+            &[("fingerprint", Arg::Str(&key.fingerprint()))],
+        ),
+        Substitution::MissingAdvisorKey(key) => tf(
+            lang,
+            "console-warn-missing-key",
+            &[("fingerprint", Arg::Str(&key.fingerprint()))],
+        ),
+        Substitution::WrongFingerprint(key) => tf(
+            lang,
+            "console-warn-wrong-fingerprint",
+            &[("fingerprint", Arg::Str(&key.fingerprint()))],
+        ),
+        Substitution::RecoveryKeyDiffers { served } => {
+            let shown = served.map_or_else(|| "-".to_owned(), |k| k.fingerprint());
+            tf(
+                lang,
+                "console-warn-recovery",
+                &[("fingerprint", Arg::Str(&shown))],
+            )
+        }
+    }
+}
+
+fn layout(page: &Page<'_>, title: &str, body: Markup) -> Markup {
+    let lang = page.lang;
+    html! {
+        (DOCTYPE)
+        html lang=(lang.tag()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="same-origin";
+                title { (title) " · " (t(lang, "console-title")) }
+                link rel="stylesheet" href="/console.css";
+            }
+            body {
+                header {
+                    p { strong { (t(lang, "console-title")) } " · " (page.tenant) }
+                    p {
+                        (t(lang, "console-your-key")) " "
+                        span.fingerprint title=(page.own_key.fingerprint()) { (short(page.own_key)) }
+                    }
+                    nav aria-label=(t(lang, "console-language")) {
+                        @for other in catalog().languages() {
+                            @if other == lang {
+                                span aria-current="true" { (other.native_name()) }
+                            } @else {
+                                a href={ "/lang/" (other.tag()) } lang=(other.tag()) { (other.native_name()) }
+                            }
+                            " "
+                        }
+                    }
+                }
+                @if !page.warnings.is_empty() {
+                    section.alarm role="alert" id="key-substitution" {
+                        h2 { (t(lang, "console-warn-title")) }
+                        p { (t(lang, "console-warn-explain")) }
+                        ul {
+                            @for problem in page.warnings {
+                                li { (substitution_text(lang, problem)) }
+                            }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// 403: a request without the per-run secret.
+pub(crate) fn not_admitted(lang: Lang) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.tag()) {
+            head { meta charset="utf-8"; title { (t(lang, "console-title")) } }
+            body {
+                h1 { (t(lang, "console-not-admitted-title")) }
+                p { (t(lang, "console-not-admitted")) }
+            }
+        }
+    }
+}
+
+pub(crate) fn login_page(page: &Page<'_>, key: &PublicKey) -> Markup {
+    let lang = page.lang;
+    layout(
+        page,
+        &t(lang, "console-login-title"),
+        html! {
+            h1 { (t(lang, "console-login-title")) }
+            p { (t(lang, "console-login-explain")) }
+            p { (t(lang, "console-fingerprint")) ": " span.fingerprint { (key.fingerprint()) } }
+            form method="post" action="/login" {
+                input type="hidden" name="csrf" value=(page.csrf);
+                button type="submit" id="login" { (t(lang, "console-login-button")) }
+            }
+        },
+    )
+}
+
+pub(crate) fn error_page(page: &Page<'_>, error: &Error) -> Markup {
+    let lang = page.lang;
+    let text = match error {
+        Error::Server { status: 401, .. } | Error::NotLoggedIn => t(lang, "console-error-login"),
+        Error::Server { status: 404, .. } => t(lang, "console-error-not-found"),
+        Error::Server { code, .. } => tf(lang, "console-error-server", &[("code", Arg::Str(code))]),
+        Error::Http(_) => t(lang, "console-error-unreachable"),
+        Error::Crypto(_) => t(lang, "console-could-not-open"),
+        _ => t(lang, "console-error-other"),
+    };
+    layout(
+        page,
+        &t(lang, "console-error-title"),
+        html! {
+            h1 { (t(lang, "console-error-title")) }
+            p role="alert" { (text) }
+            p { a href="/" { (t(lang, "console-back")) } }
+        },
+    )
+}
+
+fn status_label(lang: Lang, status: &str) -> String {
+    t(
+        lang,
+        &format!("console-status-{}", status.replace('_', "-")),
+    )
+}
+
+const STATUSES: [&str; 7] = [
+    "new",
+    "acknowledged",
+    "in_progress",
+    "awaiting_reporter",
+    "feedback_given",
+    "closed",
+    "archived",
+];
+
+const CLOSING_REASONS: [&str; 6] = [
+    "resolved",
+    "agreed_with_reporter",
+    "no_response_from_reporter",
+    "withdrawn",
+    "not_a_report",
+    "other",
+];
+
+fn deadline_badges(
+    lang: Lang,
+    status: &str,
+    created: &str,
+    status_day: Option<&str>,
+    agreed: Option<&str>,
+    today: Date,
+) -> Markup {
+    let Some(created) = Date::parse(created) else {
+        return html! {};
+    };
+    let list = deadlines(
+        status,
+        created,
+        status_day.and_then(Date::parse),
+        agreed.and_then(Date::parse),
+        today,
+    );
+    html! {
+        @for deadline in &list {
+            @let due = deadline.due.to_string();
+            @let what = match deadline.clock {
+                Clock::Acknowledgement => tf(lang, "console-deadline-acknowledgement", &[("date", Arg::Str(&due))]),
+                Clock::Feedback => tf(lang, "console-deadline-feedback", &[("date", Arg::Str(&due))]),
+                Clock::AgreedUpdate => tf(lang, "console-deadline-agreed", &[("date", Arg::Str(&due))]),
+            };
+            @let (class, state) = match deadline.urgency {
+                Urgency::Overdue => ("badge overdue", tf(lang, "console-overdue", &[("days", Arg::Num(-deadline.days_left))])),
+                Urgency::DueSoon => ("badge due-soon", tf(lang, "console-due-soon", &[("days", Arg::Num(deadline.days_left))])),
+                Urgency::OnTrack => ("badge on-track", tf(lang, "console-on-track", &[("days", Arg::Num(deadline.days_left))])),
+            };
+            span class=(class) data-urgency=(class.trim_start_matches("badge ")) { (what) " — " strong { (state) } }
+            br;
+        }
+    }
+}
+
+fn category_label(lang: Lang, config: &PublicConfig, id: &str) -> String {
+    config.questionnaire["categories"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["id"].as_str() == Some(id) || c.as_str() == Some(id))
+        .and_then(|c| {
+            c["label"][lang.tag()]
+                .as_str()
+                .or_else(|| c["label"]["nl"].as_str())
+        })
+        .unwrap_or(id)
+        .to_owned()
+}
+
+fn categories(config: &PublicConfig) -> Vec<String> {
+    config.questionnaire["categories"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["id"].as_str().or_else(|| c.as_str()))
+        .map(str::to_owned)
+        .collect()
+}
+
+pub(crate) fn reports_page(
+    page: &Page<'_>,
+    reports: &[ReportSummary],
+    config: &PublicConfig,
+    today: Date,
+) -> Markup {
+    let lang = page.lang;
+    layout(
+        page,
+        &t(lang, "console-reports-title"),
+        html! {
+            h1 { (t(lang, "console-reports-title")) }
+            p.note { (tf(lang, "console-today", &[("date", Arg::Str(&today.to_string()))])) }
+            @if reports.is_empty() {
+                p { (t(lang, "console-no-reports")) }
+            } @else {
+                table id="reports" {
+                    caption { (t(lang, "console-reports-caption")) }
+                    thead { tr {
+                        th scope="col" { (t(lang, "console-col-received")) }
+                        th scope="col" { (t(lang, "console-col-status")) }
+                        th scope="col" { (t(lang, "console-col-deadlines")) }
+                        th scope="col" { (t(lang, "console-col-category")) }
+                        th scope="col" { (t(lang, "console-col-thread")) }
+                    } }
+                    tbody {
+                        @for report in reports {
+                            tr data-report=(report.report_id) {
+                                td { a href={ "/reports/" (report.report_id) } { (report.created_day) " · " (&report.report_id[..8]) } }
+                                td.status { (status_label(lang, &report.status)) }
+                                td { (deadline_badges(lang, &report.status, &report.created_day, report.status_day.as_deref(), report.agreed_update_date.as_deref(), today)) }
+                                td { (report.category.as_deref().map_or_else(|| t(lang, "console-category-none"), |c| category_label(lang, config, c))) }
+                                td { (tf(lang, "console-thread-counts", &[("messages", Arg::Num(i64::try_from(report.message_count).unwrap_or(0))), ("attachments", Arg::Num(i64::try_from(report.attachment_count).unwrap_or(0)))])) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The report's content: its fields as a definition list if it is JSON,
+/// else the text.
+fn content_view(lang: Lang, config: &PublicConfig, text: &str) -> Markup {
+    match serde_json::from_str::<Value>(text) {
+        Ok(value @ (Value::Object(_) | Value::Array(_))) => json_view(lang, config, &value),
+        _ => html! { p.text { (text) } },
+    }
+}
+
+fn question_label(lang: Lang, config: &PublicConfig, id: &str) -> String {
+    config.questionnaire["questions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|q| q["id"].as_str() == Some(id))
+        .and_then(|q| {
+            q["label"][lang.tag()]
+                .as_str()
+                .or_else(|| q["label"]["nl"].as_str())
+        })
+        .unwrap_or(id)
+        .to_owned()
+}
+
+/// The answers in the questionnaire's order (the JSON object itself has
+/// none); fields the questionnaire does not know come after, by name.
+fn in_questionnaire_order<'a>(
+    config: &PublicConfig,
+    map: &'a serde_json::Map<String, Value>,
+) -> Vec<(&'a String, &'a Value)> {
+    let position = |id: &str| {
+        config.questionnaire["questions"]
+            .as_array()
+            .and_then(|qs| qs.iter().position(|q| q["id"].as_str() == Some(id)))
+            .unwrap_or(usize::MAX)
+    };
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_by(|(a, _), (b, _)| position(a).cmp(&position(b)).then_with(|| a.cmp(b)));
+    entries
+}
+
+fn json_view(lang: Lang, config: &PublicConfig, value: &Value) -> Markup {
+    match value {
+        Value::Object(map) => html! {
+            dl.answers {
+                @for (question, answer) in in_questionnaire_order(config, map) {
+                    dt { (question_label(lang, config, question)) }
+                    dd { (json_view(lang, config, answer)) }
+                }
+            }
+        },
+        Value::Array(list) => html! {
+            ul { @for entry in list { li { (json_view(lang, config, entry)) } } }
+        },
+        Value::String(text) => html! { (text) },
+        Value::Null => html! { "—" },
+        other => html! { (other.to_string()) },
+    }
+}
+
+fn sender_label(lang: Lang, sender: &Sender) -> String {
+    match sender {
+        Sender::Reporter => t(lang, "console-from-reporter"),
+        Sender::You => t(lang, "console-from-you"),
+        Sender::Advisor(name) if !name.is_empty() => name.clone(),
+        Sender::Advisor(_) => t(lang, "console-from-advisor"),
+        Sender::Unknown => t(lang, "console-from-unknown"),
+    }
+}
+
+fn item_view(lang: Lang, config: &PublicConfig, item: &ShownItem) -> Markup {
+    html! {
+        article.message data-message=(item.id) {
+            p { strong { (sender_label(lang, &item.sender)) } " · " (item.day) }
+            @match &item.content {
+                Some(text) => div.text { (content_view(lang, config, text)) },
+                None => p role="alert" { (t(lang, "console-could-not-open")) },
+            }
+        }
+    }
+}
+
+pub(crate) fn report_page(
+    page: &Page<'_>,
+    opened: &OpenedThread,
+    summary: Option<&ReportSummary>,
+    config: &PublicConfig,
+    today: Date,
+) -> Markup {
+    let lang = page.lang;
+    let thread = &opened.thread;
+    let id = &thread.report_id;
+    let title = tf(lang, "console-report-title", &[("id", Arg::Str(&id[..8]))]);
+    let status_day = summary.and_then(|s| s.status_day.as_deref());
+    let current_category = summary.and_then(|s| s.category.as_deref());
+    html! {
+        (layout(page, &title, html! {
+            p { a href="/reports" { (t(lang, "console-back-to-list")) } }
+            h1 { (title) }
+            p { (tf(lang, "console-received", &[("date", Arg::Str(&thread.created_day))])) }
+            p { (t(lang, "console-col-status")) ": " strong id="status" { (status_label(lang, &thread.status)) } }
+            div id="deadlines" { (deadline_badges(lang, &thread.status, &thread.created_day, status_day, thread.agreed_update_date.as_deref(), today)) }
+            @if opened.via_grant {
+                p.note { (t(lang, "console-via-grant")) }
+            }
+            section id="report" aria-labelledby="report-heading" {
+                h2 id="report-heading" { (t(lang, "console-report-content")) }
+                @match &opened.report {
+                    Some(text) => div id="report-content" { (content_view(lang, config, text)) },
+                    None => p role="alert" { (t(lang, "console-could-not-open")) },
+                }
+            }
+            section id="thread" aria-labelledby="thread-heading" {
+                h2 id="thread-heading" { (t(lang, "console-messages")) }
+                @if opened.messages.is_empty() { p { (t(lang, "console-no-messages")) } }
+                @for message in &opened.messages { (item_view(lang, config, message)) }
+                h3 { (t(lang, "console-attachments")) }
+                @if opened.attachments.is_empty() { p { (t(lang, "console-no-attachments")) } }
+                ul {
+                    @for attachment in &opened.attachments {
+                        li {
+                            (sender_label(lang, &attachment.sender)) " · " (attachment.day) " · "
+                            (tf(lang, "console-size", &[("kib", Arg::Num(i64::try_from(attachment.size.div_ceil(1024)).unwrap_or(0)))])) " "
+                            form.inline method="post" action={ "/reports/" (id) "/attachments/" (attachment.id) "/export" } {
+                                input type="hidden" name="csrf" value=(page.csrf);
+                                button type="submit" { (t(lang, "console-export")) }
+                            }
+                        }
+                    }
+                }
+                p.note { (t(lang, "console-export-note")) }
+            }
+            section aria-labelledby="reply-heading" {
+                h2 id="reply-heading" { (t(lang, "console-reply")) }
+                form method="post" action={ "/reports/" (id) "/reply" } {
+                    input type="hidden" name="csrf" value=(page.csrf);
+                    label for="reply-text" { (t(lang, "console-reply-label")) }
+                    textarea id="reply-text" name="text" required maxlength="60000" {}
+                    button id="send-reply" type="submit" { (t(lang, "console-reply-send")) }
+                }
+            }
+            section aria-labelledby="status-heading" {
+                h2 id="status-heading" { (t(lang, "console-status-heading")) }
+                form method="post" action={ "/reports/" (id) "/status" } {
+                    input type="hidden" name="csrf" value=(page.csrf);
+                    label for="status-select" { (t(lang, "console-col-status")) }
+                    select id="status-select" name="status" {
+                        @for status in STATUSES {
+                            option value=(status) selected[status == thread.status] { (status_label(lang, status)) }
+                        }
+                    }
+                    label for="agreed-date" { (t(lang, "console-agreed-date")) }
+                    input id="agreed-date" type="date" name="agreed_update_date" value=(thread.agreed_update_date.as_deref().unwrap_or(""));
+                    label for="closing-reason" { (t(lang, "console-closing-reason")) }
+                    select id="closing-reason" name="closing_reason" {
+                        option value="" { "—" }
+                        @for reason in CLOSING_REASONS {
+                            option value=(reason) { (t(lang, &format!("console-reason-{}", reason.replace('_', "-")))) }
+                        }
+                    }
+                    button id="save-status" type="submit" { (t(lang, "console-save")) }
+                }
+            }
+            section aria-labelledby="category-heading" {
+                h2 id="category-heading" { (t(lang, "console-category-heading")) }
+                p { (t(lang, "console-category-explain")) }
+                form method="post" action={ "/reports/" (id) "/category" } {
+                    input type="hidden" name="csrf" value=(page.csrf);
+                    label for="category-select" { (t(lang, "console-col-category")) }
+                    select id="category-select" name="category" {
+                        option value="" { (t(lang, "console-category-none")) }
+                        @for category in categories(config) {
+                            option value=(category) selected[current_category == Some(category.as_str())] { (category_label(lang, config, &category)) }
+                        }
+                    }
+                    button id="save-category" type="submit" { (t(lang, "console-save")) }
+                }
+            }
+        }))
+    }
+}

@@ -1,0 +1,198 @@
+//! `meldkluis-advisor rotate` and `recover` as people run them, against the
+//! real server (in this process, on 127.0.0.1:0), with demo keys (the token
+//! paths of the same code are in `tests/tests/lost_token.rs` and
+//! `tests/tests/console_browser.rs`): a planned rotation A → B, then B's
+//! token is lost and the recovery key, typed in its paper form, grants the
+//! reports to C. C reads them; the replaced keys cannot log in.
+// Test code: a panic with its location is the failure report.
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use base64::Engine as _;
+use meldkluis_crypto_core::{
+    os_rng, seal_item, ItemId, ItemKind, SealParams, StaticKey, StaticSecret, TenantId,
+};
+use meldkluis_keys::client::ServerClient;
+use meldkluis_keys::reading::{self, Trust};
+use meldkluis_keys::{recovery, InsecureDemoKey};
+use meldkluis_server::admin::Admin;
+use meldkluis_server::{AppState, Config};
+use serde_json::json;
+
+const ADVISOR: &str = env!("CARGO_BIN_EXE_meldkluis-advisor");
+
+fn run(args: &[&str], key_files: &[(&str, &Path)], stdin: &[u8]) -> Output {
+    let mut command = Command::new(ADVISOR);
+    command
+        .args(args)
+        .env_remove("MELDKLUIS_PKCS11_MODULE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (flag, path) in key_files {
+        command.arg(flag).arg(path);
+    }
+    let mut child = command.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotate_then_recover_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        data_dir: dir.path().join("data"),
+        server_secret_path: Some(dir.path().join("server-secret")),
+        ..Config::default()
+    };
+    let state = AppState::new(config.clone()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(meldkluis_server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+
+    let admin = Admin::open(&config).unwrap();
+    let tenant = TenantId::new("cli-rotation").unwrap();
+    admin
+        .create_tenant(&tenant, "CLI", &["nl".into()], None)
+        .unwrap();
+    let mut rng = os_rng();
+    let recovery_key = StaticSecret::generate(&mut rng);
+    admin
+        .set_recovery_key(&tenant, &recovery_key.public_key())
+        .unwrap();
+    let key_a = dir.path().join("DEMO-a.hex");
+    let key_b = dir.path().join("DEMO-b.hex");
+    let key_c = dir.path().join("DEMO-c.hex");
+    let a = InsecureDemoKey::generate(&key_a).unwrap();
+    let b = InsecureDemoKey::generate(&key_b).unwrap();
+    let c = InsecureDemoKey::generate(&key_c).unwrap();
+    admin.add_advisor(&tenant, &a.public_key(), "A").unwrap();
+
+    // A report to A, sealed as the reporter's browser does.
+    let mailbox = StaticSecret::generate(&mut rng);
+    let id = ItemId::random(&mut rng);
+    let report = seal_item(
+        &SealParams {
+            kind: ItemKind::Report,
+            tenant: &tenant,
+            item_id: id,
+            report_id: id,
+            sender: &mailbox,
+            recipients: &[
+                a.public_key(),
+                recovery_key.public_key(),
+                mailbox.public_key(),
+            ],
+        },
+        b"CANARY-cli report",
+        &mut rng,
+    )
+    .unwrap();
+    let created = reqwest::Client::new()
+        .post(format!("{base}/api/v1/t/{tenant}/reports"))
+        .json(&json!({
+            "item": base64::engine::general_purpose::STANDARD.encode(&report),
+            "mailbox_id": hex::encode([7u8; 16]),
+            "mailbox_public_key": mailbox.public_key().to_hex(),
+            "auth_secret": hex::encode([9u8; 32]),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let server_args = ["--server", base.as_str(), "--tenant", tenant.as_str()];
+
+    // Planned rotation A -> B: B enrolled, A grants, then A is replaced.
+    admin
+        .add_advisor(&tenant, &b.public_key(), "A (new key)")
+        .unwrap();
+    let rotated = run(
+        &[&["rotate"][..], &server_args[..]].concat(),
+        &[
+            ("--old-insecure-demo-file", &key_a),
+            ("--new-insecure-demo-file", &key_b),
+        ],
+        b"",
+    );
+    let stdout = String::from_utf8(rotated.stdout).unwrap();
+    assert!(stdout.contains("granted now: 1"), "{stdout}");
+    assert!(String::from_utf8_lossy(&rotated.stderr).contains("INSECURE DEMO KEY"));
+    admin
+        .replace_advisor(&tenant, &a.public_key(), &b.public_key(), None)
+        .unwrap();
+
+    // B's token is lost: C replaces B; the recovery key holder types the
+    // paper form into `recover`.
+    admin
+        .replace_advisor(&tenant, &b.public_key(), &c.public_key(), None)
+        .unwrap();
+    let paper = recovery::expose_paper_form(&recovery_key);
+    let recovered = run(
+        &[&["recover"][..], &server_args[..]].concat(),
+        &[("--insecure-demo-file", &key_c)],
+        paper.as_bytes(),
+    );
+    let stdout = String::from_utf8(recovered.stdout).unwrap();
+    assert!(
+        stdout.contains("granted now: 1") && stdout.contains(&c.public_key().fingerprint()),
+        "{stdout}"
+    );
+    // A mistyped recovery key is caught before anything is granted.
+    let mut typo = paper.to_string();
+    let swapped = if typo.as_bytes()[0] == b'0' { "1" } else { "0" };
+    typo.replace_range(0..1, swapped);
+    let refused = Command::new(ADVISOR)
+        .args(["recover", "--server", &base, "--tenant", tenant.as_str()])
+        .arg("--insecure-demo-file")
+        .arg(&key_c)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().unwrap().write_all(typo.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("check group"));
+
+    // C reads the report through the recovery key's grant; A and B are out.
+    let client = ServerClient::new(&base, tenant.clone()).unwrap();
+    client.log_in(&c).await.unwrap();
+    let thread = client.thread(&id.to_hex()).await.unwrap();
+    let trust = Trust {
+        tenant: tenant.clone(),
+        grantors: vec![recovery_key.public_key()],
+        advisor_senders: Vec::new(),
+    };
+    let opened =
+        reading::open_report(&c, &trust, &thread, &thread.report_bytes().unwrap()).unwrap();
+    assert_eq!(&*opened.content, b"CANARY-cli report");
+    for old in [&a, &b] {
+        let refused = ServerClient::new(&base, tenant.clone())
+            .unwrap()
+            .log_in(old)
+            .await;
+        assert!(
+            matches!(
+                refused,
+                Err(meldkluis_keys::Error::Server { status: 401, .. })
+            ),
+            "{refused:?}"
+        );
+    }
+}

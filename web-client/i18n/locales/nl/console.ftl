@@ -1,0 +1,106 @@
+# The advisor console (keys/src/console): the advisor's own program on 127.0.0.1.
+console-title = meldkluis-console voor vertrouwenspersonen
+console-your-key = Uw sleutel:
+console-language = Taal
+console-fingerprint = Vingerafdruk van uw sleutel
+console-back = Terug naar het begin
+console-back-to-list = ← Alle meldingen
+
+console-not-admitted-title = Geen toegang
+console-not-admitted = Open de console via het adres dat in de terminal werd getoond toen u hem startte. Andere programma's en websites krijgen geen toegang.
+
+console-login-title = Inloggen
+console-login-explain = De console logt in bij de server met de sleutel op uw hardwaresleutel. Er gaat geen wachtwoord en geen sleutel naar de server.
+console-login-button = Inloggen met mijn sleutel
+
+console-warn-title = Let op: de server toont andere sleutels dan u hebt bevestigd
+console-warn-explain = Melders versleutelen hun melding voor de sleutels die de server toont. Wijkt die lijst af van de sleutels die u bij de inschrijving hardop hebt vergeleken, dan kan iemand anders meelezen. Neem contact op met de andere vertrouwenspersonen en de beheerder voordat u verder werkt.
+console-warn-unknown-key = De server toont een sleutel van een vertrouwenspersoon die u niet hebt bevestigd: { $fingerprint }
+console-warn-missing-key = Een sleutel die u hebt bevestigd ontbreekt bij de server: { $fingerprint }
+console-warn-wrong-fingerprint = De server toont een verkeerde vingerafdruk bij de sleutel { $fingerprint }
+console-warn-recovery = De server toont een andere herstelsleutel dan u hebt bevestigd: { $fingerprint }
+
+console-error-title = Dat lukte niet
+console-error-login = U bent niet (meer) ingelogd. Log opnieuw in.
+console-error-not-found = Deze melding bestaat niet of is niet voor u.
+console-error-server = De server weigerde het verzoek ({ $code }).
+console-error-unreachable = De server is niet bereikbaar.
+console-error-other = Er ging iets mis. Probeer het opnieuw.
+console-could-not-open = Dit kon niet worden geopend.
+
+console-status-new = Nieuw
+console-status-acknowledged = Ontvangst bevestigd
+console-status-in-progress = In behandeling
+console-status-awaiting-reporter = Wacht op melder
+console-status-feedback-given = Terugkoppeling gegeven
+console-status-closed = Afgesloten
+console-status-archived = Gearchiveerd
+
+console-deadline-acknowledgement = Ontvangstbevestiging uiterlijk { $date }
+console-deadline-feedback = Terugkoppeling uiterlijk { $date }
+console-deadline-agreed = Afgesproken termijn { $date }
+console-overdue = { $days ->
+    [one] { $days } dag te laat
+   *[other] { $days } dagen te laat
+}
+console-due-soon = { $days ->
+    [0] vandaag
+    [one] nog { $days } dag
+   *[other] nog { $days } dagen
+}
+console-on-track = { $days ->
+    [one] nog { $days } dag
+   *[other] nog { $days } dagen
+}
+
+console-reports-title = Meldingen
+console-reports-caption = Meldingen die voor u zijn versleuteld, nieuwste eerst
+console-today = Termijnen gerekend vanaf { $date }.
+console-no-reports = Er zijn nog geen meldingen voor u.
+console-col-received = Ontvangen
+console-col-status = Status
+console-col-deadlines = Termijnen
+console-col-category = Categorie
+console-col-thread = Gesprek
+console-category-none = Niet vastgelegd
+console-thread-counts = { $messages ->
+    [one] { $messages } bericht
+   *[other] { $messages } berichten
+}, { $attachments ->
+    [one] { $attachments } bijlage
+   *[other] { $attachments } bijlagen
+}
+
+console-report-title = Melding { $id }
+console-received = Ontvangen op { $date }.
+console-via-grant = U leest deze melding via een sleuteloverdracht (na een nieuwe sleutel of herstel), niet rechtstreeks.
+console-report-content = De melding
+console-messages = Berichten
+console-no-messages = Nog geen berichten.
+console-attachments = Bijlagen
+console-no-attachments = Geen bijlagen.
+console-size = { $kib } KiB
+console-export = Exporteren (opslaan op deze computer)
+console-export-note = Niets van deze melding wordt op schijf bewaard, tenzij u een bijlage bewust exporteert.
+console-from-reporter = Melder
+console-from-you = U
+console-from-advisor = Een vertrouwenspersoon
+console-from-unknown = Onbekende afzender
+
+console-reply = Antwoorden
+console-reply-label = Uw bericht aan de melder (ook leesbaar voor de andere vertrouwenspersonen van deze melding)
+console-reply-send = Versleutelen en versturen
+
+console-status-heading = Status en afgesproken termijn
+console-agreed-date = Afgesproken termijn (optioneel)
+console-closing-reason = Reden van afsluiten (alleen bij afsluiten of archiveren)
+console-reason-resolved = Opgelost
+console-reason-agreed-with-reporter = In overleg met de melder
+console-reason-no-response-from-reporter = Geen reactie van de melder
+console-reason-withdrawn = Ingetrokken
+console-reason-not-a-report = Geen melding
+console-reason-other = Anders
+console-save = Opslaan
+
+console-category-heading = Categorie voor de totaalcijfers
+console-category-explain = De categorie die u kiest, wordt zonder inhoud meegeteld in de totaalcijfers voor de directie (nooit aantallen onder de 5).
