@@ -253,14 +253,14 @@ fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!(address = %listener.local_addr()?, "serving");
         let notices = state.notices();
         if notices.writes_to_file() {
-            // Said on standard output too, so whoever tries the demo sees it.
-            let line = format!(
-                "notices: no SMTP configured, so e-mail notices are written to {} \
-                 instead of being sent (for trying only: it holds e-mail addresses in the clear)",
+            // A log line, not println!: a caller that stopped reading
+            // standard output must not make a write fail (tracing ignores
+            // write errors; println! would panic).
+            tracing::warn!(
+                "notices: no SMTP configured, so e-mail notices are written to {} instead of \
+                 being sent (for trying only: it holds e-mail addresses in the clear)",
                 notices.describe_transport()
             );
-            println!("{line}");
-            tracing::warn!("{line}");
         } else {
             tracing::info!(via = %notices.describe_transport(), "notices");
         }
