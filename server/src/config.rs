@@ -719,6 +719,97 @@ mod tests {
     }
 
     #[test]
+    fn notice_key_and_demo_file_must_be_outside_the_data_directory() {
+        let config = Config {
+            data_dir: PathBuf::from("/srv/meldkluis/data"),
+            ..Config::default()
+        };
+        config.validate().expect("defaults are valid");
+        assert_eq!(
+            config.notice_key_path(),
+            PathBuf::from("/srv/meldkluis/data-secrets/notice-key")
+        );
+        assert_eq!(
+            config.notice_demo_file(),
+            PathBuf::from("/srv/meldkluis/data-secrets/outbox-demo.txt")
+        );
+        for inside in [
+            "/srv/meldkluis/data/notice-key",
+            "/srv/meldkluis/data/secrets/notice-key",
+            "/srv/meldkluis/other/../data/./notice-key",
+        ] {
+            let config = Config {
+                notice_key_path: Some(inside.into()),
+                ..config.clone()
+            };
+            assert!(
+                matches!(
+                    config.validate(),
+                    Err(ConfigError::Invalid("notice_key_path", _))
+                ),
+                "{inside}"
+            );
+        }
+        let mut demo_inside = config.clone();
+        demo_inside.notices.demo_file = Some("/srv/meldkluis/data/outbox.txt".into());
+        assert!(demo_inside.validate().is_err());
+        let relative = Config {
+            data_dir: PathBuf::from("data"),
+            notice_key_path: Some(PathBuf::from("data/../data/k")),
+            ..Config::default()
+        };
+        assert!(relative.validate().is_err());
+    }
+
+    #[test]
+    fn notice_settings_are_checked() {
+        let mut config = Config::default();
+        config.public_url = Some("https://meldkluis.example/".into());
+        config.validate().expect("valid");
+        assert_eq!(config.public_url(), "https://meldkluis.example");
+        for bad in [
+            "ftp://x.example",
+            "https://",
+            "https://user:pw@x.example",
+            "https://x.example/?token=1",
+            "https://x.example/#frag",
+            "https://x .example",
+        ] {
+            config.public_url = Some(bad.into());
+            assert!(config.validate().is_err(), "{bad}");
+        }
+        let mut config = Config::default();
+        config.notices.delay_min_secs = 10.0;
+        config.notices.delay_max_secs = 5.0;
+        assert!(config.validate().is_err());
+        let mut config = Config::default();
+        config.notices.from = "not an address".into();
+        assert!(config.validate().is_err());
+        let mut config: Config = toml::from_str(
+            "[smtp]\nhost = \"smtp.example\"\nsecurity = \"tls\"\n[notices]\ndelay_min_secs = 1\n",
+        )
+        .expect("valid toml");
+        config.validate().expect("valid");
+        assert_eq!(config.smtp.as_ref().map(SmtpConfig::port), Some(465));
+        assert!((config.notices.delay_min_secs - 1.0).abs() < f64::EPSILON);
+        config
+            .apply_env(|name| match name {
+                "MELDKLUIS_SMTP_PORT" => Some("2525".into()),
+                "MELDKLUIS_SMTP_SECURITY" => Some("starttls".into()),
+                _ => None,
+            })
+            .expect("env");
+        let smtp = config.smtp.as_ref().expect("smtp");
+        assert_eq!((smtp.port(), smtp.security), (2525, SmtpSecurity::Starttls));
+        assert!(toml::from_str::<Config>("[smtp]\nhost = \"x\"\nsecurity = \"maybe\"").is_err());
+        let mut from_env = Config::default();
+        from_env
+            .apply_env(|name| (name == "MELDKLUIS_SMTP_HOST").then(|| "relay.example".into()))
+            .expect("env");
+        assert_eq!(from_env.smtp.expect("smtp").port(), 587);
+    }
+
+    #[test]
     fn server_secret_is_created_private_and_reloaded() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("s").join("secret");

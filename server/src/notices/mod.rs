@@ -695,6 +695,97 @@ impl AdvisorAddresses {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_notice_waits_a_random_delay_and_absorbs_the_next_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = Config {
+            data_dir: dir.path().join("data"),
+            notice_key_path: Some(dir.path().join("secrets").join("notice-key")),
+            ..Config::default()
+        };
+        config.notices.delay_min_secs = 600.0;
+        config.notices.delay_max_secs = 3600.0;
+        std::fs::create_dir_all(&config.data_dir).expect("data dir");
+        let workers = db::Workers::default();
+        let notices = Notices::open(
+            &config,
+            &config.data_dir.join("notices.sqlite"),
+            &workers,
+            |_| None,
+        )
+        .expect("open");
+        let tenant = TenantRecord {
+            id: TenantId::new("acme").expect("valid"),
+            name: "Acme".into(),
+            disabled: false,
+            created_day: "2026-11-24".into(),
+            max_attachment_bytes: 1,
+        };
+        let now = 1_800_000_000_000;
+        assert!(
+            !notices
+                .queue_reporter_notice(&tenant, &[1; 16], now)
+                .await
+                .expect("queue"),
+            "no address, no notice"
+        );
+        let address = EmailAddress::parse("r@example.org").expect("valid");
+        let mut delays = BTreeMap::new();
+        for i in 0..20u8 {
+            notices
+                .set_reporter_address(&tenant.id, &[i; 16], &address, Lang::default())
+                .await
+                .expect("set");
+            assert!(notices
+                .queue_reporter_notice(&tenant, &[i; 16], now)
+                .await
+                .expect("queue"));
+            assert!(
+                !notices
+                    .queue_reporter_notice(&tenant, &[i; 16], now + 1000)
+                    .await
+                    .expect("queue"),
+                "merged into the waiting one"
+            );
+        }
+        let rows = notices
+            .db
+            .call(|conn| Ok(store::due(conn, i64::MAX, 100)?))
+            .await
+            .expect("rows");
+        assert_eq!(rows.len(), 20);
+        for row in rows {
+            let due = notices
+                .db
+                .call(move |conn| {
+                    Ok(conn.query_row(
+                        "SELECT next_attempt FROM outbox WHERE id = ?1",
+                        [row.id],
+                        |r| r.get::<_, i64>(0),
+                    )?)
+                })
+                .await
+                .expect("due");
+            let delay = due - now;
+            assert!((600_000..=3_600_000).contains(&delay), "{delay}");
+            *delays.entry(delay / 600_000).or_insert(0) += 1;
+        }
+        assert!(delays.len() > 1, "the delay varies: {delays:?}");
+        assert_eq!(
+            notices.deliver_due(now).await.expect("round"),
+            RoundReport::default(),
+            "nothing is due before its delay"
+        );
+        assert_eq!(notices.backoff_ms(1), 60_000);
+        assert_eq!(notices.backoff_ms(2), 120_000);
+        assert_eq!(notices.backoff_ms(30), 3_600_000);
+    }
+}
+
 /// Turns an address error into the API's answer (never quoting the address).
 pub(crate) fn address_error(e: AddressError) -> AppError {
     AppError::new(
