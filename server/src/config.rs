@@ -763,8 +763,10 @@ mod tests {
 
     #[test]
     fn notice_settings_are_checked() {
-        let mut config = Config::default();
-        config.public_url = Some("https://meldkluis.example/".into());
+        let mut config = Config {
+            public_url: Some("https://meldkluis.example/".into()),
+            ..Config::default()
+        };
         config.validate().expect("valid");
         assert_eq!(config.public_url(), "https://meldkluis.example");
         for bad in [

@@ -300,7 +300,7 @@ async fn a_notice_queued_before_a_crash_is_sent_once_after_restart() {
         let (server, _) = setup.start();
         let mails = sink.wait_for(round + 1, WAIT);
         setup.wait_queued(0);
-        assert_eq!(mails[round].rcpt_to, [address.clone()]);
+        assert_eq!(mails[round].rcpt_to, [address]);
         kill(server);
     }
     let mails = sink.messages();

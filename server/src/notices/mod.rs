@@ -695,6 +695,14 @@ impl AdvisorAddresses {
     }
 }
 
+/// Turns an address error into the API's answer (never quoting the address).
+pub(crate) fn address_error(e: AddressError) -> AppError {
+    AppError::new(
+        ErrorCode::InvalidEmailAddress,
+        format!("notice e-mail: {e}"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -784,12 +792,4 @@ mod tests {
         assert_eq!(notices.backoff_ms(2), 120_000);
         assert_eq!(notices.backoff_ms(30), 3_600_000);
     }
-}
-
-/// Turns an address error into the API's answer (never quoting the address).
-pub(crate) fn address_error(e: AddressError) -> AppError {
-    AppError::new(
-        ErrorCode::InvalidEmailAddress,
-        format!("notice e-mail: {e}"),
-    )
 }
