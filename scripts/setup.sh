@@ -6,6 +6,9 @@
 #   scripts/setup.sh --browser  also chromium + chromium-driver, for the
 #                               in-browser measurements and browser tests
 #
+# Always: Python's aiosmtpd (pinned), the real SMTP server the e-mail tests
+# talk to (tests/smtp/smtp_sink.py).
+#
 # Idempotent and non-interactive: anything already present is skipped, so a
 # second run takes well under a second. Safe under CI=true with no stdin.
 set -euo pipefail
@@ -94,11 +97,27 @@ web_tools() {
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error </dev/null)
 }
 
+# The SMTP server of the notice tests. pip first; on a Debian Python that
+# refuses pip installs into the system (PEP 668), the same pinned version
+# with --break-system-packages (it adds one pure-Python package and its
+# one dependency, atpublic).
+smtp_sink() {
+  local version=1.4.6
+  if python3 -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$version')" 2>/dev/null; then
+    return 0
+  fi
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  log "pip install aiosmtpd==$version"
+  local pip=(python3 -m pip install --quiet --disable-pip-version-check --no-input "aiosmtpd==$version")
+  "${pip[@]}" </dev/null 2>/dev/null || "${pip[@]}" --break-system-packages </dev/null
+}
+
 browser() {
   apt_install chromium chromium-driver
 }
 
 base
 web_tools
+smtp_sink
 [ "$want_browser" -eq 1 ] && browser
 log "done"

@@ -14,6 +14,8 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::db;
+use crate::error::Lang;
+use crate::notices::{AdvisorAddresses, EmailAddress};
 use crate::profile;
 use crate::store;
 use crate::tenants::{read_record, Layout, TenantRecord};
@@ -40,6 +42,9 @@ pub enum AdminError {
     /// A file failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// The e-mail store or the notice key failed.
+    #[error(transparent)]
+    Notices(#[from] crate::notices::NoticeStartError),
 }
 
 /// Largest questionnaire accepted, in bytes of JSON.
@@ -51,6 +56,7 @@ pub struct Admin {
     layout: Layout,
     server: Connection,
     default_max_attachment_bytes: u64,
+    config: Config,
 }
 
 /// A tenant with its enrolments, for `tenant show`.
@@ -78,6 +84,7 @@ impl Admin {
             layout,
             server,
             default_max_attachment_bytes: config.default_max_attachment_bytes,
+            config: config.clone(),
         })
     }
 
@@ -270,7 +277,7 @@ impl Admin {
     }
 
     /// Removes an advisor: no more log-ins and no new reports; their name
-    /// stays attached to what they did.
+    /// stays attached to what they did. Their reminder address is deleted.
     pub fn remove_advisor(&self, id: &TenantId, key: &PublicKey) -> Result<(), AdminError> {
         let conn = self.tenant_db(id)?;
         let changed = conn.execute(
@@ -279,6 +286,9 @@ impl Admin {
         )?;
         if changed == 0 {
             return Err(AdminError::NoSuchAdvisor);
+        }
+        if let Some(addresses) = AdvisorAddresses::open(&self.config, false)? {
+            addresses.set(id, key, None)?;
         }
         Ok(())
     }
@@ -336,6 +346,36 @@ impl Admin {
         )?;
         tx.commit()?;
         Ok((new_id, inherited))
+    }
+
+    /// Sets (or, with `None`, removes) the address an enrolled advisor's
+    /// daily digest of deadlines goes to. Stored sealed in the e-mail
+    /// store, never in the tenant database.
+    pub fn set_advisor_email(
+        &self,
+        id: &TenantId,
+        key: &PublicKey,
+        address: Option<(&EmailAddress, Lang)>,
+    ) -> Result<(), AdminError> {
+        let conn = self.tenant_db(id)?;
+        let enrolled: bool = conn
+            .prepare("SELECT 1 FROM advisors WHERE public_key = ?1")?
+            .exists([key.as_bytes()])?;
+        if !enrolled {
+            return Err(AdminError::NoSuchAdvisor);
+        }
+        if let Some(addresses) = AdvisorAddresses::open(&self.config, address.is_some())? {
+            addresses.set(id, key, address)?;
+        }
+        Ok(())
+    }
+
+    /// True if an advisor has a reminder address.
+    pub fn advisor_has_email(&self, id: &TenantId, key: &PublicKey) -> Result<bool, AdminError> {
+        Ok(match AdvisorAddresses::open(&self.config, false)? {
+            Some(addresses) => addresses.has(id, key)?,
+            None => false,
+        })
     }
 
     /// A tenant's advisors, active or not.

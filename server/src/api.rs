@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::StreamExt as _;
@@ -22,7 +22,8 @@ use subtle::ConstantTimeEq as _;
 use tokio::io::AsyncWriteExt as _;
 
 use crate::auth::{AdvisorSession, MailboxSession, Principal, Tenant};
-use crate::error::{AppError, ErrorCode};
+use crate::error::{negotiate_lang, AppError, ErrorCode, Lang};
+use crate::notices::EmailAddress;
 use crate::store::{self, Author, NewReport};
 use crate::tenants::OpenTenant;
 use crate::wire::{self, CheckedItem};
@@ -168,6 +169,14 @@ pub struct CreateReport {
     mailbox_id: String,
     mailbox_public_key: String,
     auth_secret: String,
+    /// An address for "a new message is waiting" notices (optional; an
+    /// empty string is none). Kept in the e-mail store, never in the
+    /// tenant database.
+    #[serde(default)]
+    notice_email: Option<String>,
+    /// The language of those notices (`nl`, `en`); default: the request's.
+    #[serde(default)]
+    language: Option<String>,
 }
 
 /// Checks a report submission as far as possible without the database.
@@ -240,16 +249,57 @@ fn check_report_recipients(
     Ok(())
 }
 
+/// The language a request asks for: `?lang=` or `Accept-Language`.
+fn request_lang(uri: &Uri, headers: &HeaderMap) -> Lang {
+    negotiate_lang(
+        uri.query(),
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// A notice language named in a body, else `fallback`.
+fn notice_language(tag: Option<&str>, fallback: Lang) -> Result<Lang, AppError> {
+    match tag {
+        None => Ok(fallback),
+        Some(tag) => meldkluis_i18n::catalog()
+            .lang(tag)
+            .filter(|_| tag.len() <= 16)
+            .ok_or_else(|| AppError::bad_request("language: not offered")),
+    }
+}
+
+/// A notice address from a body: absent, `null` and `""` are none.
+fn notice_address(text: Option<&str>) -> Result<Option<EmailAddress>, AppError> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => EmailAddress::parse(text)
+            .map(Some)
+            .map_err(crate::notices::address_error),
+    }
+}
+
 /// `POST /api/v1/t/{tenant}/reports`: a new report and its mailbox.
+///
+/// With `notice_email`, the address is stored in the e-mail store after the
+/// report is durable, and the answer says whether that worked
+/// (`notice_email_saved`): if not, the report stands and the reporter can
+/// add the address from the mailbox.
 pub async fn create_report(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
+    uri: Uri,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<CreateReport>,
 ) -> Result<Response, AppError> {
+    let address = notice_address(body.notice_email.as_deref())?;
+    let language = notice_language(body.language.as_deref(), request_lang(&uri, &headers))?;
     let report = prepare_report(&state, &tenant, &body)?;
     drop(body);
-    let day = store::today();
+    let day = state.today();
     let report_id = hex::encode(report.id);
+    let mailbox_id = report.mailbox_id;
     let answer_day = day.clone();
     tenant
         .db
@@ -258,9 +308,17 @@ pub async fn create_report(
             store::insert_report(conn, &report, &day)
         })
         .await?;
-    Ok(created(
-        json!({ "report_id": report_id, "created_day": answer_day, "status": "new" }),
-    ))
+    let mut answer = json!({ "report_id": report_id, "created_day": answer_day, "status": "new" });
+    if let Some(address) = address {
+        let saved = state
+            .notices()
+            .set_reporter_address(tenant.id(), &mailbox_id, &address, language)
+            .await
+            .inspect_err(|e| tracing::error!(error = %e, "notice address not stored"))
+            .is_ok();
+        answer["notice_email_saved"] = json!(saved);
+    }
+    Ok(created(answer))
 }
 
 /// `POST /api/v1/t/{tenant}/bench/reports-no-store` (only with
@@ -272,7 +330,7 @@ pub async fn create_report_baseline(
 ) -> Result<Response, AppError> {
     let report = prepare_report(&state, &tenant, &body)?;
     Ok(created(
-        json!({ "report_id": hex::encode(report.id), "created_day": store::today(), "status": "new" }),
+        json!({ "report_id": hex::encode(report.id), "created_day": state.today(), "status": "new" }),
     ))
 }
 
@@ -417,9 +475,20 @@ async fn post_message(
         ItemKind::Message,
     )?;
     drop(body);
-    let day = store::today();
+    let day = state.today();
     let message_id = hex::encode(header.item_id.0);
     let answer_day = day.clone();
+    if let Writer::Advisor { .. } = writer {
+        let checked = header.clone();
+        let mailbox_id = tenant
+            .db
+            .call(move |conn| {
+                check_thread_item(conn, writer, &report_id, &checked)?;
+                Ok(store::report_mailbox_id(conn, &report_id)?)
+            })
+            .await?;
+        queue_reporter_notice(state, tenant, mailbox_id).await?;
+    }
     tenant
         .db
         .call(move |conn| {
@@ -432,12 +501,34 @@ async fn post_message(
                 &bytes,
                 header.padded_len,
                 &day,
-            )
+            )?;
+            if let Writer::Advisor { .. } = writer {
+                store::record_acknowledgement(conn, &report_id, &day)?;
+            }
+            Ok(())
         })
         .await?;
     Ok(created(
         json!({ "message_id": message_id, "created_day": answer_day }),
     ))
+}
+
+/// Queues "a new message is waiting" for the reporter of a report, durably,
+/// before the advisor's change is committed and answered. A crash between
+/// the two commits, or a change refused at its last step (a duplicate item
+/// id), can leave a notice for a change that did not happen: it says only
+/// that a message may be waiting, so nothing is lost and nothing leaks.
+async fn queue_reporter_notice(
+    state: &AppState,
+    tenant: &OpenTenant,
+    mailbox_id: Option<[u8; 16]>,
+) -> Result<(), AppError> {
+    let mailbox_id = mailbox_id.ok_or_else(|| AppError::not_found("no such report"))?;
+    state
+        .notices()
+        .queue_reporter_notice(&tenant.record, &mailbox_id, state.clock().now_unix_ms())
+        .await?;
+    Ok(())
 }
 
 /// `POST /api/v1/t/{tenant}/mailbox/messages`: the reporter writes.
@@ -586,7 +677,7 @@ async fn upload_attachment(
     })
     .await?;
     guard.0 = Some(final_path);
-    let day = store::today();
+    let day = state.today();
     let answer_day = day.clone();
     let padded_len = header.padded_len;
     tenant
@@ -843,6 +934,7 @@ pub struct PostGrants {
 /// server could not check it, and must not be trusted to). A grant already
 /// stored for the same item and grantee is kept.
 pub async fn advisor_post_grants(
+    State(state): State<AppState>,
     session: AdvisorSession,
     ids: PathIds,
     ApiJson(body): ApiJson<PostGrants>,
@@ -907,7 +999,7 @@ pub async fn advisor_post_grants(
         }
     }
 
-    let day = store::today();
+    let day = state.today();
     let new_grants: Vec<store::NewGrant> = grants
         .into_iter()
         .map(|(grant, bytes)| store::NewGrant {
@@ -992,6 +1084,7 @@ pub struct SetStatus {
 
 /// `PUT /api/v1/t/{tenant}/advisor/reports/{report_id}/status`.
 pub async fn advisor_set_status(
+    State(state): State<AppState>,
     session: AdvisorSession,
     ids: PathIds,
     ApiJson(body): ApiJson<SetStatus>,
@@ -1021,13 +1114,28 @@ pub async fn advisor_set_status(
         _ => {}
     }
     let advisor_id = session.advisor_id;
-    let day = store::today();
+    let day = state.today();
+    // The reporter sees every change of status: tell them one is waiting.
+    let mailbox_id = session
+        .tenant
+        .db
+        .call(move |conn| {
+            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
+                return Err(AppError::not_found("no such report for this advisor"));
+            }
+            Ok(store::report_mailbox_id(conn, &report_id)?)
+        })
+        .await?;
+    queue_reporter_notice(&state, &session.tenant, mailbox_id).await?;
     session
         .tenant
         .db
         .call(move |conn| {
             if !store::advisor_may_see(conn, advisor_id, &report_id)? {
                 return Err(AppError::not_found("no such report for this advisor"));
+            }
+            if body.status != "new" {
+                store::record_acknowledgement(conn, &report_id, &day)?;
             }
             store::set_status(
                 conn,
@@ -1043,6 +1151,86 @@ pub async fn advisor_set_status(
             ))
         })
         .await
+}
+
+// ----------------------------------------------------------- notice e-mail
+
+/// The body of `PUT .../mailbox/notice-email`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetNoticeEmail {
+    address: String,
+    #[serde(default)]
+    language: Option<String>,
+}
+
+/// The mailbox id behind a mailbox session.
+async fn session_mailbox_id(session: &MailboxSession) -> Result<[u8; 16], AppError> {
+    let report_id = session.report_id;
+    session
+        .tenant
+        .db
+        .call(move |conn| Ok(store::report_mailbox_id(conn, &report_id)?))
+        .await?
+        .ok_or_else(|| AppError::not_found("mailbox report is gone"))
+}
+
+/// `GET /api/v1/t/{tenant}/mailbox/notice-email`: the reporter's own
+/// notice address (`null` if none) and language.
+pub async fn notice_email_get(
+    State(state): State<AppState>,
+    session: MailboxSession,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    let mailbox_id = session_mailbox_id(&session).await?;
+    let stored = state
+        .notices()
+        .reporter_address(session.tenant.id(), &mailbox_id)
+        .await?;
+    Ok(Json(match stored {
+        Some(stored) => {
+            json!({ "address": stored.address.expose_address(), "language": stored.language.tag() })
+        }
+        None => json!({ "address": null, "language": request_lang(&uri, &headers).tag() }),
+    }))
+}
+
+/// `PUT /api/v1/t/{tenant}/mailbox/notice-email`: adds or changes the
+/// reporter's notice address and language.
+pub async fn notice_email_put(
+    State(state): State<AppState>,
+    session: MailboxSession,
+    uri: Uri,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SetNoticeEmail>,
+) -> Result<Json<Value>, AppError> {
+    let address = notice_address(Some(&body.address))?
+        .ok_or_else(|| crate::notices::address_error(crate::notices::AddressError::Shape))?;
+    let language = notice_language(body.language.as_deref(), request_lang(&uri, &headers))?;
+    drop(body);
+    let mailbox_id = session_mailbox_id(&session).await?;
+    state
+        .notices()
+        .set_reporter_address(session.tenant.id(), &mailbox_id, &address, language)
+        .await?;
+    Ok(Json(
+        json!({ "address": address.expose_address(), "language": language.tag() }),
+    ))
+}
+
+/// `DELETE /api/v1/t/{tenant}/mailbox/notice-email`: removes the
+/// reporter's notice address and any notice still waiting for it.
+pub async fn notice_email_delete(
+    State(state): State<AppState>,
+    session: MailboxSession,
+) -> Result<StatusCode, AppError> {
+    let mailbox_id = session_mailbox_id(&session).await?;
+    state
+        .notices()
+        .delete_reporter_address(session.tenant.id(), &mailbox_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The body of a category disclosure.

@@ -1,7 +1,8 @@
 //! Configuration: built-in defaults, then an optional TOML file, then
 //! `MELDKLUIS_*` environment variables, then command-line flags; validated
-//! once at start. Holds paths and limits only: secrets live in files and are
-//! loaded into types that never print (see [`ServerSecret`]).
+//! once at start. Holds paths and limits only: secrets live in files (or, for
+//! the notice key and the SMTP password, the environment) and are loaded into
+//! types that never print (see [`ServerSecret`] and `notices`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -47,6 +48,130 @@ pub struct TlsConfig {
     pub key_path: PathBuf,
 }
 
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain SMTP: only for a relay on the same machine or network.
+    None,
+    /// Plain connection upgraded with STARTTLS, which is required (never a
+    /// silent fall back to plain text). Port 587 by default.
+    #[default]
+    Starttls,
+    /// TLS from the first byte ("implicit TLS", SMTPS). Port 465 by default.
+    Tls,
+}
+
+impl std::str::FromStr for SmtpSecurity {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "none" => Ok(Self::None),
+            "starttls" => Ok(Self::Starttls),
+            "tls" => Ok(Self::Tls),
+            _ => Err(()),
+        }
+    }
+}
+
+/// The SMTP server that carries notices and reminders (`[smtp]`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Host name of the SMTP server (also the name its certificate must carry).
+    pub host: String,
+    /// Port; default 25, 587 or 465 by `security`.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// `none`, `starttls` (default) or `tls`.
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    /// User name for SMTP AUTH, if the server wants one. The password comes
+    /// from `password_file` or the environment (`MELDKLUIS_SMTP_PASSWORD`).
+    #[serde(default)]
+    pub username: Option<String>,
+    /// File holding the SMTP password (one line).
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// A PEM file with a CA certificate to trust in addition to the public
+    /// roots (a relay with a private CA).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Seconds before an SMTP conversation is given up (and retried later).
+    #[serde(default = "default_smtp_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_smtp_timeout() -> u64 {
+    30
+}
+
+impl SmtpConfig {
+    /// The port to use.
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.security {
+            SmtpSecurity::None => 25,
+            SmtpSecurity::Starttls => 587,
+            SmtpSecurity::Tls => 465,
+        })
+    }
+}
+
+/// E-mail notices to reporters and deadline reminders to advisors
+/// (`[notices]`). Durations in seconds (fractions allowed, for tests).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct NoticeConfig {
+    /// The sender of every notice, e.g. `meldkluis <noreply@example.org>`.
+    pub from: String,
+    /// A notice to a reporter waits a random time between `delay_min_secs`
+    /// and `delay_max_secs` before it may go out, so the time of the e-mail
+    /// does not tell the time of the advisor's action.
+    pub delay_min_secs: f64,
+    /// See `delay_min_secs`.
+    pub delay_max_secs: f64,
+    /// Notices leave in rounds, this far apart: every notice due in a round
+    /// goes out with the others, never at the moment it became due.
+    pub send_interval_secs: f64,
+    /// First wait before a failed delivery is tried again; doubles per try.
+    pub retry_base_secs: f64,
+    /// Longest wait between two tries.
+    pub retry_max_secs: f64,
+    /// A notice still undelivered this long after it was due is dropped
+    /// (with a log line, without the address).
+    pub give_up_after_hours: u64,
+    /// Hour of the day (UTC) from which the advisors' daily digest is sent.
+    pub digest_hour_utc: u32,
+    /// The digest lists a feedback deadline this many days ahead.
+    pub feedback_warning_days: u32,
+    /// The digest lists an agreed update date this many days ahead.
+    pub update_warning_days: u32,
+    /// Without `[smtp]`, notices are appended to this file instead (for
+    /// trying the product only: it holds e-mail addresses in the clear, so
+    /// it must not be inside the data directory). Default: beside the
+    /// notice key.
+    pub demo_file: Option<PathBuf>,
+}
+
+impl Default for NoticeConfig {
+    fn default() -> Self {
+        Self {
+            from: "meldkluis <noreply@localhost>".to_owned(),
+            delay_min_secs: 600.0,
+            delay_max_secs: 3600.0,
+            send_interval_secs: 300.0,
+            retry_base_secs: 60.0,
+            retry_max_secs: 3600.0,
+            give_up_after_hours: 7 * 24,
+            digest_hour_utc: 6,
+            feedback_warning_days: 14,
+            update_warning_days: 7,
+            demo_file: None,
+        }
+    }
+}
+
 /// The server's configuration.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -89,6 +214,21 @@ pub struct Config {
     /// the work of a report submission except touching SQLite. For the load
     /// generator's baseline only; never set it in production.
     pub bench_baseline_endpoint: bool,
+    /// The address reporters reach the web client at, e.g.
+    /// `https://meldkluis.example`; notices link to
+    /// `{public_url}/t/{tenant}/mailbox`. Default: from `listen` and `tls`.
+    pub public_url: Option<String>,
+    /// The file with the notice key, which encrypts the e-mail store and
+    /// keys its lookups. Must be outside the data directory, so that a copy
+    /// of the data directory alone links no address to anything. Default:
+    /// `<data_dir>-secrets/notice-key` beside the data directory. The
+    /// environment variable `MELDKLUIS_NOTICE_KEY` (64 hex digits) takes
+    /// precedence over any file.
+    pub notice_key_path: Option<PathBuf>,
+    /// The SMTP server; without it notices go to `notices.demo_file`.
+    pub smtp: Option<SmtpConfig>,
+    /// Notices and reminders.
+    pub notices: NoticeConfig,
 }
 
 impl Default for Config {
@@ -110,6 +250,10 @@ impl Default for Config {
             max_sessions: 500_000,
             assets_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web-client/pkg")),
             bench_baseline_endpoint: false,
+            public_url: None,
+            notice_key_path: None,
+            smtp: None,
+            notices: NoticeConfig::default(),
         }
     }
 }
@@ -171,6 +315,44 @@ impl Config {
                     "MELDKLUIS_TLS_CERT/MELDKLUIS_TLS_KEY (set both or neither)",
                 ))
             }
+        }
+        if let Some(value) = get("MELDKLUIS_PUBLIC_URL") {
+            self.public_url = Some(value);
+        }
+        if let Some(value) = get("MELDKLUIS_NOTICE_KEY_PATH") {
+            self.notice_key_path = Some(PathBuf::from(value));
+        }
+        if let Some(host) = get("MELDKLUIS_SMTP_HOST") {
+            self.smtp = Some(SmtpConfig {
+                host,
+                ..self.smtp.take().unwrap_or(SmtpConfig {
+                    host: String::new(),
+                    port: None,
+                    security: SmtpSecurity::default(),
+                    username: None,
+                    password_file: None,
+                    ca_file: None,
+                    timeout_secs: default_smtp_timeout(),
+                })
+            });
+        }
+        if let Some(smtp) = self.smtp.as_mut() {
+            if let Some(value) = get("MELDKLUIS_SMTP_PORT") {
+                smtp.port = Some(parse(&value, "MELDKLUIS_SMTP_PORT")?);
+            }
+            env_setting!("MELDKLUIS_SMTP_SECURITY", smtp.security);
+            if let Some(value) = get("MELDKLUIS_SMTP_USERNAME") {
+                smtp.username = Some(value);
+            }
+            if let Some(value) = get("MELDKLUIS_SMTP_PASSWORD_FILE") {
+                smtp.password_file = Some(PathBuf::from(value));
+            }
+            if let Some(value) = get("MELDKLUIS_SMTP_CA_FILE") {
+                smtp.ca_file = Some(PathBuf::from(value));
+            }
+        }
+        if let Some(value) = get("MELDKLUIS_NOTICE_FROM") {
+            self.notices.from = value;
         }
         env_setting!("MELDKLUIS_LISTEN", self.listen);
         env_setting!("MELDKLUIS_MAX_ITEM_BYTES", self.max_item_bytes);
@@ -246,7 +428,118 @@ impl Config {
             "must be 60 ..= 86400",
         )?;
         check(self.max_sessions >= 1, "max_sessions", "must be at least 1")?;
+        if let Some(url) = &self.public_url {
+            check(
+                valid_public_url(url),
+                "public_url",
+                "must be http:// or https:// with a host, no query, fragment or credentials",
+            )?;
+        }
+        let outside = |path: &Path| !is_inside(path, &self.data_dir);
+        check(
+            outside(&self.notice_key_path()),
+            "notice_key_path",
+            "must be outside the data directory",
+        )?;
+        check(
+            outside(&self.notice_demo_file()),
+            "notices.demo_file",
+            "must be outside the data directory (it holds addresses in the clear)",
+        )?;
+        let n = &self.notices;
+        let secs = |v: f64, max: f64| v.is_finite() && (0.0..=max).contains(&v);
+        check(
+            secs(n.delay_min_secs, 86_400.0)
+                && secs(n.delay_max_secs, 86_400.0)
+                && n.delay_min_secs <= n.delay_max_secs,
+            "notices.delay_min_secs/delay_max_secs",
+            "must be 0 ..= 86400 seconds, min <= max",
+        )?;
+        check(
+            secs(n.send_interval_secs, 3600.0) && n.send_interval_secs >= 0.01,
+            "notices.send_interval_secs",
+            "must be 0.01 ..= 3600 seconds",
+        )?;
+        check(
+            secs(n.retry_base_secs, 86_400.0)
+                && secs(n.retry_max_secs, 86_400.0)
+                && n.retry_base_secs >= 0.01
+                && n.retry_base_secs <= n.retry_max_secs,
+            "notices.retry_base_secs/retry_max_secs",
+            "must be 0.01 ..= 86400 seconds, base <= max",
+        )?;
+        check(
+            (1..=30 * 24).contains(&n.give_up_after_hours),
+            "notices.give_up_after_hours",
+            "must be 1 ..= 720",
+        )?;
+        check(
+            n.digest_hour_utc <= 23,
+            "notices.digest_hour_utc",
+            "must be 0 ..= 23",
+        )?;
+        check(
+            n.feedback_warning_days <= 92 && n.update_warning_days <= 92,
+            "notices.feedback_warning_days/update_warning_days",
+            "must be 0 ..= 92",
+        )?;
+        check(
+            n.from.parse::<lettre::message::Mailbox>().is_ok(),
+            "notices.from",
+            "must be an address like `meldkluis <noreply@example.org>`",
+        )?;
+        if let Some(smtp) = &self.smtp {
+            check(
+                !smtp.host.trim().is_empty(),
+                "smtp.host",
+                "must not be empty",
+            )?;
+            check(
+                (1..=600).contains(&smtp.timeout_secs),
+                "smtp.timeout_secs",
+                "must be 1 ..= 600",
+            )?;
+        }
         Ok(())
+    }
+
+    /// The public address of the web client, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => {
+                let scheme = if self.tls.is_some() { "https" } else { "http" };
+                format!("{scheme}://{}", self.listen)
+            }
+        }
+    }
+
+    /// Where the notice key is kept.
+    pub fn notice_key_path(&self) -> PathBuf {
+        self.notice_key_path
+            .clone()
+            .unwrap_or_else(|| self.outside_secrets_dir().join("notice-key"))
+    }
+
+    /// Where notices go without SMTP (for trying only).
+    pub fn notice_demo_file(&self) -> PathBuf {
+        self.notices.demo_file.clone().unwrap_or_else(|| {
+            self.notice_key_path().parent().map_or_else(
+                || PathBuf::from("outbox-demo.txt"),
+                |dir| dir.join("outbox-demo.txt"),
+            )
+        })
+    }
+
+    /// `<data_dir>-secrets` beside the data directory.
+    fn outside_secrets_dir(&self) -> PathBuf {
+        let data = normalize(&self.data_dir);
+        let name = data
+            .file_name()
+            .map_or_else(|| "meldkluis".into(), |n| n.to_string_lossy().into_owned());
+        data.parent()
+            .unwrap_or_else(|| Path::new("/"))
+            .join(format!("{name}-secrets"))
     }
 
     /// Where the server secret is kept.
@@ -255,6 +548,109 @@ impl Config {
             .clone()
             .unwrap_or_else(|| self.data_dir.join("secrets").join("server-secret"))
     }
+}
+
+/// True for an absolute or relative `http(s)://host[:port][/path]` URL with
+/// nothing a link in an e-mail should not carry (credentials, a query, a
+/// fragment, whitespace).
+fn valid_public_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let Some(rest) = rest else { return false };
+    let host = rest.split('/').next().unwrap_or("");
+    !host.is_empty()
+        && !host.contains('@')
+        && url.len() <= 200
+        && !url.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '"' | '<' | '>')
+        })
+}
+
+/// The absolute form of `path` with `.` and `..` resolved lexically (the
+/// file need not exist).
+fn normalize(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut out = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// True if `path` is `dir` or lies under it (lexically; symbolic links are
+/// not followed: this guards against a mistake, not an attack).
+fn is_inside(path: &Path, dir: &Path) -> bool {
+    normalize(path).starts_with(normalize(dir))
+}
+
+/// Reads a 32-byte secret written as 64 hex digits from `path`, creating it
+/// (mode 0600, in a 0700 directory, from the OS random source) if it does
+/// not exist. Two processes creating it at once agree: the loser reads what
+/// the winner wrote.
+pub(crate) fn load_or_create_secret_file(
+    path: &Path,
+    what: &str,
+) -> std::io::Result<Zeroizing<[u8; 32]>> {
+    use std::io::Write;
+    let read = |path: &Path| -> std::io::Result<Zeroizing<[u8; 32]>> {
+        let bytes = Zeroizing::new(std::fs::read(path)?);
+        parse_secret_hex(&bytes).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{what} file is not 64 hex digits"),
+            )
+        })
+    };
+    match read(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent() {
+                create_private_dir(dir)?;
+            }
+            let mut secret = Zeroizing::new([0u8; 32]);
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, secret.as_mut_slice());
+            let text = Zeroizing::new(hex::encode(secret.as_slice()));
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            // Written under a temporary name and renamed, so a reader never
+            // sees a half-written key; `create_new` on the final name (via
+            // hard link) lets two creators agree on one key.
+            let temp = path.with_extension(format!("tmp-{}", hex::encode(&secret[..4])));
+            let mut file = options.open(&temp)?;
+            file.write_all(text.as_bytes())?;
+            file.sync_all()?;
+            drop(file);
+            let linked = std::fs::hard_link(&temp, path);
+            let _ = std::fs::remove_file(&temp);
+            match linked {
+                Ok(()) => {
+                    if let Some(dir) = path.parent() {
+                        std::fs::File::open(dir)?.sync_all()?;
+                    }
+                    Ok(secret)
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(path),
+                Err(e) => Err(e),
+            }
+        }
+        other => other,
+    }
+}
+
+/// Parses 64 hex digits (surrounding whitespace allowed) into 32 bytes.
+pub(crate) fn parse_secret_hex(text: &[u8]) -> Option<Zeroizing<[u8; 32]>> {
+    let text = std::str::from_utf8(text).ok()?.trim();
+    let mut secret = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(text, secret.as_mut_slice()).ok()?;
+    Some(secret)
 }
 
 /// The server secret: keys the hashes of mailbox authentication secrets, so
@@ -272,38 +668,7 @@ impl ServerSecret {
     /// Loads the secret from `path`, creating it (mode 0600, from the OS
     /// random source) on first start.
     pub fn load_or_create(path: &Path) -> std::io::Result<Self> {
-        use std::io::Write;
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let bytes = Zeroizing::new(bytes);
-                let hex_text = std::str::from_utf8(&bytes).map(str::trim).unwrap_or("");
-                let mut secret = Zeroizing::new([0u8; 32]);
-                hex::decode_to_slice(hex_text, secret.as_mut_slice()).map_err(|_| {
-                    std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "server secret file is not 64 hex digits",
-                    )
-                })?;
-                Ok(Self(secret))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if let Some(dir) = path.parent() {
-                    create_private_dir(dir)?;
-                }
-                let mut secret = Zeroizing::new([0u8; 32]);
-                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, secret.as_mut_slice());
-                let text = Zeroizing::new(hex::encode(secret.as_slice()));
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(path)?;
-                file.write_all(text.as_bytes())?;
-                file.sync_all()?;
-                Ok(Self(secret))
-            }
-            Err(e) => Err(e),
-        }
+        load_or_create_secret_file(path, "server secret").map(Self)
     }
 
     /// A fixed secret (tests only).
@@ -359,6 +724,99 @@ mod tests {
         assert!(config
             .apply_env(|name| (name == "MELDKLUIS_LISTEN").then(|| "nope".to_owned()))
             .is_err());
+    }
+
+    #[test]
+    fn notice_key_and_demo_file_must_be_outside_the_data_directory() {
+        let config = Config {
+            data_dir: PathBuf::from("/srv/meldkluis/data"),
+            ..Config::default()
+        };
+        config.validate().expect("defaults are valid");
+        assert_eq!(
+            config.notice_key_path(),
+            PathBuf::from("/srv/meldkluis/data-secrets/notice-key")
+        );
+        assert_eq!(
+            config.notice_demo_file(),
+            PathBuf::from("/srv/meldkluis/data-secrets/outbox-demo.txt")
+        );
+        for inside in [
+            "/srv/meldkluis/data/notice-key",
+            "/srv/meldkluis/data/secrets/notice-key",
+            "/srv/meldkluis/other/../data/./notice-key",
+        ] {
+            let config = Config {
+                notice_key_path: Some(inside.into()),
+                ..config.clone()
+            };
+            assert!(
+                matches!(
+                    config.validate(),
+                    Err(ConfigError::Invalid("notice_key_path", _))
+                ),
+                "{inside}"
+            );
+        }
+        let mut demo_inside = config.clone();
+        demo_inside.notices.demo_file = Some("/srv/meldkluis/data/outbox.txt".into());
+        assert!(demo_inside.validate().is_err());
+        let relative = Config {
+            data_dir: PathBuf::from("data"),
+            notice_key_path: Some(PathBuf::from("data/../data/k")),
+            ..Config::default()
+        };
+        assert!(relative.validate().is_err());
+    }
+
+    #[test]
+    fn notice_settings_are_checked() {
+        let mut config = Config {
+            public_url: Some("https://meldkluis.example/".into()),
+            ..Config::default()
+        };
+        config.validate().expect("valid");
+        assert_eq!(config.public_url(), "https://meldkluis.example");
+        for bad in [
+            "ftp://x.example",
+            "https://",
+            "https://user:pw@x.example",
+            "https://x.example/?token=1",
+            "https://x.example/#frag",
+            "https://x .example",
+        ] {
+            config.public_url = Some(bad.into());
+            assert!(config.validate().is_err(), "{bad}");
+        }
+        let mut config = Config::default();
+        config.notices.delay_min_secs = 10.0;
+        config.notices.delay_max_secs = 5.0;
+        assert!(config.validate().is_err());
+        let mut config = Config::default();
+        config.notices.from = "not an address".into();
+        assert!(config.validate().is_err());
+        let mut config: Config = toml::from_str(
+            "[smtp]\nhost = \"smtp.example\"\nsecurity = \"tls\"\n[notices]\ndelay_min_secs = 1\n",
+        )
+        .expect("valid toml");
+        config.validate().expect("valid");
+        assert_eq!(config.smtp.as_ref().map(SmtpConfig::port), Some(465));
+        assert!((config.notices.delay_min_secs - 1.0).abs() < f64::EPSILON);
+        config
+            .apply_env(|name| match name {
+                "MELDKLUIS_SMTP_PORT" => Some("2525".into()),
+                "MELDKLUIS_SMTP_SECURITY" => Some("starttls".into()),
+                _ => None,
+            })
+            .expect("env");
+        let smtp = config.smtp.as_ref().expect("smtp");
+        assert_eq!((smtp.port(), smtp.security), (2525, SmtpSecurity::Starttls));
+        assert!(toml::from_str::<Config>("[smtp]\nhost = \"x\"\nsecurity = \"maybe\"").is_err());
+        let mut from_env = Config::default();
+        from_env
+            .apply_env(|name| (name == "MELDKLUIS_SMTP_HOST").then(|| "relay.example".into()))
+            .expect("env");
+        assert_eq!(from_env.smtp.expect("smtp").port(), 587);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Calendar days: the only time the server records (creation day, status
-//! day, deadlines), counted in whole days in UTC.
+//! day, deadlines), counted in whole days in UTC. What day it is comes from
+//! the server's [`crate::clock::Clock`], so tests can move it.
 
 use meldkluis_i18n::{tf, Arg, Lang};
 
@@ -7,13 +8,25 @@ use meldkluis_i18n::{tf, Arg, Lang};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Day(i64);
 
+/// Seconds in a day.
+const DAY_SECS: i64 = 86_400;
+
 impl Day {
-    /// Today in UTC.
+    /// Today in UTC, by the system's clock (the server asks its
+    /// [`crate::clock::Clock`] instead).
     pub fn today() -> Self {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        Self(i64::try_from(secs / 86_400).unwrap_or(0))
+        use crate::clock::Clock as _;
+        crate::clock::SystemClock.today()
+    }
+
+    /// The day containing the Unix time `secs`.
+    pub fn from_unix(secs: i64) -> Self {
+        Self(secs.div_euclid(DAY_SECS))
+    }
+
+    /// The Unix time at the start (00:00 UTC) of this day.
+    pub fn start_unix(self) -> i64 {
+        self.0.saturating_mul(DAY_SECS)
     }
 
     /// The day from a year, month (1..=12) and day of the month (1..=31);
@@ -52,7 +65,7 @@ impl Day {
     }
 
     /// (year, month, day of the month), Howard Hinnant's civil_from_days.
-    pub fn ymd(self) -> (i64, u32, u32) {
+    pub fn civil(self) -> (i64, u32, u32) {
         let z = self.0 + 719_468;
         let era = z.div_euclid(146_097);
         let doe = z.rem_euclid(146_097);
@@ -65,14 +78,15 @@ impl Day {
     }
 
     /// `n` days later (earlier if negative).
-    pub fn plus_days(self, n: i64) -> Self {
-        Self(self.0 + n)
+    pub fn add_days(self, n: i64) -> Self {
+        Self(self.0.saturating_add(n))
     }
 
     /// `n` calendar months later, on the same day of the month or the last
-    /// day of a shorter month (31 January + 1 month = 28 or 29 February).
-    pub fn plus_months(self, n: u32) -> Self {
-        let (y, m, d) = self.ymd();
+    /// day of a shorter month (31 August + 3 months = 30 November): a
+    /// deadline "three months after" never moves past the month it is in.
+    pub fn add_months(self, n: u32) -> Self {
+        let (y, m, d) = self.civil();
         let months = y * 12 + i64::from(m) - 1 + i64::from(n);
         let (year, month) = (
             months.div_euclid(12),
@@ -89,7 +103,7 @@ impl Day {
 
     /// The day in words in a language: "1 december 2026".
     pub fn display(self, lang: Lang) -> String {
-        let (y, m, d) = self.ymd();
+        let (y, m, d) = self.civil();
         let months = meldkluis_i18n::t(lang, "months");
         let month = months
             .split_whitespace()
@@ -110,7 +124,7 @@ impl Day {
 impl std::fmt::Display for Day {
     /// `YYYY-MM-DD`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (y, m, d) = self.ymd();
+        let (y, m, d) = self.civil();
         write!(f, "{y:04}-{m:02}-{d:02}")
     }
 }
@@ -137,7 +151,7 @@ mod tests {
         assert_eq!(Day(19_782).to_string(), "2024-02-29");
         for n in -800_000..800_000 {
             let day = Day(n);
-            let (y, m, d) = day.ymd();
+            let (y, m, d) = day.civil();
             assert_eq!(Day::from_ymd(y, m, d), Some(day));
         }
         assert_eq!(
@@ -159,11 +173,21 @@ mod tests {
     #[test]
     fn months_are_calendar_months() {
         let day = |s| Day::parse(s).expect("a day");
-        assert_eq!(day("2026-11-24").plus_months(3), day("2027-02-24"));
-        assert_eq!(day("2026-11-30").plus_months(3), day("2027-02-28"));
-        assert_eq!(day("2027-11-30").plus_months(3), day("2028-02-29"));
-        assert_eq!(day("2026-11-24").plus_days(7), day("2026-12-01"));
+        assert_eq!(day("2026-11-24").add_months(3), day("2027-02-24"));
+        assert_eq!(day("2026-11-30").add_months(3), day("2027-02-28"));
+        assert_eq!(day("2027-11-30").add_months(3), day("2028-02-29"));
+        assert_eq!(day("2026-08-31").add_months(3), day("2026-11-30"));
+        assert_eq!(day("2026-12-31").add_months(1), day("2027-01-31"));
+        assert_eq!(day("2026-01-31").add_months(12), day("2027-01-31"));
+        assert_eq!(day("2026-11-24").add_days(7), day("2026-12-01"));
+        assert_eq!(day("2026-11-24").add_days(-95).to_string(), "2026-08-21");
         assert_eq!(day("2026-11-24").days_until(day("2026-12-01")), 7);
+        assert_eq!(Day::from_unix(0).to_string(), "1970-01-01");
+        assert_eq!(Day::from_unix(-1).to_string(), "1969-12-31");
+        assert_eq!(
+            Day::from_unix(day("2026-11-24").start_unix() + 86_399),
+            day("2026-11-24")
+        );
     }
 
     #[test]

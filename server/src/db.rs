@@ -112,6 +112,48 @@ pub(crate) const TENANT_MIGRATIONS: &[&str] = &[
         PRIMARY KEY (item_id, grantee)
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX key_grants_by_report ON key_grants (report_id, grantee);",
+    // v3: the day receipt was first acknowledged (a status change or an
+    // advisor's message), for the feedback deadline of the advisors'
+    // reminders. Reports from before take the earliest evidence there is.
+    "ALTER TABLE reports ADD COLUMN acknowledged_day TEXT;
+    UPDATE reports SET acknowledged_day = (
+        SELECT min(day) FROM (
+            SELECT min(m.created_day) AS day FROM messages m
+                WHERE m.report_id = reports.id AND m.from_advisor IS NOT NULL
+            UNION ALL
+            SELECT reports.status_day WHERE reports.status <> 'new'
+        )
+    );",
+];
+
+/// Embedded migrations of the e-mail store (`notices.sqlite`), which is kept
+/// apart from every tenant database. Append only: never edit a released
+/// entry. Nothing here is readable or linkable without the notice key:
+/// `lookup` and `recipient` are keyed hashes, `sealed` is ciphertext, and
+/// no time finer than the randomly delayed send time is kept.
+pub(crate) const NOTICE_MIGRATIONS: &[&str] = &[
+    // v1
+    "CREATE TABLE addresses (
+        lookup BLOB PRIMARY KEY NOT NULL CHECK (length(lookup) = 32),
+        kind TEXT NOT NULL CHECK (kind IN ('reporter', 'advisor')),
+        sealed BLOB NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE outbox (
+        id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+        kind TEXT NOT NULL CHECK (kind IN ('reporter_notice', 'advisor_digest')),
+        recipient BLOB NOT NULL CHECK (length(recipient) = 32),
+        dedupe BLOB UNIQUE CHECK (dedupe IS NULL OR length(dedupe) = 32),
+        next_attempt INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        give_up_at INTEGER NOT NULL,
+        sealed BLOB NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE UNIQUE INDEX outbox_one_notice_per_reporter ON outbox (recipient)
+        WHERE kind = 'reporter_notice';
+    CREATE INDEX outbox_due ON outbox (next_attempt);
+    CREATE TABLE digest_days (
+        day TEXT PRIMARY KEY NOT NULL CHECK (length(day) = 10)
+    ) STRICT, WITHOUT ROWID;",
 ];
 
 /// Opens (creating if needed) a database with the server's settings: WAL,
@@ -127,6 +169,15 @@ pub(crate) fn open(path: &Path, migrations: &[&str]) -> rusqlite::Result<Connect
     conn.pragma_update(None, "cache_size", -1024)?;
     conn.set_prepared_statement_cache_capacity(32);
     migrate(&conn, migrations)?;
+    Ok(conn)
+}
+
+/// Opens the e-mail store like [`open`], and also overwrites deleted rows
+/// (`secure_delete`): a sent notice or a removed address leaves no
+/// ciphertext behind in free pages.
+pub(crate) fn open_notices(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = open(path, NOTICE_MIGRATIONS)?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
     Ok(conn)
 }
 
@@ -405,5 +456,36 @@ mod tests {
         drop(open(&path, TENANT_MIGRATIONS).expect("first open"));
         drop(open(&path, TENANT_MIGRATIONS).expect("second open"));
         assert!(open(&path, &[]).is_err());
+        let notices = dir.path().join("n.sqlite");
+        drop(open_notices(&notices).expect("first open"));
+        drop(open_notices(&notices).expect("second open"));
+    }
+
+    #[test]
+    fn the_acknowledgement_migration_takes_the_earliest_evidence() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.sqlite");
+        let conn = open(&path, &TENANT_MIGRATIONS[..1]).expect("v1");
+        conn.execute_batch(
+            "INSERT INTO advisors (id, public_key, display_name, added_day) VALUES (1, zeroblob(32), 'a', '2026-01-01');
+             INSERT INTO reports (id, mailbox_id, mailbox_key, auth_hash, item, padded_len, created_day, status, status_day)
+             VALUES (x'01010101010101010101010101010101', x'01010101010101010101010101010101', zeroblob(32), zeroblob(32), x'00', 1, '2026-01-01', 'closed', '2026-03-01'),
+                    (x'02020202020202020202020202020202', x'02020202020202020202020202020202', zeroblob(32), zeroblob(32), x'00', 1, '2026-01-01', 'new', NULL),
+                    (x'03030303030303030303030303030303', x'03030303030303030303030303030303', zeroblob(32), zeroblob(32), x'00', 1, '2026-01-01', 'new', NULL);
+             INSERT INTO messages (id, report_id, from_advisor, item, padded_len, created_day)
+             VALUES (x'11111111111111111111111111111111', x'01010101010101010101010101010101', 1, x'00', 1, '2026-01-03'),
+                    (x'22222222222222222222222222222222', x'03030303030303030303030303030303', NULL, x'00', 1, '2026-01-02');",
+        )
+        .expect("v1 data");
+        drop(conn);
+        let conn = open(&path, TENANT_MIGRATIONS).expect("migrated");
+        let days: Vec<Option<String>> = conn
+            .prepare("SELECT acknowledged_day FROM reports ORDER BY id")
+            .expect("query")
+            .query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("values");
+        assert_eq!(days, [Some("2026-01-03".to_owned()), None, None]);
     }
 }

@@ -26,6 +26,8 @@ pub enum ErrorCode {
     InvalidItem,
     /// The tenant id in the path is not a valid tenant id.
     InvalidTenantId,
+    /// An e-mail address for notices is not a valid address.
+    InvalidEmailAddress,
     /// There is no such tenant.
     TenantNotFound,
     /// The tenant has been disabled by the operator.
@@ -63,6 +65,7 @@ impl ErrorCode {
             Self::InvalidJson => "invalid_json",
             Self::InvalidItem => "invalid_item",
             Self::InvalidTenantId => "invalid_tenant_id",
+            Self::InvalidEmailAddress => "invalid_email_address",
             Self::TenantNotFound => "tenant_not_found",
             Self::TenantDisabled => "tenant_disabled",
             Self::TenantNotReady => "tenant_not_ready",
@@ -82,9 +85,11 @@ impl ErrorCode {
     /// The HTTP status for this code.
     pub const fn status(self) -> StatusCode {
         match self {
-            Self::BadRequest | Self::InvalidJson | Self::InvalidItem | Self::InvalidTenantId => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::BadRequest
+            | Self::InvalidJson
+            | Self::InvalidItem
+            | Self::InvalidTenantId
+            | Self::InvalidEmailAddress => StatusCode::BAD_REQUEST,
             Self::TenantNotFound | Self::NotFound => StatusCode::NOT_FOUND,
             Self::TenantDisabled => StatusCode::FORBIDDEN,
             Self::TenantNotReady | Self::Conflict => StatusCode::CONFLICT,
@@ -244,11 +249,12 @@ pub(crate) fn error_body(code: ErrorCode, lang: Lang) -> serde_json::Value {
 mod tests {
     use super::*;
 
-    const ALL_CODES: [ErrorCode; 17] = [
+    const ALL_CODES: [ErrorCode; 18] = [
         ErrorCode::BadRequest,
         ErrorCode::InvalidJson,
         ErrorCode::InvalidItem,
         ErrorCode::InvalidTenantId,
+        ErrorCode::InvalidEmailAddress,
         ErrorCode::TenantNotFound,
         ErrorCode::TenantDisabled,
         ErrorCode::TenantNotReady,

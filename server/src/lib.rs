@@ -11,6 +11,9 @@
 //! - [`auth`]: tenant and session extractors, rate limits, challenges.
 //! - [`api`]: the HTTP handlers; [`store`]: the queries; [`wire`]: item checks.
 //! - [`admin`]: the operator's tenant and advisor management (CLI).
+//! - [`notices`]: e-mail notices to reporters and deadline digests to
+//!   advisors, with the addresses in their own encrypted store.
+//! - [`clock`]: what day it is (injectable, for tests).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -18,11 +21,13 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod dates;
 pub mod db;
 pub mod error;
 mod http;
+pub mod notices;
 pub mod pages;
 pub mod profile;
 pub mod store;
@@ -58,6 +63,9 @@ pub enum StartError {
     /// The TLS certificate or key could not be loaded.
     #[error("tls: {0}")]
     Tls(String),
+    /// The e-mail store, notice key or SMTP settings are unusable.
+    #[error(transparent)]
+    Notices(#[from] notices::NoticeStartError),
 }
 
 /// The state every handler shares.
@@ -74,6 +82,8 @@ struct Inner {
     challenges: auth::Challenges,
     assets: assets::Assets,
     uploads: Mutex<HashSet<(TenantId, [u8; 16])>>,
+    notices: notices::Notices,
+    clock: Arc<dyn clock::Clock>,
 }
 
 /// An attachment upload in progress; released on drop.
@@ -101,14 +111,36 @@ impl AppState {
         Self::with_secret(config, secret)
     }
 
+    /// Like [`AppState::new`] with another clock (tests move it to date
+    /// reports weeks back).
+    pub fn with_clock(config: Config, clock: Arc<dyn clock::Clock>) -> Result<Self, StartError> {
+        config.validate()?;
+        let secret = ServerSecret::load_or_create(&config.server_secret_path())?;
+        Self::open(config, secret, clock)
+    }
+
     /// Like [`AppState::new`] with a given server secret.
     pub fn with_secret(config: Config, server_secret: ServerSecret) -> Result<Self, StartError> {
+        Self::open(config, server_secret, Arc::new(clock::SystemClock))
+    }
+
+    fn open(
+        config: Config,
+        server_secret: ServerSecret,
+        clock: Arc<dyn clock::Clock>,
+    ) -> Result<Self, StartError> {
         config.validate()?;
         let layout = tenants::Layout::new(&config.data_dir);
+        let notices_path = layout.notices_db();
         let tenants =
             tenants::Tenants::open(layout, config.open_tenant_limit, config.group_commit_max)
                 .map_err(|e| StartError::Database(e.detail().to_owned()))?;
+        let notices = notices::Notices::open(&config, &notices_path, tenants.workers(), |name| {
+            std::env::var(name).ok()
+        })?;
         Ok(Self(Arc::new(Inner {
+            notices,
+            clock,
             sessions: auth::Sessions::new(config.max_sessions),
             limiter: auth::LoginLimiter::new(
                 config.login_per_second_global,
@@ -137,6 +169,21 @@ impl AppState {
     /// The browser bundle.
     pub fn assets(&self) -> &assets::Assets {
         &self.0.assets
+    }
+
+    /// The e-mail side: notice addresses, the outbox, delivery.
+    pub fn notices(&self) -> &notices::Notices {
+        &self.0.notices
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &dyn clock::Clock {
+        self.0.clock.as_ref()
+    }
+
+    /// Today (UTC), `YYYY-MM-DD`: the only time the server records.
+    pub fn today(&self) -> String {
+        self.0.clock.today().to_string()
     }
 
     pub(crate) fn server_secret(&self) -> &ServerSecret {
@@ -192,6 +239,12 @@ pub fn router(state: AppState) -> Router {
         .route("/mailbox/logout", post(logout))
         .route("/mailbox", get(mailbox_thread))
         .route("/mailbox/messages", post(mailbox_post_message))
+        .route(
+            "/mailbox/notice-email",
+            get(notice_email_get)
+                .put(notice_email_put)
+                .delete(notice_email_delete),
+        )
         .route(
             "/mailbox/attachments",
             post(mailbox_upload_attachment).layer(DefaultBodyLimit::disable()),
@@ -260,8 +313,19 @@ pub async fn serve(
 ) -> Result<(), StartError> {
     let workers = state.tenants().workers().clone();
     let tls = state.config().tls.clone();
+    // Notices and digests run beside the API and stop after it, so that the
+    // requests under way can still queue theirs.
+    let (stop_notices, notices_stopped) = tokio::sync::watch::channel(false);
+    let notice_task = tokio::spawn(notices::run(state.clone(), notices_stopped));
     let app = router(state);
-    serve_app(listener, app, tls, shutdown).await?;
+    let served = serve_app(listener, app, tls, shutdown).await;
+    let _ = stop_notices.send(true);
+    if let Err(e) = notice_task.await {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+    served?;
     let closed = db::blocking(move || workers.wait_all_closed(CLOSE_TIMEOUT)).await;
     if !closed {
         tracing::warn!("databases still open after shutdown (state still held elsewhere)");

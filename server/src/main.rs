@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use meldkluis_crypto_core::{PublicKey, TenantId};
 use meldkluis_server::admin::{self, Admin};
+use meldkluis_server::notices::EmailAddress;
 use meldkluis_server::{AppState, Config};
 
 /// meldkluis server: end-to-end encrypted reports, ciphertext only.
@@ -134,6 +135,30 @@ enum AdvisorCommand {
         /// Name shown to reporters.
         #[arg(long)]
         name: String,
+        /// Address for the daily digest of deadlines (kept encrypted in the
+        /// e-mail store).
+        #[arg(long)]
+        email: Option<String>,
+        /// Language of the digest (nl, en).
+        #[arg(long, default_value = "nl")]
+        language: String,
+    },
+    /// Set or clear the address an advisor's daily digest goes to.
+    SetEmail {
+        /// Tenant id.
+        tenant: String,
+        /// The advisor's public key (64 hex digits).
+        #[arg(long)]
+        public_key: String,
+        /// The address; leave out with --clear.
+        #[arg(long, required_unless_present = "clear", conflicts_with = "clear")]
+        email: Option<String>,
+        /// Language of the digest (nl, en).
+        #[arg(long, default_value = "nl")]
+        language: String,
+        /// Remove the address: no more digests.
+        #[arg(long)]
+        clear: bool,
     },
     /// Remove an advisor (no more log-ins, no new reports).
     Remove {
@@ -189,6 +214,17 @@ fn tenant_id(id: &str) -> anyhow::Result<TenantId> {
 fn public_key(hex: &str) -> anyhow::Result<PublicKey> {
     PublicKey::from_hex(hex)
         .map_err(|_| anyhow::anyhow!("invalid public key: expected 64 hex digits"))
+}
+
+fn email(text: &str) -> anyhow::Result<EmailAddress> {
+    // The error names what is wrong, never the address.
+    EmailAddress::parse(text).map_err(|e| anyhow::anyhow!("invalid e-mail address: {e}"))
+}
+
+fn language(tag: &str) -> anyhow::Result<meldkluis_i18n::Lang> {
+    meldkluis_i18n::catalog()
+        .lang(tag)
+        .ok_or_else(|| anyhow::anyhow!("unknown language {tag:?} (nl, en)"))
 }
 
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
@@ -263,6 +299,19 @@ fn serve(config: Config) -> anyhow::Result<()> {
         // Tests and scripts read this line to find the port.
         println!("listening on {scheme}://{}", listener.local_addr()?);
         tracing::info!(address = %listener.local_addr()?, "serving");
+        let notices = state.notices();
+        if notices.writes_to_file() {
+            // A log line, not println!: a caller that stopped reading
+            // standard output must not make a write fail (tracing ignores
+            // write errors; println! would panic).
+            tracing::warn!(
+                "notices: no SMTP configured, so e-mail notices are written to {} instead of \
+                 being sent (for trying only: it holds e-mail addresses in the clear)",
+                notices.describe_transport()
+            );
+        } else {
+            tracing::info!(via = %notices.describe_transport(), "notices");
+        }
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
@@ -320,11 +369,43 @@ fn advisor_command(admin: &Admin, command: AdvisorCommand) -> anyhow::Result<()>
             tenant,
             public_key: key,
             name,
+            email: address,
+            language: tag,
         } => {
             let key = public_key(&key)?;
-            let id = admin.add_advisor(&tenant_id(&tenant)?, &key, &name)?;
+            let tenant = tenant_id(&tenant)?;
+            let address = address.as_deref().map(email).transpose()?;
+            let lang = language(&tag)?;
+            let id = admin.add_advisor(&tenant, &key, &name)?;
+            if let Some(address) = &address {
+                admin.set_advisor_email(&tenant, &key, Some((address, lang)))?;
+            }
             println!("advisor {id} enrolled; fingerprint (compare aloud with the advisor):");
             println!("  {}", key.fingerprint());
+            if address.is_some() {
+                println!("daily digest of deadlines: on");
+            }
+            Ok(())
+        }
+        AdvisorCommand::SetEmail {
+            tenant,
+            public_key: key,
+            email: address,
+            language: tag,
+            clear,
+        } => {
+            let (key, tenant) = (public_key(&key)?, tenant_id(&tenant)?);
+            let address = if clear {
+                None
+            } else {
+                address.as_deref().map(email).transpose()?
+            };
+            let lang = language(&tag)?;
+            admin.set_advisor_email(&tenant, &key, address.as_ref().map(|a| (a, lang)))?;
+            println!(
+                "daily digest of deadlines: {}",
+                if address.is_some() { "on" } else { "off" }
+            );
             Ok(())
         }
         AdvisorCommand::Remove {
@@ -352,14 +433,17 @@ fn advisor_command(admin: &Admin, command: AdvisorCommand) -> anyhow::Result<()>
             Ok(())
         }
         AdvisorCommand::List { tenant } => {
-            for advisor in admin.list_advisors(&tenant_id(&tenant)?)? {
+            let tenant = tenant_id(&tenant)?;
+            for advisor in admin.list_advisors(&tenant)? {
+                let digest = admin.advisor_has_email(&tenant, &advisor.public_key)?;
                 println!(
-                    "{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}",
                     advisor.id,
                     if advisor.active { "active" } else { "removed" },
                     advisor.display_name,
                     advisor.public_key.to_hex(),
-                    advisor.public_key.fingerprint()
+                    advisor.public_key.fingerprint(),
+                    if digest { "digest" } else { "no-digest" }
                 );
             }
             Ok(())

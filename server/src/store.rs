@@ -202,6 +202,75 @@ pub fn report_mailbox_key(
         .map(|key| key.and_then(|k| PublicKey::from_slice(&k).ok()))
 }
 
+/// The mailbox id of a report, if the report exists (to find the
+/// reporter's notice address, which is keyed by tenant and mailbox id).
+pub fn report_mailbox_id(
+    conn: &Connection,
+    report_id: &[u8; 16],
+) -> rusqlite::Result<Option<[u8; 16]>> {
+    conn.prepare_cached("SELECT mailbox_id FROM reports WHERE id = ?1")?
+        .query_row([report_id], |r| r.get(0))
+        .optional()
+}
+
+/// Records that receipt of a report was acknowledged on `day`, unless it
+/// was before: an advisor's status change or message tells the reporter
+/// the report arrived. Starts the 3-month feedback clock.
+pub fn record_acknowledgement(
+    conn: &Connection,
+    report_id: &[u8; 16],
+    day: &str,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE reports SET acknowledged_day = coalesce(acknowledged_day, ?2) WHERE id = ?1",
+    )?
+    .execute(params![report_id, day])?;
+    Ok(())
+}
+
+/// The dates and status of the reports an active advisor may see (the
+/// same rule as [`advisor_may_see`]), for the deadline digest. Metadata only.
+pub fn report_dates_for_advisor(
+    conn: &Connection,
+    advisor_id: i64,
+) -> rusqlite::Result<Vec<crate::notices::deadlines::ReportDates>> {
+    use crate::clock::Day;
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.id, r.created_day, r.status, r.acknowledged_day, r.agreed_update_date
+         FROM reports r, advisors a
+         WHERE a.id = ?1 AND a.active = 1 AND (
+            EXISTS (SELECT 1 FROM report_recipients rr WHERE rr.report_id = r.id AND rr.public_key = a.public_key)
+            OR EXISTS (SELECT 1 FROM report_access ra WHERE ra.report_id = r.id AND ra.public_key = a.public_key))
+         ORDER BY r.rowid",
+    )?;
+    let rows = stmt.query_map([advisor_id], |r| {
+        Ok((
+            r.get::<_, [u8; 16]>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (report_id, created, status, acknowledged, agreed) = row?;
+        // Days are written by this server; one that does not parse is
+        // skipped rather than guessed.
+        let Some(created) = Day::parse(&created) else {
+            continue;
+        };
+        out.push(crate::notices::deadlines::ReportDates {
+            report_id,
+            created,
+            status,
+            acknowledged: acknowledged.as_deref().and_then(Day::parse),
+            agreed_update: agreed.as_deref().and_then(Day::parse),
+        });
+    }
+    Ok(out)
+}
+
 /// True if the report was sealed to this advisor key (or to a key it
 /// replaced, see [`inherit_report_access`]), and the advisor is still
 /// active. Advisors see only those reports.

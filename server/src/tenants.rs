@@ -81,6 +81,12 @@ impl Layout {
         self.data_dir.join("server.sqlite")
     }
 
+    /// The e-mail store: notice addresses and the outbox, apart from every
+    /// tenant database.
+    pub fn notices_db(&self) -> PathBuf {
+        self.data_dir.join("notices.sqlite")
+    }
+
     /// A tenant's directory. Safe because a `TenantId` is `[a-z0-9-]` only.
     pub fn tenant_dir(&self, id: &TenantId) -> PathBuf {
         self.data_dir.join("tenants").join(id.as_str())

@@ -7,6 +7,7 @@ pub mod browser;
 pub mod budgets;
 pub mod proxy;
 pub mod reporter;
+pub mod smtp;
 pub mod tokens;
 
 use std::path::{Path, PathBuf};
@@ -41,6 +42,9 @@ pub struct TestServer {
     pub state: AppState,
     /// The configuration it runs with.
     pub config: Config,
+    /// Beside the data directory, never in it: the notice key (and the
+    /// demo notice file, if no SMTP is configured).
+    pub secrets: std::sync::Arc<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -48,13 +52,41 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server on `data_dir` with the defaults changed by `tweak`.
     pub async fn start(data_dir: &Path, tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::start_with_clock(
+            data_dir,
+            std::sync::Arc::new(meldkluis_server::clock::SystemClock),
+            tweak,
+        )
+        .await
+    }
+
+    /// Like [`TestServer::start`] with another clock.
+    pub async fn start_with_clock(
+        data_dir: &Path,
+        clock: std::sync::Arc<dyn meldkluis_server::clock::Clock>,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
+        let secrets = std::sync::Arc::new(tempfile::tempdir().expect("secrets tempdir"));
+        Self::start_with(data_dir, secrets, clock, tweak).await
+    }
+
+    /// Like [`TestServer::start_with_clock`], keeping the notice key in
+    /// `secrets` (to restart a server with the same key).
+    pub async fn start_with(
+        data_dir: &Path,
+        secrets: std::sync::Arc<tempfile::TempDir>,
+        clock: std::sync::Arc<dyn meldkluis_server::clock::Clock>,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
         let mut config = Config {
             data_dir: data_dir.to_owned(),
             ..Config::default()
         };
         config.server_secret_path = Some(data_dir.join("secrets").join("server-secret"));
+        config.notice_key_path = Some(secrets.path().join("notice-key"));
+        config.notices.demo_file = Some(secrets.path().join("outbox-demo.txt"));
         tweak(&mut config);
-        let state = AppState::new(config.clone()).expect("server state");
+        let state = AppState::with_clock(config.clone(), clock).expect("server state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -72,6 +104,7 @@ impl TestServer {
             base,
             state,
             config,
+            secrets,
             shutdown: Some(shutdown),
             task: Some(task),
         }
@@ -106,6 +139,43 @@ impl TestServer {
         if let Some(task) = task {
             task.await.expect("the server task ends cleanly");
         }
+    }
+}
+
+/// Sends notices to the sink on `port` (plain SMTP), with the delays,
+/// sending rounds and retries shortened to fractions of a second.
+pub fn notices_to_sink(config: &mut Config, port: u16) {
+    config.public_url = Some("https://meldkluis.example".into());
+    config.smtp = Some(meldkluis_server::config::SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: Some(port),
+        security: meldkluis_server::config::SmtpSecurity::None,
+        username: None,
+        password_file: None,
+        ca_file: None,
+        timeout_secs: 10,
+    });
+    config.notices.from = "meldkluis <noreply@meldkluis.example>".into();
+    config.notices.delay_min_secs = 0.0;
+    config.notices.delay_max_secs = 0.2;
+    config.notices.send_interval_secs = 0.05;
+    config.notices.retry_base_secs = 0.1;
+    config.notices.retry_max_secs = 0.4;
+}
+
+/// Waits (polling, up to `timeout`) until the outbox is empty.
+pub async fn wait_outbox_empty(server: &TestServer, timeout: std::time::Duration) {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let pending = server.state.notices().pending().await.expect("pending");
+        if pending == 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{pending} notice(s) still queued after {timeout:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 
@@ -381,4 +451,62 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 /// True if `needle` occurs in `haystack`.
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// An advisor posts a sealed message into a report's thread; returns the
+/// HTTP status.
+pub async fn advisor_post_message(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TestTenant,
+    token: &str,
+    advisor: &StaticSecret,
+    mailbox: &Mailbox,
+    content: &[u8],
+) -> u16 {
+    let recipients = mailbox.recipients(tenant, &tenant.advisor_keys());
+    let item = seal(
+        ItemKind::Message,
+        &tenant.id,
+        new_item_id(),
+        mailbox.report_id,
+        advisor,
+        &recipients,
+        content,
+    );
+    http.post(server.url(
+        tenant.id.as_str(),
+        &format!("/advisor/reports/{}/messages", mailbox.report_id.to_hex()),
+    ))
+    .bearer_auth(token)
+    .json(&json!({ "item": b64(&item) }))
+    .send()
+    .await
+    .expect("request")
+    .status()
+    .as_u16()
+}
+
+/// An advisor sets a report's status (and agreed update date); returns the
+/// HTTP status.
+pub async fn advisor_set_status(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TestTenant,
+    token: &str,
+    report_id: ItemId,
+    status: &str,
+    agreed_update_date: Option<&str>,
+) -> u16 {
+    http.put(server.url(
+        tenant.id.as_str(),
+        &format!("/advisor/reports/{}/status", report_id.to_hex()),
+    ))
+    .bearer_auth(token)
+    .json(&json!({ "status": status, "agreed_update_date": agreed_update_date }))
+    .send()
+    .await
+    .expect("request")
+    .status()
+    .as_u16()
 }

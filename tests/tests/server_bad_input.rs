@@ -21,6 +21,9 @@ const ENDPOINTS: &[(&str, &str, bool)] = &[
     ("POST", "/mailbox/logout", false),
     ("GET", "/mailbox", false),
     ("POST", "/mailbox/messages", false),
+    ("GET", "/mailbox/notice-email", false),
+    ("PUT", "/mailbox/notice-email", false),
+    ("DELETE", "/mailbox/notice-email", false),
     ("POST", "/mailbox/attachments", true),
     ("GET", "/mailbox/attachments/{A}", false),
     ("GET", "/advisor/challenge", false),
@@ -231,7 +234,14 @@ async fn thousands_of_bad_requests_get_4xx_and_change_nothing() {
                 }
                 3 => {
                     let mut object = mailbox.report_body(template_item);
-                    let keys = ["item", "mailbox_id", "mailbox_public_key", "auth_secret"];
+                    let keys = [
+                        "item",
+                        "mailbox_id",
+                        "mailbox_public_key",
+                        "auth_secret",
+                        "notice_email",
+                        "language",
+                    ];
                     object[keys[rng.gen_range(0..keys.len())]] = random_value(&mut rng, 0);
                     object.to_string().into_bytes()
                 }
@@ -259,6 +269,8 @@ async fn thousands_of_bad_requests_get_4xx_and_change_nothing() {
                     "public_key": random_value(&mut rng, 0),
                     "response": random_value(&mut rng, 0),
                     "agreed_update_date": random_value(&mut rng, 0),
+                    "address": random_value(&mut rng, 0),
+                    "language": random_value(&mut rng, 0),
                 })
                 .to_string()
                 .into_bytes(),

@@ -33,6 +33,7 @@ const TENANT_COLUMNS: &[(&str, &str)] = &[
     ("reports.closing_reason", "report status"),
     ("reports.category", "disclosed category"),
     ("reports.category_by", "which advisor acted"),
+    ("reports.acknowledged_day", "deadline bookkeeping (day)"),
     ("report_recipients.report_id", "item id"),
     ("report_recipients.public_key", "recipients' public keys"),
     ("messages.seq", "order in the thread"),

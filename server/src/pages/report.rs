@@ -12,7 +12,6 @@ use serde_json::json;
 
 use super::{human_size, layout, page_data, Context, LangQuery};
 use crate::auth::Tenant;
-use crate::dates::Day;
 use crate::error::AppError;
 use crate::profile::{Question, QuestionKind};
 use crate::AppState;
@@ -140,9 +139,9 @@ pub(super) async fn page(
     let ctx = Context::load(&tenant, &query, &headers).await?;
     let form = &ctx.questionnaire;
     let lang = ctx.lang;
-    let today = Day::today();
-    let acknowledgement = today.plus_days(i64::from(form.acknowledgement_days));
-    let feedback = acknowledgement.plus_months(form.feedback_months);
+    let today = state.clock().today();
+    let acknowledgement = today.add_days(i64::from(form.acknowledgement_days));
+    let feedback = acknowledgement.add_months(form.feedback_months);
     let max_attachments = human_size(lang, ctx.max_attachment_bytes);
     let tips: Vec<String> = if form.tips.is_empty() {
         (1..=5).map(|i| ctx.t(&format!("tip-{i}"))).collect()

@@ -16,3 +16,4 @@ error-unsupported_media_type = This kind of content is not accepted here.
 error-conflict = This already exists.
 error-internal = Something went wrong on the server. Please try again later.
 error-unavailable = The service is temporarily unavailable.
+error-invalid_email_address = This e-mail address is invalid. Please check it and try again.

@@ -16,3 +16,4 @@ error-unsupported_media_type = Dit soort inhoud wordt hier niet geaccepteerd.
 error-conflict = Dit bestaat al.
 error-internal = Er ging iets mis op de server. Probeer het later opnieuw.
 error-unavailable = De dienst is tijdelijk niet beschikbaar.
+error-invalid_email_address = Dit e-mailadres is ongeldig. Controleer het en probeer het opnieuw.
