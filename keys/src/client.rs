@@ -85,6 +85,30 @@ pub struct ReportSummary {
     pub message_count: u64,
     /// Attachments in the thread.
     pub attachment_count: u64,
+    /// The legal clocks still running, as the server computes them (the
+    /// one place the deadline rules live).
+    #[serde(default)]
+    pub deadlines: Vec<Deadline>,
+}
+
+/// A running deadline of a report, as the server computed it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Deadline {
+    /// `acknowledgement`, `feedback` or `agreed_update`.
+    pub kind: String,
+    /// The day it falls due (`YYYY-MM-DD`).
+    pub due: String,
+    /// Days from the server's today to that day (negative when overdue).
+    pub days_left: i64,
+}
+
+/// The reports this advisor may see, and the day the server counts from.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReportList {
+    /// The server's today (`YYYY-MM-DD`, UTC).
+    pub today: String,
+    /// The reports, newest first.
+    pub reports: Vec<ReportSummary>,
 }
 
 /// A message in a thread.
@@ -357,12 +381,8 @@ impl ServerClient {
     }
 
     /// The reports this advisor may see, newest first.
-    pub async fn reports(&self) -> Result<Vec<ReportSummary>, Error> {
-        #[derive(Deserialize)]
-        struct List {
-            reports: Vec<ReportSummary>,
-        }
-        Ok(self.get_json::<List>("/advisor/reports").await?.reports)
+    pub async fn reports(&self) -> Result<ReportList, Error> {
+        self.get_json("/advisor/reports").await
     }
 
     /// A report's thread (sealed items, metadata, grants to this key).

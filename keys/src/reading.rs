@@ -55,6 +55,12 @@ pub fn open_report(
     report: &[u8],
 ) -> Result<OpenedItem, meldkluis_crypto_core::Error> {
     let header = report_header(report).ok_or(meldkluis_crypto_core::Error::CouldNotOpen)?;
+    // The report of this thread, not another one the server put here.
+    let ids =
+        hex::encode(header.item_id.0) == thread.report_id && header.report_id == header.item_id;
+    if !ids {
+        return Err(meldkluis_crypto_core::Error::CouldNotOpen);
+    }
     let grant = thread.grant_for(&thread.report_id);
     let senders = [header.sender];
     open_item_with_access(
@@ -96,6 +102,14 @@ pub fn open_thread_item(
 ) -> Result<OpenedItem, meldkluis_crypto_core::Error> {
     let (header, _) =
         ItemHeader::parse(item).map_err(|_| meldkluis_crypto_core::Error::CouldNotOpen)?;
+    // An item of this thread under its own id: a server cannot move a
+    // genuine item from another thread here, or show one twice under
+    // another id.
+    let ids = hex::encode(header.item_id.0) == item_id_hex
+        && hex::encode(header.report_id.0) == thread.report_id;
+    if !ids {
+        return Err(meldkluis_crypto_core::Error::CouldNotOpen);
+    }
     let grant = thread.grant_for(item_id_hex);
     open_item_with_access(
         item,

@@ -6,10 +6,19 @@
 //! through its own stanza (verifying the sender with HPKE auth mode) or a
 //! grant it holds, checks the header MAC, and seals the content key to the
 //! new key. Attachments are not downloaded whole: their header is enough.
+//!
+//! A grant lets the new key *read*; the reporter must also *believe* it,
+//! since their mailbox accepts advisor messages only from keys pinned in
+//! their own report. So the grantor (a key the reporter pinned: the old
+//! advisor key, or the recovery key) also posts a key introduction in each
+//! thread: a message it seals in auth mode, naming the new key
+//! (`web-client/REPORT-CONTENT.md`, "Key introduction"). The server cannot
+//! forge one; the mailbox trusts the new key from then on.
 
 use meldkluis_crypto_core::format::MAX_HEADER_LEN;
 use meldkluis_crypto_core::{
-    grant_item_key, Access, GrantParams, ItemHeader, PublicKey, StaticKey,
+    grant_item_key, open_item, seal_item, Access, Expect, GrantParams, ItemHeader, ItemId,
+    ItemKind, PublicKey, SealParams, StaticKey,
 };
 
 use crate::client::{decode_item, ServerClient};
@@ -29,7 +38,12 @@ pub struct ResealOutcome {
     /// Items the grantor could not open (not sealed to it, or damaged):
     /// these stay unreadable for the new key.
     pub unreachable: usize,
+    /// Key introductions posted now (one per report that had none).
+    pub introduced: usize,
 }
+
+/// The content format of a key introduction.
+pub const KEY_INTRODUCTION_FORMAT: &str = "meldkluis-key-introduction/1";
 
 /// The grantor and the new key.
 pub struct Reseal<'a> {
@@ -43,6 +57,9 @@ pub struct Reseal<'a> {
     pub grantee: PublicKey,
     /// The key the client is logged in with: the thread's grants are to it.
     pub logged_in_as: PublicKey,
+    /// The new key's name as reporters know it (the advisor's display
+    /// name), for the key introduction.
+    pub grantee_name: String,
 }
 
 impl core::fmt::Debug for Reseal<'_> {
@@ -63,7 +80,7 @@ pub async fn reseal_reports(
     let mut outcome = ResealOutcome::default();
     let grantor_key = job.grantor.public_key();
     let mut rng = meldkluis_crypto_core::os_rng();
-    for summary in client.reports().await? {
+    for summary in client.reports().await?.reports {
         outcome.reports += 1;
         let thread = client.thread(&summary.report_id).await?;
         let mut items: Vec<(String, Vec<u8>)> =
@@ -119,6 +136,87 @@ pub async fn reseal_reports(
         if !grants.is_empty() {
             outcome.granted += client.post_grants(&thread.report_id, &grants).await?;
         }
+        if introduce(client, job, &thread, &items[0].1).await? {
+            outcome.introduced += 1;
+        }
     }
     Ok(outcome)
+}
+
+/// Posts a key introduction in a thread, if the reporter would believe it
+/// and it is not there yet.
+///
+/// The reporter's mailbox trusts the keys pinned in the report and, in
+/// thread order, every key a trusted key introduced. The same walk here
+/// tells whether the grantor is trusted (pinned, or introduced at an
+/// earlier rotation) and whether the grantee already is. The grantor reads
+/// introductions of itself and of the grantee because both were sealed to
+/// it (an introduction goes to the new key too).
+async fn introduce(
+    client: &ServerClient,
+    job: &Reseal<'_>,
+    thread: &crate::client::Thread,
+    report: &[u8],
+) -> Result<bool, Error> {
+    let grantor = job.grantor.public_key();
+    let Ok((header, _)) = ItemHeader::parse(report) else {
+        return Ok(false);
+    };
+    let mut trusted: Vec<PublicKey> = header.recipients.clone();
+    let mut senders = trusted.clone();
+    senders.extend(job.grantor_trusts.iter().copied());
+    senders.push(grantor);
+    for message in &thread.messages {
+        let Ok(item) = crate::client::decode_item(&message.item) else {
+            continue;
+        };
+        let expect = Expect {
+            tenant: client.tenant(),
+            senders: &senders,
+        };
+        let Ok(opened) = open_item(&item, job.grantor, &expect) else {
+            continue;
+        };
+        let content: serde_json::Value =
+            serde_json::from_slice(&opened.content).unwrap_or_default();
+        let introduced =
+            content["format"] == KEY_INTRODUCTION_FORMAT && trusted.contains(&opened.header.sender);
+        if let Some(key) = content["public_key"]
+            .as_str()
+            .filter(|_| introduced)
+            .and_then(|hex| PublicKey::from_hex(hex).ok())
+        {
+            trusted.push(key);
+            senders.push(key);
+        }
+    }
+    if trusted.contains(&job.grantee) || !trusted.contains(&grantor) {
+        return Ok(false);
+    }
+    let content = serde_json::json!({
+        "format": KEY_INTRODUCTION_FORMAT,
+        "public_key": job.grantee.to_hex(),
+        "name": job.grantee_name,
+    })
+    .to_string();
+    // To everyone the report was sealed to, and the new key.
+    let mut recipients = header.recipients.clone();
+    if !recipients.contains(&job.grantee) {
+        recipients.push(job.grantee);
+    }
+    let mut rng = meldkluis_crypto_core::os_rng();
+    let sealed = seal_item(
+        &SealParams {
+            kind: ItemKind::Message,
+            tenant: client.tenant(),
+            item_id: ItemId::random(&mut rng),
+            report_id: header.report_id,
+            sender: job.grantor,
+            recipients: &recipients,
+        },
+        content.as_bytes(),
+        &mut rng,
+    )?;
+    client.post_message(&thread.report_id, &sealed).await?;
+    Ok(true)
 }

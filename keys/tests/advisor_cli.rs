@@ -129,6 +129,7 @@ async fn rotate_then_recover_from_the_command_line() {
     );
     let stdout = String::from_utf8(rotated.stdout).unwrap();
     assert!(stdout.contains("granted now: 1"), "{stdout}");
+    assert!(stdout.contains("introduced to reporters: 1"), "{stdout}");
     assert!(String::from_utf8_lossy(&rotated.stderr).contains("INSECURE DEMO KEY"));
     admin
         .replace_advisor(&tenant, &a.public_key(), &b.public_key(), None)
@@ -146,8 +147,11 @@ async fn rotate_then_recover_from_the_command_line() {
         paper.as_bytes(),
     );
     let stdout = String::from_utf8(recovered.stdout).unwrap();
+    // The report, and B's introduction (sealed to the recovery key too).
     assert!(
-        stdout.contains("granted now: 1") && stdout.contains(&c.public_key().fingerprint()),
+        stdout.contains("granted now: 2")
+            && stdout.contains("introduced to reporters: 1")
+            && stdout.contains(&c.public_key().fingerprint()),
         "{stdout}"
     );
     // A mistyped recovery key is caught before anything is granted.

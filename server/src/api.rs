@@ -457,6 +457,17 @@ fn check_thread_item(
         .ok_or_else(|| AppError::new(ErrorCode::TenantNotReady, "no recovery key enrolled"))?;
     let sender = match writer {
         Writer::Reporter => mailbox_key,
+        // An advisor writes as themselves, except for a key introduction
+        // after a lost token or a rotation, which the recovery key or the
+        // advisor's earlier key seals (keys/src/reseal.rs): the server
+        // checks that the sender is one of the tenant's keys; that the
+        // sender really sealed the item, auth mode proves to the reader.
+        Writer::Advisor { public_key, .. }
+            if header.sender != public_key
+                && (header.sender == recovery || store::is_enrolled_key(conn, &header.sender)?) =>
+        {
+            header.sender
+        }
         Writer::Advisor { public_key, .. } => public_key,
     };
     wire::check_sender_and_recipients(header, &sender, &[mailbox_key, recovery])
@@ -818,14 +829,24 @@ pub async fn advisor_login(
 
 /// `GET /api/v1/t/{tenant}/advisor/reports`: the reports sealed to this
 /// advisor, metadata only.
-pub async fn advisor_reports(session: AdvisorSession) -> Result<Json<Value>, AppError> {
+pub async fn advisor_reports(
+    State(state): State<AppState>,
+    session: AdvisorSession,
+) -> Result<Json<Value>, AppError> {
     let advisor_id = session.advisor_id;
     let reports = session
         .tenant
         .db
         .call(move |conn| Ok(store::reports_for_advisor(conn, advisor_id)?))
         .await?;
-    Ok(Json(json!({ "reports": reports })))
+    let today = state.clock().today();
+    let reports: Vec<store::ReportSummary> = reports
+        .into_iter()
+        .map(|report| report.with_deadlines(today))
+        .collect();
+    Ok(Json(
+        json!({ "today": today.to_string(), "reports": reports }),
+    ))
 }
 
 /// `GET /api/v1/t/{tenant}/advisor/reports/{report_id}`: a whole thread.

@@ -25,6 +25,7 @@ pub mod clock;
 pub mod config;
 pub mod dates;
 pub mod db;
+pub mod deadlines;
 pub mod error;
 mod http;
 pub mod notices;

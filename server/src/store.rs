@@ -228,47 +228,35 @@ pub fn record_acknowledgement(
     Ok(())
 }
 
-/// The dates and status of the reports an active advisor may see (the
-/// same rule as [`advisor_may_see`]), for the deadline digest. Metadata only.
+/// The dates and status of the reports an active advisor may see, for the
+/// deadline digest. Metadata only.
 pub fn report_dates_for_advisor(
     conn: &Connection,
     advisor_id: i64,
-) -> rusqlite::Result<Vec<crate::notices::deadlines::ReportDates>> {
-    use crate::clock::Day;
-    let mut stmt = conn.prepare_cached(
-        "SELECT r.id, r.created_day, r.status, r.acknowledged_day, r.agreed_update_date
-         FROM reports r, advisors a
-         WHERE a.id = ?1 AND a.active = 1 AND (
-            EXISTS (SELECT 1 FROM report_recipients rr WHERE rr.report_id = r.id AND rr.public_key = a.public_key)
-            OR EXISTS (SELECT 1 FROM report_access ra WHERE ra.report_id = r.id AND ra.public_key = a.public_key))
-         ORDER BY r.rowid",
-    )?;
-    let rows = stmt.query_map([advisor_id], |r| {
-        Ok((
-            r.get::<_, [u8; 16]>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, Option<String>>(4)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (report_id, created, status, acknowledged, agreed) = row?;
-        // Days are written by this server; one that does not parse is
-        // skipped rather than guessed.
-        let Some(created) = Day::parse(&created) else {
-            continue;
-        };
-        out.push(crate::notices::deadlines::ReportDates {
-            report_id,
-            created,
-            status,
-            acknowledged: acknowledged.as_deref().and_then(Day::parse),
-            agreed_update: agreed.as_deref().and_then(Day::parse),
-        });
-    }
-    Ok(out)
+) -> rusqlite::Result<Vec<crate::deadlines::ReportDates>> {
+    Ok(reports_for_advisor(conn, advisor_id)?
+        .iter()
+        .filter_map(ReportSummary::dates)
+        .collect())
+}
+
+/// True if `key` is (or was) an advisor key of the tenant.
+pub fn is_enrolled_key(conn: &Connection, key: &PublicKey) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM advisors WHERE public_key = ?1")?
+        .exists([key.as_bytes()])
+}
+
+/// The ids of the reports advisor `?1` may see: sealed to their key or to a
+/// key theirs replaced, and only while the advisor is active. The one
+/// definition of what an advisor may see.
+macro_rules! visible_report_ids {
+    () => {
+        "SELECT rr.report_id FROM report_recipients rr JOIN advisors a ON a.public_key = rr.public_key
+         WHERE a.id = ?1 AND a.active = 1
+         UNION
+         SELECT ra.report_id FROM report_access ra JOIN advisors a ON a.public_key = ra.public_key
+         WHERE a.id = ?1 AND a.active = 1"
+    };
 }
 
 /// True if the report was sealed to this advisor key (or to a key it
@@ -279,12 +267,12 @@ pub fn advisor_may_see(
     advisor_id: i64,
     report_id: &[u8; 16],
 ) -> rusqlite::Result<bool> {
-    conn.prepare_cached(
-        "SELECT 1 FROM advisors a WHERE a.id = ?2 AND a.active = 1 AND (
-            EXISTS (SELECT 1 FROM report_recipients rr WHERE rr.report_id = ?1 AND rr.public_key = a.public_key)
-            OR EXISTS (SELECT 1 FROM report_access ra WHERE ra.report_id = ?1 AND ra.public_key = a.public_key))",
-    )?
-    .exists(params![report_id, advisor_id])
+    conn.prepare_cached(concat!(
+        "SELECT 1 WHERE ?2 IN (",
+        visible_report_ids!(),
+        ")"
+    ))?
+    .exists(params![advisor_id, report_id])
 }
 
 /// Gives `new_key` access to every report `old_key` may read (sealed to it,
@@ -599,6 +587,8 @@ pub struct ReportSummary {
     pub status: String,
     /// Day of the last status change.
     pub status_day: Option<String>,
+    /// Day receipt was first acknowledged, if it was.
+    pub acknowledged_day: Option<String>,
     /// The agreed update date, if set.
     pub agreed_update_date: Option<String>,
     /// The category an advisor disclosed for aggregate figures, if any.
@@ -609,37 +599,83 @@ pub struct ReportSummary {
     pub message_count: u64,
     /// Number of attachments in the thread.
     pub attachment_count: u64,
+    /// The deadlines still running, seen from today (filled by the API).
+    pub deadlines: Vec<DeadlineView>,
 }
 
-/// The reports sealed to an advisor, newest first.
+/// A running deadline of a report, as the advisor API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadlineView {
+    /// `acknowledgement`, `feedback` or `agreed_update`.
+    pub kind: &'static str,
+    /// The day it falls due.
+    pub due: String,
+    /// Days from today to that day (negative when overdue).
+    pub days_left: i64,
+}
+
+impl ReportSummary {
+    /// The report's dates, for the deadline rules; `None` if a stored day
+    /// does not read (this server writes them, so it is skipped, not guessed).
+    pub fn dates(&self) -> Option<crate::deadlines::ReportDates> {
+        use crate::dates::Day;
+        let mut report_id = [0u8; 16];
+        hex::decode_to_slice(&self.report_id, &mut report_id).ok()?;
+        Some(crate::deadlines::ReportDates {
+            report_id,
+            created: Day::parse(&self.created_day)?,
+            status: self.status.clone(),
+            acknowledged: self.acknowledged_day.as_deref().and_then(Day::parse),
+            agreed_update: self.agreed_update_date.as_deref().and_then(Day::parse),
+        })
+    }
+
+    /// Fills in the running deadlines as seen on `today`.
+    pub fn with_deadlines(mut self, today: crate::dates::Day) -> Self {
+        self.deadlines = self
+            .dates()
+            .map(|dates| {
+                crate::deadlines::running(&dates)
+                    .into_iter()
+                    .map(|(kind, due)| DeadlineView {
+                        kind: kind.code(),
+                        due: due.to_string(),
+                        days_left: today.days_until(due),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        self
+    }
+}
+
+/// The reports an advisor may see, newest first.
 pub fn reports_for_advisor(
     conn: &Connection,
     advisor_id: i64,
 ) -> rusqlite::Result<Vec<ReportSummary>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT r.id, r.created_day, r.status, r.status_day, r.agreed_update_date, r.category, r.padded_len,
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT r.id, r.created_day, r.status, r.status_day, r.acknowledged_day,
+                r.agreed_update_date, r.category, r.padded_len,
                 (SELECT count(*) FROM messages m WHERE m.report_id = r.id),
                 (SELECT count(*) FROM attachments t WHERE t.report_id = r.id)
-         FROM reports r
-         WHERE r.id IN (
-             SELECT rr.report_id FROM report_recipients rr JOIN advisors a ON a.public_key = rr.public_key
-             WHERE a.id = ?1 AND a.active = 1
-             UNION
-             SELECT ra.report_id FROM report_access ra JOIN advisors a ON a.public_key = ra.public_key
-             WHERE a.id = ?1 AND a.active = 1)
-         ORDER BY r.rowid DESC",
-    )?;
+         FROM reports r WHERE r.id IN (",
+        visible_report_ids!(),
+        ") ORDER BY r.rowid DESC"
+    ))?;
     let rows = stmt.query_map([advisor_id], |r| {
         Ok(ReportSummary {
             report_id: hex::encode(r.get::<_, Vec<u8>>(0)?),
             created_day: r.get(1)?,
             status: r.get(2)?,
             status_day: r.get(3)?,
-            agreed_update_date: r.get(4)?,
-            category: r.get(5)?,
-            padded_len: r.get::<_, i64>(6)?.try_into().unwrap_or(0),
-            message_count: r.get::<_, i64>(7)?.try_into().unwrap_or(0),
-            attachment_count: r.get::<_, i64>(8)?.try_into().unwrap_or(0),
+            acknowledged_day: r.get(4)?,
+            agreed_update_date: r.get(5)?,
+            category: r.get(6)?,
+            padded_len: r.get::<_, i64>(7)?.try_into().unwrap_or(0),
+            message_count: r.get::<_, i64>(8)?.try_into().unwrap_or(0),
+            attachment_count: r.get::<_, i64>(9)?.try_into().unwrap_or(0),
+            deadlines: Vec::new(),
         })
     })?;
     rows.collect()

@@ -12,8 +12,9 @@
 
 use meldkluis_crypto_core::{ItemKind, PublicKey, StaticKey, StaticSecret};
 use meldkluis_i18n::catalog;
-use meldkluis_keys::console::{Console, ConsoleOptions, Date};
+use meldkluis_keys::console::{Console, ConsoleOptions};
 use meldkluis_keys::enrolled::EnrolledKeys;
+use meldkluis_server::clock::{Clock as _, ManualClock, SystemClock};
 use meldkluis_tests::browser::Browser;
 use meldkluis_tests::tokens::TestToken;
 use meldkluis_tests::{
@@ -35,7 +36,11 @@ async fn advisor_console_in_chromium_with_a_token_key() {
     let advisor = token.generate_key("advisor 0xc0 (console test)");
     let advisor_key = advisor.public_key();
 
-    let server = TestServer::start(dir.path(), |_| {}).await;
+    // The server's clock: the report arrives today, the advisor looks ten
+    // days later (acknowledgement three days overdue).
+    let today = SystemClock.today();
+    let clock = std::sync::Arc::new(ManualClock::at(today, 10));
+    let server = TestServer::start_with_clock(dir.path(), clock.clone(), |_| {}).await;
     let admin = server.admin();
     let tenant = TestTenant::create(&admin, "console-e2e", 1);
     let colleague = &tenant.advisors[0];
@@ -48,7 +53,22 @@ async fn advisor_console_in_chromium_with_a_token_key() {
     // The reporter's report (JSON answers), sealed as the browser does, and
     // an attachment.
     let mailbox = Mailbox::random();
-    let answers = json!({ "what": REPORT_CANARY, "when": "gisteren", "meeting": "yes" });
+    // The report's content as the reporter's browser writes it
+    // (web-client/REPORT-CONTENT.md).
+    let answers = json!({
+        "format": "meldkluis-report/1",
+        "language": "nl",
+        "category": { "id": "pesten", "label": "Pesten" },
+        "answers": [
+            { "id": "what", "question": "Wat is er gebeurd?", "type": "long_text", "value": REPORT_CANARY, "answer": REPORT_CANARY },
+            { "id": "witnesses", "question": "Waren er anderen bij?", "type": "choice", "value": "no", "answer": "Nee" },
+            { "id": "wishes", "question": "Wat zou u willen?", "type": "multiple_choice",
+              "value": ["listen", "meeting"], "answer": ["Een luisterend oor", "Een gesprek met de vertrouwenspersoon"] },
+        ],
+        "reporter": { "anonymous": false, "name": "J. Jansen", "contact": "", "employer_may_see": false },
+        "advisors": [ { "name": "A. de Vries", "public_key": advisor_key.to_hex() } ],
+        "attachments": [],
+    });
     let recipients = mailbox.recipients(&tenant, &[advisor_key, colleague.public_key()]);
     let report = seal(
         ItemKind::Report,
@@ -82,8 +102,7 @@ async fn advisor_console_in_chromium_with_a_token_key() {
         .expect("upload");
     assert_eq!(uploaded.status(), 201);
 
-    // The console, with the keys the advisor confirmed; deadlines counted
-    // from 10 days after the report (acknowledgement 3 days overdue).
+    // The console, with the keys the advisor confirmed.
     let enrolled = EnrolledKeys {
         advisors: vec![
             (advisor_key, "A. de Vries".into()),
@@ -92,7 +111,7 @@ async fn advisor_console_in_chromium_with_a_token_key() {
         recovery: Some(tenant.recovery.public_key()),
         earlier: Vec::new(),
     };
-    let today = Date::today().add_days(10);
+    clock.set(today.add_days(10), 10);
     let console = Console::bind(
         "127.0.0.1:0".parse().expect("address"),
         ConsoleOptions {
@@ -100,7 +119,6 @@ async fn advisor_console_in_chromium_with_a_token_key() {
             tenant: tenant.id.clone(),
             enrolled,
             lang: catalog().lang("nl").expect("Dutch"),
-            today: Some(today),
         },
         Box::new(advisor),
     )
@@ -195,17 +213,32 @@ async fn advisor_console_in_chromium_with_a_token_key() {
         content_text.contains("Wat is er gebeurd?") && content_text.contains(REPORT_CANARY),
         "the report opened through the token: {content_text}"
     );
-    let first_question = browser
+    // Question and answer as the reporter read and gave them, in order.
+    let pairs = browser
         .js(
-            "return document.querySelector('#report-content dt').textContent;",
+            "return [...document.querySelectorAll('#report-content dt')].map(dt => dt.textContent + ' = ' + dt.nextElementSibling.textContent);",
             vec![],
         )
         .await;
+    let pairs: Vec<&str> = pairs
+        .as_array()
+        .expect("pairs")
+        .iter()
+        .map(|p| p.as_str().expect("text"))
+        .collect();
+    assert_eq!(pairs[0], "Categorie = Pesten");
+    assert_eq!(pairs[1], format!("Wat is er gebeurd? = {REPORT_CANARY}"));
+    assert_eq!(pairs[2], "Waren er anderen bij? = Nee");
     assert_eq!(
-        first_question,
-        json!("Wat is er gebeurd?"),
-        "questionnaire order"
+        pairs[3],
+        "Wat zou u willen? = Een luisterend oor, Een gesprek met de vertrouwenspersoon"
     );
+    assert!(
+        pairs[4].starts_with("Melder = Naam: J. Jansen"),
+        "{pairs:?}"
+    );
+    assert!(pairs[4].contains("mag de melding niet inzien"), "{pairs:?}");
+    assert_eq!(pairs[5], "Versleuteld voor = A. de Vries");
     // Every control has a label (keyboard and screen-reader users).
     let unlabelled = browser
         .js(
@@ -240,7 +273,7 @@ async fn advisor_console_in_chromium_with_a_token_key() {
         .await;
 
     // Status and agreed update date (in 12 days: due soon, seen from "today").
-    let agreed = Date::today().add_days(12).to_string();
+    let agreed = today.add_days(12).to_string();
     browser
         .find("#status-select")
         .await
@@ -358,8 +391,11 @@ async fn advisor_console_in_chromium_with_a_token_key() {
         &tenant.id,
         &pinned,
     );
+    // In the message format the reporter's mailbox reads.
+    let reply: serde_json::Value = serde_json::from_slice(&reply).expect("JSON");
+    assert_eq!(reply["format"], "meldkluis-message/1");
     assert_eq!(
-        String::from_utf8(reply).expect("text"),
+        reply["text"],
         format!("Dank voor uw melding. {REPLY_CANARY}")
     );
     // The co-advisor and the recovery key can read it too.

@@ -137,15 +137,24 @@ async fn a_lost_token_is_replaced_and_the_recovery_key_reseals_its_reports() {
         grantor_trusts: &[],
         grantee: new_key.public_key(),
         logged_in_as: new_key.public_key(),
+        grantee_name: "A. Dviseur".into(),
     };
     let outcome = reseal_reports(&new_client, &job).await.expect("reseal");
     assert_eq!(outcome.reports, 2);
     assert_eq!(outcome.items, 4, "two reports, a reply, an attachment");
     assert_eq!(outcome.granted, 4);
     assert_eq!(outcome.unreachable, 0);
-    // A second run finds nothing left to do.
+    assert_eq!(
+        outcome.introduced, 2,
+        "the recovery key introduces the new key in each thread"
+    );
+    // A second run finds nothing left to do (the introductions were
+    // sealed to the new key, so it reads them already).
     let again = reseal_reports(&new_client, &job).await.expect("reseal");
-    assert_eq!((again.granted, again.already_readable), (0, 4));
+    assert_eq!(
+        (again.granted, again.already_readable, again.introduced),
+        (0, 6, 0)
+    );
 
     // The new key, on the token, opens every item through its grant.
     for (mailbox, content) in mailboxes.iter().zip(&contents) {
@@ -168,8 +177,15 @@ async fn a_lost_token_is_replaced_and_the_recovery_key_reseals_its_reports() {
                 &message.id,
                 &decode_item(&message.item).expect("b64"),
             )
-            .expect("the reply opens");
-            assert_eq!(&*opened.content, b"CANARY-lost-token reply");
+            .expect("the reply and the key introduction open");
+            let content: serde_json::Value =
+                serde_json::from_slice(&opened.content).unwrap_or_default();
+            if content["format"] == "meldkluis-key-introduction/1" {
+                assert_eq!(content["public_key"], new_key.public_key().to_hex());
+                assert_eq!(opened.header.sender, tenant.recovery.public_key());
+            } else {
+                assert_eq!(&*opened.content, b"CANARY-lost-token reply");
+            }
         }
         for attachment in &thread.attachments {
             let item = new_client
@@ -197,8 +213,11 @@ async fn a_lost_token_is_replaced_and_the_recovery_key_reseals_its_reports() {
         assert!(reading::open_report(&new_key, &distrust, &thread, &report).is_err());
     }
 
-    // Nothing was re-encrypted: every item is byte for byte as before.
-    let items_after = server_items(&server, &tenant, &new_key).await;
+    // Nothing was re-encrypted: every item is byte for byte as before (the
+    // only new items are the two key introductions).
+    let mut items_after = server_items(&server, &tenant, &new_key).await;
+    assert_eq!(items_after.len(), items_before.len() + 2);
+    items_after.retain(|(id, _)| items_before.iter().any(|(before, _)| before == id));
     assert_eq!(items_before, items_after);
     server.stop().await;
 }
@@ -213,7 +232,7 @@ async fn server_items(
     let client = ServerClient::new(&server.base, tenant.id.clone()).expect("client");
     client.log_in(key).await.expect("log in");
     let mut items = Vec::new();
-    let mut reports = client.reports().await.expect("reports");
+    let mut reports = client.reports().await.expect("reports").reports;
     reports.sort_by(|a, b| a.report_id.cmp(&b.report_id));
     for summary in reports {
         let thread = client.thread(&summary.report_id).await.expect("thread");

@@ -167,6 +167,14 @@ function reportEntry(content, day) {
   return entry;
 }
 
+/** The warning shown instead of a message that could not be verified. */
+function unverified(day) {
+  const warning = element('li', 'thread__item notice notice--warning');
+  warning.setAttribute('role', 'note');
+  warning.append(element('p', null, `${formatDay(data, day)} · ${text(data, 'js-unverified')}`));
+  return warning;
+}
+
 function sameKey(a, b) {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
@@ -193,7 +201,10 @@ async function showMailbox({ focus = true } = {}) {
   session.recipients = [...session.advisors.map((a) => a.key), ...(session.recoveryKey ? [session.recoveryKey] : []), own];
   list.append(reportEntry(content, thread.created_day));
 
-  const senders = [own, ...session.advisors.map((a) => a.key)];
+  // Who may write here: the reporter, the pinned advisors, and (for key
+  // introductions only) the pinned recovery key; an introduction from a
+  // trusted key adds the new key, in thread order.
+  const senders = [own, ...session.advisors.map((a) => a.key), ...(session.recoveryKey ? [session.recoveryKey] : [])];
   const seen = new Set();
   for (const message of thread.messages) {
     let opened;
@@ -208,16 +219,33 @@ async function showMailbox({ focus = true } = {}) {
       }
       seen.add(id);
     } catch {
-      const warning = element('li', 'thread__item notice notice--warning');
-      warning.setAttribute('role', 'note');
-      warning.append(element('p', null, `${formatDay(data, message.created_day)} · ${text(data, 'js-unverified')}`));
-      list.append(warning);
+      list.append(unverified(message.created_day));
       continue;
     }
     const fromSelf = sameKey(opened.sender, own);
     const advisor = session.advisors.find((a) => sameKey(a.key, opened.sender));
     const body = decodeContent(opened.content);
     wipe(opened.content);
+    if (body.format === 'meldkluis-key-introduction/1' && !fromSelf && /^[0-9a-f]{64}$/.test(body.public_key ?? '')) {
+      // An advisor's new key (after a lost token or a planned change),
+      // introduced by a key this report already trusts.
+      const key = unhex(body.public_key);
+      const name = String(body.name || text(data, 'js-advisor'));
+      if (!session.advisors.some((a) => sameKey(a.key, key))) {
+        session.advisors.push({ name, key });
+        senders.push(key);
+        session.recipients.unshift(key);
+      }
+      const note = element('li', 'thread__item thread__item--note');
+      note.append(element('p', null, `${formatDay(data, message.created_day)} · ${text(data, 'js-key-introduced', { name })}`));
+      list.append(note);
+      continue;
+    }
+    if (!fromSelf && !advisor) {
+      // The recovery key writes introductions, nothing else.
+      list.append(unverified(message.created_day));
+      continue;
+    }
     const entry = element('li', `thread__item ${fromSelf ? 'thread__item--own' : 'thread__item--advisor'}`);
     entry.append(element('p', 'thread__meta', `${fromSelf ? text(data, 'js-you') : advisor?.name ?? text(data, 'js-advisor')} · ${formatDay(data, message.created_day)}`));
     const paragraphs = String(body.text ?? '').split(/\n{2,}/);

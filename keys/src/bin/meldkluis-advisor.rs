@@ -25,7 +25,7 @@ use clap::{Args, Parser, Subcommand};
 use meldkluis_crypto_core::{PublicKey, StaticKey, TenantId, Zeroizing};
 use meldkluis_i18n::catalog;
 use meldkluis_keys::client::ServerClient;
-use meldkluis_keys::console::{Console, ConsoleOptions, Date};
+use meldkluis_keys::console::{Console, ConsoleOptions};
 use meldkluis_keys::enrolled::EnrolledKeys;
 use meldkluis_keys::reseal::{reseal_reports, Reseal, ResealOutcome};
 use meldkluis_keys::{
@@ -97,10 +97,6 @@ enum Command {
         /// The pages' language (nl, en).
         #[arg(long, default_value = "nl")]
         lang: String,
-        /// Count deadlines from this day instead of today (YYYY-MM-DD; for
-        /// checking what the list will look like).
-        #[arg(long, hide = true)]
-        today: Option<String>,
         #[command(flatten)]
         key: KeyArgs,
     },
@@ -156,7 +152,6 @@ fn main() -> anyhow::Result<()> {
             enrolled,
             listen,
             lang,
-            today,
             key,
         } => {
             let (kind, key) = load_key(&cli, key, None)?;
@@ -167,10 +162,6 @@ fn main() -> anyhow::Result<()> {
                 lang: catalog()
                     .lang(lang)
                     .with_context(|| format!("no language {lang}"))?,
-                today: today
-                    .as_deref()
-                    .map(|d| Date::parse(d).context("--today is not a YYYY-MM-DD date"))
-                    .transpose()?,
             };
             // The console runs on a multi-threaded runtime: key operations
             // go to blocking threads while pages are served.
@@ -271,6 +262,7 @@ fn main() -> anyhow::Result<()> {
                     grantor_trusts: &trusts,
                     grantee: new.public_key(),
                     logged_in_as,
+                    grantee_name: served_name(&client, &new.public_key()).await?,
                 };
                 anyhow::Ok(reseal_reports(&client, &job).await?)
             })?;
@@ -298,6 +290,7 @@ fn main() -> anyhow::Result<()> {
                     grantor_trusts: &[],
                     grantee: new.public_key(),
                     logged_in_as: new.public_key(),
+                    grantee_name: served_name(&client, &new.public_key()).await?,
                 };
                 anyhow::Ok(reseal_reports(&client, &job).await?)
             })?;
@@ -308,18 +301,35 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// The name reporters know the new key by: the advisor's display name as
+/// the server serves it (the operator enrolled the new key first).
+async fn served_name(
+    client: &ServerClient,
+    key: &meldkluis_crypto_core::PublicKey,
+) -> anyhow::Result<String> {
+    let config = client.public_config().await?;
+    config
+        .advisors
+        .iter()
+        .find(|(served, _)| served.public_key == *key)
+        .map(|(_, name)| name.clone())
+        .context("the new key is not enrolled with the tenant yet (the operator enrols it first)")
+}
+
 fn tenant(id: &str) -> anyhow::Result<TenantId> {
     TenantId::new(id).map_err(|_| anyhow::anyhow!("invalid tenant id {id:?}"))
 }
 
 fn print_outcome(outcome: &ResealOutcome, grantee: &PublicKey) {
     println!(
-        "reports: {}, items: {}, granted now: {}, already readable: {}, not reachable: {}",
+        "reports: {}, items: {}, granted now: {}, already readable: {}, not reachable: {}, \
+         new key introduced to reporters: {}",
         outcome.reports,
         outcome.items,
         outcome.granted,
         outcome.already_readable,
-        outcome.unreachable
+        outcome.unreachable,
+        outcome.introduced
     );
     println!("new key: {}", grantee.to_hex());
     println!("fingerprint: {}", grantee.fingerprint());

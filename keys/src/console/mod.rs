@@ -39,7 +39,7 @@ use meldkluis_i18n::{catalog, Lang};
 use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
 
-pub use deadlines::{deadlines, Clock, Date, Deadline, Urgency};
+pub use deadlines::Urgency;
 
 use crate::client::{decode_item, PublicConfig, ServerClient, Thread};
 use crate::enrolled::{check_served_keys, EnrolledKeys, Substitution};
@@ -69,8 +69,6 @@ pub struct ConsoleOptions {
     pub enrolled: EnrolledKeys,
     /// The language the pages start in (Dutch unless chosen).
     pub lang: Lang,
-    /// The day deadlines are measured from (default: today, UTC).
-    pub today: Option<Date>,
 }
 
 /// A console bound to its loopback port, ready to serve.
@@ -102,7 +100,6 @@ struct ConsoleState {
     recovery: PublicKey,
     trust: Trust,
     lang: Lang,
-    today: Option<Date>,
     /// The last substitution findings printed to standard error, so each
     /// new finding is printed once, not on every page.
     warned: Mutex<Vec<Substitution>>,
@@ -154,7 +151,6 @@ impl Console {
             recovery,
             trust,
             lang: options.lang,
-            today: options.today,
             warned: Mutex::new(Vec::new()),
         };
         Ok(Self {
@@ -318,10 +314,6 @@ impl ConsoleState {
             return Err(Refused::NoSecret(lang));
         }
         Ok(lang)
-    }
-
-    fn today(&self) -> Date {
-        self.today.unwrap_or_else(Date::today)
     }
 
     /// The key-substitution check on a freshly fetched configuration. New
@@ -514,8 +506,7 @@ async fn reports(State(state): State<Arc<ConsoleState>>, headers: HeaderMap) -> 
     let warnings = state.substitutions(&config);
     match state.client.reports().await {
         Ok(list) => {
-            pages::reports_page(&state.page(lang, &warnings), &list, &config, state.today())
-                .into_response()
+            pages::reports_page(&state.page(lang, &warnings), &list, &config).into_response()
         }
         Err(error) => failure(&state, lang, &error),
     }
@@ -674,10 +665,10 @@ async fn report(
         Err(error) => return failure(&state, lang, &error),
     };
     let warnings = state.substitutions(&config);
-    // The list entry has what the thread lacks: the day of the last status
-    // change (for the feedback clock) and the disclosed category.
+    // The list entry has what the thread lacks: the deadlines the server
+    // computed and the disclosed category.
     let summary = match state.client.reports().await {
-        Ok(list) => list.into_iter().find(|r| r.report_id == report_id),
+        Ok(list) => list.reports.into_iter().find(|r| r.report_id == report_id),
         Err(error) => return failure(&state, lang, &error),
     };
     match open_thread(&state, &config, &report_id).await {
@@ -686,7 +677,6 @@ async fn report(
             &opened,
             summary.as_ref(),
             &config,
-            state.today(),
         )
         .into_response(),
         Err(error) => failure(&state, lang, &error),
@@ -764,7 +754,15 @@ async fn reply(
                         sender: key,
                         recipients: &recipients,
                     },
-                    text.as_bytes(),
+                    // The message format of web-client/REPORT-CONTENT.md,
+                    // which the reporter's mailbox reads.
+                    serde_json::json!({
+                        "format": "meldkluis-message/1",
+                        "text": text,
+                        "attachments": [],
+                    })
+                    .to_string()
+                    .as_bytes(),
                     &mut rng,
                 )?)
             })

@@ -8,9 +8,9 @@ use meldkluis_crypto_core::PublicKey;
 use meldkluis_i18n::{catalog, t, tf, Arg, Lang};
 use serde_json::Value;
 
-use super::deadlines::{deadlines, Clock, Date, Urgency};
+use super::deadlines::Urgency;
 use super::{OpenedThread, Sender, ShownItem};
-use crate::client::{PublicConfig, ReportSummary};
+use crate::client::{Deadline, PublicConfig, ReportList, ReportSummary};
 use crate::enrolled::Substitution;
 use crate::Error;
 
@@ -189,10 +189,8 @@ pub(crate) fn error_page(page: &Page<'_>, error: &Error) -> Markup {
 }
 
 fn status_label(lang: Lang, status: &str) -> String {
-    t(
-        lang,
-        &format!("console-status-{}", status.replace('_', "-")),
-    )
+    // The same words the reporter's mailbox uses (common.ftl).
+    t(lang, &format!("status-{status}"))
 }
 
 const STATUSES: [&str; 7] = [
@@ -214,33 +212,16 @@ const CLOSING_REASONS: [&str; 6] = [
     "other",
 ];
 
-fn deadline_badges(
-    lang: Lang,
-    status: &str,
-    created: &str,
-    status_day: Option<&str>,
-    agreed: Option<&str>,
-    today: Date,
-) -> Markup {
-    let Some(created) = Date::parse(created) else {
-        return html! {};
-    };
-    let list = deadlines(
-        status,
-        created,
-        status_day.and_then(Date::parse),
-        agreed.and_then(Date::parse),
-        today,
-    );
+fn deadline_badges(lang: Lang, deadlines: &[Deadline]) -> Markup {
     html! {
-        @for deadline in &list {
-            @let due = deadline.due.to_string();
-            @let what = match deadline.clock {
-                Clock::Acknowledgement => tf(lang, "console-deadline-acknowledgement", &[("date", Arg::Str(&due))]),
-                Clock::Feedback => tf(lang, "console-deadline-feedback", &[("date", Arg::Str(&due))]),
-                Clock::AgreedUpdate => tf(lang, "console-deadline-agreed", &[("date", Arg::Str(&due))]),
+        @for deadline in deadlines {
+            @let due = &deadline.due;
+            @let what = match deadline.kind.as_str() {
+                "acknowledgement" => tf(lang, "console-deadline-acknowledgement", &[("date", Arg::Str(due))]),
+                "feedback" => tf(lang, "console-deadline-feedback", &[("date", Arg::Str(due))]),
+                _ => tf(lang, "console-deadline-agreed", &[("date", Arg::Str(due))]),
             };
-            @let (class, state) = match deadline.urgency {
+            @let (class, state) = match Urgency::of(deadline) {
                 Urgency::Overdue => ("badge overdue", tf(lang, "console-overdue", &[("days", Arg::Num(-deadline.days_left))])),
                 Urgency::DueSoon => ("badge due-soon", tf(lang, "console-due-soon", &[("days", Arg::Num(deadline.days_left))])),
                 Urgency::OnTrack => ("badge on-track", tf(lang, "console-on-track", &[("days", Arg::Num(deadline.days_left))])),
@@ -276,20 +257,15 @@ fn categories(config: &PublicConfig) -> Vec<String> {
         .collect()
 }
 
-pub(crate) fn reports_page(
-    page: &Page<'_>,
-    reports: &[ReportSummary],
-    config: &PublicConfig,
-    today: Date,
-) -> Markup {
+pub(crate) fn reports_page(page: &Page<'_>, list: &ReportList, config: &PublicConfig) -> Markup {
     let lang = page.lang;
     layout(
         page,
         &t(lang, "console-reports-title"),
         html! {
             h1 { (t(lang, "console-reports-title")) }
-            p.note { (tf(lang, "console-today", &[("date", Arg::Str(&today.to_string()))])) }
-            @if reports.is_empty() {
+            p.note { (tf(lang, "console-today", &[("date", Arg::Str(&list.today))])) }
+            @if list.reports.is_empty() {
                 p { (t(lang, "console-no-reports")) }
             } @else {
                 table id="reports" {
@@ -302,11 +278,11 @@ pub(crate) fn reports_page(
                         th scope="col" { (t(lang, "console-col-thread")) }
                     } }
                     tbody {
-                        @for report in reports {
+                        @for report in &list.reports {
                             tr data-report=(report.report_id) {
                                 td { a href={ "/reports/" (report.report_id) } { (report.created_day) " · " (&report.report_id[..8]) } }
                                 td.status { (status_label(lang, &report.status)) }
-                                td { (deadline_badges(lang, &report.status, &report.created_day, report.status_day.as_deref(), report.agreed_update_date.as_deref(), today)) }
+                                td { (deadline_badges(lang, &report.deadlines)) }
                                 td { (report.category.as_deref().map_or_else(|| t(lang, "console-category-none"), |c| category_label(lang, config, c))) }
                                 td { (tf(lang, "console-thread-counts", &[("messages", Arg::Num(i64::try_from(report.message_count).unwrap_or(0))), ("attachments", Arg::Num(i64::try_from(report.attachment_count).unwrap_or(0)))])) }
                             }
@@ -320,10 +296,103 @@ pub(crate) fn reports_page(
 
 /// The report's content: its fields as a definition list if it is JSON,
 /// else the text.
+/// An opened report or message: the formats of `web-client/REPORT-CONTENT.md`
+/// as the reporter wrote them, any other JSON as a plain tree, anything
+/// else as text.
 fn content_view(lang: Lang, config: &PublicConfig, text: &str) -> Markup {
     match serde_json::from_str::<Value>(text) {
+        Ok(value) if value["format"] == "meldkluis-report/1" => report_view(lang, &value),
+        Ok(value) if value["format"] == "meldkluis-message/1" => message_view(lang, &value),
         Ok(value @ (Value::Object(_) | Value::Array(_))) => json_view(lang, config, &value),
         _ => html! { p.text { (text) } },
+    }
+}
+
+/// An answer in words: text, a list of choices, or a dash when unanswered.
+fn answer_text(answer: &Value) -> String {
+    match answer {
+        Value::String(text) => text.clone(),
+        Value::Array(list) => list
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Null => "—".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// The names of the files an item says it carries (the attachments
+/// themselves are listed, and exported, below the thread).
+fn attachment_names(lang: Lang, list: &Value) -> Markup {
+    html! {
+        @if let Some(list) = list.as_array().filter(|l| !l.is_empty()) {
+            p { (t(lang, "console-attachments")) ":" }
+            ul.files {
+                @for file in list {
+                    li {
+                        (file["name"].as_str().unwrap_or("?")) " ("
+                        (file["type"].as_str().unwrap_or("?")) ", "
+                        (tf(lang, "console-size", &[("kib", Arg::Num((file["size"].as_i64().unwrap_or(0) + 1023) / 1024))]))
+                        ") " code { (file["id"].as_str().map_or("", |id| &id[..id.len().min(8)])) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A report as the reporter filled it in: category, every question with
+/// its answer, who they are (or that they stay anonymous), whom they chose.
+fn report_view(lang: Lang, report: &Value) -> Markup {
+    let reporter = &report["reporter"];
+    html! {
+        dl.answers {
+            @if let Some(category) = report["category"]["label"].as_str() {
+                dt { (t(lang, "console-col-category")) }
+                dd { (category) }
+            }
+            @for answer in report["answers"].as_array().into_iter().flatten() {
+                dt { (answer["question"].as_str().unwrap_or("?")) }
+                dd { (answer_text(&answer["answer"])) }
+            }
+            dt { (t(lang, "console-reporter")) }
+            dd {
+                @if reporter["anonymous"] == false {
+                    (tf(lang, "console-reporter-named", &[("name", Arg::Str(reporter["name"].as_str().unwrap_or("?")))]))
+                    @if let Some(contact) = reporter["contact"].as_str().filter(|c| !c.is_empty()) {
+                        br; (tf(lang, "console-reporter-contact", &[("contact", Arg::Str(contact))]))
+                    }
+                    br;
+                    strong {
+                        @if reporter["employer_may_see"] == true {
+                            (t(lang, "console-consent-yes"))
+                        } @else {
+                            (t(lang, "console-consent-no"))
+                        }
+                    }
+                } @else {
+                    (t(lang, "console-reporter-anonymous"))
+                }
+            }
+            dt { (t(lang, "console-sealed-to")) }
+            dd {
+                @for (i, advisor) in report["advisors"].as_array().into_iter().flatten().enumerate() {
+                    @if i > 0 { ", " }
+                    (advisor["name"].as_str().unwrap_or("?"))
+                }
+            }
+        }
+        (attachment_names(lang, &report["attachments"]))
+    }
+}
+
+/// A message: its text, paragraph by paragraph, and the files it names.
+fn message_view(lang: Lang, message: &Value) -> Markup {
+    let text = message["text"].as_str().unwrap_or("");
+    html! {
+        @for paragraph in text.split("\n\n") { p.text { (paragraph) } }
+        (attachment_names(lang, &message["attachments"]))
     }
 }
 
@@ -405,13 +474,11 @@ pub(crate) fn report_page(
     opened: &OpenedThread,
     summary: Option<&ReportSummary>,
     config: &PublicConfig,
-    today: Date,
 ) -> Markup {
     let lang = page.lang;
     let thread = &opened.thread;
     let id = &thread.report_id;
     let title = tf(lang, "console-report-title", &[("id", Arg::Str(&id[..8]))]);
-    let status_day = summary.and_then(|s| s.status_day.as_deref());
     let current_category = summary.and_then(|s| s.category.as_deref());
     html! {
         (layout(page, &title, html! {
@@ -419,7 +486,7 @@ pub(crate) fn report_page(
             h1 { (title) }
             p { (tf(lang, "console-received", &[("date", Arg::Str(&thread.created_day))])) }
             p { (t(lang, "console-col-status")) ": " strong id="status" { (status_label(lang, &thread.status)) } }
-            div id="deadlines" { (deadline_badges(lang, &thread.status, &thread.created_day, status_day, thread.agreed_update_date.as_deref(), today)) }
+            div id="deadlines" { (deadline_badges(lang, summary.map_or(&[][..], |s| &s.deadlines[..]))) }
             @if opened.via_grant {
                 p.note { (t(lang, "console-via-grant")) }
             }

@@ -26,7 +26,6 @@
 //!   exponential backoff until `give_up_after_hours`.
 
 mod address;
-pub mod deadlines;
 mod delivery;
 mod key;
 mod store;
@@ -521,7 +520,7 @@ pub async fn run_digest(state: &AppState, today: Day) -> Result<usize, AppError>
                 }
             }
         }
-        let windows = deadlines::Windows {
+        let windows = crate::deadlines::Windows {
             feedback_days: i64::from(notices.settings.feedback_warning_days),
             update_days: i64::from(notices.settings.update_warning_days),
         };
@@ -555,7 +554,7 @@ pub async fn run_digest(state: &AppState, today: Day) -> Result<usize, AppError>
                 })
                 .await?;
             for (lookup, reports) in per_advisor {
-                let items = deadlines::digest(&reports, today, windows);
+                let items = crate::deadlines::digest(&reports, today, windows);
                 if items.is_empty() {
                     continue;
                 }

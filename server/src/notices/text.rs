@@ -3,8 +3,8 @@
 
 use meldkluis_i18n::{t, tf, Arg, Lang};
 
-use super::deadlines::{DeadlineKind, DigestItem};
 use crate::clock::Day;
+use crate::deadlines::{DeadlineKind, DigestItem};
 
 /// A mail's subject and plain-text body.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -29,6 +29,7 @@ const SCRIPT_TEXTS: &[&str] = &[
     "js-you",
     "js-advisor",
     "js-unverified",
+    "js-key-introduced",
     "js-report-unreadable",
     "js-message-sent",
     "js-message-empty",

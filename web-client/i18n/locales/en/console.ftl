@@ -28,13 +28,6 @@ console-error-unreachable = The server cannot be reached.
 console-error-other = Something went wrong. Please try again.
 console-could-not-open = This could not be opened.
 
-console-status-new = New
-console-status-acknowledged = Receipt acknowledged
-console-status-in-progress = In progress
-console-status-awaiting-reporter = Waiting for the reporter
-console-status-feedback-given = Feedback given
-console-status-closed = Closed
-console-status-archived = Archived
 
 console-deadline-acknowledgement = Acknowledge receipt by { $date }
 console-deadline-feedback = Feedback by { $date }
@@ -91,7 +84,6 @@ console-reply = Reply
 console-reply-label = Your message to the reporter (also readable by the other advisors of this report)
 console-reply-send = Encrypt and send
 
-console-status-heading = Status and agreed update date
 console-agreed-date = Agreed update date (optional)
 console-closing-reason = Reason for closing (only when closing or archiving)
 console-reason-resolved = Resolved
@@ -100,7 +92,17 @@ console-reason-no-response-from-reporter = No response from the reporter
 console-reason-withdrawn = Withdrawn
 console-reason-not-a-report = Not a report
 console-reason-other = Other
+console-status-heading = Status and agreed update date
 console-save = Save
 
 console-category-heading = Category for the aggregate figures
 console-category-explain = The category you choose is counted, without any content, in the aggregate figures for management (never counts below 5).
+
+## An opened report (web-client/REPORT-CONTENT.md)
+console-reporter = Reporter
+console-reporter-anonymous = Anonymous
+console-reporter-named = Name: { $name }
+console-reporter-contact = Can be reached at: { $contact }
+console-consent-yes = The employer may see the report with the name.
+console-consent-no = The employer may not see the report.
+console-sealed-to = Sealed to

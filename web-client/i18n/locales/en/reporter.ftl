@@ -149,3 +149,4 @@ js-consent-yes = The employer may see the report with the name.
 js-consent-no = The employer may not see the report.
 js-category = Subject
 js-attachments = Attachments
+js-key-introduced = { $name } uses a new key from now on. This was confirmed with a key your report already knew; messages with the new key are shown as usual.

@@ -28,13 +28,6 @@ console-error-unreachable = De server is niet bereikbaar.
 console-error-other = Er ging iets mis. Probeer het opnieuw.
 console-could-not-open = Dit kon niet worden geopend.
 
-console-status-new = Nieuw
-console-status-acknowledged = Ontvangst bevestigd
-console-status-in-progress = In behandeling
-console-status-awaiting-reporter = Wacht op melder
-console-status-feedback-given = Terugkoppeling gegeven
-console-status-closed = Afgesloten
-console-status-archived = Gearchiveerd
 
 console-deadline-acknowledgement = Ontvangstbevestiging uiterlijk { $date }
 console-deadline-feedback = Terugkoppeling uiterlijk { $date }
@@ -91,7 +84,6 @@ console-reply = Antwoorden
 console-reply-label = Uw bericht aan de melder (ook leesbaar voor de andere vertrouwenspersonen van deze melding)
 console-reply-send = Versleutelen en versturen
 
-console-status-heading = Status en afgesproken termijn
 console-agreed-date = Afgesproken termijn (optioneel)
 console-closing-reason = Reden van afsluiten (alleen bij afsluiten of archiveren)
 console-reason-resolved = Opgelost
@@ -100,7 +92,17 @@ console-reason-no-response-from-reporter = Geen reactie van de melder
 console-reason-withdrawn = Ingetrokken
 console-reason-not-a-report = Geen melding
 console-reason-other = Anders
+console-status-heading = Status en afgesproken termijn
 console-save = Opslaan
 
 console-category-heading = Categorie voor de totaalcijfers
 console-category-explain = De categorie die u kiest, wordt zonder inhoud meegeteld in de totaalcijfers voor de directie (nooit aantallen onder de 5).
+
+## An opened report (web-client/REPORT-CONTENT.md)
+console-reporter = Melder
+console-reporter-anonymous = Anoniem
+console-reporter-named = Naam: { $name }
+console-reporter-contact = Bereikbaar via: { $contact }
+console-consent-yes = De werkgever mag de melding met naam inzien.
+console-consent-no = De werkgever mag de melding niet inzien.
+console-sealed-to = Versleuteld voor

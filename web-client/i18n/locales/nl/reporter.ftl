@@ -149,3 +149,4 @@ js-consent-yes = De werkgever mag de melding met naam inzien.
 js-consent-no = De werkgever mag de melding niet inzien.
 js-category = Onderwerp
 js-attachments = Bijlagen
+js-key-introduced = { $name } gebruikt vanaf nu een nieuwe sleutel. Dat is bevestigd met een sleutel die uw melding al kende; berichten met de nieuwe sleutel worden gewoon getoond.

@@ -1,12 +1,15 @@
-//! The legal clocks of a report (domain.md), and what an advisor's daily
-//! digest lists: a pure function of a report's dates and status and today,
-//! so it can be tested for any day.
+//! The legal clocks of a report (domain.md): what the advisor API shows with
+//! every report and what an advisor's daily digest lists. A pure function of
+//! a report's dates and status and today, so it can be tested for any day,
+//! and the one place these rules live (the advisor console shows what the
+//! server computes here).
 //!
 //! - Acknowledgement of receipt: due 7 days after the report was received,
 //!   while the report has not been acknowledged.
 //! - Feedback: due 3 months after the acknowledgement, or 3 months after day
 //!   7 if none was sent (EU directive 2019/1937, art. 9(1)(f)), while the
-//!   report is `new`, `acknowledged` or `in_progress`.
+//!   report is `new`, `acknowledged` or `in_progress` (not while it waits
+//!   for the reporter).
 //! - The agreed update date, while the report is not closed or archived.
 //!
 //! An item is listed when it is overdue, or due within its warning window
@@ -108,40 +111,45 @@ pub fn feedback_due(report: &ReportDates) -> Day {
         .add_months(FEEDBACK_WITHIN_MONTHS)
 }
 
-/// The items of one report for the digest of `today`, overdue ones first.
-pub fn items(report: &ReportDates, today: Day, windows: Windows) -> Vec<DigestItem> {
-    let short_id = hex::encode(&report.report_id[..4]);
-    let mut out = Vec::new();
+/// Every deadline still running for a report, whatever the day.
+pub fn running(report: &ReportDates) -> Vec<(DeadlineKind, Day)> {
     let status = report.status.as_str();
-    let mut add = |kind, due: Day, window: i64| {
-        if today.days_until(due) <= window {
-            out.push(DigestItem {
-                due,
-                kind,
-                short_id: short_id.clone(),
-            });
-        }
-    };
+    let mut out = Vec::new();
     if report.acknowledged.is_none() && status == "new" {
-        add(
-            DeadlineKind::Acknowledgement,
-            acknowledgement_due(report),
-            ACKNOWLEDGE_WITHIN_DAYS,
-        );
+        out.push((DeadlineKind::Acknowledgement, acknowledgement_due(report)));
     }
+    // domain.md: no clock runs while the report waits for the reporter.
     if matches!(status, "new" | "acknowledged" | "in_progress") {
-        add(
-            DeadlineKind::Feedback,
-            feedback_due(report),
-            windows.feedback_days,
-        );
+        out.push((DeadlineKind::Feedback, feedback_due(report)));
     }
     if let Some(date) = report.agreed_update {
         if !matches!(status, "closed" | "archived") {
-            add(DeadlineKind::AgreedUpdate, date, windows.update_days);
+            out.push((DeadlineKind::AgreedUpdate, date));
         }
     }
     out
+}
+
+/// The items of one report for the digest of `today`: the running
+/// deadlines that are overdue or within their warning window.
+pub fn items(report: &ReportDates, today: Day, windows: Windows) -> Vec<DigestItem> {
+    let short_id = hex::encode(&report.report_id[..4]);
+    running(report)
+        .into_iter()
+        .filter(|(kind, due)| {
+            let window = match kind {
+                DeadlineKind::Acknowledgement => ACKNOWLEDGE_WITHIN_DAYS,
+                DeadlineKind::Feedback => windows.feedback_days,
+                DeadlineKind::AgreedUpdate => windows.update_days,
+            };
+            today.days_until(*due) <= window
+        })
+        .map(|(kind, due)| DigestItem {
+            due,
+            kind,
+            short_id: short_id.clone(),
+        })
+        .collect()
 }
 
 /// The whole digest of `today` for a list of reports: every item, the
