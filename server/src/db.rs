@@ -4,8 +4,9 @@
 //! commits.
 //!
 //! A job's answer is delivered only after the transaction it ran in has been
-//! committed with `synchronous=FULL`, so nothing is acknowledged before it is
-//! on disk; many concurrent requests share one commit (and one fsync). Each
+//! committed and the WAL holding it fsynced, so nothing is acknowledged
+//! before it is on disk; many concurrent requests share one commit, and the
+//! fsync of one commit overlaps the work of the next (see [`worker`]). Each
 //! job runs inside its own savepoint, so a failing job undoes only its own
 //! writes. A panicking job is caught on the worker and re-raised in the
 //! request that queued it.
@@ -167,7 +168,7 @@ pub(crate) fn open(path: &Path, migrations: &[&str]) -> rusqlite::Result<Connect
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "trusted_schema", "OFF")?;
     conn.pragma_update(None, "cache_size", -1024)?;
-    conn.set_prepared_statement_cache_capacity(32);
+    conn.set_prepared_statement_cache_capacity(64);
     migrate(&conn, migrations)?;
     Ok(conn)
 }
@@ -348,26 +349,66 @@ fn run_in_savepoint<R>(
     conn: &Connection,
     job: impl FnOnce(&Connection) -> Result<R, AppError>,
 ) -> Outcome<R> {
-    if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+    // Cached statements: a savepoint per job is cheap only if its SQL is
+    // not parsed anew each time.
+    let statement = |sql: &str| conn.prepare_cached(sql)?.execute([]);
+    if let Err(e) = statement("SAVEPOINT job") {
         return Ok(Err(e.into()));
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| job(conn)));
     let keep = matches!(outcome, Ok(Ok(_)));
     let end = if keep {
-        "RELEASE job"
+        statement("RELEASE job")
     } else {
-        "ROLLBACK TO job; RELEASE job"
+        statement("ROLLBACK TO job").and_then(|_| statement("RELEASE job"))
     };
-    if let Err(e) = conn.execute_batch(end) {
+    if let Err(e) = end {
         tracing::error!(error = %e, "could not end savepoint");
         return Ok(Err(e.into()));
     }
     outcome
 }
 
+/// A committed batch on its way to the syncer: the answers to deliver, how
+/// the commit went, and whether it wrote anything (and so needs an fsync).
+type Committed = (Vec<Completion>, Result<(), String>, bool);
+
 /// The worker loop: take every queued job (up to `batch_max`), run them in
-/// one transaction, commit, then answer each.
+/// one transaction, commit, and hand the answers to the syncer, which
+/// delivers them once the commit is on disk.
+///
+/// Durability is `synchronous=FULL`'s (nothing is answered before the WAL
+/// holding it is fsynced), but the fsync runs on its own thread: while it
+/// waits for the disk, the worker already runs and commits the next batch.
+/// So the connection runs with `synchronous=NORMAL` (SQLite writes the WAL
+/// at commit but leaves the fsync to us), and the syncer fsyncs the WAL
+/// after each writing commit, one fsync for every batch that arrived
+/// meanwhile. Every batch, also one that only read, is answered through the
+/// syncer in commit order, so no answer can show data that is not yet on
+/// disk (with `synchronous=FULL`, SQLite gives readers the same guarantee).
 fn worker(conn: Connection, queue: mpsc::Receiver<Job>, batch_max: usize) {
+    // The syncer needs a WAL file to fsync; without one (or without a
+    // thread for it), SQLite's own fsync per commit does the job.
+    let in_wal_mode = conn
+        .pragma_query_value(None, "journal_mode", |row| row.get::<_, String>(0))
+        .is_ok_and(|mode| mode.eq_ignore_ascii_case("wal"));
+    let wal = conn
+        .path()
+        .filter(|path| in_wal_mode && !path.is_empty())
+        .map(|path| std::path::PathBuf::from(format!("{path}-wal")));
+    let (to_syncer, committed) = mpsc::channel::<Committed>();
+    let syncer = wal.and_then(|wal| {
+        std::thread::Builder::new()
+            .name("db-sync".into())
+            .stack_size(64 * 1024)
+            .spawn(move || syncer(wal, committed))
+            .map_err(|e| tracing::error!(error = %e, "could not start the syncer; syncing in the worker"))
+            .ok()
+    });
+    let synchronous = if syncer.is_some() { "NORMAL" } else { "FULL" };
+    if let Err(e) = conn.pragma_update(None, "synchronous", synchronous) {
+        tracing::error!(error = %e, "could not set synchronous");
+    }
     let mut completions: Vec<Completion> = Vec::with_capacity(batch_max);
     while let Ok(first) = queue.recv() {
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
@@ -376,6 +417,7 @@ fn worker(conn: Connection, queue: mpsc::Receiver<Job>, batch_max: usize) {
             first(None)(Err(why));
             continue;
         }
+        let changes_before = conn.total_changes();
         completions.push(first(Some(&conn)));
         while completions.len() < batch_max {
             match queue.try_recv() {
@@ -388,8 +430,52 @@ fn worker(conn: Connection, queue: mpsc::Receiver<Job>, batch_max: usize) {
             tracing::error!(error = %e, "commit failed");
             e.to_string()
         });
-        for completion in completions.drain(..) {
-            completion(commit.clone());
+        let wrote = conn.total_changes() != changes_before;
+        let batch = std::mem::replace(&mut completions, Vec::with_capacity(batch_max));
+        if syncer.is_some() {
+            if let Err(mpsc::SendError((batch, _, _))) = to_syncer.send((batch, commit, wrote)) {
+                for completion in batch {
+                    completion(Err("the syncer has stopped".into()));
+                }
+            }
+        } else {
+            for completion in batch {
+                completion(commit.clone());
+            }
+        }
+    }
+    drop(to_syncer);
+    if let Some(handle) = syncer {
+        if handle.join().is_err() {
+            tracing::error!("the syncer panicked");
+        }
+    }
+}
+
+/// Makes committed batches durable and answers them: one fsync of the WAL
+/// covers every batch committed before it started.
+fn syncer(wal: std::path::PathBuf, committed: mpsc::Receiver<Committed>) {
+    while let Ok(first) = committed.recv() {
+        let mut batches = vec![first];
+        while let Ok(more) = committed.try_recv() {
+            batches.push(more);
+        }
+        let needs_sync = batches.iter().any(|(_, commit, wrote)| *wrote && commit.is_ok());
+        let synced = if needs_sync {
+            std::fs::File::open(&wal)
+                .and_then(|file| file.sync_data())
+                .map_err(|e| format!("fsync of the WAL: {e}"))
+        } else {
+            Ok(())
+        };
+        if let Err(why) = &synced {
+            tracing::error!(error = %why, "could not make a commit durable");
+        }
+        for (batch, commit, _) in batches {
+            let outcome = commit.and(synced.clone());
+            for completion in batch {
+                completion(outcome.clone());
+            }
         }
     }
 }
