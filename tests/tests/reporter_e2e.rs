@@ -48,7 +48,7 @@ async fn a_report_typed_in_the_browser_reaches_the_advisor_and_back() {
         attachment: Some(attachment.clone()),
         // The reporter leaves out the second advisor (involved in the matter).
         leave_out: vec![2],
-        notice_email: None,
+        notice_email: Some("melder@example.org".into()),
     };
     fill_report_form(&browser, &input).await;
     let (code, elapsed) = send_report(&browser).await;
@@ -224,6 +224,19 @@ async fn a_report_typed_in_the_browser_reaches_the_advisor_and_back() {
         .await
         .expect("text");
     assert_eq!(agreed, "15 december 2026");
+    // The address left with the report is the reporter's to see, change
+    // or remove.
+    let address = browser
+        .js("return document.getElementById('notice-email').value;", vec![])
+        .await;
+    assert_eq!(address, serde_json::json!("melder@example.org"));
+    click(&browser, "notice-remove").await;
+    browser
+        .wait_for_js(
+            "the address removed",
+            "return document.getElementById('notice-status').textContent === 'Het e-mailadres is verwijderd.';",
+        )
+        .await;
 
     // The reporter replies, with a file.
     let second_file = files.path().join("rooster.txt");

@@ -340,6 +340,9 @@ function showCode(report) {
   $('login-code').textContent = code;
   const day = report.answer?.created_day;
   $('received-date').textContent = day ? text(data, 'code-received', { date: formatDay(data, day) }) : '';
+  // The report is stored; an address that could not be kept is said
+  // plainly, with where to add it later.
+  $('notice-not-saved').hidden = report.answer?.notice_email_saved !== false;
   $('code-screen').hidden = false;
   $('code-title').focus();
 }

@@ -150,3 +150,4 @@ js-consent-no = The employer may not see the report.
 js-category = Subject
 js-attachments = Attachments
 js-key-introduced = { $name } uses a new key from now on. This was confirmed with a key your report already knew; messages with the new key are shown as usual.
+code-notice-not-saved = Your e-mail address could not be kept. Your report was received. You can add the address later in your mailbox.

@@ -150,3 +150,4 @@ js-consent-no = De werkgever mag de melding niet inzien.
 js-category = Onderwerp
 js-attachments = Bijlagen
 js-key-introduced = { $name } gebruikt vanaf nu een nieuwe sleutel. Dat is bevestigd met een sleutel die uw melding al kende; berichten met de nieuwe sleutel worden gewoon getoond.
+code-notice-not-saved = Uw e-mailadres kon niet worden bewaard. Uw melding is wel ontvangen. U kunt het adres later toevoegen in uw berichtenbox.
