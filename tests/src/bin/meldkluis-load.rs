@@ -81,7 +81,11 @@ impl Server {
             .spawn()
             .with_context(|| format!("starting {}", bin.display()))?;
         let mut line = String::new();
-        BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
+        let mut output = BufReader::new(child.stdout.take().context("stdout")?);
+        output.read_line(&mut line)?;
+        // The server's later log lines (warnings and errors only) go on to
+        // stderr; a closed pipe would make the server lose them.
+        std::thread::spawn(move || std::io::copy(&mut output, &mut std::io::stderr()));
         let base = line
             .trim()
             .strip_prefix("listening on ")
