@@ -460,7 +460,9 @@ fn syncer(wal: std::path::PathBuf, committed: mpsc::Receiver<Committed>) {
         while let Ok(more) = committed.try_recv() {
             batches.push(more);
         }
-        let needs_sync = batches.iter().any(|(_, commit, wrote)| *wrote && commit.is_ok());
+        let needs_sync = batches
+            .iter()
+            .any(|(_, commit, wrote)| *wrote && commit.is_ok());
         let synced = if needs_sync {
             std::fs::File::open(&wal)
                 .and_then(|file| file.sync_data())

@@ -227,7 +227,10 @@ async fn a_report_typed_in_the_browser_reaches_the_advisor_and_back() {
     // The address left with the report is the reporter's to see, change
     // or remove.
     let address = browser
-        .js("return document.getElementById('notice-email').value;", vec![])
+        .js(
+            "return document.getElementById('notice-email').value;",
+            vec![],
+        )
         .await;
     assert_eq!(address, serde_json::json!("melder@example.org"));
     click(&browser, "notice-remove").await;
