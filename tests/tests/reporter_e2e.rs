@@ -585,3 +585,100 @@ async fn no_report_stored(server: &TestServer) -> bool {
     let tenant = meldkluis_crypto_core::TenantId::new("acme").expect("id");
     admin.show_tenant(&tenant).expect("tenant").report_count == 0
 }
+
+/// The fingerprints the browser shows, computed there from `/config`.
+async fn shown_fingerprints(browser: &Browser) -> Vec<String> {
+    let shown = browser
+        .wait_for_js(
+            "the keys shown",
+            "const d = document.getElementById('advisor-keys'); \
+             if (!d || d.hidden) return null; \
+             return [...document.querySelectorAll('#advisor-key-list dd')].map((e) => e.textContent);",
+        )
+        .await;
+    serde_json::from_value(shown).expect("a list of fingerprints")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reporter_sees_the_keys_it_seals_to_and_nothing_is_sent_if_they_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 2);
+    let browser = Browser::start().await;
+    let report_page = format!("{}/t/acme/report", server.base);
+    browser.goto(&report_page).await;
+
+    // Every key the report will be sealed to, fingerprinted in the browser:
+    // the advisors' and the recovery key, as crypto-core computes them.
+    let mut expected: Vec<String> = tenant
+        .advisors
+        .iter()
+        .map(|a| a.public_key().fingerprint())
+        .collect();
+    expected.push(tenant.recovery.public_key().fingerprint());
+    assert_eq!(shown_fingerprints(&browser).await, expected);
+
+    // The server serves another recovery key after the page showed the
+    // keys: the browser does not seal to a key it did not show.
+    let other_recovery = StaticSecret::generate(&mut meldkluis_crypto_core::os_rng());
+    server
+        .admin()
+        .set_recovery_key(&tenant.id, &other_recovery.public_key())
+        .expect("set recovery key");
+    fill_report_form(
+        &browser,
+        &ReportInput {
+            what: "Er verdwijnt geld uit de kas.".into(),
+            ..ReportInput::default()
+        },
+    )
+    .await;
+    click(&browser, "send").await;
+    let refused = browser
+        .wait_for_js(
+            "the refusal",
+            "const e = document.getElementById('send-error'); return e && e.textContent;",
+        )
+        .await;
+    let refused = refused.as_str().expect("text");
+    assert!(refused.contains("Er is niets verstuurd"), "{refused}");
+    assert!(
+        browser
+            .js(
+                "return document.getElementById('code-screen').hidden;",
+                vec![]
+            )
+            .await
+            == Value::Bool(true),
+        "no code is shown"
+    );
+    let advisor = AdvisorView::login(&server, &tenant.id, &tenant.advisors[0]).await;
+    assert!(advisor.report_ids().await.is_empty(), "nothing was stored");
+
+    // After a reload the new key is shown, and the report goes out sealed
+    // to what was shown, with fingerprints the browser computed itself.
+    browser.goto(&report_page).await;
+    expected.pop();
+    expected.push(other_recovery.public_key().fingerprint());
+    assert_eq!(shown_fingerprints(&browser).await, expected);
+    fill_report_form(
+        &browser,
+        &ReportInput {
+            what: "Er verdwijnt geld uit de kas.".into(),
+            ..ReportInput::default()
+        },
+    )
+    .await;
+    send_report(&browser).await;
+    let ids = advisor.report_ids().await;
+    assert_eq!(ids.len(), 1);
+    let report = advisor.open_report(&ids[0]).await;
+    assert!(report.recipients.contains(&other_recovery.public_key()));
+    let pinned: Vec<&str> = report.content["advisors"]
+        .as_array()
+        .expect("pinned advisors")
+        .iter()
+        .map(|a| a["fingerprint"].as_str().expect("fingerprint"))
+        .collect();
+    assert_eq!(pinned, [expected[0].as_str(), expected[1].as_str()]);
+}

@@ -37,6 +37,40 @@ const form = $('report-form');
 const crypto = loadCrypto(data);
 crypto.catch(() => {});
 
+/** The advisors' keys changed between showing them and sealing. */
+class KeysChanged extends Error {}
+
+/**
+ * Shows the keys a report will be sealed to, with fingerprints computed
+ * here from the keys themselves (not taken from the server), so a reporter
+ * can compare them with the ones the organisation publishes. Sealing then
+ * uses exactly these keys: if the server serves others at send time, the
+ * report is not sent.
+ */
+async function showKeys() {
+  const { mk } = await crypto;
+  const config = await api(data, '/config');
+  const list = $('advisor-key-list');
+  const add = (label, publicKey) => {
+    const name = document.createElement('dt');
+    name.textContent = label;
+    const fingerprint = document.createElement('dd');
+    fingerprint.translate = false;
+    fingerprint.textContent = mk.keyFingerprint(unhex(publicKey));
+    list.append(name, fingerprint);
+  };
+  list.replaceChildren();
+  for (const advisor of config.advisors) add(advisor.display_name, advisor.public_key);
+  add(text(data, 'report-keys-recovery'), config.recovery_key.public_key);
+  $('advisor-keys').hidden = false;
+  return {
+    advisors: new Map(config.advisors.map((a) => [a.id, a.public_key])),
+    recovery: config.recovery_key.public_key,
+  };
+}
+const shownKeys = showKeys();
+shownKeys.catch(() => {});
+
 /** The reporter's answers, checked; or the list of problems. */
 function readForm() {
   const problems = [];
@@ -176,11 +210,16 @@ async function prepare(input) {
   const { mk, module } = await crypto;
   announce($('send-status'), text(data, 'js-deriving'));
   const config = await api(data, '/config');
+  // What was shown is what is sealed to (if showing failed, nothing was
+  // shown and there is nothing to hold the keys to).
+  const shown = await shownKeys.catch(() => null);
   const advisors = input.advisorIds.map((id) => {
     const advisor = config.advisors.find((a) => a.id === id);
-    if (!advisor) throw new Error('the list of confidential advisors changed; reload the page');
+    if (!advisor) throw new KeysChanged();
+    if (shown && shown.advisors.get(id) !== advisor.public_key) throw new KeysChanged();
     return advisor;
   });
+  if (shown && shown.recovery !== config.recovery_key.public_key) throw new KeysChanged();
   const recoveryKey = unhex(config.recovery_key.public_key);
   const code = mk.generateLoginCode();
   const mailbox = await deriveMailbox(data, module, code);
@@ -199,7 +238,11 @@ async function prepare(input) {
     category: input.category,
     answers: input.answers,
     reporter: input.reporter,
-    advisors: advisors.map((a) => ({ name: a.display_name, public_key: a.public_key, fingerprint: a.fingerprint })),
+    advisors: advisors.map((a) => ({
+      name: a.display_name,
+      public_key: a.public_key,
+      fingerprint: mk.keyFingerprint(unhex(a.public_key)),
+    })),
     recovery_key: config.recovery_key.public_key,
     attachments: attachments.map((a) => a.meta),
   };
@@ -296,7 +339,7 @@ async function submit(event) {
       prepared = await prepare(input);
     } catch (error) {
       setBusy(false);
-      announce($('send-error'), describeError(data, error));
+      announce($('send-error'), error instanceof KeysChanged ? text(data, 'js-keys-changed') : describeError(data, error));
       return;
     }
   } else {

@@ -43,6 +43,8 @@ const SCRIPT_TEXTS: &[&str] = &[
     "code-file-where",
     "code-file-warning",
     "code-received",
+    "report-keys-recovery",
+    "js-keys-changed",
 ];
 
 /// The help and error lines under a field, for `aria-describedby`.
@@ -248,6 +250,13 @@ pub(super) async fn page(
                             }
                         }
                         (field_error("advisors"))
+                    }
+                    // Filled in by the script from the very keys it seals
+                    // to, with fingerprints it computes itself.
+                    details #advisor-keys hidden {
+                        summary { (ctx.t("report-keys-title")) }
+                        p { (ctx.t("report-keys-explain")) }
+                        dl.fingerprints #advisor-key-list {}
                     }
                 }
                 section.form-section aria-labelledby="attachments-title" {
