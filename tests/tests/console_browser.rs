@@ -53,6 +53,7 @@ async fn advisor_console_in_chromium_with_a_token_key() {
     // The reporter's report (JSON answers), sealed as the browser does, and
     // an attachment.
     let mailbox = Mailbox::random();
+    let attachment_id = new_item_id();
     // The report's content as the reporter's browser writes it
     // (web-client/REPORT-CONTENT.md).
     let answers = json!({
@@ -67,7 +68,8 @@ async fn advisor_console_in_chromium_with_a_token_key() {
         ],
         "reporter": { "anonymous": false, "name": "J. Jansen", "contact": "", "employer_may_see": false },
         "advisors": [ { "name": "A. de Vries", "public_key": advisor_key.to_hex() } ],
-        "attachments": [],
+        "attachments": [{ "id": attachment_id.to_hex(), "name": "../verslag mei ü.pdf",
+                          "type": "application/pdf", "size": ATTACHMENT_CANARY.len() }],
     });
     let recipients = mailbox.recipients(&tenant, &[advisor_key, colleague.public_key()]);
     let report = seal(
@@ -87,7 +89,7 @@ async fn advisor_console_in_chromium_with_a_token_key() {
     let attachment = seal(
         ItemKind::Attachment,
         &tenant.id,
-        new_item_id(),
+        attachment_id,
         mailbox.report_id,
         &mailbox.key,
         &recipients,
@@ -350,19 +352,30 @@ async fn advisor_console_in_chromium_with_a_token_key() {
         .find_map(|rest| rest.split('"').next().filter(|a| a.ends_with("/export")))
         .expect("an export form")
         .to_owned();
+    // Listed and saved under the name the reporter's report gave it, made
+    // harmless (no path) and encoded for the header.
+    let name_field = r#"name="name" value=""#;
+    let given_name = thread_page
+        .split(name_field)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the attachment's name in the export form");
+    assert_eq!(given_name, "../verslag mei ü.pdf");
     let exported = http
         .post(format!("{origin}{export_path}"))
         .header("cookie", &cookie)
         .header("origin", &origin)
-        .form(&[("csrf", secret.as_str())])
+        .form(&[("csrf", secret.as_str()), ("name", given_name)])
         .send()
         .await
         .expect("export");
     assert_eq!(exported.status(), 200);
-    assert!(exported.headers()["content-disposition"]
-        .to_str()
-        .expect("disposition")
-        .starts_with("attachment;"));
+    assert_eq!(
+        exported.headers()["content-disposition"]
+            .to_str()
+            .expect("disposition"),
+        "attachment; filename=\"verslag mei _.pdf\"; filename*=UTF-8''verslag%20mei%20%C3%BC.pdf"
+    );
     assert_eq!(
         &exported.bytes().await.expect("bytes")[..],
         ATTACHMENT_CANARY

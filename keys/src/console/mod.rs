@@ -834,6 +834,73 @@ async fn set_category(
     }
 }
 
+/// The export form: the CSRF token and the file's name as the sender gave
+/// it in their (opened) report or message, if any.
+#[derive(Deserialize)]
+struct ExportForm {
+    csrf: String,
+    name: Option<String>,
+}
+
+/// Characters RFC 5987 lets stand in `filename*`; all others are encoded.
+const FILENAME_KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+/// The file name an exported attachment is saved under: the name its
+/// sender gave, made harmless (its last path part only, no control
+/// characters, quotes or leading dots, at most 120 characters), or
+/// `meldkluis-<id>.bin` when there is none.
+fn download_name(given: Option<&str>, attachment_id: &str) -> String {
+    let last_part = given
+        .unwrap_or_default()
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default();
+    let cleaned: String = last_part
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '\u{2028}' | '\u{2029}'))
+        .take(120)
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim();
+    if cleaned.is_empty() {
+        format!(
+            "meldkluis-{}.bin",
+            &attachment_id[..attachment_id.len().min(8)]
+        )
+    } else {
+        cleaned.to_owned()
+    }
+}
+
+/// `Content-Disposition` for an exported attachment: always a download,
+/// with an ASCII name for old browsers and the UTF-8 name (RFC 6266).
+fn content_disposition(given: Option<&str>, attachment_id: &str) -> String {
+    let name = download_name(given, attachment_id);
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if (c.is_ascii_graphic() && c != '\\') || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded = percent_encoding::utf8_percent_encode(&name, FILENAME_KEEP);
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
 /// `POST /reports/{id}/attachments/{aid}/export`: the advisor exports an
 /// attachment on purpose: opened in memory and handed to the browser as a
 /// download. The only way decrypted content leaves the console.
@@ -841,7 +908,7 @@ async fn export_attachment(
     State(state): State<Arc<ConsoleState>>,
     headers: HeaderMap,
     Path((report_id, attachment_id)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<ExportForm>,
 ) -> Response {
     let lang = match state.admit_post(&headers, &form.csrf) {
         Ok(lang) => lang,
@@ -869,10 +936,7 @@ async fn export_attachment(
     .await;
     match result {
         Ok(content) => {
-            let disposition = format!(
-                "attachment; filename=\"meldkluis-{}.bin\"",
-                &attachment_id[..8]
-            );
+            let disposition = content_disposition(form.name.as_deref(), &attachment_id);
             let mut response = content.into_response();
             let headers = response.headers_mut();
             headers.insert(
@@ -891,6 +955,30 @@ async fn export_attachment(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exported_file_names_are_harmless() {
+        let id = "0123456789abcdef0123456789abcdef";
+        assert_eq!(download_name(Some("bewijs.pdf"), id), "bewijs.pdf");
+        assert_eq!(download_name(Some("../../etc/passwd"), id), "passwd");
+        assert_eq!(
+            download_name(Some("C:\\Users\\x\\foto.jpg"), id),
+            "foto.jpg"
+        );
+        assert_eq!(download_name(Some(".bashrc"), id), "bashrc");
+        assert_eq!(download_name(Some("a\"b\r\nc.txt"), id), "abc.txt");
+        assert_eq!(download_name(Some(" .. "), id), "meldkluis-01234567.bin");
+        assert_eq!(download_name(None, id), "meldkluis-01234567.bin");
+        assert_eq!(download_name(Some(&"x".repeat(500)), id).len(), 120);
+        assert_eq!(
+            content_disposition(Some("verslag mei ü.pdf"), id),
+            "attachment; filename=\"verslag mei _.pdf\"; filename*=UTF-8''verslag%20mei%20%C3%BC.pdf"
+        );
+        // Nothing that could end the header or its quoted name survives.
+        let nasty = content_disposition(Some("a\";\r\nSet-Cookie: x=1\\.txt"), id);
+        assert!(!nasty.contains('\r') && !nasty.contains('\n'), "{nasty}");
+        assert_eq!(nasty.matches('"').count(), 2, "{nasty}");
+    }
 
     #[test]
     fn replies_never_go_to_a_key_only_the_server_names() {

@@ -322,6 +322,17 @@ fn answer_text(answer: &Value) -> String {
     }
 }
 
+/// Attachment id → file name, as the opened report and messages name
+/// their attachments (`web-client/REPORT-CONTENT.md`).
+fn attachment_file_names(contents: &[Value]) -> std::collections::HashMap<&str, &str> {
+    contents
+        .iter()
+        .filter_map(|content| content["attachments"].as_array())
+        .flatten()
+        .filter_map(|file| Some((file["id"].as_str()?, file["name"].as_str()?)))
+        .collect()
+}
+
 /// The names of the files an item says it carries (the attachments
 /// themselves are listed, and exported, below the thread).
 fn attachment_names(lang: Lang, list: &Value) -> Markup {
@@ -480,6 +491,13 @@ pub(crate) fn report_page(
     let id = &thread.report_id;
     let title = tf(lang, "console-report-title", &[("id", Arg::Str(&id[..8]))]);
     let current_category = summary.and_then(|s| s.category.as_deref());
+    let contents: Vec<Value> = opened
+        .report
+        .iter()
+        .chain(opened.messages.iter().filter_map(|m| m.content.as_ref()))
+        .filter_map(|text| serde_json::from_str(text).ok())
+        .collect();
+    let file_names = attachment_file_names(&contents);
     html! {
         (layout(page, &title, html! {
             p { a href="/reports" { (t(lang, "console-back-to-list")) } }
@@ -505,11 +523,14 @@ pub(crate) fn report_page(
                 @if opened.attachments.is_empty() { p { (t(lang, "console-no-attachments")) } }
                 ul {
                     @for attachment in &opened.attachments {
+                        @let name = file_names.get(attachment.id.as_str()).copied();
                         li {
+                            @if let Some(name) = name { strong { (name) } " · " }
                             (sender_label(lang, &attachment.sender)) " · " (attachment.day) " · "
                             (tf(lang, "console-size", &[("kib", Arg::Num(i64::try_from(attachment.size.div_ceil(1024)).unwrap_or(0)))])) " "
                             form.inline method="post" action={ "/reports/" (id) "/attachments/" (attachment.id) "/export" } {
                                 input type="hidden" name="csrf" value=(page.csrf);
+                                @if let Some(name) = name { input type="hidden" name="name" value=(name); }
                                 button type="submit" { (t(lang, "console-export")) }
                             }
                         }
