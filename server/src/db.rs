@@ -582,13 +582,13 @@ fn syncer(
 const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// WAL frames (pages, 64 MiB of 4 KiB) after which the WAL is started
-/// from its beginning again. Each restart costs the worker a short stall
-/// (`meldkluis-load`: p99 about 42 ms with 8,192 frames, 34 ms with
-/// 16,384, 20 ms with no restart in the run), and the WAL file keeps its
-/// largest size while the database is open. Passive checkpoints never stop the worker
+/// from its beginning again. Passive checkpoints never stop the worker
 /// but, with writes going on, never copy the very last pages either, and
 /// SQLite restarts the WAL only once every page is copied: without the
-/// worker's help the WAL would only grow.
+/// worker's help the WAL would only grow. Each restart costs the worker a
+/// short stall (`meldkluis-load`: p99 about 42 ms with 8,192 frames, 34 ms
+/// with 16,384, 20 ms with no restart in the run), and the WAL file keeps
+/// its largest size while the database is open.
 const WAL_RESTART_FRAMES: i64 = 16_384;
 
 /// Copies committed pages from the WAL into the database file, on its own
