@@ -453,7 +453,11 @@ impl Helpers {
             .pragma_query_value(None, "journal_mode", |row| row.get::<_, String>(0))
             .is_ok_and(|mode| mode.eq_ignore_ascii_case("wal"));
         let path = conn.path().filter(|path| in_wal_mode && !path.is_empty())?;
-        let wal = std::path::PathBuf::from(format!("{path}-wal"));
+        // Opened once: the WAL file stays (the same file, restarted in
+        // place) as long as the worker's connection is open.
+        let wal = std::fs::File::open(format!("{path}-wal"))
+            .map_err(|e| tracing::error!(error = %e, "cannot open the WAL; syncing in the worker"))
+            .ok()?;
         let restart_wanted = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (to_checkpointer, wrote_signal) = mpsc::channel::<()>();
         let checkpointer = Connection::open(path)
@@ -541,7 +545,7 @@ impl Helpers {
 /// Makes committed batches durable and answers them: one fsync of the WAL
 /// covers every batch committed before it started.
 fn syncer(
-    wal: std::path::PathBuf,
+    wal: std::fs::File,
     committed: mpsc::Receiver<Committed>,
     checkpointer: Option<mpsc::Sender<()>>,
 ) {
@@ -554,8 +558,7 @@ fn syncer(
             .iter()
             .any(|(_, commit, wrote)| *wrote && commit.is_ok());
         let synced = if needs_sync {
-            std::fs::File::open(&wal)
-                .and_then(|file| file.sync_data())
+            wal.sync_data()
                 .map_err(|e| format!("fsync of the WAL: {e}"))
         } else {
             Ok(())
