@@ -10,9 +10,8 @@
 //! item_vectors` rewrites the file; the format is version 1 and frozen, so a
 //! rewrite that changes any byte means the format changed.
 
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use common::{rng, Cast};
 use meldkluis_crypto_core::primitives::stream::SEALED_CHUNK_LEN;

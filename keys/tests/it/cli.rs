@@ -2,9 +2,8 @@
 //! wrapped key on a throwaway SoftHSM2 token (PIN from the environment and
 //! from a file descriptor), and the recovery key's paper form.
 // Test code: a panic with its location is the failure report.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::Path;

@@ -1,9 +1,8 @@
 //! Property tests: every item round-trips, and every change to a sealed item
 //! makes opening fail.
 
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use common::{rng, Cast};
 use meldkluis_crypto_core::primitives::stream::{CHUNK_LEN, SEALED_CHUNK_LEN};

@@ -7,7 +7,7 @@
 //! (Here and not in `tests/`, because only a package's own tests can name
 //! its binary.)
 
-#[path = "../../tests/src/smtp.rs"]
+#[path = "../../../tests/src/smtp.rs"]
 #[allow(dead_code, missing_docs)]
 mod smtp;
 

@@ -5,7 +5,6 @@
 //! token is lost and the recovery key, typed in its paper form, grants the
 //! reports to C. C reads them; the replaced keys cannot log in.
 // Test code: a panic with its location is the failure report.
-#![allow(clippy::unwrap_used)]
 
 use std::io::Write;
 use std::path::Path;

@@ -5,7 +5,6 @@
 //! page. The server here is a stand-in that serves only the public
 //! configuration (a swapped key), as a malicious operator's would.
 // Test code: a panic with its location is the failure report.
-#![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

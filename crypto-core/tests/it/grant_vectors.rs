@@ -14,9 +14,8 @@
 //! grant_vectors` rewrites the file; grants are version 1 and frozen once
 //! released, so a rewrite that changes any byte means the format changed.
 
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use common::{rng, Cast};
 use meldkluis_crypto_core::format::header_hash;

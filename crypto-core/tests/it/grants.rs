@@ -2,9 +2,8 @@
 //! any size, whole or streamed; every change to the grant or to the item
 //! makes opening fail; a grant opens no other item.
 
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use common::{rng, Cast};
 use meldkluis_crypto_core::primitives::stream::CHUNK_LEN;

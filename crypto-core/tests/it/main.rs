@@ -1,0 +1,11 @@
+//! crypto-core's integration tests: RFC 9180 vectors, the item and grant vectors, property tests.
+//! (One binary of modules: each test file would link a binary of its own.)
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+mod common;
+mod grant_vectors;
+mod grants;
+mod item_vectors;
+mod items;
+mod rfc9180;

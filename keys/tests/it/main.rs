@@ -1,0 +1,10 @@
+//! The advisor side's CLI and console tests against the real binaries and server (the token tests that set process-wide token configuration run in their own binaries).
+//! (One binary of modules: each test file would link a binary of its own.)
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+#[path = "../common/mod.rs"]
+mod common;
+mod advisor_cli;
+mod cli;
+mod console_cli;

@@ -1,0 +1,8 @@
+//! The server binary's own tests: crash safety and the asset CLI (only a package's own tests can name its binary).
+//! (One binary of modules: each test file would link a binary of its own.)
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+mod assets_cli;
+mod notices_crash;
+mod server_crash;

@@ -1,0 +1,21 @@
+//! Cross-crate tests: the real server driven with the real crypto core and, where a person would use one, a real browser (the token tests that set process-wide token configuration run in their own binaries).
+//! (One binary of modules: each test file would link a binary of its own.)
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+mod browser_smoke;
+mod key_change_e2e;
+mod key_rotation;
+mod notices;
+mod notices_privacy;
+mod reporter_a11y;
+mod reporter_budgets;
+mod reporter_e2e;
+mod reporter_pages;
+mod server_bad_input;
+mod server_canary;
+mod server_cycle;
+mod server_deadlines;
+mod server_grants;
+mod server_metadata;
+mod server_tls;
