@@ -1,4 +1,4 @@
-//! The item format, version 1: what the bytes of a sealed item are.
+//! The item format, versions 1 and 2: what the bytes of a sealed item are.
 //!
 //! This module parses and writes structure only; it needs no key and opens
 //! nothing, which is why the server may use it to check sizes and shapes.
@@ -14,6 +14,12 @@ use crate::Error;
 
 /// The first four bytes of every version-1 item: `MKI` and the version byte.
 pub const MAGIC_V1: [u8; 4] = *b"MKI\x01";
+/// The first four bytes of every version-2 item.
+pub const MAGIC_V2: [u8; 4] = *b"MKI\x02";
+/// Length of one recipient's tag in a version-2 item's trailer.
+pub const RECIPIENT_TAG_LEN: usize = 32;
+/// Length of a payload hash (SHA-256 of the sealed payload).
+pub const PAYLOAD_HASH_LEN: usize = 32;
 /// Length of an item id.
 pub const ITEM_ID_LEN: usize = 16;
 /// Length of the content key, and so of a sealed content key minus its tag.
@@ -43,6 +49,8 @@ pub const MAX_HEADER_LEN: usize =
 
 /// The first four bytes of every version-1 key grant: `MKG` and the version.
 pub const GRANT_MAGIC_V1: [u8; 4] = *b"MKG\x01";
+/// The first four bytes of every version-2 key grant (for version-2 items).
+pub const GRANT_MAGIC_V2: [u8; 4] = *b"MKG\x02";
 /// Length of an item header hash (SHA-256).
 pub const HEADER_HASH_LEN: usize = 32;
 /// Domain label of [`header_hash`].
@@ -51,8 +59,41 @@ const HEADER_HASH_LABEL: &[u8] = b"meldkluis item header hash v1";
 /// hash, grantor, grantee, `enc` and the sealed content key.
 const GRANT_FIXED_AFTER_TENANT: usize =
     ITEM_ID_LEN + HEADER_HASH_LEN + 2 * KEY_LEN + ENC_LEN + SEALED_KEY_LEN;
-/// The longest key grant there can be.
-pub const MAX_GRANT_LEN: usize = PREFIX_LEN - 1 + MAX_TENANT_LEN + GRANT_FIXED_AFTER_TENANT;
+/// The longest key grant there can be (version 2, which adds the payload
+/// hash).
+pub const MAX_GRANT_LEN: usize =
+    PREFIX_LEN - 1 + MAX_TENANT_LEN + GRANT_FIXED_AFTER_TENANT + PAYLOAD_HASH_LEN;
+
+/// The version of an item or key grant, named by the last byte of its magic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Version {
+    /// Version 1 (frozen): the sender authenticates only the content key,
+    /// so any recipient could reseal the payload in the sender's name. Still
+    /// opened; no longer sealed (except to reproduce the version-1 vectors).
+    V1,
+    /// Version 2: a trailer with one tag per recipient binds header and
+    /// payload to what the sender and that recipient alone can compute.
+    V2,
+}
+
+impl Version {
+    /// The item magic of this version.
+    pub const fn item_magic(self) -> [u8; 4] {
+        match self {
+            Version::V1 => MAGIC_V1,
+            Version::V2 => MAGIC_V2,
+        }
+    }
+
+    /// The key grant magic of this version.
+    pub const fn grant_magic(self) -> [u8; 4] {
+        match self {
+            Version::V1 => GRANT_MAGIC_V1,
+            Version::V2 => GRANT_MAGIC_V2,
+        }
+    }
+}
 
 /// The hash a key grant binds an item by:
 /// `SHA-256("meldkluis item header hash v1" || header bytes)`, over the
@@ -191,6 +232,8 @@ pub(crate) struct Stanza {
 /// until an opener has verified the header MAC with the content key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ItemHeader {
+    /// The format version (from the magic).
+    pub version: Version,
     /// Report, message or attachment.
     pub kind: ItemKind,
     /// The tenant the item belongs to.
@@ -213,6 +256,7 @@ pub struct ItemHeader {
 impl fmt::Debug for ItemHeader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ItemHeader")
+            .field("version", &self.version)
             .field("kind", &self.kind)
             .field("tenant", &self.tenant)
             .field("item_id", &self.item_id)
@@ -258,9 +302,11 @@ impl ItemHeader {
     /// the payload). Returns the header and its length in bytes.
     pub fn parse(bytes: &[u8]) -> Result<(Self, usize), Error> {
         let mut r = Reader { bytes, pos: 0 };
-        if r.take(4, "magic")? != MAGIC_V1 {
-            return Err(Error::Malformed("magic"));
-        }
+        let version = match r.array::<4>("magic")? {
+            MAGIC_V1 => Version::V1,
+            MAGIC_V2 => Version::V2,
+            _ => return Err(Error::Malformed("magic")),
+        };
         let kind = ItemKind::from_code(r.byte("item kind")?)?;
         let tenant_len = usize::from(r.byte("tenant id")?);
         let tenant = core::str::from_utf8(r.take(tenant_len, "tenant id")?)
@@ -295,6 +341,7 @@ impl ItemHeader {
         }
         let mac = r.array("header mac")?;
         let header = Self {
+            version,
             kind,
             tenant,
             item_id,
@@ -349,7 +396,7 @@ impl ItemHeader {
     pub(crate) fn core(&self) -> Vec<u8> {
         let tenant = self.tenant.as_str().as_bytes();
         let mut out = Vec::with_capacity(self.len());
-        out.extend_from_slice(&MAGIC_V1);
+        out.extend_from_slice(&self.version.item_magic());
         out.push(self.kind.code());
         out.push(u8::try_from(tenant.len()).expect("a tenant id has at most 63 bytes"));
         out.extend_from_slice(tenant);
@@ -369,10 +416,20 @@ impl ItemHeader {
         stream::sealed_len(self.padded_len).expect("padded length is at most 2^40")
     }
 
-    /// The exact length of the whole item (header and payload), so a server
-    /// can refuse anything shorter or longer before storing it.
+    /// The length of the trailer after the payload: none in version 1, one
+    /// [`RECIPIENT_TAG_LEN`]-byte tag per recipient in version 2.
+    pub fn trailer_len(&self) -> usize {
+        match self.version {
+            Version::V1 => 0,
+            Version::V2 => self.recipients.len() * RECIPIENT_TAG_LEN,
+        }
+    }
+
+    /// The exact length of the whole item (header, payload and, in version
+    /// 2, trailer), so a server can refuse anything shorter or longer before
+    /// storing it.
     pub fn item_len(&self) -> u64 {
-        self.len() as u64 + self.payload_len()
+        self.len() as u64 + self.payload_len() + self.trailer_len() as u64
     }
 
     /// [`header_hash`] of this header's bytes: what a key grant binds.
@@ -381,9 +438,10 @@ impl ItemHeader {
     }
 }
 
-/// A key grant, version 1: an item's content key sealed (HPKE auth mode)
-/// from a grantor's key to a grantee's key, bound to the tenant, the item id
-/// and the hash of the item's exact header. It lets the recovery key holder,
+/// A key grant: an item's content key sealed (HPKE auth mode) from a
+/// grantor's key to a grantee's key, bound to the tenant, the item id and
+/// the hash of the item's exact header, and in version 2 (for version-2
+/// items) the hash of its sealed payload. It lets the recovery key holder,
 /// or an advisor rotating keys, give a new key access to an existing item
 /// without touching the item's bytes. Layout in `crypto-core/FORMAT.md`.
 ///
@@ -391,12 +449,17 @@ impl ItemHeader {
 /// until a grantee has opened it ([`crate::grant`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyGrant {
+    /// The grant's version: 1 for version-1 items, 2 for version-2 items.
+    pub version: Version,
     /// The tenant the item belongs to.
     pub tenant: TenantId,
     /// The item whose content key this grant carries.
     pub item_id: ItemId,
     /// [`header_hash`] of the item's header.
     pub header_hash: [u8; HEADER_HASH_LEN],
+    /// Version 2 only: SHA-256 of the item's sealed payload, as the grantor
+    /// verified it with its own recipient tag (or its own grant).
+    pub payload_hash: Option<[u8; PAYLOAD_HASH_LEN]>,
     /// Who sealed the grant (HPKE auth mode sender): the recovery key or an
     /// advisor's earlier key.
     pub grantor: PublicKey,
@@ -409,6 +472,7 @@ pub struct KeyGrant {
 impl fmt::Debug for KeyGrant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyGrant")
+            .field("version", &self.version)
             .field("tenant", &self.tenant)
             .field("item_id", &self.item_id)
             .field("grantor", &self.grantor)
@@ -421,15 +485,21 @@ impl KeyGrant {
     /// Parses a whole grant: exactly one grant, no bytes after it.
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
         let mut r = Reader { bytes, pos: 0 };
-        if r.take(4, "grant magic")? != GRANT_MAGIC_V1 {
-            return Err(Error::Malformed("grant magic"));
-        }
+        let version = match r.array::<4>("grant magic")? {
+            GRANT_MAGIC_V1 => Version::V1,
+            GRANT_MAGIC_V2 => Version::V2,
+            _ => return Err(Error::Malformed("grant magic")),
+        };
         let tenant_len = usize::from(r.byte("tenant id")?);
         let tenant = core::str::from_utf8(r.take(tenant_len, "tenant id")?)
             .map_err(|_| Error::Malformed("tenant id"))?;
         let tenant = TenantId::new(tenant)?;
         let item_id = ItemId(r.array("item id")?);
         let header_hash = r.array("header hash")?;
+        let payload_hash = match version {
+            Version::V1 => None,
+            Version::V2 => Some(r.array("payload hash")?),
+        };
         let grantor = PublicKey::from_bytes(r.array("grantor")?);
         let grantee = PublicKey::from_bytes(r.array("grantee")?);
         if grantee == grantor {
@@ -441,9 +511,11 @@ impl KeyGrant {
             return Err(Error::Malformed("grant length"));
         }
         Ok(Self {
+            version,
             tenant,
             item_id,
             header_hash,
+            payload_hash,
             grantor,
             grantee,
             enc,
@@ -456,11 +528,14 @@ impl KeyGrant {
     pub(crate) fn bound_fields(&self) -> Vec<u8> {
         let tenant = self.tenant.as_str().as_bytes();
         let mut out = Vec::with_capacity(self.len());
-        out.extend_from_slice(&GRANT_MAGIC_V1);
+        out.extend_from_slice(&self.version.grant_magic());
         out.push(u8::try_from(tenant.len()).expect("a tenant id has at most 63 bytes"));
         out.extend_from_slice(tenant);
         out.extend_from_slice(&self.item_id.0);
         out.extend_from_slice(&self.header_hash);
+        if let Some(payload_hash) = &self.payload_hash {
+            out.extend_from_slice(payload_hash);
+        }
         out.extend_from_slice(self.grantor.as_bytes());
         out.extend_from_slice(self.grantee.as_bytes());
         out
@@ -476,7 +551,10 @@ impl KeyGrant {
 
     /// The grant's length in bytes.
     pub fn len(&self) -> usize {
-        PREFIX_LEN - 1 + self.tenant.as_str().len() + GRANT_FIXED_AFTER_TENANT
+        PREFIX_LEN - 1
+            + self.tenant.as_str().len()
+            + GRANT_FIXED_AFTER_TENANT
+            + self.payload_hash.map_or(0, |h| h.len())
     }
 
     /// Always false: a grant has at least its fixed fields.

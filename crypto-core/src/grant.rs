@@ -19,19 +19,34 @@
 //! [`grant_item_key`] only issues a grant after that check passed for the
 //! grantor. `threat-model.md` says what follows.
 //!
+//! A version-2 item authenticates its payload to each recipient with a tag
+//! in its trailer that a grantee cannot check. So a version-2 grant also
+//! binds the SHA-256 of the item's sealed payload, which the grantor
+//! verified with its own tag (or its own version-2 grant) before granting:
+//! the grantor must read the whole item ([`ItemGranter`] streams it in
+//! constant memory). Version-1 grants are for version-1 items only, and the
+//! other way round.
+//!
 //! Every way opening can fail gives the same [`Error::CouldNotOpen`].
 
 use rand_core::CryptoRngCore;
 use zeroize::Zeroizing;
 
-use crate::format::{header_hash, ItemHeader, KeyGrant, TenantId, CONTENT_KEY_LEN};
-use crate::item::{unlock, Expect, OpenedItem};
+use crate::format::{
+    header_hash, ItemHeader, KeyGrant, TenantId, Version, CONTENT_KEY_LEN, PAYLOAD_HASH_LEN,
+};
+use crate::item::{unlock, Expect, ItemOpener, OpenedItem, Verified};
 use crate::keys::{PublicKey, StaticKey};
 use crate::primitives::hpke;
 use crate::Error;
 
 /// HPKE `info` for sealing a content key in a key grant.
-const GRANT_INFO: &[u8] = b"meldkluis key grant v1";
+fn grant_info(version: Version) -> &'static [u8] {
+    match version {
+        Version::V1 => b"meldkluis key grant v1",
+        Version::V2 => b"meldkluis key grant v2",
+    }
+}
 
 /// How a reader reaches an item's content key.
 #[derive(Debug, Clone, Copy)]
@@ -71,17 +86,26 @@ impl core::fmt::Debug for GrantParams<'_> {
     }
 }
 
+/// The content key and (version 2) the payload hash a grant carries.
+pub(crate) type GrantedKey = (
+    Zeroizing<[u8; CONTENT_KEY_LEN]>,
+    Option<[u8; PAYLOAD_HASH_LEN]>,
+);
+
 /// Opens the content key in `grant` as `reader`, checking that the grant is
-/// for this very header, to this reader, from a trusted grantor.
+/// for this very header (and its version), to this reader, from a trusted
+/// grantor. Returns the key and, for a version-2 grant, the payload hash
+/// the reader must find.
 pub(crate) fn open_grant(
     grant: &[u8],
     header: &ItemHeader,
     header_bytes: &[u8],
     reader: &dyn StaticKey,
     grantors: &[PublicKey],
-) -> Result<Zeroizing<[u8; CONTENT_KEY_LEN]>, Error> {
+) -> Result<GrantedKey, Error> {
     let grant = KeyGrant::parse(grant).map_err(|_| Error::CouldNotOpen)?;
-    if grant.tenant != header.tenant
+    if grant.version != header.version
+        || grant.tenant != header.tenant
         || grant.item_id != header.item_id
         || grant.header_hash != header_hash(header_bytes)
         || grant.grantee != reader.public_key()
@@ -93,7 +117,7 @@ pub(crate) fn open_grant(
         &grant.enc,
         reader,
         &grant.grantor,
-        GRANT_INFO,
+        grant_info(grant.version),
         &grant.bound_fields(),
         &grant.sealed_key,
     )?;
@@ -101,15 +125,20 @@ pub(crate) fn open_grant(
         .as_slice()
         .try_into()
         .map_err(|_| Error::CouldNotOpen)?;
-    Ok(Zeroizing::new(key))
+    Ok((Zeroizing::new(key), grant.payload_hash))
 }
 
-/// Issues a key grant for the item whose header starts `item` (the payload
-/// may follow or not): the grantor reaches the content key (verifying the
-/// sender through its stanza, or its own grant from a trusted grantor) and
-/// the header MAC, then seals the content key to the grantee.
+/// Issues a key grant for `item`: the grantor reaches the content key
+/// (verifying the sender through its stanza, or its own grant from a trusted
+/// grantor) and the header MAC, then seals the content key to the grantee.
 ///
-/// Fails with [`Error::CouldNotOpen`] if the grantor cannot open the header,
+/// For a version-1 item the header is enough (`item` may hold only the
+/// header, or more). A version-2 item must be whole: the grantor checks its
+/// own recipient tag (or its own grant's payload hash) over the whole
+/// payload, and the grant binds the payload hash. To grant a large item
+/// without holding it in memory, stream it through [`ItemGranter`].
+///
+/// Fails with [`Error::CouldNotOpen`] if the grantor cannot open the item,
 /// and with [`Error::InvalidInput`] if the grantee is already a recipient
 /// (it needs no grant) or is the grantor.
 pub fn grant_item_key(
@@ -117,31 +146,122 @@ pub fn grant_item_key(
     params: &GrantParams<'_>,
     rng: &mut impl CryptoRngCore,
 ) -> Result<Vec<u8>, Error> {
-    let unlocked = unlock(item, params.grantor, params.tenant, params.grantor_access)?;
-    let grantor = params.grantor.public_key();
-    if *params.grantee == grantor {
+    let (header, header_len) = ItemHeader::parse(item).map_err(|_| Error::CouldNotOpen)?;
+    match header.version {
+        Version::V1 => {
+            let unlocked = unlock(item, params.grantor, params.tenant, params.grantor_access)?;
+            seal_grant(
+                Verified {
+                    header: unlocked.header,
+                    content_key: unlocked.content_key,
+                    payload_hash: None,
+                },
+                params,
+                rng,
+            )
+        }
+        _ => {
+            let (mut granter, _) = ItemGranter::new(item, params)?;
+            granter.update(&item[header_len..])?;
+            granter.finish(params, rng)
+        }
+    }
+}
+
+/// Streams a whole item through its grantor, so that it can issue a key
+/// grant for a large version-2 item in constant memory. Feed it what
+/// follows the header, as [`ItemOpener`] takes it; the opened content is
+/// wiped and dropped.
+pub struct ItemGranter {
+    opener: ItemOpener,
+    scratch: Zeroizing<Vec<u8>>,
+}
+
+impl core::fmt::Debug for ItemGranter {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ItemGranter")
+            .field("header", self.opener.header())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ItemGranter {
+    /// Reads and verifies the header at the start of `item` as the
+    /// grantor. Returns the granter and the header's length.
+    pub fn new(item: &[u8], params: &GrantParams<'_>) -> Result<(Self, usize), Error> {
+        let unlocked = unlock(item, params.grantor, params.tenant, params.grantor_access)?;
+        check_grantee(&unlocked.header, params)?;
+        let header_len = unlocked.header_len;
+        let granter = Self {
+            opener: ItemOpener::from_unlocked(unlocked),
+            scratch: Zeroizing::new(Vec::new()),
+        };
+        Ok((granter, header_len))
+    }
+
+    /// The verified header.
+    pub fn header(&self) -> &ItemHeader {
+        self.opener.header()
+    }
+
+    /// Takes more of what follows the header.
+    pub fn update(&mut self, sealed: &[u8]) -> Result<(), Error> {
+        self.opener.update_into(sealed, &mut self.scratch)?;
+        zeroize::Zeroize::zeroize(&mut *self.scratch);
+        self.scratch.clear();
+        Ok(())
+    }
+
+    /// Verifies the whole item as the grantor and seals the grant.
+    pub fn finish(
+        self,
+        params: &GrantParams<'_>,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Vec<u8>, Error> {
+        let verified = self.opener.finish_verified()?;
+        seal_grant(verified, params, rng)
+    }
+}
+
+fn check_grantee(header: &ItemHeader, params: &GrantParams<'_>) -> Result<(), Error> {
+    if *params.grantee == params.grantor.public_key() {
         return Err(Error::InvalidInput("the grantee is the grantor"));
     }
-    if unlocked.header.recipients.contains(params.grantee) {
+    if header.recipients.contains(params.grantee) {
         return Err(Error::InvalidInput("the grantee is already a recipient"));
     }
+    Ok(())
+}
+
+/// Seals the verified item's content key to the grantee.
+fn seal_grant(
+    verified: Verified,
+    params: &GrantParams<'_>,
+    rng: &mut impl CryptoRngCore,
+) -> Result<Vec<u8>, Error> {
+    check_grantee(&verified.header, params)?;
     let mut grant = KeyGrant {
-        tenant: unlocked.header.tenant.clone(),
-        item_id: unlocked.header.item_id,
-        header_hash: header_hash(&item[..unlocked.header_len]),
-        grantor,
+        version: verified.header.version,
+        tenant: verified.header.tenant.clone(),
+        item_id: verified.header.item_id,
+        header_hash: header_hash(&verified.header.to_bytes()),
+        payload_hash: verified.payload_hash,
+        grantor: params.grantor.public_key(),
         grantee: *params.grantee,
         enc: [0; hpke::ENC_LEN],
         sealed_key: [0; crate::format::SEALED_KEY_LEN],
     };
+    if (grant.version == Version::V2) != grant.payload_hash.is_some() {
+        return Err(Error::CouldNotOpen);
+    }
     let mut ikm_e = Zeroizing::new([0u8; 32]);
     rng.fill_bytes(ikm_e.as_mut());
     let (enc, sealed) = hpke::seal_auth(
         params.grantee,
         params.grantor,
-        GRANT_INFO,
+        grant_info(grant.version),
         &grant.bound_fields(),
-        unlocked.content_key.as_ref(),
+        verified.content_key.as_ref(),
         ikm_e.as_ref(),
     )?;
     grant.enc = enc;

@@ -6,32 +6,71 @@
 //! content key, binds every stanza too. The payload is the STREAM
 //! construction under a key derived from the content key and the header MAC,
 //! over `content length (u64 BE) || content || zero padding` up to a PADMÉ
-//! size. The layout is in `crypto-core/FORMAT.md`.
+//! size.
+//!
+//! Every recipient knows the content key, so in version 1 any recipient
+//! could seal other content under the unchanged header in the sender's name.
+//! Version 2 (what [`seal_item`] and [`ItemSealer::new`] make) adds a
+//! trailer: for each recipient, an HMAC over the header and the sealed
+//! payload, keyed by an HPKE export of that recipient's auth-mode context,
+//! which only the sender and that recipient can compute. A reader checks its
+//! own tag when it finishes. The layout is in `crypto-core/FORMAT.md`.
 //!
 //! Every way opening can fail gives the same [`Error::CouldNotOpen`].
 
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use rand_core::CryptoRngCore;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::format::{
-    ItemHeader, ItemId, ItemKind, Stanza, TenantId, CONTENT_KEY_LEN, MAX_PADDED_LEN, MAX_RECIPIENTS,
+    ItemHeader, ItemId, ItemKind, Stanza, TenantId, Version, CONTENT_KEY_LEN, MAX_PADDED_LEN,
+    MAX_RECIPIENTS, PAYLOAD_HASH_LEN, RECIPIENT_TAG_LEN,
 };
 use crate::grant::Access;
 use crate::keys::{PublicKey, StaticKey};
-use crate::primitives::hpke;
+use crate::primitives::hpke::{self, Mode};
 use crate::primitives::padding;
 use crate::primitives::stream::{StreamOpener, StreamSealer, CHUNK_LEN, SEALED_CHUNK_LEN};
 use crate::Error;
 
-/// HPKE `info` for sealing an item's content key.
-const STANZA_INFO: &[u8] = b"meldkluis item key v1";
-/// HKDF salt for the keys derived from a content key.
-const ITEM_KDF_SALT: &[u8] = b"meldkluis item v1";
+/// HPKE `info` for sealing an item's content key, version 1.
+const STANZA_INFO_V1: &[u8] = b"meldkluis item key v1";
+/// HPKE `info` for sealing an item's content key, version 2.
+const STANZA_INFO_V2: &[u8] = b"meldkluis item key v2";
+/// HKDF salt for the keys derived from a content key, version 1.
+const ITEM_KDF_SALT_V1: &[u8] = b"meldkluis item v1";
+/// HKDF salt for the keys derived from a content key, version 2.
+const ITEM_KDF_SALT_V2: &[u8] = b"meldkluis item v2";
+/// HPKE `Export` context of a recipient's tag key (version 2).
+const RECIPIENT_MAC_EXPORT: &[u8] = b"meldkluis item recipient mac v2";
+/// First bytes of the message a recipient tag authenticates (version 2).
+const RECIPIENT_TAG_LABEL: &[u8] = b"meldkluis item recipient tag v2";
 /// Length of the content-length prefix inside the padded payload.
 const LENGTH_PREFIX: u64 = 8;
+
+fn stanza_info(version: Version) -> &'static [u8] {
+    match version {
+        Version::V1 => STANZA_INFO_V1,
+        Version::V2 => STANZA_INFO_V2,
+    }
+}
+
+/// A recipient's tag (version 2): `HMAC-SHA256(k_i, label ||
+/// SHA-256(header bytes) || SHA-256(sealed payload))`.
+fn recipient_tag(
+    key: &[u8; 32],
+    header_digest: &[u8; 32],
+    payload_hash: &[u8; PAYLOAD_HASH_LEN],
+) -> Hmac<Sha256> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(RECIPIENT_TAG_LABEL);
+    mac.update(header_digest);
+    mac.update(payload_hash);
+    mac
+}
 
 /// What to seal, from whom, to whom.
 pub struct SealParams<'a> {
@@ -96,9 +135,13 @@ struct ItemKeys {
 }
 
 impl ItemKeys {
-    fn new(content_key: &[u8; CONTENT_KEY_LEN]) -> Self {
+    fn new(version: Version, content_key: &[u8; CONTENT_KEY_LEN]) -> Self {
+        let salt = match version {
+            Version::V1 => ITEM_KDF_SALT_V1,
+            Version::V2 => ITEM_KDF_SALT_V2,
+        };
         Self {
-            hkdf: Hkdf::<Sha256>::new(Some(ITEM_KDF_SALT), content_key),
+            hkdf: Hkdf::<Sha256>::new(Some(salt), content_key),
         }
     }
 
@@ -124,11 +167,27 @@ impl ItemKeys {
     }
 }
 
+/// How a version-2 reader authenticates the payload at `finish`.
+pub(crate) enum PayloadCheck {
+    /// Version 1: the STREAM tags are all there is.
+    None,
+    /// Through a stanza: the reader's own tag in the trailer.
+    RecipientTag {
+        /// The reader's position in the stanza list (and the trailer).
+        index: usize,
+        /// `k_i`, exported from the reader's HPKE context.
+        key: Zeroizing<[u8; 32]>,
+    },
+    /// Through a version-2 key grant: the payload hash the grant binds.
+    PayloadHash([u8; PAYLOAD_HASH_LEN]),
+}
+
 /// An item header whose MAC was verified with the content key.
 pub(crate) struct Unlocked {
     pub(crate) header: ItemHeader,
     pub(crate) header_len: usize,
     pub(crate) content_key: Zeroizing<[u8; CONTENT_KEY_LEN]>,
+    pub(crate) check: PayloadCheck,
 }
 
 /// Parses the header at the start of `item`, requires `tenant`, reaches the
@@ -146,7 +205,7 @@ pub(crate) fn unlock(
         return Err(Error::CouldNotOpen);
     }
     let header_bytes = &item[..header_len];
-    let content_key = match access {
+    let (content_key, check) = match access {
         Access::Stanza => {
             let reader_key = reader.public_key();
             let index = header
@@ -155,25 +214,45 @@ pub(crate) fn unlock(
                 .position(|r| *r == reader_key)
                 .ok_or(Error::CouldNotOpen)?;
             let stanza = &header.stanzas[index];
-            let opened = hpke::open_auth(
+            let mut context = hpke::setup_recipient(
+                Mode::Auth,
                 &stanza.enc,
                 reader,
-                &header.sender,
-                STANZA_INFO,
-                &header.core(),
-                &stanza.sealed_key,
-            )?;
+                stanza_info(header.version),
+                None,
+                Some(&header.sender),
+            )
+            .map_err(|_| Error::CouldNotOpen)?;
+            let opened = context.open(&header.core(), &stanza.sealed_key)?;
             let key: [u8; CONTENT_KEY_LEN] = opened
                 .as_slice()
                 .try_into()
                 .map_err(|_| Error::CouldNotOpen)?;
-            Zeroizing::new(key)
+            let check = match header.version {
+                Version::V1 => PayloadCheck::None,
+                Version::V2 => {
+                    let mut tag_key = Zeroizing::new([0u8; 32]);
+                    context.export(RECIPIENT_MAC_EXPORT, tag_key.as_mut())?;
+                    PayloadCheck::RecipientTag {
+                        index,
+                        key: tag_key,
+                    }
+                }
+            };
+            (Zeroizing::new(key), check)
         }
         Access::Grant { grant, grantors } => {
-            crate::grant::open_grant(grant, &header, header_bytes, reader, grantors)?
+            let (key, payload_hash) =
+                crate::grant::open_grant(grant, &header, header_bytes, reader, grantors)?;
+            let check = match (header.version, payload_hash) {
+                (Version::V1, None) => PayloadCheck::None,
+                (Version::V2, Some(hash)) => PayloadCheck::PayloadHash(hash),
+                _ => return Err(Error::CouldNotOpen),
+            };
+            (key, check)
         }
     };
-    ItemKeys::new(&content_key)
+    ItemKeys::new(header.version, &content_key)
         .header_mac(&header_bytes[..header_len - header.mac.len()])
         .verify_slice(&header.mac)
         .map_err(|_| Error::CouldNotOpen)?;
@@ -181,18 +260,36 @@ pub(crate) fn unlock(
         header,
         header_len,
         content_key,
+        check,
     })
 }
 
-/// Seals an item held in memory. Returns header and payload together.
+/// Seals an item held in memory, in the current format (version 2).
+/// Returns header, payload and trailer together.
 pub fn seal_item(
     params: &SealParams<'_>,
     content: &[u8],
     rng: &mut impl CryptoRngCore,
 ) -> Result<Vec<u8>, Error> {
-    let (mut sealer, mut out) = ItemSealer::new(params, content.len() as u64, rng)?;
+    seal_item_with_version(params, Version::V2, content, rng)
+}
+
+/// Seals an item held in memory in the given format version.
+///
+/// Version 1 is frozen and no longer made by any meldkluis client (the
+/// server refuses new version-1 uploads); it is here to reproduce the
+/// version-1 vectors and to test that stored version-1 items still open.
+pub fn seal_item_with_version(
+    params: &SealParams<'_>,
+    version: Version,
+    content: &[u8],
+    rng: &mut impl CryptoRngCore,
+) -> Result<Vec<u8>, Error> {
+    let (mut sealer, mut out) =
+        ItemSealer::with_version(params, version, content.len() as u64, rng)?;
     let payload_len = crate::primitives::stream::sealed_len(sealer.padded_len)
-        .expect("padded length is at most 2^40");
+        .expect("padded length is at most 2^40")
+        + (params.recipients.len() * RECIPIENT_TAG_LEN) as u64;
     out.reserve(usize::try_from(payload_len).map_err(|_| Error::InvalidInput("content too long"))?);
     sealer.update_into(content, &mut out)?;
     sealer.finish_into(&mut out)?;
@@ -223,9 +320,20 @@ pub fn open_item_with_access(
     Ok(OpenedItem { header, content })
 }
 
+/// What a version-2 sealer needs for the trailer.
+struct TrailerSealer {
+    /// `k_i` for every recipient, in stanza order.
+    keys: Zeroizing<Vec<[u8; 32]>>,
+    /// SHA-256 of the header bytes.
+    header_digest: [u8; 32],
+    /// SHA-256 of the sealed payload so far.
+    payload: Sha256,
+}
+
 /// Seals an item piece by piece in constant memory (one chunk).
 pub struct ItemSealer {
     stream: StreamSealer,
+    trailer: Option<TrailerSealer>,
     /// Plaintext of the chunk being filled.
     buffer: Zeroizing<Vec<u8>>,
     /// Padded-plaintext bytes already sealed in earlier chunks.
@@ -244,10 +352,21 @@ impl core::fmt::Debug for ItemSealer {
 }
 
 impl ItemSealer {
-    /// Starts sealing an item whose content will be exactly `content_len`
-    /// bytes. Returns the sealer and the item's header bytes.
+    /// Starts sealing an item (version 2) whose content will be exactly
+    /// `content_len` bytes. Returns the sealer and the item's header bytes.
     pub fn new(
         params: &SealParams<'_>,
+        content_len: u64,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<(Self, Vec<u8>), Error> {
+        Self::with_version(params, Version::V2, content_len, rng)
+    }
+
+    /// Like [`ItemSealer::new`], in the given format version (version 1 only
+    /// for the reasons given at [`seal_item_with_version`]).
+    pub fn with_version(
+        params: &SealParams<'_>,
+        version: Version,
         content_len: u64,
         rng: &mut impl CryptoRngCore,
     ) -> Result<(Self, Vec<u8>), Error> {
@@ -274,6 +393,7 @@ impl ItemSealer {
         let mut content_key = Zeroizing::new([0u8; CONTENT_KEY_LEN]);
         rng.fill_bytes(content_key.as_mut());
         let mut header = ItemHeader {
+            version,
             kind: params.kind,
             tenant: params.tenant.clone(),
             item_id: params.item_id,
@@ -286,38 +406,53 @@ impl ItemSealer {
         };
         let core = header.core();
         let mut ikm_e = Zeroizing::new([0u8; 32]);
+        let mut tag_keys = Zeroizing::new(Vec::with_capacity(recipients.len()));
         for recipient in recipients {
             rng.fill_bytes(ikm_e.as_mut());
-            let (enc, sealed) = hpke::seal_auth(
+            let (enc, mut context) = hpke::setup_sender(
+                Mode::Auth,
                 recipient,
-                params.sender,
-                STANZA_INFO,
-                &core,
-                content_key.as_ref(),
+                stanza_info(version),
+                None,
+                Some(params.sender),
                 ikm_e.as_ref(),
             )?;
+            let sealed = context.seal(&core, content_key.as_ref())?;
             let sealed_key = sealed.try_into().expect("a sealed 32-byte key is 48 bytes");
             header.stanzas.push(Stanza { enc, sealed_key });
+            if version == Version::V2 {
+                let mut tag_key = [0u8; 32];
+                context.export(RECIPIENT_MAC_EXPORT, &mut tag_key)?;
+                tag_keys.push(tag_key);
+                zeroize::Zeroize::zeroize(&mut tag_key);
+            }
         }
-        let keys = ItemKeys::new(&content_key);
+        let keys = ItemKeys::new(version, &content_key);
         header.mac = keys
             .header_mac(&header.bytes_before_mac())
             .finalize()
             .into_bytes()
             .into();
         let payload_key = keys.payload_key(&header.mac);
+        let header_bytes = header.to_bytes();
+        let trailer = (version == Version::V2).then(|| TrailerSealer {
+            keys: tag_keys,
+            header_digest: Sha256::digest(&header_bytes).into(),
+            payload: Sha256::new(),
+        });
 
         let mut buffer = Zeroizing::new(Vec::with_capacity(SEALED_CHUNK_LEN));
         buffer.extend_from_slice(&content_len.to_be_bytes());
         let sealer = Self {
             stream: StreamSealer::new(&payload_key),
+            trailer,
             buffer,
             sealed: 0,
             padded_len,
             content_len,
             content_seen: 0,
         };
-        Ok((sealer, header.to_bytes()))
+        Ok((sealer, header_bytes))
     }
 
     /// Adds content; returns the sealed chunks completed by it (possibly none).
@@ -334,21 +469,29 @@ impl ItemSealer {
             return Err(Error::InvalidInput("content longer than announced"));
         }
         self.content_seen += content.len() as u64;
-        self.feed(content, out)
+        let start = out.len();
+        let result = self.feed(content, out);
+        if let Some(trailer) = &mut self.trailer {
+            trailer.payload.update(&out[start..]);
+        }
+        result
     }
 
-    /// Pads and seals the last chunk; the content must be complete.
+    /// Pads and seals the last chunk and (version 2) appends the trailer;
+    /// the content must be complete.
     pub fn finish(self) -> Result<Vec<u8>, Error> {
         let mut out = Vec::new();
         self.finish_into(&mut out)?;
         Ok(out)
     }
 
-    /// Pads and seals the last chunk, appending to `out`.
+    /// Pads and seals the last chunk and (version 2) the trailer, appending
+    /// to `out`.
     pub fn finish_into(mut self, out: &mut Vec<u8>) -> Result<(), Error> {
         if self.content_seen != self.content_len {
             return Err(Error::InvalidInput("content shorter than announced"));
         }
+        let start = out.len();
         let zeros = [0u8; 4096];
         loop {
             let remaining = self.padded_len - self.sealed - self.buffer.len() as u64;
@@ -360,6 +503,15 @@ impl ItemSealer {
         }
         self.stream.seal_chunk_in_place(&mut self.buffer, true)?;
         out.extend_from_slice(&self.buffer);
+        if let Some(trailer) = self.trailer.take() {
+            let mut payload = trailer.payload;
+            payload.update(&out[start..]);
+            let payload_hash: [u8; PAYLOAD_HASH_LEN] = payload.finalize().into();
+            for key in trailer.keys.iter() {
+                let tag = recipient_tag(key, &trailer.header_digest, &payload_hash);
+                out.extend_from_slice(&tag.finalize().into_bytes());
+            }
+        }
         Ok(())
     }
 
@@ -396,13 +548,33 @@ impl ItemSealer {
     }
 }
 
+/// An item whose header and payload a reader verified.
+pub(crate) struct Verified {
+    pub(crate) header: ItemHeader,
+    pub(crate) content_key: Zeroizing<[u8; CONTENT_KEY_LEN]>,
+    /// Version 2: SHA-256 of the sealed payload.
+    pub(crate) payload_hash: Option<[u8; PAYLOAD_HASH_LEN]>,
+}
+
 /// Opens an item piece by piece in constant memory (one chunk).
 ///
-/// Content returned by [`ItemOpener::update`] is authentic and in order, but
-/// the item is only known to be complete when [`ItemOpener::finish`]
-/// succeeds: until then, treat it as possibly truncated.
+/// Feed it everything after the header: the sealed payload and, in version
+/// 2, the trailer. Content returned by [`ItemOpener::update`] is in order and
+/// was sealed by someone who knows the content key, but the item is only
+/// known to be complete, and (version 2) to be the sender's, when
+/// [`ItemOpener::finish`] succeeds: until then, treat it as possibly
+/// truncated or forged by another recipient, and discard it if `finish`
+/// fails.
 pub struct ItemOpener {
     header: ItemHeader,
+    content_key: Zeroizing<[u8; CONTENT_KEY_LEN]>,
+    check: PayloadCheck,
+    /// Sealed payload bytes still to come (the trailer follows them).
+    payload_left: u64,
+    /// SHA-256 of the sealed payload so far (version 2).
+    payload_hash: Option<Sha256>,
+    /// The trailer as far as it came (version 2; at most 64 tags).
+    trailer: Vec<u8>,
     stream: StreamOpener,
     /// Ciphertext of the chunk being filled.
     buffer: Zeroizing<Vec<u8>>,
@@ -447,16 +619,28 @@ impl ItemOpener {
             return Err(Error::CouldNotOpen);
         }
         let unlocked = unlock(item, reader, expect.tenant, access)?;
-        let payload_key = ItemKeys::new(&unlocked.content_key).payload_key(&unlocked.header.mac);
-        let opener = Self {
+        let header_len = unlocked.header_len;
+        Ok((Self::from_unlocked(unlocked), header_len))
+    }
+
+    /// An opener for the payload after a verified header.
+    pub(crate) fn from_unlocked(unlocked: Unlocked) -> Self {
+        let version = unlocked.header.version;
+        let payload_key =
+            ItemKeys::new(version, &unlocked.content_key).payload_key(&unlocked.header.mac);
+        Self {
+            content_key: unlocked.content_key,
+            check: unlocked.check,
+            payload_left: unlocked.header.payload_len(),
+            payload_hash: (version == Version::V2).then(Sha256::new),
+            trailer: Vec::with_capacity(unlocked.header.trailer_len()),
             stream: StreamOpener::new(&payload_key),
             buffer: Zeroizing::new(Vec::with_capacity(SEALED_CHUNK_LEN)),
             opened: 0,
             chunks_left: crate::primitives::stream::chunk_count(unlocked.header.padded_len),
             content_len: 0,
             header: unlocked.header,
-        };
-        Ok((opener, unlocked.header_len))
+        }
     }
 
     /// The verified header.
@@ -471,9 +655,28 @@ impl ItemOpener {
         Ok(out)
     }
 
-    /// Takes more of the sealed payload, appending the content it completes
-    /// to `out` (which the caller should wipe when done).
-    pub fn update_into(&mut self, mut sealed: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+    /// Takes more of the sealed payload (and, once the payload is complete,
+    /// the trailer), appending the content it completes to `out` (which the
+    /// caller should wipe when done).
+    pub fn update_into(&mut self, sealed: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        let payload_here = usize::try_from(self.payload_left)
+            .unwrap_or(usize::MAX)
+            .min(sealed.len());
+        let (payload, trailer) = sealed.split_at(payload_here);
+        if !trailer.is_empty() {
+            if trailer.len() > self.header.trailer_len() - self.trailer.len() {
+                return Err(Error::CouldNotOpen);
+            }
+            self.trailer.extend_from_slice(trailer);
+        }
+        if let Some(hash) = &mut self.payload_hash {
+            hash.update(payload);
+        }
+        self.payload_left -= payload_here as u64;
+        self.open_payload(payload, out)
+    }
+
+    fn open_payload(&mut self, mut sealed: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         while !sealed.is_empty() {
             if self.chunks_left == 0 {
                 return Err(Error::CouldNotOpen);
@@ -558,11 +761,50 @@ impl ItemOpener {
         Ok(())
     }
 
-    /// Checks that the whole payload was read; returns the verified header.
+    /// Checks that the whole payload (and, in version 2, the trailer) was
+    /// read and, in version 2, that the reader's own tag authenticates the
+    /// header and payload as the sender's (or, through a key grant, that the
+    /// payload is the one the grantor verified). Returns the verified header.
     pub fn finish(self) -> Result<ItemHeader, Error> {
-        if self.chunks_left != 0 || !self.buffer.is_empty() {
+        self.finish_verified().map(|verified| verified.header)
+    }
+
+    /// [`ItemOpener::finish`], keeping what a grantor needs to issue a
+    /// grant for the verified item.
+    pub(crate) fn finish_verified(self) -> Result<Verified, Error> {
+        if self.chunks_left != 0
+            || !self.buffer.is_empty()
+            || self.payload_left != 0
+            || self.trailer.len() != self.header.trailer_len()
+        {
             return Err(Error::CouldNotOpen);
         }
-        Ok(self.header)
+        let payload_hash: Option<[u8; PAYLOAD_HASH_LEN]> =
+            self.payload_hash.map(|hash| hash.finalize().into());
+        match (&self.check, &payload_hash) {
+            (PayloadCheck::None, None) => {}
+            (PayloadCheck::RecipientTag { index, key }, Some(payload_hash)) => {
+                let header_digest: [u8; 32] = Sha256::digest(self.header.to_bytes()).into();
+                let start = index * RECIPIENT_TAG_LEN;
+                let tag = self
+                    .trailer
+                    .get(start..start + RECIPIENT_TAG_LEN)
+                    .ok_or(Error::CouldNotOpen)?;
+                recipient_tag(key, &header_digest, payload_hash)
+                    .verify_slice(tag)
+                    .map_err(|_| Error::CouldNotOpen)?;
+            }
+            (PayloadCheck::PayloadHash(expected), Some(payload_hash)) => {
+                if !bool::from(expected.ct_eq(payload_hash)) {
+                    return Err(Error::CouldNotOpen);
+                }
+            }
+            _ => return Err(Error::CouldNotOpen),
+        }
+        Ok(Verified {
+            header: self.header,
+            content_key: self.content_key,
+            payload_hash,
+        })
     }
 }

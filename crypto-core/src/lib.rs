@@ -26,11 +26,11 @@ pub mod mailbox;
 pub mod primitives;
 
 pub use error::Error;
-pub use format::{ItemHeader, ItemId, ItemKind, KeyGrant, TenantId};
-pub use grant::{grant_item_key, open_item_with_grant, Access, GrantParams};
+pub use format::{ItemHeader, ItemId, ItemKind, KeyGrant, TenantId, Version};
+pub use grant::{grant_item_key, open_item_with_grant, Access, GrantParams, ItemGranter};
 pub use item::{
-    open_item, open_item_with_access, seal_item, Expect, ItemOpener, ItemSealer, OpenedItem,
-    SealParams,
+    open_item, open_item_with_access, seal_item, seal_item_with_version, Expect, ItemOpener,
+    ItemSealer, OpenedItem, SealParams,
 };
 pub use keys::{PublicKey, SharedSecret, StaticKey, StaticSecret};
 pub use mailbox::{AuthSecret, CodeError, LoginCode, MailboxId, MailboxKeys};

@@ -14,7 +14,6 @@
 //! grant_vectors` rewrites the file; grants are version 1 and frozen once
 //! released, so a rewrite that changes any byte means the format changed.
 
-
 use crate::common;
 
 use common::{rng, Cast};
@@ -465,7 +464,7 @@ fn forged_grant(keys: &Keys, report: &[u8]) -> Vec<u8> {
     let (header, len) = ItemHeader::parse(report).unwrap();
     let mut grant = KeyGrant::parse(
         &grant_item_key(
-            &meldkluis_crypto_core::seal_item(
+            &meldkluis_crypto_core::seal_item_with_version(
                 &meldkluis_crypto_core::SealParams {
                     kind: meldkluis_crypto_core::ItemKind::Report,
                     tenant: &keys.cast.tenant,
@@ -474,6 +473,7 @@ fn forged_grant(keys: &Keys, report: &[u8]) -> Vec<u8> {
                     sender: &keys.cast.outsider,
                     recipients: &[keys.cast.outsider.public_key()],
                 },
+                meldkluis_crypto_core::Version::V1,
                 b"forged",
                 &mut rng(104),
             )
@@ -611,6 +611,15 @@ fn grant_vectors() {
         let item = hex::decode(&recorded.item).unwrap();
         let grant = hex::decode(&recorded.grant).unwrap();
         match &recorded.parse_error {
+            // Recorded when version 2 was unknown. Now `MKG\x02` is a known
+            // magic, so these bytes fail later: a version-2 grant is 32
+            // bytes longer (the payload hash), so they do not parse at all.
+            Some(_) if recorded.name == "grant version 2 (unknown)" => assert_eq!(
+                KeyGrant::parse(&grant).err().map(|e| e.to_string()),
+                Some("malformed sealed content key".to_string()),
+                "{}: parse error",
+                recorded.name
+            ),
             None => assert!(
                 KeyGrant::parse(&grant).is_ok(),
                 "{}: grant parses",

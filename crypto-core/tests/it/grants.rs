@@ -2,14 +2,14 @@
 //! any size, whole or streamed; every change to the grant or to the item
 //! makes opening fail; a grant opens no other item.
 
-
 use crate::common;
 
 use common::{rng, Cast};
 use meldkluis_crypto_core::primitives::stream::CHUNK_LEN;
 use meldkluis_crypto_core::{
-    grant_item_key, open_item_with_grant, seal_item, Access, Error, Expect, GrantParams,
-    ItemHeader, ItemId, ItemKind, ItemOpener, PublicKey, SealParams, StaticKey,
+    grant_item_key, open_item_with_grant, seal_item, seal_item_with_version, Access, Error, Expect,
+    GrantParams, ItemGranter, ItemHeader, ItemId, ItemKind, ItemOpener, PublicKey, SealParams,
+    StaticKey, Version,
 };
 use proptest::prelude::*;
 
@@ -195,20 +195,52 @@ fn only_someone_who_can_open_the_item_can_grant_it() {
         &mut rng(23),
     );
     assert_eq!(refused, Err(Error::CouldNotOpen));
-    // The header alone is enough to grant (the payload is not needed).
-    let from_header = grant_item_key(
-        &item[..header_len],
-        &GrantParams {
+    // A version-2 item must be whole: the grantor verifies its own tag over
+    // the payload before it vouches for it, and the grant binds the payload.
+    let params = GrantParams {
+        tenant: &cast.tenant,
+        grantor: &cast.recovery,
+        grantor_access: Access::Stanza,
+        grantee: &advisor3,
+    };
+    assert_eq!(
+        grant_item_key(&item[..header_len], &params, &mut rng(24)),
+        Err(Error::CouldNotOpen)
+    );
+    let whole = grant_item_key(&item, &params, &mut rng(24)).unwrap();
+    assert_eq!(
+        open_granted(&cast, &item, &whole, "advisor3").unwrap(),
+        b"CANARY who may grant"
+    );
+    // Streamed through an `ItemGranter` in pieces: the same grant.
+    let (mut granter, header_len) = ItemGranter::new(&item, &params).unwrap();
+    for piece in item[header_len..].chunks(1000) {
+        granter.update(piece).unwrap();
+    }
+    assert_eq!(granter.finish(&params, &mut rng(24)).unwrap(), whole);
+    // A version-1 item: the header alone is enough (its payload is not
+    // bound by any grant).
+    let id = ItemId([21; 16]);
+    let mut recipients = cast.report_recipients();
+    recipients.retain(|r| *r != advisor3);
+    let v1 = seal_item_with_version(
+        &SealParams {
+            kind: ItemKind::Report,
             tenant: &cast.tenant,
-            grantor: &cast.recovery,
-            grantor_access: Access::Stanza,
-            grantee: &advisor3,
+            item_id: id,
+            report_id: id,
+            sender: &cast.mailbox,
+            recipients: &recipients,
         },
-        &mut rng(24),
+        Version::V1,
+        b"CANARY who may grant v1",
+        &mut rng(25),
     )
     .unwrap();
+    let (_, v1_header_len) = ItemHeader::parse(&v1).unwrap();
+    let from_header = grant_item_key(&v1[..v1_header_len], &params, &mut rng(24)).unwrap();
     assert_eq!(
-        open_granted(&cast, &item, &from_header, "advisor3").unwrap(),
-        b"CANARY who may grant"
+        open_granted(&cast, &v1, &from_header, "advisor3").unwrap(),
+        b"CANARY who may grant v1"
     );
 }

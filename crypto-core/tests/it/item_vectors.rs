@@ -10,13 +10,13 @@
 //! item_vectors` rewrites the file; the format is version 1 and frozen, so a
 //! rewrite that changes any byte means the format changed.
 
-
 use crate::common;
 
 use common::{rng, Cast};
 use meldkluis_crypto_core::primitives::stream::SEALED_CHUNK_LEN;
 use meldkluis_crypto_core::{
-    open_item, seal_item, Expect, ItemHeader, ItemId, ItemKind, SealParams, StaticKey, TenantId,
+    open_item, seal_item_with_version, Expect, ItemHeader, ItemId, ItemKind, SealParams, StaticKey,
+    TenantId, Version,
 };
 use serde::{Deserialize, Serialize};
 
@@ -126,7 +126,7 @@ fn seal(cast: &Cast, spec: &Spec) -> Vec<u8> {
         sender: cast.by_name(spec.sender),
         recipients: &recipients,
     };
-    seal_item(&params, &spec.content, &mut rng(spec.seed)).unwrap()
+    seal_item_with_version(&params, Version::V1, &spec.content, &mut rng(spec.seed)).unwrap()
 }
 
 /// Offsets of the header fields for tenant "acme".
@@ -530,6 +530,16 @@ fn item_vectors() {
         let item = hex::decode(&recorded.item).unwrap();
         let parsed = ItemHeader::parse(&item);
         match &recorded.parse_error {
+            // Recorded when version 2 was unknown. Now `MKI\x02` is a known
+            // magic, so the header parses (as version 2, the same layout)
+            // and the item fails to open: the magic is in every stanza's
+            // HPKE `aad`, and no version-2 trailer follows.
+            Some(_) if recorded.name == "version 2 (unknown)" => assert_eq!(
+                parsed.map(|(header, _)| header.version),
+                Ok(Version::V2),
+                "{}: parses as version 2",
+                recorded.name
+            ),
             None => assert!(parsed.is_ok(), "{}: header parses", recorded.name),
             Some(kind) => assert_eq!(
                 parsed.err().map(|e| e.to_string()),

@@ -1,7 +1,6 @@
 //! Property tests: every item round-trips, and every change to a sealed item
 //! makes opening fail.
 
-
 use crate::common;
 
 use common::{rng, Cast};
@@ -97,14 +96,25 @@ proptest! {
         prop_assert_eq!(&opened, &plaintext);
     }
 
+    /// A changed bit in the header or payload fails for every reader; in
+    /// the trailer, for exactly the recipient whose tag it is (each reader
+    /// checks only its own tag: the others' keys are not its to know).
     #[test]
     fn flipping_any_bit_anywhere_fails(len in 0usize..(3 * CHUNK_LEN), pos in any::<prop::sample::Index>(), bit in 0u8..8) {
         let cast = Cast::new();
         let mut item = seal_report(&cast, &content(len, 1), 5);
+        let (header, _) = ItemHeader::parse(&item).unwrap();
+        let trailer_start = item.len() - header.trailer_len();
         let pos = pos.index(item.len());
         item[pos] ^= 1 << bit;
-        for reader in ["advisor2", "mailbox"] {
-            prop_assert_eq!(open_as(&cast, &item, reader), Err(Error::CouldNotOpen), "byte {}", pos);
+        let readers = ["advisor1", "advisor2", "advisor3", "recovery", "mailbox"];
+        for (index, reader) in readers.iter().enumerate() {
+            let tag_of_reader = pos >= trailer_start && (pos - trailer_start) / 32 == index;
+            if pos < trailer_start || tag_of_reader {
+                prop_assert_eq!(open_as(&cast, &item, reader), Err(Error::CouldNotOpen), "byte {}", pos);
+            } else {
+                prop_assert!(open_as(&cast, &item, reader).is_ok(), "byte {} of another's tag", pos);
+            }
         }
     }
 

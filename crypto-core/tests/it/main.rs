@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 mod common;
+mod forgery;
 mod grant_vectors;
 mod grants;
+mod insider;
 mod item_vectors;
 mod items;
 mod rfc9180;
