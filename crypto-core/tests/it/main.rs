@@ -10,4 +10,5 @@ mod grants;
 mod insider;
 mod item_vectors;
 mod items;
+mod limits;
 mod rfc9180;

@@ -6,6 +6,7 @@
 mod browser_smoke;
 mod key_change_e2e;
 mod key_rotation;
+mod mailbox_tampering;
 mod notices;
 mod notices_privacy;
 mod reporter_a11y;
@@ -19,3 +20,4 @@ mod server_deadlines;
 mod server_grants;
 mod server_metadata;
 mod server_tls;
+mod threat_model;
