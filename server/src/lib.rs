@@ -40,7 +40,6 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
 use axum::Router;
 use meldkluis_crypto_core::TenantId;
 
@@ -230,67 +229,10 @@ impl AppState {
 
 /// The whole HTTP API.
 pub fn router(state: AppState) -> Router {
-    use api::*;
     let json_limit = usize::try_from(state.config().max_item_bytes.div_ceil(3) * 4 + 64 * 1024)
         .unwrap_or(usize::MAX);
-    let mut tenant_routes = Router::new()
-        .route("/config", get(public_config))
-        .route("/reports", post(create_report))
-        .route("/mailbox/login", post(mailbox_login))
-        .route("/mailbox/logout", post(logout))
-        .route("/mailbox", get(mailbox_thread))
-        .route("/mailbox/messages", post(mailbox_post_message))
-        .route(
-            "/mailbox/notice-email",
-            get(notice_email_get)
-                .put(notice_email_put)
-                .delete(notice_email_delete),
-        )
-        .route(
-            "/mailbox/attachments",
-            post(mailbox_upload_attachment).layer(DefaultBodyLimit::disable()),
-        )
-        .route(
-            "/mailbox/attachments/{attachment_id}",
-            get(mailbox_download_attachment),
-        )
-        .route("/advisor/challenge", get(advisor_challenge))
-        .route("/advisor/login", post(advisor_login))
-        .route("/advisor/logout", post(logout))
-        .route("/advisor/reports", get(advisor_reports))
-        .route("/advisor/reports/{report_id}", get(advisor_thread))
-        .route(
-            "/advisor/reports/{report_id}/messages",
-            post(advisor_post_message),
-        )
-        .route(
-            "/advisor/reports/{report_id}/attachments",
-            post(advisor_upload_attachment).layer(DefaultBodyLimit::disable()),
-        )
-        .route(
-            "/advisor/reports/{report_id}/attachments/{attachment_id}",
-            get(advisor_download_attachment),
-        )
-        .route(
-            "/advisor/reports/{report_id}/grants",
-            post(advisor_post_grants),
-        )
-        .route(
-            "/advisor/reports/{report_id}/status",
-            put(advisor_set_status),
-        )
-        .route(
-            "/advisor/reports/{report_id}/category",
-            put(advisor_set_category),
-        );
-    if state.config().bench_baseline_endpoint {
-        tenant_routes =
-            tenant_routes.route("/bench/reports-no-store", post(create_report_baseline));
-    }
-    Router::new()
-        .nest("/api/v1/t/{tenant}", tenant_routes)
+    api::routes(&state)
         .merge(pages::routes())
-        .route("/healthz", get(health))
         .layer(DefaultBodyLimit::max(json_limit))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(axum::middleware::from_fn_with_state(

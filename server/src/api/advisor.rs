@@ -1,0 +1,478 @@
+//! The advisor's surface: the challenge log-in (the key in the hardware
+//! token is the credential), the reports sealed to the advisor, and
+//! messages, attachments, key grants, status and category on them. Every
+//! handler after the log-in checks that the report is sealed to this
+//! advisor before anything else.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::Response;
+use axum::Json;
+use meldkluis_crypto_core::format::{MAX_GRANT_LEN, MAX_HEADER_LEN};
+use meldkluis_crypto_core::{ItemHeader, KeyGrant};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::thread::{
+    download_attachment, post_message, queue_reporter_notice, upload_attachment, PostMessage,
+    Writer,
+};
+use super::{ApiJson, PathIds};
+use crate::auth::{AdvisorSession, Principal, Tenant};
+use crate::error::{AppError, ErrorCode};
+use crate::store;
+use crate::tenants::OpenTenant;
+use crate::wire;
+use crate::AppState;
+
+/// `GET /api/v1/t/{tenant}/advisor/challenge`: a fresh log-in challenge.
+pub async fn advisor_challenge(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+) -> Result<Json<Value>, AppError> {
+    state.limiter().check_global()?;
+    let (id, message) = state.challenges().issue(tenant.id())?;
+    Ok(Json(
+        json!({ "challenge_id": hex::encode(id), "challenge": wire::encode_base64(&message) }),
+    ))
+}
+
+/// The body of an advisor log-in.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvisorLogin {
+    challenge_id: String,
+    public_key: String,
+    response: String,
+}
+
+/// `POST /api/v1/t/{tenant}/advisor/login`: the answer to a challenge,
+/// computed with the advisor's key (in the hardware token).
+pub async fn advisor_login(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    ApiJson(body): ApiJson<AdvisorLogin>,
+) -> Result<Json<Value>, AppError> {
+    state.limiter().check_global()?;
+    let challenge_id = wire::decode_hex::<16>(&body.challenge_id, "challenge id")?;
+    let public_key = wire::decode_public_key(&body.public_key, "public key")?;
+    let response = wire::decode_base64(&body.response, "response")?;
+    let verified = state
+        .challenges()
+        .verify(tenant.id(), challenge_id, &public_key, &response);
+    let advisor_id = tenant
+        .db
+        .call(move |conn| Ok(store::active_advisor_id(conn, &public_key)?))
+        .await?;
+    let (true, Some(advisor_id)) = (verified, advisor_id) else {
+        return Err(AppError::new(
+            ErrorCode::LoginFailed,
+            "advisor log-in failed",
+        ));
+    };
+    let lifetime = std::time::Duration::from_secs(state.config().advisor_session_secs);
+    let token = state.sessions().create(
+        tenant.id(),
+        Principal::Advisor {
+            advisor_id,
+            public_key,
+        },
+        lifetime,
+    )?;
+    Ok(Json(
+        json!({ "token": token, "expires_in_seconds": lifetime.as_secs(), "advisor_id": advisor_id }),
+    ))
+}
+
+/// `GET /api/v1/t/{tenant}/advisor/reports`: the reports sealed to this
+/// advisor, metadata only.
+pub async fn advisor_reports(
+    State(state): State<AppState>,
+    session: AdvisorSession,
+) -> Result<Json<Value>, AppError> {
+    let advisor_id = session.advisor_id;
+    let reports = session
+        .tenant
+        .db
+        .call(move |conn| Ok(store::reports_for_advisor(conn, advisor_id)?))
+        .await?;
+    let today = state.clock().today();
+    let reports: Vec<store::ReportSummary> = reports
+        .into_iter()
+        .map(|report| report.with_deadlines(today))
+        .collect();
+    Ok(Json(
+        json!({ "today": today.to_string(), "reports": reports }),
+    ))
+}
+
+/// `GET /api/v1/t/{tenant}/advisor/reports/{report_id}`: a whole thread.
+pub async fn advisor_thread(
+    session: AdvisorSession,
+    ids: PathIds,
+) -> Result<Json<store::Thread>, AppError> {
+    let (report_id, advisor_id) = (ids.report()?, session.advisor_id);
+    let public_key = session.public_key;
+    let thread = session
+        .tenant
+        .db
+        .call(move |conn| {
+            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
+                return Ok(None);
+            }
+            let Some(mut thread) = store::thread(conn, &report_id)? else {
+                return Ok(None);
+            };
+            // The grants to this advisor's key: how a key that was not a
+            // recipient (a replacement, a rotation) reaches content keys.
+            thread.grants = store::grants_for(conn, &report_id, &public_key)?;
+            Ok(Some(thread))
+        })
+        .await?;
+    thread
+        .map(Json)
+        .ok_or_else(|| AppError::not_found("no such report for this advisor"))
+}
+
+fn advisor_writer(session: &AdvisorSession) -> Writer {
+    Writer::Advisor {
+        advisor_id: session.advisor_id,
+        public_key: session.public_key,
+    }
+}
+
+/// `POST /api/v1/t/{tenant}/advisor/reports/{report_id}/messages`.
+pub async fn advisor_post_message(
+    State(state): State<AppState>,
+    session: AdvisorSession,
+    ids: PathIds,
+    ApiJson(body): ApiJson<PostMessage>,
+) -> Result<Response, AppError> {
+    post_message(
+        &state,
+        &session.tenant,
+        advisor_writer(&session),
+        ids.report()?,
+        body,
+    )
+    .await
+}
+
+/// `POST /api/v1/t/{tenant}/advisor/reports/{report_id}/attachments`.
+pub async fn advisor_upload_attachment(
+    State(state): State<AppState>,
+    session: AdvisorSession,
+    ids: PathIds,
+    body: Body,
+) -> Result<Response, AppError> {
+    upload_attachment(
+        &state,
+        &session.tenant,
+        advisor_writer(&session),
+        ids.report()?,
+        body,
+    )
+    .await
+}
+
+/// `GET /api/v1/t/{tenant}/advisor/reports/{report_id}/attachments/{attachment_id}`.
+pub async fn advisor_download_attachment(
+    session: AdvisorSession,
+    ids: PathIds,
+) -> Result<Response, AppError> {
+    let (report_id, advisor_id) = (ids.report()?, session.advisor_id);
+    let visible = session
+        .tenant
+        .db
+        .call(move |conn| Ok(store::advisor_may_see(conn, advisor_id, &report_id)?))
+        .await?;
+    if !visible {
+        return Err(AppError::not_found("no such report for this advisor"));
+    }
+    download_attachment(&session.tenant, report_id, ids.attachment()?).await
+}
+
+/// Most key grants in one request (a report's items for one new key).
+const MAX_GRANTS_PER_REQUEST: usize = 1024;
+
+/// The body of a key grant upload.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostGrants {
+    grants: Vec<String>,
+}
+
+/// `POST /api/v1/t/{tenant}/advisor/reports/{report_id}/grants`: key grants
+/// (crypto-core `KeyGrant`) for items of a report the advisor may see.
+///
+/// Checked for structure only, like items: each grant parses, names this
+/// tenant, is for an item of this report whose stored header hashes to the
+/// grant's header hash, and gives the key to an enrolled, active advisor
+/// key. Whether the grantor is to be trusted is the reader's decision (the
+/// server could not check it, and must not be trusted to). A grant already
+/// stored for the same item and grantee is kept.
+pub async fn advisor_post_grants(
+    State(state): State<AppState>,
+    session: AdvisorSession,
+    ids: PathIds,
+    ApiJson(body): ApiJson<PostGrants>,
+) -> Result<Json<Value>, AppError> {
+    let report_id = ids.report()?;
+    if body.grants.is_empty() || body.grants.len() > MAX_GRANTS_PER_REQUEST {
+        return Err(AppError::bad_request(format!(
+            "between 1 and {MAX_GRANTS_PER_REQUEST} grants per request"
+        )));
+    }
+    let mut grants = Vec::with_capacity(body.grants.len());
+    for text in &body.grants {
+        if text.len() > MAX_GRANT_LEN.div_ceil(3) * 4 {
+            return Err(AppError::invalid_item("grant too long"));
+        }
+        let bytes = wire::decode_base64(text, "grant")?;
+        let grant =
+            KeyGrant::parse(&bytes).map_err(|e| AppError::invalid_item(format!("grant: {e}")))?;
+        if grant.tenant != *session.tenant.id() {
+            return Err(AppError::invalid_item("grant is for another tenant"));
+        }
+        grants.push((grant, bytes));
+    }
+    drop(body);
+
+    // Where each grant's item is: a blob in the database is hashed there;
+    // an attachment's header is read from its file below.
+    let advisor_id = session.advisor_id;
+    let item_ids: Vec<[u8; 16]> = grants.iter().map(|(g, _)| g.item_id.0).collect();
+    let stored = session
+        .tenant
+        .db
+        .call(move |conn| {
+            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
+                return Err(AppError::not_found("no such report for this advisor"));
+            }
+            let mut hashes = Vec::with_capacity(item_ids.len());
+            for item_id in &item_ids {
+                let hash = match store::stored_item(conn, &report_id, item_id)? {
+                    None => return Err(AppError::invalid_item("grant for an unknown item")),
+                    Some(store::StoredItem::Blob(item)) => Some(stored_header_hash(&item)?),
+                    Some(store::StoredItem::Attachment) => None,
+                };
+                hashes.push(hash);
+            }
+            Ok(hashes)
+        })
+        .await?;
+    let mut hashes = Vec::with_capacity(stored.len());
+    for ((grant, _), hash) in grants.iter().zip(stored) {
+        let hash = match hash {
+            Some(hash) => hash,
+            None => attachment_header_hash(&session.tenant, grant.item_id.0).await?,
+        };
+        hashes.push(hash);
+    }
+    for ((grant, _), hash) in grants.iter().zip(&hashes) {
+        if grant.header_hash != *hash {
+            return Err(AppError::invalid_item(
+                "grant does not match the stored item's header",
+            ));
+        }
+    }
+
+    let day = state.today();
+    let new_grants: Vec<store::NewGrant> = grants
+        .into_iter()
+        .map(|(grant, bytes)| store::NewGrant {
+            item_id: grant.item_id.0,
+            report_id,
+            grantor: grant.grantor,
+            grantee: grant.grantee,
+            bytes,
+        })
+        .collect();
+    session
+        .tenant
+        .db
+        .call(move |conn| {
+            // Checked again inside the transaction that stores them.
+            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
+                return Err(AppError::not_found("no such report for this advisor"));
+            }
+            let mut stored = 0u64;
+            for grant in &new_grants {
+                if store::active_advisor_id(conn, &grant.grantee)?.is_none() {
+                    return Err(AppError::invalid_item(
+                        "grantee is not an enrolled advisor key",
+                    ));
+                }
+                if store::insert_grant(conn, grant, &day)? {
+                    stored += 1;
+                }
+            }
+            let kept = new_grants.len() as u64 - stored;
+            Ok(Json(json!({ "stored": stored, "already_present": kept })))
+        })
+        .await
+}
+
+/// The header hash of a stored item blob.
+fn stored_header_hash(item: &[u8]) -> Result<[u8; 32], AppError> {
+    let (header, _) =
+        ItemHeader::parse(item).map_err(|_| AppError::internal("a stored item does not parse"))?;
+    Ok(header.hash())
+}
+
+/// The header hash of a stored attachment, read from the start of its file.
+async fn attachment_header_hash(
+    tenant: &OpenTenant,
+    attachment_id: [u8; 16],
+) -> Result<[u8; 32], AppError> {
+    let path = tenant
+        .attachments_dir
+        .join(format!("{}.item", hex::encode(attachment_id)));
+    crate::db::blocking(move || {
+        use std::io::Read as _;
+        let mut head = Vec::with_capacity(MAX_HEADER_LEN);
+        std::fs::File::open(&path)?
+            .take(MAX_HEADER_LEN as u64)
+            .read_to_end(&mut head)?;
+        stored_header_hash(&head)
+    })
+    .await
+}
+
+/// Why a report was closed (stable codes; no free text).
+const CLOSING_REASONS: [&str; 6] = [
+    "resolved",
+    "agreed_with_reporter",
+    "no_response_from_reporter",
+    "withdrawn",
+    "not_a_report",
+    "other",
+];
+
+/// The body of a status change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetStatus {
+    status: String,
+    #[serde(default)]
+    agreed_update_date: Option<String>,
+    #[serde(default)]
+    closing_reason: Option<String>,
+}
+
+/// `PUT /api/v1/t/{tenant}/advisor/reports/{report_id}/status`.
+pub async fn advisor_set_status(
+    State(state): State<AppState>,
+    session: AdvisorSession,
+    ids: PathIds,
+    ApiJson(body): ApiJson<SetStatus>,
+) -> Result<Json<Value>, AppError> {
+    let report_id = ids.report()?;
+    if !store::STATUSES.contains(&body.status.as_str()) {
+        return Err(AppError::bad_request("unknown status"));
+    }
+    if body
+        .agreed_update_date
+        .as_deref()
+        .is_some_and(|d| !store::is_valid_date(d))
+    {
+        return Err(AppError::bad_request(
+            "agreed_update_date is not a YYYY-MM-DD date",
+        ));
+    }
+    match body.closing_reason.as_deref() {
+        Some(reason) if !CLOSING_REASONS.contains(&reason) => {
+            return Err(AppError::bad_request("unknown closing reason"))
+        }
+        Some(_) if !matches!(body.status.as_str(), "closed" | "archived") => {
+            return Err(AppError::bad_request(
+                "a closing reason needs status closed or archived",
+            ))
+        }
+        _ => {}
+    }
+    let advisor_id = session.advisor_id;
+    let day = state.today();
+    // The reporter sees every change of status: tell them one is waiting.
+    let mailbox_id = session
+        .tenant
+        .db
+        .call(move |conn| {
+            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
+                return Err(AppError::not_found("no such report for this advisor"));
+            }
+            Ok(store::report_mailbox_id(conn, &report_id)?)
+        })
+        .await?;
+    queue_reporter_notice(&state, &session.tenant, mailbox_id).await?;
+    session
+        .tenant
+        .db
+        .call(move |conn| {
+            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
+                return Err(AppError::not_found("no such report for this advisor"));
+            }
+            if body.status != "new" {
+                store::record_acknowledgement(conn, &report_id, &day)?;
+            }
+            store::set_status(
+                conn,
+                &report_id,
+                advisor_id,
+                &body.status,
+                body.agreed_update_date.as_deref(),
+                body.closing_reason.as_deref(),
+                &day,
+            )?;
+            Ok(Json(
+                json!({ "status": body.status, "agreed_update_date": body.agreed_update_date }),
+            ))
+        })
+        .await
+}
+
+/// The body of a category disclosure.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetCategory {
+    category: Option<String>,
+}
+
+/// `PUT /api/v1/t/{tenant}/advisor/reports/{report_id}/category`: the
+/// category the advisor chooses to disclose for aggregate figures.
+pub async fn advisor_set_category(
+    session: AdvisorSession,
+    ids: PathIds,
+    ApiJson(body): ApiJson<SetCategory>,
+) -> Result<Json<Value>, AppError> {
+    let report_id = ids.report()?;
+    if let Some(category) = &body.category {
+        let valid = (1..=64).contains(&category.len())
+            && category
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if !valid {
+            return Err(AppError::bad_request("category is not a category id"));
+        }
+    }
+    let advisor_id = session.advisor_id;
+    session
+        .tenant
+        .db
+        .call(move |conn| {
+            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
+                return Err(AppError::not_found("no such report for this advisor"));
+            }
+            if let Some(category) = &body.category {
+                let questionnaire = store::questionnaire(conn)?;
+                let listed = questionnaire.categories.is_empty()
+                    || questionnaire.category_ids().any(|id| id == category);
+                if !listed {
+                    return Err(AppError::bad_request("category not in the questionnaire"));
+                }
+            }
+            store::set_category(conn, &report_id, advisor_id, body.category.as_deref())?;
+            Ok(Json(json!({ "category": body.category })))
+        })
+        .await
+}

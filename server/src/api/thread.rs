@@ -1,0 +1,339 @@
+//! Writing into a report's thread, for reporter and advisor alike: the
+//! sender and recipient rules for messages and attachments, the streamed
+//! attachment upload, the attachment download, and the reporter's notice
+//! when an advisor writes.
+
+use axum::body::Body;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt as _;
+use meldkluis_crypto_core::format::MAX_HEADER_LEN;
+use meldkluis_crypto_core::{ItemHeader, ItemKind, PublicKey};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::io::AsyncWriteExt as _;
+
+use super::{created, decode_item};
+use crate::error::{AppError, ErrorCode};
+use crate::store::{self, Author};
+use crate::tenants::OpenTenant;
+use crate::wire::{self, CheckedItem};
+use crate::AppState;
+
+/// The body of a new message.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostMessage {
+    item: String,
+}
+
+/// Who is writing into a thread, for the sender and visibility rules.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Writer {
+    Reporter,
+    Advisor {
+        advisor_id: i64,
+        public_key: PublicKey,
+    },
+}
+
+impl Writer {
+    fn author(self) -> Author {
+        match self {
+            Self::Reporter => Author::Reporter,
+            Self::Advisor { advisor_id, .. } => Author::Advisor { advisor_id },
+        }
+    }
+}
+
+/// Checks, inside a database job, that `writer` may write into the report's
+/// thread and that the header's sender and recipients follow the rules:
+/// sender = the mailbox key (reporter) or the advisor's key; recipients
+/// include the report's mailbox key and the tenant's recovery key.
+pub(super) fn check_thread_item(
+    conn: &rusqlite::Connection,
+    writer: Writer,
+    report_id: &[u8; 16],
+    header: &ItemHeader,
+) -> Result<(), AppError> {
+    if let Writer::Advisor { advisor_id, .. } = writer {
+        if !store::advisor_may_see(conn, advisor_id, report_id)? {
+            return Err(AppError::not_found("report not sealed to this advisor"));
+        }
+    }
+    let mailbox_key = store::report_mailbox_key(conn, report_id)?
+        .ok_or_else(|| AppError::not_found("no such report"))?;
+    if header.report_id.0 != *report_id {
+        return Err(AppError::invalid_item("item belongs to another report"));
+    }
+    let recovery = store::recovery_key(conn)?
+        .ok_or_else(|| AppError::new(ErrorCode::TenantNotReady, "no recovery key enrolled"))?;
+    let sender = match writer {
+        Writer::Reporter => mailbox_key,
+        // An advisor writes as themselves, except for a key introduction
+        // after a lost token or a rotation, which the recovery key or the
+        // advisor's earlier key seals (keys/src/reseal.rs): the server
+        // checks that the sender is one of the tenant's keys; that the
+        // sender really sealed the item, auth mode proves to the reader.
+        Writer::Advisor { public_key, .. }
+            if header.sender != public_key
+                && (header.sender == recovery || store::is_enrolled_key(conn, &header.sender)?) =>
+        {
+            header.sender
+        }
+        Writer::Advisor { public_key, .. } => public_key,
+    };
+    wire::check_sender_and_recipients(header, &sender, &[mailbox_key, recovery])
+}
+
+pub(super) async fn post_message(
+    state: &AppState,
+    tenant: &OpenTenant,
+    writer: Writer,
+    report_id: [u8; 16],
+    body: PostMessage,
+) -> Result<Response, AppError> {
+    let CheckedItem { header, bytes } = wire::check_item(
+        decode_item(state, &body.item)?,
+        tenant.id(),
+        ItemKind::Message,
+    )?;
+    drop(body);
+    let day = state.today();
+    let message_id = hex::encode(header.item_id.0);
+    let answer_day = day.clone();
+    if let Writer::Advisor { .. } = writer {
+        let checked = header.clone();
+        let mailbox_id = tenant
+            .db
+            .call(move |conn| {
+                check_thread_item(conn, writer, &report_id, &checked)?;
+                Ok(store::report_mailbox_id(conn, &report_id)?)
+            })
+            .await?;
+        queue_reporter_notice(state, tenant, mailbox_id).await?;
+    }
+    tenant
+        .db
+        .call(move |conn| {
+            check_thread_item(conn, writer, &report_id, &header)?;
+            store::insert_message(
+                conn,
+                &header.item_id.0,
+                &report_id,
+                &writer.author(),
+                &bytes,
+                header.padded_len,
+                &day,
+            )?;
+            if let Writer::Advisor { .. } = writer {
+                store::record_acknowledgement(conn, &report_id, &day)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(created(
+        json!({ "message_id": message_id, "created_day": answer_day }),
+    ))
+}
+
+/// Queues "a new message is waiting" for the reporter of a report, durably,
+/// before the advisor's change is committed and answered. A crash between
+/// the two commits, or a change refused at its last step (a duplicate item
+/// id), can leave a notice for a change that did not happen: it says only
+/// that a message may be waiting, so nothing is lost and nothing leaks.
+pub(super) async fn queue_reporter_notice(
+    state: &AppState,
+    tenant: &OpenTenant,
+    mailbox_id: Option<[u8; 16]>,
+) -> Result<(), AppError> {
+    let mailbox_id = mailbox_id.ok_or_else(|| AppError::not_found("no such report"))?;
+    state
+        .notices()
+        .queue_reporter_notice(&tenant.record, &mailbox_id, state.clock().now_unix_ms())
+        .await?;
+    Ok(())
+}
+
+/// Removes a file when dropped, unless disarmed: no half-written upload
+/// survives an error or a dropped connection.
+struct RemoveOnDrop(Option<std::path::PathBuf>);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Streams an attachment item to a file in constant memory, enforcing the
+/// tenant's size limit as it goes, makes it durable, then registers it.
+pub(super) async fn upload_attachment(
+    state: &AppState,
+    tenant: &OpenTenant,
+    writer: Writer,
+    report_id: [u8; 16],
+    body: Body,
+) -> Result<Response, AppError> {
+    // Visibility first, so nobody can probe or fill another report's space.
+    tenant
+        .db
+        .call(move |conn| {
+            if let Writer::Advisor { advisor_id, .. } = writer {
+                if !store::advisor_may_see(conn, advisor_id, &report_id)? {
+                    return Err(AppError::not_found("report not sealed to this advisor"));
+                }
+            }
+            store::report_mailbox_key(conn, &report_id)?
+                .ok_or_else(|| AppError::not_found("no such report"))?;
+            Ok(())
+        })
+        .await?;
+
+    let limit = tenant.record.max_attachment_bytes;
+    let mut stream = body.into_data_stream();
+    let mut head: Vec<u8> = Vec::new();
+    let header = loop {
+        if let Ok((header, _)) = ItemHeader::parse(&head) {
+            break header;
+        }
+        if head.len() >= MAX_HEADER_LEN {
+            return Err(AppError::invalid_item("no valid header"));
+        }
+        match stream.next().await {
+            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+            Some(Err(e)) => return Err(body_error(e)),
+            None => return Err(AppError::invalid_item("item ends inside the header")),
+        }
+    };
+    wire::check_header(&header, tenant.id(), ItemKind::Attachment)?;
+    let item_len = header.item_len();
+    if item_len > limit {
+        return Err(AppError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("attachment of {item_len} bytes over {limit}"),
+        ));
+    }
+    if head.len() as u64 > item_len {
+        return Err(AppError::invalid_item(
+            "item longer than its header announces",
+        ));
+    }
+    let item_id = header.item_id.0;
+    // One upload per item id at a time, so two uploads of the same id
+    // cannot race between the check below and the registration.
+    let _claim = state.claim_upload(tenant.id(), item_id)?;
+    let checked = header.clone();
+    tenant
+        .db
+        .call(move |conn| {
+            check_thread_item(conn, writer, &report_id, &checked)?;
+            if store::attachment_exists(conn, &item_id)? {
+                return Err(AppError::new(ErrorCode::Conflict, "attachment id exists"));
+            }
+            Ok(())
+        })
+        .await?;
+
+    let (upload_dir, attachments_dir) = (tenant.upload_dir.clone(), tenant.attachments_dir.clone());
+    let (upload_dir2, attachments_dir2) = (upload_dir.clone(), attachments_dir.clone());
+    crate::db::blocking(move || {
+        crate::config::create_private_dir(&upload_dir2)?;
+        crate::config::create_private_dir(&attachments_dir2)
+    })
+    .await?;
+    let mut random = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut random);
+    let temp_path = upload_dir.join(format!("{}.part", hex::encode(random)));
+    let mut guard = RemoveOnDrop(Some(temp_path.clone()));
+    let mut file = tokio::fs::File::create(&temp_path).await?;
+    file.write_all(&head).await?;
+    let mut written = head.len() as u64;
+    drop(head);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(body_error)?;
+        written += chunk.len() as u64;
+        if written > item_len {
+            return Err(AppError::invalid_item(
+                "item longer than its header announces",
+            ));
+        }
+        file.write_all(&chunk).await?;
+    }
+    if written != item_len {
+        return Err(AppError::invalid_item(format!(
+            "item is {written} bytes, header announces {item_len}"
+        )));
+    }
+    file.flush().await?;
+    file.sync_all().await?;
+    drop(file);
+
+    // Publish, then make the directory entry durable before the database
+    // says the attachment exists. The claim and the database check above
+    // mean a file already at the target can only be an orphan of a crash.
+    let final_path = attachments_dir.join(format!("{}.item", hex::encode(item_id)));
+    let (temp, target, dir) = (
+        temp_path.clone(),
+        final_path.clone(),
+        attachments_dir.clone(),
+    );
+    crate::db::blocking(move || -> std::io::Result<()> {
+        std::fs::rename(&temp, &target)?;
+        std::fs::File::open(&dir)?.sync_all()
+    })
+    .await?;
+    guard.0 = Some(final_path);
+    let day = state.today();
+    let answer_day = day.clone();
+    let padded_len = header.padded_len;
+    tenant
+        .db
+        .call(move |conn| {
+            store::insert_attachment(
+                conn,
+                &item_id,
+                &report_id,
+                &writer.author(),
+                item_len,
+                padded_len,
+                &day,
+            )
+        })
+        .await?;
+    guard.0 = None;
+    Ok(created(
+        json!({ "attachment_id": hex::encode(item_id), "item_len": item_len, "created_day": answer_day }),
+    ))
+}
+
+fn body_error(e: axum::Error) -> AppError {
+    AppError::bad_request(format!("reading body: {e}"))
+}
+
+/// Streams a stored attachment item.
+pub(super) async fn download_attachment(
+    tenant: &OpenTenant,
+    report_id: [u8; 16],
+    attachment_id: [u8; 16],
+) -> Result<Response, AppError> {
+    let len = tenant
+        .db
+        .call(move |conn| Ok(store::attachment_len(conn, &report_id, &attachment_id)?))
+        .await?
+        .ok_or_else(|| AppError::not_found("no such attachment"))?;
+    let path = tenant
+        .attachments_dir
+        .join(format!("{}.item", hex::encode(attachment_id)));
+    let file = tokio::fs::File::open(&path).await?;
+    let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_LENGTH, len.to_string()),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
