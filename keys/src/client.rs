@@ -416,6 +416,42 @@ impl ServerClient {
         Ok(bytes)
     }
 
+    /// A sealed attachment, streamed: `each` gets its bytes in order as they
+    /// arrive, so a caller can verify or grant it in constant memory. An
+    /// error from `each` stops the download and is returned.
+    pub async fn attachment_chunks<F>(
+        &self,
+        report_id: &str,
+        attachment_id: &str,
+        mut each: F,
+    ) -> Result<(), Error>
+    where
+        F: FnMut(&[u8]) -> Result<(), Error>,
+    {
+        let mut response = self
+            .send(
+                self.http
+                    .get(self.url(&format!(
+                        "/advisor/reports/{report_id}/attachments/{attachment_id}"
+                    )))
+                    .bearer_auth(self.bearer()?),
+            )
+            .await?;
+        let mut total = 0u64;
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| Error::Http(e.without_url().to_string()))?
+        {
+            total += chunk.len() as u64;
+            if total > MAX_DOWNLOAD {
+                return Err(Error::Protocol("attachment over 1 GiB"));
+            }
+            each(&chunk)?;
+        }
+        Ok(())
+    }
+
     /// The first `max` bytes of a sealed attachment (enough for its header),
     /// without downloading the rest.
     pub async fn attachment_head(

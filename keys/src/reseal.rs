@@ -2,10 +2,13 @@
 //! re-encrypting any item: after a lost token (the recovery key grants) and
 //! for a planned rotation (the advisor's old key grants).
 //!
-//! The grantor needs only each item's header: it reaches the content key
-//! through its own stanza (verifying the sender with HPKE auth mode) or a
-//! grant it holds, checks the header MAC, and seals the content key to the
-//! new key. Attachments are not downloaded whole: their header is enough.
+//! The grantor reaches each item's content key through its own stanza
+//! (verifying the sender with HPKE auth mode) or a grant it holds, checks
+//! the header MAC and, for a version-2 item, its own tag over the whole
+//! payload (a version-2 grant binds the payload hash, so that the grantee
+//! can tell a co-recipient's rewrite), and seals the content key to the new
+//! key. A version-2 attachment is streamed through the grantor in constant
+//! memory; of a version-1 attachment only the header is read.
 //!
 //! A grant lets the new key *read*; the reporter must also *believe* it,
 //! since their mailbox accepts advisor messages only from keys pinned in
@@ -17,8 +20,8 @@
 
 use meldkluis_crypto_core::format::MAX_HEADER_LEN;
 use meldkluis_crypto_core::{
-    grant_item_key, open_item, seal_item, Access, Expect, GrantParams, ItemHeader, ItemId,
-    ItemKind, PublicKey, SealParams, StaticKey,
+    grant_item_key, open_item, seal_item, Access, Expect, GrantParams, ItemGranter, ItemHeader,
+    ItemId, ItemKind, PublicKey, SealParams, StaticKey, Version,
 };
 
 use crate::client::{decode_item, ServerClient};
@@ -83,19 +86,20 @@ pub async fn reseal_reports(
     for summary in client.reports().await?.reports {
         outcome.reports += 1;
         let thread = client.thread(&summary.report_id).await?;
-        let mut items: Vec<(String, Vec<u8>)> =
-            vec![(thread.report_id.clone(), thread.report_bytes()?)];
+        // (id, bytes, is an attachment of which only the head was read)
+        let mut items: Vec<(String, Vec<u8>, bool)> =
+            vec![(thread.report_id.clone(), thread.report_bytes()?, false)];
         for message in &thread.messages {
-            items.push((message.id.clone(), decode_item(&message.item)?));
+            items.push((message.id.clone(), decode_item(&message.item)?, false));
         }
         for attachment in &thread.attachments {
             let head = client
                 .attachment_head(&thread.report_id, &attachment.id, MAX_HEADER_LEN)
                 .await?;
-            items.push((attachment.id.clone(), head));
+            items.push((attachment.id.clone(), head, true));
         }
         let mut grants = Vec::new();
-        for (id, item) in &items {
+        for (id, item, head_only) in &items {
             outcome.items += 1;
             let Ok((header, _)) = ItemHeader::parse(item) else {
                 outcome.unreachable += 1;
@@ -119,16 +123,18 @@ pub async fn reseal_reports(
                 outcome.unreachable += 1;
                 continue;
             };
-            match grant_item_key(
-                item,
-                &GrantParams {
-                    tenant: client.tenant(),
-                    grantor: job.grantor,
-                    grantor_access: access,
-                    grantee: &job.grantee,
-                },
-                &mut rng,
-            ) {
+            let params = GrantParams {
+                tenant: client.tenant(),
+                grantor: job.grantor,
+                grantor_access: access,
+                grantee: &job.grantee,
+            };
+            let granted = if *head_only && header.version != Version::V1 {
+                grant_streamed(client, &thread.report_id, id, &params, &mut rng).await?
+            } else {
+                grant_item_key(item, &params, &mut rng)
+            };
+            match granted {
                 Ok(grant) => grants.push(grant),
                 Err(_) => outcome.unreachable += 1,
             }
@@ -141,6 +147,54 @@ pub async fn reseal_reports(
         }
     }
     Ok(outcome)
+}
+
+/// Grants an attachment while it downloads, in constant memory: the
+/// grantor verifies the whole item (its own tag over the payload) before
+/// sealing. The outer error is the download's; the inner, the item's.
+async fn grant_streamed(
+    client: &ServerClient,
+    report_id: &str,
+    attachment_id: &str,
+    params: &GrantParams<'_>,
+    rng: &mut (impl meldkluis_crypto_core::CryptoRngCore + Send),
+) -> Result<Result<Vec<u8>, meldkluis_crypto_core::Error>, Error> {
+    let mut head = Vec::new();
+    let mut granter: Option<ItemGranter> = None;
+    let mut refused: Option<meldkluis_crypto_core::Error> = None;
+    let mut feed = |chunk: &[u8]| -> Result<(), meldkluis_crypto_core::Error> {
+        if let Some(granter) = &mut granter {
+            return granter.update(chunk);
+        }
+        head.extend_from_slice(chunk);
+        if ItemHeader::parse(&head).is_err() {
+            return if head.len() > MAX_HEADER_LEN {
+                Err(meldkluis_crypto_core::Error::CouldNotOpen)
+            } else {
+                Ok(())
+            };
+        }
+        let (mut started, header_len) = ItemGranter::new(&head, params)?;
+        started.update(&head[header_len..])?;
+        granter = Some(started);
+        Ok(())
+    };
+    let download = client
+        .attachment_chunks(report_id, attachment_id, |chunk| {
+            feed(chunk).map_err(|e| {
+                refused = Some(e.clone());
+                Error::Crypto(e)
+            })
+        })
+        .await;
+    if let Some(e) = refused {
+        return Ok(Err(e));
+    }
+    download?;
+    Ok(match granter {
+        Some(granter) => granter.finish(params, rng),
+        None => Err(meldkluis_crypto_core::Error::CouldNotOpen),
+    })
 }
 
 /// Posts a key introduction in a thread, if the reporter would believe it

@@ -4,7 +4,7 @@
 //! could.
 
 use base64::Engine as _;
-use meldkluis_crypto_core::{ItemHeader, ItemKind, PublicKey, TenantId};
+use meldkluis_crypto_core::{ItemHeader, ItemKind, PublicKey, TenantId, Version};
 
 use crate::error::AppError;
 
@@ -20,8 +20,8 @@ pub struct CheckedItem {
 }
 
 /// Checks the structure of a whole item for `tenant` and `kind`: the header
-/// parses, names this tenant and kind, and the length is exactly the one
-/// the header announces.
+/// parses, is version 2, names this tenant and kind, and the length is
+/// exactly the one the header announces (header, payload and trailer).
 pub fn check_item(
     bytes: Vec<u8>,
     tenant: &TenantId,
@@ -40,12 +40,22 @@ pub fn check_item(
     Ok(CheckedItem { header, bytes })
 }
 
-/// Checks the tenant and kind in a header.
+/// Checks the version, tenant and kind in a header.
+///
+/// Only version-2 items are accepted: every meldkluis client seals version
+/// 2, and a version-1 item could be rewritten by any of its recipients in
+/// its sender's name (`crypto-core/FORMAT.md`, "Versions"). Version-1 items
+/// already stored are still served, and every reader still opens them.
 pub fn check_header(
     header: &ItemHeader,
     tenant: &TenantId,
     kind: ItemKind,
 ) -> Result<(), AppError> {
+    if header.version != Version::V2 {
+        return Err(AppError::invalid_item(
+            "item format version 1 is no longer accepted; seal as version 2",
+        ));
+    }
     if header.tenant != *tenant {
         return Err(AppError::invalid_item("item is for another tenant"));
     }
