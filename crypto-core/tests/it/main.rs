@@ -9,6 +9,7 @@ mod grant_vectors;
 mod grants;
 mod insider;
 mod item_vectors;
+mod item_vectors_v2;
 mod items;
 mod limits;
 mod rfc9180;
