@@ -6,6 +6,7 @@
 mod common;
 mod forgery;
 mod grant_vectors;
+mod grant_vectors_v2;
 mod grants;
 mod insider;
 mod item_vectors;
