@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
+mod code_vectors;
 mod common;
 mod forgery;
 mod grant_vectors;
