@@ -8,9 +8,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use meldkluis_crypto_core::format::RECIPIENT_TAG_LEN;
 use meldkluis_crypto_core::format::{MAX_HEADER_LEN, MAX_PADDED_LEN, MAX_RECIPIENTS};
 use meldkluis_crypto_core::primitives::{padding, stream};
-use meldkluis_crypto_core::{Error, ItemHeader, ItemKind, TenantId};
+use meldkluis_crypto_core::{Error, ItemHeader, ItemKind, TenantId, Version};
 
 fuzz_target!(|data: &[u8]| {
     let (header, len) = match ItemHeader::parse(data) {
@@ -75,7 +76,26 @@ fuzz_target!(|data: &[u8]| {
         header.payload_len() > header.padded_len,
         "the payload carries at least one tag"
     );
-    assert_eq!(header.item_len(), len as u64 + payload_len);
+    // Version 2 carries one tag per recipient after the payload.
+    let trailer_len = match header.version {
+        Version::V1 => 0,
+        _ => header.recipients.len() * RECIPIENT_TAG_LEN,
+    };
+    assert_eq!(header.trailer_len(), trailer_len);
+    assert_eq!(
+        header.item_len(),
+        len as u64 + payload_len + trailer_len as u64
+    );
+    assert_eq!(
+        data[..4],
+        [
+            b'M',
+            b'K',
+            b'I',
+            if header.version == Version::V1 { 1 } else { 2 }
+        ],
+        "the magic names the version"
+    );
     assert!(
         header.item_len() >= len as u64,
         "item length below the header length"

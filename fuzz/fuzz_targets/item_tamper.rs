@@ -3,14 +3,18 @@
 //! Random bytes almost never get past the header parser, so this target
 //! starts from items sealed at start-up (see `meldkluis_fuzz::fixtures`) and
 //! lets the fuzzer edit them: flip bytes, cut, insert, delete, splice in
-//! bytes from another item, and open with the wrong reader or the wrong
-//! expectations. The payload is streamed in fuzzer-chosen pieces.
+//! bytes from another item, swap or transplant the version-2 trailer's
+//! recipient tags, and open with the wrong reader or the wrong
+//! expectations. The payload and trailer are streamed in fuzzer-chosen
+//! pieces.
 //!
 //! The invariant: opening succeeds exactly when the bytes are a sealed item
 //! (the original, or another fixture rebuilt by splicing) and the reader and
 //! the expectations are right for it, and then gives that item's content and
 //! header; content released by `update` before a failure is always a prefix
-//! of the content sealed under that header.
+//! of the content sealed under that header (the fuzzer, unlike a
+//! co-recipient, does not know a content key: what a co-recipient can do is
+//! in crypto-core's `tests/it/forgery.rs` and the version-2 vectors).
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -60,6 +64,24 @@ enum Edit {
         at: u32,
         len: u32,
     },
+    /// Swap two recipients' tags in a version-2 trailer.
+    SwapTags {
+        a: u8,
+        b: u8,
+    },
+    /// Put another fixture's trailer (cut or padded to this one's length)
+    /// after this item's payload.
+    Trailer {
+        from: u8,
+    },
+}
+
+/// Where the trailer of `bytes` starts, if its header parses and it is a
+/// version-2 item long enough to hold one.
+fn trailer_start(bytes: &[u8]) -> Option<usize> {
+    let (header, _) = meldkluis_crypto_core::ItemHeader::parse(bytes).ok()?;
+    let start = usize::try_from(header.item_len()).ok()? - header.trailer_len();
+    (header.trailer_len() > 0 && bytes.len() >= start).then_some(start)
 }
 
 #[derive(Debug, Arbitrary)]
@@ -112,6 +134,27 @@ fn apply(bytes: &mut Vec<u8>, edit: &Edit) {
                 .min(bytes.len())
                 .min(source.len());
             bytes[at..end].copy_from_slice(&source[at..end]);
+        }
+        Edit::SwapTags { a, b } => {
+            if let Some(start) = trailer_start(bytes) {
+                let tags = (bytes.len() - start) / 32;
+                if tags > 0 {
+                    let (a, b) = (usize::from(*a) % tags, usize::from(*b) % tags);
+                    for i in 0..32 {
+                        bytes.swap(start + a * 32 + i, start + b * 32 + i);
+                    }
+                }
+            }
+        }
+        Edit::Trailer { from } => {
+            let source = &fixtures[usize::from(*from) % fixtures.len()].bytes;
+            if let (Some(start), Some(source_start)) = (trailer_start(bytes), trailer_start(source))
+            {
+                let len = bytes.len() - start;
+                let mut trailer = source[source_start..].to_vec();
+                trailer.resize(len, 0);
+                bytes[start..].copy_from_slice(&trailer);
+            }
         }
     }
 }

@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 use meldkluis_crypto_core::primitives::hpke::derive_key_pair;
 use meldkluis_crypto_core::primitives::stream::CHUNK_LEN;
 use meldkluis_crypto_core::{
-    seal_item, Expect, ItemHeader, ItemId, ItemKind, PublicKey, SealParams, StaticKey,
-    StaticSecret, TenantId,
+    seal_item, seal_item_with_version, Expect, ItemHeader, ItemId, ItemKind, PublicKey, SealParams,
+    StaticKey, StaticSecret, TenantId, Version,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -64,7 +64,7 @@ impl Keys {
 pub struct SealedFixture {
     /// A short name, used for the seed file.
     pub name: &'static str,
-    /// The sealed item, header and payload.
+    /// The sealed item: header, payload and (version 2) trailer.
     pub bytes: Vec<u8>,
     /// The content it was sealed from.
     pub content: Vec<u8>,
@@ -78,7 +78,9 @@ pub struct SealedFixture {
 /// [`Keys::sender`] to [`Keys::reader`] (among others), so the reader can
 /// open them all. Sizes cover the length floor, a padded length that ends
 /// exactly on a chunk boundary (the last chunk is full) and one that spills
-/// into a short second chunk.
+/// into a short second chunk. All are version 2 (the reader's tag first or
+/// second in the trailer), but for two version-1 items at the end, which
+/// readers still open.
 pub fn fixtures() -> &'static [SealedFixture] {
     static FIXTURES: OnceLock<Vec<SealedFixture>> = OnceLock::new();
     FIXTURES.get_or_init(|| {
@@ -87,14 +89,27 @@ pub fn fixtures() -> &'static [SealedFixture] {
         let reader = keys.reader.public_key();
         let other = keys.other.public_key();
         let report_id = ItemId::random(&mut rng);
-        let specs: [(&'static str, ItemKind, usize, Vec<PublicKey>); 5] = [
-            ("report-empty", ItemKind::Report, 0, vec![reader]),
-            ("message-short", ItemKind::Message, 300, vec![other, reader]),
+        let specs: [(&'static str, ItemKind, usize, Vec<PublicKey>, Version); 7] = [
+            (
+                "report-empty",
+                ItemKind::Report,
+                0,
+                vec![reader],
+                Version::V2,
+            ),
+            (
+                "message-short",
+                ItemKind::Message,
+                300,
+                vec![other, reader],
+                Version::V2,
+            ),
             (
                 "attachment-floor",
                 ItemKind::Attachment,
                 1016,
                 vec![reader, other],
+                Version::V2,
             ),
             // 65 528 + 8 = 65 536: one chunk, exactly full.
             (
@@ -102,6 +117,7 @@ pub fn fixtures() -> &'static [SealedFixture] {
                 ItemKind::Attachment,
                 CHUNK_LEN - 8,
                 vec![reader],
+                Version::V2,
             ),
             // Padded to 71 680: a full chunk and a short last one.
             (
@@ -109,11 +125,26 @@ pub fn fixtures() -> &'static [SealedFixture] {
                 ItemKind::Attachment,
                 70_000,
                 vec![other, reader],
+                Version::V2,
+            ),
+            (
+                "v1-message-short",
+                ItemKind::Message,
+                300,
+                vec![other, reader],
+                Version::V1,
+            ),
+            (
+                "v1-attachment-two-chunks",
+                ItemKind::Attachment,
+                70_000,
+                vec![reader, other],
+                Version::V1,
             ),
         ];
         specs
             .into_iter()
-            .map(|(name, kind, len, recipients)| {
+            .map(|(name, kind, len, recipients, version)| {
                 let item_id = if kind == ItemKind::Report {
                     report_id
                 } else {
@@ -129,7 +160,7 @@ pub fn fixtures() -> &'static [SealedFixture] {
                     sender: &keys.sender,
                     recipients: &recipients,
                 };
-                let bytes = seal_item(&params, &content, &mut rng)
+                let bytes = seal_item_with_version(&params, version, &content, &mut rng)
                     .expect("the fixture parameters are valid");
                 let (header, header_len) =
                     ItemHeader::parse(&bytes).expect("a freshly sealed item parses");
