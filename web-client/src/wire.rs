@@ -16,8 +16,8 @@
 //! | [`generate_login_code`] | random (32) | code as shown (UTF-8) |
 //! | [`normalise_login_code`] | typed code (UTF-8) | code as shown (UTF-8) |
 //! | [`derive_mailbox`] | code, tenant | mailbox id (16), auth secret (32), public key (32), secret key (32) |
-//! | [`seal_item`] | kind (1), tenant, item id (16), report id (16), sender secret key (32), recipients (32 × n), content, random (32) | the item |
-//! | [`open_item`] | item, reader secret key (32), tenant, expected senders (32 × n) | kind (1), item id (16), report id (16), sender (32), n (1), recipients (32 × n), content |
+//! | [`seal_item`] | kind (1), tenant, item id (16), report id (16), sender secret key (32), recipients (32 × n), content, random (32) | the item (format version 2) |
+//! | [`open_item`] | item (format version 1 or 2), reader secret key (32), tenant, expected senders (32 × n) | kind (1), item id (16), report id (16), sender (32), n (1), recipients (32 × n), content |
 //! | [`key_fingerprint`] | public key (32) | fingerprint (UTF-8) |
 
 use meldkluis_crypto_core::mailbox::CodeError;

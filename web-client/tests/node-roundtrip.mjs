@@ -50,6 +50,7 @@ test('an item sealed in the wasm opens in the wasm, for every recipient', () => 
     recipients: [advisor, reporter],
     content: 'Er wordt gefraudeerd met declaraties.',
   });
+  assert.deepEqual([...item.slice(0, 4)], [0x4d, 0x4b, 0x49, 0x02], 'item format version 2');
   for (const readerSecretKey of [advisorSecret, reporterSecret]) {
     const opened = mk.openItem({ item, readerSecretKey, tenant: 'acme', expectedSenders: [reporter] });
     assert.equal(opened.kind, 'report');
@@ -77,6 +78,10 @@ test('every way an item fails to open gives the same could-not-open', () => {
     rejects(() => open({ item: tampered }), 'could-not-open');
   }
   rejects(() => open({ item: item.slice(0, item.length - 1) }), 'could-not-open');
+  // The trailer: the reader's own tag (the only one, here) is checked.
+  const lastTag = item.slice();
+  lastTag[item.length - 32] ^= 1;
+  rejects(() => open({ item: lastTag }), 'could-not-open');
 });
 
 test('programming errors are reported as invalid input', () => {
@@ -152,6 +157,15 @@ test('the wasm agrees with the native build', { skip: fixtureDir ? false : 'no f
   assert.equal(hex(opened.sender), hex(keys.reporterPublic));
   assert.deepEqual(opened.recipients.map(hex), fixture.native.recipients);
   assert.equal(utf8(opened.content), fixture.native.content);
+  // ... and a report stored as version 1.
+  const v1 = mk.openItem({
+    item: readFileSync(join(fixtureDir, fixture.nativeV1.file)),
+    readerSecretKey: keys.advisorSecret,
+    tenant: fixture.tenant,
+    expectedSenders: [keys.reporterPublic],
+  });
+  assert.equal(hex(v1.itemId), fixture.nativeV1.itemId);
+  assert.equal(utf8(v1.content), fixture.nativeV1.content);
 
   // 2. The same code gives the same mailbox in the wasm as natively.
   assert.equal(mk.normaliseLoginCode(fixture.mailbox.code.toLowerCase()), fixture.mailbox.code);

@@ -1,17 +1,18 @@
 //! The browser's wasm and the native crypto core agree, both ways.
 //!
-//! Seals a report natively with fixed keys and derives a mailbox natively,
-//! writes both for `node-roundtrip.mjs`, runs it against the wasm in
-//! `web-client/pkg/` (built by `scripts/build-wasm.sh`), and opens the
-//! advisor's answer that the wasm sealed.
+//! Seals a report natively with fixed keys (item format version 2, and a
+//! stored version-1 one) and derives a mailbox natively, writes them for
+//! `node-roundtrip.mjs`, runs it against the wasm in `web-client/pkg/`
+//! (built by `scripts/build-wasm.sh`), and opens the advisor's answer that
+//! the wasm sealed, which must be version 2.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
 use meldkluis_crypto_core::{
-    open_item, seal_item, Expect, ItemId, ItemKind, LoginCode, MailboxKeys, SealParams, StaticKey,
-    StaticSecret, TenantId,
+    open_item, seal_item, seal_item_with_version, Expect, ItemHeader, ItemId, ItemKind, LoginCode,
+    MailboxKeys, SealParams, StaticKey, StaticSecret, TenantId, Version,
 };
 use rand_core::SeedableRng;
 
@@ -90,6 +91,27 @@ fn wasm_and_native_open_each_others_items_and_derive_the_same_mailbox() {
     };
     let report = seal_item(&params, report_text.as_bytes(), &mut rng).expect("sealing the report");
     std::fs::write(dir.path().join("native-item.bin"), &report).expect("writing the native item");
+    assert_eq!(
+        ItemHeader::parse(&report).expect("header").0.version,
+        Version::V2
+    );
+    // A report stored as version 1 before version 2 existed: browsers still
+    // open it.
+    let v1_report_id = ItemId([0x11; 16]);
+    let v1_text = "Een oude melding, nog in versie 1.";
+    let v1_report = seal_item_with_version(
+        &SealParams {
+            item_id: v1_report_id,
+            report_id: v1_report_id,
+            ..params
+        },
+        Version::V1,
+        v1_text.as_bytes(),
+        &mut rng,
+    )
+    .expect("sealing the version-1 report");
+    std::fs::write(dir.path().join("native-v1-item.bin"), &v1_report)
+        .expect("writing the version-1 item");
 
     // A mailbox, derived natively with the real parameters.
     let code = LoginCode::generate(&mut rng);
@@ -115,6 +137,11 @@ fn wasm_and_native_open_each_others_items_and_derive_the_same_mailbox() {
             "reportId": report_id.to_hex(),
             "recipients": hex_keys(&recipients),
             "content": report_text,
+        },
+        "nativeV1": {
+            "file": "native-v1-item.bin",
+            "itemId": v1_report_id.to_hex(),
+            "content": v1_text,
         },
         "mailbox": {
             "code": *code.expose_display_string(),
@@ -163,6 +190,11 @@ fn wasm_and_native_open_each_others_items_and_derive_the_same_mailbox() {
         },
     )
     .expect("the wasm's item opens natively");
+    assert_eq!(
+        opened.header.version,
+        Version::V2,
+        "the wasm seals version 2"
+    );
     assert_eq!(opened.header.kind, ItemKind::Message);
     assert_eq!(opened.header.item_id, answer_id);
     assert_eq!(opened.header.report_id, report_id);
