@@ -18,6 +18,7 @@ mod server_canary;
 mod server_cycle;
 mod server_deadlines;
 mod server_grants;
+mod server_item_versions;
 mod server_metadata;
 mod server_tls;
 mod threat_model;
