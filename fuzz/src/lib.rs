@@ -74,6 +74,33 @@ pub struct SealedFixture {
     pub header_len: usize,
 }
 
+impl SealedFixture {
+    /// Whether `bytes` are this item as `reader` may open it: the same bytes,
+    /// except perhaps in the version-2 trailer tags of *other* recipients.
+    /// Each reader checks only its own tag (the others' keys are not its to
+    /// know), so a changed tag of another recipient locks out only that
+    /// recipient.
+    pub fn opens_as(&self, bytes: &[u8], reader: &PublicKey) -> bool {
+        if bytes.len() != self.bytes.len() {
+            return false;
+        }
+        let trailer = self.bytes.len() - self.header.trailer_len();
+        let own = self
+            .header
+            .recipients
+            .iter()
+            .position(|r| r == reader)
+            .map(|i| trailer + 32 * i);
+        bytes
+            .iter()
+            .zip(&self.bytes)
+            .enumerate()
+            .all(|(i, (a, b))| {
+                a == b || (i >= trailer && own.is_none_or(|own| !(own..own + 32).contains(&i)))
+            })
+    }
+}
+
 /// The items the targets start from, sealed once. Each is sealed from
 /// [`Keys::sender`] to [`Keys::reader`] (among others), so the reader can
 /// open them all. Sizes cover the length floor, a padded length that ends
