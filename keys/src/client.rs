@@ -23,6 +23,70 @@ use crate::Error;
 /// attachment): 1 GiB.
 const MAX_DOWNLOAD: u64 = 1 << 30;
 
+/// Largest JSON answer read from the server: a thread with its report and
+/// messages inline (base64). A server that sends more is refused, so a
+/// breached one cannot fill the advisor's memory.
+pub const MAX_JSON_ANSWER: usize = 64 << 20;
+
+/// Whether `host` (as in a URL) is this machine: `localhost`, 127.0.0.0/8
+/// or `::1`. Only there may the server be reached over plain HTTP.
+fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Checks a server address: `https://`, or `http://` on this machine only
+/// (a test or demo server). Returns the origin (`scheme://host[:port]`),
+/// which the log-in answer is bound to.
+pub fn server_origin(base: &str) -> Result<String, Error> {
+    let url = reqwest::Url::parse(base).map_err(|_| Error::BadServerAddress(base.to_owned()))?;
+    let host = url
+        .host_str()
+        .ok_or_else(|| Error::BadServerAddress(base.to_owned()))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback_host(host) => {}
+        "http" => return Err(Error::InsecureServer(base.to_owned())),
+        _ => return Err(Error::BadServerAddress(base.to_owned())),
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
+/// Reads a whole answer body, refusing one over `max` bytes as soon as it
+/// passes that size (nothing beyond is kept in memory).
+async fn read_limited(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, Error> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > max as u64)
+    {
+        return Err(Error::AnswerTooLarge { max });
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| Error::Http(e.without_url().to_string()))?
+    {
+        if bytes.len() + chunk.len() > max {
+            return Err(Error::AnswerTooLarge { max });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// Reads a JSON answer of at most [`MAX_JSON_ANSWER`] bytes.
+async fn json_limited<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+    what: &'static str,
+) -> Result<T, Error> {
+    let bytes = read_limited(response, MAX_JSON_ANSWER).await?;
+    serde_json::from_slice(&bytes).map_err(|_| Error::Protocol(what))
+}
+
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
@@ -40,6 +104,7 @@ struct Session(meldkluis_crypto_core::Zeroizing<String>);
 pub struct ServerClient {
     http: reqwest::Client,
     base: String,
+    origin: String,
     tenant: TenantId,
     session: Mutex<Option<Session>>,
 }
@@ -205,7 +270,10 @@ fn served_key(value: &Value) -> Result<ServedKey, Error> {
 
 impl ServerClient {
     /// A client for `tenant` at `base` (e.g. `https://meld.example`).
+    /// Refuses a plain `http://` address unless it is on this machine
+    /// ([`Error::InsecureServer`]).
     pub fn new(base: &str, tenant: TenantId) -> Result<Self, Error> {
+        let origin = server_origin(base)?;
         let http = reqwest::Client::builder()
             .no_proxy()
             .build()
@@ -213,6 +281,7 @@ impl ServerClient {
         Ok(Self {
             http,
             base: base.trim_end_matches('/').to_owned(),
+            origin,
             tenant,
             session: Mutex::new(None),
         })
@@ -221,6 +290,11 @@ impl ServerClient {
     /// The tenant.
     pub fn tenant(&self) -> &TenantId {
         &self.tenant
+    }
+
+    /// The server's origin (`https://meld.example`), as checked at start.
+    pub fn origin(&self) -> &str {
+        &self.origin
     }
 
     fn url(&self, path: &str) -> String {
@@ -253,7 +327,11 @@ impl ServerClient {
                 .lock()
                 .expect("the session lock is never poisoned") = None;
         }
-        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let body: Value = read_limited(response, 64 * 1024)
+            .await
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or(Value::Null);
         Err(Error::Server {
             status: status.as_u16(),
             code: body["error"]["code"]
@@ -267,10 +345,7 @@ impl ServerClient {
         let response = self
             .send(self.http.get(self.url(path)).bearer_auth(self.bearer()?))
             .await?;
-        response
-            .json()
-            .await
-            .map_err(|_| Error::Protocol("JSON answer"))
+        json_limited(response, "JSON answer").await
     }
 
     async fn send_json(
@@ -287,18 +362,18 @@ impl ServerClient {
                     .json(body),
             )
             .await?;
-        Ok(response.json().await.unwrap_or(Value::Null))
+        let bytes = read_limited(response, MAX_JSON_ANSWER).await?;
+        Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
     /// `GET /config`, without a session, exactly as a reporter's browser
     /// asks for it.
     pub async fn public_config(&self) -> Result<PublicConfig, Error> {
-        let config: Value = self
-            .send(self.http.get(self.url("/config")))
-            .await?
-            .json()
-            .await
-            .map_err(|_| Error::Protocol("config JSON"))?;
+        let config: Value = json_limited(
+            self.send(self.http.get(self.url("/config"))).await?,
+            "config JSON",
+        )
+        .await?;
         let advisors = config["advisors"]
             .as_array()
             .ok_or(Error::Protocol("config: advisors"))?
@@ -338,28 +413,28 @@ impl ServerClient {
     where
         F: FnOnce(&[u8; CHALLENGE_LEN], &[u8]) -> Result<[u8; ANSWER_LEN], Error>,
     {
-        let challenge: Value = self
-            .send(self.http.get(self.url("/advisor/challenge")))
-            .await?
-            .json()
-            .await
-            .map_err(|_| Error::Protocol("challenge JSON"))?;
+        let challenge: Value = json_limited(
+            self.send(self.http.get(self.url("/advisor/challenge")))
+                .await?,
+            "challenge JSON",
+        )
+        .await?;
         let message: [u8; CHALLENGE_LEN] = challenge["challenge"]
             .as_str()
             .and_then(|c| unb64(c).ok())
             .and_then(|c| c.try_into().ok())
             .ok_or(Error::Protocol("challenge"))?;
-        let answer = answer(&message, &login_context(&self.tenant))?;
-        let response: Value = self
-            .send(self.http.post(self.url("/advisor/login")).json(&json!({
+        let answer = answer(&message, &login_context(&self.tenant, &self.origin))?;
+        let response: Value = json_limited(
+            self.send(self.http.post(self.url("/advisor/login")).json(&json!({
                 "challenge_id": challenge["challenge_id"],
                 "public_key": public_key.to_hex(),
                 "response": b64(&answer),
             })))
-            .await?
-            .json()
-            .await
-            .map_err(|_| Error::Protocol("log-in JSON"))?;
+            .await?,
+            "log-in JSON",
+        )
+        .await?;
         let token = response["token"]
             .as_str()
             .ok_or(Error::Protocol("log-in token"))?;
@@ -541,5 +616,49 @@ impl ServerClient {
             stored += answer["stored"].as_u64().unwrap_or(0);
         }
         Ok(stored)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_refused_except_on_this_machine() {
+        for ok in [
+            "https://meld.example",
+            "https://meld.example:8443/",
+            "http://127.0.0.1:8080",
+            "http://127.3.4.5:1",
+            "http://localhost:3000",
+            "http://[::1]:8080",
+        ] {
+            assert!(server_origin(ok).is_ok(), "{ok}");
+        }
+        for insecure in [
+            "http://meld.example",
+            "http://10.0.0.1:8080",
+            "http://[2001:db8::1]",
+        ] {
+            assert!(
+                matches!(server_origin(insecure), Err(Error::InsecureServer(_))),
+                "{insecure}"
+            );
+        }
+        for bad in [
+            "meld.example",
+            "ftp://meld.example",
+            "file:///etc/passwd",
+            "",
+        ] {
+            assert!(
+                matches!(server_origin(bad), Err(Error::BadServerAddress(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            server_origin("https://Meld.Example:443/x/").expect("valid"),
+            "https://meld.example"
+        );
     }
 }

@@ -79,6 +79,18 @@ pub enum Error {
     /// The server's answer does not have the expected shape.
     #[error("unexpected answer from the server: {0}")]
     Protocol(&'static str),
+    /// The server sent a larger answer than the client reads.
+    #[error("the server's answer is larger than {max} bytes; refused")]
+    AnswerTooLarge {
+        /// The limit.
+        max: usize,
+    },
+    /// A plain `http://` server address that is not on this machine.
+    #[error("refusing the server address {0}: use https:// (plain http:// only on this machine, e.g. http://127.0.0.1:8080)")]
+    InsecureServer(String),
+    /// The server address is not an `https://` URL with a host.
+    #[error("not a server address: {0:?} (expected e.g. https://meld.example)")]
+    BadServerAddress(String),
     /// Not logged in to the server (or the session ended).
     #[error("not logged in to the server")]
     NotLoggedIn,

@@ -38,6 +38,7 @@ mod demo;
 pub mod enrolled;
 mod error;
 pub mod pin;
+pub mod pins;
 pub mod reading;
 pub mod recovery;
 pub mod reseal;

@@ -80,12 +80,32 @@ pub async fn reseal_reports(
     client: &ServerClient,
     job: &Reseal<'_>,
 ) -> Result<ResealOutcome, Error> {
+    let report_ids: Vec<String> = client
+        .reports()
+        .await?
+        .reports
+        .into_iter()
+        .map(|summary| summary.report_id)
+        .collect();
+    reseal_chosen(client, job, &report_ids).await
+}
+
+/// As [`reseal_reports`], for the listed reports only (e.g. those
+/// [`reports_naming`] chose).
+pub async fn reseal_chosen(
+    client: &ServerClient,
+    job: &Reseal<'_>,
+    report_ids: &[String],
+) -> Result<ResealOutcome, Error> {
     let mut outcome = ResealOutcome::default();
     let grantor_key = job.grantor.public_key();
     let mut rng = meldkluis_crypto_core::os_rng();
-    for summary in client.reports().await?.reports {
+    for report_id in report_ids {
         outcome.reports += 1;
-        let thread = client.thread(&summary.report_id).await?;
+        let thread = client.thread(report_id).await?;
+        if thread.report_id != *report_id {
+            return Err(Error::Protocol("the server sent another report's thread"));
+        }
         // (id, bytes, is an attachment of which only the head was read)
         let mut items: Vec<(String, Vec<u8>, bool)> =
             vec![(thread.report_id.clone(), thread.report_bytes()?, false)];
@@ -273,4 +293,55 @@ async fn introduce(
     )?;
     client.post_message(&thread.report_id, &sealed).await?;
     Ok(true)
+}
+
+/// The reports a recovery may act on, as the recovery key itself reads
+/// them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoverySelection {
+    /// Reports whose report item names a lost key as a recipient: report id
+    /// and the number of items in its thread.
+    pub chosen: Vec<(String, usize)>,
+    /// Reports the server listed that the reporter did not seal to any lost
+    /// key (left out on purpose, or not reachable by the recovery key):
+    /// nothing is granted for them.
+    pub left_out: Vec<String>,
+}
+
+/// Chooses, of the reports the server lists to the logged-in (new) key,
+/// those whose report item, opened with the recovery key, names one of the
+/// `lost` keys as a recipient. The server cannot widen this: a report the
+/// reporter sealed without the lost key is never granted to its successor,
+/// whatever the server lists. (The recovery key is a recipient of every
+/// report; a report it cannot open is left out too.)
+pub async fn reports_naming(
+    client: &ServerClient,
+    recovery: &dyn StaticKey,
+    lost: &[PublicKey],
+) -> Result<RecoverySelection, Error> {
+    let trust = crate::reading::Trust {
+        tenant: client.tenant().clone(),
+        grantors: Vec::new(),
+        advisor_senders: Vec::new(),
+    };
+    let mut selection = RecoverySelection::default();
+    for summary in client.reports().await?.reports {
+        let thread = client.thread(&summary.report_id).await?;
+        let names_lost = thread.report_id == summary.report_id
+            && thread.report_bytes().ok().is_some_and(|report| {
+                crate::reading::open_report(recovery, &trust, &thread, &report).is_ok_and(
+                    |opened| {
+                        opened.header.kind == ItemKind::Report
+                            && lost.iter().any(|k| opened.header.recipients.contains(k))
+                    },
+                )
+            });
+        if names_lost {
+            let items = 1 + thread.messages.len() + thread.attachments.len();
+            selection.chosen.push((summary.report_id, items));
+        } else {
+            selection.left_out.push(summary.report_id);
+        }
+    }
+    Ok(selection)
 }

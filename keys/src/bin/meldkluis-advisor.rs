@@ -6,8 +6,9 @@
 //! - `rotate`: after enrolling a new key, give it the content keys of every
 //!   report through key grants from the old key (nothing re-encrypted).
 //! - `recover`: after a lost token, the recovery key holder enters the
-//!   recovery key (paper form, on standard input) and grants every report
-//!   of the new key's to it. The recovery key is used in memory only, for
+//!   recovery key (paper form, on standard input) and grants to the new key
+//!   the reports that were sealed to the lost key (as the recovery key reads
+//!   them, not as the server lists them), after confirmation. The recovery key is used in memory only, for
 //!   this run.
 //!
 //! Keys: on the token by label (default), a wrapped key file, or a plain
@@ -25,9 +26,11 @@ use clap::{Args, Parser, Subcommand};
 use meldkluis_crypto_core::{PublicKey, StaticKey, TenantId, Zeroizing};
 use meldkluis_i18n::catalog;
 use meldkluis_keys::client::ServerClient;
-use meldkluis_keys::console::{Console, ConsoleOptions};
+use meldkluis_keys::console::{random_loopback_address, Console, ConsoleOptions};
 use meldkluis_keys::enrolled::EnrolledKeys;
-use meldkluis_keys::reseal::{reseal_reports, Reseal, ResealOutcome};
+use meldkluis_keys::reseal::{
+    reports_naming, reseal_chosen, reseal_reports, Reseal, ResealOutcome,
+};
 use meldkluis_keys::{
     recovery, InsecureDemoKey, Pin, Pkcs11Module, Token, TokenKey, TokenSelector, WrappedKey,
     DEFAULT_KEY_LABEL, MODULE_ENV,
@@ -91,9 +94,16 @@ enum Command {
         /// earlier lines); the console warns when the server serves others.
         #[arg(long)]
         enrolled: PathBuf,
-        /// Where to listen (loopback only; port 0 picks a free port).
-        #[arg(long, default_value = "127.0.0.1:0")]
-        listen: SocketAddr,
+        /// Where to listen (loopback only; port 0 picks a free port). By
+        /// default a random address in 127.0.0.0/8 of the console's own (so
+        /// its cookie reaches no other local service), else 127.0.0.1.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Your report pins file: which report you read under each report
+        /// id, kept across runs (created 0600 if absent). Without it, the
+        /// console pins reports for this run only.
+        #[arg(long)]
+        pins: Option<PathBuf>,
         /// The pages' language (nl, en).
         #[arg(long, default_value = "nl")]
         lang: String,
@@ -131,9 +141,23 @@ enum Command {
     /// After a lost token: grant the reports of the new key (which the
     /// operator put in the lost key's place with `advisor replace`) from the
     /// recovery key, read in its paper form from standard input.
+    ///
+    /// Only reports whose report item, opened with the recovery key, names
+    /// a lost key as a recipient are granted: what the reporter chose, not
+    /// what the server lists. The reports and counts are shown and must be
+    /// confirmed (or `--yes`).
     Recover {
         #[command(flatten)]
         server: ServerArgs,
+        /// The lost key (64 hex digits), from your records, not from the
+        /// server; repeat it for the lost key's earlier keys after a
+        /// rotation.
+        #[arg(long = "lost", value_name = "KEY", required = true)]
+        lost: Vec<String>,
+        /// Grant without asking (for scripts). Without it, the command asks
+        /// at the terminal, and refuses when there is none.
+        #[arg(long)]
+        yes: bool,
         /// The new advisor key.
         #[command(flatten)]
         key: KeyArgs,
@@ -151,6 +175,7 @@ fn main() -> anyhow::Result<()> {
             server,
             enrolled,
             listen,
+            pins,
             lang,
             key,
         } => {
@@ -162,12 +187,21 @@ fn main() -> anyhow::Result<()> {
                 lang: catalog()
                     .lang(lang)
                     .with_context(|| format!("no language {lang}"))?,
+                pins: pins.clone(),
             };
+            if pins.is_none() {
+                eprintln!(
+                    "note: no --pins file: the reports you read are pinned for this run only"
+                );
+            }
             // The console runs on a multi-threaded runtime: key operations
             // go to blocking threads while pages are served.
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(async move {
-                let console = Console::bind(*listen, options, key).await?;
+                let console = match listen {
+                    Some(listen) => Console::bind(*listen, options, key).await?,
+                    None => bind_random_loopback(options, key).await?,
+                };
                 eprintln!("key: {kind}");
                 match console.check_keys().await {
                     Ok(found) if found.is_empty() => {
@@ -269,7 +303,19 @@ fn main() -> anyhow::Result<()> {
             print_outcome(&outcome, &new.public_key());
             Ok(())
         }
-        Command::Recover { server, key } => {
+        Command::Recover {
+            server,
+            lost,
+            yes,
+            key,
+        } => {
+            let lost = lost
+                .iter()
+                .map(|hex| {
+                    PublicKey::from_hex(hex.trim())
+                        .map_err(|_| anyhow::anyhow!("--lost {hex:?} is not a key (64 hex digits)"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
             let (_, new) = load_key(&cli, key, None)?;
             eprintln!(
                 "Type or paste the recovery key (17 groups of 4), then end the input (Ctrl-D):"
@@ -285,6 +331,28 @@ fn main() -> anyhow::Result<()> {
                 client.log_in(new.as_ref()).await.context(
                     "the new key cannot log in (has the operator run `advisor replace`?)",
                 )?;
+                let selection = reports_naming(&client, &recovery, &lost).await?;
+                for (report_id, items) in &selection.chosen {
+                    println!("report {report_id}: {items} items");
+                }
+                println!(
+                    "reports that name the lost key: {}; listed by the server but not sealed \
+                     to the lost key (nothing granted): {}",
+                    selection.chosen.len(),
+                    selection.left_out.len()
+                );
+                if selection.chosen.is_empty() {
+                    return anyhow::Ok(None);
+                }
+                if !*yes
+                    && !confirm(&format!(
+                        "Grant these {} reports to the new key {}? [y/N] ",
+                        selection.chosen.len(),
+                        new.public_key().fingerprint()
+                    ))?
+                {
+                    bail!("nothing granted");
+                }
                 let job = Reseal {
                     grantor: &recovery,
                     grantor_trusts: &[],
@@ -292,13 +360,47 @@ fn main() -> anyhow::Result<()> {
                     logged_in_as: new.public_key(),
                     grantee_name: served_name(&client, &new.public_key()).await?,
                 };
-                anyhow::Ok(reseal_reports(&client, &job).await?)
+                let ids: Vec<String> = selection.chosen.into_iter().map(|(id, _)| id).collect();
+                anyhow::Ok(Some(reseal_chosen(&client, &job, &ids).await?))
             })?;
             drop(recovery);
+            let Some(outcome) = outcome else {
+                println!("nothing to grant");
+                return Ok(());
+            };
             print_outcome(&outcome, &new.public_key());
             Ok(())
         }
     }
+}
+
+/// Asks at the terminal; refuses when there is none (use `--yes`).
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    use std::io::IsTerminal as _;
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        bail!("no terminal to confirm at: check the list above and run again with --yes");
+    }
+    eprint!("{question}");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .context("reading the answer")?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "j" | "ja"))
+}
+
+/// Binds the console to a random 127.a.b.c address, or to 127.0.0.1 where
+/// the system does not answer on the whole loopback range.
+async fn bind_random_loopback(
+    options: ConsoleOptions,
+    key: Box<dyn StaticKey + Send>,
+) -> anyhow::Result<Console> {
+    let random = random_loopback_address();
+    // Binding only fails before the key is used; try the address first.
+    if tokio::net::TcpListener::bind(random).await.is_ok() {
+        return Ok(Console::bind(random, options, key).await?);
+    }
+    Ok(Console::bind(SocketAddr::from(([127, 0, 0, 1], 0)), options, key).await?)
 }
 
 /// The name reporters know the new key by: the advisor's display name as

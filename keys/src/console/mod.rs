@@ -8,10 +8,21 @@
 //! browser does not cache it either; an attachment leaves memory only when
 //! the advisor exports it on purpose), load anything from a third party
 //! (strict CSP, no script at all, one stylesheet served from here), or
-//! answer anyone but the advisor's own browser: it binds to 127.0.0.1
-//! only, checks the `Host` header (DNS rebinding), requires a per-run
-//! secret (from the address printed at start, kept in a `SameSite=Strict`
-//! cookie) on every request, and the same secret in every form (CSRF).
+//! answer anyone but the advisor's own browser: it binds to a loopback
+//! address only (by default a random one in 127.0.0.0/8, so its cookie is
+//! sent to no other local service), checks the `Host` header (DNS
+//! rebinding), serves everything under a per-run capability path
+//! (`/c/<capability>/...`, a 404 without it), requires a per-run session
+//! secret (from the address printed at start, kept in a `SameSite=Strict`,
+//! `HttpOnly` cookie scoped to that path, so another port on the same
+//! address never receives it) on every request, and a separate per-run
+//! CSRF token in every form.
+//!
+//! Every action on a report (reply, status, date, category, export) is
+//! bound to the report the advisor read ([`crate::pins`]): the page's forms
+//! carry the report's header hash, the console pins report id → mailbox key
+//! and header hash at first sight, and refuses, with a loud warning and
+//! nothing sent, when the server serves another report under that id.
 //!
 //! Every page also runs the key-substitution check: it fetches the tenant's
 //! public configuration exactly as a reporter's browser does and compares
@@ -24,7 +35,8 @@ mod pages;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
@@ -43,6 +55,7 @@ pub use deadlines::Urgency;
 
 use crate::client::{decode_item, PublicConfig, ServerClient, Thread};
 use crate::enrolled::{check_served_keys, EnrolledKeys, Substitution};
+use crate::pins::{PinCheck, Pins, ReportPin};
 use crate::reading::{self, Trust};
 use crate::Error;
 
@@ -51,7 +64,7 @@ use crate::Error;
 pub const CONSOLE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// The name of the cookie that holds the per-run secret.
+/// The name of the cookie that holds the per-run session secret.
 const SECRET_COOKIE: &str = "meldkluis_console";
 /// The name of the cookie that holds the chosen language.
 const LANG_COOKIE: &str = "meldkluis_lang";
@@ -69,6 +82,27 @@ pub struct ConsoleOptions {
     pub enrolled: EnrolledKeys,
     /// The language the pages start in (Dutch unless chosen).
     pub lang: Lang,
+    /// The report pins file ([`crate::pins`]); `None`: pins last for this
+    /// run only.
+    pub pins: Option<PathBuf>,
+}
+
+/// A random loopback address (`127.a.b.c`, port 0): a cookie is scoped to
+/// its host, so on an address of its own the console's cookie reaches no
+/// other local service. (Linux answers on all of 127.0.0.0/8; elsewhere,
+/// binding may fail, and the caller falls back to 127.0.0.1.)
+pub fn random_loopback_address() -> SocketAddr {
+    let mut bytes = [0u8; 3];
+    rand_core::RngCore::fill_bytes(&mut os_rng(), &mut bytes);
+    // Not .0 or .255 in the last place, and never 127.0.0.1 itself.
+    let last = bytes[2].clamp(2, 254);
+    SocketAddr::from((Ipv4Addr::new(127, bytes[0], bytes[1], last), 0))
+}
+
+fn random_hex() -> meldkluis_crypto_core::Zeroizing<String> {
+    let mut secret = meldkluis_crypto_core::Zeroizing::new([0u8; 32]);
+    rand_core::RngCore::fill_bytes(&mut os_rng(), secret.as_mut());
+    meldkluis_crypto_core::Zeroizing::new(hex::encode(secret.as_ref()))
 }
 
 /// A console bound to its loopback port, ready to serve.
@@ -89,10 +123,16 @@ impl core::fmt::Debug for Console {
 type SharedKey = Arc<Mutex<Box<dyn StaticKey + Send>>>;
 
 struct ConsoleState {
-    /// The per-run secret (cookie and CSRF token). Wiped on drop.
-    secret: meldkluis_crypto_core::Zeroizing<String>,
+    /// The per-run session secret (the cookie). Wiped on drop.
+    session: meldkluis_crypto_core::Zeroizing<String>,
+    /// The per-run CSRF token (every form), apart from the session secret.
+    csrf: meldkluis_crypto_core::Zeroizing<String>,
+    /// `/c/<capability>`: every address of this console starts with it.
+    base: String,
     host: String,
     origin: String,
+    /// Report id -> the report the advisor read.
+    pins: Pins,
     key: SharedKey,
     public_key: PublicKey,
     client: ServerClient,
@@ -127,8 +167,10 @@ impl Console {
         let address = listener
             .local_addr()
             .map_err(|e| Error::Http(e.to_string()))?;
-        let mut secret = meldkluis_crypto_core::Zeroizing::new([0u8; 32]);
-        rand_core::RngCore::fill_bytes(&mut os_rng(), secret.as_mut());
+        let pins = match &options.pins {
+            Some(path) => Pins::load(path)?,
+            None => Pins::in_memory(),
+        };
         let public_key = key.public_key();
         let mut grantors = vec![recovery];
         grantors.extend(options.enrolled.earlier.iter().copied());
@@ -141,9 +183,12 @@ impl Console {
             advisor_senders,
         };
         let state = ConsoleState {
-            secret: meldkluis_crypto_core::Zeroizing::new(hex::encode(secret.as_ref())),
+            session: random_hex(),
+            csrf: random_hex(),
+            base: format!("/c/{}", random_hex().as_str()),
             host: address.to_string(),
             origin: format!("http://{address}"),
+            pins,
             key: Arc::new(Mutex::new(key)),
             public_key,
             client: ServerClient::new(&options.server, options.tenant)?,
@@ -159,10 +204,15 @@ impl Console {
         })
     }
 
-    /// The address to open in the browser, with the per-run secret. Print it
-    /// for the advisor only (the terminal).
+    /// The address to open in the browser, with the capability and the
+    /// session secret. Print it for the advisor only (the terminal).
     pub fn url(&self) -> String {
-        format!("{}/?k={}", self.state.origin, self.state.secret.as_str())
+        format!(
+            "{}{}/?k={}",
+            self.state.origin,
+            self.state.base,
+            self.state.session.as_str()
+        )
     }
 
     /// The loopback address the console listens on.
@@ -190,19 +240,23 @@ impl Console {
     }
 }
 
+/// Every route lives under the capability path; anything else is a 404.
 fn router(state: Arc<ConsoleState>) -> Router {
+    let base = state.base.clone();
+    let at = |path: &str| format!("{base}{path}");
     Router::new()
-        .route("/", get(home))
-        .route("/console.css", get(stylesheet))
-        .route("/lang/{tag}", get(choose_language))
-        .route("/login", post(log_in))
-        .route("/reports", get(reports))
-        .route("/reports/{report_id}", get(report))
-        .route("/reports/{report_id}/reply", post(reply))
-        .route("/reports/{report_id}/status", post(set_status))
-        .route("/reports/{report_id}/category", post(set_category))
+        .route(&at(""), get(home))
+        .route(&at("/"), get(home))
+        .route(&at("/console.css"), get(stylesheet))
+        .route(&at("/lang/{tag}"), get(choose_language))
+        .route(&at("/login"), post(log_in))
+        .route(&at("/reports"), get(reports))
+        .route(&at("/reports/{report_id}"), get(report))
+        .route(&at("/reports/{report_id}/reply"), post(reply))
+        .route(&at("/reports/{report_id}/status"), post(set_status))
+        .route(&at("/reports/{report_id}/category"), post(set_category))
         .route(
-            "/reports/{report_id}/attachments/{attachment_id}/export",
+            &at("/reports/{report_id}/attachments/{attachment_id}/export"),
             post(export_attachment),
         )
         .layer(axum::middleware::map_response(security_headers))
@@ -251,9 +305,11 @@ fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
 /// Why a request was not admitted.
 #[derive(Debug, Clone, Copy)]
 enum Refused {
-    /// Not addressed to 127.0.0.1:PORT (a rebound DNS name, another host).
+    /// Not addressed to our loopback address and port (a rebound DNS name,
+    /// another host).
     WrongHost,
-    /// Without the per-run secret (cookie, or form field for a post).
+    /// Without the session secret (cookie), or a post without the CSRF
+    /// token or from another origin.
     NoSecret(Lang),
 }
 
@@ -295,22 +351,23 @@ impl ConsoleState {
         }
         let cookie_ok = cookies(headers)
             .get(SECRET_COOKIE)
-            .is_some_and(|c| same_secret(c, &self.secret));
+            .is_some_and(|c| same_secret(c, &self.session));
         if !cookie_ok {
             return Err(Refused::NoSecret(lang));
         }
         Ok(lang)
     }
 
-    /// Admits a form post: as [`ConsoleState::admit`], plus the secret in
-    /// the form (CSRF) and, when the browser sends one, our own origin.
+    /// Admits a form post: as [`ConsoleState::admit`], plus the CSRF token
+    /// in the form (not the session secret) and, when the browser sends
+    /// one, our own origin.
     fn admit_post(&self, headers: &HeaderMap, csrf: &str) -> Result<Lang, Refused> {
         let lang = self.admit(headers)?;
         let origin_ok = headers
             .get(header::ORIGIN)
             .and_then(|o| o.to_str().ok())
             .is_none_or(|o| o == self.origin);
-        if !origin_ok || !same_secret(csrf, &self.secret) {
+        if !origin_ok || !same_secret(csrf, &self.csrf) {
             return Err(Refused::NoSecret(lang));
         }
         Ok(lang)
@@ -356,7 +413,8 @@ impl ConsoleState {
     fn page<'a>(&'a self, lang: Lang, warnings: &'a [Substitution]) -> pages::Page<'a> {
         pages::Page {
             lang,
-            csrf: &self.secret,
+            csrf: &self.csrf,
+            base: &self.base,
             tenant: self.client.tenant().as_str(),
             own_key: &self.public_key,
             warnings,
@@ -370,7 +428,7 @@ fn failure(state: &ConsoleState, lang: Lang, error: &Error) -> Response {
         error,
         Error::NotLoggedIn | Error::Server { status: 401, .. }
     ) {
-        return Redirect::to("/").into_response();
+        return Redirect::to(&format!("{}/", state.base)).into_response();
     }
     let warnings = Vec::new();
     (
@@ -385,8 +443,9 @@ struct EntryQuery {
     k: Option<String>,
 }
 
-/// `GET /`: with `?k=SECRET` (the printed address) sets the secret cookie;
-/// otherwise the log-in page, or the reports once logged in.
+/// `GET /c/<capability>/`: with `?k=SECRET` (the printed address) sets the
+/// session cookie, for this path only; otherwise the log-in page, or the
+/// reports once logged in.
 async fn home(
     State(state): State<Arc<ConsoleState>>,
     headers: HeaderMap,
@@ -397,12 +456,16 @@ async fn home(
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .is_some_and(|h| h == state.host);
-        if host_ok && same_secret(&given, &state.secret) {
+        if host_ok && same_secret(&given, &state.session) {
+            // No Domain: this host only. Path: this console's capability
+            // only, so another service on the same address, at another
+            // port, is never sent it.
             let cookie = format!(
-                "{SECRET_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict",
-                state.secret.as_str()
+                "{SECRET_COOKIE}={}; Path={}; HttpOnly; SameSite=Strict",
+                state.session.as_str(),
+                state.base
             );
-            let mut response = Redirect::to("/").into_response();
+            let mut response = Redirect::to(&format!("{}/", state.base)).into_response();
             if let Ok(value) = HeaderValue::from_str(&cookie) {
                 response.headers_mut().insert(header::SET_COOKIE, value);
             }
@@ -414,7 +477,7 @@ async fn home(
         Err(refused) => return refused.into_response(),
     };
     if state.client.logged_in() {
-        return Redirect::to("/reports").into_response();
+        return Redirect::to(&format!("{}/reports", state.base)).into_response();
     }
     let warnings = match state.client.public_config().await {
         Ok(config) => state.substitutions(&config),
@@ -443,8 +506,12 @@ async fn choose_language(
     let Some(lang) = catalog().lang(&tag) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let mut response = Redirect::to("/").into_response();
-    let cookie = format!("{LANG_COOKIE}={}; Path=/; SameSite=Strict", lang.tag());
+    let mut response = Redirect::to(&format!("{}/", state.base)).into_response();
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path={}; SameSite=Strict",
+        lang.tag(),
+        state.base
+    );
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
@@ -481,7 +548,7 @@ async fn log_in(
         })
         .await;
     match result {
-        Ok(()) => Redirect::to("/reports").into_response(),
+        Ok(()) => Redirect::to(&format!("{}/reports", state.base)).into_response(),
         Err(error) => {
             let warnings = Vec::new();
             (
@@ -540,6 +607,12 @@ pub(crate) struct OpenedThread {
     pub(crate) messages: Vec<ShownItem>,
     pub(crate) attachments: Vec<ShownItem>,
     pub(crate) via_grant: bool,
+    /// The pin of the report, when it opened (its header is then
+    /// authentic); the forms carry its hash.
+    pub(crate) report_pin: Option<ReportPin>,
+    /// The pin's header hash in hex (empty when the report did not open:
+    /// the forms are then refused).
+    pub(crate) report_hash: String,
 }
 
 fn sender_of(
@@ -573,6 +646,9 @@ async fn open_thread(
     report_id: &str,
 ) -> Result<OpenedThread, Error> {
     let thread = state.client.thread(report_id).await?;
+    if thread.report_id != report_id {
+        return Err(Error::Protocol("the server sent another report's thread"));
+    }
     let trust = state.trust.clone();
     let enrolled = state.enrolled.clone();
     let config = config.clone();
@@ -587,9 +663,12 @@ async fn open_thread(
             let report_header = reading::report_header(&report_bytes)
                 .ok_or(Error::Protocol("the report does not parse"))?;
             let mailbox = report_header.sender;
-            let report = reading::open_report(key, &trust, &thread, &report_bytes)
-                .ok()
-                .map(|opened| String::from_utf8_lossy(&opened.content).into_owned());
+            let opened_report = reading::open_report(key, &trust, &thread, &report_bytes).ok();
+            let report_pin = opened_report
+                .as_ref()
+                .map(|opened| ReportPin::of(&opened.header));
+            let report =
+                opened_report.map(|opened| String::from_utf8_lossy(&opened.content).into_owned());
             let via_grant = !report_header.recipients.contains(&key.public_key());
             let senders = reading::thread_senders(&report_header, &trust);
             let mut messages = Vec::new();
@@ -642,6 +721,8 @@ async fn open_thread(
                 messages,
                 attachments,
                 via_grant,
+                report_hash: report_pin.map(|p| p.hash_hex()).unwrap_or_default(),
+                report_pin,
             })
         })
         .await?
@@ -657,9 +738,9 @@ async fn report(
         Ok(lang) => lang,
         Err(refused) => return refused.into_response(),
     };
-    if ItemId::from_hex(&report_id).is_err() {
+    let Ok(report_id) = ItemId::from_hex(&report_id).map(|id| id.to_hex()) else {
         return StatusCode::NOT_FOUND.into_response();
-    }
+    };
     let config = match state.client.public_config().await {
         Ok(config) => config,
         Err(error) => return failure(&state, lang, &error),
@@ -671,21 +752,118 @@ async fn report(
         Ok(list) => list.reports.into_iter().find(|r| r.report_id == report_id),
         Err(error) => return failure(&state, lang, &error),
     };
-    match open_thread(&state, &config, &report_id).await {
-        Ok(opened) => pages::report_page(
-            &state.page(lang, &warnings),
-            &opened,
-            summary.as_ref(),
-            &config,
-        )
-        .into_response(),
-        Err(error) => failure(&state, lang, &error),
+    let opened = match open_thread(&state, &config, &report_id).await {
+        Ok(opened) => opened,
+        Err(error) => return failure(&state, lang, &error),
+    };
+    // First sight pins the report; a different one under a pinned id is
+    // not shown as if it were the report the advisor read before.
+    if let Some(pin) = opened.report_pin {
+        match state.pins.check_or_pin(&report_id, pin) {
+            Ok(PinCheck::New | PinCheck::Same) => {}
+            Ok(PinCheck::Differs) => return swapped(&state, lang, &report_id),
+            Err(error) => return failure(&state, lang, &error),
+        }
     }
+    pages::report_page(
+        &state.page(lang, &warnings),
+        &opened,
+        summary.as_ref(),
+        &config,
+    )
+    .into_response()
+}
+
+/// Why an action on a report was not taken.
+enum NotTaken {
+    /// The server serves another report than the one the advisor read.
+    Swapped,
+    /// Anything else (the server, the network, the key).
+    Failed(Error),
+}
+
+impl From<Error> for NotTaken {
+    fn from(error: Error) -> Self {
+        Self::Failed(error)
+    }
+}
+
+impl From<meldkluis_crypto_core::Error> for NotTaken {
+    fn from(error: meldkluis_crypto_core::Error) -> Self {
+        Self::Failed(error.into())
+    }
+}
+
+/// The report an action is about, checked to be the one the advisor read.
+struct SameReport {
+    thread: Thread,
+    /// The report's header: authentic (the report opened with this key).
+    header: ItemHeader,
+}
+
+/// Fetches the thread again and checks that its report is the one the
+/// advisor read: it opens with this key (so its header is authentic), its
+/// header hash is the one the page's form carried, and it matches the pin
+/// of this report id (pinning it if the console had none, e.g. after a
+/// restart without a pins file).
+async fn same_report(
+    state: &Arc<ConsoleState>,
+    report_id: &str,
+    shown_hash: &str,
+) -> Result<SameReport, NotTaken> {
+    let thread = state.client.thread(report_id).await?;
+    if thread.report_id != report_id {
+        return Err(NotTaken::Swapped);
+    }
+    let report_bytes = thread.report_bytes()?;
+    let trust = state.trust.clone();
+    let fetched = thread.clone();
+    let header = state
+        .with_key(move |key| {
+            reading::open_report(key, &trust, &fetched, &report_bytes).map(|opened| opened.header)
+        })
+        .await??;
+    let seen = ReportPin::of(&header);
+    let same_as_shown = bool::from(seen.hash_hex().as_bytes().ct_eq(shown_hash.as_bytes()));
+    if !same_as_shown || state.pins.check_or_pin(report_id, seen)? == PinCheck::Differs {
+        return Err(NotTaken::Swapped);
+    }
+    Ok(SameReport { thread, header })
+}
+
+/// The loud refusal: on standard error and as a page; nothing was sent.
+fn swapped(state: &ConsoleState, lang: Lang, report_id: &str) -> Response {
+    eprintln!(
+        "WARNING: REPORT SWAPPED? The server now serves another report under id {} than the          one read in this console (another mailbox key or header). Nothing was sent.",
+        pages::short_id(report_id)
+    );
+    let warnings = Vec::new();
+    (
+        StatusCode::CONFLICT,
+        pages::report_swapped_page(&state.page(lang, &warnings), report_id),
+    )
+        .into_response()
+}
+
+fn not_taken(state: &ConsoleState, lang: Lang, report_id: &str, why: NotTaken) -> Response {
+    match why {
+        NotTaken::Swapped => swapped(state, lang, report_id),
+        NotTaken::Failed(error) => failure(state, lang, &error),
+    }
+}
+
+/// The report id of a path, in its one canonical form (lower-case hex), or
+/// `None` for anything that is not one.
+fn canonical_id(given: &str) -> Option<String> {
+    ItemId::from_hex(given).ok().map(|id| id.to_hex())
 }
 
 #[derive(Debug, Deserialize)]
 struct ReplyForm {
     csrf: String,
+    /// The header hash of the report the page showed.
+    #[serde(default)]
+    report_hash: String,
     text: String,
 }
 
@@ -722,26 +900,25 @@ async fn reply(
         Ok(lang) => lang,
         Err(refused) => return refused.into_response(),
     };
+    let Some(report_id) = canonical_id(&report_id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
     let text = form.text.trim().to_owned();
     if text.is_empty() || text.len() > MAX_REPLY_BYTES {
-        return Redirect::to(&format!("/reports/{report_id}")).into_response();
+        return Redirect::to(&format!("{}/reports/{report_id}", state.base)).into_response();
     }
     let result = async {
-        let report_item_id = ItemId::from_hex(&report_id)?;
         let config = state.client.public_config().await?;
-        let thread = state.client.thread(&report_id).await?;
-        let report_bytes = thread.report_bytes()?;
-        let trust = state.trust.clone();
+        // Only the report the advisor read is answered: it opens with this
+        // key (its header, and so the mailbox key, is authentic) and it is
+        // the one pinned and shown.
+        let SameReport { header, .. } = same_report(&state, &report_id, &form.report_hash).await?;
+        let report_item_id = header.item_id;
         let recovery = state.recovery;
         let enrolled = state.enrolled.clone();
         let tenant = state.client.tenant().clone();
         let sealed = state
             .with_key(move |key| -> Result<Vec<u8>, Error> {
-                // Only a report this key can open is answered: its header,
-                // and so the mailbox key, is then authentic.
-                reading::open_report(key, &trust, &thread, &report_bytes)?;
-                let header = reading::report_header(&report_bytes)
-                    .ok_or(Error::Protocol("the report does not parse"))?;
                 let recipients =
                     reply_recipients(&header, key.public_key(), recovery, &enrolled, &config);
                 let mut rng = os_rng();
@@ -767,18 +944,23 @@ async fn reply(
                 )?)
             })
             .await??;
-        state.client.post_message(&report_id, &sealed).await
+        state.client.post_message(&report_id, &sealed).await?;
+        Ok::<(), NotTaken>(())
     }
     .await;
     match result {
-        Ok(()) => Redirect::to(&format!("/reports/{report_id}#thread")).into_response(),
-        Err(error) => failure(&state, lang, &error),
+        Ok(()) => {
+            Redirect::to(&format!("{}/reports/{report_id}#thread", state.base)).into_response()
+        }
+        Err(why) => not_taken(&state, lang, &report_id, why),
     }
 }
 
 #[derive(Debug, Deserialize)]
 struct StatusForm {
     csrf: String,
+    #[serde(default)]
+    report_hash: String,
     status: String,
     #[serde(default)]
     agreed_update_date: String,
@@ -797,21 +979,31 @@ async fn set_status(
         Ok(lang) => lang,
         Err(refused) => return refused.into_response(),
     };
+    let Some(report_id) = canonical_id(&report_id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
     let date = Some(form.agreed_update_date.trim()).filter(|d| !d.is_empty());
     let reason = Some(form.closing_reason.trim()).filter(|r| !r.is_empty());
-    match state
-        .client
-        .set_status(&report_id, &form.status, date, reason)
-        .await
-    {
-        Ok(()) => Redirect::to(&format!("/reports/{report_id}")).into_response(),
-        Err(error) => failure(&state, lang, &error),
+    let result = async {
+        same_report(&state, &report_id, &form.report_hash).await?;
+        state
+            .client
+            .set_status(&report_id, &form.status, date, reason)
+            .await?;
+        Ok::<(), NotTaken>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to(&format!("{}/reports/{report_id}", state.base)).into_response(),
+        Err(why) => not_taken(&state, lang, &report_id, why),
     }
 }
 
 #[derive(Debug, Deserialize)]
 struct CategoryForm {
     csrf: String,
+    #[serde(default)]
+    report_hash: String,
     #[serde(default)]
     category: String,
 }
@@ -827,10 +1019,19 @@ async fn set_category(
         Ok(lang) => lang,
         Err(refused) => return refused.into_response(),
     };
+    let Some(report_id) = canonical_id(&report_id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
     let category = Some(form.category.trim()).filter(|c| !c.is_empty());
-    match state.client.set_category(&report_id, category).await {
-        Ok(()) => Redirect::to(&format!("/reports/{report_id}")).into_response(),
-        Err(error) => failure(&state, lang, &error),
+    let result = async {
+        same_report(&state, &report_id, &form.report_hash).await?;
+        state.client.set_category(&report_id, category).await?;
+        Ok::<(), NotTaken>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to(&format!("{}/reports/{report_id}", state.base)).into_response(),
+        Err(why) => not_taken(&state, lang, &report_id, why),
     }
 }
 
@@ -839,6 +1040,8 @@ async fn set_category(
 #[derive(Deserialize)]
 struct ExportForm {
     csrf: String,
+    #[serde(default)]
+    report_hash: String,
     name: Option<String>,
 }
 
@@ -874,10 +1077,7 @@ fn download_name(given: Option<&str>, attachment_id: &str) -> String {
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').trim();
     if cleaned.is_empty() {
-        format!(
-            "meldkluis-{}.bin",
-            &attachment_id[..attachment_id.len().min(8)]
-        )
+        format!("meldkluis-{}.bin", pages::short_id(attachment_id))
     } else {
         cleaned.to_owned()
     }
@@ -914,24 +1114,27 @@ async fn export_attachment(
         Ok(lang) => lang,
         Err(refused) => return refused.into_response(),
     };
-    if ItemId::from_hex(&attachment_id).is_err() {
+    let (Some(report_id), Some(attachment_id)) =
+        (canonical_id(&report_id), canonical_id(&attachment_id))
+    else {
         return StatusCode::NOT_FOUND.into_response();
-    }
+    };
     let result = async {
-        let thread = state.client.thread(&report_id).await?;
+        // The senders an attachment may have come from the report's
+        // header: only the report the advisor read.
+        let SameReport { thread, header } =
+            same_report(&state, &report_id, &form.report_hash).await?;
         let item = state.client.attachment(&report_id, &attachment_id).await?;
         let trust = state.trust.clone();
         let id = attachment_id.clone();
-        state
+        let content = state
             .with_key(move |key| -> Result<Vec<u8>, Error> {
-                let report_bytes = thread.report_bytes()?;
-                let header = reading::report_header(&report_bytes)
-                    .ok_or(Error::Protocol("the report does not parse"))?;
                 let senders = reading::thread_senders(&header, &trust);
                 let opened = reading::open_thread_item(key, &trust, &thread, &senders, &id, &item)?;
                 Ok(opened.content.to_vec())
             })
-            .await?
+            .await??;
+        Ok::<Vec<u8>, NotTaken>(content)
     }
     .await;
     match result {
@@ -948,7 +1151,7 @@ async fn export_attachment(
             }
             response
         }
-        Err(error) => failure(&state, lang, &error),
+        Err(why) => not_taken(&state, lang, &report_id, why),
     }
 }
 

@@ -47,9 +47,18 @@ button { padding: .3rem .8rem; margin-top: .5rem; }
 pub(crate) struct Page<'a> {
     pub(crate) lang: Lang,
     pub(crate) csrf: &'a str,
+    /// The capability path every address of this console starts with
+    /// (`/c/<capability>`).
+    pub(crate) base: &'a str,
     pub(crate) tenant: &'a str,
     pub(crate) own_key: &'a PublicKey,
     pub(crate) warnings: &'a [Substitution],
+}
+
+/// The first eight characters of an id as the server sent it, whatever
+/// its length or characters (never a slice that could split a character).
+pub(crate) fn short_id(id: &str) -> String {
+    id.chars().take(8).collect()
 }
 
 fn short(key: &PublicKey) -> String {
@@ -99,7 +108,7 @@ fn layout(page: &Page<'_>, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="referrer" content="same-origin";
                 title { (title) " · " (t(lang, "console-title")) }
-                link rel="stylesheet" href="/console.css";
+                link rel="stylesheet" href={ (page.base) "/console.css" };
             }
             body {
                 header {
@@ -113,7 +122,7 @@ fn layout(page: &Page<'_>, title: &str, body: Markup) -> Markup {
                             @if other == lang {
                                 span aria-current="true" { (other.native_name()) }
                             } @else {
-                                a href={ "/lang/" (other.tag()) } lang=(other.tag()) { (other.native_name()) }
+                                a href={ (page.base) "/lang/" (other.tag()) } lang=(other.tag()) { (other.native_name()) }
                             }
                             " "
                         }
@@ -159,7 +168,7 @@ pub(crate) fn login_page(page: &Page<'_>, key: &PublicKey) -> Markup {
             h1 { (t(lang, "console-login-title")) }
             p { (t(lang, "console-login-explain")) }
             p { (t(lang, "console-fingerprint")) ": " span.fingerprint { (key.fingerprint()) } }
-            form method="post" action="/login" {
+            form method="post" action={ (page.base) "/login" } {
                 input type="hidden" name="csrf" value=(page.csrf);
                 button type="submit" id="login" { (t(lang, "console-login-button")) }
             }
@@ -175,6 +184,7 @@ pub(crate) fn error_page(page: &Page<'_>, error: &Error) -> Markup {
         Error::Server { code, .. } => tf(lang, "console-error-server", &[("code", Arg::Str(code))]),
         Error::Http(_) => t(lang, "console-error-unreachable"),
         Error::Crypto(_) => t(lang, "console-could-not-open"),
+        Error::AnswerTooLarge { .. } => t(lang, "console-error-too-large"),
         _ => t(lang, "console-error-other"),
     };
     layout(
@@ -183,7 +193,26 @@ pub(crate) fn error_page(page: &Page<'_>, error: &Error) -> Markup {
         html! {
             h1 { (t(lang, "console-error-title")) }
             p role="alert" { (text) }
-            p { a href="/" { (t(lang, "console-back")) } }
+            p { a href={ (page.base) "/" } { (t(lang, "console-back")) } }
+        },
+    )
+}
+
+/// 409: the report the server serves now is not the one the advisor read
+/// (another mailbox key, another header). Nothing was sent.
+pub(crate) fn report_swapped_page(page: &Page<'_>, report_id: &str) -> Markup {
+    let lang = page.lang;
+    layout(
+        page,
+        &t(lang, "console-swapped-title"),
+        html! {
+            section.alarm role="alert" id="report-swapped" {
+                h1 { (t(lang, "console-swapped-title")) }
+                p { (tf(lang, "console-swapped-explain", &[("id", Arg::Str(&short_id(report_id)))])) }
+                p { strong { (t(lang, "console-swapped-nothing-sent")) } }
+                p { (t(lang, "console-swapped-what-now")) }
+            }
+            p { a href={ (page.base) "/reports" } { (t(lang, "console-back-to-list")) } }
         },
     )
 }
@@ -280,7 +309,7 @@ pub(crate) fn reports_page(page: &Page<'_>, list: &ReportList, config: &PublicCo
                     tbody {
                         @for report in &list.reports {
                             tr data-report=(report.report_id) {
-                                td { a href={ "/reports/" (report.report_id) } { (report.created_day) " · " (&report.report_id[..8]) } }
+                                td { a href={ (page.base) "/reports/" (report.report_id) } { (report.created_day) " · " (short_id(&report.report_id)) } }
                                 td.status { (status_label(lang, &report.status)) }
                                 td { (deadline_badges(lang, &report.deadlines)) }
                                 td { (report.category.as_deref().map_or_else(|| t(lang, "console-category-none"), |c| category_label(lang, config, c))) }
@@ -345,7 +374,7 @@ fn attachment_names(lang: Lang, list: &Value) -> Markup {
                         (file["name"].as_str().unwrap_or("?")) " ("
                         (file["type"].as_str().unwrap_or("?")) ", "
                         (tf(lang, "console-size", &[("kib", Arg::Num((file["size"].as_i64().unwrap_or(0) + 1023) / 1024))]))
-                        ") " code { (file["id"].as_str().map_or("", |id| &id[..id.len().min(8)])) }
+                        ") " code { (file["id"].as_str().map_or_else(String::new, short_id)) }
                     }
                 }
             }
@@ -489,7 +518,15 @@ pub(crate) fn report_page(
     let lang = page.lang;
     let thread = &opened.thread;
     let id = &thread.report_id;
-    let title = tf(lang, "console-report-title", &[("id", Arg::Str(&id[..8]))]);
+    let title = tf(
+        lang,
+        "console-report-title",
+        &[("id", Arg::Str(&short_id(id)))],
+    );
+    let base = page.base;
+    // The report the advisor reads now: every form names it, and the
+    // console acts only while the server still serves this same report.
+    let report_hash = opened.report_hash.as_str();
     let current_category = summary.and_then(|s| s.category.as_deref());
     let contents: Vec<Value> = opened
         .report
@@ -500,7 +537,7 @@ pub(crate) fn report_page(
     let file_names = attachment_file_names(&contents);
     html! {
         (layout(page, &title, html! {
-            p { a href="/reports" { (t(lang, "console-back-to-list")) } }
+            p { a href={ (base) "/reports" } { (t(lang, "console-back-to-list")) } }
             h1 { (title) }
             p { (tf(lang, "console-received", &[("date", Arg::Str(&thread.created_day))])) }
             p { (t(lang, "console-col-status")) ": " strong id="status" { (status_label(lang, &thread.status)) } }
@@ -528,8 +565,9 @@ pub(crate) fn report_page(
                             @if let Some(name) = name { strong { (name) } " · " }
                             (sender_label(lang, &attachment.sender)) " · " (attachment.day) " · "
                             (tf(lang, "console-size", &[("kib", Arg::Num(i64::try_from(attachment.size.div_ceil(1024)).unwrap_or(0)))])) " "
-                            form.inline method="post" action={ "/reports/" (id) "/attachments/" (attachment.id) "/export" } {
+                            form.inline method="post" action={ (base) "/reports/" (id) "/attachments/" (attachment.id) "/export" } {
                                 input type="hidden" name="csrf" value=(page.csrf);
+                                input type="hidden" name="report_hash" value=(report_hash);
                                 @if let Some(name) = name { input type="hidden" name="name" value=(name); }
                                 button type="submit" { (t(lang, "console-export")) }
                             }
@@ -540,8 +578,9 @@ pub(crate) fn report_page(
             }
             section aria-labelledby="reply-heading" {
                 h2 id="reply-heading" { (t(lang, "console-reply")) }
-                form method="post" action={ "/reports/" (id) "/reply" } {
+                form method="post" action={ (base) "/reports/" (id) "/reply" } {
                     input type="hidden" name="csrf" value=(page.csrf);
+                    input type="hidden" name="report_hash" value=(report_hash);
                     label for="reply-text" { (t(lang, "console-reply-label")) }
                     textarea id="reply-text" name="text" required maxlength="60000" {}
                     button id="send-reply" type="submit" { (t(lang, "console-reply-send")) }
@@ -549,8 +588,9 @@ pub(crate) fn report_page(
             }
             section aria-labelledby="status-heading" {
                 h2 id="status-heading" { (t(lang, "console-status-heading")) }
-                form method="post" action={ "/reports/" (id) "/status" } {
+                form method="post" action={ (base) "/reports/" (id) "/status" } {
                     input type="hidden" name="csrf" value=(page.csrf);
+                    input type="hidden" name="report_hash" value=(report_hash);
                     label for="status-select" { (t(lang, "console-col-status")) }
                     select id="status-select" name="status" {
                         @for status in STATUSES {
@@ -572,8 +612,9 @@ pub(crate) fn report_page(
             section aria-labelledby="category-heading" {
                 h2 id="category-heading" { (t(lang, "console-category-heading")) }
                 p { (t(lang, "console-category-explain")) }
-                form method="post" action={ "/reports/" (id) "/category" } {
+                form method="post" action={ (base) "/reports/" (id) "/category" } {
                     input type="hidden" name="csrf" value=(page.csrf);
+                    input type="hidden" name="report_hash" value=(report_hash);
                     label for="category-select" { (t(lang, "console-col-category")) }
                     select id="category-select" name="category" {
                         option value="" { (t(lang, "console-category-none")) }

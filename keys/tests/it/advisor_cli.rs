@@ -140,8 +140,38 @@ async fn rotate_then_recover_from_the_command_line() {
         .replace_advisor(&tenant, &b.public_key(), &c.public_key(), None)
         .unwrap();
     let paper = recovery::expose_paper_form(&recovery_key);
+    // B is the lost key; the report was sealed to A, B's earlier key.
+    let (a_hex, b_hex) = (a.public_key().to_hex(), b.public_key().to_hex());
+    let lost_args = ["--lost", b_hex.as_str(), "--lost", a_hex.as_str()];
+    // Without a terminal to confirm at and without --yes: nothing happens
+    // (the report and B's introduction are listed, nothing granted).
+    let mut unconfirmed = Command::new(ADVISOR)
+        .args(["recover", "--server", &base, "--tenant", tenant.as_str()])
+        .args(lost_args)
+        .arg("--insecure-demo-file")
+        .arg(&key_c)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    unconfirmed
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(paper.as_bytes())
+        .unwrap();
+    let unconfirmed = unconfirmed.wait_with_output().unwrap();
+    assert!(!unconfirmed.status.success());
+    assert!(
+        String::from_utf8_lossy(&unconfirmed.stderr).contains("--yes"),
+        "{}",
+        String::from_utf8_lossy(&unconfirmed.stderr)
+    );
+    assert!(String::from_utf8_lossy(&unconfirmed.stdout)
+        .contains(&format!("report {}: 2 items", id.to_hex())));
     let recovered = run(
-        &[&["recover"][..], &server_args[..]].concat(),
+        &[&["recover", "--yes"][..], &lost_args[..], &server_args[..]].concat(),
         &[("--insecure-demo-file", &key_c)],
         paper.as_bytes(),
     );
@@ -158,7 +188,15 @@ async fn rotate_then_recover_from_the_command_line() {
     let swapped = if typo.as_bytes()[0] == b'0' { "1" } else { "0" };
     typo.replace_range(0..1, swapped);
     let refused = Command::new(ADVISOR)
-        .args(["recover", "--server", &base, "--tenant", tenant.as_str()])
+        .args([
+            "recover",
+            "--yes",
+            "--server",
+            &base,
+            "--tenant",
+            tenant.as_str(),
+        ])
+        .args(lost_args)
         .arg("--insecure-demo-file")
         .arg(&key_c)
         .stdin(Stdio::piped())

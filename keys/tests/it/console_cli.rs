@@ -121,7 +121,13 @@ async fn the_console_warns_on_stderr_and_on_the_page_when_a_key_is_swapped() {
 
     // The page says it too, from the address printed.
     let url = url.unwrap();
-    assert!(url.starts_with("http://127.0.0.1:") && url.contains("/?k="));
+    // A loopback address of its own (Linux answers on all of 127/8), under a
+    // capability path.
+    assert!(
+        url.starts_with("http://127.") && !url.starts_with("http://127.0.0.1:"),
+        "{url}"
+    );
+    assert!(url.contains("/c/") && url.contains("/?k="), "{url}");
     let http = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
@@ -131,6 +137,8 @@ async fn the_console_warns_on_stderr_and_on_the_page_when_a_key_is_swapped() {
     assert_eq!(entry.status(), 303);
     let cookie = entry.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    // Scoped to the capability path on this host only: no Domain.
+    assert!(cookie.contains("Path=/c/") && !cookie.to_ascii_lowercase().contains("domain"));
     let base = url.split("/?k=").next().unwrap();
     let page = http
         .get(format!("{base}/"))

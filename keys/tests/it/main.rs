@@ -7,4 +7,7 @@
 mod common;
 mod advisor_cli;
 mod cli;
+mod console_attacks;
 mod console_cli;
+mod double;
+mod recover_attacks;

@@ -28,6 +28,12 @@ console-error-unreachable = The server cannot be reached.
 console-error-other = Something went wrong. Please try again.
 console-could-not-open = This could not be opened.
 
+console-swapped-title = Stop: the server now shows a different report under this number
+console-swapped-explain = The report { $id } that the server serves now was not written by the same reporter (another mailbox key) as the report you read, or it is not the same report. A server that was broken into could try this to get your reply sealed to a key of its own.
+console-swapped-nothing-sent = Nothing was sent: no reply, no status, no date, no category, no export.
+console-swapped-what-now = Do not answer this report for now. Tell the other advisors and the operator, and compare what they see.
+console-error-too-large = The server sent an answer that is too large; it was refused.
+
 
 console-deadline-acknowledgement = Acknowledge receipt by { $date }
 console-deadline-feedback = Feedback by { $date }

@@ -28,6 +28,12 @@ console-error-unreachable = De server is niet bereikbaar.
 console-error-other = Er ging iets mis. Probeer het opnieuw.
 console-could-not-open = Dit kon niet worden geopend.
 
+console-swapped-title = Stop: de server toont nu een andere melding onder dit nummer
+console-swapped-explain = De melding { $id } die de server nu geeft, komt niet van dezelfde melder (een andere brievenbussleutel) als de melding die u las, of het is niet dezelfde melding. Een server waarop is ingebroken kan dit proberen om uw antwoord versleuteld te krijgen voor een eigen sleutel.
+console-swapped-nothing-sent = Er is niets verstuurd: geen antwoord, geen status, geen datum, geen categorie, geen export.
+console-swapped-what-now = Beantwoord deze melding voorlopig niet. Licht de andere vertrouwenspersonen en de beheerder in en vergelijk wat zij zien.
+console-error-too-large = De server stuurde een te groot antwoord; dat is geweigerd.
+
 
 console-deadline-acknowledgement = Ontvangstbevestiging uiterlijk { $date }
 console-deadline-feedback = Terugkoppeling uiterlijk { $date }
