@@ -113,6 +113,18 @@ export class ApiError extends Error {
 export class NetworkError extends Error {}
 
 /**
+ * An answer this page cannot use: not JSON where JSON was due, or JSON of
+ * the wrong shape. A server (or something between) that answers garbage
+ * gets this clear message, never a crash or a half-shown page.
+ */
+export class BadAnswerError extends Error {
+  constructor(what) {
+    super(`unexpected answer: ${what}`);
+    this.name = 'BadAnswerError';
+  }
+}
+
+/**
  * Calls the API. `body`: an object (sent as JSON) or bytes (sent as
  * application/octet-stream). Returns the parsed JSON, the bytes (`as:
  * 'bytes'`) or null for an empty answer.
@@ -149,9 +161,15 @@ export async function api(data, path, { method = 'GET', body, token, as = 'json'
     }
     throw new ApiError(response.status, answer.error?.code ?? 'unknown', answer.error?.message ?? `HTTP ${response.status}`);
   }
-  if (as === 'bytes') return new Uint8Array(await response.arrayBuffer());
-  if (response.status === 204) return null;
-  return response.json();
+  try {
+    if (as === 'bytes') return new Uint8Array(await response.arrayBuffer());
+    if (response.status === 204) return null;
+    return await response.json();
+  } catch (error) {
+    // The body broke off (a network failure) or is not JSON (garbage).
+    if (error instanceof SyntaxError) throw new BadAnswerError(path);
+    throw new NetworkError(error.message);
+  }
 }
 
 /** Shows `message` in a live region (screen readers announce it). */
@@ -193,6 +211,7 @@ export function fieldError(id, message) {
 /** The text of an error for a person: translated API text, or a network notice. */
 export function describeError(data, error) {
   if (error instanceof NetworkError) return text(data, 'js-network-error');
+  if (error instanceof BadAnswerError) return text(data, 'js-bad-answer');
   if (error instanceof ApiError) return text(data, 'js-server-error', { message: error.message });
   return text(data, 'js-server-error', { message: error.message ?? String(error) });
 }

@@ -3,12 +3,19 @@
 // this browser. A message counts as the advisor's only if it opens with an
 // advisor key pinned in the reporter's own sealed report; anything else is
 // shown as a warning, never as a message.
+//
+// The server (or one who breached it) chooses what it serves, so nothing it
+// says is taken on its word: the report must be the reporter's own report
+// item for the report id of this log-in, every message an item of that
+// report, every attachment the very item its message or report names. What
+// fails a check is refused with a warning, never shown.
 
 import { randomItemId } from './meldkluis.js';
 import {
   api,
   announce,
   ApiError,
+  BadAnswerError,
   base64,
   decodeContent,
   describeError,
@@ -77,7 +84,10 @@ async function logIn(event) {
       body: { mailbox_id: hex(mailbox.mailboxId), auth_secret: hex(mailbox.authSecret) },
     });
     wipe(mailbox.authSecret);
-    session = { mk, mailbox, token: login.token };
+    if (typeof login?.token !== 'string' || !isItemId(login.report_id)) throw new BadAnswerError('log-in');
+    // The report this mailbox holds, as the server names it at log-in: the
+    // report item served later must carry this id.
+    session = { mk, mailbox, token: login.token, loginReportId: login.report_id.toLowerCase() };
     input.value = '';
     await showMailbox();
   } catch (error) {
@@ -106,6 +116,21 @@ function open(itemBytes, expectedSenders) {
   });
 }
 
+/** An item id as the API and the content name it: 32 hex digits. */
+function isItemId(value) {
+  return typeof value === 'string' && /^[0-9a-f]{32}$/i.test(value);
+}
+
+/** The attachment entries of a report's or message's content that can be offered. */
+function attachmentEntries(list) {
+  if (!Array.isArray(list)) return { valid: [], invalid: list === undefined || list === null ? 0 : 1 };
+  const valid = list.filter(
+    (meta) =>
+      meta && isItemId(meta.id) && typeof meta.name === 'string' && Number.isSafeInteger(meta.size) && meta.size >= 0,
+  );
+  return { valid, invalid: list.length - valid.length };
+}
+
 function element(tag, className, content) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -113,10 +138,15 @@ function element(tag, className, content) {
   return node;
 }
 
-/** A list of downloadable attachments named in an item's content. */
+/**
+ * A list of downloadable attachments named in an item's content: each may
+ * only be the attachment item of this report with the id named here, sealed
+ * by `sender` (the sender of the naming item).
+ */
 function attachmentList(list, sender) {
   const ul = element('ul', 'file-list');
-  for (const meta of list ?? []) {
+  const { valid, invalid } = attachmentEntries(list);
+  for (const meta of valid) {
     const li = element('li');
     const button = element('button', 'link-button', text(data, 'js-download', { name: `${meta.name} (${formatSize(data, meta.size)})` }));
     button.type = 'button';
@@ -124,16 +154,40 @@ function attachmentList(list, sender) {
     li.append(button);
     ul.append(li);
   }
+  if (invalid > 0) ul.append(element('li', 'field-error', text(data, 'js-attachment-missing')));
   return ul;
 }
 
+/** A refusal with a translated text, shown where the attempt was made. */
+class Refused extends Error {
+  constructor(textId) {
+    super(textId);
+    this.textId = textId;
+  }
+}
+
 async function downloadAttachment(meta, sender, li) {
+  li.querySelector('.field-error')?.remove();
   try {
-    const sealed = await api(data, `/mailbox/attachments/${meta.id}`, { token: session.token, as: 'bytes' });
-    const opened = open(sealed, [sender]);
-    download(opened.content, meta.name, meta.type);
+    const sealed = await api(data, `/mailbox/attachments/${meta.id.toLowerCase()}`, { token: session.token, as: 'bytes' });
+    let opened;
+    try {
+      opened = open(sealed, [sender]);
+    } catch {
+      throw new Refused('js-attachment-missing');
+    }
+    // The very attachment the message names: a server could serve another
+    // one of the reporter's or the advisor's items in its place.
+    if (opened.kind !== 'attachment' || !sameKey(opened.reportId, session.reportId) || hex(opened.itemId) !== meta.id.toLowerCase()) {
+      wipe(opened.content);
+      throw new Refused('js-attachment-substituted');
+    }
+    download(opened.content, meta.name, typeof meta.type === 'string' && meta.type ? meta.type : 'application/octet-stream');
   } catch (error) {
-    li.append(element('p', 'field-error', error instanceof MeldkluisError ? text(data, 'js-attachment-missing') : describeError(data, error)));
+    const message = error instanceof Refused ? text(data, error.textId) : describeError(data, error);
+    const line = element('p', 'field-error', message);
+    line.setAttribute('role', 'alert');
+    li.append(line);
   }
 }
 
@@ -151,8 +205,10 @@ function reportEntry(content, day) {
     dl.append(wrapper);
   };
   if (content.category) add(text(data, 'js-category'), content.category.label);
-  for (const answer of content.answers ?? []) add(answer.question, answer.answer);
-  const reporter = content.reporter ?? { anonymous: true };
+  for (const answer of Array.isArray(content.answers) ? content.answers : []) {
+    if (answer && typeof answer === 'object') add(String(answer.question ?? ''), answer.answer);
+  }
+  const reporter = content.reporter && typeof content.reporter === 'object' ? content.reporter : { anonymous: true };
   add(
     text(data, 'js-you'),
     reporter.anonymous
@@ -160,7 +216,7 @@ function reportEntry(content, day) {
       : `${text(data, 'js-named', { name: reporter.name })} ${text(data, reporter.employer_may_see ? 'js-consent-yes' : 'js-consent-no')}`,
   );
   details.append(dl);
-  if (content.attachments?.length) {
+  if (Array.isArray(content.attachments) && content.attachments.length) {
     details.append(element('h3', null, text(data, 'js-attachments')), attachmentList(content.attachments, session.mailbox.publicKey));
   }
   entry.append(details);
@@ -181,22 +237,32 @@ function sameKey(a, b) {
 
 async function showMailbox({ focus = true } = {}) {
   const thread = await api(data, '/mailbox', { token: session.token });
+  if (!threadShaped(thread)) throw new BadAnswerError('thread');
   const list = $('thread');
   list.replaceChildren();
+  session.reportId = null;
   const own = session.mailbox.publicKey;
   let report;
   try {
     report = open(unbase64(thread.report), [own]);
   } catch {
-    list.append(element('li', 'notice notice--warning', text(data, 'js-report-unreadable')));
-    return finishShowing(thread, focus);
+    return refuseThread(thread, focus, 'js-report-unreadable');
   }
-  const content = decodeContent(report.content);
+  // The reporter's own report for this log-in, and nothing else sealed by
+  // the reporter: a server that put one of the reporter's messages here
+  // would drop the pinned advisors (and with them every check below).
+  if (report.kind !== 'report' || !sameKey(report.itemId, report.reportId) || hex(report.itemId) !== session.loginReportId) {
+    wipe(report.content);
+    return refuseThread(thread, focus, 'js-report-substituted');
+  }
+  const content = readContent(report.content);
   wipe(report.content);
+  const advisors = content && pinnedAdvisors(content);
+  if (!advisors) return refuseThread(thread, focus, 'js-report-unreadable');
   // The advisor keys pinned in the reporter's own sealed report: the only
   // senders whose messages are shown as the advisor's.
-  session.advisors = (content.advisors ?? []).map((a) => ({ name: a.name, key: unhex(a.public_key) }));
-  session.recoveryKey = content.recovery_key ? unhex(content.recovery_key) : null;
+  session.advisors = advisors;
+  session.recoveryKey = isKey(content.recovery_key) ? unhex(content.recovery_key) : null;
   session.reportId = report.itemId;
   session.recipients = [...session.advisors.map((a) => a.key), ...(session.recoveryKey ? [session.recoveryKey] : []), own];
   list.append(reportEntry(content, thread.created_day));
@@ -224,7 +290,7 @@ async function showMailbox({ focus = true } = {}) {
     }
     const fromSelf = sameKey(opened.sender, own);
     const advisor = session.advisors.find((a) => sameKey(a.key, opened.sender));
-    const body = decodeContent(opened.content);
+    const body = readContent(opened.content) ?? { format: 'text', text: '' };
     wipe(opened.content);
     if (body.format === 'meldkluis-key-introduction/1' && !fromSelf && /^[0-9a-f]{64}$/.test(body.public_key ?? '')) {
       // An advisor's new key (after a lost token or a planned change),
@@ -250,14 +316,63 @@ async function showMailbox({ focus = true } = {}) {
     entry.append(element('p', 'thread__meta', `${fromSelf ? text(data, 'js-you') : advisor?.name ?? text(data, 'js-advisor')} · ${formatDay(data, message.created_day)}`));
     const paragraphs = String(body.text ?? '').split(/\n{2,}/);
     for (const paragraph of paragraphs) entry.append(element('p', 'thread__text', paragraph));
-    if (body.attachments?.length) entry.append(attachmentList(body.attachments, opened.sender));
+    if (Array.isArray(body.attachments) && body.attachments.length) entry.append(attachmentList(body.attachments, opened.sender));
     list.append(entry);
   }
   if (thread.messages.length === 0) list.append(element('li', 'thread__empty', text(data, 'mailbox-no-messages')));
   return finishShowing(thread, focus);
 }
 
+/** An item's content as an object (see REPORT-CONTENT.md), or null if it is not UTF-8. */
+function readContent(bytes) {
+  let value;
+  try {
+    value = decodeContent(bytes);
+  } catch {
+    return null;
+  }
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : { format: 'text', text: String(value) };
+}
+
+/** Whether the thread answer has the shape this page reads. */
+function threadShaped(thread) {
+  return (
+    thread !== null &&
+    typeof thread === 'object' &&
+    typeof thread.report === 'string' &&
+    Array.isArray(thread.messages) &&
+    thread.messages.every((m) => m && typeof m.item === 'string' && typeof m.created_day === 'string') &&
+    typeof thread.status === 'string' &&
+    typeof thread.created_day === 'string' &&
+    (thread.agreed_update_date === null || thread.agreed_update_date === undefined || typeof thread.agreed_update_date === 'string')
+  );
+}
+
+function isKey(value) {
+  return typeof value === 'string' && /^[0-9a-f]{64}$/i.test(value);
+}
+
+/** The advisors a report pins, or null if the report names them wrongly. */
+function pinnedAdvisors(content) {
+  const list = content.advisors ?? [];
+  if (!Array.isArray(list) || !list.every((a) => a && isKey(a.public_key))) return null;
+  return list.map((a) => ({ name: String(a.name || text(data, 'js-advisor')), key: unhex(a.public_key) }));
+}
+
+/**
+ * Shows only a warning instead of the thread, and no reply form: without
+ * the reporter's own report there are no pinned keys to check messages
+ * against or to seal a reply to.
+ */
+function refuseThread(thread, focus, textId) {
+  const warning = element('li', 'notice notice--warning', text(data, textId));
+  warning.setAttribute('role', 'alert');
+  $('thread').append(warning);
+  return finishShowing(thread, focus);
+}
+
 async function finishShowing(thread, focus) {
+  $('reply-section').hidden = session.reportId === null;
   $('status-value').textContent = data.texts[`status-${thread.status}`] ?? thread.status;
   $('received-value').textContent = formatDay(data, thread.created_day);
   $('agreed-value').textContent = thread.agreed_update_date ? formatDay(data, thread.agreed_update_date) : text(data, 'mailbox-agreed-none');
@@ -280,6 +395,8 @@ async function loadNoticeAddress() {
 
 async function reply(event) {
   event.preventDefault();
+  // Only into a thread whose report was checked (the form is hidden otherwise).
+  if (!session?.reportId) return;
   const textValue = $('reply-text').value.trim();
   if (!textValue) {
     fieldError('reply-text', text(data, 'js-message-empty'));
@@ -371,6 +488,23 @@ async function logOut() {
   // A fresh page: nothing of the thread stays in memory.
   window.location.replace(window.location.pathname + window.location.search);
 }
+
+// Leaving the page forgets the keys and the opened thread, so that going
+// back (or a browser that keeps the page in its back/forward cache) shows
+// the log-in again, never the thread.
+window.addEventListener('pagehide', () => {
+  if (session) {
+    wipe(session.mailbox.secretKey);
+    session = null;
+  }
+  $('thread').replaceChildren();
+  $('code-input').value = '';
+  $('mailbox-screen').hidden = true;
+  $('login-screen').hidden = false;
+});
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted) window.location.replace(window.location.pathname + window.location.search);
+});
 
 $('login-form').addEventListener('submit', logIn);
 $('reply-form').addEventListener('submit', reply);

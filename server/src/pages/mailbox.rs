@@ -31,12 +31,15 @@ const SCRIPT_TEXTS: &[&str] = &[
     "js-unverified",
     "js-key-introduced",
     "js-report-unreadable",
+    "js-report-substituted",
+    "js-bad-answer",
     "js-message-sent",
     "js-message-empty",
     "js-notice-saved",
     "js-notice-removed",
     "js-download",
     "js-attachment-missing",
+    "js-attachment-substituted",
     "js-attachments-too-large",
     "js-size-bytes",
     "js-size-kb",
@@ -102,7 +105,7 @@ pub(super) async fn page(
             }
             h2 #thread-title { (ctx.t("mailbox-thread")) }
             ol #thread.thread aria-labelledby="thread-title" {}
-            section.form-section aria-labelledby="reply-title" {
+            section.form-section #reply-section aria-labelledby="reply-title" {
                 h2 #reply-title { (ctx.t("mailbox-reply")) }
                 form #reply-form novalidate {
                     div.field {

@@ -27,6 +27,7 @@ const SCRIPT_TEXTS: &[&str] = &[
     "js-network-error",
     "js-retry",
     "js-server-error",
+    "js-bad-answer",
     "js-error-summary",
     "js-field-required",
     "js-field-choose",

@@ -11,6 +11,7 @@ mod notices;
 mod notices_privacy;
 mod reporter_a11y;
 mod reporter_budgets;
+mod reporter_code_privacy;
 mod reporter_e2e;
 mod reporter_pages;
 mod server_bad_input;
