@@ -92,12 +92,31 @@ impl ServerChallenge {
     }
 }
 
-/// The context a meldkluis server binds its log-in challenges to: the
-/// protocol label and the tenant, so an answer for one tenant is useless
-/// for another. Server and advisor console both use this one definition.
-pub fn login_context(tenant: &crate::TenantId) -> Vec<u8> {
-    let mut context = b"meldkluis advisor login v1\0".to_vec();
-    context.extend_from_slice(tenant.as_str().as_bytes());
+/// The label that starts every log-in context (version 2: with the server).
+const LOGIN_CONTEXT_LABEL: &[u8] = b"meldkluis advisor log-in context v2";
+
+/// The context a meldkluis server binds its log-in challenges to, so that
+/// an answer is useless for another tenant and for another server (a
+/// look-alike that relays a real server's challenge gets an answer bound
+/// to its own origin, which the real server refuses).
+///
+/// `server_origin` is the RFC 6454 ASCII serialisation of the server's
+/// origin, `scheme://host[:port]` (lowercase, the scheme's default port
+/// left out), e.g. `https://meld.example`. The encoding is unambiguous:
+/// each of label, tenant id and origin is preceded by its length in bytes
+/// as a big-endian u64. Server and advisor console both use this one
+/// definition.
+pub fn login_context(tenant: &crate::TenantId, server_origin: &str) -> Vec<u8> {
+    let fields: [&[u8]; 3] = [
+        LOGIN_CONTEXT_LABEL,
+        tenant.as_str().as_bytes(),
+        server_origin.as_bytes(),
+    ];
+    let mut context = Vec::with_capacity(fields.iter().map(|f| 8 + f.len()).sum());
+    for field in fields {
+        context.extend_from_slice(&(field.len() as u64).to_be_bytes());
+        context.extend_from_slice(field);
+    }
     context
 }
 
@@ -118,6 +137,23 @@ mod tests {
     use rand_core::SeedableRng;
 
     #[test]
+    fn login_context_bytes() {
+        let tenant = crate::TenantId::new("acme").unwrap();
+        let mut expected = Vec::new();
+        expected.extend_from_slice(&35u64.to_be_bytes());
+        expected.extend_from_slice(b"meldkluis advisor log-in context v2");
+        expected.extend_from_slice(&4u64.to_be_bytes());
+        expected.extend_from_slice(b"acme");
+        expected.extend_from_slice(&20u64.to_be_bytes());
+        expected.extend_from_slice(b"https://meld.example");
+        assert_eq!(login_context(&tenant, "https://meld.example"), expected);
+        // Moving bytes between tenant and origin changes the context.
+        let a = login_context(&crate::TenantId::new("ab").unwrap(), "c");
+        let b = login_context(&crate::TenantId::new("a").unwrap(), "bc");
+        assert_ne!(a, b);
+    }
+
+    #[test]
     fn only_the_key_holder_answers() {
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
         let advisor = StaticSecret::generate(&mut rng);
@@ -136,6 +172,24 @@ mod tests {
         flipped[0] ^= 1;
         assert!(!challenge.verify(&advisor.public_key(), &flipped));
         assert!(!challenge.verify(&advisor.public_key(), &good[..31]));
+        // An answer bound to another server's origin.
+        let tenant = crate::TenantId::new("acme").unwrap();
+        let (challenge, message) =
+            ServerChallenge::new(&mut rng, &login_context(&tenant, "https://meld.example"));
+        let relayed = answer_challenge(
+            &advisor,
+            &message,
+            &login_context(&tenant, "https://meld.example.evil"),
+        )
+        .unwrap();
+        assert!(!challenge.verify(&advisor.public_key(), &relayed));
+        let genuine = answer_challenge(
+            &advisor,
+            &message,
+            &login_context(&tenant, "https://meld.example"),
+        )
+        .unwrap();
+        assert!(challenge.verify(&advisor.public_key(), &genuine));
         // A low-order point as the advisor key.
         assert!(!challenge.verify(&PublicKey::from_bytes([0; 32]), &good));
     }

@@ -194,6 +194,50 @@ impl Admin {
         Ok(())
     }
 
+    /// Changes a tenant's quotas; `None` keeps a value as it is.
+    pub fn set_quotas(
+        &self,
+        id: &TenantId,
+        reports_per_day: Option<u64>,
+        messages_per_report: Option<u64>,
+        attachments_per_report: Option<u64>,
+        attachment_bytes_per_report: Option<u64>,
+    ) -> Result<crate::tenants::Quotas, AdminError> {
+        let current = self.record(id)?.quotas;
+        let positive = |value: Option<u64>, old: u64, name: &str| {
+            let value = value.unwrap_or(old);
+            i64::try_from(value)
+                .ok()
+                .filter(|v| *v > 0)
+                .ok_or_else(|| AdminError::Invalid(format!("{name} (must be at least 1)")))
+        };
+        let values = [
+            positive(reports_per_day, current.reports_per_day, "reports per day")?,
+            positive(
+                messages_per_report,
+                current.messages_per_report,
+                "messages per report",
+            )?,
+            positive(
+                attachments_per_report,
+                current.attachments_per_report,
+                "attachments per report",
+            )?,
+            positive(
+                attachment_bytes_per_report,
+                current.attachment_bytes_per_report,
+                "attachment bytes per report",
+            )?,
+        ];
+        self.server.execute(
+            "UPDATE tenants SET reports_per_day = ?2, messages_per_report = ?3,
+                 attachments_per_report = ?4, attachment_bytes_per_report = ?5
+             WHERE id = ?1",
+            params![id.as_str(), values[0], values[1], values[2], values[3]],
+        )?;
+        Ok(self.record(id)?.quotas)
+    }
+
     /// Replaces a tenant's questionnaire.
     pub fn set_questionnaire(
         &self,

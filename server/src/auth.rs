@@ -1,12 +1,12 @@
 //! Who is asking: the tenant in the path, and the reporter's or advisor's
 //! session, as extractors. Also the in-memory state behind log-ins: session
 //! tokens (only their hashes are kept), rate limits (token buckets keyed by
-//! mailbox id, never by address) and pending advisor challenges.
+//! mailbox id, never by address) and the used advisor challenges.
 //!
 //! Nothing here is persisted: a restart logs everyone out, which is the
 //! safe direction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,7 @@ use base64::Engine as _;
 use meldkluis_crypto_core::challenge::ServerChallenge;
 use meldkluis_crypto_core::{PublicKey, TenantId};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq as _;
 
 use crate::error::{AppError, ErrorCode};
 use crate::tenants::OpenTenant;
@@ -45,19 +46,96 @@ struct Session {
     expires: Instant,
 }
 
+/// Whose sessions are capped together: one mailbox, or one advisor.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Owner {
+    Mailbox(TenantId, [u8; 16]),
+    Advisor(TenantId, i64),
+}
+
+impl Owner {
+    fn of(tenant: &TenantId, principal: &Principal) -> Self {
+        match principal {
+            Principal::Mailbox { report_id } => Self::Mailbox(tenant.clone(), *report_id),
+            Principal::Advisor { advisor_id, .. } => Self::Advisor(tenant.clone(), *advisor_id),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct SessionTable {
+    /// By the SHA-256 of the token.
+    by_token: HashMap<[u8; 32], Session>,
+    /// Each owner's live tokens, oldest first.
+    by_owner: HashMap<Owner, VecDeque<[u8; 32]>>,
+    /// Live mailbox sessions per tenant.
+    mailbox_sessions: HashMap<TenantId, usize>,
+}
+
+impl SessionTable {
+    fn remove(&mut self, key: &[u8; 32]) {
+        let Some(session) = self.by_token.remove(key) else {
+            return;
+        };
+        let owner = Owner::of(&session.tenant, &session.principal);
+        if let Some(tokens) = self.by_owner.get_mut(&owner) {
+            tokens.retain(|t| t != key);
+            if tokens.is_empty() {
+                self.by_owner.remove(&owner);
+            }
+        }
+        if let Owner::Mailbox(tenant, _) = owner {
+            if let Some(count) = self.mailbox_sessions.get_mut(&tenant) {
+                *count -= 1;
+                if *count == 0 {
+                    self.mailbox_sessions.remove(&tenant);
+                }
+            }
+        }
+    }
+
+    /// Ends the expired sessions of one tenant.
+    fn purge_tenant(&mut self, tenant: &TenantId, now: Instant) {
+        let expired: Vec<[u8; 32]> = self
+            .by_token
+            .iter()
+            .filter(|(_, s)| s.tenant == *tenant && s.expires <= now)
+            .map(|(key, _)| *key)
+            .collect();
+        for key in &expired {
+            self.remove(key);
+        }
+    }
+}
+
+/// The session limits (see [`crate::Config`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SessionLimits {
+    pub(crate) mailbox_sessions_per_tenant: usize,
+    pub(crate) per_mailbox: usize,
+    pub(crate) per_advisor: usize,
+}
+
 /// Live sessions, keyed by the SHA-256 of the bearer token (the token itself
 /// is never stored, so a memory dump does not hand out sessions).
+///
+/// Bounded so that nobody can crowd out someone else's session: a mailbox
+/// and an advisor each hold at most a few sessions (a further log-in ends
+/// their own oldest), and the mailbox sessions of one tenant are capped
+/// apart from every other tenant's. A full tenant refuses a new mailbox
+/// log-in and never ends a live session to make room. Advisor sessions are
+/// bounded by the enrolled advisors.
 #[derive(Debug)]
 pub struct Sessions {
-    map: Mutex<HashMap<[u8; 32], Session>>,
-    max: usize,
+    table: Mutex<SessionTable>,
+    limits: SessionLimits,
 }
 
 impl Sessions {
-    pub(crate) fn new(max: usize) -> Self {
+    pub(crate) fn new(limits: SessionLimits) -> Self {
         Self {
-            map: Mutex::new(HashMap::new()),
-            max,
+            table: Mutex::default(),
+            limits,
         }
     }
 
@@ -70,20 +148,54 @@ impl Sessions {
     ) -> Result<String, AppError> {
         let mut token = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut token);
+        let key: [u8; 32] = Sha256::digest(token).into();
         let now = Instant::now();
-        let mut map = self.map.lock().expect("session lock is never poisoned");
-        if map.len() >= self.max {
-            map.retain(|_, s| s.expires > now);
-            if map.len() >= self.max {
-                return Err(AppError::new(ErrorCode::Unavailable, "session table full"));
+        let owner = Owner::of(tenant, &principal);
+        let per_owner = match owner {
+            Owner::Mailbox(..) => self.limits.per_mailbox,
+            Owner::Advisor(..) => self.limits.per_advisor,
+        };
+        let mut table = self.table.lock().expect("session lock is never poisoned");
+        // The owner's own expired sessions go first, then its oldest live
+        // ones until there is room: a log-in ends only its owner's sessions.
+        let owned: Vec<[u8; 32]> = table
+            .by_owner
+            .get(&owner)
+            .map(|tokens| tokens.iter().copied().collect())
+            .unwrap_or_default();
+        let mut live = owned.len();
+        for old in &owned {
+            let expired = table.by_token.get(old).is_none_or(|s| s.expires <= now);
+            if expired || live >= per_owner {
+                table.remove(old);
+                live -= 1;
             }
         }
-        let session = Session {
-            tenant: tenant.clone(),
-            principal,
-            expires: now + lifetime,
-        };
-        map.insert(Sha256::digest(token).into(), session);
+        if matches!(owner, Owner::Mailbox(..)) {
+            let full = |table: &SessionTable| {
+                table.mailbox_sessions.get(tenant).copied().unwrap_or(0)
+                    >= self.limits.mailbox_sessions_per_tenant
+            };
+            if full(&table) {
+                table.purge_tenant(tenant, now);
+                if full(&table) {
+                    return Err(AppError::new(
+                        ErrorCode::SessionLimit,
+                        "mailbox sessions of this tenant at their limit",
+                    ));
+                }
+            }
+            *table.mailbox_sessions.entry(tenant.clone()).or_default() += 1;
+        }
+        table.by_owner.entry(owner).or_default().push_back(key);
+        table.by_token.insert(
+            key,
+            Session {
+                tenant: tenant.clone(),
+                principal,
+                expires: now + lifetime,
+            },
+        );
         Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token))
     }
 
@@ -94,10 +206,10 @@ impl Sessions {
             .decode(token)
             .ok()?;
         let key: [u8; 32] = Sha256::digest(&bytes).into();
-        let mut map = self.map.lock().expect("session lock is never poisoned");
-        let session = map.get(&key)?;
+        let mut table = self.table.lock().expect("session lock is never poisoned");
+        let session = table.by_token.get(&key)?;
         if session.expires <= Instant::now() {
-            map.remove(&key);
+            table.remove(&key);
             return None;
         }
         (session.tenant == *tenant).then_some(session.principal)
@@ -107,7 +219,7 @@ impl Sessions {
     pub fn end(&self, token: &str) {
         if let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token) {
             let key: [u8; 32] = Sha256::digest(&bytes).into();
-            self.map
+            self.table
                 .lock()
                 .expect("session lock is never poisoned")
                 .remove(&key);
@@ -225,24 +337,37 @@ impl LoginLimiter {
 
 /// How long an advisor has to answer a challenge.
 const CHALLENGE_TTL: Duration = Duration::from_secs(120);
-/// Most pending challenges at once.
-const MAX_CHALLENGES: usize = 10_000;
+/// Most challenges of one tenant answered within [`CHALLENGE_TTL`]; only
+/// successful log-ins of enrolled advisors count.
+const MAX_USED_CHALLENGES_PER_TENANT: usize = 10_000;
+/// Length of a challenge id: nonce, expiry (Unix seconds), tag.
+const CHALLENGE_ID_LEN: usize = 16 + 8 + 16;
 
-/// The context a challenge is bound to: the protocol label and the tenant,
-/// so an answer for one tenant is useless for another.
-pub fn challenge_context(tenant: &TenantId) -> Vec<u8> {
-    meldkluis_crypto_core::challenge::login_context(tenant)
+/// The context a challenge is bound to: the protocol label, the tenant and
+/// the server's origin (see `crypto-core` `challenge::login_context`), so
+/// an answer for one tenant or server is useless for another.
+pub fn challenge_context(tenant: &TenantId, server_origin: &str) -> Vec<u8> {
+    meldkluis_crypto_core::challenge::login_context(tenant, server_origin)
 }
 
-struct PendingChallenge {
-    tenant: TenantId,
-    challenge: ServerChallenge,
-    expires: Instant,
-}
-
-/// Pending advisor log-in challenges, single use.
+/// Advisor log-in challenges, kept nowhere until one is answered.
+///
+/// A challenge id is `nonce || expiry || tag`: the tag is an HMAC under a
+/// key derived from the server secret, over the tenant, nonce and expiry.
+/// The challenge's ephemeral key and nonce are derived from the same key
+/// and the id, so the server recomputes them when the answer comes and
+/// stores nothing for a challenge that is only asked for: a flood of
+/// challenges costs memory nowhere, and no advisor is turned away for it.
+/// Single use: the id of a successful log-in is remembered (per tenant,
+/// until it expires) and refused a second time.
 pub struct Challenges {
-    map: Mutex<HashMap<[u8; 16], PendingChallenge>>,
+    key: zeroize::Zeroizing<[u8; 32]>,
+    /// The origin from the configuration (`public_url`, else `listen`).
+    configured_origin: String,
+    /// The origin of the address the server is bound to, when
+    /// `public_url` is unset (set once by [`crate::serve`]).
+    bound_origin: std::sync::OnceLock<String>,
+    used: Mutex<HashMap<TenantId, HashMap<[u8; 16], u64>>>,
 }
 
 impl std::fmt::Debug for Challenges {
@@ -251,61 +376,113 @@ impl std::fmt::Debug for Challenges {
     }
 }
 
+/// A challenge id that passed its tag and expiry checks.
+#[derive(Debug, Clone, Copy)]
+pub struct ChallengeId {
+    nonce: [u8; 16],
+    expires: u64,
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 impl Challenges {
-    pub(crate) fn new() -> Self {
+    /// Challenges bound to `server_origin`, keyed from the server secret.
+    pub(crate) fn new(secret: &crate::ServerSecret, server_origin: String) -> Self {
         Self {
-            map: Mutex::new(HashMap::new()),
+            key: zeroize::Zeroizing::new(secret.keyed_hash(b"meldkluis advisor challenges v1")),
+            configured_origin: server_origin,
+            bound_origin: std::sync::OnceLock::new(),
+            used: Mutex::default(),
         }
+    }
+
+    /// The origin answers must be bound to.
+    pub fn server_origin(&self) -> &str {
+        self.bound_origin.get().unwrap_or(&self.configured_origin)
+    }
+
+    /// Binds challenges to the origin of the listening address (when the
+    /// configuration names no `public_url`). The first call wins.
+    pub(crate) fn set_bound_origin(&self, origin: String) {
+        let _ = self.bound_origin.set(origin);
+    }
+
+    fn mac(&self, label: &[u8], tenant: &TenantId, nonce: &[u8; 16], expires: u64) -> [u8; 32] {
+        use hmac::{Mac, SimpleHmac};
+        let mut mac = <SimpleHmac<Sha256> as Mac>::new_from_slice(self.key.as_slice())
+            .expect("HMAC accepts any key length");
+        mac.update(label);
+        mac.update(&(tenant.as_str().len() as u64).to_be_bytes());
+        mac.update(tenant.as_str().as_bytes());
+        mac.update(nonce);
+        mac.update(&expires.to_be_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The challenge (ephemeral key, message) an id stands for.
+    fn derive(&self, tenant: &TenantId, id: ChallengeId) -> (ServerChallenge, [u8; 64]) {
+        use rand_chacha::rand_core::SeedableRng as _;
+        let seed = zeroize::Zeroizing::new(self.mac(b"seed", tenant, &id.nonce, id.expires));
+        let mut rng = rand_chacha::ChaCha20Rng::from_seed(*seed);
+        ServerChallenge::new(&mut rng, &challenge_context(tenant, self.server_origin()))
     }
 
     /// A new challenge for `tenant`: its id and the message to answer.
-    pub fn issue(&self, tenant: &TenantId) -> Result<([u8; 16], [u8; 64]), AppError> {
-        let mut rng = rand::rngs::OsRng;
-        let (challenge, message) = ServerChallenge::new(&mut rng, &challenge_context(tenant));
-        let mut id = [0u8; 16];
-        rand::RngCore::fill_bytes(&mut rng, &mut id);
-        let now = Instant::now();
-        let mut map = self.map.lock().expect("challenge lock is never poisoned");
-        if map.len() >= MAX_CHALLENGES {
-            map.retain(|_, c| c.expires > now);
-            if map.len() >= MAX_CHALLENGES {
-                return Err(AppError::new(
-                    ErrorCode::RateLimited,
-                    "too many pending challenges",
-                ));
-            }
-        }
-        map.insert(
-            id,
-            PendingChallenge {
-                tenant: tenant.clone(),
-                challenge,
-                expires: now + CHALLENGE_TTL,
-            },
-        );
-        Ok((id, message))
+    pub fn issue(&self, tenant: &TenantId) -> ([u8; CHALLENGE_ID_LEN], [u8; 64]) {
+        let mut nonce = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut nonce);
+        let expires = unix_now() + CHALLENGE_TTL.as_secs();
+        let id = ChallengeId { nonce, expires };
+        let (_, message) = self.derive(tenant, id);
+        let tag = self.mac(b"tag", tenant, &nonce, expires);
+        let mut bytes = [0u8; CHALLENGE_ID_LEN];
+        bytes[..16].copy_from_slice(&nonce);
+        bytes[16..24].copy_from_slice(&expires.to_be_bytes());
+        bytes[24..].copy_from_slice(&tag[..16]);
+        (bytes, message)
     }
 
-    /// Consumes a challenge and checks the answer (single use, whatever the
-    /// outcome).
+    /// Checks an id's tag (for this tenant) and expiry, before any key
+    /// agreement is spent on it.
+    pub fn check_id(&self, tenant: &TenantId, bytes: &[u8]) -> Option<ChallengeId> {
+        let bytes: &[u8; CHALLENGE_ID_LEN] = bytes.try_into().ok()?;
+        let nonce: [u8; 16] = bytes[..16].try_into().ok()?;
+        let expires = u64::from_be_bytes(bytes[16..24].try_into().ok()?);
+        let tag = self.mac(b"tag", tenant, &nonce, expires);
+        let tag_ok: bool = tag[..16].ct_eq(&bytes[24..]).into();
+        (tag_ok && expires > unix_now()).then_some(ChallengeId { nonce, expires })
+    }
+
+    /// Whether `answer` proves possession of `advisor`'s key for the
+    /// challenge `id`. Records nothing: see [`Challenges::consume`].
     pub fn verify(
         &self,
         tenant: &TenantId,
-        id: [u8; 16],
+        id: ChallengeId,
         advisor: &PublicKey,
         answer: &[u8],
     ) -> bool {
-        let pending = self
-            .map
-            .lock()
-            .expect("challenge lock is never poisoned")
-            .remove(&id);
-        match pending {
-            Some(p) if p.tenant == *tenant && p.expires > Instant::now() => {
-                p.challenge.verify(advisor, answer)
-            }
-            _ => false,
+        self.derive(tenant, id).0.verify(advisor, answer)
+    }
+
+    /// Marks a successfully answered challenge used; false if it already
+    /// was (a replay) or the tenant's record of used ids is full.
+    pub fn consume(&self, tenant: &TenantId, id: ChallengeId) -> bool {
+        let now = unix_now();
+        let mut used = self.used.lock().expect("challenge lock is never poisoned");
+        let ids = used.entry(tenant.clone()).or_default();
+        if ids.len() >= MAX_USED_CHALLENGES_PER_TENANT {
+            ids.retain(|_, expires| *expires > now);
         }
+        if ids.len() >= MAX_USED_CHALLENGES_PER_TENANT || ids.contains_key(&id.nonce) {
+            return false;
+        }
+        ids.insert(id.nonce, id.expires);
+        true
     }
 }
 
@@ -420,7 +597,11 @@ mod tests {
 
     #[test]
     fn sessions_are_bound_to_their_tenant() {
-        let sessions = Sessions::new(10);
+        let sessions = Sessions::new(SessionLimits {
+            mailbox_sessions_per_tenant: 10,
+            per_mailbox: 2,
+            per_advisor: 2,
+        });
         let a = TenantId::new("a").expect("valid");
         let b = TenantId::new("b").expect("valid");
         let principal = Principal::Mailbox { report_id: [7; 16] };
@@ -431,5 +612,85 @@ mod tests {
         assert_eq!(sessions.lookup(&token, &b), None);
         sessions.end(&token);
         assert_eq!(sessions.lookup(&token, &a), None);
+    }
+
+    #[test]
+    fn a_mailbox_keeps_a_few_sessions_and_a_full_tenant_ends_none() {
+        let sessions = Sessions::new(SessionLimits {
+            mailbox_sessions_per_tenant: 3,
+            per_mailbox: 2,
+            per_advisor: 2,
+        });
+        let (a, b) = (
+            TenantId::new("a").expect("valid"),
+            TenantId::new("b").expect("valid"),
+        );
+        let life = Duration::from_secs(60);
+        let mailbox = |n: u8| Principal::Mailbox { report_id: [n; 16] };
+        // A third log-in to one mailbox ends that mailbox's oldest session.
+        let first = sessions.create(&a, mailbox(1), life).expect("1");
+        let second = sessions.create(&a, mailbox(1), life).expect("2");
+        let third = sessions.create(&a, mailbox(1), life).expect("3");
+        assert_eq!(sessions.lookup(&first, &a), None);
+        assert!(sessions.lookup(&second, &a).is_some());
+        assert!(sessions.lookup(&third, &a).is_some());
+        // The tenant is full after one more: junk is refused, nobody's
+        // session ends, and another tenant is not affected.
+        let other = sessions.create(&a, mailbox(2), life).expect("4");
+        assert!(sessions.create(&a, mailbox(3), life).is_err());
+        for token in [&second, &third, &other] {
+            assert!(sessions.lookup(token, &a).is_some());
+        }
+        sessions.create(&b, mailbox(3), life).expect("other tenant");
+        // Advisors are not counted against the mailbox sessions.
+        let advisor = Principal::Advisor {
+            advisor_id: 1,
+            public_key: PublicKey::from_bytes([9; 32]),
+        };
+        sessions.create(&a, advisor, life).expect("advisor");
+        // Ending a session makes room.
+        sessions.end(&other);
+        sessions.create(&a, mailbox(3), life).expect("room again");
+    }
+
+    #[test]
+    fn challenges_are_stateless_single_use_and_bound() {
+        use meldkluis_crypto_core::challenge::answer_challenge;
+        use meldkluis_crypto_core::{StaticKey as _, StaticSecret};
+        let secret = crate::ServerSecret::from_bytes([3; 32]);
+        let challenges = Challenges::new(&secret, "https://meld.example".into());
+        let tenant = TenantId::new("acme").expect("valid");
+        let other = TenantId::new("other").expect("valid");
+        let key = StaticSecret::generate(&mut rand::rngs::OsRng);
+        for _ in 0..1000 {
+            challenges.issue(&tenant);
+        }
+        assert!(challenges.used.lock().expect("lock").is_empty());
+        let (id, message) = challenges.issue(&tenant);
+        let answer = answer_challenge(
+            &key,
+            &message,
+            &challenge_context(&tenant, "https://meld.example"),
+        )
+        .expect("answer");
+        // The id is bound to its tenant and cannot be altered.
+        assert!(challenges.check_id(&other, &id).is_none());
+        let mut altered = id;
+        altered[20] ^= 1;
+        assert!(challenges.check_id(&tenant, &altered).is_none());
+        let checked = challenges.check_id(&tenant, &id).expect("valid id");
+        assert!(challenges.verify(&tenant, checked, &key.public_key(), &answer));
+        assert!(challenges.consume(&tenant, checked));
+        assert!(!challenges.consume(&tenant, checked), "single use");
+        // An answer bound to another server's origin is refused.
+        let (id, message) = challenges.issue(&tenant);
+        let relayed = answer_challenge(
+            &key,
+            &message,
+            &challenge_context(&tenant, "https://meld.example.evil"),
+        )
+        .expect("answer");
+        let checked = challenges.check_id(&tenant, &id).expect("valid id");
+        assert!(!challenges.verify(&tenant, checked, &key.public_key(), &relayed));
     }
 }

@@ -207,8 +207,32 @@ pub struct Config {
     pub mailbox_session_secs: u64,
     /// Lifetime of an advisor's session, in seconds.
     pub advisor_session_secs: u64,
-    /// Most live sessions at once (memory bound).
-    pub max_sessions: usize,
+    /// Most live reporter (mailbox) sessions per tenant (a memory bound
+    /// that one tenant's junk mailboxes cannot push onto another tenant).
+    /// When a tenant is full, a new mailbox log-in is refused (429) and no
+    /// live session is ended. Formerly `max_sessions` (then server-wide).
+    #[serde(alias = "max_sessions")]
+    pub max_mailbox_sessions_per_tenant: usize,
+    /// Most live sessions per mailbox: a further log-in ends the oldest.
+    pub sessions_per_mailbox: usize,
+    /// Most live sessions per advisor: a further log-in ends the oldest.
+    pub sessions_per_advisor: usize,
+    /// Seconds a client has to send a request's headers (and an idle
+    /// kept-alive connection is kept): a client that sends them byte by
+    /// byte is cut off after this (slow-loris).
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request body may pause between two pieces before the
+    /// request is ended with 408 (an upload that stalls or drips).
+    pub body_idle_timeout_secs: u64,
+    /// Seconds a request (other than an attachment upload or download,
+    /// which are bounded by `body_idle_timeout_secs` per piece) may take
+    /// in all before it is ended with 408.
+    pub request_timeout_secs: u64,
+    /// Debug only: write one log line per request, with its route, status
+    /// and the time to the microsecond. This reveals when each report,
+    /// log-in and message happened (finer than the creation day the server
+    /// otherwise knows), so leave it off in production.
+    pub debug_log_requests: bool,
     /// The browser bundle (`scripts/build-wasm.sh` output): the wasm, the
     /// page scripts and the stylesheet. Default: `web-client/pkg` of the
     /// source tree this server was built from.
@@ -250,7 +274,13 @@ impl Default for Config {
             login_per_second_global: 20_000,
             mailbox_session_secs: 30 * 60,
             advisor_session_secs: 60 * 60,
-            max_sessions: 500_000,
+            max_mailbox_sessions_per_tenant: 100_000,
+            sessions_per_mailbox: 4,
+            sessions_per_advisor: 8,
+            header_read_timeout_secs: 10,
+            body_idle_timeout_secs: 30,
+            request_timeout_secs: 60,
+            debug_log_requests: false,
             assets_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web-client/pkg")),
             bench_baseline_endpoint: false,
             public_url: None,
@@ -364,6 +394,7 @@ impl Config {
             self.default_max_attachment_bytes
         );
         env_setting!("MELDKLUIS_OPEN_TENANT_LIMIT", self.open_tenant_limit);
+        env_setting!("MELDKLUIS_DEBUG_LOG_REQUESTS", self.debug_log_requests);
         env_setting!(
             "MELDKLUIS_LOGIN_PER_SECOND_GLOBAL",
             self.login_per_second_global
@@ -430,7 +461,28 @@ impl Config {
             "advisor_session_secs",
             "must be 60 ..= 86400",
         )?;
-        check(self.max_sessions >= 1, "max_sessions", "must be at least 1")?;
+        check(
+            self.max_mailbox_sessions_per_tenant >= 1,
+            "max_mailbox_sessions_per_tenant",
+            "must be at least 1",
+        )?;
+        check(
+            (1..=1000).contains(&self.sessions_per_mailbox),
+            "sessions_per_mailbox",
+            "must be 1 ..= 1000",
+        )?;
+        check(
+            (1..=1000).contains(&self.sessions_per_advisor),
+            "sessions_per_advisor",
+            "must be 1 ..= 1000",
+        )?;
+        for (value, name) in [
+            (self.header_read_timeout_secs, "header_read_timeout_secs"),
+            (self.body_idle_timeout_secs, "body_idle_timeout_secs"),
+            (self.request_timeout_secs, "request_timeout_secs"),
+        ] {
+            check((1..=3600).contains(&value), name, "must be 1 ..= 3600")?;
+        }
         if let Some(url) = &self.public_url {
             check(
                 valid_public_url(url),
@@ -517,6 +569,21 @@ impl Config {
         }
     }
 
+    /// The server's origin (RFC 6454: `scheme://host[:port]`, lowercase,
+    /// the default port left out), which advisor log-in answers are bound
+    /// to: from `public_url`, else from `bound` (the address the listener
+    /// is bound to, when known) or `listen`. Never from a request's `Host`
+    /// header, which the client chooses.
+    pub fn server_origin(&self, bound: Option<SocketAddr>) -> String {
+        match &self.public_url {
+            Some(url) => origin_of(url),
+            None => {
+                let scheme = if self.tls.is_some() { "https" } else { "http" };
+                origin_of(&format!("{scheme}://{}", bound.unwrap_or(self.listen)))
+            }
+        }
+    }
+
     /// Where the notice key is kept.
     pub fn notice_key_path(&self) -> PathBuf {
         self.notice_key_path
@@ -568,6 +635,27 @@ fn valid_public_url(url: &str) -> bool {
         && !url.chars().any(|c| {
             c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '"' | '<' | '>')
         })
+}
+
+/// The RFC 6454 ASCII serialisation of a `valid_public_url`:
+/// `scheme://host[:port]`, scheme and host lowercase, the scheme's default
+/// port left out, path dropped.
+fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest.split('/').next().unwrap_or("").to_ascii_lowercase();
+    // The port follows the last ':' outside an IPv6 literal's brackets.
+    let (host, port) = match authority.rfind(':') {
+        Some(i) if !authority[i..].contains(']') => (&authority[..i], Some(&authority[i + 1..])),
+        _ => (authority.as_str(), None),
+    };
+    let default_port = if scheme == "https" { "443" } else { "80" };
+    match port {
+        Some(port) if !port.is_empty() && port != default_port => {
+            format!("{scheme}://{host}:{port}")
+        }
+        _ => format!("{scheme}://{host}"),
+    }
 }
 
 /// The absolute form of `path` with `.` and `..` resolved lexically (the
@@ -773,6 +861,25 @@ mod tests {
     }
 
     #[test]
+    fn the_origin_is_the_rfc_6454_serialisation() {
+        for (url, origin) in [
+            ("https://Meld.Example/", "https://meld.example"),
+            ("https://meld.example:443/base", "https://meld.example"),
+            ("https://meld.example:8443", "https://meld.example:8443"),
+            ("http://meld.example:80", "http://meld.example"),
+            ("HTTP://127.0.0.1:8470", "http://127.0.0.1:8470"),
+            ("http://[::1]:9000/x", "http://[::1]:9000"),
+            ("http://[::1]", "http://[::1]"),
+        ] {
+            assert_eq!(origin_of(url), origin, "{url}");
+        }
+        let config = Config::default();
+        let bound = SocketAddr::from(([127, 0, 0, 1], 40_000));
+        assert_eq!(config.server_origin(Some(bound)), "http://127.0.0.1:40000");
+        assert_eq!(config.server_origin(None), "http://127.0.0.1:8470");
+    }
+
+    #[test]
     fn notice_settings_are_checked() {
         let mut config = Config {
             public_url: Some("https://meldkluis.example/".into()),
@@ -780,6 +887,7 @@ mod tests {
         };
         config.validate().expect("valid");
         assert_eq!(config.public_url(), "https://meldkluis.example");
+        assert_eq!(config.server_origin(None), "https://meldkluis.example");
         for bad in [
             "ftp://x.example",
             "https://",

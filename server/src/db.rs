@@ -34,6 +34,17 @@ pub(crate) const SERVER_MIGRATIONS: &[&str] = &[
         created_day TEXT NOT NULL,
         max_attachment_bytes INTEGER NOT NULL CHECK (max_attachment_bytes > 0)
     ) STRICT;",
+    // v2: quotas per tenant, so that nobody can fill a tenant's storage
+    // with junk mailboxes, messages or attachments (the operator changes
+    // them with `tenant set-quotas`).
+    "ALTER TABLE tenants ADD COLUMN reports_per_day INTEGER NOT NULL DEFAULT 500
+        CHECK (reports_per_day > 0);
+    ALTER TABLE tenants ADD COLUMN messages_per_report INTEGER NOT NULL DEFAULT 2000
+        CHECK (messages_per_report > 0);
+    ALTER TABLE tenants ADD COLUMN attachments_per_report INTEGER NOT NULL DEFAULT 200
+        CHECK (attachments_per_report > 0);
+    ALTER TABLE tenants ADD COLUMN attachment_bytes_per_report INTEGER NOT NULL
+        DEFAULT 4294967296 CHECK (attachment_bytes_per_report > 0);",
 ];
 
 /// Embedded migrations of a tenant database. Append only: never edit a
@@ -126,6 +137,14 @@ pub(crate) const TENANT_MIGRATIONS: &[&str] = &[
             SELECT reports.status_day WHERE reports.status <> 'new'
         )
     );",
+    // v4: the number of reports filed per day, for the tenant's daily
+    // quota without counting rows on every report.
+    "CREATE TABLE report_days (
+        day TEXT PRIMARY KEY NOT NULL,
+        count INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO report_days (day, count)
+        SELECT created_day, count(*) FROM reports GROUP BY created_day;",
 ];
 
 /// Embedded migrations of the e-mail store (`notices.sqlite`), which is kept

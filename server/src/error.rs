@@ -55,6 +55,16 @@ pub enum ErrorCode {
     Internal,
     /// The server is overloaded or shutting down.
     Unavailable,
+    /// The tenant holds as many reporter sessions as it may; try later.
+    SessionLimit,
+    /// The tenant has received as many reports today as it accepts.
+    ReportLimit,
+    /// The report holds as many messages or attachments as it may.
+    ThreadLimit,
+    /// The report's attachments take as much space as they may.
+    StorageLimit,
+    /// The client took too long to send its request.
+    RequestTimeout,
 }
 
 impl ErrorCode {
@@ -79,6 +89,11 @@ impl ErrorCode {
             Self::Conflict => "conflict",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
+            Self::SessionLimit => "session_limit",
+            Self::ReportLimit => "report_limit",
+            Self::ThreadLimit => "thread_limit",
+            Self::StorageLimit => "storage_limit",
+            Self::RequestTimeout => "request_timeout",
         }
     }
 
@@ -95,8 +110,11 @@ impl ErrorCode {
             Self::TenantNotReady | Self::Conflict => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthorized | Self::LoginFailed => StatusCode::UNAUTHORIZED,
-            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited | Self::SessionLimit | Self::ReportLimit | Self::ThreadLimit => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            Self::PayloadTooLarge | Self::StorageLimit => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -115,6 +133,7 @@ impl ErrorCode {
             StatusCode::TOO_MANY_REQUESTS => Self::RateLimited,
             StatusCode::CONFLICT => Self::Conflict,
             StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable,
+            StatusCode::REQUEST_TIMEOUT => Self::RequestTimeout,
             s if s.is_server_error() => Self::Internal,
             _ => Self::BadRequest,
         }
@@ -249,7 +268,7 @@ pub(crate) fn error_body(code: ErrorCode, lang: Lang) -> serde_json::Value {
 mod tests {
     use super::*;
 
-    const ALL_CODES: [ErrorCode; 18] = [
+    const ALL_CODES: [ErrorCode; 23] = [
         ErrorCode::BadRequest,
         ErrorCode::InvalidJson,
         ErrorCode::InvalidItem,
@@ -268,6 +287,11 @@ mod tests {
         ErrorCode::Conflict,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
+        ErrorCode::SessionLimit,
+        ErrorCode::ReportLimit,
+        ErrorCode::ThreadLimit,
+        ErrorCode::StorageLimit,
+        ErrorCode::RequestTimeout,
     ];
 
     #[test]

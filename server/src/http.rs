@@ -1,7 +1,10 @@
 //! What happens to every response on its way out: error bodies in the
-//! client's language, security headers, and one log line with method, route
-//! template, status and latency. Never an address, a user agent, a full URL
-//! or a body.
+//! client's language, security headers, and counters by audience and
+//! status class. No log line per request: its time would tell when a
+//! report, log-in or message happened, finer than the creation day the
+//! server keeps. Only with `debug_log_requests` (an operator's debugging
+//! setting) one line per request: method, route template, status and
+//! latency. Never an address, a user agent, a full URL or a body.
 
 use std::time::Instant;
 
@@ -20,6 +23,53 @@ pub const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self'; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'none'";
+
+/// Requests answered since the start, by audience and status class: what
+/// the log says about traffic instead of a line per request.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    /// `[audience][class]`: audience reporter, advisor, other; class 2xx
+    /// (and 1xx, 3xx), 4xx, 5xx.
+    counts: [[std::sync::atomic::AtomicU64; 3]; 3],
+}
+
+impl Counters {
+    fn count(&self, route: &str, status: axum::http::StatusCode) {
+        let audience = if route.starts_with("/api/v1/t/{tenant}/advisor") {
+            1
+        } else if route.starts_with("/api/v1/t/{tenant}/") {
+            0
+        } else {
+            2
+        };
+        let class = if status.is_server_error() {
+            2
+        } else if status.is_client_error() {
+            1
+        } else {
+            0
+        };
+        self.counts[audience][class].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Writes the counts to the log (one line, no time finer than the
+    /// log's day).
+    pub(crate) fn log(&self) {
+        let get = |a: usize, c: usize| self.counts[a][c].load(std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(
+            reporter_ok = get(0, 0),
+            reporter_4xx = get(0, 1),
+            reporter_5xx = get(0, 2),
+            advisor_ok = get(1, 0),
+            advisor_4xx = get(1, 1),
+            advisor_5xx = get(1, 2),
+            other_ok = get(2, 0),
+            other_4xx = get(2, 1),
+            other_5xx = get(2, 2),
+            "requests since start"
+        );
+    }
+}
 
 /// The response middleware (outermost layer).
 pub(crate) async fn finish_response(
@@ -111,12 +161,15 @@ pub(crate) async fn finish_response(
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),
         );
     }
-    tracing::info!(
-        method = %method,
-        route = %route,
-        status = status.as_u16(),
-        latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        "request"
-    );
+    state.counters().count(&route, status);
+    if state.config().debug_log_requests {
+        tracing::info!(
+            method = %method,
+            route = %route,
+            status = status.as_u16(),
+            latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            "request"
+        );
+    }
     response
 }

@@ -84,6 +84,7 @@ struct Inner {
     uploads: Mutex<HashSet<(TenantId, [u8; 16])>>,
     notices: notices::Notices,
     clock: Arc<dyn clock::Clock>,
+    counters: Arc<http::Counters>,
 }
 
 /// An attachment upload in progress; released on drop.
@@ -141,15 +142,20 @@ impl AppState {
         Ok(Self(Arc::new(Inner {
             notices,
             clock,
-            sessions: auth::Sessions::new(config.max_sessions),
+            sessions: auth::Sessions::new(auth::SessionLimits {
+                mailbox_sessions_per_tenant: config.max_mailbox_sessions_per_tenant,
+                per_mailbox: config.sessions_per_mailbox,
+                per_advisor: config.sessions_per_advisor,
+            }),
             limiter: auth::LoginLimiter::new(
                 config.login_per_second_global,
                 config.login_burst_per_mailbox,
                 config.login_per_minute_per_mailbox,
             ),
-            challenges: auth::Challenges::new(),
+            challenges: auth::Challenges::new(&server_secret, config.server_origin(None)),
             assets: assets::Assets::load(&config.assets_dir),
             uploads: Mutex::default(),
+            counters: Arc::default(),
             tenants,
             server_secret,
             config,
@@ -202,6 +208,17 @@ impl AppState {
         &self.0.challenges
     }
 
+    /// The server's origin (`scheme://host[:port]`), which advisor log-in
+    /// answers are bound to: from `public_url`, else from the address the
+    /// server is bound to.
+    pub fn server_origin(&self) -> &str {
+        self.0.challenges.server_origin()
+    }
+
+    pub(crate) fn counters(&self) -> &http::Counters {
+        &self.0.counters
+    }
+
     /// Claims an attachment item id for one upload at a time.
     pub(crate) fn claim_upload(
         &self,
@@ -234,6 +251,9 @@ pub fn router(state: AppState) -> Router {
     api::routes(&state)
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(json_limit))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            std::time::Duration::from_secs(state.config().body_idle_timeout_secs),
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -256,12 +276,34 @@ pub async fn serve(
 ) -> Result<(), StartError> {
     let workers = state.tenants().workers().clone();
     let tls = state.config().tls.clone();
+    if state.config().public_url.is_none() {
+        let bound = listener.local_addr()?;
+        let origin = state.config().server_origin(Some(bound));
+        state.challenges().set_bound_origin(origin);
+    }
     // Notices and digests run beside the API and stop after it, so that the
     // requests under way can still queue theirs.
     let (stop_notices, notices_stopped) = tokio::sync::watch::channel(false);
     let notice_task = tokio::spawn(notices::run(state.clone(), notices_stopped));
+    let timeouts = Timeouts {
+        header_read: std::time::Duration::from_secs(state.config().header_read_timeout_secs),
+    };
+    // The traffic counts go to the log hourly and at the end (the log has
+    // no per-request line; see `http`).
+    let counters = state.0.counters.clone();
+    let hourly = counters.clone();
+    let counts_task = tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+        every_hour.tick().await;
+        loop {
+            every_hour.tick().await;
+            hourly.log();
+        }
+    });
     let app = router(state);
-    let served = serve_app(listener, app, tls, shutdown).await;
+    let served = serve_app(listener, app, tls, timeouts, shutdown).await;
+    counts_task.abort();
+    counters.log();
     let _ = stop_notices.send(true);
     if let Err(e) = notice_task.await {
         if e.is_panic() {
@@ -280,14 +322,11 @@ async fn serve_app(
     listener: tokio::net::TcpListener,
     app: Router,
     tls: Option<config::TlsConfig>,
+    timeouts: Timeouts,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     match tls {
-        None => {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await?;
-        }
+        None => serve_plain(listener, app, timeouts, shutdown).await?,
         Some(tls) => {
             let rustls_config = tls_config(&tls)?;
             let handle = axum_server::Handle::new();
@@ -296,12 +335,80 @@ async fn serve_app(
                 shutdown.await;
                 stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
             });
-            axum_server::from_tcp_rustls(listener.into_std()?, rustls_config)
-                .handle(handle)
-                .serve(app.into_make_service())
-                .await?;
+            let mut server = axum_server::from_tcp_rustls(listener.into_std()?, rustls_config);
+            server
+                .http_builder()
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(timeouts.header_read);
+            server.handle(handle).serve(app.into_make_service()).await?;
         }
     }
+    Ok(())
+}
+
+/// The connection time-outs (see [`Config`]).
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    /// For a request's headers, and for an idle kept-alive connection.
+    header_read: std::time::Duration,
+}
+
+/// Serves plain HTTP (behind a TLS proxy, or for tests) with a header-read
+/// time-out, which `axum::serve` does not set: a client that sends its
+/// headers byte by byte, or keeps a connection open doing nothing, is cut
+/// off after `header_read`. Stops accepting on `shutdown` and waits for the
+/// connections under way to finish their requests.
+async fn serve_plain(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    timeouts: Timeouts,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeouts.header_read);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(timeouts.header_read))
+        .keep_alive_timeout(timeouts.header_read);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment
+                    // rather than spin, and keep serving.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone());
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A connection ends in an error when the client goes away or
+            // times out: nothing to report.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
     Ok(())
 }
 

@@ -4,12 +4,48 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use std::io::{IsTerminal as _, Write as _};
+
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use meldkluis_crypto_core::{PublicKey, TenantId};
 use meldkluis_server::admin::{self, Admin};
 use meldkluis_server::notices::EmailAddress;
 use meldkluis_server::{AppState, Config};
+
+/// Like `println!`, but a closed standard output (`... | head`) ends the
+/// program quietly instead of with a panic: the reader has what it wanted.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        write_stdout(format_args!($($arg)*))
+    };
+}
+
+fn write_stdout(text: std::fmt::Arguments<'_>) {
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_fmt(text)
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush());
+    if let Err(e) = written {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("meldkluis-server: writing to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// The time in log lines: the day only (UTC), which is all the server may
+/// know of when something happened; see `debug_log_requests`.
+struct DayOnly;
+
+impl tracing_subscriber::fmt::time::FormatTime for DayOnly {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        use meldkluis_server::clock::Clock as _;
+        write!(w, "{}", meldkluis_server::clock::SystemClock.today())
+    }
+}
 
 /// meldkluis server: end-to-end encrypted reports, ciphertext only.
 #[derive(Debug, Parser)]
@@ -99,6 +135,24 @@ enum TenantCommand {
         id: String,
         /// Limit in MiB.
         mib: u64,
+    },
+    /// Set a tenant's quotas against junk (unnamed ones stay as they are);
+    /// prints the quotas now in force.
+    SetQuotas {
+        /// Tenant id.
+        id: String,
+        /// Reports accepted per day (UTC); further ones get 429.
+        #[arg(long)]
+        reports_per_day: Option<u64>,
+        /// Messages per report (reporter's and advisors' together).
+        #[arg(long)]
+        messages_per_report: Option<u64>,
+        /// Attachments per report.
+        #[arg(long)]
+        attachments_per_report: Option<u64>,
+        /// MiB of all attachments of one report together.
+        #[arg(long)]
+        attachment_mib_per_report: Option<u64>,
     },
     /// Set a tenant's colour (#rrggbb, at least 4.5:1 against white) and logo.
     SetBranding {
@@ -228,7 +282,7 @@ fn language(tag: &str) -> anyhow::Result<meldkluis_i18n::Lang> {
 }
 
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    out!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
@@ -238,13 +292,22 @@ fn main() -> anyhow::Result<()> {
     if let Some(dir) = cli.data_dir {
         config.data_dir = dir;
     }
-    tracing_subscriber::fmt()
+    // Logs go to standard error (standard output carries the commands'
+    // answers), coloured only on a terminal, and carry the day only unless
+    // the operator turned on `debug_log_requests`.
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MELDKLUIS_LOG")
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_target(false)
-        .init();
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    if config.debug_log_requests {
+        logs.init();
+    } else {
+        logs.with_timer(DayOnly).init();
+    }
     match cli.command {
         Command::Serve { listen, demo } => {
             if let Some(listen) = listen {
@@ -276,12 +339,12 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn print_demo(demo: &admin::DemoTenant) {
-    println!(
+    out!(
         "DEMO tenant '{}' ready. Software keys for trying only (DEMO ONLY):",
         demo.tenant
     );
-    println!("  advisor key:  {}", demo.advisor_key_path.display());
-    println!("  recovery key: {}", demo.recovery_key_path.display());
+    out!("  advisor key:  {}", demo.advisor_key_path.display());
+    out!("  recovery key: {}", demo.recovery_key_path.display());
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
@@ -296,8 +359,13 @@ fn serve(config: Config) -> anyhow::Result<()> {
         } else {
             "http"
         };
-        // Tests and scripts read this line to find the port.
-        println!("listening on {scheme}://{}", listener.local_addr()?);
+        // Tests and scripts read this line to find the port. A server does
+        // not stop because nobody reads its standard output any more.
+        let _ = writeln!(
+            std::io::stdout().lock(),
+            "listening on {scheme}://{}",
+            listener.local_addr()?
+        );
         tracing::info!(address = %listener.local_addr()?, "serving");
         let notices = state.notices();
         if notices.writes_to_file() {
@@ -345,6 +413,25 @@ fn tenant_command(admin: &Admin, command: TenantCommand) -> anyhow::Result<()> {
             let bytes = mib.checked_mul(1 << 20).context("limit too large")?;
             Ok(admin.set_max_attachment_bytes(&tenant_id(&id)?, bytes)?)
         }
+        TenantCommand::SetQuotas {
+            id,
+            reports_per_day,
+            messages_per_report,
+            attachments_per_report,
+            attachment_mib_per_report,
+        } => {
+            let bytes = attachment_mib_per_report
+                .map(|mib| mib.checked_mul(1 << 20).context("limit too large"))
+                .transpose()?;
+            let quotas = admin.set_quotas(
+                &tenant_id(&id)?,
+                reports_per_day,
+                messages_per_report,
+                attachments_per_report,
+                bytes,
+            )?;
+            print_json(&quotas)
+        }
         TenantCommand::SetBranding { id, colour, logo } => {
             let logo = logo
                 .map(|path| {
@@ -357,7 +444,7 @@ fn tenant_command(admin: &Admin, command: TenantCommand) -> anyhow::Result<()> {
             Ok(admin.set_languages(&tenant_id(&id)?, &languages)?)
         }
         TenantCommand::ExampleQuestionnaire => {
-            println!("{}", meldkluis_server::profile::DEFAULT_QUESTIONNAIRE);
+            out!("{}", meldkluis_server::profile::DEFAULT_QUESTIONNAIRE);
             Ok(())
         }
     }
@@ -380,10 +467,10 @@ fn advisor_command(admin: &Admin, command: AdvisorCommand) -> anyhow::Result<()>
             if let Some(address) = &address {
                 admin.set_advisor_email(&tenant, &key, Some((address, lang)))?;
             }
-            println!("advisor {id} enrolled; fingerprint (compare aloud with the advisor):");
-            println!("  {}", key.fingerprint());
+            out!("advisor {id} enrolled; fingerprint (compare aloud with the advisor):");
+            out!("  {}", key.fingerprint());
             if address.is_some() {
-                println!("daily digest of deadlines: on");
+                out!("daily digest of deadlines: on");
             }
             Ok(())
         }
@@ -402,7 +489,7 @@ fn advisor_command(admin: &Admin, command: AdvisorCommand) -> anyhow::Result<()>
             };
             let lang = language(&tag)?;
             admin.set_advisor_email(&tenant, &key, address.as_ref().map(|a| (a, lang)))?;
-            println!(
+            out!(
                 "daily digest of deadlines: {}",
                 if address.is_some() { "on" } else { "off" }
             );
@@ -425,18 +512,18 @@ fn advisor_command(admin: &Admin, command: AdvisorCommand) -> anyhow::Result<()>
                 &new,
                 name.as_deref(),
             )?;
-            println!("advisor {id} enrolled; the old key is revoked (its log-in fails).");
-            println!("It can fetch {inherited} report(s) of the old key; it reads them once");
-            println!("key grants to it are made (meldkluis-advisor recover / rotate).");
-            println!("Fingerprint (compare aloud with the advisor):");
-            println!("  {}", new.fingerprint());
+            out!("advisor {id} enrolled; the old key is revoked (its log-in fails).");
+            out!("It can fetch {inherited} report(s) of the old key; it reads them once");
+            out!("key grants to it are made (meldkluis-advisor recover / rotate).");
+            out!("Fingerprint (compare aloud with the advisor):");
+            out!("  {}", new.fingerprint());
             Ok(())
         }
         AdvisorCommand::List { tenant } => {
             let tenant = tenant_id(&tenant)?;
             for advisor in admin.list_advisors(&tenant)? {
                 let digest = admin.advisor_has_email(&tenant, &advisor.public_key)?;
-                println!(
+                out!(
                     "{}\t{}\t{}\t{}\t{}\t{}",
                     advisor.id,
                     if advisor.active { "active" } else { "removed" },
@@ -459,13 +546,13 @@ fn recovery_command(admin: &Admin, command: RecoveryCommand) -> anyhow::Result<(
         } => {
             let key = public_key(&key)?;
             admin.set_recovery_key(&tenant_id(&tenant)?, &key)?;
-            println!("recovery key set; fingerprint: {}", key.fingerprint());
+            out!("recovery key set; fingerprint: {}", key.fingerprint());
             Ok(())
         }
         RecoveryCommand::Show { tenant } => {
             match admin.recovery_key(&tenant_id(&tenant)?)? {
-                Some(key) => println!("{}\n{}", key.to_hex(), key.fingerprint()),
-                None => println!("no recovery key set"),
+                Some(key) => out!("{}\n{}", key.to_hex(), key.fingerprint()),
+                None => out!("no recovery key set"),
             }
             Ok(())
         }

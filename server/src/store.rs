@@ -178,7 +178,50 @@ pub fn insert_report(conn: &Connection, report: &NewReport, day: &str) -> Result
     for key in &report.recipients {
         stmt.execute(params![report.id, key.as_bytes()])?;
     }
+    conn.prepare_cached(
+        "INSERT INTO report_days (day, count) VALUES (?1, 1)
+         ON CONFLICT (day) DO UPDATE SET count = count + 1",
+    )?
+    .execute([day])?;
     Ok(())
+}
+
+/// How many reports were filed on `day`.
+pub fn reports_on_day(conn: &Connection, day: &str) -> rusqlite::Result<u64> {
+    let count: Option<i64> = conn
+        .prepare_cached("SELECT count FROM report_days WHERE day = ?1")?
+        .query_row([day], |r| r.get(0))
+        .optional()?;
+    Ok(count.map_or(0, |c| u64::try_from(c).unwrap_or(0)))
+}
+
+/// What a report's thread holds: messages, attachments, attachment bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct ThreadUsage {
+    /// Messages (reporter's and advisors').
+    pub messages: u64,
+    /// Attachments.
+    pub attachments: u64,
+    /// Bytes of all attachment items.
+    pub attachment_bytes: u64,
+}
+
+/// What a report's thread holds.
+pub fn thread_usage(conn: &Connection, report_id: &[u8; 16]) -> rusqlite::Result<ThreadUsage> {
+    let messages: i64 = conn
+        .prepare_cached("SELECT count(*) FROM messages WHERE report_id = ?1")?
+        .query_row([report_id], |r| r.get(0))?;
+    let (attachments, bytes): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT count(*), coalesce(sum(item_len), 0) FROM attachments WHERE report_id = ?1",
+        )?
+        .query_row([report_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let non_negative = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok(ThreadUsage {
+        messages: non_negative(messages),
+        attachments: non_negative(attachments),
+        attachment_bytes: non_negative(bytes),
+    })
 }
 
 /// The report and keyed hash behind a mailbox id.

@@ -36,6 +36,22 @@ pub struct TenantRecord {
     pub created_day: String,
     /// Largest attachment item accepted, in bytes.
     pub max_attachment_bytes: u64,
+    /// Quotas against junk (see [`Quotas`]).
+    pub quotas: Quotas,
+}
+
+/// A tenant's quotas: what one day's reports, and one report's messages
+/// and attachments, may take. Set by the operator (`tenant set-quotas`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Quotas {
+    /// Reports accepted per day (UTC); the next is refused with 429.
+    pub reports_per_day: u64,
+    /// Messages per report (reporter's and advisors' together).
+    pub messages_per_report: u64,
+    /// Attachments per report.
+    pub attachments_per_report: u64,
+    /// Bytes of all attachment items of one report together.
+    pub attachment_bytes_per_report: u64,
 }
 
 fn serialize_tenant_id<S: serde::Serializer>(id: &TenantId, s: S) -> Result<S::Ok, S::Error> {
@@ -48,7 +64,9 @@ pub(crate) fn read_record(
     id: &TenantId,
 ) -> rusqlite::Result<Option<TenantRecord>> {
     conn.prepare_cached(
-        "SELECT name, disabled, created_day, max_attachment_bytes FROM tenants WHERE id = ?1",
+        "SELECT name, disabled, created_day, max_attachment_bytes, reports_per_day,
+                messages_per_report, attachments_per_report, attachment_bytes_per_report
+         FROM tenants WHERE id = ?1",
     )?
     .query_row([id.as_str()], |row| {
         Ok(TenantRecord {
@@ -57,6 +75,12 @@ pub(crate) fn read_record(
             disabled: row.get(1)?,
             created_day: row.get(2)?,
             max_attachment_bytes: row.get::<_, i64>(3)?.try_into().unwrap_or(0),
+            quotas: Quotas {
+                reports_per_day: row.get::<_, i64>(4)?.try_into().unwrap_or(0),
+                messages_per_report: row.get::<_, i64>(5)?.try_into().unwrap_or(0),
+                attachments_per_report: row.get::<_, i64>(6)?.try_into().unwrap_or(0),
+                attachment_bytes_per_report: row.get::<_, i64>(7)?.try_into().unwrap_or(0),
+            },
         })
     })
     .optional()

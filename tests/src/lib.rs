@@ -411,7 +411,7 @@ pub async fn advisor_login(
     let message: [u8; 64] = unb64(challenge["challenge"].as_str().expect("challenge"))
         .try_into()
         .expect("64-byte challenge");
-    let context = meldkluis_server::auth::challenge_context(tenant);
+    let context = meldkluis_server::auth::challenge_context(tenant, server.state.server_origin());
     let answer = answer_challenge(key, &message, &context).expect("answer");
     let response = client
         .post(server.url(tenant.as_str(), "/advisor/login"))

@@ -30,6 +30,8 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::time::Duration;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::Tenant;
 use crate::error::{negotiate_lang, AppError, ErrorCode, Lang};
@@ -55,6 +57,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 ErrorCode::UnsupportedMediaType,
                 "json: content type",
             )),
+            Err(JsonRejection::BytesRejection(e)) if is_body_timeout(&e) => Err(AppError::new(
+                ErrorCode::RequestTimeout,
+                "json: body stalled",
+            )),
             Err(JsonRejection::BytesRejection(e))
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
             {
@@ -72,6 +78,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             Err(_) => Err(AppError::new(ErrorCode::InvalidJson, "json: body")),
         }
     }
+}
+
+/// True if an error (or what caused it) is the body's idle time-out.
+pub(crate) fn is_body_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// The item ids named in the path (`report_id`, `attachment_id`).
@@ -200,14 +218,6 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
                 .put(notice_email_put)
                 .delete(notice_email_delete),
         )
-        .route(
-            "/mailbox/attachments",
-            post(mailbox_upload_attachment).layer(DefaultBodyLimit::disable()),
-        )
-        .route(
-            "/mailbox/attachments/{attachment_id}",
-            get(mailbox_download_attachment),
-        )
         .route("/advisor/challenge", get(advisor_challenge))
         .route("/advisor/login", post(advisor_login))
         .route("/advisor/logout", post(logout))
@@ -216,14 +226,6 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route(
             "/advisor/reports/{report_id}/messages",
             post(advisor_post_message),
-        )
-        .route(
-            "/advisor/reports/{report_id}/attachments",
-            post(advisor_upload_attachment).layer(DefaultBodyLimit::disable()),
-        )
-        .route(
-            "/advisor/reports/{report_id}/attachments/{attachment_id}",
-            get(advisor_download_attachment),
         )
         .route(
             "/advisor/reports/{report_id}/grants",
@@ -241,7 +243,34 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         tenant_routes =
             tenant_routes.route("/bench/reports-no-store", post(create_report_baseline));
     }
+    // Every route but the attachment streams must finish within the
+    // request time-out; a stream is bounded by the tenant's size limit
+    // and the body's idle time-out instead (see `crate::router`).
+    let request_timeout = TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        Duration::from_secs(state.config().request_timeout_secs),
+    );
+    let streams = Router::new()
+        .route(
+            "/mailbox/attachments",
+            post(mailbox_upload_attachment).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/mailbox/attachments/{attachment_id}",
+            get(mailbox_download_attachment),
+        )
+        .route(
+            "/advisor/reports/{report_id}/attachments",
+            post(advisor_upload_attachment).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/advisor/reports/{report_id}/attachments/{attachment_id}",
+            get(advisor_download_attachment),
+        );
     Router::new()
-        .nest("/api/v1/t/{tenant}", tenant_routes)
+        .nest(
+            "/api/v1/t/{tenant}",
+            tenant_routes.layer(request_timeout).merge(streams),
+        )
         .route("/healthz", get(health))
 }

@@ -135,10 +135,17 @@ pub async fn create_report(
     let report_id = hex::encode(report.id);
     let mailbox_id = report.mailbox_id;
     let answer_day = day.clone();
+    let per_day = tenant.record.quotas.reports_per_day;
     tenant
         .db
         .call(move |conn| {
             check_report_recipients(conn, &report)?;
+            if store::reports_on_day(conn, &day)? >= per_day {
+                return Err(AppError::new(
+                    ErrorCode::ReportLimit,
+                    "reports per day at the tenant's quota",
+                ));
+            }
             store::insert_report(conn, &report, &day)
         })
         .await?;

@@ -16,7 +16,7 @@ use tokio::io::AsyncWriteExt as _;
 use super::{created, decode_item};
 use crate::error::{AppError, ErrorCode};
 use crate::store::{self, Author};
-use crate::tenants::OpenTenant;
+use crate::tenants::{OpenTenant, Quotas};
 use crate::wire::{self, CheckedItem};
 use crate::AppState;
 
@@ -102,12 +102,14 @@ pub(super) async fn post_message(
     let day = state.today();
     let message_id = hex::encode(header.item_id.0);
     let answer_day = day.clone();
+    let quotas = tenant.record.quotas;
     if let Writer::Advisor { .. } = writer {
         let checked = header.clone();
         let mailbox_id = tenant
             .db
             .call(move |conn| {
                 check_thread_item(conn, writer, &report_id, &checked)?;
+                check_message_quota(conn, &quotas, &report_id)?;
                 Ok(store::report_mailbox_id(conn, &report_id)?)
             })
             .await?;
@@ -117,6 +119,7 @@ pub(super) async fn post_message(
         .db
         .call(move |conn| {
             check_thread_item(conn, writer, &report_id, &header)?;
+            check_message_quota(conn, &quotas, &report_id)?;
             store::insert_message(
                 conn,
                 &header.item_id.0,
@@ -135,6 +138,44 @@ pub(super) async fn post_message(
     Ok(created(
         json!({ "message_id": message_id, "created_day": answer_day }),
     ))
+}
+
+/// Refuses a message beyond the report's quota.
+fn check_message_quota(
+    conn: &rusqlite::Connection,
+    quotas: &Quotas,
+    report_id: &[u8; 16],
+) -> Result<(), AppError> {
+    if store::thread_usage(conn, report_id)?.messages >= quotas.messages_per_report {
+        return Err(AppError::new(
+            ErrorCode::ThreadLimit,
+            "messages at the report's quota",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses an attachment of `item_len` bytes beyond the report's quotas.
+fn check_attachment_quota(
+    conn: &rusqlite::Connection,
+    quotas: &Quotas,
+    report_id: &[u8; 16],
+    item_len: u64,
+) -> Result<(), AppError> {
+    let usage = store::thread_usage(conn, report_id)?;
+    if usage.attachments >= quotas.attachments_per_report {
+        return Err(AppError::new(
+            ErrorCode::ThreadLimit,
+            "attachments at the report's quota",
+        ));
+    }
+    if usage.attachment_bytes.saturating_add(item_len) > quotas.attachment_bytes_per_report {
+        return Err(AppError::new(
+            ErrorCode::StorageLimit,
+            "attachment bytes over the report's quota",
+        ));
+    }
+    Ok(())
 }
 
 /// Queues "a new message is waiting" for the reporter of a report, durably,
@@ -221,6 +262,7 @@ pub(super) async fn upload_attachment(
         ));
     }
     let item_id = header.item_id.0;
+    let quotas = tenant.record.quotas;
     // One upload per item id at a time, so two uploads of the same id
     // cannot race between the check below and the registration.
     let _claim = state.claim_upload(tenant.id(), item_id)?;
@@ -229,6 +271,7 @@ pub(super) async fn upload_attachment(
         .db
         .call(move |conn| {
             check_thread_item(conn, writer, &report_id, &checked)?;
+            check_attachment_quota(conn, &quotas, &report_id, item_len)?;
             if store::attachment_exists(conn, &item_id)? {
                 return Err(AppError::new(ErrorCode::Conflict, "attachment id exists"));
             }
@@ -291,6 +334,9 @@ pub(super) async fn upload_attachment(
     tenant
         .db
         .call(move |conn| {
+            // Again, in the transaction that registers it: another upload
+            // to the same report may have finished meanwhile.
+            check_attachment_quota(conn, &quotas, &report_id, item_len)?;
             store::insert_attachment(
                 conn,
                 &item_id,
@@ -309,6 +355,9 @@ pub(super) async fn upload_attachment(
 }
 
 fn body_error(e: axum::Error) -> AppError {
+    if super::is_body_timeout(&e) {
+        return AppError::new(ErrorCode::RequestTimeout, "attachment body stalled");
+    }
     AppError::bad_request(format!("reading body: {e}"))
 }
 

@@ -731,6 +731,12 @@ mod tests {
             disabled: false,
             created_day: "2026-11-24".into(),
             max_attachment_bytes: 1,
+            quotas: crate::tenants::Quotas {
+                reports_per_day: 1,
+                messages_per_report: 1,
+                attachments_per_report: 1,
+                attachment_bytes_per_report: 1,
+            },
         };
         let now = 1_800_000_000_000;
         assert!(

@@ -208,7 +208,8 @@ async fn change_status(
         .expect("base64")
         .try_into()
         .expect("64 bytes");
-    let context = meldkluis_server::auth::challenge_context(tenant);
+    // The server's origin is its configured `public_url` (below).
+    let context = meldkluis_server::auth::challenge_context(tenant, "https://meldkluis.example");
     let answer = answer_challenge(advisor, &message, &context).expect("answer");
     let login: Value = http
         .post(format!("{base}/api/v1/t/{t}/advisor/login"))

@@ -301,6 +301,8 @@ async fn main() -> anyhow::Result<()> {
     let admin = Admin::open(&config)?;
     let tenant = TenantId::new("load").context("tenant id")?;
     admin.create_tenant(&tenant, "Load test", &["nl".into()], None)?;
+    // A load test files far more reports in a day than the default quota.
+    admin.set_quotas(&tenant, Some(1 << 40), None, None, None)?;
     let mut rng = meldkluis_crypto_core::os_rng();
     let recovery = StaticSecret::generate(&mut rng);
     admin.set_recovery_key(&tenant, &recovery.public_key())?;
@@ -579,6 +581,7 @@ async fn main() -> anyhow::Result<()> {
         let admin = Admin::open(&config)?;
         for id in &ids {
             admin.create_tenant(id, "Tenant", &["nl".into()], None)?;
+            admin.set_quotas(id, Some(1 << 40), Some(1 << 40), Some(1 << 40), Some(1 << 50))?;
         }
     }
     println!(

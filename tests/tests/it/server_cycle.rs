@@ -465,7 +465,7 @@ async fn tenants_are_isolated_on_every_endpoint() {
     let message: [u8; 64] = unb64(challenge["challenge"].as_str().expect("c"))
         .try_into()
         .expect("64");
-    let context = meldkluis_server::auth::challenge_context(&a.id);
+    let context = meldkluis_server::auth::challenge_context(&a.id, server.state.server_origin());
     let answer =
         meldkluis_crypto_core::challenge::answer_challenge(&a.advisors[0], &message, &context)
             .expect("answer");

@@ -130,7 +130,8 @@ async fn a_replaced_key_reads_through_grants_and_the_old_key_is_refused() {
         .json()
         .await
         .expect("json");
-    let context = meldkluis_server::auth::challenge_context(&tenant.id);
+    let context =
+        meldkluis_server::auth::challenge_context(&tenant.id, server.state.server_origin());
     let message_bytes: [u8; 64] = unb64(challenge["challenge"].as_str().expect("challenge"))
         .try_into()
         .expect("64 bytes");
