@@ -121,6 +121,7 @@ async fn advisor_console_in_chromium_with_a_token_key() {
             tenant: tenant.id.clone(),
             enrolled,
             lang: catalog().lang("nl").expect("Dutch"),
+            pins: None,
         },
         Box::new(advisor),
     )
@@ -132,6 +133,9 @@ async fn advisor_console_in_chromium_with_a_token_key() {
     );
     let url = console.url();
     let origin = format!("http://{}", console.address());
+    // Every address of the console is under its capability path.
+    let base = url.split("/?k=").next().expect("a base").to_owned();
+    assert!(base.starts_with(&format!("{origin}/c/")), "{base}");
     let secret = url.split("?k=").nth(1).expect("a secret").to_owned();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(console.serve(async {
@@ -141,13 +145,13 @@ async fn advisor_console_in_chromium_with_a_token_key() {
     // The guards, seen from a plain HTTP client.
     let cookie = format!("meldkluis_console={secret}");
     let no_cookie = http
-        .get(format!("{origin}/reports"))
+        .get(format!("{base}/reports"))
         .send()
         .await
         .expect("get");
     assert_eq!(no_cookie.status(), 403, "no secret, no page");
     let rebound = http
-        .get(format!("{origin}/reports"))
+        .get(format!("{base}/reports"))
         .header("cookie", &cookie)
         .header("host", "evil.example:80")
         .send()
@@ -155,7 +159,7 @@ async fn advisor_console_in_chromium_with_a_token_key() {
         .expect("get");
     assert_eq!(rebound.status(), 421, "another Host is refused");
     let forged = http
-        .post(format!("{origin}/login"))
+        .post(format!("{base}/login"))
         .header("cookie", &cookie)
         .form(&[("csrf", "0".repeat(64))])
         .send()
@@ -163,7 +167,7 @@ async fn advisor_console_in_chromium_with_a_token_key() {
         .expect("post");
     assert_eq!(forged.status(), 403, "a form without the secret is refused");
     let page = http
-        .get(format!("{origin}/"))
+        .get(format!("{base}/"))
         .header("cookie", &cookie)
         .send()
         .await
@@ -185,6 +189,46 @@ async fn advisor_console_in_chromium_with_a_token_key() {
         .await;
     let row_text = row.text().await.expect("text");
     assert!(row_text.contains("Nieuw"), "status shown: {row_text}");
+
+    // Another local service on the same address, another port, that the
+    // advisor's browser visits: the console's cookie never reaches it (no
+    // Domain, and its Path is the console's capability).
+    let seen_cookies = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let recorder = std::sync::Arc::clone(&seen_cookies);
+    let other = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
+        let recorder = std::sync::Arc::clone(&recorder);
+        async move {
+            let cookies = headers
+                .get_all("cookie")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect::<Vec<_>>()
+                .join("; ");
+            recorder.lock().expect("lock").push(cookies);
+            "another local service"
+        }
+    });
+    let host = console_host(&origin);
+    let other_listener = tokio::net::TcpListener::bind((host.as_str(), 0))
+        .await
+        .expect("another port");
+    let other_origin = format!("http://{}", other_listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(other_listener, other).await });
+    for path in ["/", "/reports", "/c/"] {
+        browser.goto(&format!("{other_origin}{path}")).await;
+    }
+    let seen = seen_cookies.lock().expect("lock").clone();
+    // (Three pages, and whatever the browser asks besides, e.g. a favicon.)
+    assert!(
+        seen.len() >= 3,
+        "the browser visited the other port: {seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .all(|c| !c.contains("meldkluis_console") && !c.contains(&secret)),
+        "the console's cookie reached another port: {seen:?}"
+    );
+    browser.goto(&format!("{base}/reports")).await;
     let badge = browser
         .find("tr[data-report] [data-urgency='overdue']")
         .await;
@@ -335,7 +379,7 @@ async fn advisor_console_in_chromium_with_a_token_key() {
 
     // An attachment leaves the console only when exported on purpose.
     let thread_page = http
-        .get(format!("{origin}/reports/{}", mailbox.report_id.to_hex()))
+        .get(format!("{base}/reports/{}", mailbox.report_id.to_hex()))
         .header("cookie", &cookie)
         .send()
         .await
@@ -365,7 +409,14 @@ async fn advisor_console_in_chromium_with_a_token_key() {
         .post(format!("{origin}{export_path}"))
         .header("cookie", &cookie)
         .header("origin", &origin)
-        .form(&[("csrf", secret.as_str()), ("name", given_name)])
+        .form(&[
+            ("csrf", form_field(&thread_page, "csrf").as_str()),
+            (
+                "report_hash",
+                form_field(&thread_page, "report_hash").as_str(),
+            ),
+            ("name", given_name),
+        ])
         .send()
         .await
         .expect("export");
@@ -437,7 +488,7 @@ async fn advisor_console_in_chromium_with_a_token_key() {
             None,
         )
         .expect("swap");
-    browser.goto(&format!("{origin}/reports")).await;
+    browser.goto(&format!("{base}/reports")).await;
     let warning = browser
         .find("#key-substitution")
         .await
@@ -506,4 +557,23 @@ async fn screenshot(browser: &Browser, name: &str) {
         )
         .expect("writing the screenshot");
     }
+}
+
+/// The `value` of the first form field named `name` in a page.
+fn form_field(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    page.split(&marker)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no {name} field"))
+        .to_owned()
+}
+
+/// The host part of `http://host:port`.
+fn console_host(origin: &str) -> String {
+    let authority = origin.trim_start_matches("http://");
+    authority
+        .rsplit_once(':')
+        .map_or(authority, |(host, _)| host)
+        .to_owned()
 }
