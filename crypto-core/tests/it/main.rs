@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
+mod challenge_vectors;
 mod code_vectors;
 mod common;
 mod forgery;
