@@ -1,5 +1,7 @@
-//! Seal and open items at 1 KiB, 1 MiB and 64 MiB with 3 recipients, next to
-//! raw one-shot ChaCha20-Poly1305 over the same bytes in the same run; one
+//! Seal and open items at 1 KiB, 1 MiB and 64 MiB with 3 recipients (format
+//! version 2, and version 1 for comparison: version 2 also hashes the sealed
+//! payload with SHA-256 for the recipient tags), next to raw one-shot
+//! ChaCha20-Poly1305 over the same bytes in the same run; one
 //! HPKE auth-mode seal (one recipient's stanza); the Argon2id mailbox
 //! derivation with the version 1 parameters.
 //!
@@ -12,8 +14,8 @@ use chacha20poly1305::ChaCha20Poly1305;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use meldkluis_crypto_core::primitives::hpke;
 use meldkluis_crypto_core::{
-    open_item, seal_item, Expect, ItemId, ItemKind, ItemOpener, ItemSealer, LoginCode, MailboxKeys,
-    SealParams, StaticKey, StaticSecret, TenantId,
+    open_item, seal_item, seal_item_with_version, Expect, ItemId, ItemKind, ItemOpener, ItemSealer,
+    LoginCode, MailboxKeys, SealParams, StaticKey, StaticSecret, TenantId, Version,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -66,7 +68,27 @@ fn items(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("seal-3-recipients", name), |b| {
             b.iter(|| black_box(seal_item(&params, &content, &mut rng).unwrap().len()))
         });
+        group.bench_function(BenchmarkId::new("seal-v1-3-recipients", name), |b| {
+            b.iter(|| {
+                black_box(
+                    seal_item_with_version(&params, Version::V1, &content, &mut rng)
+                        .unwrap()
+                        .len(),
+                )
+            })
+        });
         let item = seal_item(&params, &content, &mut rng).unwrap();
+        let item_v1 = seal_item_with_version(&params, Version::V1, &content, &mut rng).unwrap();
+        group.bench_function(BenchmarkId::new("open-v1", name), |b| {
+            b.iter(|| {
+                black_box(
+                    open_item(&item_v1, &readers[1], &expect)
+                        .unwrap()
+                        .content
+                        .len(),
+                )
+            })
+        });
         group.bench_function(BenchmarkId::new("raw-chacha20poly1305-open", name), |b| {
             let mut sealed = content.clone();
             aead.encrypt_in_place(&[0u8; 12].into(), b"", &mut sealed)
