@@ -11,6 +11,7 @@ import {
   api,
   announce,
   ApiError,
+  BadAnswerError,
   base64,
   describeError,
   deriveMailbox,
@@ -350,9 +351,11 @@ async function submit(event) {
   } catch (error) {
     setBusy(false);
     announce($('send-error'), describeError(data, error));
-    // A network failure keeps everything prepared: the retry sends the
-    // same sealed report, under the same code.
-    if (error instanceof NetworkError || (error instanceof ApiError && error.status >= 500)) {
+    // A network failure, or an answer that could not be read (the report
+    // may be stored all the same), keeps everything prepared: the retry
+    // sends the same sealed report, under the same code, and a stored one
+    // is recognised by logging in.
+    if (error instanceof NetworkError || error instanceof BadAnswerError || (error instanceof ApiError && error.status >= 500)) {
       $('send-retry').hidden = false;
       $('send').disabled = true;
     } else {
