@@ -385,7 +385,8 @@ async function finishShowing(thread, focus) {
 async function loadNoticeAddress() {
   try {
     const notice = await api(data, '/mailbox/notice-email', { token: session.token });
-    $('notice-email').value = notice?.address ?? '';
+    // Only an address is shown as one: anything else the server sends is not.
+    $('notice-email').value = typeof notice?.address === 'string' ? notice.address : '';
     $('notice-section').hidden = false;
   } catch (error) {
     // A server without e-mail notices has no such endpoint.

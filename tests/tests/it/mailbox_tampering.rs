@@ -423,6 +423,36 @@ async fn the_mailbox_answers_garbage_from_the_server_with_a_clear_message() {
             "{lang} {path}: nothing crashed"
         );
     }
+
+    // The address for notices: only an address is shown as one.
+    proxy.stop_tampering();
+    proxy.tamper(
+        "/api/v1/t/acme/mailbox/notice-email",
+        answer(
+            "application/json",
+            r#"{"address": {"to": "elders@example.org"}}"#,
+        ),
+    );
+    browser
+        .goto(&format!("{}/t/acme/mailbox", proxy.base))
+        .await;
+    watch_page(&browser).await;
+    mailbox_login(&browser, &code).await;
+    browser
+        .wait_for_js(
+            "the log-in to finish, the address read",
+            "return !document.getElementById('login-button').disabled \
+             && window.__fetches.some((f) => f.endsWith('/mailbox/notice-email'));",
+        )
+        .await;
+    let shown = browser
+        .js(
+            "return document.getElementById('notice-email').value;",
+            vec![],
+        )
+        .await;
+    assert_eq!(shown, json!(""), "no address is made up");
+    assert_eq!(page_errors(&browser).await, json!([]), "nothing crashed");
     browser.close().await;
     server.stop().await;
 }

@@ -142,3 +142,126 @@ async fn the_login_code_and_the_thread_stay_in_the_page() {
     browser.close().await;
     server.stop().await;
 }
+
+/// Every answer a reporter's browser reads, pages and API alike, successes
+/// and errors: never cached (`no-store`, so nothing of a thread or an
+/// attachment stays on a shared or an employer's device), no `Referer`
+/// given away by what it loads, not framed, no cookie, and not readable by
+/// another site (no CORS grant, even to a preflight that asks for one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_the_reporter_reads_stays_out_of_caches_and_other_sites() {
+    use meldkluis_crypto_core::ItemKind;
+    use meldkluis_tests::{client, mailbox_login as api_login, seal, submit_report, Mailbox};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 1);
+    let http = client();
+    let mailbox = Mailbox::random();
+    let report = mailbox.seal_report(&tenant, br#"{"format":"meldkluis-report/1"}"#);
+    assert_eq!(
+        submit_report(&http, &server, "acme", &mailbox.report_body(&report)).await,
+        201
+    );
+    let token = api_login(&http, &server, "acme", &mailbox).await;
+    let attachment_id = meldkluis_tests::new_item_id();
+    let attachment = seal(
+        ItemKind::Attachment,
+        &tenant.id,
+        attachment_id,
+        mailbox.report_id,
+        &mailbox.key,
+        &mailbox.recipients(&tenant, &tenant.advisor_keys()),
+        b"het kasboek".as_slice(),
+    );
+    let other_site = "https://elders.example";
+    let attachment_path = format!("/mailbox/attachments/{}", hex::encode(attachment_id.0));
+    let missing_path = format!(
+        "/mailbox/attachments/{}",
+        hex::encode(meldkluis_tests::new_item_id().0)
+    );
+    let api = |path: &str| server.url("acme", path);
+    let requests = [
+        (http.get(format!("{}/t/acme/", server.base)), 200),
+        (http.get(format!("{}/t/acme/report", server.base)), 200),
+        (http.get(format!("{}/t/acme/mailbox", server.base)), 200),
+        (http.get(format!("{}/t/acme/nope", server.base)), 404),
+        (http.get(api("/config")), 200),
+        (
+            http.post(api("/mailbox/login")).json(&mailbox.login_body()),
+            200,
+        ),
+        (http.get(api("/mailbox")).bearer_auth(&token), 200),
+        (http.get(api("/mailbox")), 401),
+        (
+            http.post(api("/mailbox/attachments"))
+                .bearer_auth(&token)
+                .header("content-type", "application/octet-stream")
+                .body(attachment),
+            201,
+        ),
+        (http.get(api(&attachment_path)).bearer_auth(&token), 200),
+        (http.get(api(&missing_path)).bearer_auth(&token), 404),
+        (
+            http.request(reqwest::Method::OPTIONS, api("/mailbox/login"))
+                .header("access-control-request-method", "POST")
+                .header(
+                    "access-control-request-headers",
+                    "content-type, authorization",
+                ),
+            0,
+        ),
+    ];
+    for (request, expected) in requests {
+        let response = request
+            .header("origin", other_site)
+            .send()
+            .await
+            .expect("request");
+        let url = response.url().path().to_owned();
+        let status = response.status().as_u16();
+        if expected == 0 {
+            assert!(status < 500, "{url}: {status}");
+        } else {
+            assert_eq!(status, expected, "{url}");
+        }
+        let headers = response.headers();
+        let get = |name: &str| {
+            headers
+                .get(name)
+                .map(|v| v.to_str().expect("ascii").to_owned())
+        };
+        assert_eq!(get("cache-control").as_deref(), Some("no-store"), "{url}");
+        assert_eq!(
+            get("referrer-policy").as_deref(),
+            Some("no-referrer"),
+            "{url}"
+        );
+        assert_eq!(
+            get("x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{url}"
+        );
+        assert_eq!(get("x-frame-options").as_deref(), Some("DENY"), "{url}");
+        assert!(
+            get("content-security-policy")
+                .is_some_and(|csp| csp.contains("frame-ancestors 'none'")),
+            "{url}"
+        );
+        assert_eq!(
+            get("cross-origin-resource-policy").as_deref(),
+            Some("same-origin"),
+            "{url}"
+        );
+        assert!(get("set-cookie").is_none(), "{url} sets a cookie");
+        for cors in [
+            "access-control-allow-origin",
+            "access-control-allow-credentials",
+            "access-control-allow-headers",
+            "access-control-allow-methods",
+        ] {
+            assert!(get(cors).is_none(), "{url} grants {cors} to another site");
+        }
+    }
+    server.stop().await;
+}
