@@ -272,3 +272,64 @@ fn a_grantee_cannot_be_given_a_co_recipients_forgery() {
         Err(Error::CouldNotOpen)
     );
 }
+
+mod properties {
+    use super::*;
+    use crate::common::Cast;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// For any content size, any co-recipient as forger and any other
+        /// recipient as reader: the forgery fails for the reader, opens for
+        /// the forger alone, and the genuine item opens for both.
+        #[test]
+        fn any_co_recipient_forgery_fails_for_every_other_reader(
+            len in prop_oneof![0usize..2048, 60_000usize..140_000],
+            forger in 0usize..5,
+            reader in 0usize..5,
+            seed in any::<u8>(),
+        ) {
+            prop_assume!(forger != reader);
+            let cast = Cast::new();
+            let keys = [&cast.advisors[0], &cast.advisors[1], &cast.advisors[2], &cast.recovery, &cast.mailbox];
+            let id = ItemId([seed; 16]);
+            let recipients = cast.report_recipients();
+            let genuine: Vec<u8> = (0..len).map(|i| (i as u8) ^ seed).collect();
+            let item = seal_item(
+                &SealParams { kind: ItemKind::Report, tenant: &cast.tenant, item_id: id, report_id: id, sender: &cast.mailbox, recipients: &recipients },
+                &genuine,
+                &mut rng(u64::from(seed)),
+            ).unwrap();
+            // Other content of the same length (so of the same padded length,
+            // which the header fixes).
+            let fake: Vec<u8> = genuine.iter().map(|b| b ^ 0x5a).collect();
+            let forged = reseal_as(&item, keys[forger], &fake);
+            prop_assert_eq!(open_as(&cast, &forged, keys[reader], &cast.mailbox), Err(Error::CouldNotOpen));
+            prop_assert_eq!(open_as(&cast, &forged, keys[forger], &cast.mailbox).unwrap(), fake);
+            prop_assert_eq!(open_as(&cast, &item, keys[reader], &cast.mailbox).unwrap(), genuine.clone());
+        }
+
+        /// Version 1 stays readable: any size round-trips for every recipient.
+        #[test]
+        fn version_1_items_still_round_trip(len in prop_oneof![0usize..2048, 60_000usize..140_000], seed in any::<u8>()) {
+            let cast = Cast::new();
+            let id = ItemId([seed; 16]);
+            let recipients = cast.report_recipients();
+            let content: Vec<u8> = (0..len).map(|i| (i as u8) ^ seed).collect();
+            let item = seal_item_with_version(
+                &SealParams { kind: ItemKind::Report, tenant: &cast.tenant, item_id: id, report_id: id, sender: &cast.mailbox, recipients: &recipients },
+                Version::V1,
+                &content,
+                &mut rng(u64::from(seed)),
+            ).unwrap();
+            let (header, _) = meldkluis_crypto_core::ItemHeader::parse(&item).unwrap();
+            prop_assert_eq!(header.version, Version::V1);
+            prop_assert_eq!(header.item_len(), item.len() as u64);
+            for reader in [&cast.advisors[0], &cast.advisors[1], &cast.advisors[2], &cast.recovery, &cast.mailbox] {
+                prop_assert_eq!(open_as(&cast, &item, reader, &cast.mailbox).unwrap(), content.clone());
+            }
+        }
+    }
+}
