@@ -232,23 +232,44 @@ async fn introduce(
     thread: &crate::client::Thread,
     report: &[u8],
 ) -> Result<bool, Error> {
+    let messages: Vec<Vec<u8>> = thread
+        .messages
+        .iter()
+        .filter_map(|message| crate::client::decode_item(&message.item).ok())
+        .collect();
+    match introduction(client.tenant(), job, report, &messages)? {
+        Some(sealed) => {
+            client.post_message(&thread.report_id, &sealed).await?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// The key introduction a thread needs (sealed, ready to post), or `None`
+/// when the reporter would not believe the grantor or already trusts the
+/// grantee. Needs no server: `messages` are the thread's sealed messages in
+/// order (the offline recovery ceremony passes them from its file).
+pub fn introduction(
+    tenant: &meldkluis_crypto_core::TenantId,
+    job: &Reseal<'_>,
+    report: &[u8],
+    messages: &[Vec<u8>],
+) -> Result<Option<Vec<u8>>, Error> {
     let grantor = job.grantor.public_key();
     let Ok((header, _)) = ItemHeader::parse(report) else {
-        return Ok(false);
+        return Ok(None);
     };
     let mut trusted: Vec<PublicKey> = header.recipients.clone();
     let mut senders = trusted.clone();
     senders.extend(job.grantor_trusts.iter().copied());
     senders.push(grantor);
-    for message in &thread.messages {
-        let Ok(item) = crate::client::decode_item(&message.item) else {
-            continue;
-        };
+    for item in messages {
         let expect = Expect {
-            tenant: client.tenant(),
+            tenant,
             senders: &senders,
         };
-        let Ok(opened) = open_item(&item, job.grantor, &expect) else {
+        let Ok(opened) = open_item(item, job.grantor, &expect) else {
             continue;
         };
         let content: serde_json::Value =
@@ -265,7 +286,7 @@ async fn introduce(
         }
     }
     if trusted.contains(&job.grantee) || !trusted.contains(&grantor) {
-        return Ok(false);
+        return Ok(None);
     }
     let content = serde_json::json!({
         "format": KEY_INTRODUCTION_FORMAT,
@@ -282,7 +303,7 @@ async fn introduce(
     let sealed = seal_item(
         &SealParams {
             kind: ItemKind::Message,
-            tenant: client.tenant(),
+            tenant,
             item_id: ItemId::random(&mut rng),
             report_id: header.report_id,
             sender: job.grantor,
@@ -291,8 +312,7 @@ async fn introduce(
         content.as_bytes(),
         &mut rng,
     )?;
-    client.post_message(&thread.report_id, &sealed).await?;
-    Ok(true)
+    Ok(Some(sealed))
 }
 
 /// The reports a recovery may act on, as the recovery key itself reads

@@ -25,6 +25,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use meldkluis_crypto_core::{PublicKey, StaticKey, TenantId, Zeroizing};
 use meldkluis_i18n::catalog;
+use meldkluis_keys::ceremony;
 use meldkluis_keys::client::ServerClient;
 use meldkluis_keys::console::{random_loopback_address, Console, ConsoleOptions};
 use meldkluis_keys::enrolled::EnrolledKeys;
@@ -152,8 +153,16 @@ enum Command {
         /// The lost key (64 hex digits), from your records, not from the
         /// server; repeat it for the lost key's earlier keys after a
         /// rotation.
-        #[arg(long = "lost", value_name = "KEY", required = true)]
+        #[arg(long = "lost", value_name = "KEY", required_unless_present = "import")]
         lost: Vec<String>,
+        /// Offline ceremony, step 1: write the grant requests (every listed
+        /// report's sealed items) to this file for `meldkluis-recovery-key
+        /// seal-grants` on an offline machine; the recovery key is not read.
+        #[arg(long, value_name = "FILE", conflicts_with = "import")]
+        export: Option<PathBuf>,
+        /// Offline ceremony, step 3: post the grants sealed offline.
+        #[arg(long, value_name = "FILE", conflicts_with = "yes")]
+        import: Option<PathBuf>,
         /// Grant without asking (for scripts). Without it, the command asks
         /// at the terminal, and refuses when there is none.
         #[arg(long)]
@@ -306,6 +315,8 @@ fn main() -> anyhow::Result<()> {
         Command::Recover {
             server,
             lost,
+            export,
+            import,
             yes,
             key,
         } => {
@@ -317,6 +328,12 @@ fn main() -> anyhow::Result<()> {
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let (_, new) = load_key(&cli, key, None)?;
+            if let Some(path) = export {
+                return export_requests(&runtime, server, new.as_ref(), &lost, path);
+            }
+            if let Some(path) = import {
+                return import_grants(&runtime, server, new.as_ref(), path);
+            }
             eprintln!(
                 "Type or paste the recovery key (17 groups of 4), then end the input (Ctrl-D):"
             );
@@ -372,6 +389,59 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `recover --export`: the grant requests for the offline ceremony.
+fn export_requests(
+    runtime: &tokio::runtime::Runtime,
+    server: &ServerArgs,
+    new: &dyn StaticKey,
+    lost: &[PublicKey],
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let client = ServerClient::new(&server.server, tenant(&server.tenant)?)?;
+    let requests = runtime.block_on(async {
+        client
+            .log_in(new)
+            .await
+            .context("the new key cannot log in (has the operator run `advisor replace`?)")?;
+        let name = served_name(&client, &new.public_key()).await?;
+        anyhow::Ok(ceremony::export_requests(&client, new.public_key(), &name, lost).await?)
+    })?;
+    std::fs::write(path, serde_json::to_vec(&requests)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!(
+        "grant requests for {} reports written to {} (ciphertext only)",
+        requests.reports.len(),
+        path.display()
+    );
+    println!(
+        "next, on the offline machine: meldkluis-recovery-key seal-grants {} GRANTS-FILE",
+        path.display()
+    );
+    Ok(())
+}
+
+/// `recover --import`: posts the grants sealed offline.
+fn import_grants(
+    runtime: &tokio::runtime::Runtime,
+    server: &ServerArgs,
+    new: &dyn StaticKey,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let sealed: ceremony::SealedGrants = serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not a sealed grants file", path.display()))?;
+    let client = ServerClient::new(&server.server, tenant(&server.tenant)?)?;
+    let outcome = runtime.block_on(async {
+        client
+            .log_in(new)
+            .await
+            .context("the new key cannot log in (has the operator run `advisor replace`?)")?;
+        anyhow::Ok(ceremony::import_grants(&client, new.public_key(), &sealed).await?)
+    })?;
+    print_outcome(&outcome, &new.public_key());
+    Ok(())
 }
 
 /// Asks at the terminal; refuses when there is none (use `--yes`).

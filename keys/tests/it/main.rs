@@ -11,3 +11,4 @@ mod console_attacks;
 mod console_cli;
 mod double;
 mod recover_attacks;
+mod recovery_ceremony;
