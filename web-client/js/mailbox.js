@@ -61,7 +61,17 @@ function codeProblem(error) {
 async function logIn(event) {
   event.preventDefault();
   const input = $('code-input');
-  const { mk, module } = await crypto;
+  let mk;
+  let module;
+  try {
+    ({ mk, module } = await crypto);
+  } catch {
+    // The wasm did not match the integrity the page names (or did not
+    // load): nothing is derived or sent with code that was not checked.
+    fieldError('code-input', text(data, 'js-code-refused'));
+    input.focus();
+    return;
+  }
   let code;
   try {
     code = mk.normaliseLoginCode(input.value);

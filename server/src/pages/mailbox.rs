@@ -33,6 +33,7 @@ const SCRIPT_TEXTS: &[&str] = &[
     "js-report-unreadable",
     "js-report-substituted",
     "js-bad-answer",
+    "js-code-refused",
     "js-message-sent",
     "js-message-empty",
     "js-notice-saved",

@@ -456,3 +456,41 @@ async fn the_mailbox_answers_garbage_from_the_server_with_a_clear_message() {
     browser.close().await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mailbox_uses_no_wasm_it_could_not_check_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    TestTenant::create(&server.admin(), "acme", 1);
+    let mut wasm = meldkluis_tests::client()
+        .get(format!("{}/assets/meldkluis.wasm", server.base))
+        .send()
+        .await
+        .expect("wasm")
+        .bytes()
+        .await
+        .expect("bytes")
+        .to_vec();
+    wasm.push(0);
+    let proxy =
+        RecordingProxy::start_replacing(&server.base, Some(("/assets/meldkluis.wasm", wasm))).await;
+    let browser = Browser::start().await;
+    for lang in ["nl", "en"] {
+        browser
+            .goto(&format!("{}/t/acme/mailbox?lang={lang}", proxy.base))
+            .await;
+        watch_page(&browser).await;
+        let error = try_login(&browser, "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01").await;
+        assert_eq!(error, Some(text(lang, "js-code-refused")), "{lang}");
+        assert_eq!(page_errors(&browser).await, json!([]), "{lang}");
+        browser
+            .js("document.getElementById('code-input').value = '';", vec![])
+            .await;
+    }
+    assert!(
+        !proxy.recorded().iter().any(|r| r.method == "POST"),
+        "nothing was sent"
+    );
+    browser.close().await;
+    server.stop().await;
+}

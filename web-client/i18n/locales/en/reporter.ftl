@@ -118,6 +118,7 @@ js-network-error = There is no connection to the server. Nothing is lost: please
 js-retry = Try again
 js-server-error = The server answered with an error: { $message }
 js-bad-answer = The server gave an answer this page cannot read. Nothing has been lost: please try again later. If this goes on, contact the confidential advisor.
+js-code-refused = The code of this page could not be verified and has therefore not been used. Nothing has been sent. Please try again later, or over another network.
 js-error-summary = There are { $count } fields you still need to fill in or correct:
 js-field-required = Please fill in this field.
 js-field-choose = Please choose an answer.

@@ -118,6 +118,7 @@ js-network-error = Er is geen verbinding met de server. Er is niets verloren: pr
 js-retry = Opnieuw proberen
 js-server-error = De server gaf een fout: { $message }
 js-bad-answer = De server gaf een antwoord dat deze pagina niet kan lezen. Er is niets verloren: probeer het later opnieuw. Blijft dit zo, neem dan contact op met de vertrouwenspersoon.
+js-code-refused = De code van deze pagina kon niet worden gecontroleerd en is daarom niet gebruikt. Er is niets verstuurd. Probeer het later opnieuw, of via een ander netwerk.
 js-error-summary = Er zijn { $count } velden die u nog moet invullen of verbeteren:
 js-field-required = Vul dit veld in.
 js-field-choose = Kies een antwoord.
