@@ -51,7 +51,6 @@ demo: the advisor's side:   in a second terminal, run (then open the address it 
 
   $bin/meldkluis-advisor console --server http://127.0.0.1:8470 --tenant demo \\
     --enrolled $enrolled \\
-    --pins $keys/DEMO-ONLY-report-pins.txt \\
     --insecure-demo-file $keys/DEMO-ONLY-advisor-key.hex --lang en
 
 demo: Ctrl-C stops the server.

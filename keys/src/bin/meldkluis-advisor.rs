@@ -101,8 +101,8 @@ enum Command {
         #[arg(long)]
         listen: Option<SocketAddr>,
         /// Your report pins file: which report you read under each report
-        /// id, kept across runs (created 0600 if absent). Without it, the
-        /// console pins reports for this run only.
+        /// id, kept across runs (created 0600 if absent). By default next
+        /// to the enrolled-keys file, named after it with `.pins` added.
         #[arg(long)]
         pins: Option<PathBuf>,
         /// The pages' language (nl, en).
@@ -196,12 +196,14 @@ fn main() -> anyhow::Result<()> {
                 lang: catalog()
                     .lang(lang)
                     .with_context(|| format!("no language {lang}"))?,
-                pins: pins.clone(),
+                pins: Some(pins.clone().unwrap_or_else(|| {
+                    let mut name = enrolled.as_os_str().to_owned();
+                    name.push(".pins");
+                    PathBuf::from(name)
+                })),
             };
-            if pins.is_none() {
-                eprintln!(
-                    "note: no --pins file: the reports you read are pinned for this run only"
-                );
+            if let Some(path) = &options.pins {
+                eprintln!("report pins: {}", path.display());
             }
             // The console runs on a multi-threaded runtime: key operations
             // go to blocking threads while pages are served.

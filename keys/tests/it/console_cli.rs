@@ -107,6 +107,11 @@ async fn the_console_warns_on_stderr_and_on_the_page_when_a_key_is_swapped() {
             stderr.push('\n');
         }
     }
+    // The report pins live next to the enrolled-keys file by default.
+    assert!(
+        stderr.contains(&format!("report pins: {}.pins", enrolled.display())),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("INSECURE DEMO KEY"),
         "the demo key is marked: {stderr}"
