@@ -11,9 +11,10 @@
 //! and acts on a report (reply, status, date, category, export, key
 //! introduction) only while the server still serves that same report.
 //!
-//! Pins are kept for the console's run and, when the advisor gives a state
-//! file (`meldkluis-advisor console --pins FILE`), across runs. The file is
-//! the advisor's own, next to their enrolled-keys file:
+//! Pins are kept across runs in the advisor's own file, by default next to
+//! their enrolled-keys file (`<enrolled-keys file>.pins`; `meldkluis-advisor
+//! console --pins FILE` puts it elsewhere; a library user without a file
+//! keeps them for the run only):
 //!
 //! ```text
 //! # meldkluis report pins: report id, mailbox key, report header hash (first sight)
