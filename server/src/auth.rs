@@ -178,12 +178,20 @@ impl Sessions {
             };
             if full(&table) {
                 table.purge_tenant(tenant, now);
-                if full(&table) {
-                    return Err(AppError::new(
-                        ErrorCode::SessionLimit,
-                        "mailbox sessions of this tenant at their limit",
-                    ));
+            }
+            if full(&table) && live > 0 {
+                // A mailbox that has a session may always replace it: a
+                // full tenant turns away new mailboxes, not its reporters.
+                let oldest = table.by_owner.get(&owner).and_then(|t| t.front().copied());
+                if let Some(oldest) = oldest {
+                    table.remove(&oldest);
                 }
+            }
+            if full(&table) {
+                return Err(AppError::new(
+                    ErrorCode::SessionLimit,
+                    "mailbox sessions of this tenant at their limit",
+                ));
             }
             *table.mailbox_sessions.entry(tenant.clone()).or_default() += 1;
         }

@@ -145,6 +145,36 @@ pub(crate) const TENANT_MIGRATIONS: &[&str] = &[
     ) STRICT, WITHOUT ROWID;
     INSERT INTO report_days (day, count)
         SELECT created_day, count(*) FROM reports GROUP BY created_day;",
+    // v5: a key grant is kept per grantor too, so a grant posted first by
+    // someone else cannot take the place of the real grantor's; and an item
+    // id names one item of the tenant, whatever its kind, so a message
+    // cannot shadow an attachment or a report.
+    "CREATE TABLE key_grants_v5 (
+        item_id BLOB NOT NULL CHECK (length(item_id) = 16),
+        grantee BLOB NOT NULL CHECK (length(grantee) = 32),
+        grantor BLOB NOT NULL CHECK (length(grantor) = 32),
+        report_id BLOB NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+        grant_bytes BLOB NOT NULL,
+        created_day TEXT NOT NULL,
+        PRIMARY KEY (item_id, grantee, grantor)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO key_grants_v5 (item_id, grantee, grantor, report_id, grant_bytes, created_day)
+        SELECT item_id, grantee, grantor, report_id, grant_bytes, created_day FROM key_grants;
+    DROP TABLE key_grants;
+    ALTER TABLE key_grants_v5 RENAME TO key_grants;
+    CREATE INDEX key_grants_by_report ON key_grants (report_id, grantee);
+    CREATE TRIGGER reports_item_id_unique BEFORE INSERT ON reports
+        WHEN EXISTS (SELECT 1 FROM messages WHERE id = NEW.id)
+            OR EXISTS (SELECT 1 FROM attachments WHERE id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'item id in use'); END;
+    CREATE TRIGGER messages_item_id_unique BEFORE INSERT ON messages
+        WHEN EXISTS (SELECT 1 FROM reports WHERE id = NEW.id)
+            OR EXISTS (SELECT 1 FROM attachments WHERE id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'item id in use'); END;
+    CREATE TRIGGER attachments_item_id_unique BEFORE INSERT ON attachments
+        WHEN EXISTS (SELECT 1 FROM reports WHERE id = NEW.id)
+            OR EXISTS (SELECT 1 FROM messages WHERE id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'item id in use'); END;",
 ];
 
 /// Embedded migrations of the e-mail store (`notices.sqlite`), which is kept

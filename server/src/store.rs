@@ -382,9 +382,11 @@ pub struct NewGrant {
     pub bytes: Vec<u8>,
 }
 
-/// Stores a grant; a grant for the same item and grantee already there is
-/// kept (so nobody can overwrite a working grant with a broken one).
-/// Returns true if stored.
+/// Stores a grant; a grant for the same item, grantee and grantor already
+/// there is kept (so nobody can overwrite a working grant with a broken
+/// one). Grants of other grantors for the same item stand beside it, so a
+/// grant posted first cannot block the real grantor's. Returns true if
+/// stored.
 pub fn insert_grant(conn: &Connection, grant: &NewGrant, day: &str) -> rusqlite::Result<bool> {
     let changed = conn
         .prepare_cached(
@@ -417,10 +419,25 @@ pub fn grants_for(
     report_id: &[u8; 16],
     grantee: &PublicKey,
 ) -> rusqlite::Result<Vec<ThreadGrant>> {
+    // Per item, the grants of the keys a reader trusts most come first: the
+    // recovery key's, then those of keys no longer enrolled (a replaced
+    // key's, as in a rotation), then those of enrolled advisors. The
+    // reader still decides whom to trust; the order only keeps a
+    // co-advisor's grant from hiding the real one from a reader that takes
+    // the first.
     conn.prepare_cached(
-        "SELECT item_id, grant_bytes FROM key_grants WHERE report_id = ?1 AND grantee = ?2 ORDER BY item_id",
+        "SELECT g.item_id, g.grant_bytes FROM key_grants g
+         WHERE g.report_id = ?1 AND g.grantee = ?2
+         ORDER BY g.item_id,
+             CASE
+                 WHEN g.grantor = (SELECT value FROM settings WHERE key = ?3) THEN 0
+                 WHEN EXISTS (SELECT 1 FROM advisors a WHERE a.public_key = g.grantor AND a.active = 1)
+                     THEN 2
+                 ELSE 1
+             END,
+             g.created_day, g.grantor",
     )?
-    .query_map(params![report_id, grantee.as_bytes()], |r| {
+    .query_map(params![report_id, grantee.as_bytes(), SETTING_RECOVERY_KEY], |r| {
         Ok(ThreadGrant {
             item_id: hex::encode(r.get::<_, Vec<u8>>(0)?),
             grant: crate::wire::encode_base64(&r.get::<_, Vec<u8>>(1)?),

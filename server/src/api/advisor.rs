@@ -219,9 +219,11 @@ pub struct PostGrants {
 /// Checked for structure only, like items: each grant parses, names this
 /// tenant, is for an item of this report whose stored header hashes to the
 /// grant's header hash, and gives the key to an enrolled, active advisor
-/// key. Whether the grantor is to be trusted is the reader's decision (the
+/// key. Only the grantor's or the grantee's own session may post a grant.
+/// Whether the grantor is to be trusted is the reader's decision (the
 /// server could not check it, and must not be trusted to). A grant already
-/// stored for the same item and grantee is kept.
+/// stored for the same item, grantee and grantor is kept; another
+/// grantor's stands beside it.
 pub async fn advisor_post_grants(
     State(state): State<AppState>,
     session: AdvisorSession,
@@ -244,6 +246,13 @@ pub async fn advisor_post_grants(
             KeyGrant::parse(&bytes).map_err(|e| AppError::invalid_item(format!("grant: {e}")))?;
         if grant.tenant != *session.tenant.id() {
             return Err(AppError::invalid_item("grant is for another tenant"));
+        }
+        // Only the two keys a grant is between may post it: a co-advisor
+        // cannot put grants, broken or not, in front of another advisor.
+        if grant.grantor != session.public_key && grant.grantee != session.public_key {
+            return Err(AppError::invalid_item(
+                "a grant is posted by its grantor or its grantee",
+            ));
         }
         grants.push((grant, bytes));
     }

@@ -294,6 +294,7 @@ pub(super) async fn page(
             h1 #code-title tabindex="-1" { (ctx.t("code-title")) }
             p #received-date {}
             p #notice-not-saved.notice.notice--warning hidden { (ctx.t("code-notice-not-saved")) }
+            p #attachments-not-sent.notice.notice--warning hidden { (ctx.t("code-attachments-not-sent")) }
             h2 { (ctx.t("code-your-code")) }
             p { (ctx.t("code-explain")) }
             p.login-code #login-code translate="no" {}

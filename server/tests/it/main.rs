@@ -5,4 +5,5 @@
 
 mod assets_cli;
 mod notices_crash;
+mod operator_log;
 mod server_crash;

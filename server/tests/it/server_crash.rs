@@ -135,7 +135,7 @@ async fn verify(
         .expect("base64")
         .try_into()
         .expect("64 bytes");
-    let context = meldkluis_server::auth::challenge_context(&fixture.tenant, &base);
+    let context = meldkluis_server::auth::challenge_context(&fixture.tenant, base);
     let answer = answer_challenge(&fixture.advisor, &message, &context).expect("answer");
     let login: Value = http
         .post(format!("{base}/api/v1/t/{t}/advisor/login"))

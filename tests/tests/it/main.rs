@@ -22,6 +22,7 @@ mod server_deadlines;
 mod server_grants;
 mod server_item_versions;
 mod server_limits;
+mod server_shadowing;
 mod server_metadata;
 mod server_tls;
 mod threat_model;

@@ -39,7 +39,9 @@ async fn no_plaintext_on_disk_or_in_logs() {
         .init();
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = TestServer::start(dir.path(), |_| {}).await;
+    // With the debugging setting that logs every request: even then no
+    // canary reaches the log.
+    let server = TestServer::start(dir.path(), |c| c.debug_log_requests = true).await;
     let tenant = TestTenant::create(&server.admin(), "canary-corp", 2);
     let http = client();
     let t = tenant.id.as_str();
