@@ -350,12 +350,22 @@ async function submit(event) {
     await send(prepared);
   } catch (error) {
     setBusy(false);
+    const retryable = error instanceof NetworkError || error instanceof BadAnswerError || (error instanceof ApiError && error.status >= 500);
+    if (prepared.sent && !retryable) {
+      // The report is stored: an attachment the server refuses must not
+      // cost the reporter the code of the stored report. The code is
+      // shown, with a note that not every attachment arrived.
+      prepared.attachmentsRefused = true;
+      setBusy(false, text(data, 'js-sent'));
+      showCode(prepared);
+      return;
+    }
     announce($('send-error'), describeError(data, error));
     // A network failure, or an answer that could not be read (the report
     // may be stored all the same), keeps everything prepared: the retry
     // sends the same sealed report, under the same code, and a stored one
     // is recognised by logging in.
-    if (error instanceof NetworkError || error instanceof BadAnswerError || (error instanceof ApiError && error.status >= 500)) {
+    if (retryable) {
       $('send-retry').hidden = false;
       $('send').disabled = true;
     } else {
@@ -389,6 +399,7 @@ function showCode(report) {
   // The report is stored; an address that could not be kept is said
   // plainly, with where to add it later.
   $('notice-not-saved').hidden = report.answer?.notice_email_saved !== false;
+  $('attachments-not-sent').hidden = !report.attachmentsRefused;
   $('code-screen').hidden = false;
   $('code-title').focus();
 }

@@ -88,3 +88,68 @@ async fn a_garbled_answer_to_a_stored_report_keeps_the_code_for_a_retry() {
     browser.close().await;
     server.stop().await;
 }
+
+/// The report is stored, then the server refuses its attachment (too large
+/// for its limits, a quota): the reporter still gets the code of the stored
+/// report, told that not every attachment arrived.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attachment_the_server_refuses_does_not_cost_the_code_of_the_stored_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 1);
+    let proxy = RecordingProxy::start(&server.base).await;
+    let browser = Browser::start().await;
+    let nl = catalog().lang("nl").expect("nl");
+    proxy.tamper(
+        "/api/v1/t/acme/mailbox/attachments",
+        Tampering::Answer {
+            status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            content_type: "application/json",
+            body: axum::body::Bytes::from_static(
+                br#"{"error":{"code":"too_large","message":"Het bestand is te groot."}}"#,
+            ),
+        },
+    );
+    let files = tempfile::tempdir().expect("tempdir");
+    let file = files.path().join("bewijs.txt");
+    std::fs::write(&file, "het kasboek").expect("write");
+    browser.goto(&format!("{}/t/acme/report", proxy.base)).await;
+    let what = "De kas klopt al maanden niet.";
+    fill_report_form(
+        &browser,
+        &ReportInput {
+            what: what.into(),
+            attachment: Some(file),
+            ..ReportInput::default()
+        },
+    )
+    .await;
+    let (code, _) = meldkluis_tests::reporter::send_report(&browser).await;
+    let note = browser
+        .js(
+            "const n = document.getElementById('attachments-not-sent'); return !n.hidden && n.textContent;",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        note.as_str(),
+        Some(t(nl, "code-attachments-not-sent").as_str())
+    );
+    let advisor = AdvisorView::login(&server, &tenant.id, &tenant.advisors[0]).await;
+    assert_eq!(advisor.report_ids().await.len(), 1, "the report was stored");
+
+    proxy.stop_tampering();
+    browser
+        .goto(&format!("{}/t/acme/mailbox", proxy.base))
+        .await;
+    mailbox_login(&browser, &code).await;
+    let thread = browser
+        .js(
+            "return document.getElementById('thread').textContent;",
+            vec![],
+        )
+        .await;
+    assert!(thread.as_str().expect("text").contains(what), "{thread}");
+    browser.close().await;
+    server.stop().await;
+}

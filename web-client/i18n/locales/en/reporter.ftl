@@ -155,6 +155,7 @@ js-category = Subject
 js-attachments = Attachments
 js-key-introduced = { $name } uses a new key from now on. This was confirmed with a key your report already knew; messages with the new key are shown as usual.
 code-notice-not-saved = Your e-mail address could not be kept. Your report was received. You can add the address later in your mailbox.
+code-attachments-not-sent = Your report has been received, but not all of your attachments: the server refused one. You can send them later from your mailbox with this code.
 report-keys-title = Check the keys
 report-keys-explain = Your report is encrypted in this browser for the keys below. To be sure nobody else can read along, compare these fingerprints with the ones your organisation publishes (for example on the intranet), or ask the confidential advisor for them. If they differ, send nothing and contact a confidential advisor in person.
 report-keys-recovery = The organisation's recovery key (only needed if a confidential advisor loses their own key)

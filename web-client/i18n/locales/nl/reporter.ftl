@@ -155,6 +155,7 @@ js-category = Onderwerp
 js-attachments = Bijlagen
 js-key-introduced = { $name } gebruikt vanaf nu een nieuwe sleutel. Dat is bevestigd met een sleutel die uw melding al kende; berichten met de nieuwe sleutel worden gewoon getoond.
 code-notice-not-saved = Uw e-mailadres kon niet worden bewaard. Uw melding is wel ontvangen. U kunt het adres later toevoegen in uw berichtenbox.
+code-attachments-not-sent = Uw melding is ontvangen, maar niet al uw bijlagen: de server weigerde er een. U kunt ze later met deze code vanuit uw berichtenbox sturen.
 report-keys-title = Sleutels controleren
 report-keys-explain = Uw melding wordt in deze browser versleuteld voor de sleutels hieronder. Wilt u zeker weten dat niemand anders kan meelezen, vergelijk dan deze vingerafdrukken met de vingerafdrukken die uw organisatie bekendmaakt (bijvoorbeeld op intranet), of vraag ze de vertrouwenspersoon zelf. Verschillen ze, verstuur dan niets en neem persoonlijk contact op met een vertrouwenspersoon.
 report-keys-recovery = Herstelsleutel van de organisatie (alleen nodig als een vertrouwenspersoon de eigen sleutel kwijtraakt)
