@@ -309,6 +309,15 @@ impl LoginLimiter {
     /// Takes one attempt from the global bucket and the mailbox id's bucket.
     pub fn check_mailbox(&self, tenant: &TenantId, mailbox_id: [u8; 16]) -> Result<(), AppError> {
         self.check_global()?;
+        self.check_mailbox_only(tenant, mailbox_id)
+    }
+
+    /// Takes one attempt from the mailbox id's bucket only.
+    pub fn check_mailbox_only(
+        &self,
+        tenant: &TenantId,
+        mailbox_id: [u8; 16],
+    ) -> Result<(), AppError> {
         let now = Instant::now();
         let mut map = self
             .per_mailbox
@@ -335,10 +344,7 @@ impl LoginLimiter {
         if bucket.take(self.mailbox_burst, self.mailbox_per_second, now) {
             Ok(())
         } else {
-            Err(AppError::new(
-                ErrorCode::RateLimited,
-                "mailbox log-in limit",
-            ))
+            Err(AppError::new(ErrorCode::RateLimited, "per-mailbox limit"))
         }
     }
 }

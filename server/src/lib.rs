@@ -79,6 +79,7 @@ struct Inner {
     tenants: tenants::Tenants,
     sessions: auth::Sessions,
     limiter: auth::LoginLimiter,
+    notice_changes: auth::LoginLimiter,
     challenges: auth::Challenges,
     assets: assets::Assets,
     uploads: Mutex<HashSet<(TenantId, [u8; 16])>>,
@@ -152,6 +153,13 @@ impl AppState {
                 config.login_burst_per_mailbox,
                 config.login_per_minute_per_mailbox,
             ),
+            // Changes of a notice address: each is a durable write to the
+            // e-mail store, so a mailbox gets as few as it gets log-ins.
+            notice_changes: auth::LoginLimiter::new(
+                config.login_per_second_global,
+                config.login_burst_per_mailbox,
+                config.login_per_minute_per_mailbox,
+            ),
             challenges: auth::Challenges::new(&server_secret, config.server_origin(None)),
             assets: assets::Assets::load(&config.assets_dir),
             uploads: Mutex::default(),
@@ -202,6 +210,11 @@ impl AppState {
 
     pub(crate) fn limiter(&self) -> &auth::LoginLimiter {
         &self.0.limiter
+    }
+
+    /// The per-mailbox limit on notice address changes.
+    pub(crate) fn notice_changes(&self) -> &auth::LoginLimiter {
+        &self.0.notice_changes
     }
 
     pub(crate) fn challenges(&self) -> &auth::Challenges {

@@ -71,6 +71,9 @@ pub async fn notice_email_put(
     drop(body);
     let mailbox_id = session_mailbox_id(&session).await?;
     state
+        .notice_changes()
+        .check_mailbox_only(session.tenant.id(), mailbox_id)?;
+    state
         .notices()
         .set_reporter_address(session.tenant.id(), &mailbox_id, &address, language)
         .await?;
@@ -86,6 +89,9 @@ pub async fn notice_email_delete(
     session: MailboxSession,
 ) -> Result<StatusCode, AppError> {
     let mailbox_id = session_mailbox_id(&session).await?;
+    state
+        .notice_changes()
+        .check_mailbox_only(session.tenant.id(), mailbox_id)?;
     state
         .notices()
         .delete_reporter_address(session.tenant.id(), &mailbox_id)

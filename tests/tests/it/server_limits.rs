@@ -519,3 +519,60 @@ async fn a_relaying_look_alike_server_gets_no_session() {
         .expect("direct log-in");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notice_address_changes_are_limited_per_mailbox() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |c| {
+        c.login_burst_per_mailbox = 5;
+        c.login_per_minute_per_mailbox = 1;
+    })
+    .await;
+    let tenant = TestTenant::create(&server.admin(), "notice-spam", 1);
+    let http = client();
+    let t = "notice-spam";
+    let spammer = file_report(&http, &server, &tenant).await;
+    let token = mailbox_login(&http, &server, t, &spammer).await;
+    // Each change is a durable write to the e-mail store: a mailbox gets
+    // a handful in a burst, then 429, and the last accepted one stands.
+    let mut accepted = Vec::new();
+    for i in 0..8 {
+        let address = format!("someone{i}@example.org");
+        let response = http
+            .put(server.url(t, "/mailbox/notice-email"))
+            .bearer_auth(&token)
+            .json(&json!({ "address": address }))
+            .send()
+            .await
+            .expect("put");
+        match response.status().as_u16() {
+            200 => accepted.push(address),
+            429 => assert_eq!(error_code(response).await, "rate_limited"),
+            other => panic!("answered {other}"),
+        }
+    }
+    assert_eq!(accepted.len(), 5);
+    let stored: Value = http
+        .get(server.url(t, "/mailbox/notice-email"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(stored["address"], accepted[4].as_str());
+    // The mailbox's log-ins and another mailbox's changes are not affected.
+    mailbox_login(&http, &server, t, &spammer).await;
+    let other = file_report(&http, &server, &tenant).await;
+    let other_token = mailbox_login(&http, &server, t, &other).await;
+    let response = http
+        .put(server.url(t, "/mailbox/notice-email"))
+        .bearer_auth(&other_token)
+        .json(&json!({ "address": "reporter@example.org" }))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(response.status(), 200);
+    server.stop().await;
+}
