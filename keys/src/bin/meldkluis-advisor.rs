@@ -188,6 +188,8 @@ fn main() -> anyhow::Result<()> {
             lang,
             key,
         } => {
+            // The server address is checked before the PIN is asked.
+            meldkluis_keys::client::server_origin(&server.server)?;
             let (kind, key) = load_key(&cli, key, None)?;
             let options = ConsoleOptions {
                 server: server.server.clone(),
@@ -249,6 +251,8 @@ fn main() -> anyhow::Result<()> {
             new_wrapped_file,
             new_insecure_demo_file,
         } => {
+            // The server address is checked before any key or PIN is asked.
+            let client = ServerClient::new(&server.server, tenant(&server.tenant)?)?;
             let old_args = KeyArgs {
                 label: old_label
                     .clone()
@@ -288,7 +292,6 @@ fn main() -> anyhow::Result<()> {
                 trusts.extend(keys.recovery);
                 trusts.extend(keys.earlier);
             }
-            let client = ServerClient::new(&server.server, tenant(&server.tenant)?)?;
             let outcome = runtime.block_on(async {
                 // While the old key is active it logs in (its grants are its
                 // own); after `advisor replace` only the new key can.
@@ -336,6 +339,8 @@ fn main() -> anyhow::Result<()> {
             if let Some(path) = import {
                 return import_grants(&runtime, server, new.as_ref(), path);
             }
+            // The server address is checked before the recovery key is asked.
+            let client = ServerClient::new(&server.server, tenant(&server.tenant)?)?;
             eprintln!(
                 "Type or paste the recovery key (17 groups of 4), then end the input (Ctrl-D):"
             );
@@ -345,7 +350,6 @@ fn main() -> anyhow::Result<()> {
                 .context("reading the recovery key from standard input")?;
             let recovery = recovery::parse_paper_form(&text)?;
             drop(text);
-            let client = ServerClient::new(&server.server, tenant(&server.tenant)?)?;
             let outcome = runtime.block_on(async {
                 client.log_in(new.as_ref()).await.context(
                     "the new key cannot log in (has the operator run `advisor replace`?)",

@@ -174,4 +174,42 @@ async fn the_console_warns_on_stderr_and_on_the_page_when_a_key_is_swapped() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("loopback"));
+
+    // Every advisor command refuses a plain-http server that is not on this
+    // machine, before anything is sent.
+    let recovery_paper = b"";
+    for args in [
+        &["console", "--enrolled", enrolled.to_str().unwrap()][..],
+        &[
+            "rotate",
+            "--old-insecure-demo-file",
+            key_file.to_str().unwrap(),
+            "--new-insecure-demo-file",
+        ][..],
+        &["recover", "--yes", "--lost", &rogue.to_hex()][..],
+    ] {
+        let output = Command::new(ADVISOR)
+            .args(args)
+            .args(if args[0] == "rotate" {
+                vec![key_file.to_str().unwrap()]
+            } else {
+                vec!["--insecure-demo-file", key_file.to_str().unwrap()]
+            })
+            .args(["--server", "http://meld.example", "--tenant", "acme"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                std::io::Write::write_all(&mut child.stdin.take().unwrap(), recovery_paper)?;
+                child.wait_with_output()
+            })
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(
+            stderr.contains("refusing the server address http://meld.example: use https://"),
+            "{args:?}: {stderr}"
+        );
+    }
 }
