@@ -43,6 +43,10 @@ pub struct ResealOutcome {
     pub unreachable: usize,
     /// Key introductions posted now (one per report that had none).
     pub introduced: usize,
+    /// Reports left alone because the server now serves another report
+    /// under an id the advisor's pins file pinned ([`crate::pins`]): no
+    /// grant and no key introduction for them.
+    pub swapped: usize,
 }
 
 /// The content format of a key introduction.
@@ -97,6 +101,18 @@ pub async fn reseal_chosen(
     job: &Reseal<'_>,
     report_ids: &[String],
 ) -> Result<ResealOutcome, Error> {
+    reseal_pinned(client, job, report_ids, None).await
+}
+
+/// As [`reseal_chosen`], leaving alone every report whose served report is
+/// not the one pinned under its id in the advisor's pins (a report the
+/// server swapped in gets no grant and no key introduction).
+pub async fn reseal_pinned(
+    client: &ServerClient,
+    job: &Reseal<'_>,
+    report_ids: &[String],
+    pins: Option<&crate::pins::Pins>,
+) -> Result<ResealOutcome, Error> {
     let mut outcome = ResealOutcome::default();
     let grantor_key = job.grantor.public_key();
     let mut rng = meldkluis_crypto_core::os_rng();
@@ -105,6 +121,18 @@ pub async fn reseal_chosen(
         let thread = client.thread(report_id).await?;
         if thread.report_id != *report_id {
             return Err(Error::Protocol("the server sent another report's thread"));
+        }
+        if let Some(pinned) = pins.and_then(|pins| pins.get(report_id)) {
+            // The same header as the one pinned (authentic when pinned).
+            let served = thread.report_bytes().ok().and_then(|report| {
+                ItemHeader::parse(&report)
+                    .ok()
+                    .map(|(header, _)| crate::pins::ReportPin::of(&header))
+            });
+            if served != Some(pinned) {
+                outcome.swapped += 1;
+                continue;
+            }
         }
         // (id, bytes, is an attachment of which only the head was read)
         let mut items: Vec<(String, Vec<u8>, bool)> =

@@ -29,9 +29,8 @@ use meldkluis_keys::ceremony;
 use meldkluis_keys::client::ServerClient;
 use meldkluis_keys::console::{random_loopback_address, Console, ConsoleOptions};
 use meldkluis_keys::enrolled::EnrolledKeys;
-use meldkluis_keys::reseal::{
-    reports_naming, reseal_chosen, reseal_reports, Reseal, ResealOutcome,
-};
+use meldkluis_keys::pins::Pins;
+use meldkluis_keys::reseal::{reports_naming, reseal_pinned, Reseal, ResealOutcome};
 use meldkluis_keys::{
     recovery, InsecureDemoKey, Pin, Pkcs11Module, Token, TokenKey, TokenSelector, WrappedKey,
     DEFAULT_KEY_LABEL, MODULE_ENV,
@@ -167,6 +166,10 @@ enum Command {
         /// at the terminal, and refuses when there is none.
         #[arg(long)]
         yes: bool,
+        /// Your report pins file (from the console), if you still have it:
+        /// a report the server swapped in under a pinned id gets nothing.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["export", "import"])]
+        pins: Option<PathBuf>,
         /// The new advisor key.
         #[command(flatten)]
         key: KeyArgs,
@@ -287,10 +290,15 @@ fn main() -> anyhow::Result<()> {
                 bail!("the old and the new key are the same key");
             }
             let mut trusts = Vec::new();
+            let mut pins = None;
             if let Some(path) = enrolled {
                 let keys = EnrolledKeys::load(path)?;
                 trusts.extend(keys.recovery);
                 trusts.extend(keys.earlier);
+                // The console's report pins, next to the enrolled keys.
+                let mut name = path.as_os_str().to_owned();
+                name.push(".pins");
+                pins = Some(Pins::load(&PathBuf::from(name))?);
             }
             let outcome = runtime.block_on(async {
                 // While the old key is active it logs in (its grants are its
@@ -312,7 +320,14 @@ fn main() -> anyhow::Result<()> {
                     logged_in_as,
                     grantee_name: served_name(&client, &new.public_key()).await?,
                 };
-                anyhow::Ok(reseal_reports(&client, &job).await?)
+                let ids: Vec<String> = client
+                    .reports()
+                    .await?
+                    .reports
+                    .into_iter()
+                    .map(|summary| summary.report_id)
+                    .collect();
+                anyhow::Ok(reseal_pinned(&client, &job, &ids, pins.as_ref()).await?)
             })?;
             print_outcome(&outcome, &new.public_key());
             Ok(())
@@ -323,6 +338,7 @@ fn main() -> anyhow::Result<()> {
             export,
             import,
             yes,
+            pins,
             key,
         } => {
             let lost = lost
@@ -333,6 +349,7 @@ fn main() -> anyhow::Result<()> {
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let (_, new) = load_key(&cli, key, None)?;
+            let pins = pins.as_deref().map(Pins::load).transpose()?;
             if let Some(path) = export {
                 return export_requests(&runtime, server, new.as_ref(), &lost, path);
             }
@@ -384,7 +401,9 @@ fn main() -> anyhow::Result<()> {
                     grantee_name: served_name(&client, &new.public_key()).await?,
                 };
                 let ids: Vec<String> = selection.chosen.into_iter().map(|(id, _)| id).collect();
-                anyhow::Ok(Some(reseal_chosen(&client, &job, &ids).await?))
+                anyhow::Ok(Some(
+                    reseal_pinned(&client, &job, &ids, pins.as_ref()).await?,
+                ))
             })?;
             drop(recovery);
             let Some(outcome) = outcome else {
@@ -499,15 +518,24 @@ fn tenant(id: &str) -> anyhow::Result<TenantId> {
 }
 
 fn print_outcome(outcome: &ResealOutcome, grantee: &PublicKey) {
+    if outcome.swapped > 0 {
+        eprintln!(
+            "WARNING: REPORT SWAPPED? {} reports are not the ones your pins file pinned under \
+             their ids (another mailbox key or header); nothing was granted or posted for them. \
+             Tell the other advisors and the operator.",
+            outcome.swapped
+        );
+    }
     println!(
         "reports: {}, items: {}, granted now: {}, already readable: {}, not reachable: {}, \
-         new key introduced to reporters: {}",
+         new key introduced to reporters: {}, swapped (left alone): {}",
         outcome.reports,
         outcome.items,
         outcome.granted,
         outcome.already_readable,
         outcome.unreachable,
-        outcome.introduced
+        outcome.introduced,
+        outcome.swapped
     );
     println!("new key: {}", grantee.to_hex());
     println!("fingerprint: {}", grantee.fingerprint());
