@@ -201,6 +201,18 @@ async fn acknowledged_reports_survive_sigkill() {
         data,
         &["tenant", "create", "crash-test", "--name", "Crash test"],
     );
+    // Far more reports in a day than the default quota (set through the
+    // operator's command, which this also exercises).
+    cli(
+        data,
+        &[
+            "tenant",
+            "set-quotas",
+            "crash-test",
+            "--reports-per-day",
+            "100000000",
+        ],
+    );
     cli(
         data,
         &[
