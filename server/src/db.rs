@@ -175,6 +175,13 @@ pub(crate) const TENANT_MIGRATIONS: &[&str] = &[
         WHEN EXISTS (SELECT 1 FROM reports WHERE id = NEW.id)
             OR EXISTS (SELECT 1 FROM messages WHERE id = NEW.id)
         BEGIN SELECT RAISE(ABORT, 'item id in use'); END;",
+    // v6: the day feedback was first given (status `feedback_given`, or
+    // closure), recorded once, so the feedback clock never comes back when
+    // the status moves on. Reports from before take the day of their last
+    // status change if it gave feedback: the best evidence there is.
+    "ALTER TABLE reports ADD COLUMN feedback_day TEXT;
+    UPDATE reports SET feedback_day = status_day
+        WHERE status IN ('feedback_given', 'closed', 'archived') AND status_day IS NOT NULL;",
 ];
 
 /// Embedded migrations of the e-mail store (`notices.sqlite`), which is kept

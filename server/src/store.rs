@@ -271,15 +271,26 @@ pub fn record_acknowledgement(
     Ok(())
 }
 
+/// The terms the tenant promises its reporters (its questionnaire), held
+/// to the law's: the clocks run on these.
+pub fn terms(conn: &Connection) -> rusqlite::Result<crate::deadlines::Terms> {
+    let form = questionnaire(conn)?;
+    Ok(crate::deadlines::Terms::new(
+        form.acknowledgement_days,
+        form.feedback_months,
+    ))
+}
+
 /// The dates and status of the reports an active advisor may see, for the
 /// deadline digest. Metadata only.
 pub fn report_dates_for_advisor(
     conn: &Connection,
     advisor_id: i64,
 ) -> rusqlite::Result<Vec<crate::deadlines::ReportDates>> {
+    let terms = terms(conn)?;
     Ok(reports_for_advisor(conn, advisor_id)?
         .iter()
-        .filter_map(ReportSummary::dates)
+        .filter_map(|report| report.dates(terms))
         .collect())
 }
 
@@ -511,6 +522,13 @@ pub struct Thread {
     pub status: String,
     /// The agreed update date, if set.
     pub agreed_update_date: Option<String>,
+    /// Day receipt was first acknowledged, if it was.
+    pub acknowledged_day: Option<String>,
+    /// Day feedback was first given, if it was.
+    pub feedback_day: Option<String>,
+    /// The clocks still running, seen from the day the thread was read:
+    /// the same the advisor's list and digest show.
+    pub deadlines: Vec<DeadlineView>,
     /// The sealed report (base64).
     pub report: String,
     /// The messages, oldest first.
@@ -522,24 +540,53 @@ pub struct Thread {
     pub grants: Vec<ThreadGrant>,
 }
 
-/// Reads a report's thread.
-pub fn thread(conn: &Connection, report_id: &[u8; 16]) -> rusqlite::Result<Option<Thread>> {
+/// Reads a report's thread, with the clocks running on `today`.
+pub fn thread(
+    conn: &Connection,
+    report_id: &[u8; 16],
+    today: crate::dates::Day,
+) -> rusqlite::Result<Option<Thread>> {
     let head = conn
         .prepare_cached(
-            "SELECT created_day, status, agreed_update_date, item FROM reports WHERE id = ?1",
+            "SELECT created_day, status, agreed_update_date, item, acknowledged_day, feedback_day
+             FROM reports WHERE id = ?1",
         )?
         .query_row([report_id], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ),
                 r.get::<_, Vec<u8>>(3)?,
+                (
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ),
             ))
         })
         .optional()?;
-    let Some((created_day, status, agreed_update_date, report)) = head else {
+    let Some(((created_day, status, agreed_update_date), report, (acknowledged_day, feedback_day))) =
+        head
+    else {
         return Ok(None);
     };
+    let deadlines = ReportSummary {
+        report_id: hex::encode(report_id),
+        created_day: created_day.clone(),
+        status: status.clone(),
+        status_day: None,
+        acknowledged_day: acknowledged_day.clone(),
+        feedback_day: feedback_day.clone(),
+        agreed_update_date: agreed_update_date.clone(),
+        category: None,
+        padded_len: 0,
+        message_count: 0,
+        attachment_count: 0,
+        deadlines: Vec::new(),
+    }
+    .with_deadlines(today, terms(conn)?)
+    .deadlines;
     let messages = conn
         .prepare_cached("SELECT id, from_advisor, created_day, item FROM messages WHERE report_id = ?1 ORDER BY seq")?
         .query_map([report_id], |r| {
@@ -569,6 +616,9 @@ pub fn thread(conn: &Connection, report_id: &[u8; 16]) -> rusqlite::Result<Optio
         created_day,
         status,
         agreed_update_date,
+        acknowledged_day,
+        feedback_day,
+        deadlines,
         report: crate::wire::encode_base64(&report),
         messages,
         attachments,
@@ -649,6 +699,8 @@ pub struct ReportSummary {
     pub status_day: Option<String>,
     /// Day receipt was first acknowledged, if it was.
     pub acknowledged_day: Option<String>,
+    /// Day feedback was first given, if it was.
+    pub feedback_day: Option<String>,
     /// The agreed update date, if set.
     pub agreed_update_date: Option<String>,
     /// The category an advisor disclosed for aggregate figures, if any.
@@ -677,7 +729,7 @@ pub struct DeadlineView {
 impl ReportSummary {
     /// The report's dates, for the deadline rules; `None` if a stored day
     /// does not read (this server writes them, so it is skipped, not guessed).
-    pub fn dates(&self) -> Option<crate::deadlines::ReportDates> {
+    pub fn dates(&self, terms: crate::deadlines::Terms) -> Option<crate::deadlines::ReportDates> {
         use crate::dates::Day;
         let mut report_id = [0u8; 16];
         hex::decode_to_slice(&self.report_id, &mut report_id).ok()?;
@@ -686,14 +738,21 @@ impl ReportSummary {
             created: Day::parse(&self.created_day)?,
             status: self.status.clone(),
             acknowledged: self.acknowledged_day.as_deref().and_then(Day::parse),
+            feedback: self.feedback_day.as_deref().and_then(Day::parse),
             agreed_update: self.agreed_update_date.as_deref().and_then(Day::parse),
+            terms,
         })
     }
 
-    /// Fills in the running deadlines as seen on `today`.
-    pub fn with_deadlines(mut self, today: crate::dates::Day) -> Self {
+    /// Fills in the running deadlines as seen on `today`, under the
+    /// tenant's `terms`.
+    pub fn with_deadlines(
+        mut self,
+        today: crate::dates::Day,
+        terms: crate::deadlines::Terms,
+    ) -> Self {
         self.deadlines = self
-            .dates()
+            .dates(terms)
             .map(|dates| {
                 crate::deadlines::running(&dates)
                     .into_iter()
@@ -716,7 +775,7 @@ pub fn reports_for_advisor(
 ) -> rusqlite::Result<Vec<ReportSummary>> {
     let mut stmt = conn.prepare_cached(concat!(
         "SELECT r.id, r.created_day, r.status, r.status_day, r.acknowledged_day,
-                r.agreed_update_date, r.category, r.padded_len,
+                r.agreed_update_date, r.category, r.padded_len, r.feedback_day,
                 (SELECT count(*) FROM messages m WHERE m.report_id = r.id),
                 (SELECT count(*) FROM attachments t WHERE t.report_id = r.id)
          FROM reports r WHERE r.id IN (",
@@ -730,11 +789,12 @@ pub fn reports_for_advisor(
             status: r.get(2)?,
             status_day: r.get(3)?,
             acknowledged_day: r.get(4)?,
+            feedback_day: r.get(8)?,
             agreed_update_date: r.get(5)?,
             category: r.get(6)?,
             padded_len: r.get::<_, i64>(7)?.try_into().unwrap_or(0),
-            message_count: r.get::<_, i64>(8)?.try_into().unwrap_or(0),
-            attachment_count: r.get::<_, i64>(9)?.try_into().unwrap_or(0),
+            message_count: r.get::<_, i64>(9)?.try_into().unwrap_or(0),
+            attachment_count: r.get::<_, i64>(10)?.try_into().unwrap_or(0),
             deadlines: Vec::new(),
         })
     })?;
@@ -748,16 +808,55 @@ pub fn set_status(
     report_id: &[u8; 16],
     advisor_id: i64,
     status: &str,
-    agreed_update_date: Option<&str>,
+    agreed_update_date: AgreedUpdate<'_>,
     closing_reason: Option<&str>,
     day: &str,
 ) -> rusqlite::Result<()> {
+    let gives_feedback = crate::deadlines::gives_feedback(status);
+    let (change_date, date) = match agreed_update_date {
+        AgreedUpdate::Keep => (false, None),
+        AgreedUpdate::Set(date) => (true, Some(date)),
+        AgreedUpdate::Remove => (true, None),
+    };
     conn.prepare_cached(
-        "UPDATE reports SET status = ?2, agreed_update_date = ?3, closing_reason = ?4, status_by = ?5, status_day = ?6
+        "UPDATE reports SET status = ?2,
+                agreed_update_date = CASE WHEN ?3 THEN ?4 ELSE agreed_update_date END,
+                closing_reason = ?5, status_by = ?6, status_day = ?7,
+                feedback_day = CASE WHEN ?8 THEN coalesce(feedback_day, ?7) ELSE feedback_day END
          WHERE id = ?1",
     )?
-    .execute(params![report_id, status, agreed_update_date, closing_reason, advisor_id, day])?;
+    .execute(params![
+        report_id,
+        status,
+        change_date,
+        date,
+        closing_reason,
+        advisor_id,
+        day,
+        gives_feedback
+    ])?;
     Ok(())
+}
+
+/// The agreed update date of a report, if one is set.
+pub fn agreed_update_date(
+    conn: &Connection,
+    report_id: &[u8; 16],
+) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT agreed_update_date FROM reports WHERE id = ?1")?
+        .query_row([report_id], |r| r.get(0))
+}
+
+/// What a status change does to the agreed update date: only an explicit
+/// change or removal touches it (domain.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgreedUpdate<'a> {
+    /// Leave it as it is.
+    Keep,
+    /// Set it to this `YYYY-MM-DD` day.
+    Set(&'a str),
+    /// Remove it.
+    Remove,
 }
 
 /// Records the category an advisor chose to disclose for aggregate figures

@@ -381,11 +381,23 @@ function refuseThread(thread, focus, textId) {
   return finishShowing(thread, focus);
 }
 
+function clockText(thread, kind, doneDay, doneText) {
+  if (typeof doneDay === 'string') return text(data, doneText, { day: formatDay(data, doneDay) });
+  const running = Array.isArray(thread.deadlines)
+    ? thread.deadlines.find((d) => d && d.kind === kind && typeof d.due === 'string')
+    : undefined;
+  return running ? text(data, 'js-due-by', { day: formatDay(data, running.due) }) : '–';
+}
+
 async function finishShowing(thread, focus) {
   $('reply-section').hidden = session.reportId === null;
   $('status-value').textContent = data.texts[`status-${thread.status}`] ?? thread.status;
   $('received-value').textContent = formatDay(data, thread.created_day);
   $('agreed-value').textContent = thread.agreed_update_date ? formatDay(data, thread.agreed_update_date) : text(data, 'mailbox-agreed-none');
+  // The same clocks the advisor's console and digest show (the server's one
+  // copy of the rules); a clock that stopped shows the day it stopped.
+  $('ack-value').textContent = clockText(thread, 'acknowledgement', thread.acknowledged_day, 'js-acknowledged-on');
+  $('feedback-value').textContent = clockText(thread, 'feedback', thread.feedback_day, 'js-feedback-given-on');
   $('login-screen').hidden = true;
   $('mailbox-screen').hidden = false;
   if (focus) $('mailbox-title').focus();

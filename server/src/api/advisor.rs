@@ -102,15 +102,20 @@ pub async fn advisor_reports(
     session: AdvisorSession,
 ) -> Result<Json<Value>, AppError> {
     let advisor_id = session.advisor_id;
-    let reports = session
+    let (reports, terms) = session
         .tenant
         .db
-        .call(move |conn| Ok(store::reports_for_advisor(conn, advisor_id)?))
+        .call(move |conn| {
+            Ok((
+                store::reports_for_advisor(conn, advisor_id)?,
+                store::terms(conn)?,
+            ))
+        })
         .await?;
     let today = state.clock().today();
     let reports: Vec<store::ReportSummary> = reports
         .into_iter()
-        .map(|report| report.with_deadlines(today))
+        .map(|report| report.with_deadlines(today, terms))
         .collect();
     Ok(Json(
         json!({ "today": today.to_string(), "reports": reports }),
@@ -119,10 +124,12 @@ pub async fn advisor_reports(
 
 /// `GET /api/v1/t/{tenant}/advisor/reports/{report_id}`: a whole thread.
 pub async fn advisor_thread(
+    State(state): State<AppState>,
     session: AdvisorSession,
     ids: PathIds,
 ) -> Result<Json<store::Thread>, AppError> {
     let (report_id, advisor_id) = (ids.report()?, session.advisor_id);
+    let today = state.clock().today();
     let public_key = session.public_key;
     let thread = session
         .tenant
@@ -131,7 +138,7 @@ pub async fn advisor_thread(
             if !store::advisor_may_see(conn, advisor_id, &report_id)? {
                 return Ok(None);
             }
-            let Some(mut thread) = store::thread(conn, &report_id)? else {
+            let Some(mut thread) = store::thread(conn, &report_id, today)? else {
                 return Ok(None);
             };
             // The grants to this advisor's key: how a key that was not a
@@ -374,10 +381,17 @@ const CLOSING_REASONS: [&str; 6] = [
 #[serde(deny_unknown_fields)]
 pub struct SetStatus {
     status: String,
-    #[serde(default)]
-    agreed_update_date: Option<String>,
+    /// Absent: unchanged; `null`: removed; a day: set.
+    #[serde(default, deserialize_with = "present")]
+    agreed_update_date: Option<Option<String>>,
     #[serde(default)]
     closing_reason: Option<String>,
+}
+
+/// A field that is present, even as `null`, so a change of status without
+/// an agreed date keeps the date and only an explicit `null` removes it.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// `PUT /api/v1/t/{tenant}/advisor/reports/{report_id}/status`.
@@ -393,7 +407,8 @@ pub async fn advisor_set_status(
     }
     if body
         .agreed_update_date
-        .as_deref()
+        .as_ref()
+        .and_then(Option::as_deref)
         .is_some_and(|d| !store::is_valid_date(d))
     {
         return Err(AppError::bad_request(
@@ -435,17 +450,23 @@ pub async fn advisor_set_status(
             if body.status != "new" {
                 store::record_acknowledgement(conn, &report_id, &day)?;
             }
+            let agreed = match &body.agreed_update_date {
+                None => store::AgreedUpdate::Keep,
+                Some(None) => store::AgreedUpdate::Remove,
+                Some(Some(date)) => store::AgreedUpdate::Set(date),
+            };
             store::set_status(
                 conn,
                 &report_id,
                 advisor_id,
                 &body.status,
-                body.agreed_update_date.as_deref(),
+                agreed,
                 body.closing_reason.as_deref(),
                 &day,
             )?;
+            let agreed_update_date = store::agreed_update_date(conn, &report_id)?;
             Ok(Json(
-                json!({ "status": body.status, "agreed_update_date": body.agreed_update_date }),
+                json!({ "status": body.status, "agreed_update_date": agreed_update_date }),
             ))
         })
         .await

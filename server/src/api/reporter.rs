@@ -220,12 +220,16 @@ pub async fn mailbox_login(
 }
 
 /// `GET /api/v1/t/{tenant}/mailbox`: the reporter's thread.
-pub async fn mailbox_thread(session: MailboxSession) -> Result<Json<store::Thread>, AppError> {
+pub async fn mailbox_thread(
+    State(state): State<AppState>,
+    session: MailboxSession,
+) -> Result<Json<store::Thread>, AppError> {
     let report_id = session.report_id;
+    let today = state.clock().today();
     let thread = session
         .tenant
         .db
-        .call(move |conn| Ok(store::thread(conn, &report_id)?))
+        .call(move |conn| Ok(store::thread(conn, &report_id, today)?))
         .await?;
     thread
         .map(Json)

@@ -54,6 +54,9 @@ const SCRIPT_TEXTS: &[&str] = &[
     "mailbox-your-report",
     "mailbox-no-messages",
     "mailbox-agreed-none",
+    "js-due-by",
+    "js-acknowledged-on",
+    "js-feedback-given-on",
     "status-new",
     "status-acknowledged",
     "status-in_progress",
@@ -102,6 +105,8 @@ pub(super) async fn page(
             dl.status-list {
                 div { dt { (ctx.t("mailbox-status")) } dd #status-value {} }
                 div { dt { (ctx.t("mailbox-received")) } dd #received-value {} }
+                div { dt { (ctx.t("mailbox-acknowledgement")) } dd #ack-value {} }
+                div { dt { (ctx.t("mailbox-feedback")) } dd #feedback-value {} }
                 div { dt { (ctx.t("mailbox-agreed-date")) } dd #agreed-value {} }
             }
             h2 #thread-title { (ctx.t("mailbox-thread")) }
