@@ -435,6 +435,44 @@ impl Admin {
         Ok(())
     }
 
+    /// Replaces the tenant's recovery key by `key` (a new one the advisors
+    /// confirmed), keeping the current one as a former recovery key: from
+    /// now on new reports must be sealed to `key`, advisors may grant items
+    /// to it, and thread items sealed to either are accepted (a reporter's
+    /// mailbox seals to the key its report pinned until an advisor
+    /// introduces the new one). Returns the replaced key.
+    pub fn replace_recovery_key(
+        &self,
+        id: &TenantId,
+        key: &PublicKey,
+    ) -> Result<PublicKey, AdminError> {
+        let mut conn = self.tenant_db(id)?;
+        let tx = conn.transaction()?;
+        let replaced = store::replace_recovery_key(&tx, key)?.map_err(|why| {
+            AdminError::Invalid(
+                match why {
+                    store::RecoveryReplacement::NoneSet => {
+                        "recovery key: none set yet (use `recovery-key set`)"
+                    }
+                    store::RecoveryReplacement::Unchanged => {
+                        "recovery key: that is already the current one"
+                    }
+                    store::RecoveryReplacement::Former => {
+                        "recovery key: that is a former recovery key of this tenant"
+                    }
+                }
+                .to_owned(),
+            )
+        })?;
+        tx.commit()?;
+        Ok(replaced)
+    }
+
+    /// The tenant's former (replaced) recovery keys, oldest first.
+    pub fn former_recovery_keys(&self, id: &TenantId) -> Result<Vec<PublicKey>, AdminError> {
+        Ok(store::former_recovery_keys(&self.tenant_db(id)?)?)
+    }
+
     /// The public half of the tenant's recovery key.
     pub fn recovery_key(&self, id: &TenantId) -> Result<Option<PublicKey>, AdminError> {
         Ok(store::recovery_key(&self.tenant_db(id)?)?)

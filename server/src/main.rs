@@ -253,6 +253,15 @@ enum RecoveryCommand {
         /// The recovery public key (64 hex digits).
         public_key: String,
     },
+    /// Replace the tenant's recovery key by a new one, keeping the current
+    /// one as a former recovery key (then an advisor runs
+    /// `meldkluis-advisor replace-recovery-key`).
+    Replace {
+        /// Tenant id.
+        tenant: String,
+        /// The new recovery public key (64 hex digits).
+        public_key: String,
+    },
     /// Show the recovery public key and its fingerprint.
     Show {
         /// Tenant id.
@@ -549,10 +558,28 @@ fn recovery_command(admin: &Admin, command: RecoveryCommand) -> anyhow::Result<(
             out!("recovery key set; fingerprint: {}", key.fingerprint());
             Ok(())
         }
+        RecoveryCommand::Replace {
+            tenant,
+            public_key: key,
+        } => {
+            let key = public_key(&key)?;
+            let replaced = admin.replace_recovery_key(&tenant_id(&tenant)?, &key)?;
+            out!(
+                "recovery key replaced; new fingerprint: {}\nformer recovery key (still accepted on messages until reporters are introduced to the new one): {}\nnext: an advisor runs `meldkluis-advisor replace-recovery-key --new-recovery {}`",
+                key.fingerprint(),
+                replaced.fingerprint(),
+                key.to_hex()
+            );
+            Ok(())
+        }
         RecoveryCommand::Show { tenant } => {
-            match admin.recovery_key(&tenant_id(&tenant)?)? {
+            let id = tenant_id(&tenant)?;
+            match admin.recovery_key(&id)? {
                 Some(key) => out!("{}\n{}", key.to_hex(), key.fingerprint()),
                 None => out!("no recovery key set"),
+            }
+            for key in admin.former_recovery_keys(&id)? {
+                out!("former: {} {}", key.to_hex(), key.fingerprint());
             }
             Ok(())
         }

@@ -17,6 +17,8 @@ use crate::error::AppError;
 pub(crate) const SETTING_LANGUAGES: &str = "languages";
 pub(crate) const SETTING_QUESTIONNAIRE: &str = "questionnaire";
 pub(crate) const SETTING_RECOVERY_KEY: &str = "recovery_key";
+/// The tenant's replaced recovery keys (32 bytes each, oldest first).
+pub(crate) const SETTING_FORMER_RECOVERY_KEYS: &str = "former_recovery_keys";
 pub(crate) const SETTING_BRANDING: &str = "branding";
 pub(crate) const SETTING_LOGO: &str = "logo";
 
@@ -95,6 +97,52 @@ pub fn logo(conn: &Connection) -> rusqlite::Result<Option<Vec<u8>>> {
 /// The tenant's offline recovery key, if enrolled.
 pub fn recovery_key(conn: &Connection) -> rusqlite::Result<Option<PublicKey>> {
     Ok(setting(conn, SETTING_RECOVERY_KEY)?.and_then(|bytes| PublicKey::from_slice(&bytes).ok()))
+}
+
+/// The tenant's former recovery keys, replaced by the current one (oldest
+/// first). A reporter's mailbox seals to the recovery key its report pinned
+/// until an advisor introduces the new one, so thread items sealed to a
+/// former recovery key are still accepted; new reports are not.
+pub fn former_recovery_keys(conn: &Connection) -> rusqlite::Result<Vec<PublicKey>> {
+    Ok(setting(conn, SETTING_FORMER_RECOVERY_KEYS)?
+        .unwrap_or_default()
+        .chunks_exact(32)
+        .filter_map(|key| PublicKey::from_slice(key).ok())
+        .collect())
+}
+
+/// Why a recovery key cannot replace the current one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecoveryReplacement {
+    /// There is no recovery key to replace yet.
+    NoneSet,
+    /// The new key is the current one.
+    Unchanged,
+    /// The new key is a former recovery key.
+    Former,
+}
+
+/// Makes `new` the tenant's recovery key and keeps the current one as a
+/// former recovery key. Returns the replaced key. Run inside a transaction.
+pub fn replace_recovery_key(
+    conn: &Connection,
+    new: &PublicKey,
+) -> rusqlite::Result<Result<PublicKey, RecoveryReplacement>> {
+    let Some(current) = recovery_key(conn)? else {
+        return Ok(Err(RecoveryReplacement::NoneSet));
+    };
+    if current == *new {
+        return Ok(Err(RecoveryReplacement::Unchanged));
+    }
+    let mut former = former_recovery_keys(conn)?;
+    if former.contains(new) {
+        return Ok(Err(RecoveryReplacement::Former));
+    }
+    former.push(current);
+    let bytes: Vec<u8> = former.iter().flat_map(|k| *k.as_bytes()).collect();
+    set_setting(conn, SETTING_FORMER_RECOVERY_KEYS, &bytes)?;
+    set_setting(conn, SETTING_RECOVERY_KEY, new.as_bytes())?;
+    Ok(Ok(current))
 }
 
 /// An advisor of a tenant.
@@ -538,6 +586,11 @@ pub struct Thread {
     /// Key grants to the advisor reading the thread (never in a mailbox).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub grants: Vec<ThreadGrant>,
+    /// Key grants to the tenant's current recovery key (after it replaced
+    /// another), so the recovery key can read items sealed to its
+    /// predecessor during a later recovery (never in a mailbox).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recovery_grants: Vec<ThreadGrant>,
 }
 
 /// Reads a report's thread, with the clocks running on `today`.
@@ -623,6 +676,7 @@ pub fn thread(
         messages,
         attachments,
         grants: Vec::new(),
+        recovery_grants: Vec::new(),
     }))
 }
 

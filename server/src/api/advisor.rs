@@ -144,6 +144,9 @@ pub async fn advisor_thread(
             // The grants to this advisor's key: how a key that was not a
             // recipient (a replacement, a rotation) reaches content keys.
             thread.grants = store::grants_for(conn, &report_id, &public_key)?;
+            if let Some(recovery) = store::recovery_key(conn)? {
+                thread.recovery_grants = store::grants_for(conn, &report_id, &recovery)?;
+            }
             Ok(Some(thread))
         })
         .await?;
@@ -226,7 +229,8 @@ pub struct PostGrants {
 /// Checked for structure only, like items: each grant parses, names this
 /// tenant, is for an item of this report whose stored header hashes to the
 /// grant's header hash, and gives the key to an enrolled, active advisor
-/// key. Only the grantor's or the grantee's own session may post a grant.
+/// key or, from the posting advisor's own key, to the tenant's current
+/// recovery key. Only the grantor's or the grantee's own session may post a grant.
 /// Whether the grantor is to be trusted is the reader's decision (the
 /// server could not check it, and must not be trusted to). A grant already
 /// stored for the same item, grantee and grantor is kept; another
@@ -305,6 +309,7 @@ pub async fn advisor_post_grants(
     }
 
     let day = state.today();
+    let grantor_session = session.public_key;
     let new_grants: Vec<store::NewGrant> = grants
         .into_iter()
         .map(|(grant, bytes)| store::NewGrant {
@@ -323,11 +328,18 @@ pub async fn advisor_post_grants(
             if !store::advisor_may_see(conn, advisor_id, &report_id)? {
                 return Err(AppError::not_found("no such report for this advisor"));
             }
+            let recovery = store::recovery_key(conn)?;
             let mut stored = 0u64;
             for grant in &new_grants {
-                if store::active_advisor_id(conn, &grant.grantee)?.is_none() {
+                // To an enrolled advisor key, or to the tenant's current
+                // recovery key from the advisor posting it (an active
+                // advisor who may see the report: replacing the recovery
+                // key, `meldkluis-advisor replace-recovery-key`).
+                let to_recovery = recovery.as_ref() == Some(&grant.grantee)
+                    && grant.grantor == grantor_session;
+                if !to_recovery && store::active_advisor_id(conn, &grant.grantee)?.is_none() {
                     return Err(AppError::invalid_item(
-                        "grantee is not an enrolled advisor key",
+                        "grantee is not an enrolled advisor key nor, from this advisor, the recovery key",
                     ));
                 }
                 if store::insert_grant(conn, grant, &day)? {

@@ -49,7 +49,8 @@ impl Writer {
 /// Checks, inside a database job, that `writer` may write into the report's
 /// thread and that the header's sender and recipients follow the rules:
 /// sender = the mailbox key (reporter) or the advisor's key; recipients
-/// include the report's mailbox key and the tenant's recovery key.
+/// include the report's mailbox key and the tenant's recovery key (the
+/// current one or a former one).
 pub(super) fn check_thread_item(
     conn: &rusqlite::Connection,
     writer: Writer,
@@ -83,7 +84,23 @@ pub(super) fn check_thread_item(
         }
         Writer::Advisor { public_key, .. } => public_key,
     };
-    wire::check_sender_and_recipients(header, &sender, &[mailbox_key, recovery])
+    wire::check_sender_and_recipients(header, &sender, &[mailbox_key])?;
+    // The recovery key: the current one, or during a replacement a former
+    // one (a reporter's mailbox seals to the recovery key its report
+    // pinned until an advisor introduces the new one; an advisor's console
+    // seals to the one in their enrolled-keys file).
+    if header.recipients.contains(&recovery)
+        || store::former_recovery_keys(conn)?
+            .iter()
+            .any(|former| header.recipients.contains(former))
+    {
+        Ok(())
+    } else {
+        Err(AppError::invalid_item(format!(
+            "recipient {} missing",
+            recovery.to_hex()
+        )))
+    }
 }
 
 pub(super) async fn post_message(
