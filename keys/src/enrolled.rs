@@ -13,12 +13,21 @@
 //! advisor  91cc781e...cb0e  B. Jansen
 //! recovery ef580505...4a61
 //! earlier  1a2b3c4d...9f0e  my key before 2026-11 (rotated)
+//! former-recovery 77e0c1a2...03bd  replaced 2026-12
 //! ```
 //!
 //! `advisor` lines are the tenant's advisor keys, `recovery` its offline
 //! recovery key, `earlier` this advisor's own earlier keys (trusted as the
 //! grantor of key grants after a planned rotation; a *lost* key must not be
 //! listed, as whoever finds the token could then forge grants).
+//!
+//! Replacing the recovery key: the advisors compare the new key's
+//! fingerprint aloud (as at enrolment), change the `recovery` line to the
+//! new key and keep the old one as a `former-recovery` line (its grants from
+//! an earlier recovery stay trusted); then one advisor runs
+//! `meldkluis-advisor replace-recovery-key --new-recovery KEY`, which acts
+//! only if KEY is the `recovery` line here *and* the key the server serves.
+//! A recovery key only the server names is never granted anything.
 
 use std::path::Path;
 
@@ -35,6 +44,9 @@ pub struct EnrolledKeys {
     pub recovery: Option<PublicKey>,
     /// This advisor's own earlier keys (trusted grantors after a rotation).
     pub earlier: Vec<PublicKey>,
+    /// The tenant's replaced recovery keys (trusted grantors of grants made
+    /// before the replacement).
+    pub former_recovery: Vec<PublicKey>,
 }
 
 impl EnrolledKeys {
@@ -59,15 +71,24 @@ impl EnrolledKeys {
                 "recovery" if keys.recovery.is_none() => keys.recovery = Some(key),
                 "recovery" => return Err(Error::Malformed("enrolled keys (two recovery keys)")),
                 "earlier" => keys.earlier.push(key),
+                "former-recovery" => keys.former_recovery.push(key),
                 _ => {
                     return Err(Error::Malformed(
-                        "enrolled keys (a line starts with neither advisor, recovery nor earlier)",
+                        "enrolled keys (a line starts with neither advisor, recovery, earlier nor former-recovery)",
                     ))
                 }
             }
         }
         if keys.advisors.is_empty() {
             return Err(Error::Malformed("enrolled keys (no advisor key)"));
+        }
+        if keys
+            .recovery
+            .is_some_and(|current| keys.former_recovery.contains(&current))
+        {
+            return Err(Error::Malformed(
+                "enrolled keys (the recovery key is also a former recovery key)",
+            ));
         }
         Ok(keys)
     }
@@ -171,11 +192,12 @@ mod tests {
     #[test]
     fn the_file_parses_and_refuses_nonsense() {
         let text = format!(
-            "# confirmed 2026-11-24\nadvisor {} A. de Vries\n\nadvisor {}\nrecovery {} # paper\nearlier {} old\n",
+            "# confirmed 2026-11-24\nadvisor {} A. de Vries\n\nadvisor {}\nrecovery {} # paper\nearlier {} old\nformer-recovery {} replaced\n",
             key(1).to_hex(),
             key(2).to_hex(),
             key(3).to_hex(),
-            key(4).to_hex()
+            key(4).to_hex(),
+            key(5).to_hex()
         );
         let keys = EnrolledKeys::parse(&text).expect("parses");
         assert_eq!(keys.advisor_keys(), vec![key(1), key(2)]);
@@ -183,11 +205,15 @@ mod tests {
         assert_eq!(keys.name_of(&key(2)), None);
         assert_eq!(keys.recovery, Some(key(3)));
         assert_eq!(keys.earlier, vec![key(4)]);
+        assert_eq!(keys.former_recovery, vec![key(5)]);
         for bad in [
             "advisor 12ab",
             "adviser 0101010101010101010101010101010101010101010101010101010101010101",
             "recovery 0101010101010101010101010101010101010101010101010101010101010101",
             "",
+            "advisor 0101010101010101010101010101010101010101010101010101010101010101\n\
+             recovery 0202020202020202020202020202020202020202020202020202020202020202\n\
+             former-recovery 0202020202020202020202020202020202020202020202020202020202020202",
         ] {
             assert!(EnrolledKeys::parse(bad).is_err(), "{bad:?}");
         }
@@ -199,6 +225,7 @@ mod tests {
             advisors: vec![(key(1), String::new()), (key(2), String::new())],
             recovery: Some(key(3)),
             earlier: Vec::new(),
+            former_recovery: Vec::new(),
         };
         let good = [served(key(1)), served(key(2))];
         assert!(check_served_keys(&enrolled, &good, Some(&served(key(3)))).is_empty());

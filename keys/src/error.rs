@@ -94,6 +94,19 @@ pub enum Error {
     /// Not logged in to the server (or the session ended).
     #[error("not logged in to the server")]
     NotLoggedIn,
+    /// The new recovery key is not the `recovery` line of the advisor's
+    /// enrolled-keys file.
+    #[error("the new recovery key {0} is not the recovery key in your enrolled-keys file: compare its fingerprint aloud and enrol it there first (keep the old one as a former-recovery line)")]
+    RecoveryKeyNotEnrolled(String),
+    /// The server serves another recovery key than the one the advisor
+    /// enrolled: nothing is granted.
+    #[error("WARNING: RECOVERY KEY SWAPPED? the server serves the recovery key {served}, not the one you enrolled ({enrolled}); nothing was granted. Tell the other advisors and the operator.")]
+    RecoveryKeySubstituted {
+        /// What the server serves (hex, or "none").
+        served: String,
+        /// What the advisor enrolled (hex).
+        enrolled: String,
+    },
 }
 
 impl Error {

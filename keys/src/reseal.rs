@@ -47,10 +47,30 @@ pub struct ResealOutcome {
     /// under an id the advisor's pins file pinned ([`crate::pins`]): no
     /// grant and no key introduction for them.
     pub swapped: usize,
+    /// Reports left alone because the grantor could not open their report
+    /// item (when replacing the recovery key: only reports the advisor
+    /// reads are granted).
+    pub unopened: usize,
 }
 
 /// The content format of a key introduction.
 pub const KEY_INTRODUCTION_FORMAT: &str = "meldkluis-key-introduction/1";
+
+/// The content format of a recovery key introduction: an advisor tells the
+/// reporter's mailbox that the tenant's recovery key was replaced, so it
+/// seals later messages to the new one (`web-client/REPORT-CONTENT.md`).
+/// Distinct from a key introduction: the recovery key is never shown or
+/// believed as an advisor.
+pub const RECOVERY_KEY_INTRODUCTION_FORMAT: &str = "meldkluis-recovery-key-introduction/1";
+
+/// What the key introduction in each thread introduces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Introduce {
+    /// An advisor's new key (`KEY_INTRODUCTION_FORMAT`).
+    AdvisorKey,
+    /// The tenant's new recovery key (`RECOVERY_KEY_INTRODUCTION_FORMAT`).
+    RecoveryKey,
+}
 
 /// The grantor and the new key.
 pub struct Reseal<'a> {
@@ -113,6 +133,84 @@ pub async fn reseal_pinned(
     report_ids: &[String],
     pins: Option<&crate::pins::Pins>,
 ) -> Result<ResealOutcome, Error> {
+    reseal_with(client, job, report_ids, pins, Introduce::AdvisorKey).await
+}
+
+/// Replacing the tenant's recovery key, from an advisor's key (the
+/// grantor, logged in): grants every item of the listed reports that the
+/// advisor can open to the new recovery key (`job.grantee`, which the
+/// caller took from the advisor's enrolled keys, never from the server),
+/// and posts a recovery key introduction in each thread, so the reporter's
+/// mailbox seals its later messages to the new key.
+///
+/// Only reports whose report item the advisor opens (an authentic report
+/// of this thread) and whose header matches `pins` (pinned now at first
+/// sight, as the console does) are touched; the others are counted in
+/// `unopened` and `swapped`.
+pub async fn grant_to_new_recovery_key(
+    client: &ServerClient,
+    job: &Reseal<'_>,
+    report_ids: &[String],
+    pins: &crate::pins::Pins,
+) -> Result<ResealOutcome, Error> {
+    reseal_with(client, job, report_ids, Some(pins), Introduce::RecoveryKey).await
+}
+
+/// `meldkluis-advisor replace-recovery-key`: checks that `new_recovery` is
+/// the recovery key the advisor enrolled (`enrolled.recovery`) *and* the one
+/// the server serves to reporters, then, logged in with `advisor`, grants
+/// every item of every report the advisor reads to it and introduces it in
+/// each thread ([`grant_to_new_recovery_key`]). A recovery key only the
+/// server names gets nothing: [`Error::RecoveryKeyNotEnrolled`] or
+/// [`Error::RecoveryKeySubstituted`] before anything is posted.
+pub async fn replace_recovery_key(
+    client: &ServerClient,
+    advisor: &dyn StaticKey,
+    enrolled: &crate::enrolled::EnrolledKeys,
+    new_recovery: PublicKey,
+    pins: &crate::pins::Pins,
+) -> Result<ResealOutcome, Error> {
+    if enrolled.recovery != Some(new_recovery) {
+        return Err(Error::RecoveryKeyNotEnrolled(new_recovery.to_hex()));
+    }
+    let served = client.public_config().await?.recovery;
+    let served_ok = served.as_ref().is_some_and(|served| {
+        served.public_key == new_recovery && served.fingerprint == new_recovery.fingerprint()
+    });
+    if !served_ok {
+        return Err(Error::RecoveryKeySubstituted {
+            served: served.map_or_else(|| "none".to_owned(), |s| s.public_key.to_hex()),
+            enrolled: new_recovery.to_hex(),
+        });
+    }
+    client.log_in(advisor).await?;
+    let mut trusts: Vec<PublicKey> = enrolled.former_recovery.clone();
+    trusts.extend(enrolled.earlier.iter().copied());
+    trusts.push(new_recovery);
+    let job = Reseal {
+        grantor: advisor,
+        grantor_trusts: &trusts,
+        grantee: new_recovery,
+        logged_in_as: advisor.public_key(),
+        grantee_name: String::new(),
+    };
+    let ids: Vec<String> = client
+        .reports()
+        .await?
+        .reports
+        .into_iter()
+        .map(|summary| summary.report_id)
+        .collect();
+    grant_to_new_recovery_key(client, &job, &ids, pins).await
+}
+
+async fn reseal_with(
+    client: &ServerClient,
+    job: &Reseal<'_>,
+    report_ids: &[String],
+    pins: Option<&crate::pins::Pins>,
+    introduce: Introduce,
+) -> Result<ResealOutcome, Error> {
     let mut outcome = ResealOutcome::default();
     let grantor_key = job.grantor.public_key();
     let mut rng = meldkluis_crypto_core::os_rng();
@@ -122,7 +220,31 @@ pub async fn reseal_pinned(
         if thread.report_id != *report_id {
             return Err(Error::Protocol("the server sent another report's thread"));
         }
-        if let Some(pinned) = pins.and_then(|pins| pins.get(report_id)) {
+        if introduce == Introduce::RecoveryKey {
+            // The advisor's own reading of the report: it opens (an
+            // authentic report of this thread), and it is the one pinned.
+            let trust = crate::reading::Trust {
+                tenant: client.tenant().clone(),
+                grantors: job.grantor_trusts.to_vec(),
+                advisor_senders: Vec::new(),
+            };
+            let opened = thread.report_bytes().ok().and_then(|report| {
+                crate::reading::open_report(job.grantor, &trust, &thread, &report)
+                    .ok()
+                    .filter(|opened| opened.header.kind == ItemKind::Report)
+                    .map(|opened| crate::pins::ReportPin::of(&opened.header))
+            });
+            let Some(seen) = opened else {
+                outcome.unopened += 1;
+                continue;
+            };
+            if let Some(pins) = pins {
+                if pins.check_or_pin(report_id, seen)? == crate::pins::PinCheck::Differs {
+                    outcome.swapped += 1;
+                    continue;
+                }
+            }
+        } else if let Some(pinned) = pins.and_then(|pins| pins.get(report_id)) {
             // The same header as the one pinned (authentic when pinned).
             let served = thread.report_bytes().ok().and_then(|report| {
                 ItemHeader::parse(&report)
@@ -190,7 +312,7 @@ pub async fn reseal_pinned(
         if !grants.is_empty() {
             outcome.granted += client.post_grants(&thread.report_id, &grants).await?;
         }
-        if introduce(client, job, &thread, &items[0].1).await? {
+        if post_introduction(client, job, &thread, &items[0].1, introduce).await? {
             outcome.introduced += 1;
         }
     }
@@ -254,18 +376,19 @@ async fn grant_streamed(
 /// earlier rotation) and whether the grantee already is. The grantor reads
 /// introductions of itself and of the grantee because both were sealed to
 /// it (an introduction goes to the new key too).
-async fn introduce(
+async fn post_introduction(
     client: &ServerClient,
     job: &Reseal<'_>,
     thread: &crate::client::Thread,
     report: &[u8],
+    introduce: Introduce,
 ) -> Result<bool, Error> {
     let messages: Vec<Vec<u8>> = thread
         .messages
         .iter()
         .filter_map(|message| crate::client::decode_item(&message.item).ok())
         .collect();
-    match introduction(client.tenant(), job, report, &messages)? {
+    match introduction_of(client.tenant(), job, report, &messages, introduce)? {
         Some(sealed) => {
             client.post_message(&thread.report_id, &sealed).await?;
             Ok(true)
@@ -284,11 +407,25 @@ pub fn introduction(
     report: &[u8],
     messages: &[Vec<u8>],
 ) -> Result<Option<Vec<u8>>, Error> {
+    introduction_of(tenant, job, report, messages, Introduce::AdvisorKey)
+}
+
+fn introduction_of(
+    tenant: &meldkluis_crypto_core::TenantId,
+    job: &Reseal<'_>,
+    report: &[u8],
+    messages: &[Vec<u8>],
+    introduce: Introduce,
+) -> Result<Option<Vec<u8>>, Error> {
     let grantor = job.grantor.public_key();
     let Ok((header, _)) = ItemHeader::parse(report) else {
         return Ok(None);
     };
     let mut trusted: Vec<PublicKey> = header.recipients.clone();
+    // Recovery keys this grantor introduced already (another advisor's
+    // introduction is not counted: a second one is harmless, and whether
+    // the mailbox believes its sender is the mailbox's decision).
+    let mut recovery_introduced: Vec<PublicKey> = Vec::new();
     let mut senders = trusted.clone();
     senders.extend(job.grantor_trusts.iter().copied());
     senders.push(grantor);
@@ -302,6 +439,15 @@ pub fn introduction(
         };
         let content: serde_json::Value =
             serde_json::from_slice(&opened.content).unwrap_or_default();
+        let new_recovery = content["format"] == RECOVERY_KEY_INTRODUCTION_FORMAT
+            && opened.header.sender == grantor;
+        if let Some(key) = content["public_key"]
+            .as_str()
+            .filter(|_| new_recovery)
+            .and_then(|hex| PublicKey::from_hex(hex).ok())
+        {
+            recovery_introduced.push(key);
+        }
         let introduced =
             content["format"] == KEY_INTRODUCTION_FORMAT && trusted.contains(&opened.header.sender);
         if let Some(key) = content["public_key"]
@@ -313,14 +459,33 @@ pub fn introduction(
             senders.push(key);
         }
     }
-    if trusted.contains(&job.grantee) || !trusted.contains(&grantor) {
-        return Ok(None);
+    let content = match introduce {
+        Introduce::AdvisorKey => {
+            if trusted.contains(&job.grantee) || !trusted.contains(&grantor) {
+                return Ok(None);
+            }
+            serde_json::json!({
+                "format": KEY_INTRODUCTION_FORMAT,
+                "public_key": job.grantee.to_hex(),
+                "name": job.grantee_name,
+            })
+        }
+        Introduce::RecoveryKey => {
+            // Only an advisor key the mailbox believes (pinned in the report
+            // or introduced), never the mailbox key itself.
+            if header.recipients.contains(&job.grantee)
+                || recovery_introduced.contains(&job.grantee)
+                || grantor == header.sender
+                || !trusted.contains(&grantor)
+            {
+                return Ok(None);
+            }
+            serde_json::json!({
+                "format": RECOVERY_KEY_INTRODUCTION_FORMAT,
+                "public_key": job.grantee.to_hex(),
+            })
+        }
     }
-    let content = serde_json::json!({
-        "format": KEY_INTRODUCTION_FORMAT,
-        "public_key": job.grantee.to_hex(),
-        "name": job.grantee_name,
-    })
     .to_string();
     // To everyone the report was sealed to, and the new key.
     let mut recipients = header.recipients.clone();

@@ -10,6 +10,9 @@
 //!   the reports that were sealed to the lost key (as the recovery key reads
 //!   them, not as the server lists them), after confirmation. The recovery key is used in memory only, for
 //!   this run.
+//! - `replace-recovery-key`: after the operator replaced the tenant's
+//!   recovery key, an advisor grants every item they read to the new one
+//!   (which they enrolled) and introduces it to each reporter's mailbox.
 //!
 //! Keys: on the token by label (default), a wrapped key file, or a plain
 //! demo file (INSECURE, demo and tests only). The PKCS#11 module comes from
@@ -30,7 +33,9 @@ use meldkluis_keys::client::ServerClient;
 use meldkluis_keys::console::{random_loopback_address, Console, ConsoleOptions};
 use meldkluis_keys::enrolled::EnrolledKeys;
 use meldkluis_keys::pins::Pins;
-use meldkluis_keys::reseal::{reports_naming, reseal_pinned, Reseal, ResealOutcome};
+use meldkluis_keys::reseal::{
+    replace_recovery_key, reports_naming, reseal_pinned, Reseal, ResealOutcome,
+};
 use meldkluis_keys::{
     recovery, InsecureDemoKey, Pin, Pkcs11Module, Token, TokenKey, TokenSelector, WrappedKey,
     DEFAULT_KEY_LABEL, MODULE_ENV,
@@ -171,6 +176,33 @@ enum Command {
         #[arg(long, value_name = "FILE", conflicts_with_all = ["export", "import"])]
         pins: Option<PathBuf>,
         /// The new advisor key.
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+    /// After the operator replaced the tenant's recovery key
+    /// (`meldkluis-server recovery-key replace`): grant every item of every
+    /// report you read to the new recovery key, from your own key, and
+    /// introduce the new recovery key to each reporter's mailbox.
+    ///
+    /// The new key must be the `recovery` line of your enrolled-keys file
+    /// (compared aloud first) and the key the server serves; otherwise
+    /// nothing is granted.
+    ReplaceRecoveryKey {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// The new recovery key (64 hex digits), as in your enrolled-keys
+        /// file.
+        #[arg(long, value_name = "KEY")]
+        new_recovery: String,
+        /// The keys you confirmed, with the new recovery key as its
+        /// `recovery` line (the old one as `former-recovery`).
+        #[arg(long)]
+        enrolled: PathBuf,
+        /// Your report pins file. By default next to the enrolled-keys
+        /// file, named after it with `.pins` added (as the console keeps it).
+        #[arg(long)]
+        pins: Option<PathBuf>,
+        /// Your advisor key.
         #[command(flatten)]
         key: KeyArgs,
     },
@@ -411,6 +443,55 @@ fn main() -> anyhow::Result<()> {
                 return Ok(());
             };
             print_outcome(&outcome, &new.public_key());
+            Ok(())
+        }
+        Command::ReplaceRecoveryKey {
+            server,
+            new_recovery,
+            enrolled,
+            pins,
+            key,
+        } => {
+            // The server address and the new key are checked before any
+            // key or PIN is asked.
+            let client = ServerClient::new(&server.server, tenant(&server.tenant)?)?;
+            let new_recovery = PublicKey::from_hex(new_recovery.trim()).map_err(|_| {
+                anyhow::anyhow!("--new-recovery {new_recovery:?} is not a key (64 hex digits)")
+            })?;
+            let enrolled_keys = EnrolledKeys::load(enrolled)?;
+            if enrolled_keys.recovery != Some(new_recovery) {
+                bail!(meldkluis_keys::Error::RecoveryKeyNotEnrolled(
+                    new_recovery.to_hex()
+                ));
+            }
+            let pins = Pins::load(&pins.clone().unwrap_or_else(|| {
+                let mut name = enrolled.as_os_str().to_owned();
+                name.push(".pins");
+                PathBuf::from(name)
+            }))?;
+            let (_, advisor) = load_key(&cli, key, None)?;
+            let outcome = runtime.block_on(replace_recovery_key(
+                &client,
+                advisor.as_ref(),
+                &enrolled_keys,
+                new_recovery,
+                &pins,
+            ));
+            let outcome = match outcome {
+                Ok(outcome) => outcome,
+                Err(e @ meldkluis_keys::Error::RecoveryKeySubstituted { .. }) => {
+                    eprintln!("{e}");
+                    bail!("nothing granted");
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if outcome.unopened > 0 {
+                println!(
+                    "reports you cannot open (left alone; another advisor runs this for them): {}",
+                    outcome.unopened
+                );
+            }
+            print_outcome(&outcome, &new_recovery);
             Ok(())
         }
     }

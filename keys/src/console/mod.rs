@@ -174,6 +174,9 @@ impl Console {
         let public_key = key.public_key();
         let mut grantors = vec![recovery];
         grantors.extend(options.enrolled.earlier.iter().copied());
+        // Grants made by a former recovery key (a recovery before the
+        // recovery key was replaced) stay readable.
+        grantors.extend(options.enrolled.former_recovery.iter().copied());
         let mut advisor_senders = options.enrolled.advisor_keys();
         advisor_senders.push(public_key);
         advisor_senders.extend(options.enrolled.earlier.iter().copied());
@@ -1194,6 +1197,7 @@ mod tests {
             advisors: vec![(key(1), String::new()), (key(2), String::new())],
             recovery: Some(key(9)),
             earlier: Vec::new(),
+            former_recovery: Vec::new(),
         };
         let config = PublicConfig {
             name: String::new(),

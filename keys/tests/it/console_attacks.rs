@@ -89,6 +89,7 @@ fn enrolled(keys: &Keys) -> EnrolledKeys {
         advisors: vec![(keys.advisor.public_key(), "me".into())],
         recovery: Some(keys.recovery.public_key()),
         earlier: Vec::new(),
+        former_recovery: Vec::new(),
     }
 }
 

@@ -12,3 +12,4 @@ mod console_cli;
 mod double;
 mod recover_attacks;
 mod recovery_ceremony;
+mod recovery_replace;

@@ -1,0 +1,515 @@
+//! `meldkluis-advisor replace-recovery-key`: against a breached server
+//! (test double) that serves a recovery key of its own, nothing is granted
+//! and the advisor is warned loudly; a key only the server names is refused
+//! before anything is fetched; a report the advisor cannot open gets
+//! nothing. Against the real server: after the operator's `recovery-key
+//! replace`, the new recovery key opens every old item through the grants,
+//! and the reporter's next message, sealed to it, is accepted.
+// Test code: a panic with its location is the failure report.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use base64::Engine as _;
+use meldkluis_crypto_core::{
+    open_item, open_item_with_grant, os_rng, seal_item, Expect, ItemId, ItemKind, PublicKey,
+    SealParams, StaticKey, StaticSecret, TenantId,
+};
+use meldkluis_keys::reseal::RECOVERY_KEY_INTRODUCTION_FORMAT;
+use meldkluis_keys::InsecureDemoKey;
+use serde_json::{json, Value};
+
+use crate::double::{self, served, summary, thread, Served};
+
+const ADVISOR: &str = env!("CARGO_BIN_EXE_meldkluis-advisor");
+
+fn replace(
+    base: &str,
+    tenant: &str,
+    new_recovery: &PublicKey,
+    enrolled: &Path,
+    key: &Path,
+) -> Output {
+    Command::new(ADVISOR)
+        .args(["replace-recovery-key", "--server", base, "--tenant", tenant])
+        .args(["--new-recovery", &new_recovery.to_hex()])
+        .arg("--enrolled")
+        .arg(enrolled)
+        .arg("--insecure-demo-file")
+        .arg(key)
+        .env_remove("MELDKLUIS_PKCS11_MODULE")
+        .output()
+        .unwrap()
+}
+
+fn enrolled_file(
+    dir: &Path,
+    advisors: &[PublicKey],
+    recovery: &PublicKey,
+    former: Option<&PublicKey>,
+) -> std::path::PathBuf {
+    let mut text = String::from("# compared aloud\n");
+    for key in advisors {
+        text.push_str(&format!("advisor {}\n", key.to_hex()));
+    }
+    text.push_str(&format!("recovery {}\n", recovery.to_hex()));
+    if let Some(former) = former {
+        text.push_str(&format!("former-recovery {}\n", former.to_hex()));
+    }
+    let path = dir.join("enrolled-keys.txt");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn seal(
+    tenant: &TenantId,
+    kind: ItemKind,
+    item_id: ItemId,
+    report_id: ItemId,
+    sender: &dyn StaticKey,
+    recipients: &[PublicKey],
+    content: &[u8],
+) -> Vec<u8> {
+    seal_item(
+        &SealParams {
+            kind,
+            tenant,
+            item_id,
+            report_id,
+            sender,
+            recipients,
+        },
+        content,
+        &mut os_rng(),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recovery_key_the_advisor_did_not_enrol_gets_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = os_rng();
+    let tenant = TenantId::new("acme").unwrap();
+    let key_file = dir.path().join("DEMO-advisor.hex");
+    let advisor = InsecureDemoKey::generate(&key_file).unwrap().public_key();
+    let colleague = StaticSecret::generate(&mut rng);
+    let old_recovery = StaticSecret::generate(&mut rng);
+    let enrolled_recovery = StaticSecret::generate(&mut rng).public_key();
+    let servers_own = StaticSecret::generate(&mut rng).public_key();
+
+    // A report the advisor reads, and one the reporter sealed to the
+    // colleague only.
+    let report = |to: &[PublicKey]| {
+        let mailbox = StaticSecret::generate(&mut os_rng());
+        let id = ItemId::random(&mut os_rng());
+        let mut recipients = to.to_vec();
+        recipients.extend([old_recovery.public_key(), mailbox.public_key()]);
+        let sealed = seal(
+            &tenant,
+            ItemKind::Report,
+            id,
+            id,
+            &mailbox,
+            &recipients,
+            b"{}",
+        );
+        (id.to_hex(), sealed)
+    };
+    let (readable, readable_item) = report(&[advisor, colleague.public_key()]);
+    let (excluded, excluded_item) = report(&[colleague.public_key()]);
+    let server = Arc::new(Served::default());
+    let config = |recovery: &PublicKey| {
+        json!({
+            "advisors": [served(&advisor, "A"), served(&colleague.public_key(), "B")],
+            "recovery_key": { "public_key": recovery.to_hex(), "fingerprint": recovery.fingerprint() },
+            "questionnaire": null,
+        })
+    };
+    // The breached server serves its own recovery key to reporters.
+    *server.config.lock().unwrap() = config(&servers_own);
+    *server.list.lock().unwrap() = vec![summary(&readable), summary(&excluded)];
+    server.threads.lock().unwrap().extend([
+        (readable.clone(), thread(&readable, &readable_item)),
+        (excluded.clone(), thread(&excluded, &excluded_item)),
+    ]);
+    let base = double::start(Arc::clone(&server)).await;
+    let enrolled = enrolled_file(
+        dir.path(),
+        &[advisor, colleague.public_key()],
+        &enrolled_recovery,
+        Some(&old_recovery.public_key()),
+    );
+
+    // The enrolled key, but the server serves another: a loud warning.
+    let output = replace(&base, "acme", &enrolled_recovery, &enrolled, &key_file);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("RECOVERY KEY SWAPPED?"), "{stderr}");
+    assert!(stderr.contains(&servers_own.to_hex()), "{stderr}");
+    assert!(server.posted().is_empty(), "{:?}", server.posted());
+
+    // The key the server names, which the advisor never enrolled: refused.
+    let output = replace(&base, "acme", &servers_own, &enrolled, &key_file);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("not the recovery key in your enrolled-keys file"),
+        "{stderr}"
+    );
+    assert!(server.posted().is_empty(), "{:?}", server.posted());
+
+    // The control: the server serves the enrolled key. The readable report
+    // gets its grant and introduction; the excluded one nothing.
+    *server.config.lock().unwrap() = config(&enrolled_recovery);
+    let output = replace(&base, "acme", &enrolled_recovery, &enrolled, &key_file);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("reports you cannot open (left alone"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("granted now: 1"), "{stdout}");
+    let posted = server.posted();
+    assert!(
+        posted.iter().all(|(path, _)| path.starts_with(&readable)),
+        "something was posted for the excluded report: {posted:?}"
+    );
+    assert!(
+        posted
+            .iter()
+            .any(|(path, _)| *path == format!("{readable}/grants")),
+        "{posted:?}"
+    );
+    assert!(
+        posted
+            .iter()
+            .any(|(path, _)| *path == format!("{readable}/messages")),
+        "{posted:?}"
+    );
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn unb64(text: &str) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replace_recovery_key_on_a_real_server_then_the_new_key_reads_every_old_item() {
+    use meldkluis_server::admin::Admin;
+    use meldkluis_server::{AppState, Config};
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        data_dir: dir.path().join("data"),
+        server_secret_path: Some(dir.path().join("server-secret")),
+        ..Config::default()
+    };
+    let state = AppState::new(config.clone()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(meldkluis_server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    let admin = Admin::open(&config).unwrap();
+    let tenant = TenantId::new("recovery-swap").unwrap();
+    admin
+        .create_tenant(&tenant, "Swap", &["nl".into()], None)
+        .unwrap();
+    let mut rng = os_rng();
+    let old_recovery = StaticSecret::generate(&mut rng);
+    admin
+        .set_recovery_key(&tenant, &old_recovery.public_key())
+        .unwrap();
+    let key_file = dir.path().join("DEMO-a.hex");
+    let a = InsecureDemoKey::generate(&key_file).unwrap();
+    admin.add_advisor(&tenant, &a.public_key(), "A").unwrap();
+    let api = |path: &str| format!("{base}/api/v1/t/{tenant}{path}");
+    let http = reqwest::Client::new();
+
+    // A report, a reporter's message and an attachment, all sealed to the
+    // old recovery key.
+    let mailbox = StaticSecret::generate(&mut rng);
+    let id = ItemId::random(&mut rng);
+    let to_old = [
+        a.public_key(),
+        old_recovery.public_key(),
+        mailbox.public_key(),
+    ];
+    let report = seal(
+        &tenant,
+        ItemKind::Report,
+        id,
+        id,
+        &mailbox,
+        &to_old,
+        b"CANARY-report",
+    );
+    let created = http
+        .post(api("/reports"))
+        .json(&json!({
+            "item": b64(&report),
+            "mailbox_id": hex::encode([7u8; 16]),
+            "mailbox_public_key": mailbox.public_key().to_hex(),
+            "auth_secret": hex::encode([9u8; 32]),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let login: Value = http
+        .post(api("/mailbox/login"))
+        .json(
+            &json!({ "mailbox_id": hex::encode([7u8; 16]), "auth_secret": hex::encode([9u8; 32]) }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reporter = login["token"].as_str().unwrap().to_owned();
+    let message = seal(
+        &tenant,
+        ItemKind::Message,
+        ItemId::random(&mut rng),
+        id,
+        &mailbox,
+        &to_old,
+        b"CANARY-message",
+    );
+    let status = http
+        .post(api("/mailbox/messages"))
+        .bearer_auth(&reporter)
+        .json(&json!({ "item": b64(&message) }))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 201);
+    let attachment = seal(
+        &tenant,
+        ItemKind::Attachment,
+        ItemId::random(&mut rng),
+        id,
+        &mailbox,
+        &to_old,
+        &vec![0x33; 100_000],
+    );
+    let status = http
+        .post(api("/mailbox/attachments"))
+        .bearer_auth(&reporter)
+        .body(attachment.clone())
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 201);
+
+    // The operator replaces the recovery key; the advisors compare it and
+    // enrol it; one of them runs the tool.
+    let new_recovery = StaticSecret::generate(&mut rng);
+    admin
+        .replace_recovery_key(&tenant, &new_recovery.public_key())
+        .unwrap();
+    let enrolled = enrolled_file(
+        dir.path(),
+        &[a.public_key()],
+        &new_recovery.public_key(),
+        Some(&old_recovery.public_key()),
+    );
+    let output = replace(
+        &base,
+        tenant.as_str(),
+        &new_recovery.public_key(),
+        &enrolled,
+        &key_file,
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("granted now: 3"), "{stdout}");
+    assert!(stdout.contains("introduced to reporters: 1"), "{stdout}");
+    // Run again: nothing new.
+    let again = replace(
+        &base,
+        tenant.as_str(),
+        &new_recovery.public_key(),
+        &enrolled,
+        &key_file,
+    );
+    let again = String::from_utf8_lossy(&again.stdout);
+    assert!(again.contains("granted now: 0"), "{again}");
+    assert!(again.contains("introduced to reporters: 0"), "{again}");
+
+    // The new recovery key opens every old item through the grants (as
+    // served with the thread to an advisor), trusting the advisor's key as
+    // grantor.
+    let thread: Value = http
+        .get(api(&format!("/advisor/reports/{}", id.to_hex())))
+        .bearer_auth(advisor_token(&http, &base, &tenant, &a).await)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let grants = thread["recovery_grants"].as_array().unwrap().clone();
+    let grant_for = |item: &[u8]| {
+        let (header, _) = meldkluis_crypto_core::ItemHeader::parse(item).unwrap();
+        unb64(
+            grants
+                .iter()
+                .find(|g| g["item_id"] == hex::encode(header.item_id.0))
+                .expect("a grant to the new recovery key")["grant"]
+                .as_str()
+                .unwrap(),
+        )
+    };
+    let senders = [mailbox.public_key()];
+    let expect = Expect {
+        tenant: &tenant,
+        senders: &senders,
+    };
+    for (item, content) in [
+        (&report, &b"CANARY-report"[..]),
+        (&message, &b"CANARY-message"[..]),
+        (&attachment, &[0x33; 100_000][..]),
+    ] {
+        let opened = open_item_with_grant(
+            item,
+            &grant_for(item),
+            &new_recovery,
+            &expect,
+            &[a.public_key()],
+        )
+        .expect("the new recovery key opens the old item");
+        assert_eq!(&opened.content[..], content);
+    }
+
+    // The introduction in the thread: sealed by A, readable by the mailbox,
+    // naming the new recovery key.
+    let introductions: Vec<_> = thread["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| {
+            let item = unb64(m["item"].as_str().unwrap());
+            open_item(
+                &item,
+                &mailbox,
+                &Expect {
+                    tenant: &tenant,
+                    senders: &[a.public_key()],
+                },
+            )
+            .ok()
+        })
+        .collect();
+    assert_eq!(introductions.len(), 1);
+    let content: Value = serde_json::from_slice(&introductions[0].content).unwrap();
+    assert_eq!(content["format"], RECOVERY_KEY_INTRODUCTION_FORMAT);
+    assert_eq!(content["public_key"], new_recovery.public_key().to_hex());
+    assert!(introductions[0]
+        .header
+        .recipients
+        .contains(&new_recovery.public_key()));
+
+    // The reporter's next message, sealed to the new recovery key as the
+    // introduced mailbox does, is accepted and the new key opens it
+    // directly.
+    let next = seal(
+        &tenant,
+        ItemKind::Message,
+        ItemId::random(&mut rng),
+        id,
+        &mailbox,
+        &[
+            a.public_key(),
+            new_recovery.public_key(),
+            mailbox.public_key(),
+        ],
+        b"CANARY-next",
+    );
+    let status = http
+        .post(api("/mailbox/messages"))
+        .bearer_auth(&reporter)
+        .json(&json!({ "item": b64(&next) }))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 201);
+    let opened = open_item(&next, &new_recovery, &expect).unwrap();
+    assert_eq!(&opened.content[..], b"CANARY-next");
+    // A new report must be sealed to the new recovery key now.
+    let late_mailbox = StaticSecret::generate(&mut rng);
+    let late = ItemId::random(&mut rng);
+    let refused = http
+        .post(api("/reports"))
+        .json(&json!({
+            "item": b64(&seal(&tenant, ItemKind::Report, late, late, &late_mailbox,
+                &[a.public_key(), old_recovery.public_key(), late_mailbox.public_key()], b"late")),
+            "mailbox_id": hex::encode([8u8; 16]),
+            "mailbox_public_key": late_mailbox.public_key().to_hex(),
+            "auth_secret": hex::encode([9u8; 32]),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+}
+
+/// Logs in as `key` the way the advisor tools do; returns the bearer token.
+async fn advisor_token(
+    http: &reqwest::Client,
+    base: &str,
+    tenant: &TenantId,
+    key: &dyn StaticKey,
+) -> String {
+    let challenge: Value = http
+        .get(format!("{base}/api/v1/t/{tenant}/advisor/challenge"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let message: [u8; 64] = unb64(challenge["challenge"].as_str().unwrap())
+        .try_into()
+        .unwrap();
+    let context = meldkluis_crypto_core::challenge::login_context(
+        tenant,
+        &meldkluis_keys::client::server_origin(base).unwrap(),
+    );
+    let answer =
+        meldkluis_crypto_core::challenge::answer_challenge(key, &message, &context).unwrap();
+    let login: Value = http
+        .post(format!("{base}/api/v1/t/{tenant}/advisor/login"))
+        .json(&json!({
+            "challenge_id": challenge["challenge_id"],
+            "public_key": key.public_key().to_hex(),
+            "response": b64(&answer),
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["token"].as_str().unwrap().to_owned()
+}
