@@ -234,12 +234,19 @@ pub struct Thread {
 }
 
 impl Thread {
-    /// The grant to the logged-in key for an item, if any.
+    /// The first grant to the logged-in key for an item, if any.
     pub fn grant_for(&self, item_id_hex: &str) -> Option<Vec<u8>> {
+        self.grants_for(item_id_hex).next()
+    }
+
+    /// Every grant to the logged-in key for an item, in the server's order.
+    /// A reader tries them all: the order is the server's word, and a
+    /// co-advisor's garbage grant must not hide the real grantor's.
+    pub fn grants_for<'a>(&'a self, item_id_hex: &'a str) -> impl Iterator<Item = Vec<u8>> + 'a {
         self.grants
             .iter()
-            .find(|g| g.item_id == item_id_hex)
-            .and_then(|g| unb64(&g.grant).ok())
+            .filter(move |g| g.item_id == item_id_hex)
+            .filter_map(|g| unb64(&g.grant).ok())
     }
 
     /// The sealed report's bytes.

@@ -27,17 +27,32 @@ pub struct Trust {
     pub advisor_senders: Vec<PublicKey>,
 }
 
-/// How the reader reaches an item's content key: its stanza, or a grant.
-fn access<'a>(
-    reader: &PublicKey,
+/// Opens an item through the reader's stanza when it is a recipient, else
+/// through the first of the served grants for it that opens (from a
+/// grantor the reader trusts): every grant is tried, so the server's order
+/// decides nothing.
+fn open_through(
+    item: &[u8],
+    key: &dyn StaticKey,
+    expect: &Expect<'_>,
     header: &ItemHeader,
-    grant: Option<&'a [u8]>,
-    grantors: &'a [PublicKey],
-) -> Access<'a> {
-    match grant {
-        Some(grant) if !header.recipients.contains(reader) => Access::Grant { grant, grantors },
-        _ => Access::Stanza,
+    thread: &Thread,
+    item_id_hex: &str,
+    grantors: &[PublicKey],
+) -> Result<OpenedItem, meldkluis_crypto_core::Error> {
+    if header.recipients.contains(&key.public_key()) {
+        return open_item_with_access(item, key, expect, Access::Stanza);
     }
+    for grant in thread.grants_for(item_id_hex) {
+        let access = Access::Grant {
+            grant: &grant,
+            grantors,
+        };
+        if let Ok(opened) = open_item_with_access(item, key, expect, access) {
+            return Ok(opened);
+        }
+    }
+    Err(meldkluis_crypto_core::Error::CouldNotOpen)
 }
 
 /// The report's header (parsed, not yet trusted) and mailbox key: the
@@ -61,21 +76,18 @@ pub fn open_report(
     if !ids {
         return Err(meldkluis_crypto_core::Error::CouldNotOpen);
     }
-    let grant = thread.grant_for(&thread.report_id);
     let senders = [header.sender];
-    open_item_with_access(
+    open_through(
         report,
         key,
         &Expect {
             tenant: &trust.tenant,
             senders: &senders,
         },
-        access(
-            &key.public_key(),
-            &header,
-            grant.as_deref(),
-            &trust.grantors,
-        ),
+        &header,
+        thread,
+        &thread.report_id,
+        &trust.grantors,
     )
 }
 
@@ -110,19 +122,105 @@ pub fn open_thread_item(
     if !ids {
         return Err(meldkluis_crypto_core::Error::CouldNotOpen);
     }
-    let grant = thread.grant_for(item_id_hex);
-    open_item_with_access(
+    open_through(
         item,
         key,
         &Expect {
             tenant: &trust.tenant,
             senders,
         },
-        access(
-            &key.public_key(),
-            &header,
-            grant.as_deref(),
-            &trust.grantors,
-        ),
+        &header,
+        thread,
+        item_id_hex,
+        &trust.grantors,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use base64::Engine as _;
+    use meldkluis_crypto_core::{
+        grant_item_key, seal_item, GrantParams, ItemId, ItemKind, SealParams, StaticSecret,
+    };
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    use super::*;
+    use crate::client::ThreadGrant;
+
+    fn key(seed: u64) -> StaticSecret {
+        StaticSecret::generate(&mut ChaCha20Rng::seed_from_u64(seed))
+    }
+
+    #[test]
+    fn a_co_advisors_grant_served_first_does_not_hide_the_real_one() {
+        let tenant = TenantId::new("acme").unwrap();
+        let (mailbox, advisor, co_advisor, recovery, new_key) =
+            (key(1), key(2), key(3), key(4), key(5));
+        let id = ItemId([9; 16]);
+        let recipients = [
+            advisor.public_key(),
+            co_advisor.public_key(),
+            recovery.public_key(),
+            mailbox.public_key(),
+        ];
+        let mut rng = ChaCha20Rng::seed_from_u64(6);
+        let report = seal_item(
+            &SealParams {
+                kind: ItemKind::Report,
+                tenant: &tenant,
+                item_id: id,
+                report_id: id,
+                sender: &mailbox,
+                recipients: &recipients,
+            },
+            b"what happened",
+            &mut rng,
+        )
+        .unwrap();
+        let grant_from = |grantor: &StaticSecret, rng: &mut ChaCha20Rng| {
+            let grant = grant_item_key(
+                &report,
+                &GrantParams {
+                    tenant: &tenant,
+                    grantor,
+                    grantor_access: Access::Stanza,
+                    grantee: &new_key.public_key(),
+                },
+                rng,
+            )
+            .unwrap();
+            ThreadGrant {
+                item_id: hex::encode(id.0),
+                grant: base64::engine::general_purpose::STANDARD.encode(grant),
+            }
+        };
+        // The co-advisor (a recipient, but not a grantor the reader trusts)
+        // posts its grant first, and the server serves it first.
+        let from_co_advisor = grant_from(&co_advisor, &mut rng);
+        let from_recovery = grant_from(&recovery, &mut rng);
+        let thread = |grants: Vec<ThreadGrant>| Thread {
+            report_id: hex::encode(id.0),
+            created_day: "2026-11-30".into(),
+            status: "new".into(),
+            agreed_update_date: None,
+            report: base64::engine::general_purpose::STANDARD.encode(&report),
+            messages: Vec::new(),
+            attachments: Vec::new(),
+            grants,
+        };
+        let trust = Trust {
+            tenant: tenant.clone(),
+            grantors: vec![recovery.public_key()],
+            advisor_senders: Vec::new(),
+        };
+        let both = thread(vec![from_co_advisor.clone(), from_recovery]);
+        let opened = open_report(&new_key, &trust, &both, &report).unwrap();
+        assert_eq!(opened.content.as_slice(), b"what happened");
+        // The untrusted grant alone opens nothing.
+        let only_untrusted = thread(vec![from_co_advisor]);
+        assert!(open_report(&new_key, &trust, &only_untrusted, &report).is_err());
+    }
 }
