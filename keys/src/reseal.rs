@@ -271,7 +271,13 @@ async fn reseal_with(
         let mut grants = Vec::new();
         for (id, item, head_only) in &items {
             outcome.items += 1;
-            let Ok((header, _)) = ItemHeader::parse(item) else {
+            // An item of this thread under its own id (a server may list
+            // one moved from elsewhere, or under another id: it gets no
+            // grant, which the server would refuse anyway).
+            let Some((header, _)) = ItemHeader::parse(item).ok().filter(|(header, _)| {
+                hex::encode(header.item_id.0) == *id
+                    && hex::encode(header.report_id.0) == thread.report_id
+            }) else {
                 outcome.unreachable += 1;
                 continue;
             };

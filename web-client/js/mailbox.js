@@ -317,6 +317,30 @@ async function showMailbox({ focus = true } = {}) {
       list.append(note);
       continue;
     }
+    if (body.format === 'meldkluis-recovery-key-introduction/1' && !fromSelf) {
+      // The tenant's new recovery key, introduced by an advisor key this
+      // report believes (pinned or introduced; not the recovery key, not a
+      // key the server holds): later messages are sealed to it instead of
+      // the old one, and it may introduce advisor keys after a lost token
+      // as the old one could. It never becomes an advisor sender.
+      if (!advisor || !/^[0-9a-f]{64}$/.test(body.public_key ?? '')) {
+        list.append(unverified(message.created_day));
+        continue;
+      }
+      const key = unhex(body.public_key);
+      const old = session.recoveryKey;
+      if (!old || !sameKey(old, key)) {
+        const notOld = (k) => !old || !sameKey(k, old);
+        session.recipients = [...session.recipients.filter(notOld), key];
+        const kept = senders.filter(notOld);
+        senders.splice(0, senders.length, ...kept, key);
+        session.recoveryKey = key;
+      }
+      const note = element('li', 'thread__item thread__item--note');
+      note.append(element('p', null, `${formatDay(data, message.created_day)} · ${text(data, 'js-recovery-key-introduced', { name: advisor.name })}`));
+      list.append(note);
+      continue;
+    }
     if (!fromSelf && !advisor) {
       // The recovery key writes introductions, nothing else.
       list.append(unverified(message.created_day));

@@ -30,6 +30,7 @@ const SCRIPT_TEXTS: &[&str] = &[
     "js-advisor",
     "js-unverified",
     "js-key-introduced",
+    "js-recovery-key-introduced",
     "js-report-unreadable",
     "js-report-substituted",
     "js-bad-answer",

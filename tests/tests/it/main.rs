@@ -9,6 +9,7 @@ mod key_rotation;
 mod mailbox_tampering;
 mod notices;
 mod notices_privacy;
+mod recovery_key_e2e;
 mod recovery_key_replacement;
 mod report_answer_garbled;
 mod reporter_a11y;

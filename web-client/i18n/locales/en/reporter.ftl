@@ -159,6 +159,7 @@ js-consent-no = The employer may not see the report.
 js-category = Subject
 js-attachments = Attachments
 js-key-introduced = { $name } uses a new key from now on. This was confirmed with a key your report already knew; messages with the new key are shown as usual.
+js-recovery-key-introduced = { $name } confirmed that the organisation replaced its recovery key. Your next messages are sealed to the new recovery key.
 code-notice-not-saved = Your e-mail address could not be kept. Your report was received. You can add the address later in your mailbox.
 code-attachments-not-sent = Your report has been received, but not all of your attachments: the server refused one. You can send them later from your mailbox with this code.
 report-keys-title = Check the keys

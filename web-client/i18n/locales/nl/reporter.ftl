@@ -159,6 +159,7 @@ js-consent-no = De werkgever mag de melding niet inzien.
 js-category = Onderwerp
 js-attachments = Bijlagen
 js-key-introduced = { $name } gebruikt vanaf nu een nieuwe sleutel. Dat is bevestigd met een sleutel die uw melding al kende; berichten met de nieuwe sleutel worden gewoon getoond.
+js-recovery-key-introduced = { $name } heeft bevestigd dat de organisatie haar herstelsleutel heeft vervangen. Uw volgende berichten worden versleuteld voor de nieuwe herstelsleutel.
 code-notice-not-saved = Uw e-mailadres kon niet worden bewaard. Uw melding is wel ontvangen. U kunt het adres later toevoegen in uw berichtenbox.
 code-attachments-not-sent = Uw melding is ontvangen, maar niet al uw bijlagen: de server weigerde er een. U kunt ze later met deze code vanuit uw berichtenbox sturen.
 report-keys-title = Sleutels controleren
