@@ -581,7 +581,6 @@ async fn main() -> anyhow::Result<()> {
         let admin = Admin::open(&config)?;
         for id in &ids {
             admin.create_tenant(id, "Tenant", &["nl".into()], None)?;
-            admin.set_quotas(id, Some(1 << 40), Some(1 << 40), Some(1 << 40), Some(1 << 50))?;
         }
     }
     println!(
