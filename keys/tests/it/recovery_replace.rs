@@ -118,6 +118,26 @@ async fn a_recovery_key_the_advisor_did_not_enrol_gets_nothing() {
     };
     let (readable, readable_item) = report(&[advisor, colleague.public_key()]);
     let (excluded, excluded_item) = report(&[colleague.public_key()]);
+    // In the readable thread, a genuine item of another report listed
+    // under a fresh id (moved there by the server): it gets no grant.
+    let moved_id = ItemId::random(&mut rng);
+    let other_report = ItemId::random(&mut rng);
+    let moved = seal(
+        &tenant,
+        ItemKind::Message,
+        ItemId::random(&mut rng),
+        other_report,
+        &colleague,
+        &[advisor, old_recovery.public_key()],
+        b"{}",
+    );
+    let mut readable_thread = thread(&readable, &readable_item);
+    readable_thread["messages"] = json!([{
+        "id": moved_id.to_hex(),
+        "from": "advisor",
+        "created_day": "2026-11-30",
+        "item": double::b64(&moved),
+    }]);
     let server = Arc::new(Served::default());
     let config = |recovery: &PublicKey| {
         json!({
@@ -130,7 +150,7 @@ async fn a_recovery_key_the_advisor_did_not_enrol_gets_nothing() {
     *server.config.lock().unwrap() = config(&servers_own);
     *server.list.lock().unwrap() = vec![summary(&readable), summary(&excluded)];
     server.threads.lock().unwrap().extend([
-        (readable.clone(), thread(&readable, &readable_item)),
+        (readable.clone(), readable_thread),
         (excluded.clone(), thread(&excluded, &excluded_item)),
     ]);
     let base = double::start(Arc::clone(&server)).await;
@@ -160,7 +180,8 @@ async fn a_recovery_key_the_advisor_did_not_enrol_gets_nothing() {
     assert!(server.posted().is_empty(), "{:?}", server.posted());
 
     // The control: the server serves the enrolled key. The readable report
-    // gets its grant and introduction; the excluded one nothing.
+    // gets its grant and introduction (the moved item no grant); the
+    // excluded one nothing.
     *server.config.lock().unwrap() = config(&enrolled_recovery);
     let output = replace(&base, "acme", &enrolled_recovery, &enrolled, &key_file);
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -174,6 +195,7 @@ async fn a_recovery_key_the_advisor_did_not_enrol_gets_nothing() {
         "{stdout}"
     );
     assert!(stdout.contains("granted now: 1"), "{stdout}");
+    assert!(stdout.contains("not reachable: 1"), "{stdout}");
     let posted = server.posted();
     assert!(
         posted.iter().all(|(path, _)| path.starts_with(&readable)),
