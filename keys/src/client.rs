@@ -231,6 +231,10 @@ pub struct Thread {
     /// Key grants to the logged-in key.
     #[serde(default)]
     pub grants: Vec<ThreadGrant>,
+    /// Key grants to the tenant's current recovery key (after it replaced
+    /// another: `meldkluis-advisor replace-recovery-key`).
+    #[serde(default)]
+    pub recovery_grants: Vec<ThreadGrant>,
 }
 
 impl Thread {
@@ -247,6 +251,15 @@ impl Thread {
             .iter()
             .filter(move |g| g.item_id == item_id_hex)
             .filter_map(|g| unb64(&g.grant).ok())
+    }
+
+    /// This thread as the tenant's recovery key reads it: with the grants
+    /// to the recovery key in place of those to the logged-in key.
+    pub fn for_recovery_key(&self) -> Self {
+        Self {
+            grants: self.recovery_grants.clone(),
+            ..self.clone()
+        }
     }
 
     /// The sealed report's bytes.

@@ -210,6 +210,7 @@ mod tests {
             messages: Vec::new(),
             attachments: Vec::new(),
             grants,
+            recovery_grants: Vec::new(),
         };
         let trust = Trust {
             tenant: tenant.clone(),

@@ -288,9 +288,22 @@ async fn reseal_with(
                 outcome.already_readable += 1;
                 continue;
             }
+            // The grantor's own grant: to the logged-in key, or (the
+            // recovery key, after it replaced another) one to the recovery
+            // key from a grantor it trusts.
+            let grantor_grant = if job.logged_in_as == grantor_key {
+                held_grant
+            } else {
+                thread.for_recovery_key().grants_for(id).find(|grant| {
+                    meldkluis_crypto_core::KeyGrant::parse(grant).is_ok_and(|parsed| {
+                        parsed.grantee == grantor_key
+                            && job.grantor_trusts.contains(&parsed.grantor)
+                    })
+                })
+            };
             let access = if header.recipients.contains(&grantor_key) {
                 Access::Stanza
-            } else if let (true, Some(grant)) = (job.logged_in_as == grantor_key, &held_grant) {
+            } else if let Some(grant) = &grantor_grant {
                 Access::Grant {
                     grant,
                     grantors: job.grantor_trusts,
@@ -445,14 +458,23 @@ fn introduction_of(
         };
         let content: serde_json::Value =
             serde_json::from_slice(&opened.content).unwrap_or_default();
+        // A recovery key introduction from a key the mailbox may believe
+        // (not the mailbox key): the new recovery key may introduce
+        // advisor keys from then on. (The mailbox decides in the end: it
+        // believes only one sealed by an advisor key.)
         let new_recovery = content["format"] == RECOVERY_KEY_INTRODUCTION_FORMAT
-            && opened.header.sender == grantor;
+            && opened.header.sender != header.sender
+            && trusted.contains(&opened.header.sender);
         if let Some(key) = content["public_key"]
             .as_str()
             .filter(|_| new_recovery)
             .and_then(|hex| PublicKey::from_hex(hex).ok())
         {
-            recovery_introduced.push(key);
+            if opened.header.sender == grantor {
+                recovery_introduced.push(key);
+            }
+            trusted.push(key);
+            senders.push(key);
         }
         let introduced =
             content["format"] == KEY_INTRODUCTION_FORMAT && trusted.contains(&opened.header.sender);
@@ -538,9 +560,22 @@ pub async fn reports_naming(
     recovery: &dyn StaticKey,
     lost: &[PublicKey],
 ) -> Result<RecoverySelection, Error> {
+    reports_naming_through(client, recovery, lost, &[]).await
+}
+
+/// As [`reports_naming`]; a report item not sealed to the recovery key
+/// (made before the recovery key replaced another) is opened through a key
+/// grant to it from one of `grantors` (keys from the holder's records:
+/// the lost keys, the advisors who ran `replace-recovery-key`).
+pub async fn reports_naming_through(
+    client: &ServerClient,
+    recovery: &dyn StaticKey,
+    lost: &[PublicKey],
+    grantors: &[PublicKey],
+) -> Result<RecoverySelection, Error> {
     let trust = crate::reading::Trust {
         tenant: client.tenant().clone(),
-        grantors: Vec::new(),
+        grantors: grantors.to_vec(),
         advisor_senders: Vec::new(),
     };
     let mut selection = RecoverySelection::default();
@@ -548,12 +583,11 @@ pub async fn reports_naming(
         let thread = client.thread(&summary.report_id).await?;
         let names_lost = thread.report_id == summary.report_id
             && thread.report_bytes().ok().is_some_and(|report| {
-                crate::reading::open_report(recovery, &trust, &thread, &report).is_ok_and(
-                    |opened| {
+                crate::reading::open_report(recovery, &trust, &thread.for_recovery_key(), &report)
+                    .is_ok_and(|opened| {
                         opened.header.kind == ItemKind::Report
                             && lost.iter().any(|k| opened.header.recipients.contains(k))
-                    },
-                )
+                    })
             });
         if names_lost {
             let items = 1 + thread.messages.len() + thread.attachments.len();

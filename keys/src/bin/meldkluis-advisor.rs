@@ -34,7 +34,7 @@ use meldkluis_keys::console::{random_loopback_address, Console, ConsoleOptions};
 use meldkluis_keys::enrolled::EnrolledKeys;
 use meldkluis_keys::pins::Pins;
 use meldkluis_keys::reseal::{
-    replace_recovery_key, reports_naming, reseal_pinned, Reseal, ResealOutcome,
+    replace_recovery_key, reports_naming_through, reseal_pinned, Reseal, ResealOutcome,
 };
 use meldkluis_keys::{
     recovery, InsecureDemoKey, Pin, Pkcs11Module, Token, TokenKey, TokenSelector, WrappedKey,
@@ -159,6 +159,12 @@ enum Command {
         /// rotation.
         #[arg(long = "lost", value_name = "KEY", required_unless_present = "import")]
         lost: Vec<String>,
+        /// After the recovery key was replaced: an advisor key (64 hex
+        /// digits, from your records) whose key grants to the recovery key
+        /// you trust, for reports made before the replacement; repeat it.
+        /// The lost keys are trusted so already.
+        #[arg(long = "grantor", value_name = "KEY", conflicts_with_all = ["export", "import"])]
+        grantor: Vec<String>,
         /// Offline ceremony, step 1: write the grant requests (every listed
         /// report's sealed items) to this file for `meldkluis-recovery-key
         /// seal-grants` on an offline machine; the recovery key is not read.
@@ -367,6 +373,7 @@ fn main() -> anyhow::Result<()> {
         Command::Recover {
             server,
             lost,
+            grantor,
             export,
             import,
             yes,
@@ -380,6 +387,12 @@ fn main() -> anyhow::Result<()> {
                         .map_err(|_| anyhow::anyhow!("--lost {hex:?} is not a key (64 hex digits)"))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
+            let mut grantors = lost.clone();
+            for hex in grantor {
+                grantors.push(PublicKey::from_hex(hex.trim()).map_err(|_| {
+                    anyhow::anyhow!("--grantor {hex:?} is not a key (64 hex digits)")
+                })?);
+            }
             let (_, new) = load_key(&cli, key, None)?;
             let pins = pins.as_deref().map(Pins::load).transpose()?;
             if let Some(path) = export {
@@ -403,7 +416,8 @@ fn main() -> anyhow::Result<()> {
                 client.log_in(new.as_ref()).await.context(
                     "the new key cannot log in (has the operator run `advisor replace`?)",
                 )?;
-                let selection = reports_naming(&client, &recovery, &lost).await?;
+                let selection =
+                    reports_naming_through(&client, &recovery, &lost, &grantors).await?;
                 for (report_id, items) in &selection.chosen {
                     println!("report {report_id}: {items} items");
                 }
@@ -427,7 +441,7 @@ fn main() -> anyhow::Result<()> {
                 }
                 let job = Reseal {
                     grantor: &recovery,
-                    grantor_trusts: &[],
+                    grantor_trusts: &grantors,
                     grantee: new.public_key(),
                     logged_in_as: new.public_key(),
                     grantee_name: served_name(&client, &new.public_key()).await?,

@@ -4,7 +4,9 @@
 //! before anything is fetched; a report the advisor cannot open gets
 //! nothing. Against the real server: after the operator's `recovery-key
 //! replace`, the new recovery key opens every old item through the grants,
-//! and the reporter's next message, sealed to it, is accepted.
+//! the reporter's next message, sealed to it, is accepted, and a later
+//! lost-token `recover` with the new recovery key reaches the old report
+//! through the advisor's grant.
 // Test code: a panic with its location is the failure report.
 
 use std::path::Path;
@@ -494,6 +496,80 @@ async fn replace_recovery_key_on_a_real_server_then_the_new_key_reads_every_old_
         .await
         .unwrap();
     assert_eq!(refused.status(), 400);
+
+    // Later A's token is lost: C replaces A, and the new recovery key's
+    // holder runs `recover`. The report was sealed to the old recovery key:
+    // the new one reads it through A's grant (A, the lost key, is trusted
+    // as grantor from the holder's records), grants every item to C and
+    // introduces C (the mailbox believes the new recovery key since A
+    // introduced it).
+    let key_c = dir.path().join("DEMO-c.hex");
+    let c = InsecureDemoKey::generate(&key_c).unwrap();
+    admin
+        .replace_advisor(&tenant, &a.public_key(), &c.public_key(), None)
+        .unwrap();
+    let mut child = Command::new(ADVISOR)
+        .args(["recover", "--yes", "--server", &base, "--tenant"])
+        .arg(tenant.as_str())
+        .args(["--lost", &a.public_key().to_hex()])
+        .arg("--insecure-demo-file")
+        .arg(&key_c)
+        .env_remove("MELDKLUIS_PKCS11_MODULE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        meldkluis_keys::recovery::expose_paper_form(&new_recovery).as_bytes(),
+    )
+    .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Report, message, attachment, the recovery key introduction and the
+    // next message.
+    assert!(
+        stdout.contains(&format!("report {}: 5 items", id.to_hex())),
+        "{stdout}"
+    );
+    assert!(stdout.contains("granted now: 5"), "{stdout}");
+    assert!(stdout.contains("introduced to reporters: 1"), "{stdout}");
+    let client = meldkluis_keys::client::ServerClient::new(&base, tenant.clone()).unwrap();
+    client.log_in(&c).await.unwrap();
+    let thread = client.thread(&id.to_hex()).await.unwrap();
+    let trust = meldkluis_keys::reading::Trust {
+        tenant: tenant.clone(),
+        grantors: vec![new_recovery.public_key()],
+        advisor_senders: Vec::new(),
+    };
+    let opened =
+        meldkluis_keys::reading::open_report(&c, &trust, &thread, &thread.report_bytes().unwrap())
+            .expect("C reads the report through the new recovery key's grant");
+    assert_eq!(&opened.content[..], b"CANARY-report");
+    // The mailbox believes C: the introduction is sealed by the new
+    // recovery key, which A introduced.
+    let introduced = thread
+        .messages
+        .iter()
+        .filter_map(|m| {
+            open_item(
+                &unb64(&m.item),
+                &mailbox,
+                &Expect {
+                    tenant: &tenant,
+                    senders: &[new_recovery.public_key()],
+                },
+            )
+            .ok()
+        })
+        .count();
+    assert_eq!(introduced, 1);
 }
 
 /// Logs in as `key` the way the advisor tools do; returns the bearer token.
