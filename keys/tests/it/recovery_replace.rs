@@ -611,3 +611,102 @@ async fn advisor_token(
         .unwrap();
     login["token"].as_str().unwrap().to_owned()
 }
+
+/// After a replacement, `recover` with the new recovery key reaches old
+/// reports through grants to it, but only from grantors in the holder's
+/// records: a report the breached server made up (sealed to the lost key
+/// by a mailbox key it holds) and granted to the new recovery key from its
+/// own key is left out, and nothing is posted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recover_ignores_a_grant_to_the_recovery_key_from_a_key_not_in_the_holders_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = os_rng();
+    let tenant = TenantId::new("acme").unwrap();
+    let lost = StaticSecret::generate(&mut rng);
+    let old_recovery = StaticSecret::generate(&mut rng);
+    let new_recovery = StaticSecret::generate(&mut rng);
+    let servers_own = StaticSecret::generate(&mut rng);
+    let servers_mailbox = StaticSecret::generate(&mut rng);
+    let new_file = dir.path().join("DEMO-new.hex");
+    let new = InsecureDemoKey::generate(&new_file).unwrap().public_key();
+    let id = ItemId::random(&mut rng);
+    let forged = seal(
+        &tenant,
+        ItemKind::Report,
+        id,
+        id,
+        &servers_mailbox,
+        &[
+            lost.public_key(),
+            old_recovery.public_key(),
+            servers_mailbox.public_key(),
+            servers_own.public_key(),
+        ],
+        b"{}",
+    );
+    let grant = meldkluis_crypto_core::grant_item_key(
+        &forged,
+        &meldkluis_crypto_core::GrantParams {
+            tenant: &tenant,
+            grantor: &servers_own,
+            grantor_access: meldkluis_crypto_core::Access::Stanza,
+            grantee: &new_recovery.public_key(),
+        },
+        &mut rng,
+    )
+    .unwrap();
+    let mut served_thread = thread(&id.to_hex(), &forged);
+    served_thread["recovery_grants"] = json!([{ "item_id": id.to_hex(), "grant": b64(&grant) }]);
+    let server = Arc::new(Served::default());
+    *server.config.lock().unwrap() = json!({
+        "advisors": [served(&new, "A")],
+        "recovery_key": { "public_key": new_recovery.public_key().to_hex(), "fingerprint": new_recovery.public_key().fingerprint() },
+        "questionnaire": null,
+    });
+    *server.list.lock().unwrap() = vec![summary(&id.to_hex())];
+    server
+        .threads
+        .lock()
+        .unwrap()
+        .insert(id.to_hex(), served_thread);
+    let base = double::start(Arc::clone(&server)).await;
+
+    let recover = |extra: &[String]| {
+        let mut child = Command::new(ADVISOR)
+            .args(["recover", "--yes", "--server", &base, "--tenant", "acme"])
+            .args(["--lost", &lost.public_key().to_hex()])
+            .args(extra)
+            .arg("--insecure-demo-file")
+            .arg(&new_file)
+            .env_remove("MELDKLUIS_PKCS11_MODULE")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(
+            &mut child.stdin.take().unwrap(),
+            meldkluis_keys::recovery::expose_paper_form(&new_recovery).as_bytes(),
+        )
+        .unwrap();
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    };
+    let stdout = recover(&[]);
+    assert!(stdout.contains("(nothing granted): 1"), "{stdout}");
+    assert!(stdout.contains("nothing to grant"), "{stdout}");
+    assert!(server.posted().is_empty(), "{:?}", server.posted());
+    // The control: had the holder named the server's key as a grantor, the
+    // made-up report would be chosen.
+    let stdout = recover(&["--grantor".into(), servers_own.public_key().to_hex()]);
+    assert!(
+        stdout.contains(&format!("report {}: 1 items", id.to_hex())),
+        "{stdout}"
+    );
+}
