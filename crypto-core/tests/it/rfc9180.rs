@@ -1,7 +1,6 @@
 //! RFC 9180 Appendix A.2 test vectors (DHKEM(X25519, HKDF-SHA256),
 //! HKDF-SHA256, ChaCha20-Poly1305), all four modes, byte for byte.
 
-
 use meldkluis_crypto_core::primitives::hpke::{self, Mode, Psk};
 use meldkluis_crypto_core::{PublicKey, StaticKey};
 use serde::Deserialize;

@@ -3,10 +3,10 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-#[path = "../common/mod.rs"]
-mod common;
 mod advisor_cli;
 mod cli;
+#[path = "../common/mod.rs"]
+mod common;
 mod console_attacks;
 mod console_cli;
 mod double;

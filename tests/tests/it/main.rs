@@ -1,4 +1,4 @@
-//! Cross-crate tests: the real server driven with the real crypto core and, where a person would use one, a real browser (the token tests that set process-wide token configuration run in their own binaries).
+//! Cross-crate tests: the real server driven with the real crypto core and, where a person would use one, a real browser (tests that set process-wide state, the token configuration or the global log subscriber, run in binaries of their own).
 //! (One binary of modules: each test file would link a binary of its own.)
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
@@ -8,7 +8,6 @@ mod key_change_e2e;
 mod key_rotation;
 mod mailbox_tampering;
 mod notices;
-mod notices_privacy;
 mod recovery_key_e2e;
 mod recovery_key_replacement;
 mod report_answer_garbled;
@@ -18,13 +17,12 @@ mod reporter_code_privacy;
 mod reporter_e2e;
 mod reporter_pages;
 mod server_bad_input;
-mod server_canary;
 mod server_cycle;
 mod server_deadlines;
 mod server_grants;
 mod server_item_versions;
 mod server_limits;
-mod server_shadowing;
 mod server_metadata;
+mod server_shadowing;
 mod server_tls;
 mod threat_model;

@@ -34,6 +34,7 @@ const TENANT_COLUMNS: &[(&str, &str)] = &[
     ("reports.category", "disclosed category"),
     ("reports.category_by", "which advisor acted"),
     ("reports.acknowledged_day", "deadline bookkeeping (day)"),
+    ("reports.feedback_day", "deadline bookkeeping (day)"),
     ("report_days.day", "creation day"),
     ("report_days.count", "reports per day (for the quota)"),
     ("report_recipients.report_id", "item id"),

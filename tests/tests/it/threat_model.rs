@@ -132,7 +132,10 @@ fn every_test_the_threat_model_names_exists() {
         let module = modules.iter().rev().find(|m| **m != "tests" && **m != "it");
         let found = sources.iter().any(|(path, source)| {
             let in_crate = dir.is_none_or(|d| path.starts_with(root.join(d)));
-            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
             let parent = path
                 .parent()
                 .and_then(|p| p.file_name())
