@@ -206,8 +206,11 @@ pub struct NewReport {
     pub recipients: Vec<PublicKey>,
 }
 
-/// Stores a report. Duplicate report or mailbox ids are a conflict.
-pub fn insert_report(conn: &Connection, report: &NewReport, day: &str) -> Result<(), AppError> {
+/// Stores a report and counts it on its day; duplicate report or mailbox
+/// ids are a conflict. Returns that day's count, so the daily quota is
+/// checked without another query (a caller over the quota fails its job,
+/// which undoes the insert).
+pub fn insert_report(conn: &Connection, report: &NewReport, day: &str) -> Result<u64, AppError> {
     conn.prepare_cached(
         "INSERT INTO reports (id, mailbox_id, mailbox_key, auth_hash, item, padded_len, created_day)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -226,21 +229,14 @@ pub fn insert_report(conn: &Connection, report: &NewReport, day: &str) -> Result
     for key in &report.recipients {
         stmt.execute(params![report.id, key.as_bytes()])?;
     }
-    conn.prepare_cached(
-        "INSERT INTO report_days (day, count) VALUES (?1, 1)
-         ON CONFLICT (day) DO UPDATE SET count = count + 1",
-    )?
-    .execute([day])?;
-    Ok(())
-}
-
-/// How many reports were filed on `day`.
-pub fn reports_on_day(conn: &Connection, day: &str) -> rusqlite::Result<u64> {
-    let count: Option<i64> = conn
-        .prepare_cached("SELECT count FROM report_days WHERE day = ?1")?
-        .query_row([day], |r| r.get(0))
-        .optional()?;
-    Ok(count.map_or(0, |c| u64::try_from(c).unwrap_or(0)))
+    let count: i64 = conn
+        .prepare_cached(
+            "INSERT INTO report_days (day, count) VALUES (?1, 1)
+             ON CONFLICT (day) DO UPDATE SET count = count + 1
+             RETURNING count",
+        )?
+        .query_row([day], |r| r.get(0))?;
+    Ok(u64::try_from(count).unwrap_or(0))
 }
 
 /// What a report's thread holds: messages, attachments, attachment bytes.

@@ -140,13 +140,14 @@ pub async fn create_report(
         .db
         .call(move |conn| {
             check_report_recipients(conn, &report)?;
-            if store::reports_on_day(conn, &day)? >= per_day {
+            // Over the quota, the error undoes this job's insert.
+            if store::insert_report(conn, &report, &day)? > per_day {
                 return Err(AppError::new(
                     ErrorCode::ReportLimit,
                     "reports per day at the tenant's quota",
                 ));
             }
-            store::insert_report(conn, &report, &day)
+            Ok(())
         })
         .await?;
     let mut answer = json!({ "report_id": report_id, "created_day": answer_day, "status": "new" });

@@ -390,6 +390,14 @@ async fn uploads_over_the_quotas_are_refused_and_earlier_items_stay() {
             .contains("tomorrow"),
         "{body}"
     );
+    // The refused report is not stored: its mailbox does not exist.
+    let refused_login = http
+        .post(server.url(t, "/mailbox/login"))
+        .json(&third.login_body())
+        .send()
+        .await
+        .expect("log-in");
+    assert_eq!(refused_login.status(), 401, "the refused report's mailbox");
 
     // Messages per report.
     let token = mailbox_login(&http, &server, t, &reporter).await;
