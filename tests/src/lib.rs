@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use meldkluis_crypto_core::{
-    challenge::answer_challenge, open_item, seal_item, Expect, ItemId, ItemKind, PublicKey,
-    SealParams, StaticKey, StaticSecret, TenantId,
+    challenge::answer_challenge, grant_item_key, open_item, seal_item, Access, Expect, GrantParams,
+    ItemId, ItemKind, PublicKey, SealParams, StaticKey, StaticSecret, TenantId,
 };
 use meldkluis_server::admin::Admin;
 use meldkluis_server::{AppState, Config, ServerSecret};
@@ -509,4 +509,49 @@ pub async fn advisor_set_status(
     .expect("request")
     .status()
     .as_u16()
+}
+
+/// A key grant of `item`'s content key from `grantor`, one of its
+/// recipients, to `grantee`.
+pub fn grant_from(
+    tenant: &TestTenant,
+    grantor: &dyn StaticKey,
+    item: &[u8],
+    grantee: &PublicKey,
+) -> Vec<u8> {
+    grant_item_key(
+        item,
+        &GrantParams {
+            tenant: &tenant.id,
+            grantor,
+            grantor_access: Access::Stanza,
+            grantee,
+        },
+        &mut meldkluis_crypto_core::os_rng(),
+    )
+    .expect("the grantor is a recipient of the item")
+}
+
+/// Posts key grants for the items of `report` with an advisor's `token`:
+/// the status and the JSON answer.
+pub async fn post_grants(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TenantId,
+    token: &str,
+    report: &str,
+    grants: &[Vec<u8>],
+) -> (u16, Value) {
+    let response = http
+        .post(server.url(
+            tenant.as_str(),
+            &format!("/advisor/reports/{report}/grants"),
+        ))
+        .bearer_auth(token)
+        .json(&json!({ "grants": grants.iter().map(|g| b64(g)).collect::<Vec<_>>() }))
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
 }

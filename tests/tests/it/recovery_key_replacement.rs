@@ -7,12 +7,11 @@
 //! key, and come back with the thread so the new key reads old items.
 
 use meldkluis_crypto_core::{
-    grant_item_key, open_item_with_grant, Access, Expect, GrantParams, ItemKind, PublicKey,
-    StaticKey, StaticSecret,
+    open_item_with_grant, Expect, ItemKind, PublicKey, StaticKey, StaticSecret,
 };
 use meldkluis_tests::{
-    advisor_login, b64, client, mailbox_login, new_item_id, seal, submit_report, unb64, Mailbox,
-    TestServer, TestTenant,
+    advisor_login, b64, client, grant_from, mailbox_login, new_item_id, seal, submit_report, unb64,
+    Mailbox, TestServer, TestTenant,
 };
 use serde_json::{json, Value};
 
@@ -26,25 +25,6 @@ async fn post(http: &reqwest::Client, url: String, token: &str, body: &Value) ->
         .expect("request");
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
-}
-
-fn grant(
-    tenant: &TestTenant,
-    item: &[u8],
-    grantor: &dyn StaticKey,
-    grantee: &PublicKey,
-) -> Vec<u8> {
-    grant_item_key(
-        item,
-        &GrantParams {
-            tenant: &tenant.id,
-            grantor,
-            grantor_access: Access::Stanza,
-            grantee,
-        },
-        &mut meldkluis_crypto_core::os_rng(),
-    )
-    .expect("the grantor is a recipient")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,18 +161,23 @@ async fn a_replaced_recovery_key_is_former_and_the_new_one_gets_grants_from_advi
     // recovery key's) posted by the advisor.
     for (grants, what) in [
         (
-            vec![grant(&tenant, &new_message, advisor, &old_recovery)],
+            vec![grant_from(&tenant, advisor, &new_message, &old_recovery)],
             "to the former recovery key",
         ),
         (
-            vec![grant(&tenant, &report, advisor, &stranger.public_key())],
+            vec![grant_from(
+                &tenant,
+                advisor,
+                &report,
+                &stranger.public_key(),
+            )],
             "to an unknown key",
         ),
         (
-            vec![grant(
+            vec![grant_from(
                 &tenant,
-                &report,
                 &tenant.recovery,
+                &report,
                 &new_recovery.public_key(),
             )],
             "from another grantor",
@@ -207,14 +192,19 @@ async fn a_replaced_recovery_key_is_former_and_the_new_one_gets_grants_from_advi
         &http,
         grants_url.clone(),
         &left_out_token,
-        &body(&[grant(&tenant, &report, advisor, &new_recovery.public_key())]),
+        &body(&[grant_from(
+            &tenant,
+            advisor,
+            &report,
+            &new_recovery.public_key(),
+        )]),
     )
     .await;
     assert!(status == 400 || status == 404, "{status}");
     // Accepted: the advisor's own grants of the report and the message.
     let grants = vec![
-        grant(&tenant, &report, advisor, &new_recovery.public_key()),
-        grant(&tenant, &old_message, advisor, &new_recovery.public_key()),
+        grant_from(&tenant, advisor, &report, &new_recovery.public_key()),
+        grant_from(&tenant, advisor, &old_message, &new_recovery.public_key()),
     ];
     let (status, answer) = post(&http, grants_url, &token, &body(&grants)).await;
     assert_eq!((status, &answer["stored"]), (200, &json!(2)), "{answer}");

@@ -5,50 +5,14 @@
 //! back with the thread, through which the new key opens every item.
 
 use meldkluis_crypto_core::{
-    grant_item_key, open_item_with_grant, Access, Expect, GrantParams, ItemKind, PublicKey,
-    StaticKey, StaticSecret, TenantId,
+    grant_item_key, open_item_with_grant, Access, Expect, GrantParams, ItemKind, StaticKey,
+    StaticSecret,
 };
 use meldkluis_tests::{
-    advisor_login, b64, client, mailbox_login, new_item_id, seal, submit_report, unb64, Mailbox,
-    TestServer, TestTenant,
+    advisor_login, b64, client, grant_from, mailbox_login, new_item_id, post_grants, seal,
+    submit_report, unb64, Mailbox, TestServer, TestTenant,
 };
 use serde_json::{json, Value};
-
-fn grant(tenant: &TestTenant, item: &[u8], grantee: &PublicKey) -> Vec<u8> {
-    grant_item_key(
-        item,
-        &GrantParams {
-            tenant: &tenant.id,
-            grantor: &tenant.recovery,
-            grantor_access: Access::Stanza,
-            grantee,
-        },
-        &mut meldkluis_crypto_core::os_rng(),
-    )
-    .expect("the recovery key is a recipient of every item")
-}
-
-async fn post_grants(
-    http: &reqwest::Client,
-    server: &TestServer,
-    tenant: &TenantId,
-    token: &str,
-    report: &str,
-    grants: &[Vec<u8>],
-) -> (u16, Value) {
-    let response = http
-        .post(server.url(
-            tenant.as_str(),
-            &format!("/advisor/reports/{report}/grants"),
-        ))
-        .bearer_auth(token)
-        .json(&json!({ "grants": grants.iter().map(|g| b64(g)).collect::<Vec<_>>() }))
-        .send()
-        .await
-        .expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replaced_key_reads_through_grants_and_the_old_key_is_refused() {
@@ -181,9 +145,14 @@ async fn a_replaced_key_reads_through_grants_and_the_old_key_is_refused() {
 
     // The recovery key holder grants every item to the new key.
     let grants = vec![
-        grant(&tenant, &report, &new_key.public_key()),
-        grant(&tenant, &message, &new_key.public_key()),
-        grant(&tenant, &attachment, &new_key.public_key()),
+        grant_from(&tenant, &tenant.recovery, &report, &new_key.public_key()),
+        grant_from(&tenant, &tenant.recovery, &message, &new_key.public_key()),
+        grant_from(
+            &tenant,
+            &tenant.recovery,
+            &attachment,
+            &new_key.public_key(),
+        ),
     ];
     let (status, body) =
         post_grants(&http, &server, &tenant.id, &token, &report_hex, &grants).await;
@@ -227,18 +196,23 @@ async fn a_replaced_key_reads_through_grants_and_the_old_key_is_refused() {
         .await,
         201
     );
-    let mut rehashed = grant(&tenant, &report, &colleague.public_key());
+    let mut rehashed = grant_from(&tenant, &tenant.recovery, &report, &colleague.public_key());
     // A byte of the header hash: magic 4, tenant 1 + 9, item id 16.
     rehashed[4 + 1 + 9 + 16 + 3] ^= 1;
     for (what, bad) in [
         ("another tenant", foreign_tenant),
         (
             "grantee not enrolled",
-            grant(&tenant, &report, &stranger.public_key()),
+            grant_from(&tenant, &tenant.recovery, &report, &stranger.public_key()),
         ),
         (
             "item of another report",
-            grant(&tenant, &second_report, &new_key.public_key()),
+            grant_from(
+                &tenant,
+                &tenant.recovery,
+                &second_report,
+                &new_key.public_key(),
+            ),
         ),
         ("header hash differs", rehashed),
         ("not a grant", report[..200].to_vec()),
@@ -256,7 +230,12 @@ async fn a_replaced_key_reads_through_grants_and_the_old_key_is_refused() {
         &tenant.id,
         &colleague_token,
         &report_hex,
-        &[grant(&tenant, &report, &colleague.public_key())],
+        &[grant_from(
+            &tenant,
+            &tenant.recovery,
+            &report,
+            &colleague.public_key(),
+        )],
     )
     .await;
     assert_eq!(status, 404);

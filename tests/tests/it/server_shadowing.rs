@@ -5,55 +5,13 @@
 //! message cannot shadow an attachment or a report.
 
 use meldkluis_crypto_core::{
-    grant_item_key, open_item_with_grant, Access, Expect, GrantParams, ItemId, ItemKind, PublicKey,
-    StaticKey as _, StaticSecret, TenantId,
+    open_item_with_grant, Expect, ItemId, ItemKind, StaticKey as _, StaticSecret,
 };
 use meldkluis_tests::{
-    advisor_login, b64, client, mailbox_login, new_item_id, seal, submit_report, unb64, Mailbox,
-    TestServer, TestTenant,
+    advisor_login, b64, client, grant_from, mailbox_login, new_item_id, post_grants, seal,
+    submit_report, unb64, Mailbox, TestServer, TestTenant,
 };
 use serde_json::{json, Value};
-
-fn grant_from(
-    tenant: &TestTenant,
-    grantor: &StaticSecret,
-    item: &[u8],
-    grantee: &PublicKey,
-) -> Vec<u8> {
-    grant_item_key(
-        item,
-        &GrantParams {
-            tenant: &tenant.id,
-            grantor,
-            grantor_access: Access::Stanza,
-            grantee,
-        },
-        &mut meldkluis_crypto_core::os_rng(),
-    )
-    .expect("the grantor is a recipient")
-}
-
-async fn post_grants(
-    http: &reqwest::Client,
-    server: &TestServer,
-    tenant: &TenantId,
-    token: &str,
-    report: &str,
-    grants: &[Vec<u8>],
-) -> (u16, Value) {
-    let response = http
-        .post(server.url(
-            tenant.as_str(),
-            &format!("/advisor/reports/{report}/grants"),
-        ))
-        .bearer_auth(token)
-        .json(&json!({ "grants": grants.iter().map(|g| b64(g)).collect::<Vec<_>>() }))
-        .send()
-        .await
-        .expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_co_advisor_cannot_block_or_front_a_key_grant() {
