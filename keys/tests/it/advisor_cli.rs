@@ -12,14 +12,14 @@ use std::process::{Command, Output, Stdio};
 
 use base64::Engine as _;
 use meldkluis_crypto_core::{
-    os_rng, seal_item, ItemId, ItemKind, SealParams, StaticKey, StaticSecret, TenantId,
+    os_rng, seal_item, ItemId, ItemKind, SealParams, StaticKey, StaticSecret,
 };
 use meldkluis_keys::client::ServerClient;
 use meldkluis_keys::reading::{self, Trust};
 use meldkluis_keys::{recovery, InsecureDemoKey};
-use meldkluis_server::admin::Admin;
-use meldkluis_server::{AppState, Config};
 use serde_json::json;
+
+use crate::real_server::{self, RealServer};
 
 const ADVISOR: &str = env!("CARGO_BIN_EXE_meldkluis-advisor");
 
@@ -48,30 +48,13 @@ fn run(args: &[&str], key_files: &[(&str, &Path)], stdin: &[u8]) -> Output {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotate_then_recover_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        data_dir: dir.path().join("data"),
-        server_secret_path: Some(dir.path().join("server-secret")),
-        ..Config::default()
-    };
-    let state = AppState::new(config.clone()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(meldkluis_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-
-    let admin = Admin::open(&config).unwrap();
-    let tenant = TenantId::new("cli-rotation").unwrap();
-    admin
-        .create_tenant(&tenant, "CLI", &["nl".into()], None)
-        .unwrap();
+    let RealServer {
+        base,
+        admin,
+        tenant,
+        recovery: recovery_key,
+    } = real_server::start(dir.path(), "cli-rotation", "CLI").await;
     let mut rng = os_rng();
-    let recovery_key = StaticSecret::generate(&mut rng);
-    admin
-        .set_recovery_key(&tenant, &recovery_key.public_key())
-        .unwrap();
     let key_a = dir.path().join("DEMO-a.hex");
     let key_b = dir.path().join("DEMO-b.hex");
     let key_c = dir.path().join("DEMO-c.hex");

@@ -10,6 +10,7 @@ mod common;
 mod console_attacks;
 mod console_cli;
 mod double;
+mod real_server;
 mod recover_attacks;
 mod recovery_ceremony;
 mod recovery_replace;

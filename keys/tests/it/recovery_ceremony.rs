@@ -17,9 +17,9 @@ use meldkluis_keys::ceremony::{GrantRequests, RequestedReport, SealedGrants};
 use meldkluis_keys::client::ServerClient;
 use meldkluis_keys::reading::{self, Trust};
 use meldkluis_keys::{recovery, InsecureDemoKey};
-use meldkluis_server::admin::Admin;
-use meldkluis_server::{AppState, Config};
 use serde_json::json;
+
+use crate::real_server::{self, RealServer};
 
 const ADVISOR: &str = env!("CARGO_BIN_EXE_meldkluis-advisor");
 const RECOVERY: &str = env!("CARGO_BIN_EXE_meldkluis-recovery-key");
@@ -73,29 +73,13 @@ fn seal_report(tenant: &TenantId, to: &[PublicKey]) -> (ItemId, StaticSecret, Ve
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_recovery_key_grants_offline_and_only_reports_sealed_to_the_lost_key() {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        data_dir: dir.path().join("data"),
-        server_secret_path: Some(dir.path().join("server-secret")),
-        ..Config::default()
-    };
-    let state = AppState::new(config.clone()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(meldkluis_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    let admin = Admin::open(&config).unwrap();
-    let tenant = TenantId::new("ceremony").unwrap();
-    admin
-        .create_tenant(&tenant, "Ceremony", &["nl".into()], None)
-        .unwrap();
+    let RealServer {
+        base,
+        admin,
+        tenant,
+        recovery: recovery_key,
+    } = real_server::start(dir.path(), "ceremony", "Ceremony").await;
     let mut rng = os_rng();
-    let recovery_key = StaticSecret::generate(&mut rng);
-    admin
-        .set_recovery_key(&tenant, &recovery_key.public_key())
-        .unwrap();
     let lost = StaticSecret::generate(&mut rng);
     let colleague = StaticSecret::generate(&mut rng);
     admin.add_advisor(&tenant, &lost.public_key(), "A").unwrap();

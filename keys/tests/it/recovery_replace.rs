@@ -22,6 +22,8 @@ use meldkluis_keys::reseal::RECOVERY_KEY_INTRODUCTION_FORMAT;
 use meldkluis_keys::InsecureDemoKey;
 use serde_json::{json, Value};
 
+use crate::real_server::{self, RealServer};
+
 use crate::double::{self, served, summary, thread, Served};
 
 const ADVISOR: &str = env!("CARGO_BIN_EXE_meldkluis-advisor");
@@ -229,33 +231,14 @@ fn unb64(text: &str) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replace_recovery_key_on_a_real_server_then_the_new_key_reads_every_old_item() {
-    use meldkluis_server::admin::Admin;
-    use meldkluis_server::{AppState, Config};
-
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        data_dir: dir.path().join("data"),
-        server_secret_path: Some(dir.path().join("server-secret")),
-        ..Config::default()
-    };
-    let state = AppState::new(config.clone()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(meldkluis_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    let admin = Admin::open(&config).unwrap();
-    let tenant = TenantId::new("recovery-swap").unwrap();
-    admin
-        .create_tenant(&tenant, "Swap", &["nl".into()], None)
-        .unwrap();
+    let RealServer {
+        base,
+        admin,
+        tenant,
+        recovery: old_recovery,
+    } = real_server::start(dir.path(), "recovery-swap", "Swap").await;
     let mut rng = os_rng();
-    let old_recovery = StaticSecret::generate(&mut rng);
-    admin
-        .set_recovery_key(&tenant, &old_recovery.public_key())
-        .unwrap();
     let key_file = dir.path().join("DEMO-a.hex");
     let a = InsecureDemoKey::generate(&key_file).unwrap();
     admin.add_advisor(&tenant, &a.public_key(), "A").unwrap();
