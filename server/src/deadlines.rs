@@ -95,8 +95,10 @@ pub enum Event {
 }
 
 /// The days an event records: the first acknowledgement and the first
-/// feedback are kept once and never moved. The store calls this for every
-/// change, so the recording rules live here with the clocks.
+/// feedback are kept once and never moved. This is the rule the store's
+/// SQL follows (`store::record_acknowledgement`, and `store::set_status`
+/// through [`gives_feedback`]); the table tests run it here, and
+/// `server_deadlines` checks the stored days against it end to end.
 pub fn record(report: &mut ReportDates, day: Day, event: &Event) {
     match event {
         Event::AdvisorMessage => {
