@@ -16,12 +16,21 @@ use crate::store;
 use crate::AppState;
 
 /// The body of `PUT .../mailbox/notice-email`.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SetNoticeEmail {
     address: String,
     #[serde(default)]
     language: Option<String>,
+}
+
+/// Leaves the address out, so no log line can carry it.
+impl std::fmt::Debug for SetNoticeEmail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetNoticeEmail")
+            .field("language", &self.language)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The mailbox id behind a mailbox session.

@@ -26,8 +26,9 @@ use crate::tenants::OpenTenant;
 use crate::wire::{self, CheckedItem};
 use crate::AppState;
 
-/// The body of a report submission.
-#[derive(Debug, Deserialize)]
+/// The body of a report submission. Its `Debug` leaves out the auth secret
+/// and the address, so no log line can carry them.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateReport {
     item: String,
@@ -42,6 +43,15 @@ pub struct CreateReport {
     /// The language of those notices (`nl`, `en`); default: the request's.
     #[serde(default)]
     language: Option<String>,
+}
+
+impl std::fmt::Debug for CreateReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateReport")
+            .field("mailbox_id", &self.mailbox_id)
+            .field("item_len", &self.item.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Checks a report submission as far as possible without the database.
@@ -176,12 +186,20 @@ pub async fn create_report_baseline(
     ))
 }
 
-/// The body of a mailbox log-in.
-#[derive(Debug, Deserialize)]
+/// The body of a mailbox log-in. Its `Debug` leaves out the auth secret.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MailboxLogin {
     mailbox_id: String,
     auth_secret: String,
+}
+
+impl std::fmt::Debug for MailboxLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailboxLogin")
+            .field("mailbox_id", &self.mailbox_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `POST /api/v1/t/{tenant}/mailbox/login`: one uniform failure answer for
@@ -276,4 +294,33 @@ pub async fn mailbox_download_attachment(
     ids: PathIds,
 ) -> Result<Response, AppError> {
     download_attachment(&session.tenant, session.report_id, ids.attachment()?).await
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn request_bodies_never_debug_print_the_auth_secret_or_the_address() {
+        let report: CreateReport = serde_json::from_value(json!({
+            "item": "AAAA", "mailbox_id": "m", "mailbox_public_key": "k",
+            "auth_secret": "SECRET-CANARY", "notice_email": "canary@example.org"
+        }))
+        .unwrap();
+        let login: MailboxLogin =
+            serde_json::from_value(json!({ "mailbox_id": "m", "auth_secret": "SECRET-CANARY" }))
+                .unwrap();
+        let address: crate::api::notices::SetNoticeEmail =
+            serde_json::from_value(json!({ "address": "canary@example.org" })).unwrap();
+        for printed in [
+            format!("{report:?}"),
+            format!("{login:?}"),
+            format!("{address:?}"),
+        ] {
+            assert!(!printed.contains("CANARY"), "{printed}");
+            assert!(!printed.contains("canary@"), "{printed}");
+        }
+    }
 }
