@@ -99,7 +99,7 @@ impl Admin {
 
     fn tenant_db(&self, id: &TenantId) -> Result<Connection, AdminError> {
         self.record(id)?;
-        Ok(db::open(&self.layout.tenant_db(id), db::TENANT_MIGRATIONS)?)
+        Ok(db::open_tenant(&self.layout.tenant_db(id))?)
     }
 
     /// Creates a tenant: its directory and database first, then its entry
@@ -127,7 +127,7 @@ impl Admin {
             )?,
         };
         crate::config::create_private_dir(&self.layout.tenant_dir(id))?;
-        let conn = db::open(&self.layout.tenant_db(id), db::TENANT_MIGRATIONS)?;
+        let conn = db::open_tenant(&self.layout.tenant_db(id))?;
         let languages =
             serde_json::to_vec(&languages).map_err(|e| AdminError::Invalid(e.to_string()))?;
         store::set_setting(&conn, store::SETTING_LANGUAGES, &languages)?;

@@ -252,6 +252,13 @@ pub struct Config {
     /// environment variable `MELDKLUIS_NOTICE_KEY` (64 hex digits) takes
     /// precedence over any file.
     pub notice_key_path: Option<PathBuf>,
+    /// The deletion log (see `deletion_log`): every deletion the law
+    /// requires, so that restoring an older backup never brings deleted
+    /// reports back. Must be outside the data directory (a lost data
+    /// directory must not take the log with it); best on other storage.
+    /// Default: `<data_dir>-deletion-log/deletion-log` beside the data
+    /// directory.
+    pub deletion_log_path: Option<PathBuf>,
     /// The SMTP server; without it notices go to `notices.demo_file`.
     pub smtp: Option<SmtpConfig>,
     /// Notices and reminders.
@@ -285,6 +292,7 @@ impl Default for Config {
             bench_baseline_endpoint: false,
             public_url: None,
             notice_key_path: None,
+            deletion_log_path: None,
             smtp: None,
             notices: NoticeConfig::default(),
         }
@@ -354,6 +362,9 @@ impl Config {
         }
         if let Some(value) = get("MELDKLUIS_NOTICE_KEY_PATH") {
             self.notice_key_path = Some(PathBuf::from(value));
+        }
+        if let Some(value) = get("MELDKLUIS_DELETION_LOG_PATH") {
+            self.deletion_log_path = Some(PathBuf::from(value));
         }
         if let Some(host) = get("MELDKLUIS_SMTP_HOST") {
             self.smtp = Some(SmtpConfig {
@@ -497,6 +508,11 @@ impl Config {
             "must be outside the data directory",
         )?;
         check(
+            outside(&self.deletion_log_path()),
+            "deletion_log_path",
+            "must be outside the data directory",
+        )?;
+        check(
             outside(&self.notice_demo_file()),
             "notices.demo_file",
             "must be outside the data directory (it holds addresses in the clear)",
@@ -602,14 +618,26 @@ impl Config {
     }
 
     /// `<data_dir>-secrets` beside the data directory.
+    /// Where the deletion log is kept.
+    pub fn deletion_log_path(&self) -> PathBuf {
+        self.deletion_log_path
+            .clone()
+            .unwrap_or_else(|| self.outside_dir("deletion-log").join("deletion-log"))
+    }
+
     fn outside_secrets_dir(&self) -> PathBuf {
+        self.outside_dir("secrets")
+    }
+
+    /// `<data_dir>-<suffix>`, beside the data directory.
+    fn outside_dir(&self, suffix: &str) -> PathBuf {
         let data = normalize(&self.data_dir);
         let name = data
             .file_name()
             .map_or_else(|| "meldkluis".into(), |n| n.to_string_lossy().into_owned());
         data.parent()
             .unwrap_or_else(|| Path::new("/"))
-            .join(format!("{name}-secrets"))
+            .join(format!("{name}-{suffix}"))
     }
 
     /// Where the server secret is kept.

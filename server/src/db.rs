@@ -182,6 +182,39 @@ pub(crate) const TENANT_MIGRATIONS: &[&str] = &[
     "ALTER TABLE reports ADD COLUMN feedback_day TEXT;
     UPDATE reports SET feedback_day = status_day
         WHERE status IN ('feedback_given', 'closed', 'archived') AND status_day IS NOT NULL;",
+    // v7: a report's whole life. `closed_day` starts the retention period
+    // (cleared when a report is reopened). The register keeps one line per
+    // report from receipt on, and keeps it after the report's content is
+    // deleted: number, days, category, closing reason, a longer hold with
+    // its reason code; no free text, nothing identifying. `report_events`
+    // records closures, reopenings and holds (codes only). Reports from
+    // before get their lines in the order they were received.
+    "ALTER TABLE reports ADD COLUMN closed_day TEXT;
+    UPDATE reports SET closed_day = status_day
+        WHERE status IN ('closed', 'archived') AND status_day IS NOT NULL;
+    CREATE TABLE register (
+        number INTEGER PRIMARY KEY AUTOINCREMENT,
+        report_id BLOB UNIQUE CHECK (report_id IS NULL OR length(report_id) = 16),
+        received_day TEXT NOT NULL,
+        category TEXT,
+        closing_reason TEXT,
+        closed_day TEXT,
+        hold_until TEXT,
+        hold_reason TEXT,
+        deleted_day TEXT
+    ) STRICT;
+    INSERT INTO register (report_id, received_day, category, closing_reason, closed_day)
+        SELECT id, created_day, category, closing_reason, closed_day FROM reports ORDER BY rowid;
+    CREATE TABLE report_events (
+        seq INTEGER PRIMARY KEY,
+        report_id BLOB NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+        day TEXT NOT NULL,
+        event TEXT NOT NULL CHECK (event IN
+            ('closed', 'reopened', 'hold_set', 'hold_removed', 'silence_warning')),
+        advisor_id INTEGER REFERENCES advisors (id),
+        detail TEXT
+    ) STRICT;
+    CREATE INDEX report_events_by_report ON report_events (report_id, seq);",
 ];
 
 /// Embedded migrations of the e-mail store (`notices.sqlite`), which is kept
@@ -227,6 +260,27 @@ pub(crate) fn open(path: &Path, migrations: &[&str]) -> rusqlite::Result<Connect
     conn.pragma_update(None, "cache_size", -1024)?;
     conn.set_prepared_statement_cache_capacity(64);
     migrate(&conn, migrations)?;
+    Ok(conn)
+}
+
+/// Opens (creating if needed) a tenant database like [`open`], so that a
+/// deleted report leaves nothing behind: `secure_delete` overwrites the
+/// content of deleted rows and freed pages with zeros, and
+/// `auto_vacuum = INCREMENTAL` lets the lifecycle task hand freed pages
+/// back to the file system (`PRAGMA incremental_vacuum`). A database made
+/// before this setting is converted once, with a `VACUUM`.
+pub(crate) fn open_tenant(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    // Before the first table exists, this alone takes effect.
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+    drop(conn);
+    let conn = open(path, TENANT_MIGRATIONS)?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    let mode: i64 = conn.pragma_query_value(None, "auto_vacuum", |r| r.get(0))?;
+    if mode != 2 {
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        conn.execute_batch("VACUUM")?;
+    }
     Ok(conn)
 }
 

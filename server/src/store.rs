@@ -224,6 +224,8 @@ pub fn insert_report(conn: &Connection, report: &NewReport, day: &str) -> Result
         i64::try_from(report.padded_len).unwrap_or(i64::MAX),
         day
     ])?;
+    conn.prepare_cached("INSERT INTO register (report_id, received_day) VALUES (?1, ?2)")?
+        .execute(params![report.id, day])?;
     let mut stmt = conn
         .prepare_cached("INSERT INTO report_recipients (report_id, public_key) VALUES (?1, ?2)")?;
     for key in &report.recipients {

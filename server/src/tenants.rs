@@ -255,7 +255,7 @@ impl Tenants {
                 let batch_max = self.batch_max;
                 let workers = self.workers.clone();
                 let db = db::blocking(move || -> Result<Db, AppError> {
-                    let conn = db::open(&path, db::TENANT_MIGRATIONS)?;
+                    let conn = db::open_tenant(&path)?;
                     Ok(Db::start(conn, name, batch_max, &workers)?)
                 })
                 .await?;
