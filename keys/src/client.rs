@@ -129,6 +129,63 @@ pub struct PublicConfig {
     pub recovery: Option<ServedKey>,
     /// The questionnaire (categories and questions), as the server keeps it.
     pub questionnaire: Value,
+    /// The advisors' ids on the server with their display names (to name
+    /// the advisor of a report's event; never used to choose a key).
+    pub advisor_names: Vec<(i64, String)>,
+}
+
+/// A longer hold of one report (beyond the tenant's retention period),
+/// with its reason code (never free text).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Hold {
+    /// Kept at least until this day (`YYYY-MM-DD`).
+    pub until: String,
+    /// The reason code (`legal_proceedings`, `investigation`, ...).
+    pub reason: String,
+}
+
+/// An event in a report's life: closed, reopened, a hold set or removed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReportEvent {
+    /// The day (`YYYY-MM-DD`).
+    pub day: String,
+    /// `closed`, `reopened`, `hold_set`, `hold_removed`, `silence_warning`.
+    pub event: String,
+    /// The advisor who did it (the server's id), if an advisor did.
+    #[serde(default)]
+    pub advisor_id: Option<i64>,
+    /// A code: the closing reason, or `reason:until_day` for a hold.
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// The fields of a report's life the server sends with a report (in the
+/// list and with the thread). Every field has a default, so a server from
+/// before closing and retention still reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Lifecycle {
+    /// The report's number in the tenant's register.
+    #[serde(default)]
+    pub register_number: Option<i64>,
+    /// The reason it was closed (a code), while closed.
+    #[serde(default)]
+    pub closing_reason: Option<String>,
+    /// The day it was (last) closed, while closed.
+    #[serde(default)]
+    pub closed_day: Option<String>,
+    /// The day its content will be deleted (closed reports).
+    #[serde(default)]
+    pub deletion_day: Option<String>,
+    /// A longer hold, if set.
+    #[serde(default)]
+    pub hold: Option<Hold>,
+    /// The day of the reporter's last item, when the advisor wrote last.
+    #[serde(default)]
+    pub silent_since: Option<String>,
+    /// Whether the advisor may close it after the reporter's silence (an
+    /// offer, never done by itself).
+    #[serde(default)]
+    pub silence_close_offered: bool,
 }
 
 /// A report as listed: metadata only.
@@ -154,6 +211,9 @@ pub struct ReportSummary {
     /// one place the deadline rules live).
     #[serde(default)]
     pub deadlines: Vec<Deadline>,
+    /// Closure, deletion day, hold, the reporter's silence.
+    #[serde(flatten)]
+    pub lifecycle: Lifecycle,
 }
 
 /// A running deadline of a report, as the server computed it.
@@ -235,6 +295,67 @@ pub struct Thread {
     /// another: `meldkluis-advisor replace-recovery-key`).
     #[serde(default)]
     pub recovery_grants: Vec<ThreadGrant>,
+    /// Closure, deletion day, hold, the reporter's silence.
+    #[serde(flatten)]
+    pub lifecycle: Lifecycle,
+    /// The report's life, oldest first (closures, reopenings, holds).
+    #[serde(default)]
+    pub events: Vec<ReportEvent>,
+}
+
+/// One line of the tenant's register of reports: codes and days only,
+/// kept after the report's content is deleted.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RegisterLine {
+    /// The report number.
+    pub number: i64,
+    /// Day received.
+    pub received_day: String,
+    /// The disclosed category, if recorded.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// The closing reason, once closed.
+    #[serde(default)]
+    pub closing_reason: Option<String>,
+    /// The day closed.
+    #[serde(default)]
+    pub closed_day: Option<String>,
+    /// A longer hold: until this day.
+    #[serde(default)]
+    pub hold_until: Option<String>,
+    /// A longer hold: its reason code.
+    #[serde(default)]
+    pub hold_reason: Option<String>,
+    /// The day the content will be deleted.
+    #[serde(default)]
+    pub deletion_day: Option<String>,
+    /// The day the content was deleted.
+    #[serde(default)]
+    pub deleted_day: Option<String>,
+}
+
+/// The tenant's register, as every advisor of the tenant reads it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Register {
+    /// Every line, as the server orders them.
+    pub lines: Vec<RegisterLine>,
+    /// The tenant's retention settings, as the server states them.
+    #[serde(default)]
+    pub lifecycle: Value,
+}
+
+/// A report of this advisor to be deleted soon.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Deletion {
+    /// Report id (hex).
+    pub report_id: String,
+    /// Its register number.
+    #[serde(default)]
+    pub register_number: Option<i64>,
+    /// The day its content will be deleted.
+    pub deletion_day: String,
+    /// Days from the server's today to that day.
+    pub days_left: i64,
 }
 
 impl Thread {
@@ -409,11 +530,23 @@ impl ServerClient {
             Value::Null => None,
             value => Some(served_key(value)?),
         };
+        let advisor_names = config["advisors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| {
+                Some((
+                    a["id"].as_i64()?,
+                    a["display_name"].as_str().unwrap_or("").to_owned(),
+                ))
+            })
+            .collect();
         Ok(PublicConfig {
             name: config["name"].as_str().unwrap_or("").to_owned(),
             advisors,
             recovery,
             questionnaire: config["questionnaire"].clone(),
+            advisor_names,
         })
     }
 
@@ -620,6 +753,54 @@ impl ServerClient {
         )
         .await
         .map(drop)
+    }
+
+    /// Sets a longer hold on a report (`Some((until, reason))`) or removes
+    /// it (`None`).
+    pub async fn set_hold(&self, report_id: &str, hold: Option<(&str, &str)>) -> Result<(), Error> {
+        let body = match hold {
+            Some((until, reason)) => json!({ "until": until, "reason": reason }),
+            None => json!({ "until": null }),
+        };
+        self.send_json(
+            reqwest::Method::PUT,
+            &format!("/advisor/reports/{report_id}/hold"),
+            &body,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// The tenant's register (every line, for every advisor of the tenant).
+    pub async fn register(&self) -> Result<Register, Error> {
+        self.get_json("/advisor/register").await
+    }
+
+    /// The tenant's register as the server's CSV (at most
+    /// [`MAX_JSON_ANSWER`] bytes).
+    pub async fn register_csv(&self) -> Result<Vec<u8>, Error> {
+        let response = self
+            .send(
+                self.http
+                    .get(self.url("/advisor/register.csv"))
+                    .bearer_auth(self.bearer()?),
+            )
+            .await?;
+        read_limited(response, MAX_JSON_ANSWER).await
+    }
+
+    /// This advisor's reports to be deleted within 14 days.
+    pub async fn deletions(&self) -> Result<Vec<Deletion>, Error> {
+        /// The list alone, or inside an object with the server's today.
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Answer {
+            List(Vec<Deletion>),
+            Wrapped { deletions: Vec<Deletion> },
+        }
+        match self.get_json("/advisor/deletions").await? {
+            Answer::List(list) | Answer::Wrapped { deletions: list } => Ok(list),
+        }
     }
 
     /// Uploads key grants for items of a report. Returns how many were new.

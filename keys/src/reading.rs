@@ -211,6 +211,8 @@ mod tests {
             attachments: Vec::new(),
             grants,
             recovery_grants: Vec::new(),
+            lifecycle: Default::default(),
+            events: Vec::new(),
         };
         let trust = Trust {
             tenant: tenant.clone(),

@@ -34,9 +34,75 @@ impl Urgency {
     }
 }
 
+/// Reports deleted within this many days are marked in the list (the
+/// same window as the advisors' digest).
+pub const DELETION_SOON_DAYS: i64 = 14;
+
+/// The number of a day written `YYYY-MM-DD` (days since 1970-01-01), or
+/// `None` for anything that is not a real day of the proleptic Gregorian
+/// calendar.
+pub(crate) fn day_number(day: &str) -> Option<i64> {
+    let bytes = day.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let digits = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = day.get(range)?;
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let (year, month, dom) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let month_days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if !(1..=month_days).contains(&dom) {
+        return None;
+    }
+    // Days from civil (H. Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + dom - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// Days from `today` to `day` (negative when `day` has passed), if both
+/// are days.
+pub(crate) fn days_until(today: &str, day: &str) -> Option<i64> {
+    Some(day_number(day)? - day_number(today)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_are_counted_across_month_ends_and_leap_days() {
+        assert_eq!(day_number("1970-01-01"), Some(0));
+        assert_eq!(days_until("2028-02-28", "2028-03-01"), Some(2));
+        assert_eq!(days_until("2027-02-28", "2027-03-01"), Some(1));
+        assert_eq!(days_until("2026-12-31", "2027-01-01"), Some(1));
+        assert_eq!(days_until("2026-11-30", "2026-11-16"), Some(-14));
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-1-01",
+            "+026-01-01",
+            "",
+        ] {
+            assert_eq!(day_number(bad), None, "{bad}");
+        }
+        assert!(day_number("2000-02-29").is_some());
+    }
 
     fn due_in(days_left: i64) -> Deadline {
         Deadline {

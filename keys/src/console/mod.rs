@@ -30,6 +30,7 @@
 //! ([`crate::enrolled`]); a difference is shown on every page and printed to
 //! standard error.
 
+mod csv;
 mod deadlines;
 mod pages;
 
@@ -51,7 +52,7 @@ use meldkluis_i18n::{catalog, Lang};
 use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
 
-pub use deadlines::Urgency;
+pub use deadlines::{Urgency, DELETION_SOON_DAYS};
 
 use crate::client::{decode_item, PublicConfig, ServerClient, Thread};
 use crate::enrolled::{check_served_keys, EnrolledKeys, Substitution};
@@ -258,6 +259,9 @@ fn router(state: Arc<ConsoleState>) -> Router {
         .route(&at("/reports/{report_id}/reply"), post(reply))
         .route(&at("/reports/{report_id}/status"), post(set_status))
         .route(&at("/reports/{report_id}/category"), post(set_category))
+        .route(&at("/reports/{report_id}/hold"), post(set_hold))
+        .route(&at("/register"), get(register))
+        .route(&at("/register.csv"), get(register_csv))
         .route(
             &at("/reports/{report_id}/attachments/{attachment_id}/export"),
             post(export_attachment),
@@ -751,8 +755,11 @@ async fn report(
     let warnings = state.substitutions(&config);
     // The list entry has what the thread lacks: the deadlines the server
     // computed and the disclosed category.
-    let summary = match state.client.reports().await {
-        Ok(list) => list.reports.into_iter().find(|r| r.report_id == report_id),
+    let (today, summary) = match state.client.reports().await {
+        Ok(list) => (
+            list.today,
+            list.reports.into_iter().find(|r| r.report_id == report_id),
+        ),
         Err(error) => return failure(&state, lang, &error),
     };
     let opened = match open_thread(&state, &config, &report_id).await {
@@ -773,6 +780,7 @@ async fn report(
         &opened,
         summary.as_ref(),
         &config,
+        &today,
     )
     .into_response()
 }
@@ -987,17 +995,32 @@ async fn set_status(
     };
     let date = Some(form.agreed_update_date.trim()).filter(|d| !d.is_empty());
     let reason = Some(form.closing_reason.trim()).filter(|r| !r.is_empty());
+    if !pages::STATUSES.contains(&form.status.as_str()) {
+        return refused_input(&state, lang, &report_id, "console-bad-status");
+    }
+    if date.is_some_and(|d| deadlines::day_number(d).is_none()) {
+        return refused_input(&state, lang, &report_id, "console-bad-date");
+    }
+    if reason.is_some_and(|r| !pages::CLOSING_REASONS.contains(&r)) {
+        return refused_input(&state, lang, &report_id, "console-closing-reason-needed");
+    }
     let result = async {
-        same_report(&state, &report_id, &form.report_hash).await?;
+        let SameReport { thread, .. } = same_report(&state, &report_id, &form.report_hash).await?;
+        // Closing an open report needs its reason: asked here, before
+        // anything is sent (the server refuses it too).
+        if form.status == "closed" && is_open(&thread.status) && reason.is_none() {
+            return Ok(Some("console-closing-reason-needed"));
+        }
         state
             .client
             .set_status(&report_id, &form.status, date, reason)
             .await?;
-        Ok::<(), NotTaken>(())
+        Ok::<Option<&str>, NotTaken>(None)
     }
     .await;
     match result {
-        Ok(()) => Redirect::to(&format!("{}/reports/{report_id}", state.base)).into_response(),
+        Ok(None) => Redirect::to(&format!("{}/reports/{report_id}", state.base)).into_response(),
+        Ok(Some(problem)) => refused_input(&state, lang, &report_id, problem),
         Err(why) => not_taken(&state, lang, &report_id, why),
     }
 }
@@ -1036,6 +1059,130 @@ async fn set_category(
         Ok(()) => Redirect::to(&format!("{}/reports/{report_id}", state.base)).into_response(),
         Err(why) => not_taken(&state, lang, &report_id, why),
     }
+}
+
+/// Whether a status is one of an open report (not closed or archived).
+fn is_open(status: &str) -> bool {
+    !matches!(status, "closed" | "archived")
+}
+
+/// 422: the form asked for something the console does not send (a closure
+/// without a reason, a hold without a day); nothing was sent.
+fn refused_input(state: &ConsoleState, lang: Lang, report_id: &str, text_id: &str) -> Response {
+    let warnings = Vec::new();
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        pages::input_refused_page(&state.page(lang, &warnings), report_id, text_id),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct HoldForm {
+    csrf: String,
+    #[serde(default)]
+    report_hash: String,
+    /// `set` or `remove`.
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    until: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /reports/{id}/hold`: keeps one report longer than the tenant's
+/// retention period (until a day, with a reason code), or ends that.
+async fn set_hold(
+    State(state): State<Arc<ConsoleState>>,
+    headers: HeaderMap,
+    Path(report_id): Path<String>,
+    Form(form): Form<HoldForm>,
+) -> Response {
+    let lang = match state.admit_post(&headers, &form.csrf) {
+        Ok(lang) => lang,
+        Err(refused) => return refused.into_response(),
+    };
+    let Some(report_id) = canonical_id(&report_id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let (until, reason) = (form.until.trim(), form.reason.trim());
+    let hold = match form.action.as_str() {
+        "remove" => None,
+        "set" => {
+            if deadlines::day_number(until).is_none() {
+                return refused_input(&state, lang, &report_id, "console-hold-day-needed");
+            }
+            if !pages::HOLD_REASONS.contains(&reason) {
+                return refused_input(&state, lang, &report_id, "console-hold-reason-needed");
+            }
+            Some((until, reason))
+        }
+        _ => return refused_input(&state, lang, &report_id, "console-error-other"),
+    };
+    let result = async {
+        same_report(&state, &report_id, &form.report_hash).await?;
+        state.client.set_hold(&report_id, hold).await?;
+        Ok::<(), NotTaken>(())
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            Redirect::to(&format!("{}/reports/{report_id}#lifecycle", state.base)).into_response()
+        }
+        Err(why) => not_taken(&state, lang, &report_id, why),
+    }
+}
+
+/// `GET /register`: the tenant's register of reports, every line (codes
+/// and days only), as every advisor of the tenant reads it.
+async fn register(State(state): State<Arc<ConsoleState>>, headers: HeaderMap) -> Response {
+    let lang = match state.admit(&headers) {
+        Ok(lang) => lang,
+        Err(refused) => return refused.into_response(),
+    };
+    let config = match state.client.public_config().await {
+        Ok(config) => config,
+        Err(error) => return failure(&state, lang, &error),
+    };
+    let warnings = state.substitutions(&config);
+    match state.client.register().await {
+        Ok(register) => {
+            pages::register_page(&state.page(lang, &warnings), &register, &config).into_response()
+        }
+        Err(error) => failure(&state, lang, &error),
+    }
+}
+
+/// `GET /register.csv`: the server's register CSV as a download, every
+/// cell made harmless for a spreadsheet ([`csv`]).
+async fn register_csv(State(state): State<Arc<ConsoleState>>, headers: HeaderMap) -> Response {
+    let lang = match state.admit(&headers) {
+        Ok(lang) => lang,
+        Err(refused) => return refused.into_response(),
+    };
+    let bytes = match state.client.register_csv().await {
+        Ok(bytes) => bytes,
+        Err(error) => return failure(&state, lang, &error),
+    };
+    let Ok(text) = csv::harmless_csv(&bytes) else {
+        return failure(
+            &state,
+            lang,
+            &Error::Protocol("the register CSV does not parse"),
+        );
+    };
+    let name = format!("meldkluis-register-{}.csv", state.client.tenant().as_str());
+    let mut response = text.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
 }
 
 /// The export form: the CSRF token and the file's name as the sender gave
@@ -1208,6 +1355,7 @@ mod tests {
             ],
             recovery: Some(served(key(9))),
             questionnaire: serde_json::Value::Null,
+            advisor_names: Vec::new(),
         };
         let mut rng = os_rng();
         let mailbox = meldkluis_crypto_core::StaticSecret::generate(&mut rng);

@@ -8,9 +8,11 @@ use meldkluis_crypto_core::PublicKey;
 use meldkluis_i18n::{catalog, t, tf, Arg, Lang};
 use serde_json::Value;
 
-use super::deadlines::Urgency;
+use super::deadlines::{days_until, Urgency, DELETION_SOON_DAYS};
 use super::{OpenedThread, Sender, ShownItem};
-use crate::client::{Deadline, PublicConfig, ReportList, ReportSummary};
+use crate::client::{
+    Deadline, Lifecycle, PublicConfig, Register, ReportEvent, ReportList, ReportSummary,
+};
 use crate::enrolled::Substitution;
 use crate::Error;
 
@@ -41,6 +43,25 @@ label { display: block; margin-top: .5rem; }
 textarea { width: 100%; min-height: 8rem; }
 button { padding: .3rem .8rem; margin-top: .5rem; }
 .fingerprint { font-family: ui-monospace, monospace; }
+.deletion-soon { background: #fde2e1; border-color: #b3261e; color: #7a1a14; }
+.held { background: #eef3fb; border-color: #0b4f9c; color: #0b3a73; }
+.offer { background: #fff4d6; padding: .5rem 1rem; border-left: 4px solid #a86b00; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
+dl.facts dt { font-weight: bold; }
+dl.facts dd { margin: 0; }
+nav.pages a { margin-right: 1rem; }
+/* On paper: the report, its facts, its history and the register; no
+   navigation, no forms, no buttons, plain colours. */
+@media print {
+  :root { background: #fff; color: #000; }
+  body { max-width: none; padding: 0; }
+  header nav, form, .form-section, .no-print, button { display: none !important; }
+  a { color: #000; text-decoration: none; }
+  .badge { background: none !important; color: #000 !important; border-color: #000 !important; }
+  .alarm { background: none; color: #000; border: 3px solid #000; }
+  .message, tr { break-inside: avoid; }
+  thead { display: table-header-group; }
+}
 "#;
 
 /// What every page needs.
@@ -116,6 +137,10 @@ fn layout(page: &Page<'_>, title: &str, body: Markup) -> Markup {
                     p {
                         (t(lang, "console-your-key")) " "
                         span.fingerprint title=(page.own_key.fingerprint()) { (short(page.own_key)) }
+                    }
+                    nav.pages aria-label=(t(lang, "console-nav")) {
+                        a href={ (page.base) "/reports" } { (t(lang, "console-reports-title")) }
+                        a href={ (page.base) "/register" } { (t(lang, "console-register-title")) }
                     }
                     nav aria-label=(t(lang, "console-language")) {
                         @for other in catalog().languages() {
@@ -217,12 +242,81 @@ pub(crate) fn report_swapped_page(page: &Page<'_>, report_id: &str) -> Markup {
     )
 }
 
+/// 422: a form the console did not send on (a closure without a reason,
+/// a hold without a day or reason). Nothing was sent.
+pub(crate) fn input_refused_page(page: &Page<'_>, report_id: &str, text_id: &str) -> Markup {
+    let lang = page.lang;
+    layout(
+        page,
+        &t(lang, "console-error-title"),
+        html! {
+            h1 { (t(lang, "console-error-title")) }
+            p role="alert" id="input-refused" { (t(lang, text_id)) " " (t(lang, "console-nothing-sent")) }
+            p { a href={ (page.base) "/reports/" (report_id) } { (t(lang, "console-back-to-report")) } }
+        },
+    )
+}
+
+/// The tenant's register: one line per report from receipt on, kept after
+/// the report's content is deleted; codes and days only.
+pub(crate) fn register_page(page: &Page<'_>, register: &Register, config: &PublicConfig) -> Markup {
+    let lang = page.lang;
+    let months = |key: &str| register.lifecycle[key].as_i64();
+    html! {
+        (layout(page, &t(lang, "console-register-title"), html! {
+            h1 { (t(lang, "console-register-title")) }
+            p { (t(lang, "console-register-explain")) }
+            @if let (Some(retention), Some(kept)) = (months("retention_months"), months("register_months")) {
+                p.note id="register-terms" { (tf(lang, "console-register-terms", &[("retention", Arg::Num(retention)), ("register", Arg::Num(kept))])) }
+            }
+            p.no-print { a id="register-csv" href={ (page.base) "/register.csv" } download { (t(lang, "console-register-csv")) } }
+            @if register.lines.is_empty() {
+                p { (t(lang, "console-register-empty")) }
+            } @else {
+                table id="register" {
+                    caption { (t(lang, "console-register-caption")) }
+                    thead { tr {
+                        th scope="col" { (t(lang, "console-register-number")) }
+                        th scope="col" { (t(lang, "console-col-received")) }
+                        th scope="col" { (t(lang, "console-col-category")) }
+                        th scope="col" { (t(lang, "console-closing-reason-shown")) }
+                        th scope="col" { (t(lang, "console-closed-on")) }
+                        th scope="col" { (t(lang, "console-hold-heading")) }
+                        th scope="col" { (t(lang, "console-deletion-heading")) }
+                        th scope="col" { (t(lang, "console-deleted-on")) }
+                    } }
+                    tbody {
+                        @for line in &register.lines {
+                            tr data-number=(line.number) {
+                                th scope="row" { (line.number) }
+                                td { (line.received_day) }
+                                td { (line.category.as_deref().map_or_else(|| t(lang, "console-category-none"), |c| category_label(lang, config, c))) }
+                                td { (line.closing_reason.as_deref().map_or_else(|| "—".to_owned(), |r| closing_reason_label(lang, r))) }
+                                td { (line.closed_day.as_deref().unwrap_or("—")) }
+                                td.hold {
+                                    @match (line.hold_until.as_deref(), line.hold_reason.as_deref()) {
+                                        (Some(until), reason) => (tf(lang, "console-hold-shown", &[("date", Arg::Str(until)), ("reason", Arg::Str(&reason.map_or_else(|| "—".to_owned(), |r| hold_reason_label(lang, r))))])),
+                                        (None, _) => "—",
+                                    }
+                                }
+                                td { (line.deletion_day.as_deref().unwrap_or("—")) }
+                                td { (line.deleted_day.as_deref().unwrap_or("—")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }))
+    }
+}
+
 fn status_label(lang: Lang, status: &str) -> String {
     // The same words the reporter's mailbox uses (common.ftl).
     t(lang, &format!("status-{status}"))
 }
 
-const STATUSES: [&str; 7] = [
+/// Every status a report can have.
+pub(crate) const STATUSES: [&str; 7] = [
     "new",
     "acknowledged",
     "in_progress",
@@ -232,7 +326,18 @@ const STATUSES: [&str; 7] = [
     "archived",
 ];
 
-const CLOSING_REASONS: [&str; 6] = [
+/// The statuses of an open report (the status form offers these; closing
+/// has a form of its own, with its reason).
+const OPEN_STATUSES: [&str; 5] = [
+    "new",
+    "acknowledged",
+    "in_progress",
+    "awaiting_reporter",
+    "feedback_given",
+];
+
+/// Why a report was closed (codes; the server keeps no free text).
+pub(crate) const CLOSING_REASONS: [&str; 6] = [
     "resolved",
     "agreed_with_reporter",
     "no_response_from_reporter",
@@ -240,6 +345,57 @@ const CLOSING_REASONS: [&str; 6] = [
     "not_a_report",
     "other",
 ];
+
+/// Why one report is kept longer than the tenant's retention period.
+pub(crate) const HOLD_REASONS: [&str; 5] = [
+    "legal_proceedings",
+    "investigation",
+    "regulator_request",
+    "reporter_request",
+    "other",
+];
+
+/// The name of a closing reason code (the code itself if unknown).
+fn closing_reason_label(lang: Lang, code: &str) -> String {
+    if CLOSING_REASONS.contains(&code) {
+        t(lang, &format!("console-reason-{}", code.replace('_', "-")))
+    } else {
+        code.to_owned()
+    }
+}
+
+/// The name of a hold reason code (the code itself if unknown).
+fn hold_reason_label(lang: Lang, code: &str) -> String {
+    if HOLD_REASONS.contains(&code) {
+        t(
+            lang,
+            &format!("console-hold-reason-{}", code.replace('_', "-")),
+        )
+    } else {
+        code.to_owned()
+    }
+}
+
+/// "Deleted on …" with the days left when they can be counted.
+fn deletion_text(lang: Lang, today: &str, day: &str) -> String {
+    match days_until(today, day) {
+        Some(days) if days >= 0 => tf(
+            lang,
+            "console-deletion-on-days",
+            &[("date", Arg::Str(day)), ("days", Arg::Num(days))],
+        ),
+        _ => tf(lang, "console-deletion-on", &[("date", Arg::Str(day))]),
+    }
+}
+
+/// Whether a report's content is deleted within the marked window.
+fn deleted_soon(today: &str, lifecycle: &Lifecycle) -> bool {
+    lifecycle
+        .deletion_day
+        .as_deref()
+        .and_then(|day| days_until(today, day))
+        .is_some_and(|days| days <= DELETION_SOON_DAYS)
+}
 
 fn deadline_badges(lang: Lang, deadlines: &[Deadline]) -> Markup {
     html! {
@@ -294,6 +450,20 @@ pub(crate) fn reports_page(page: &Page<'_>, list: &ReportList, config: &PublicCo
         html! {
             h1 { (t(lang, "console-reports-title")) }
             p.note { (tf(lang, "console-today", &[("date", Arg::Str(&list.today))])) }
+            @let soon: Vec<&ReportSummary> = list.reports.iter().filter(|r| deleted_soon(&list.today, &r.lifecycle)).collect();
+            @if !soon.is_empty() {
+                section.note id="deletions-soon" aria-labelledby="deletions-soon-heading" {
+                    h2 id="deletions-soon-heading" { (tf(lang, "console-deletions-soon", &[("count", Arg::Num(i64::try_from(soon.len()).unwrap_or(0))), ("days", Arg::Num(DELETION_SOON_DAYS))])) }
+                    ul {
+                        @for report in &soon {
+                            li {
+                                a href={ (page.base) "/reports/" (report.report_id) } { (report.created_day) " · " (short_id(&report.report_id)) }
+                                " — " (deletion_text(lang, &list.today, report.lifecycle.deletion_day.as_deref().unwrap_or("")))
+                            }
+                        }
+                    }
+                }
+            }
             @if list.reports.is_empty() {
                 p { (t(lang, "console-no-reports")) }
             } @else {
@@ -308,9 +478,29 @@ pub(crate) fn reports_page(page: &Page<'_>, list: &ReportList, config: &PublicCo
                     } }
                     tbody {
                         @for report in &list.reports {
-                            tr data-report=(report.report_id) {
+                            @let life = &report.lifecycle;
+                            tr data-report=(report.report_id) data-deletion-soon[deleted_soon(&list.today, life)] {
                                 td { a href={ (page.base) "/reports/" (report.report_id) } { (report.created_day) " · " (short_id(&report.report_id)) } }
-                                td.status { (status_label(lang, &report.status)) }
+                                td.status {
+                                    (status_label(lang, &report.status))
+                                    @if let Some(reason) = life.closing_reason.as_deref().filter(|_| !is_open(&report.status)) {
+                                        br; (closing_reason_label(lang, reason))
+                                    }
+                                    @if let Some(day) = life.deletion_day.as_deref() {
+                                        br;
+                                        @if deleted_soon(&list.today, life) {
+                                            span.badge.deletion-soon data-deletion=(day) { strong { (deletion_text(lang, &list.today, day)) } }
+                                        } @else {
+                                            span data-deletion=(day) { (deletion_text(lang, &list.today, day)) }
+                                        }
+                                    }
+                                    @if let Some(hold) = &life.hold {
+                                        br; span.badge.held { (tf(lang, "console-hold-until", &[("date", Arg::Str(&hold.until))])) }
+                                    }
+                                    @if life.silence_close_offered && is_open(&report.status) {
+                                        br; span.badge.due-soon { (t(lang, "console-silence-badge")) }
+                                    }
+                                }
                                 td { (deadline_badges(lang, &report.deadlines)) }
                                 td { (report.category.as_deref().map_or_else(|| t(lang, "console-category-none"), |c| category_label(lang, config, c))) }
                                 td { (tf(lang, "console-thread-counts", &[("messages", Arg::Num(i64::try_from(report.message_count).unwrap_or(0))), ("attachments", Arg::Num(i64::try_from(report.attachment_count).unwrap_or(0)))])) }
@@ -509,11 +699,212 @@ fn item_view(lang: Lang, config: &PublicConfig, item: &ShownItem) -> Markup {
     }
 }
 
+/// Whether a status is one of an open report.
+fn is_open(status: &str) -> bool {
+    !matches!(status, "closed" | "archived")
+}
+
+/// Who did something in a report's life: the advisor's name as the tenant
+/// lists it, else their number.
+fn advisor_label(lang: Lang, config: &PublicConfig, id: Option<i64>) -> String {
+    match id {
+        None => "—".to_owned(),
+        Some(id) => config
+            .advisor_names
+            .iter()
+            .find(|(known, name)| *known == id && !name.is_empty())
+            .map_or_else(
+                || tf(lang, "console-advisor-number", &[("number", Arg::Num(id))]),
+                |(_, name)| name.clone(),
+            ),
+    }
+}
+
+/// An event in words: what happened, with its reason and day.
+fn event_text(lang: Lang, event: &ReportEvent) -> String {
+    let detail = event.detail.as_deref().unwrap_or("");
+    match event.event.as_str() {
+        "closed" => tf(
+            lang,
+            "console-event-closed",
+            &[("reason", Arg::Str(&closing_reason_label(lang, detail)))],
+        ),
+        "reopened" => t(lang, "console-event-reopened"),
+        "hold_set" => {
+            let (reason, until) = detail.split_once(':').unwrap_or((detail, ""));
+            tf(
+                lang,
+                "console-event-hold-set",
+                &[
+                    ("reason", Arg::Str(&hold_reason_label(lang, reason))),
+                    ("date", Arg::Str(until)),
+                ],
+            )
+        }
+        "hold_removed" => t(lang, "console-event-hold-removed"),
+        "silence_warning" => t(lang, "console-event-silence-warning"),
+        other => other.to_owned(),
+    }
+}
+
+/// The hidden fields every form of a report carries: the CSRF token and
+/// the header hash of the report the advisor read.
+fn report_form_fields(page: &Page<'_>, report_hash: &str) -> Markup {
+    html! {
+        input type="hidden" name="csrf" value=(page.csrf);
+        input type="hidden" name="report_hash" value=(report_hash);
+    }
+}
+
+/// The report's end: its register number, closure, deletion day, hold and
+/// the reporter's silence, with the forms to close, reopen and hold it.
+fn lifecycle_view(
+    page: &Page<'_>,
+    id: &str,
+    status: &str,
+    report_hash: &str,
+    life: &Lifecycle,
+    today: &str,
+) -> Markup {
+    let lang = page.lang;
+    let base = page.base;
+    html! {
+        section id="lifecycle" aria-labelledby="lifecycle-heading" {
+            h2 id="lifecycle-heading" { (t(lang, "console-lifecycle-heading")) }
+            dl.facts {
+                @if let Some(number) = life.register_number {
+                    dt { (t(lang, "console-register-number")) }
+                    dd id="register-number" { (number) }
+                }
+                @if !is_open(status) {
+                    dt { (t(lang, "console-closed-on")) }
+                    dd id="closed-day" { (life.closed_day.as_deref().unwrap_or("—")) }
+                    dt { (t(lang, "console-closing-reason-shown")) }
+                    dd id="closing-reason-shown" { (life.closing_reason.as_deref().map_or_else(|| "—".to_owned(), |r| closing_reason_label(lang, r))) }
+                }
+                dt { (t(lang, "console-deletion-heading")) }
+                dd id="deletion-day" {
+                    @match life.deletion_day.as_deref() {
+                        Some(day) => (deletion_text(lang, today, day)),
+                        None => (t(lang, "console-deletion-after-closure")),
+                    }
+                }
+                dt { (t(lang, "console-hold-heading")) }
+                dd id="hold" {
+                    @match &life.hold {
+                        Some(hold) => (tf(lang, "console-hold-shown", &[("date", Arg::Str(&hold.until)), ("reason", Arg::Str(&hold_reason_label(lang, &hold.reason)))])),
+                        None => (t(lang, "console-hold-none")),
+                    }
+                }
+            }
+            @if life.silence_close_offered && is_open(status) {
+                p.offer id="silence-offer" role="status" {
+                    (tf(lang, "console-silence-offer", &[("date", Arg::Str(life.silent_since.as_deref().unwrap_or("—")))]))
+                }
+            }
+            div.form-section {
+                @if is_open(status) {
+                    form method="post" action={ (base) "/reports/" (id) "/status" } {
+                        (report_form_fields(page, report_hash))
+                        input type="hidden" name="status" value="closed";
+                        fieldset {
+                            legend { (t(lang, "console-close-heading")) }
+                            p { (t(lang, "console-close-explain")) }
+                            label for="close-reason" { (t(lang, "console-closing-reason")) }
+                            select id="close-reason" name="closing_reason" required {
+                                option value="" { (t(lang, "console-choose")) }
+                                @for reason in CLOSING_REASONS {
+                                    option value=(reason) { (closing_reason_label(lang, reason)) }
+                                }
+                            }
+                            button id="close-report" type="submit" { (t(lang, "console-close-button")) }
+                        }
+                    }
+                } @else {
+                    form method="post" action={ (base) "/reports/" (id) "/status" } {
+                        (report_form_fields(page, report_hash))
+                        input type="hidden" name="status" value="in_progress";
+                        fieldset {
+                            legend { (t(lang, "console-reopen-heading")) }
+                            p { (t(lang, "console-reopen-explain")) }
+                            button id="reopen" type="submit" { (t(lang, "console-reopen-button")) }
+                        }
+                    }
+                    @if status == "closed" {
+                        form method="post" action={ (base) "/reports/" (id) "/status" } {
+                            (report_form_fields(page, report_hash))
+                            input type="hidden" name="status" value="archived";
+                            button id="archive" type="submit" { (t(lang, "console-archive-button")) }
+                        }
+                    }
+                }
+                form method="post" action={ (base) "/reports/" (id) "/hold" } {
+                    (report_form_fields(page, report_hash))
+                    input type="hidden" name="action" value="set";
+                    fieldset {
+                        legend { (t(lang, "console-hold-set-heading")) }
+                        p { (t(lang, "console-hold-explain")) }
+                        label for="hold-until" { (t(lang, "console-hold-until-label")) }
+                        input id="hold-until" type="date" name="until" required min=(today) value=(life.hold.as_ref().map_or("", |h| h.until.as_str()));
+                        label for="hold-reason" { (t(lang, "console-hold-reason-label")) }
+                        select id="hold-reason" name="reason" required {
+                            option value="" { (t(lang, "console-choose")) }
+                            @for reason in HOLD_REASONS {
+                                option value=(reason) selected[life.hold.as_ref().is_some_and(|h| h.reason == reason)] { (hold_reason_label(lang, reason)) }
+                            }
+                        }
+                        button id="set-hold" type="submit" { (t(lang, "console-hold-set-button")) }
+                    }
+                }
+                @if life.hold.is_some() {
+                    form method="post" action={ (base) "/reports/" (id) "/hold" } {
+                        (report_form_fields(page, report_hash))
+                        input type="hidden" name="action" value="remove";
+                        button id="remove-hold" type="submit" { (t(lang, "console-hold-remove-button")) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The report's life so far: closures, reopenings, holds, each with its
+/// day and advisor.
+fn history_view(lang: Lang, config: &PublicConfig, events: &[ReportEvent]) -> Markup {
+    html! {
+        section id="history" aria-labelledby="history-heading" {
+            h2 id="history-heading" { (t(lang, "console-history-heading")) }
+            @if events.is_empty() {
+                p { (t(lang, "console-history-none")) }
+            } @else {
+                table {
+                    caption { (t(lang, "console-history-caption")) }
+                    thead { tr {
+                        th scope="col" { (t(lang, "console-col-day")) }
+                        th scope="col" { (t(lang, "console-col-event")) }
+                        th scope="col" { (t(lang, "console-col-advisor")) }
+                    } }
+                    tbody {
+                        @for event in events {
+                            tr data-event=(event.event) {
+                                td { (event.day) }
+                                td { (event_text(lang, event)) }
+                                td { (advisor_label(lang, config, event.advisor_id)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 pub(crate) fn report_page(
     page: &Page<'_>,
     opened: &OpenedThread,
     summary: Option<&ReportSummary>,
     config: &PublicConfig,
+    today: &str,
 ) -> Markup {
     let lang = page.lang;
     let thread = &opened.thread;
@@ -528,6 +919,19 @@ pub(crate) fn report_page(
     // console acts only while the server still serves this same report.
     let report_hash = opened.report_hash.as_str();
     let current_category = summary.and_then(|s| s.category.as_deref());
+    // The thread is fetched fresh; a server that sends the report's end
+    // only in the list still shows it.
+    let life = if thread.lifecycle.register_number.is_some()
+        || thread.lifecycle.closed_day.is_some()
+        || thread.lifecycle.deletion_day.is_some()
+        || thread.lifecycle.hold.is_some()
+        || thread.lifecycle.silent_since.is_some()
+    {
+        &thread.lifecycle
+    } else {
+        summary.map_or(&thread.lifecycle, |s| &s.lifecycle)
+    };
+    let open = is_open(&thread.status);
     let contents: Vec<Value> = opened
         .report
         .iter()
@@ -576,7 +980,9 @@ pub(crate) fn report_page(
                 }
                 p.note { (t(lang, "console-export-note")) }
             }
-            section aria-labelledby="reply-heading" {
+            (lifecycle_view(page, id, &thread.status, report_hash, life, today))
+            (history_view(lang, config, &thread.events))
+            section.form-section aria-labelledby="reply-heading" {
                 h2 id="reply-heading" { (t(lang, "console-reply")) }
                 form method="post" action={ (base) "/reports/" (id) "/reply" } {
                     input type="hidden" name="csrf" value=(page.csrf);
@@ -586,30 +992,24 @@ pub(crate) fn report_page(
                     button id="send-reply" type="submit" { (t(lang, "console-reply-send")) }
                 }
             }
-            section aria-labelledby="status-heading" {
-                h2 id="status-heading" { (t(lang, "console-status-heading")) }
-                form method="post" action={ (base) "/reports/" (id) "/status" } {
-                    input type="hidden" name="csrf" value=(page.csrf);
-                    input type="hidden" name="report_hash" value=(report_hash);
-                    label for="status-select" { (t(lang, "console-col-status")) }
-                    select id="status-select" name="status" {
-                        @for status in STATUSES {
-                            option value=(status) selected[status == thread.status] { (status_label(lang, status)) }
+            @if open {
+                section.form-section aria-labelledby="status-heading" {
+                    h2 id="status-heading" { (t(lang, "console-status-heading")) }
+                    form method="post" action={ (base) "/reports/" (id) "/status" } {
+                        (report_form_fields(page, report_hash))
+                        label for="status-select" { (t(lang, "console-col-status")) }
+                        select id="status-select" name="status" {
+                            @for status in OPEN_STATUSES {
+                                option value=(status) selected[status == thread.status] { (status_label(lang, status)) }
+                            }
                         }
+                        label for="agreed-date" { (t(lang, "console-agreed-date")) }
+                        input id="agreed-date" type="date" name="agreed_update_date" value=(thread.agreed_update_date.as_deref().unwrap_or(""));
+                        button id="save-status" type="submit" { (t(lang, "console-save")) }
                     }
-                    label for="agreed-date" { (t(lang, "console-agreed-date")) }
-                    input id="agreed-date" type="date" name="agreed_update_date" value=(thread.agreed_update_date.as_deref().unwrap_or(""));
-                    label for="closing-reason" { (t(lang, "console-closing-reason")) }
-                    select id="closing-reason" name="closing_reason" {
-                        option value="" { "—" }
-                        @for reason in CLOSING_REASONS {
-                            option value=(reason) { (t(lang, &format!("console-reason-{}", reason.replace('_', "-")))) }
-                        }
-                    }
-                    button id="save-status" type="submit" { (t(lang, "console-save")) }
                 }
             }
-            section aria-labelledby="category-heading" {
+            section.form-section aria-labelledby="category-heading" {
                 h2 id="category-heading" { (t(lang, "console-category-heading")) }
                 p { (t(lang, "console-category-explain")) }
                 form method="post" action={ (base) "/reports/" (id) "/category" } {

@@ -91,7 +91,7 @@ console-reply-label = Your message to the reporter (also readable by the other a
 console-reply-send = Encrypt and send
 
 console-agreed-date = Agreed update date (optional)
-console-closing-reason = Reason for closing (only when closing or archiving)
+console-closing-reason = Reason for closing
 console-reason-resolved = Resolved
 console-reason-agreed-with-reporter = Agreed with the reporter
 console-reason-no-response-from-reporter = No response from the reporter
@@ -112,3 +112,77 @@ console-reporter-contact = Can be reached at: { $contact }
 console-consent-yes = The employer may see the report with the name.
 console-consent-no = The employer may not see the report.
 console-sealed-to = Sealed to
+
+## A report's end: closure, retention, hold, register (issue 11)
+console-nav = Parts of the console
+console-back-to-report = ← Back to the report
+console-nothing-sent = Nothing was sent.
+console-bad-status = This status does not exist.
+console-bad-date = Please fill in a real date (yyyy-mm-dd).
+console-closing-reason-needed = Please choose a reason to close this report.
+console-hold-day-needed = Please choose the day until which the report is kept.
+console-hold-reason-needed = Please choose the reason to keep the report longer.
+console-choose = — choose —
+
+console-lifecycle-heading = Closing and keeping
+console-register-number = Register number
+console-closed-on = Closed on
+console-closing-reason-shown = Reason for closing
+console-deletion-heading = Deletion
+console-deletion-on = This report and its messages will be deleted on { $date }.
+console-deletion-on-days = This report and its messages will be deleted on { $date } ({ $days ->
+    [0] today
+    [one] in { $days } day
+   *[other] in { $days } days
+}).
+console-deletion-after-closure = A deletion date is set only once the report is closed (your organisation's retention period).
+console-deleted-on = Deleted on
+console-hold-heading = Kept longer
+console-hold-none = Not set: the usual retention period applies.
+console-hold-shown = Kept at least until { $date }: { $reason }
+console-hold-until = Kept until { $date }
+console-hold-reason-legal-proceedings = Legal proceedings
+console-hold-reason-investigation = Ongoing investigation
+console-hold-reason-regulator-request = Request from a regulator
+console-hold-reason-reporter-request = Request from the reporter
+console-hold-reason-other = Other reason
+console-hold-set-heading = Keep this report longer
+console-hold-explain = For this report only, with a reason. Every other advisor of your organisation sees this in the register.
+console-hold-until-label = Keep until and including
+console-hold-reason-label = Reason
+console-hold-set-button = Keep longer
+console-hold-remove-button = Stop keeping longer
+console-silence-offer = The reporter has not answered since { $date }. You may close this report; it is never closed by itself.
+console-silence-badge = Reporter not answering: may be closed
+console-close-heading = Close the report
+console-close-explain = The reporter sees in the mailbox that the report was closed, and why. The reporter's notice e-mail address is then erased. After the retention period the report is deleted; until then you can reopen it.
+console-close-button = Close
+console-reopen-heading = Reopen the report
+console-reopen-explain = The report goes back to "In progress". Reopening is recorded.
+console-reopen-button = Reopen
+console-archive-button = Archive
+
+console-history-heading = History
+console-history-none = Not closed, reopened or kept longer yet.
+console-history-caption = What happened to this report, oldest first
+console-col-day = Date
+console-col-event = Event
+console-col-advisor = Advisor
+console-advisor-number = advisor no. { $number }
+console-event-closed = Closed: { $reason }
+console-event-reopened = Reopened
+console-event-hold-set = Kept longer until { $date }: { $reason }
+console-event-hold-removed = Keeping longer ended
+console-event-silence-warning = The reporter was warned that the report may be closed
+
+console-deletions-soon = { $count ->
+    [one] { $count } report will be deleted within { $days } days
+   *[other] { $count } reports will be deleted within { $days } days
+}
+
+console-register-title = Register
+console-register-explain = The register of every report of your organisation: one line per report, kept after its content is deleted. Numbers, dates and codes only, no content. Every advisor of your organisation sees the same register.
+console-register-terms = Reports are deleted { $retention } months after closing; a register line is kept for { $register } months after closing.
+console-register-csv = Download the register (CSV)
+console-register-empty = The register is still empty.
+console-register-caption = Every report of your organisation, by number

@@ -91,7 +91,7 @@ console-reply-label = Uw bericht aan de melder (ook leesbaar voor de andere vert
 console-reply-send = Versleutelen en versturen
 
 console-agreed-date = Afgesproken termijn (optioneel)
-console-closing-reason = Reden van afsluiten (alleen bij afsluiten of archiveren)
+console-closing-reason = Reden van afsluiten
 console-reason-resolved = Opgelost
 console-reason-agreed-with-reporter = In overleg met de melder
 console-reason-no-response-from-reporter = Geen reactie van de melder
@@ -112,3 +112,77 @@ console-reporter-contact = Bereikbaar via: { $contact }
 console-consent-yes = De werkgever mag de melding met naam inzien.
 console-consent-no = De werkgever mag de melding niet inzien.
 console-sealed-to = Versleuteld voor
+
+## A report's end: closure, retention, hold, register (issue 11)
+console-nav = Onderdelen van de console
+console-back-to-report = ← Terug naar de melding
+console-nothing-sent = Er is niets verstuurd.
+console-bad-status = Deze status bestaat niet.
+console-bad-date = Vul een bestaande datum in (jjjj-mm-dd).
+console-closing-reason-needed = Kies een reden om deze melding af te sluiten.
+console-hold-day-needed = Kies de datum tot wanneer de melding bewaard blijft.
+console-hold-reason-needed = Kies de reden om de melding langer te bewaren.
+console-choose = — kies —
+
+console-lifecycle-heading = Afsluiten en bewaren
+console-register-number = Registernummer
+console-closed-on = Afgesloten op
+console-closing-reason-shown = Reden van afsluiten
+console-deletion-heading = Verwijderen
+console-deletion-on = Deze melding en haar berichten worden verwijderd op { $date }.
+console-deletion-on-days = Deze melding en haar berichten worden verwijderd op { $date } ({ $days ->
+    [0] vandaag
+    [one] over { $days } dag
+   *[other] over { $days } dagen
+}).
+console-deletion-after-closure = Pas na het afsluiten wordt een datum van verwijderen vastgesteld (de bewaartermijn van uw organisatie).
+console-deleted-on = Verwijderd op
+console-hold-heading = Langer bewaren
+console-hold-none = Niet ingesteld: de gewone bewaartermijn geldt.
+console-hold-shown = Bewaard tot ten minste { $date }: { $reason }
+console-hold-until = Bewaard tot { $date }
+console-hold-reason-legal-proceedings = Juridische procedure
+console-hold-reason-investigation = Lopend onderzoek
+console-hold-reason-regulator-request = Verzoek van een toezichthouder
+console-hold-reason-reporter-request = Verzoek van de melder
+console-hold-reason-other = Andere reden
+console-hold-set-heading = Deze melding langer bewaren
+console-hold-explain = Alleen voor deze melding, met een reden. Elke andere vertrouwenspersoon van uw organisatie ziet dit in het register.
+console-hold-until-label = Bewaren tot en met
+console-hold-reason-label = Reden
+console-hold-set-button = Langer bewaren
+console-hold-remove-button = Langer bewaren opheffen
+console-silence-offer = De melder heeft niet meer gereageerd sinds { $date }. U mag deze melding afsluiten; dat gebeurt nooit vanzelf.
+console-silence-badge = Melder reageert niet: afsluiten mogelijk
+console-close-heading = Melding afsluiten
+console-close-explain = De melder ziet in de brievenbus dat de melding is afgesloten en waarom. Het e-mailadres voor meldingen van de melder wordt dan gewist. Na de bewaartermijn wordt de melding verwijderd; tot dan kunt u haar heropenen.
+console-close-button = Afsluiten
+console-reopen-heading = Melding heropenen
+console-reopen-explain = De melding gaat terug naar "In behandeling". Het heropenen wordt vastgelegd.
+console-reopen-button = Heropenen
+console-archive-button = Archiveren
+
+console-history-heading = Verloop
+console-history-none = Nog niet afgesloten, heropend of langer bewaard.
+console-history-caption = Wat er met deze melding is gebeurd, oudste eerst
+console-col-day = Datum
+console-col-event = Gebeurtenis
+console-col-advisor = Vertrouwenspersoon
+console-advisor-number = vertrouwenspersoon nr. { $number }
+console-event-closed = Afgesloten: { $reason }
+console-event-reopened = Heropend
+console-event-hold-set = Langer bewaard tot { $date }: { $reason }
+console-event-hold-removed = Langer bewaren opgeheven
+console-event-silence-warning = De melder is gewaarschuwd dat de melding kan worden afgesloten
+
+console-deletions-soon = { $count ->
+    [one] { $count } melding wordt binnen { $days } dagen verwijderd
+   *[other] { $count } meldingen worden binnen { $days } dagen verwijderd
+}
+
+console-register-title = Register
+console-register-explain = Het register van alle meldingen van uw organisatie: één regel per melding, ook nadat de inhoud is verwijderd. Alleen nummers, datums en codes, geen inhoud. Elke vertrouwenspersoon van uw organisatie ziet hetzelfde register.
+console-register-terms = Meldingen worden { $retention } maanden na het afsluiten verwijderd; een regel in het register blijft { $register } maanden na het afsluiten bewaard.
+console-register-csv = Register downloaden (CSV)
+console-register-empty = Het register is nog leeg.
+console-register-caption = Alle meldingen van uw organisatie, op nummer
