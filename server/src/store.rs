@@ -334,10 +334,13 @@ pub fn report_dates_for_advisor(
     advisor_id: i64,
 ) -> rusqlite::Result<Vec<crate::deadlines::ReportDates>> {
     let terms = terms(conn)?;
-    Ok(reports_for_advisor(conn, advisor_id)?
-        .iter()
-        .filter_map(|report| report.dates(terms))
-        .collect())
+    // The day only colours the lifecycle view, which the dates leave out.
+    Ok(
+        reports_for_advisor(conn, advisor_id, crate::dates::Day::today())?
+            .iter()
+            .filter_map(|report| report.dates(terms))
+            .collect(),
+    )
 }
 
 /// True if `key` is (or was) an advisor key of the tenant.
@@ -589,6 +592,99 @@ pub struct Thread {
     /// predecessor during a later recovery (never in a mailbox).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub recovery_grants: Vec<ThreadGrant>,
+    /// Closure and deletion, as both the mailbox and the advisor see them.
+    pub closing_reason: Option<String>,
+    /// The day the report was (last) closed, while closed.
+    pub closed_day: Option<String>,
+    /// The day the report's content will be deleted, while closed.
+    pub deletion_day: Option<String>,
+    /// What only an advisor sees (never in a mailbox): register number,
+    /// hold, silence, events (filled by [`Thread::for_advisor`]).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub advisor: Option<AdvisorThreadLife>,
+    /// What only the reporter's mailbox shows (filled by
+    /// [`Thread::for_mailbox`]).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub mailbox: Option<MailboxThreadLife>,
+    /// The stored lifecycle facts (not sent as such).
+    #[serde(skip)]
+    pub facts: LifeFacts,
+    /// The tenant's lifecycle (not sent as such).
+    #[serde(skip)]
+    pub lifecycle: crate::retention::Lifecycle,
+}
+
+/// The lifecycle part of an advisor's thread.
+#[derive(Debug, Serialize)]
+pub struct AdvisorThreadLife {
+    /// Register number, hold, silence.
+    #[serde(flatten)]
+    pub life: LifeView,
+    /// Closures, reopenings and holds, oldest first.
+    pub events: Vec<ReportEvent>,
+}
+
+/// The lifecycle part of a reporter's mailbox thread: only what the
+/// reporter needs, no advisor ids, no events.
+#[derive(Debug, Serialize)]
+pub struct MailboxThreadLife {
+    /// Shown when the reporter has been silent half the tenant's silence
+    /// period after an advisor's message: from which day the advisors
+    /// are offered to close the report.
+    pub silence_warning: Option<SilenceWarning>,
+}
+
+/// The mailbox's warning that the report may be closed after silence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SilenceWarning {
+    /// From this day the advisors are offered to close the report.
+    pub close_offered_from: String,
+}
+
+/// A recorded event of a report's life (codes only).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportEvent {
+    /// The day.
+    pub day: String,
+    /// `closed`, `reopened`, `hold_set`, `hold_removed`, `silence_warning`.
+    pub event: String,
+    /// The advisor who acted, if one did.
+    pub advisor_id: Option<i64>,
+    /// A code: the closing reason, or `hold_reason:until_day`.
+    pub detail: Option<String>,
+}
+
+impl Thread {
+    /// Adds what an advisor sees of the report's life, seen on `today`.
+    pub fn for_advisor(
+        mut self,
+        conn: &Connection,
+        report_id: &[u8; 16],
+        today: crate::dates::Day,
+    ) -> rusqlite::Result<Self> {
+        let life = self.facts.view(&self.status, today, &self.lifecycle);
+        self.advisor = Some(AdvisorThreadLife {
+            life,
+            events: report_events(conn, report_id)?,
+        });
+        Ok(self)
+    }
+
+    /// Adds what the reporter's mailbox shows of the report's life.
+    pub fn for_mailbox(mut self, today: crate::dates::Day) -> Self {
+        let open = !is_closed_status(&self.status);
+        let silent_since = self.facts.silent_since.as_deref().filter(|_| open);
+        let warning = silence_warning_day(silent_since, &self.lifecycle)
+            .filter(|from| today >= *from)
+            .and_then(|_| silence_offer_day(silent_since, &self.lifecycle))
+            .map(|offered| SilenceWarning {
+                close_offered_from: offered.to_string(),
+            });
+        self.mailbox = Some(MailboxThreadLife {
+            silence_warning: warning,
+        });
+        self
+    }
 }
 
 /// Reads a report's thread, with the clocks running on `today`.
@@ -635,6 +731,7 @@ pub fn thread(
         message_count: 0,
         attachment_count: 0,
         deadlines: Vec::new(),
+        life: LifeView::default(),
     }
     .with_deadlines(today, terms(conn)?)
     .deadlines;
@@ -662,7 +759,17 @@ pub fn thread(
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
+    let facts = life_facts(conn, report_id)?;
+    let lifecycle = crate::retention::lifecycle(conn)?;
+    let shared = facts.view(&status, today, &lifecycle);
     Ok(Some(Thread {
+        closing_reason: shared.closing_reason,
+        closed_day: shared.closed_day,
+        deletion_day: shared.deletion_day,
+        advisor: None,
+        mailbox: None,
+        facts,
+        lifecycle,
         report_id: hex::encode(report_id),
         created_day,
         status,
@@ -765,6 +872,160 @@ pub struct ReportSummary {
     pub attachment_count: u64,
     /// The deadlines still running, seen from today (filled by the API).
     pub deadlines: Vec<DeadlineView>,
+    /// The report's end of life: register number, closure, deletion day,
+    /// hold, the reporter's silence (filled by [`ReportSummary::with_lifecycle`]).
+    #[serde(flatten)]
+    pub life: LifeView,
+}
+
+/// A report's end of life as the advisor API shows it (the contract of
+/// issue 11): closure, the day it will be deleted, a longer hold, and
+/// whether the reporter has been silent long enough to offer closing.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LifeView {
+    /// The report's number in the tenant's register.
+    pub register_number: Option<i64>,
+    /// Why it was closed (a code), while closed.
+    pub closing_reason: Option<String>,
+    /// The day it was (last) closed, while closed.
+    pub closed_day: Option<String>,
+    /// The day its content will be deleted (closed reports only).
+    pub deletion_day: Option<String>,
+    /// A longer hold of this report, if set.
+    pub hold: Option<Hold>,
+    /// The day since which the reporter has not answered an advisor's
+    /// message (the day of the first advisor message after the reporter's
+    /// last item), if the advisor wrote last.
+    pub silent_since: Option<String>,
+    /// True if the tenant offers closing after silence, the report is open
+    /// and the reporter has been silent that long (never closed for them).
+    pub silence_close_offered: bool,
+}
+
+/// A longer hold of one report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hold {
+    /// Kept at least until this day.
+    pub until: String,
+    /// Why (one of `retention::HOLD_REASONS`).
+    pub reason: String,
+}
+
+/// The stored facts behind a [`LifeView`], read with a report.
+#[derive(Debug, Clone, Default)]
+pub struct LifeFacts {
+    /// The register number.
+    pub register_number: Option<i64>,
+    /// The closing reason.
+    pub closing_reason: Option<String>,
+    /// The closing day.
+    pub closed_day: Option<String>,
+    /// The hold's day and reason.
+    pub hold_until: Option<String>,
+    /// The hold's reason.
+    pub hold_reason: Option<String>,
+    /// See [`LifeView::silent_since`].
+    pub silent_since: Option<String>,
+}
+
+impl LifeFacts {
+    /// What the facts mean on `today` under the tenant's `lifecycle`.
+    pub fn view(
+        &self,
+        status: &str,
+        today: crate::dates::Day,
+        lifecycle: &crate::retention::Lifecycle,
+    ) -> LifeView {
+        use crate::dates::Day;
+        let hold_until = self.hold_until.as_deref().and_then(Day::parse);
+        let closed = self.closed_day.as_deref().and_then(Day::parse);
+        let open = !is_closed_status(status);
+        let deletion_day = closed
+            .filter(|_| !open)
+            .map(|closed| lifecycle.deletion_day(closed, hold_until).to_string());
+        let silence_close_offered = open
+            && silence_offer_day(self.silent_since.as_deref(), lifecycle)
+                .is_some_and(|offered| today >= offered);
+        LifeView {
+            register_number: self.register_number,
+            closing_reason: self.closing_reason.clone().filter(|_| !open),
+            closed_day: self.closed_day.clone().filter(|_| !open),
+            deletion_day,
+            hold: match (&self.hold_until, &self.hold_reason) {
+                (Some(until), Some(reason)) => Some(Hold {
+                    until: until.clone(),
+                    reason: reason.clone(),
+                }),
+                _ => None,
+            },
+            silent_since: self.silent_since.clone().filter(|_| open),
+            silence_close_offered,
+        }
+    }
+}
+
+/// The day from which closing is offered to the advisors after the
+/// reporter's silence since `silent_since`, if the tenant offers it.
+pub fn silence_offer_day(
+    silent_since: Option<&str>,
+    lifecycle: &crate::retention::Lifecycle,
+) -> Option<crate::dates::Day> {
+    if lifecycle.silence_weeks == 0 {
+        return None;
+    }
+    let since = crate::dates::Day::parse(silent_since?)?;
+    Some(since.add_days(i64::from(lifecycle.silence_weeks) * 7))
+}
+
+/// The day from which the reporter's mailbox warns that closing will be
+/// offered: half the silence period before it.
+pub fn silence_warning_day(
+    silent_since: Option<&str>,
+    lifecycle: &crate::retention::Lifecycle,
+) -> Option<crate::dates::Day> {
+    let offered = silence_offer_day(silent_since, lifecycle)?;
+    Some(offered.add_days(-(i64::from(lifecycle.silence_weeks) * 7 / 2)))
+}
+
+/// True for the statuses of a closed report.
+pub fn is_closed_status(status: &str) -> bool {
+    matches!(status, "closed" | "archived")
+}
+
+/// The SQL of the day since which a report's reporter has been silent
+/// (see [`LifeView::silent_since`]), for the report `r.id`.
+macro_rules! silent_since_sql {
+    () => {
+        "(SELECT min(m.created_day) FROM messages m
+          WHERE m.report_id = r.id AND m.from_advisor IS NOT NULL
+            AND m.seq > coalesce((SELECT max(x.seq) FROM messages x
+                                  WHERE x.report_id = r.id AND x.from_advisor IS NULL), 0)
+            AND m.created_day >= coalesce((SELECT max(y.created_day) FROM attachments y
+                                           WHERE y.report_id = r.id AND y.from_advisor IS NULL), '')
+            AND NOT EXISTS (SELECT 1 FROM attachments z WHERE z.report_id = r.id
+                            AND z.from_advisor IS NULL AND z.created_day > m.created_day))"
+    };
+}
+
+/// The lifecycle facts of one report.
+pub fn life_facts(conn: &Connection, report_id: &[u8; 16]) -> rusqlite::Result<LifeFacts> {
+    conn.prepare_cached(concat!(
+        "SELECT g.number, g.closing_reason, r.closed_day, g.hold_until, g.hold_reason, ",
+        silent_since_sql!(),
+        " FROM reports r LEFT JOIN register g ON g.report_id = r.id WHERE r.id = ?1"
+    ))?
+    .query_row([report_id], |r| {
+        Ok(LifeFacts {
+            register_number: r.get(0)?,
+            closing_reason: r.get(1)?,
+            closed_day: r.get(2)?,
+            hold_until: r.get(3)?,
+            hold_reason: r.get(4)?,
+            silent_since: r.get(5)?,
+        })
+    })
+    .optional()
+    .map(Option::unwrap_or_default)
 }
 
 /// A running deadline of a report, as the advisor API shows it.
@@ -824,21 +1085,35 @@ impl ReportSummary {
 pub fn reports_for_advisor(
     conn: &Connection,
     advisor_id: i64,
+    today: crate::dates::Day,
 ) -> rusqlite::Result<Vec<ReportSummary>> {
     let mut stmt = conn.prepare_cached(concat!(
         "SELECT r.id, r.created_day, r.status, r.status_day, r.acknowledged_day,
                 r.agreed_update_date, r.category, r.padded_len, r.feedback_day,
                 (SELECT count(*) FROM messages m WHERE m.report_id = r.id),
-                (SELECT count(*) FROM attachments t WHERE t.report_id = r.id)
-         FROM reports r WHERE r.id IN (",
+                (SELECT count(*) FROM attachments t WHERE t.report_id = r.id),
+                g.number, g.closing_reason, r.closed_day, g.hold_until, g.hold_reason, ",
+        silent_since_sql!(),
+        " FROM reports r LEFT JOIN register g ON g.report_id = r.id WHERE r.id IN (",
         visible_report_ids!(),
         ") ORDER BY r.rowid DESC"
     ))?;
+    let lifecycle = crate::retention::lifecycle(conn)?;
     let rows = stmt.query_map([advisor_id], |r| {
+        let facts = LifeFacts {
+            register_number: r.get(11)?,
+            closing_reason: r.get(12)?,
+            closed_day: r.get(13)?,
+            hold_until: r.get(14)?,
+            hold_reason: r.get(15)?,
+            silent_since: r.get(16)?,
+        };
+        let status: String = r.get(2)?;
         Ok(ReportSummary {
+            life: facts.view(&status, today, &lifecycle),
             report_id: hex::encode(r.get::<_, Vec<u8>>(0)?),
             created_day: r.get(1)?,
-            status: r.get(2)?,
+            status,
             status_day: r.get(3)?,
             acknowledged_day: r.get(4)?,
             feedback_day: r.get(8)?,
@@ -853,8 +1128,62 @@ pub fn reports_for_advisor(
     rows.collect()
 }
 
+/// What a status change does to a report's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChange {
+    /// Open before and after, or closed before and after.
+    Same,
+    /// An open report is closed.
+    Closes,
+    /// A closed (or archived) report is open again.
+    Reopens,
+}
+
+/// Checks a status change against the report's current status: closing
+/// needs a closing reason (one of the codes, checked by the caller),
+/// `archived` only follows `closed`, and a closing reason goes only with a
+/// closed status. `None` if there is no such report.
+pub fn check_status_change(
+    conn: &Connection,
+    report_id: &[u8; 16],
+    status: &str,
+    closing_reason: Option<&str>,
+) -> Result<Option<StatusChange>, AppError> {
+    let current: Option<String> = conn
+        .prepare_cached("SELECT status FROM reports WHERE id = ?1")?
+        .query_row([report_id], |r| r.get(0))
+        .optional()?;
+    let Some(current) = current else {
+        return Ok(None);
+    };
+    let (was_closed, closes) = (is_closed_status(&current), is_closed_status(status));
+    if closing_reason.is_some() && !closes {
+        return Err(AppError::bad_request(
+            "a closing reason needs status closed or archived",
+        ));
+    }
+    if status == "archived" && !was_closed {
+        return Err(AppError::bad_request(
+            "a report is archived only after it was closed",
+        ));
+    }
+    Ok(Some(match (was_closed, closes) {
+        (false, true) if closing_reason.is_none() => {
+            return Err(AppError::bad_request(
+                "closing a report needs a closing reason",
+            ))
+        }
+        (false, true) => StatusChange::Closes,
+        (true, false) => StatusChange::Reopens,
+        _ => StatusChange::Same,
+    }))
+}
+
 /// Sets a report's status (and the agreed update date and closing reason),
-/// recording which advisor acted and on which day.
+/// recording which advisor acted and on which day. Closing records the
+/// closing day and reason on the report and its register line and writes
+/// a `closed` event; reopening clears them and writes a `reopened` event
+/// (see [`check_status_change`] for what is refused).
 pub fn set_status(
     conn: &Connection,
     report_id: &[u8; 16],
@@ -863,18 +1192,25 @@ pub fn set_status(
     agreed_update_date: AgreedUpdate<'_>,
     closing_reason: Option<&str>,
     day: &str,
-) -> rusqlite::Result<()> {
+) -> Result<StatusChange, AppError> {
+    let change = check_status_change(conn, report_id, status, closing_reason)?
+        .ok_or_else(|| AppError::not_found("no such report"))?;
     let gives_feedback = crate::deadlines::gives_feedback(status);
     let (change_date, date) = match agreed_update_date {
         AgreedUpdate::Keep => (false, None),
         AgreedUpdate::Set(date) => (true, Some(date)),
         AgreedUpdate::Remove => (true, None),
     };
+    // The closing reason: set when closing, may be corrected while
+    // closed, cleared when reopened.
+    let closed_now = is_closed_status(status);
     conn.prepare_cached(
         "UPDATE reports SET status = ?2,
                 agreed_update_date = CASE WHEN ?3 THEN ?4 ELSE agreed_update_date END,
-                closing_reason = ?5, status_by = ?6, status_day = ?7,
-                feedback_day = CASE WHEN ?8 THEN coalesce(feedback_day, ?7) ELSE feedback_day END
+                closing_reason = CASE WHEN ?9 THEN coalesce(?5, closing_reason) ELSE NULL END,
+                status_by = ?6, status_day = ?7,
+                feedback_day = CASE WHEN ?8 THEN coalesce(feedback_day, ?7) ELSE feedback_day END,
+                closed_day = CASE WHEN ?9 THEN coalesce(closed_day, ?7) ELSE NULL END
          WHERE id = ?1",
     )?
     .execute(params![
@@ -885,9 +1221,281 @@ pub fn set_status(
         closing_reason,
         advisor_id,
         day,
-        gives_feedback
+        gives_feedback,
+        closed_now
     ])?;
+    conn.prepare_cached(
+        "UPDATE register SET closing_reason = r.closing_reason, closed_day = r.closed_day
+         FROM (SELECT closing_reason, closed_day FROM reports WHERE id = ?1) AS r
+         WHERE register.report_id = ?1",
+    )?
+    .execute([report_id])?;
+    match change {
+        StatusChange::Closes => insert_event(
+            conn,
+            report_id,
+            day,
+            "closed",
+            Some(advisor_id),
+            closing_reason,
+        )?,
+        StatusChange::Reopens => {
+            insert_event(conn, report_id, day, "reopened", Some(advisor_id), None)?
+        }
+        StatusChange::Same => {}
+    }
+    Ok(change)
+}
+
+/// Records an event of a report's life (codes only).
+pub fn insert_event(
+    conn: &Connection,
+    report_id: &[u8; 16],
+    day: &str,
+    event: &str,
+    advisor_id: Option<i64>,
+    detail: Option<&str>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO report_events (report_id, day, event, advisor_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![report_id, day, event, advisor_id, detail])?;
     Ok(())
+}
+
+/// A report's events, oldest first.
+pub fn report_events(
+    conn: &Connection,
+    report_id: &[u8; 16],
+) -> rusqlite::Result<Vec<ReportEvent>> {
+    conn.prepare_cached(
+        "SELECT day, event, advisor_id, detail FROM report_events WHERE report_id = ?1 ORDER BY seq",
+    )?
+    .query_map([report_id], |r| {
+        Ok(ReportEvent {
+            day: r.get(0)?,
+            event: r.get(1)?,
+            advisor_id: r.get(2)?,
+            detail: r.get(3)?,
+        })
+    })?
+    .collect()
+}
+
+/// Sets (or with `None` removes) the longer hold of a report, on its
+/// register line, with a `hold_set` / `hold_removed` event. The caller
+/// checked the day and the reason. Returns the hold now in place.
+pub fn set_hold(
+    conn: &Connection,
+    report_id: &[u8; 16],
+    advisor_id: i64,
+    hold: Option<&Hold>,
+    day: &str,
+) -> rusqlite::Result<Option<Hold>> {
+    let before: Option<(Option<String>, Option<String>)> = conn
+        .prepare_cached("SELECT hold_until, hold_reason FROM register WHERE report_id = ?1")?
+        .query_row([report_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let had = before.is_some_and(|(until, _)| until.is_some());
+    conn.prepare_cached(
+        "UPDATE register SET hold_until = ?2, hold_reason = ?3 WHERE report_id = ?1",
+    )?
+    .execute(params![
+        report_id,
+        hold.map(|h| h.until.as_str()),
+        hold.map(|h| h.reason.as_str())
+    ])?;
+    match hold {
+        Some(hold) => insert_event(
+            conn,
+            report_id,
+            day,
+            "hold_set",
+            Some(advisor_id),
+            Some(&format!("{}:{}", hold.reason, hold.until)),
+        )?,
+        None if had => insert_event(conn, report_id, day, "hold_removed", Some(advisor_id), None)?,
+        None => {}
+    }
+    Ok(hold.cloned())
+}
+
+/// A line of the tenant's register.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterLine {
+    /// The report number.
+    pub number: i64,
+    /// The day the report was received.
+    pub received_day: String,
+    /// The category an advisor disclosed, if any.
+    pub category: Option<String>,
+    /// Why it was closed.
+    pub closing_reason: Option<String>,
+    /// The day it was closed.
+    pub closed_day: Option<String>,
+    /// A longer hold: until.
+    pub hold_until: Option<String>,
+    /// A longer hold: why (a code).
+    pub hold_reason: Option<String>,
+    /// The day its content will be deleted (closed, not yet deleted).
+    pub deletion_day: Option<String>,
+    /// The day its content was deleted.
+    pub deleted_day: Option<String>,
+}
+
+/// The register columns, in order (the CSV header).
+pub const REGISTER_COLUMNS: [&str; 9] = [
+    "number",
+    "received_day",
+    "category",
+    "closing_reason",
+    "closed_day",
+    "hold_until",
+    "hold_reason",
+    "deletion_day",
+    "deleted_day",
+];
+
+/// The whole register of the tenant, by number.
+pub fn register(
+    conn: &Connection,
+    lifecycle: &crate::retention::Lifecycle,
+) -> rusqlite::Result<Vec<RegisterLine>> {
+    use crate::dates::Day;
+    conn.prepare_cached(
+        "SELECT g.number, g.received_day, g.category, g.closing_reason, g.closed_day,
+                g.hold_until, g.hold_reason, g.deleted_day, r.status
+         FROM register g LEFT JOIN reports r ON r.id = g.report_id ORDER BY g.number",
+    )?
+    .query_map([], |r| {
+        let closed_day: Option<String> = r.get(4)?;
+        let hold_until: Option<String> = r.get(5)?;
+        let deleted_day: Option<String> = r.get(7)?;
+        let status: Option<String> = r.get(8)?;
+        let deletion_day = match (&closed_day, &deleted_day, status.as_deref()) {
+            (Some(closed), None, Some(status)) if is_closed_status(status) => Day::parse(closed)
+                .map(|closed| {
+                    lifecycle
+                        .deletion_day(closed, hold_until.as_deref().and_then(Day::parse))
+                        .to_string()
+                }),
+            _ => None,
+        };
+        Ok(RegisterLine {
+            number: r.get(0)?,
+            received_day: r.get(1)?,
+            category: r.get(2)?,
+            closing_reason: r.get(3)?,
+            closed_day,
+            hold_until,
+            hold_reason: r.get(6)?,
+            deletion_day,
+            deleted_day,
+        })
+    })?
+    .collect()
+}
+
+/// A closed report whose content is to be deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueDeletion {
+    /// The report id.
+    pub report_id: [u8; 16],
+    /// Its register number.
+    pub register_number: Option<i64>,
+    /// Its mailbox id (for the reporter's notice address).
+    pub mailbox_id: [u8; 16],
+    /// The day it is deleted.
+    pub deletion_day: crate::dates::Day,
+}
+
+/// The closed reports (of one advisor, or every one with `None`) whose
+/// deletion day is on or before `until`, the earliest first.
+pub fn deletions_until(
+    conn: &Connection,
+    advisor_id: Option<i64>,
+    until: crate::dates::Day,
+) -> rusqlite::Result<Vec<DueDeletion>> {
+    use crate::dates::Day;
+    let lifecycle = crate::retention::lifecycle(conn)?;
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT r.id, g.number, r.mailbox_id, r.closed_day, g.hold_until
+         FROM reports r LEFT JOIN register g ON g.report_id = r.id
+         WHERE r.status IN ('closed', 'archived') AND r.closed_day IS NOT NULL
+           AND (?1 IS NULL OR r.id IN (",
+        visible_report_ids!(),
+        "))"
+    ))?;
+    let rows = stmt.query_map(params![advisor_id], |r| {
+        Ok((
+            r.get::<_, [u8; 16]>(0)?,
+            r.get::<_, Option<i64>>(1)?,
+            r.get::<_, [u8; 16]>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Option<String>>(4)?,
+        ))
+    })?;
+    let mut due = Vec::new();
+    for row in rows {
+        let (report_id, register_number, mailbox_id, closed, hold) = row?;
+        let Some(closed) = Day::parse(&closed) else {
+            continue;
+        };
+        let deletion_day = lifecycle.deletion_day(closed, hold.as_deref().and_then(Day::parse));
+        if deletion_day <= until {
+            due.push(DueDeletion {
+                report_id,
+                register_number,
+                mailbox_id,
+                deletion_day,
+            });
+        }
+    }
+    due.sort_by_key(|d| (d.deletion_day, d.register_number));
+    Ok(due)
+}
+
+/// The register lines whose report was deleted and whose register period
+/// ended on or before `today`.
+pub fn register_lines_ended(
+    conn: &Connection,
+    today: crate::dates::Day,
+) -> rusqlite::Result<Vec<i64>> {
+    use crate::dates::Day;
+    let lifecycle = crate::retention::lifecycle(conn)?;
+    let rows = conn
+        .prepare_cached(
+            "SELECT number, closed_day FROM register
+             WHERE report_id IS NULL AND deleted_day IS NOT NULL ORDER BY number",
+        )?
+        .query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, closed)| {
+            closed
+                .as_deref()
+                .and_then(Day::parse)
+                .is_some_and(|closed| lifecycle.register_end(closed) <= today)
+        })
+        .map(|(number, _)| number)
+        .collect())
+}
+
+/// Deletes a register line (its period ended; the caller logged it).
+pub fn delete_register_line(conn: &Connection, number: i64) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached("DELETE FROM register WHERE number = ?1 AND report_id IS NULL")?
+        .execute([number])?
+        > 0)
+}
+
+/// True if the advisor is an active advisor of the tenant.
+pub fn is_active_advisor(conn: &Connection, advisor_id: i64) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM advisors WHERE id = ?1 AND active = 1")?
+        .exists([advisor_id])
 }
 
 /// The agreed update date of a report, if one is set.
@@ -921,6 +1529,8 @@ pub fn set_category(
 ) -> rusqlite::Result<()> {
     conn.prepare_cached("UPDATE reports SET category = ?2, category_by = ?3 WHERE id = ?1")?
         .execute(params![report_id, category, advisor_id])?;
+    conn.prepare_cached("UPDATE register SET category = ?2 WHERE report_id = ?1")?
+        .execute(params![report_id, category])?;
     Ok(())
 }
 

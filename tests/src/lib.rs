@@ -503,7 +503,12 @@ pub async fn advisor_set_status(
         &format!("/advisor/reports/{}/status", report_id.to_hex()),
     ))
     .bearer_auth(token)
-    .json(&json!({ "status": status, "agreed_update_date": agreed_update_date }))
+    .json(&if status == "closed" {
+        // Closing needs a reason (issue 11).
+        json!({ "status": status, "agreed_update_date": agreed_update_date, "closing_reason": "resolved" })
+    } else {
+        json!({ "status": status, "agreed_update_date": agreed_update_date })
+    })
     .send()
     .await
     .expect("request")

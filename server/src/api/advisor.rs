@@ -102,17 +102,17 @@ pub async fn advisor_reports(
     session: AdvisorSession,
 ) -> Result<Json<Value>, AppError> {
     let advisor_id = session.advisor_id;
+    let today = state.clock().today();
     let (reports, terms) = session
         .tenant
         .db
         .call(move |conn| {
             Ok((
-                store::reports_for_advisor(conn, advisor_id)?,
+                store::reports_for_advisor(conn, advisor_id, today)?,
                 store::terms(conn)?,
             ))
         })
         .await?;
-    let today = state.clock().today();
     let reports: Vec<store::ReportSummary> = reports
         .into_iter()
         .map(|report| report.with_deadlines(today, terms))
@@ -138,9 +138,10 @@ pub async fn advisor_thread(
             if !store::advisor_may_see(conn, advisor_id, &report_id)? {
                 return Ok(None);
             }
-            let Some(mut thread) = store::thread(conn, &report_id, today)? else {
+            let Some(thread) = store::thread(conn, &report_id, today)? else {
                 return Ok(None);
             };
+            let mut thread = thread.for_advisor(conn, &report_id, today)?;
             // The grants to this advisor's key: how a key that was not a
             // recipient (a replacement, a rotation) reaches content keys.
             thread.grants = store::grants_for(conn, &report_id, &public_key)?;
@@ -427,31 +428,46 @@ pub async fn advisor_set_status(
             "agreed_update_date is not a YYYY-MM-DD date",
         ));
     }
-    match body.closing_reason.as_deref() {
-        Some(reason) if !CLOSING_REASONS.contains(&reason) => {
-            return Err(AppError::bad_request("unknown closing reason"))
-        }
-        Some(_) if !matches!(body.status.as_str(), "closed" | "archived") => {
-            return Err(AppError::bad_request(
-                "a closing reason needs status closed or archived",
-            ))
-        }
-        _ => {}
+    if body
+        .closing_reason
+        .as_deref()
+        .is_some_and(|reason| !CLOSING_REASONS.contains(&reason))
+    {
+        return Err(AppError::bad_request("unknown closing reason"));
     }
     let advisor_id = session.advisor_id;
     let day = state.today();
     // The reporter sees every change of status: tell them one is waiting.
-    let mailbox_id = session
+    // The change is checked first, so a refused one queues nothing.
+    let (status, reason) = (body.status.clone(), body.closing_reason.clone());
+    let (mailbox_id, change) = session
         .tenant
         .db
         .call(move |conn| {
             if !store::advisor_may_see(conn, advisor_id, &report_id)? {
                 return Err(AppError::not_found("no such report for this advisor"));
             }
-            Ok(store::report_mailbox_id(conn, &report_id)?)
+            let change = store::check_status_change(conn, &report_id, &status, reason.as_deref())?
+                .ok_or_else(|| AppError::not_found("no such report for this advisor"))?;
+            Ok((store::report_mailbox_id(conn, &report_id)?, change))
         })
         .await?;
-    queue_reporter_notice(&state, &session.tenant, mailbox_id).await?;
+    if change == store::StatusChange::Closes {
+        // Closing deletes the reporter's notice address: the closure
+        // notice takes it along, sealed in its outbox row, and nothing of
+        // it remains once that is sent (reopening does not bring it back).
+        let mailbox_id = mailbox_id.ok_or_else(|| AppError::not_found("no such report"))?;
+        state
+            .notices()
+            .queue_closure_notice(
+                &session.tenant.record,
+                &mailbox_id,
+                state.clock().now_unix_ms(),
+            )
+            .await?;
+    } else {
+        queue_reporter_notice(&state, &session.tenant, mailbox_id).await?;
+    }
     session
         .tenant
         .db
@@ -477,8 +493,90 @@ pub async fn advisor_set_status(
                 &day,
             )?;
             let agreed_update_date = store::agreed_update_date(conn, &report_id)?;
+            let facts = store::life_facts(conn, &report_id)?;
+            Ok(Json(json!({
+                "status": body.status,
+                "agreed_update_date": agreed_update_date,
+                "closing_reason": facts.closing_reason,
+                "closed_day": facts.closed_day,
+            })))
+        })
+        .await
+}
+
+/// The body of a hold: a day and a reason code, or `{"until": null}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetHold {
+    until: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `PUT /api/v1/t/{tenant}/advisor/reports/{report_id}/hold`: keeps one
+/// report longer than the tenant's retention period (legal proceedings,
+/// an investigation, ...), with a reason code, until a day after today and
+/// at most `retention::MAX_HOLD_MONTHS` ahead; `{"until": null}` removes
+/// it. Recorded as an event and on the register line, which every
+/// advisor of the tenant reads.
+pub async fn advisor_set_hold(
+    State(state): State<AppState>,
+    session: AdvisorSession,
+    ids: PathIds,
+    ApiJson(body): ApiJson<SetHold>,
+) -> Result<Json<Value>, AppError> {
+    let report_id = ids.report()?;
+    let today = state.clock().today();
+    let hold = match (body.until.as_deref(), body.reason) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(AppError::bad_request(
+                "a hold's reason goes with its until day",
+            ))
+        }
+        (Some(_), None) => return Err(AppError::bad_request("a hold needs a reason")),
+        (Some(until), Some(reason)) => {
+            let day = crate::dates::Day::parse(until)
+                .ok_or_else(|| AppError::bad_request("until is not a YYYY-MM-DD date"))?;
+            if day <= today {
+                return Err(AppError::bad_request(
+                    "a hold lasts until a day after today",
+                ));
+            }
+            if day > today.add_months(crate::retention::MAX_HOLD_MONTHS) {
+                return Err(AppError::bad_request(format!(
+                    "a hold reaches at most {} months ahead",
+                    crate::retention::MAX_HOLD_MONTHS
+                )));
+            }
+            if !crate::retention::HOLD_REASONS.contains(&reason.as_str()) {
+                return Err(AppError::bad_request("unknown hold reason"));
+            }
+            Some(store::Hold {
+                until: day.to_string(),
+                reason,
+            })
+        }
+    };
+    let advisor_id = session.advisor_id;
+    let day = today.to_string();
+    session
+        .tenant
+        .db
+        .call(move |conn| {
+            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
+                return Err(AppError::not_found("no such report for this advisor"));
+            }
+            let hold = store::set_hold(conn, &report_id, advisor_id, hold.as_ref(), &day)?;
+            let life = store::life_facts(conn, &report_id)?;
+            let status: String = conn.query_row(
+                "SELECT status FROM reports WHERE id = ?1",
+                [report_id],
+                |r| r.get(0),
+            )?;
+            let view = life.view(&status, today, &crate::retention::lifecycle(conn)?);
             Ok(Json(
-                json!({ "status": body.status, "agreed_update_date": agreed_update_date }),
+                json!({ "hold": hold, "deletion_day": view.deletion_day }),
             ))
         })
         .await

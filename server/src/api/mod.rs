@@ -16,6 +16,7 @@
 pub mod advisor;
 pub mod notices;
 pub mod public;
+pub mod register;
 pub mod reporter;
 mod thread;
 
@@ -204,6 +205,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     use advisor::*;
     use notices::*;
     use public::*;
+    use register::*;
     use reporter::*;
     let mut tenant_routes = Router::new()
         .route("/config", get(public_config))
@@ -238,7 +240,11 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route(
             "/advisor/reports/{report_id}/category",
             put(advisor_set_category),
-        );
+        )
+        .route("/advisor/reports/{report_id}/hold", put(advisor_set_hold))
+        .route("/advisor/register", get(advisor_register))
+        .route("/advisor/register.csv", get(advisor_register_csv))
+        .route("/advisor/deletions", get(advisor_deletions));
     if state.config().bench_baseline_endpoint {
         tenant_routes =
             tenant_routes.route("/bench/reports-no-store", post(create_report_baseline));

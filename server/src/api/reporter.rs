@@ -248,7 +248,7 @@ pub async fn mailbox_thread(
     let thread = session
         .tenant
         .db
-        .call(move |conn| Ok(store::thread(conn, &report_id, today)?))
+        .call(move |conn| Ok(store::thread(conn, &report_id, today)?.map(|t| t.for_mailbox(today))))
         .await?;
     thread
         .map(Json)

@@ -317,6 +317,77 @@ impl Notices {
             .await
     }
 
+    /// Queues the notice of a report's closure for its reporter, if they
+    /// left an address, and deletes that address, in one transaction of
+    /// the e-mail store: the address goes into the notice's own sealed
+    /// outbox row (so the notice still goes out after the address row is
+    /// gone), and nothing of it remains once the notice is sent or given
+    /// up. A notice still waiting for the reporter is replaced by this one.
+    /// True if a notice was queued.
+    pub async fn queue_closure_notice(
+        &self,
+        tenant: &TenantRecord,
+        mailbox_id: &[u8; 16],
+        now_ms: i64,
+    ) -> Result<bool, AppError> {
+        let Some(key) = self.key()? else {
+            return Ok(false);
+        };
+        let lookup = key.reporter_lookup(&tenant.id, mailbox_id);
+        let not_before = now_ms.saturating_add(self.random_delay_ms());
+        let give_up_at = not_before.saturating_add(self.give_up_ms());
+        let (tenant_id, tenant_name) = (tenant.id.clone(), tenant.name.clone());
+        self.db
+            .call(move |conn| {
+                let Some(sealed_address) = store::address(conn, &lookup)? else {
+                    return Ok(false);
+                };
+                let address = key
+                    .open(ADDRESSES, &lookup, &sealed_address)
+                    .map_err(key_error)?;
+                let fields =
+                    split_fields(&address).ok_or_else(|| AppError::internal("address row"))?;
+                let [to, language] = fields[..] else {
+                    return Err(AppError::internal("address row fields"));
+                };
+                let id = random_id();
+                let plain = join_fields(&[
+                    tenant_id.as_str().as_bytes(),
+                    tenant_name.as_bytes(),
+                    to,
+                    language,
+                ]);
+                // Any notice still waiting goes with the address; this one
+                // takes its place.
+                store::delete_address(conn, &lookup)?;
+                store::enqueue(
+                    conn,
+                    &NewMail {
+                        id,
+                        kind: OutboxKind::ReporterNotice,
+                        recipient: lookup,
+                        dedupe: None,
+                        not_before,
+                        give_up_at,
+                        sealed: key.seal(OUTBOX, &id, &plain),
+                    },
+                )?;
+                Ok(true)
+            })
+            .await
+    }
+
+    /// A random delay for a reporter notice, in the configured range.
+    fn random_delay_ms(&self) -> i64 {
+        let (min, max) = (self.settings.delay_min_secs, self.settings.delay_max_secs);
+        let secs = if max > min {
+            rand::rngs::OsRng.gen_range(min..=max)
+        } else {
+            min
+        };
+        secs_to_ms(secs)
+    }
+
     /// Number of mails waiting in the outbox.
     pub async fn pending(&self) -> Result<u64, AppError> {
         self.db.call(|conn| Ok(store::pending(conn)?)).await
@@ -402,20 +473,40 @@ impl Notices {
         let Some(kind) = mail.kind else {
             return Composed::Drop("unknown kind");
         };
-        let Some(sealed_address) = &mail.sealed_address else {
-            return Composed::Drop("address removed");
-        };
-        let (Ok(address), Ok(payload)) = (
-            key.open(ADDRESSES, &mail.recipient, sealed_address),
-            key.open(OUTBOX, &mail.id, &mail.sealed),
-        ) else {
-            // Another key than the one these rows were sealed with: keep
-            // them until give-up, in case the operator restores the key.
+        let Ok(payload) = key.open(OUTBOX, &mail.id, &mail.sealed) else {
+            // Another key than the one this row was sealed with: keep it
+            // until give-up, in case the operator restores the key.
             return Composed::Failed("could not open with the notice key".into());
         };
-        let (Some(address), Some(payload)) = (split_fields(&address), split_fields(&payload))
-        else {
+        let Some(payload) = split_fields(&payload) else {
             return Composed::Drop("malformed row");
+        };
+        // A closure notice carries its address (the address row is gone);
+        // every other mail goes to the address row's.
+        let (payload, address) = match (kind, &payload[..]) {
+            (OutboxKind::ReporterNotice, [tenant, name, to, language]) => (
+                vec![*tenant, *name],
+                vec![
+                    zeroize::Zeroizing::new(to.to_vec()),
+                    zeroize::Zeroizing::new(language.to_vec()),
+                ],
+            ),
+            _ => {
+                let Some(sealed_address) = &mail.sealed_address else {
+                    return Composed::Drop("address removed");
+                };
+                let Ok(address) = key.open(ADDRESSES, &mail.recipient, sealed_address) else {
+                    return Composed::Failed("could not open with the notice key".into());
+                };
+                let Some(address) = split_fields(&address) else {
+                    return Composed::Drop("malformed row");
+                };
+                let address = address
+                    .iter()
+                    .map(|f| zeroize::Zeroizing::new(f.to_vec()))
+                    .collect();
+                (payload.clone(), address)
+            }
         };
         let (Some(to), Some(language)) = (
             address.first().and_then(|a| std::str::from_utf8(a).ok()),
