@@ -79,12 +79,17 @@ async fn read_limited(mut response: reqwest::Response, max: usize) -> Result<Vec
 }
 
 /// Reads a JSON answer of at most [`MAX_JSON_ANSWER`] bytes.
+///
+/// Read through a [`Value`] first: a key sent twice counts once (the last),
+/// as in a browser, instead of failing the whole answer.
 async fn json_limited<T: serde::de::DeserializeOwned>(
     response: reqwest::Response,
     what: &'static str,
 ) -> Result<T, Error> {
     let bytes = read_limited(response, MAX_JSON_ANSWER).await?;
-    serde_json::from_slice(&bytes).map_err(|_| Error::Protocol(what))
+    let value: Value = serde_json::from_slice(&bytes).map_err(|_| Error::Protocol(what))?;
+    drop(bytes);
+    serde_json::from_value(value).map_err(|_| Error::Protocol(what))
 }
 
 fn b64(bytes: &[u8]) -> String {

@@ -413,6 +413,41 @@ function clockText(thread, kind, doneDay, doneText) {
   return running ? text(data, 'js-due-by', { day: formatDay(data, running.due) }) : '–';
 }
 
+/** The closing reasons the mailbox names (web-client/i18n: js-reason-*). */
+const CLOSING_REASONS = ['resolved', 'agreed_with_reporter', 'no_response_from_reporter', 'withdrawn', 'not_a_report', 'other'];
+
+/** A day as the API writes it: YYYY-MM-DD, nothing else. */
+function isDay(value) {
+  return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value);
+}
+
+/**
+ * The report's end as the server states it: closed (on which day, why),
+ * the day it and its messages will be deleted, and the warning that the
+ * advisor may close it after the reporter's silence. Only days and known
+ * codes are shown, as text; anything else the server sends is left out.
+ */
+function showLifecycle(thread) {
+  const closed = thread.status === 'closed' || thread.status === 'archived';
+  const reason = closed && CLOSING_REASONS.includes(thread.closing_reason) ? text(data, `js-reason-${thread.closing_reason}`) : null;
+  let closure = '';
+  if (closed && isDay(thread.closed_day)) {
+    const day = formatDay(data, thread.closed_day);
+    closure = reason ? text(data, 'js-closed-on-reason', { day, reason }) : text(data, 'js-closed-on', { day });
+  } else if (closed && reason) {
+    closure = reason;
+  }
+  $('closure-value').textContent = closure;
+  $('closure-row').hidden = closure === '';
+  const deletion = closed && isDay(thread.deletion_day);
+  $('deletion-notice').textContent = deletion ? text(data, 'js-deletion-on', { day: formatDay(data, thread.deletion_day) }) : '';
+  $('deletion-notice').hidden = !deletion;
+  const warning = thread.silence_warning;
+  const warned = !closed && warning !== null && typeof warning === 'object' && isDay(warning.close_offered_from);
+  $('silence-warning').textContent = warned ? text(data, 'js-silence-warning', { day: formatDay(data, warning.close_offered_from) }) : '';
+  $('silence-warning').hidden = !warned;
+}
+
 async function finishShowing(thread, focus) {
   $('reply-section').hidden = session.reportId === null;
   $('status-value').textContent = data.texts[`status-${thread.status}`] ?? thread.status;
@@ -422,6 +457,7 @@ async function finishShowing(thread, focus) {
   // copy of the rules); a clock that stopped shows the day it stopped.
   $('ack-value').textContent = clockText(thread, 'acknowledgement', thread.acknowledged_day, 'js-acknowledged-on');
   $('feedback-value').textContent = clockText(thread, 'feedback', thread.feedback_day, 'js-feedback-given-on');
+  showLifecycle(thread);
   $('login-screen').hidden = true;
   $('mailbox-screen').hidden = false;
   if (focus) $('mailbox-title').focus();

@@ -65,6 +65,17 @@ const SCRIPT_TEXTS: &[&str] = &[
     "status-feedback_given",
     "status-closed",
     "status-archived",
+    // A report's end (issue 11): closure, deletion, the silence warning.
+    "js-closed-on",
+    "js-closed-on-reason",
+    "js-deletion-on",
+    "js-silence-warning",
+    "js-reason-resolved",
+    "js-reason-agreed_with_reporter",
+    "js-reason-no_response_from_reporter",
+    "js-reason-withdrawn",
+    "js-reason-not_a_report",
+    "js-reason-other",
 ];
 
 /// `GET /t/{tenant}/mailbox`.
@@ -109,7 +120,10 @@ pub(super) async fn page(
                 div { dt { (ctx.t("mailbox-acknowledgement")) } dd #ack-value {} }
                 div { dt { (ctx.t("mailbox-feedback")) } dd #feedback-value {} }
                 div { dt { (ctx.t("mailbox-agreed-date")) } dd #agreed-value {} }
+                div #closure-row hidden { dt { (ctx.t("mailbox-closed")) } dd #closure-value {} }
             }
+            p #deletion-notice.notice hidden {}
+            p #silence-warning.notice.notice--warning hidden {}
             h2 #thread-title { (ctx.t("mailbox-thread")) }
             ol #thread.thread aria-labelledby="thread-title" {}
             section.form-section #reply-section aria-labelledby="reply-title" {

@@ -166,3 +166,16 @@ report-keys-title = Check the keys
 report-keys-explain = Your report is encrypted in this browser for the keys below. To be sure nobody else can read along, compare these fingerprints with the ones your organisation publishes (for example on the intranet), or ask the confidential advisor for them. If they differ, send nothing and contact a confidential advisor in person.
 report-keys-recovery = The organisation's recovery key (only needed if a confidential advisor loses their own key)
 js-keys-changed = The confidential advisors' keys have changed since this page was loaded. Nothing was sent. Reload the page and check the keys.
+
+## The mailbox: a report's end (issue 11)
+mailbox-closed = Closed
+js-closed-on = on { $day }
+js-closed-on-reason = on { $day }; reason: { $reason }
+js-deletion-on = This report and its messages will be deleted on { $day }.
+js-silence-warning = If you do not answer before { $day }, your confidential advisor may close this report.
+js-reason-resolved = Dealt with
+js-reason-agreed_with_reporter = Closed in agreement with you
+js-reason-no_response_from_reporter = No more answer received from you
+js-reason-withdrawn = Withdrawn
+js-reason-not_a_report = Not a report under the rules
+js-reason-other = Other reason

@@ -166,3 +166,16 @@ report-keys-title = Sleutels controleren
 report-keys-explain = Uw melding wordt in deze browser versleuteld voor de sleutels hieronder. Wilt u zeker weten dat niemand anders kan meelezen, vergelijk dan deze vingerafdrukken met de vingerafdrukken die uw organisatie bekendmaakt (bijvoorbeeld op intranet), of vraag ze de vertrouwenspersoon zelf. Verschillen ze, verstuur dan niets en neem persoonlijk contact op met een vertrouwenspersoon.
 report-keys-recovery = Herstelsleutel van de organisatie (alleen nodig als een vertrouwenspersoon de eigen sleutel kwijtraakt)
 js-keys-changed = De sleutels van de vertrouwenspersonen zijn veranderd sinds deze pagina werd geladen. Er is niets verstuurd. Laad de pagina opnieuw en controleer de sleutels.
+
+## The mailbox: a report's end (issue 11)
+mailbox-closed = Afgesloten
+js-closed-on = op { $day }
+js-closed-on-reason = op { $day }; reden: { $reason }
+js-deletion-on = Deze melding en haar berichten worden verwijderd op { $day }.
+js-silence-warning = Als u niet vóór { $day } reageert, mag uw vertrouwenspersoon deze melding afsluiten.
+js-reason-resolved = Afgehandeld
+js-reason-agreed_with_reporter = In overleg met u afgesloten
+js-reason-no_response_from_reporter = Geen reactie meer van u ontvangen
+js-reason-withdrawn = Ingetrokken
+js-reason-not_a_report = Geen melding volgens de regeling
+js-reason-other = Andere reden
