@@ -21,6 +21,7 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod dates;
@@ -134,6 +135,18 @@ impl AppState {
         clock: Arc<dyn clock::Clock>,
     ) -> Result<Self, StartError> {
         config.validate()?;
+        // What the deletion log names is deleted again before any tenant is
+        // opened: a tenant file copied back from an older backup loses it.
+        let again = backup::apply_deletion_log(&config)
+            .map_err(|e| StartError::Database(format!("applying the deletion log: {e}")))?;
+        if !again.is_empty() {
+            tracing::warn!(
+                reports = again.reports,
+                register_lines = again.register_lines,
+                tenants = again.tenants,
+                "the deletion log named data still present (an older copy came back); deleted it again"
+            );
+        }
         let layout = tenants::Layout::new(&config.data_dir);
         let notices_path = layout.notices_db();
         let tenants =

@@ -83,6 +83,27 @@ enum Command {
     /// A tenant's offline recovery key (public half).
     #[command(subcommand)]
     RecoveryKey(RecoveryCommand),
+    /// Back up the server database, every tenant database with its
+    /// attachment files, and the deletion log into DIR (new or empty),
+    /// while the server serves; `manifest.json` is written last. With
+    /// --notices: the e-mail store only (kept apart; see ARCHITECTURE.md).
+    Backup {
+        /// The directory to write (must be new or empty).
+        dir: PathBuf,
+        /// Back up the e-mail store (notices.sqlite) instead.
+        #[arg(long)]
+        notices: bool,
+    },
+    /// Restore a backup into the (empty) data directory, after checking
+    /// every file against its manifest, and delete again what the deletion
+    /// log names. With --notices: an e-mail store backup, after the content.
+    Restore {
+        /// The backup directory.
+        dir: PathBuf,
+        /// Restore an e-mail store backup (needs the notice key).
+        #[arg(long)]
+        notices: bool,
+    },
     /// Print the Subresource Integrity hashes of the browser bundle this
     /// server serves (from `assets_dir`), for publishing: anyone can compare
     /// them with a reproducible build and with what the pages name.
@@ -341,10 +362,35 @@ fn main() -> anyhow::Result<()> {
             print_demo(&Admin::open(&config)?.create_demo()?);
             Ok(())
         }
+        Command::Backup { dir, notices } => backup_command(&config, &dir, notices),
+        Command::Restore { dir, notices } => restore_command(&config, &dir, notices),
         Command::Tenant(command) => tenant_command(&Admin::open(&config)?, command),
         Command::Advisor(command) => advisor_command(&Admin::open(&config)?, command),
         Command::RecoveryKey(command) => recovery_command(&Admin::open(&config)?, command),
     }
+}
+
+fn backup_command(config: &Config, dir: &std::path::Path, notices: bool) -> anyhow::Result<()> {
+    use meldkluis_server::clock::Clock as _;
+    let today = meldkluis_server::clock::SystemClock.today();
+    if notices {
+        let bytes = meldkluis_server::backup::backup_notices(config, dir, today)?;
+        out!("e-mail store backed up: {bytes} bytes in {}", dir.display());
+        out!("it opens only with the notice key, which is not in it: keep both apart");
+        return Ok(());
+    }
+    let summary = meldkluis_server::backup::backup(config, dir, today)?;
+    print_json(&summary)
+}
+
+fn restore_command(config: &Config, dir: &std::path::Path, notices: bool) -> anyhow::Result<()> {
+    if notices {
+        let (kept, dropped) = meldkluis_server::backup::restore_notices(config, dir)?;
+        out!("e-mail store restored: {kept} address(es); {dropped} of closed reports or deleted tenants left out");
+        return Ok(());
+    }
+    let summary = meldkluis_server::backup::restore(config, dir)?;
+    print_json(&summary)
 }
 
 fn print_demo(demo: &admin::DemoTenant) {

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 mod assets_cli;
+mod backup;
 mod notices_crash;
 mod operator_log;
 mod server_crash;
