@@ -29,7 +29,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use crate::double::{self, served, summary, thread, Served};
 
 /// The value of `name="<field>"`'s `value` in a page.
-fn field(page: &str, name: &str) -> String {
+pub(crate) fn field(page: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = page
         .find(&marker)
@@ -39,7 +39,7 @@ fn field(page: &str, name: &str) -> String {
 }
 
 /// The advisor's browser, as far as these tests need one.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     /// `http://127.x.y.z:port`
     origin: String,
@@ -50,11 +50,11 @@ struct Browser {
     /// The full Set-Cookie header the console sent.
     set_cookie: String,
     session: String,
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 impl Browser {
-    async fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, String) {
         let response = self
             .http
             .get(format!("{}{path}", self.base))
@@ -65,7 +65,17 @@ impl Browser {
         (response.status().as_u16(), response.text().await.unwrap())
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    /// A GET as the advisor's browser sends it, with the whole answer.
+    pub(crate) async fn get_response(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
         let response = self
             .http
             .post(format!("{}{path}", self.base))
@@ -79,9 +89,9 @@ impl Browser {
     }
 }
 
-struct Keys {
-    advisor: StaticSecret,
-    recovery: StaticSecret,
+pub(crate) struct Keys {
+    pub(crate) advisor: StaticSecret,
+    pub(crate) recovery: StaticSecret,
 }
 
 fn enrolled(keys: &Keys) -> EnrolledKeys {
@@ -95,7 +105,7 @@ fn enrolled(keys: &Keys) -> EnrolledKeys {
 
 /// Starts a console for `keys.advisor` against `server`, opens it as the
 /// advisor's browser does and logs in.
-async fn open_console(server: &str, keys: &Keys, pins: Option<PathBuf>) -> Browser {
+pub(crate) async fn open_console(server: &str, keys: &Keys, pins: Option<PathBuf>) -> Browser {
     let options = ConsoleOptions {
         server: server.to_owned(),
         tenant: TenantId::new("acme").unwrap(),
@@ -103,7 +113,16 @@ async fn open_console(server: &str, keys: &Keys, pins: Option<PathBuf>) -> Brows
         lang: catalog().lang("en").unwrap(),
         pins,
     };
-    let key = StaticSecret::from_bytes(*keys.advisor.expose_secret_bytes());
+    open_console_with(
+        options,
+        StaticSecret::from_bytes(*keys.advisor.expose_secret_bytes()),
+    )
+    .await
+}
+
+/// Starts a console with `options` for `key`, opens it as the advisor's
+/// browser does and logs in.
+pub(crate) async fn open_console_with(options: ConsoleOptions, key: StaticSecret) -> Browser {
     let console = Console::bind("127.0.0.1:0".parse().unwrap(), options, Box::new(key))
         .await
         .unwrap();
@@ -161,7 +180,9 @@ fn seal_report(
 /// A breached server with one real report (from the reporter's mailbox
 /// `real`) and, under the same id, one of its own (from `fake`, a mailbox
 /// key it holds), served once `swap` is set.
-async fn breached_server(keys: &Keys) -> (Arc<Served>, String, ItemId, StaticSecret, StaticSecret) {
+pub(crate) async fn breached_server(
+    keys: &Keys,
+) -> (Arc<Served>, String, ItemId, StaticSecret, StaticSecret) {
     let mut rng = os_rng();
     let real = StaticSecret::generate(&mut rng);
     let fake = StaticSecret::generate(&mut rng);
@@ -188,7 +209,7 @@ async fn breached_server(keys: &Keys) -> (Arc<Served>, String, ItemId, StaticSec
     (served_state, base, id, real, fake)
 }
 
-fn new_keys() -> Keys {
+pub(crate) fn new_keys() -> Keys {
     let mut rng = os_rng();
     Keys {
         advisor: StaticSecret::generate(&mut rng),

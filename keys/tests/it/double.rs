@@ -75,6 +75,8 @@ pub struct Served {
     pub oversized_thread: Mutex<Option<usize>>,
     /// What the advisor side posted: (path, JSON body).
     pub posted: Mutex<Vec<(String, Value)>>,
+    /// The register's CSV as served.
+    pub register_csv: Mutex<String>,
 }
 
 impl Served {
@@ -163,6 +165,23 @@ pub async fn start(served: Arc<Served>) -> String {
                 put(
                     |s: State<Arc<Served>>, Path(id): Path<String>, body: Json<Value>| async move {
                         record(s, Path(vec![id, "status".into()]), body).await
+                    },
+                ),
+            )
+            .route(
+                "/api/v1/t/acme/advisor/register.csv",
+                get(|State(s): State<Arc<Served>>| async move {
+                    (
+                        [("content-type", "text/csv; charset=utf-8")],
+                        s.register_csv.lock().unwrap().clone(),
+                    )
+                }),
+            )
+            .route(
+                "/api/v1/t/acme/advisor/reports/{id}/hold",
+                put(
+                    |s: State<Arc<Served>>, Path(id): Path<String>, body: Json<Value>| async move {
+                        record(s, Path(vec![id, "hold".into()]), body).await
                     },
                 ),
             )

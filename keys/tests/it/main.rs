@@ -9,6 +9,7 @@ mod cli;
 mod common;
 mod console_attacks;
 mod console_cli;
+mod console_lifecycle;
 mod double;
 mod real_server;
 mod recover_attacks;
