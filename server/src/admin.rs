@@ -72,6 +72,8 @@ pub struct TenantDetails {
     pub recovery_key: Option<String>,
     /// Number of reports (a count only).
     pub report_count: u64,
+    /// The end of a report's life: retention, register and silence periods.
+    pub lifecycle: crate::retention::Lifecycle,
 }
 
 impl Admin {
@@ -167,7 +169,32 @@ impl Admin {
             advisors: store::advisors(&conn, false)?,
             recovery_key: store::recovery_key(&conn)?.map(|k| k.to_hex()),
             report_count: u64::try_from(report_count).unwrap_or(0),
+            lifecycle: crate::retention::lifecycle(&conn)?,
         })
+    }
+
+    /// Changes a tenant's lifecycle (`None` keeps a value as it is): the
+    /// months a closed report is kept, the months its register line is
+    /// kept after closure, the weeks of the reporter's silence after which
+    /// advisors are offered to close (0: never). Returns the lifecycle now
+    /// in force; the server uses it from its next request and next run.
+    pub fn set_lifecycle(
+        &self,
+        id: &TenantId,
+        retention_months: Option<u32>,
+        register_months: Option<u32>,
+        silence_weeks: Option<u32>,
+    ) -> Result<crate::retention::Lifecycle, AdminError> {
+        let conn = self.tenant_db(id)?;
+        let current = crate::retention::lifecycle(&conn)?;
+        let lifecycle = crate::retention::Lifecycle {
+            retention_months: retention_months.unwrap_or(current.retention_months),
+            register_months: register_months.unwrap_or(current.register_months),
+            silence_weeks: silence_weeks.unwrap_or(current.silence_weeks),
+        };
+        crate::retention::set_lifecycle(&conn, &lifecycle)?
+            .map_err(|e| AdminError::Invalid(e.to_string()))?;
+        Ok(lifecycle)
     }
 
     /// Disables (or re-enables) a tenant.

@@ -65,6 +65,14 @@ pub enum ErrorCode {
     StorageLimit,
     /// The client took too long to send its request.
     RequestTimeout,
+    /// Closing a report needs a closing reason (one of the codes).
+    ClosingReasonRequired,
+    /// This status change is not possible from the report's status
+    /// (archived before closed, a closing reason with an open status).
+    InvalidStatusChange,
+    /// A hold needs a reason code and a day after today, at most ten years
+    /// ahead.
+    InvalidHold,
 }
 
 impl ErrorCode {
@@ -94,6 +102,9 @@ impl ErrorCode {
             Self::ThreadLimit => "thread_limit",
             Self::StorageLimit => "storage_limit",
             Self::RequestTimeout => "request_timeout",
+            Self::ClosingReasonRequired => "closing_reason_required",
+            Self::InvalidStatusChange => "invalid_status_change",
+            Self::InvalidHold => "invalid_hold",
         }
     }
 
@@ -104,7 +115,10 @@ impl ErrorCode {
             | Self::InvalidJson
             | Self::InvalidItem
             | Self::InvalidTenantId
-            | Self::InvalidEmailAddress => StatusCode::BAD_REQUEST,
+            | Self::InvalidEmailAddress
+            | Self::ClosingReasonRequired
+            | Self::InvalidStatusChange
+            | Self::InvalidHold => StatusCode::BAD_REQUEST,
             Self::TenantNotFound | Self::NotFound => StatusCode::NOT_FOUND,
             Self::TenantDisabled => StatusCode::FORBIDDEN,
             Self::TenantNotReady | Self::Conflict => StatusCode::CONFLICT,
@@ -268,7 +282,7 @@ pub(crate) fn error_body(code: ErrorCode, lang: Lang) -> serde_json::Value {
 mod tests {
     use super::*;
 
-    const ALL_CODES: [ErrorCode; 23] = [
+    const ALL_CODES: [ErrorCode; 26] = [
         ErrorCode::BadRequest,
         ErrorCode::InvalidJson,
         ErrorCode::InvalidItem,
@@ -292,6 +306,9 @@ mod tests {
         ErrorCode::ThreadLimit,
         ErrorCode::StorageLimit,
         ErrorCode::RequestTimeout,
+        ErrorCode::ClosingReasonRequired,
+        ErrorCode::InvalidStatusChange,
+        ErrorCode::InvalidHold,
     ];
 
     #[test]

@@ -30,6 +30,7 @@ pub mod deadlines;
 pub mod deletion_log;
 pub mod error;
 mod http;
+pub mod lifecycle;
 pub mod notices;
 pub mod pages;
 pub mod profile;
@@ -69,6 +70,9 @@ pub enum StartError {
     /// The e-mail store, notice key or SMTP settings are unusable.
     #[error(transparent)]
     Notices(#[from] notices::NoticeStartError),
+    /// The deletion log cannot be opened.
+    #[error(transparent)]
+    DeletionLog(#[from] deletion_log::DeletionLogError),
 }
 
 /// The state every handler shares.
@@ -89,6 +93,8 @@ struct Inner {
     notices: notices::Notices,
     clock: Arc<dyn clock::Clock>,
     counters: Arc<http::Counters>,
+    deletion_log: deletion_log::DeletionLog,
+    lifecycle_lock: tokio::sync::Mutex<()>,
 }
 
 /// An attachment upload in progress; released on drop.
@@ -155,9 +161,12 @@ impl AppState {
         let notices = notices::Notices::open(&config, &notices_path, tenants.workers(), |name| {
             std::env::var(name).ok()
         })?;
+        let deletion_log = deletion_log::DeletionLog::open(&config.deletion_log_path())?;
         Ok(Self(Arc::new(Inner {
             notices,
             clock,
+            deletion_log,
+            lifecycle_lock: tokio::sync::Mutex::new(()),
             sessions: auth::Sessions::new(auth::SessionLimits {
                 mailbox_sessions_per_tenant: config.max_mailbox_sessions_per_tenant,
                 per_mailbox: config.sessions_per_mailbox,
@@ -203,6 +212,16 @@ impl AppState {
     /// The e-mail side: notice addresses, the outbox, delivery.
     pub fn notices(&self) -> &notices::Notices {
         &self.0.notices
+    }
+
+    /// The deletion log, open for appending.
+    pub fn deletion_log(&self) -> &deletion_log::DeletionLog {
+        &self.0.deletion_log
+    }
+
+    /// Held while a day's lifecycle runs (see [`lifecycle::run_day`]).
+    pub(crate) fn lifecycle_lock(&self) -> &tokio::sync::Mutex<()> {
+        &self.0.lifecycle_lock
     }
 
     /// The clock.
@@ -312,7 +331,9 @@ pub async fn serve(
     // Notices and digests run beside the API and stop after it, so that the
     // requests under way can still queue theirs.
     let (stop_notices, notices_stopped) = tokio::sync::watch::channel(false);
-    let notice_task = tokio::spawn(notices::run(state.clone(), notices_stopped));
+    let notice_task = tokio::spawn(notices::run(state.clone(), notices_stopped.clone()));
+    // The daily lifecycle (deletion at the end of retention) beside them.
+    let lifecycle_task = tokio::spawn(lifecycle::run(state.clone(), notices_stopped));
     let timeouts = Timeouts {
         header_read: std::time::Duration::from_secs(state.config().header_read_timeout_secs),
     };
@@ -333,9 +354,11 @@ pub async fn serve(
     counts_task.abort();
     counters.log();
     let _ = stop_notices.send(true);
-    if let Err(e) = notice_task.await {
-        if e.is_panic() {
-            std::panic::resume_unwind(e.into_panic());
+    for task in [notice_task, lifecycle_task] {
+        if let Err(e) = task.await {
+            if e.is_panic() {
+                std::panic::resume_unwind(e.into_panic());
+            }
         }
     }
     served?;

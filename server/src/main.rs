@@ -175,6 +175,22 @@ enum TenantCommand {
         #[arg(long)]
         attachment_mib_per_report: Option<u64>,
     },
+    /// Set the end of a tenant's reports' life (unnamed values stay as
+    /// they are); prints the lifecycle now in force.
+    SetLifecycle {
+        /// Tenant id.
+        id: String,
+        /// Months a closed report is kept before its content is deleted (1-60).
+        #[arg(long)]
+        retention_months: Option<u32>,
+        /// Months a register line is kept after closure (12-120, at least the retention).
+        #[arg(long)]
+        register_months: Option<u32>,
+        /// Weeks of the reporter's silence after which advisors are offered
+        /// to close a report (0: never; else 2-52).
+        #[arg(long)]
+        silence_weeks: Option<u32>,
+    },
     /// Set a tenant's colour (#rrggbb, at least 4.5:1 against white) and logo.
     SetBranding {
         /// Tenant id.
@@ -487,6 +503,17 @@ fn tenant_command(admin: &Admin, command: TenantCommand) -> anyhow::Result<()> {
             )?;
             print_json(&quotas)
         }
+        TenantCommand::SetLifecycle {
+            id,
+            retention_months,
+            register_months,
+            silence_weeks,
+        } => print_json(&admin.set_lifecycle(
+            &tenant_id(&id)?,
+            retention_months,
+            register_months,
+            silence_weeks,
+        )?),
         TenantCommand::SetBranding { id, colour, logo } => {
             let logo = logo
                 .map(|path| {

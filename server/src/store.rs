@@ -11,7 +11,7 @@ use meldkluis_crypto_core::PublicKey;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// Settings keys in a tenant database.
 pub(crate) const SETTING_LANGUAGES: &str = "languages";
@@ -1158,18 +1158,21 @@ pub fn check_status_change(
     };
     let (was_closed, closes) = (is_closed_status(&current), is_closed_status(status));
     if closing_reason.is_some() && !closes {
-        return Err(AppError::bad_request(
+        return Err(AppError::new(
+            ErrorCode::InvalidStatusChange,
             "a closing reason needs status closed or archived",
         ));
     }
     if status == "archived" && !was_closed {
-        return Err(AppError::bad_request(
+        return Err(AppError::new(
+            ErrorCode::InvalidStatusChange,
             "a report is archived only after it was closed",
         ));
     }
     Ok(Some(match (was_closed, closes) {
         (false, true) if closing_reason.is_none() => {
-            return Err(AppError::bad_request(
+            return Err(AppError::new(
+                ErrorCode::ClosingReasonRequired,
                 "closing a report needs a closing reason",
             ))
         }

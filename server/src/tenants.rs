@@ -277,6 +277,22 @@ impl Tenants {
         Ok(tenant)
     }
 
+    /// The ids of every enabled tenant (for the daily lifecycle task).
+    pub async fn enabled_ids(&self) -> Result<Vec<TenantId>, AppError> {
+        self.server_db
+            .call(|conn| {
+                let ids = conn
+                    .prepare_cached("SELECT id FROM tenants WHERE disabled = 0 ORDER BY id")?
+                    .query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(ids
+                    .iter()
+                    .filter_map(|id| TenantId::new(id).ok())
+                    .collect())
+            })
+            .await
+    }
+
     async fn load_record(&self, id: &TenantId) -> Result<TenantRecord, AppError> {
         let key = id.clone();
         let record = self

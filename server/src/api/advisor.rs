@@ -433,7 +433,10 @@ pub async fn advisor_set_status(
         .as_deref()
         .is_some_and(|reason| !CLOSING_REASONS.contains(&reason))
     {
-        return Err(AppError::bad_request("unknown closing reason"));
+        return Err(AppError::new(
+            ErrorCode::ClosingReasonRequired,
+            "unknown closing reason",
+        ));
     }
     let advisor_id = session.advisor_id;
     let day = state.today();
@@ -513,6 +516,10 @@ pub struct SetHold {
     reason: Option<String>,
 }
 
+fn invalid_hold(detail: impl Into<std::borrow::Cow<'static, str>>) -> AppError {
+    AppError::new(ErrorCode::InvalidHold, detail)
+}
+
 /// `PUT /api/v1/t/{tenant}/advisor/reports/{report_id}/hold`: keeps one
 /// report longer than the tenant's retention period (legal proceedings,
 /// an investigation, ...), with a reason code, until a day after today and
@@ -529,28 +536,22 @@ pub async fn advisor_set_hold(
     let today = state.clock().today();
     let hold = match (body.until.as_deref(), body.reason) {
         (None, None) => None,
-        (None, Some(_)) => {
-            return Err(AppError::bad_request(
-                "a hold's reason goes with its until day",
-            ))
-        }
-        (Some(_), None) => return Err(AppError::bad_request("a hold needs a reason")),
+        (None, Some(_)) => return Err(invalid_hold("a hold's reason goes with its until day")),
+        (Some(_), None) => return Err(invalid_hold("a hold needs a reason")),
         (Some(until), Some(reason)) => {
             let day = crate::dates::Day::parse(until)
-                .ok_or_else(|| AppError::bad_request("until is not a YYYY-MM-DD date"))?;
+                .ok_or_else(|| invalid_hold("until is not a YYYY-MM-DD date"))?;
             if day <= today {
-                return Err(AppError::bad_request(
-                    "a hold lasts until a day after today",
-                ));
+                return Err(invalid_hold("a hold lasts until a day after today"));
             }
             if day > today.add_months(crate::retention::MAX_HOLD_MONTHS) {
-                return Err(AppError::bad_request(format!(
+                return Err(invalid_hold(format!(
                     "a hold reaches at most {} months ahead",
                     crate::retention::MAX_HOLD_MONTHS
                 )));
             }
             if !crate::retention::HOLD_REASONS.contains(&reason.as_str()) {
-                return Err(AppError::bad_request("unknown hold reason"));
+                return Err(invalid_hold("unknown hold reason"));
             }
             Some(store::Hold {
                 until: day.to_string(),

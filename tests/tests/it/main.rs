@@ -11,6 +11,7 @@ mod notices;
 mod recovery_key_e2e;
 mod recovery_key_replacement;
 mod report_answer_garbled;
+mod report_lifecycle;
 mod reporter_a11y;
 mod reporter_budgets;
 mod reporter_code_privacy;

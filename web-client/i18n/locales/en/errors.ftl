@@ -22,3 +22,8 @@ error-report_limit = This organisation has received the most reports it accepts 
 error-thread_limit = No more messages or attachments can be added to this report: its limit has been reached. What was already sent is kept.
 error-storage_limit = The attachments of this report already take up the most space allowed. This attachment was not stored; earlier attachments are kept.
 error-request_timeout = Sending took too long and was stopped. Please check your connection and try again.
+
+# A report's end (issue 11): closing, reopening, a longer hold.
+error-closing_reason_required = Choose a reason to close the report.
+error-invalid_status_change = This status change is not possible: a report is archived only after it was closed, and a closing reason goes only with a closed report.
+error-invalid_hold = A longer hold needs a reason and a day after today, at most ten years ahead.

@@ -22,3 +22,8 @@ error-report_limit = Deze organisatie heeft vandaag het hoogste aantal meldingen
 error-thread_limit = Bij deze melding kunnen geen berichten of bijlagen meer worden toegevoegd: het maximum is bereikt. Wat al verstuurd is, blijft bewaard.
 error-storage_limit = De bijlagen bij deze melding nemen al de maximale ruimte in. Deze bijlage is niet opgeslagen; eerdere bijlagen blijven bewaard.
 error-request_timeout = Het versturen duurde te lang en is afgebroken. Controleer uw verbinding en probeer het opnieuw.
+
+# A report's end (issue 11): closing, reopening, a longer hold.
+error-closing_reason_required = Kies een reden om de melding af te sluiten.
+error-invalid_status_change = Deze statuswijziging kan niet: een melding wordt pas gearchiveerd nadat ze is afgesloten, en een reden voor afsluiten hoort alleen bij een afgesloten melding.
+error-invalid_hold = Een langere bewaartermijn heeft een reden nodig en een datum na vandaag, hoogstens tien jaar vooruit.

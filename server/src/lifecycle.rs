@@ -1,0 +1,271 @@
+//! The daily lifecycle task: deleting what the tenant's retention period
+//! says must go, so that it is gone from the database file, its WAL and
+//! the attachment directory.
+//!
+//! Once a day per server (and at start), for every enabled tenant:
+//!
+//! 1. Every closed report whose deletion day has come (the tenant's
+//!    retention period after closure, or a longer hold) is written to the
+//!    deletion log (fsynced) *before* anything is deleted, so a restore of
+//!    an older backup deletes it again ([`crate::deletion_log`]). Then the
+//!    reporter's notice address is removed from the e-mail store (if they
+//!    left one after closure), the report's rows are deleted in one
+//!    transaction of the tenant's worker ([`retention::purge_report`]:
+//!    items, messages, attachment records, grants, recipients, events,
+//!    mailbox credentials; the register line keeps its `deleted_day`), and
+//!    then the attachment files are removed.
+//! 2. Every register line of a deleted report whose register period ended
+//!    is logged, then deleted.
+//! 3. If anything was deleted: `PRAGMA incremental_vacuum` hands the freed
+//!    pages back to the file system, and a `wal_checkpoint(TRUNCATE)` on a
+//!    connection of its own copies the zeroed pages into the database file
+//!    and empties the WAL, so no old frame holding the deleted ciphertext
+//!    stays in it. `secure_delete` (on for every tenant connection, see
+//!    [`crate::db::open_tenant`]) has overwritten the deleted cells and
+//!    freed pages with zeros.
+//!
+//! [`run_day`] is public so tests (and the restore test) can run a day
+//! with the clock moved.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use meldkluis_crypto_core::TenantId;
+
+use crate::dates::Day;
+use crate::deletion_log::Entry;
+use crate::error::{AppError, ErrorCode};
+use crate::{db, retention, store, AppState};
+
+/// How often the task looks whether a new day has begun.
+const CHECK_INTERVAL: Duration = Duration::from_secs(60);
+
+/// How often a `wal_checkpoint(TRUNCATE)` is tried while readers or the
+/// checkpointer hold the WAL.
+const CHECKPOINT_TRIES: u32 = 50;
+
+/// What one day's run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DayReport {
+    /// Tenants looked at.
+    pub tenants: usize,
+    /// Reports deleted.
+    pub reports_deleted: usize,
+    /// Register lines deleted at the end of their period.
+    pub register_lines_deleted: usize,
+    /// Tenants where something failed (logged; tried again next run).
+    pub failed: usize,
+}
+
+/// Runs the lifecycle of `today` for every enabled tenant. One run at a
+/// time per server; running the same day twice deletes nothing twice.
+pub async fn run_day(state: &AppState, today: Day) -> Result<DayReport, AppError> {
+    let _one_at_a_time = state.lifecycle_lock().lock().await;
+    let mut report = DayReport::default();
+    for id in state.tenants().enabled_ids().await? {
+        report.tenants += 1;
+        match run_tenant(state, &id, today).await {
+            Ok((reports, lines)) => {
+                report.reports_deleted += reports;
+                report.register_lines_deleted += lines;
+            }
+            Err(e)
+                if matches!(
+                    e.code(),
+                    ErrorCode::TenantDisabled | ErrorCode::TenantNotFound
+                ) => {}
+            Err(e) => {
+                tracing::error!(tenant = %id, error = %e, "lifecycle of a tenant failed; will retry");
+                report.failed += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// The lifecycle of one tenant on `today`: (reports deleted, register
+/// lines deleted).
+async fn run_tenant(
+    state: &AppState,
+    id: &TenantId,
+    today: Day,
+) -> Result<(usize, usize), AppError> {
+    let tenant = state.tenants().get(id).await?;
+    let due = tenant
+        .db
+        .call(move |conn| Ok(store::deletions_until(conn, None, today)?))
+        .await?;
+    let mut attachments = Vec::new();
+    let mut reports = 0;
+    if !due.is_empty() {
+        let entries: Vec<Entry> = due
+            .iter()
+            .map(|d| Entry::Report {
+                day: today,
+                tenant: id.clone(),
+                report_id: d.report_id,
+            })
+            .collect();
+        append_to_log(state, entries).await?;
+        for d in &due {
+            state
+                .notices()
+                .delete_reporter_address(id, &d.mailbox_id)
+                .await?;
+        }
+        let ids: Vec<[u8; 16]> = due.iter().map(|d| d.report_id).collect();
+        let purged = tenant
+            .db
+            .call(move |conn| {
+                let mut files = Vec::new();
+                let mut purged = 0;
+                for report_id in &ids {
+                    if let Some(ids) = retention::purge_report(conn, report_id, today)? {
+                        files.extend(ids);
+                        purged += 1;
+                    }
+                }
+                Ok((purged, files))
+            })
+            .await?;
+        reports = purged.0;
+        attachments = purged.1;
+    }
+    remove_attachment_files(&tenant.attachments_dir, attachments).await?;
+
+    let ended = tenant
+        .db
+        .call(move |conn| Ok(store::register_lines_ended(conn, today)?))
+        .await?;
+    let mut lines = 0;
+    if !ended.is_empty() {
+        let entries: Vec<Entry> = ended
+            .iter()
+            .map(|number| Entry::Register {
+                day: today,
+                tenant: id.clone(),
+                number: u64::try_from(*number).unwrap_or(0),
+            })
+            .collect();
+        append_to_log(state, entries).await?;
+        lines = tenant
+            .db
+            .call(move |conn| {
+                let mut deleted = 0;
+                for number in &ended {
+                    deleted += usize::from(store::delete_register_line(conn, *number)?);
+                }
+                Ok(deleted)
+            })
+            .await?;
+    }
+    if reports > 0 || lines > 0 {
+        compact(&tenant.db, state.tenants().layout().tenant_db(id)).await?;
+        tracing::info!(tenant = %id, reports, register_lines = lines, "deleted at the end of their retention");
+    }
+    Ok((reports, lines))
+}
+
+/// Appends entries to the deletion log and fsyncs it, before the deletions
+/// they record are committed.
+async fn append_to_log(state: &AppState, entries: Vec<Entry>) -> Result<(), AppError> {
+    let state = state.clone();
+    db::blocking(move || state.deletion_log().append(&entries))
+        .await
+        .map_err(|e| AppError::internal(format!("deletion log: {e}")))
+}
+
+/// Removes the files of deleted attachments (already gone is fine).
+async fn remove_attachment_files(dir: &Path, ids: Vec<[u8; 16]>) -> Result<(), AppError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let dir = dir.to_owned();
+    db::blocking(move || {
+        for id in ids {
+            match std::fs::remove_file(dir.join(retention::attachment_file_name(&id))) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(AppError::from(e)),
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Hands freed pages back (`incremental_vacuum`, in the worker's
+/// transaction) and then empties the WAL (`wal_checkpoint(TRUNCATE)`),
+/// so neither the database file nor the WAL keeps a page of what was
+/// deleted.
+///
+/// The checkpoint cannot run on the worker's connection (every job runs
+/// inside the worker's transaction, and a checkpoint needs none open), so
+/// it runs on a connection of its own once the vacuum is committed. It
+/// waits for the worker's write lock through the busy time-out and is
+/// tried again while a reader or the checkpointer thread is busy.
+pub async fn compact(tenant_db: &db::Db, path: PathBuf) -> Result<(), AppError> {
+    tenant_db
+        .call(|conn| {
+            conn.execute_batch("PRAGMA incremental_vacuum")?;
+            Ok(())
+        })
+        .await?;
+    db::blocking(move || truncate_wal(&path)).await
+}
+
+/// `wal_checkpoint(TRUNCATE)` on its own connection, tried until it
+/// completes.
+fn truncate_wal(path: &Path) -> Result<(), AppError> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let mut wait = Duration::from_millis(5);
+    for _ in 0..CHECKPOINT_TRIES {
+        let done = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            r.get::<_, i64>(0)
+        });
+        match done {
+            Ok(0) => return Ok(()),
+            // 1: a reader or writer held the WAL; busy: the checkpoint lock.
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) => {}
+            Err(e) => return Err(e.into()),
+        }
+        std::thread::sleep(wait);
+        wait = (wait * 2).min(Duration::from_millis(200));
+    }
+    Err(AppError::new(
+        ErrorCode::Unavailable,
+        "the WAL could not be emptied after deletion; tried again next run",
+    ))
+}
+
+/// The background task: at start and whenever a new day has begun, the
+/// day's lifecycle. Ends when `stop` turns true.
+pub(crate) async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut done: Option<Day> = None;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let today = state.clock().today();
+        if done != Some(today) {
+            match run_day(&state, today).await {
+                Ok(report) => {
+                    if report.failed == 0 {
+                        done = Some(today);
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "lifecycle run failed; will retry"),
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(CHECK_INTERVAL) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,980 @@
+//! A report's end (issue 11 §2–§3) against the real server: closing needs
+//! a reason and is recorded, reopening too; a longer hold is checked,
+//! recorded and seen by every advisor of the tenant on the register; the
+//! reporter's mailbox shows closure, deletion day and the silence warning
+//! and nothing of the advisors' bookkeeping; closing sends the closure
+//! notice and keeps no address; and the daily lifecycle deletes a report
+//! so that none of its bytes stays in the tenant's database file or WAL,
+//! its attachment file is gone, its mailbox looks unknown, and only its
+//! register line remains — while a held or reopened report stays.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use meldkluis_crypto_core::{ItemKind, StaticKey};
+use meldkluis_server::clock::{Clock as _, ManualClock, SystemClock};
+use meldkluis_server::deletion_log::{DeletionLog, Entry};
+use meldkluis_server::lifecycle::run_day;
+use meldkluis_tests::smtp::{SinkOptions, SmtpSink};
+use meldkluis_tests::{
+    advisor_login, b64, client, contains, grant_from, mailbox_login, new_item_id, notices_to_sink,
+    post_grants, seal, Mailbox, TestServer, TestTenant,
+};
+use serde_json::{json, Value};
+
+/// A report sealed to `advisors` (indices), with extra JSON body fields;
+/// returns the sealed item.
+async fn submit(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TestTenant,
+    mailbox: &Mailbox,
+    advisors: &[usize],
+    extra: Value,
+) -> Vec<u8> {
+    let keys: Vec<_> = advisors
+        .iter()
+        .map(|&i| tenant.advisors[i].public_key())
+        .collect();
+    let item = seal(
+        ItemKind::Report,
+        &tenant.id,
+        mailbox.report_id,
+        mailbox.report_id,
+        &mailbox.key,
+        &mailbox.recipients(tenant, &keys),
+        &vec![0x42; 3000],
+    );
+    let mut body = mailbox.report_body(&item);
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    let response = http
+        .post(server.url(tenant.id.as_str(), "/reports"))
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 201, "report accepted");
+    item
+}
+
+/// A request with a bearer token: (status, JSON or Null).
+async fn call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = http.request(method, url).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn put_status(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TestTenant,
+    token: &str,
+    mailbox: &Mailbox,
+    body: Value,
+) -> (u16, Value) {
+    call(
+        http,
+        reqwest::Method::PUT,
+        server.url(
+            tenant.id.as_str(),
+            &format!("/advisor/reports/{}/status", mailbox.report_id.to_hex()),
+        ),
+        token,
+        Some(body),
+    )
+    .await
+}
+
+async fn put_hold(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TestTenant,
+    token: &str,
+    mailbox: &Mailbox,
+    body: Value,
+) -> (u16, Value) {
+    call(
+        http,
+        reqwest::Method::PUT,
+        server.url(
+            tenant.id.as_str(),
+            &format!("/advisor/reports/{}/hold", mailbox.report_id.to_hex()),
+        ),
+        token,
+        Some(body),
+    )
+    .await
+}
+
+async fn get(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TestTenant,
+    token: &str,
+    path: &str,
+) -> (u16, Value) {
+    call(
+        http,
+        reqwest::Method::GET,
+        server.url(tenant.id.as_str(), path),
+        token,
+        None,
+    )
+    .await
+}
+
+async fn advisor_thread(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TestTenant,
+    token: &str,
+    mailbox: &Mailbox,
+) -> (u16, Value) {
+    get(
+        http,
+        server,
+        tenant,
+        token,
+        &format!("/advisor/reports/{}", mailbox.report_id.to_hex()),
+    )
+    .await
+}
+
+/// The register line of a report number.
+async fn register_line(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TestTenant,
+    token: &str,
+    number: i64,
+) -> Value {
+    let (status, register) = get(http, server, tenant, token, "/advisor/register").await;
+    assert_eq!(status, 200, "{register}");
+    register["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .find(|line| line["number"] == number)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// A mailbox log-in's answer: (status, body).
+async fn mailbox_login_answer(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TestTenant,
+    mailbox: &Mailbox,
+) -> (u16, Value) {
+    let response = http
+        .post(server.url(tenant.id.as_str(), "/mailbox/login"))
+        .json(&mailbox.login_body())
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_needs_a_reason_and_reopening_is_recorded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let today = SystemClock.today();
+    let clock = Arc::new(ManualClock::at(today, 9));
+    let server = TestServer::start_with_clock(dir.path(), clock.clone(), |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 1);
+    let http = client();
+    let mailbox = Mailbox::random();
+    submit(&http, &server, &tenant, &mailbox, &[0], json!({})).await;
+    let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
+    let status = |body: Value| put_status(&http, &server, &tenant, &token, &mailbox, body);
+
+    // Refused, each with a 400 and a code that says why.
+    for (body, code) in [
+        (json!({ "status": "closed" }), "closing_reason_required"),
+        (
+            json!({ "status": "closed", "closing_reason": "bored" }),
+            "closing_reason_required",
+        ),
+        (
+            json!({ "status": "archived", "closing_reason": "resolved" }),
+            "invalid_status_change",
+        ),
+        (json!({ "status": "archived" }), "invalid_status_change"),
+        (
+            json!({ "status": "in_progress", "closing_reason": "resolved" }),
+            "invalid_status_change",
+        ),
+    ] {
+        let (status_code, answer) = status(body.clone()).await;
+        assert_eq!(status_code, 400, "{body}: {answer}");
+        assert_eq!(answer["error"]["code"], code, "{body}: {answer}");
+        assert!(answer["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
+    }
+    let (_, thread) = advisor_thread(&http, &server, &tenant, &token, &mailbox).await;
+    assert_eq!(thread["status"], "new", "nothing refused changed anything");
+    assert_eq!(thread["events"], json!([]));
+    assert_eq!(thread["register_number"], 1);
+
+    // Closed with a reason: the day, the reason, the deletion day (the
+    // default retention of 12 months), a `closed` event, the register.
+    let (code, answer) = status(json!({ "status": "closed", "closing_reason": "withdrawn" })).await;
+    assert_eq!(code, 200, "{answer}");
+    assert_eq!(answer["closed_day"], today.to_string());
+    let (_, thread) = advisor_thread(&http, &server, &tenant, &token, &mailbox).await;
+    assert_eq!(thread["closing_reason"], "withdrawn");
+    assert_eq!(thread["closed_day"], today.to_string());
+    assert_eq!(thread["deletion_day"], today.add_months(12).to_string());
+    assert_eq!(thread["events"][0]["event"], "closed");
+    assert_eq!(thread["events"][0]["detail"], "withdrawn");
+    assert_eq!(thread["events"][0]["day"], today.to_string());
+    assert!(thread["events"][0]["advisor_id"].is_i64());
+    let line = register_line(&http, &server, &tenant, &token, 1).await;
+    assert_eq!(line["closing_reason"], "withdrawn");
+    assert_eq!(line["closed_day"], today.to_string());
+    assert_eq!(line["deletion_day"], today.add_months(12).to_string());
+
+    // The mailbox sees the closure and the deletion day, and nothing of
+    // the advisors' bookkeeping.
+    let reporter = mailbox_login(&http, &server, tenant.id.as_str(), &mailbox).await;
+    let (code, mailbox_thread) = get(&http, &server, &tenant, &reporter, "/mailbox").await;
+    assert_eq!(code, 200);
+    assert_eq!(mailbox_thread["closing_reason"], "withdrawn");
+    assert_eq!(mailbox_thread["closed_day"], today.to_string());
+    assert_eq!(
+        mailbox_thread["deletion_day"],
+        today.add_months(12).to_string()
+    );
+    assert_eq!(mailbox_thread["silence_warning"], Value::Null);
+    for advisor_only in [
+        "events",
+        "register_number",
+        "hold",
+        "silent_since",
+        "silence_close_offered",
+        "grants",
+    ] {
+        assert!(
+            mailbox_thread.get(advisor_only).is_none(),
+            "the mailbox shows {advisor_only}: {mailbox_thread}"
+        );
+    }
+
+    // Archived later: the closing day stays.
+    clock.set(today.add_days(3), 9);
+    let (code, _) = status(json!({ "status": "archived" })).await;
+    assert_eq!(code, 200);
+    let (_, thread) = advisor_thread(&http, &server, &tenant, &token, &mailbox).await;
+    assert_eq!(thread["closed_day"], today.to_string());
+    assert_eq!(thread["closing_reason"], "withdrawn");
+
+    // Reopened: the closure is gone from report and register, recorded.
+    clock.set(today.add_days(5), 9);
+    let (code, _) = status(json!({ "status": "in_progress" })).await;
+    assert_eq!(code, 200);
+    let (_, thread) = advisor_thread(&http, &server, &tenant, &token, &mailbox).await;
+    assert_eq!(thread["closed_day"], Value::Null);
+    assert_eq!(thread["closing_reason"], Value::Null);
+    assert_eq!(thread["deletion_day"], Value::Null);
+    let events: Vec<&str> = thread["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["event"].as_str().expect("event"))
+        .collect();
+    assert_eq!(events, ["closed", "reopened"]);
+    assert_eq!(thread["events"][1]["day"], today.add_days(5).to_string());
+    let line = register_line(&http, &server, &tenant, &token, 1).await;
+    assert_eq!(line["closing_reason"], Value::Null);
+    assert_eq!(line["closed_day"], Value::Null);
+    assert_eq!(line["deletion_day"], Value::Null);
+
+    // A category disclosed later is on the register line too.
+    let (code, _) = call(
+        &http,
+        reqwest::Method::PUT,
+        server.url(
+            tenant.id.as_str(),
+            &format!("/advisor/reports/{}/category", mailbox.report_id.to_hex()),
+        ),
+        &token,
+        Some(json!({ "category": "pesten" })),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let line = register_line(&http, &server, &tenant, &token, 1).await;
+    assert_eq!(line["category"], "pesten");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_is_checked_recorded_and_seen_by_every_advisor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let today = SystemClock.today();
+    let clock = Arc::new(ManualClock::at(today, 9));
+    let server = TestServer::start_with_clock(dir.path(), clock, |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 2);
+    let http = client();
+    // Sealed to advisor 0 only: advisor 1 never sees the report itself.
+    let mailbox = Mailbox::random();
+    submit(&http, &server, &tenant, &mailbox, &[0], json!({})).await;
+    let on_report = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
+    let other = advisor_login(&http, &server, &tenant.id, &tenant.advisors[1]).await;
+    let hold = |token: &str, body: Value| {
+        let token = token.to_owned();
+        let (http, server, tenant, mailbox) = (&http, &server, &tenant, &mailbox);
+        async move { put_hold(http, server, tenant, &token, mailbox, body).await }
+    };
+
+    let later = today.add_months(24).to_string();
+    for body in [
+        json!({ "until": today.to_string(), "reason": "legal_proceedings" }),
+        json!({ "until": today.add_days(-1).to_string(), "reason": "legal_proceedings" }),
+        json!({ "until": today.add_months(120).add_days(1).to_string(), "reason": "other" }),
+        json!({ "until": "2030-02-30", "reason": "other" }),
+        json!({ "until": later, "reason": "because" }),
+        json!({ "until": later }),
+        json!({ "until": null, "reason": "other" }),
+        json!({ "until": later, "reason": "other", "note": "free text" }),
+    ] {
+        let (code, answer) = hold(&on_report, body.clone()).await;
+        assert_eq!(code, 400, "{body}: {answer}");
+        let expected = if body.get("note").is_some() {
+            "invalid_json"
+        } else {
+            "invalid_hold"
+        };
+        assert_eq!(answer["error"]["code"], expected, "{body}: {answer}");
+    }
+    // Only an advisor who sees the report sets or removes its hold.
+    let (code, _) = hold(&other, json!({ "until": later, "reason": "other" })).await;
+    assert_eq!(code, 404);
+
+    let (code, answer) = hold(
+        &on_report,
+        json!({ "until": later, "reason": "legal_proceedings" }),
+    )
+    .await;
+    assert_eq!(code, 200, "{answer}");
+    assert_eq!(
+        answer["hold"],
+        json!({ "until": later, "reason": "legal_proceedings" })
+    );
+    let (_, thread) = advisor_thread(&http, &server, &tenant, &on_report, &mailbox).await;
+    assert_eq!(
+        thread["hold"],
+        json!({ "until": later, "reason": "legal_proceedings" })
+    );
+    assert_eq!(thread["events"][0]["event"], "hold_set");
+    assert_eq!(
+        thread["events"][0]["detail"],
+        format!("legal_proceedings:{later}")
+    );
+
+    // The advisor not on the report sees the hold on the register, in
+    // JSON and CSV, and nothing else of the report.
+    let (code, _) = advisor_thread(&http, &server, &tenant, &other, &mailbox).await;
+    assert_eq!(code, 404);
+    let line = register_line(&http, &server, &tenant, &other, 1).await;
+    assert_eq!(line["hold_until"], later);
+    assert_eq!(line["hold_reason"], "legal_proceedings");
+    let csv = http
+        .get(server.url(tenant.id.as_str(), "/advisor/register.csv"))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(csv.status(), 200);
+    assert_eq!(
+        csv.headers()["content-type"].to_str().expect("type"),
+        "text/csv; charset=utf-8"
+    );
+    let csv = csv.text().await.expect("text");
+    let mut rows = csv.split("\r\n");
+    assert_eq!(
+        rows.next(),
+        Some("number,received_day,category,closing_reason,closed_day,hold_until,hold_reason,deletion_day,deleted_day")
+    );
+    assert_eq!(
+        rows.next(),
+        Some(format!("1,{today},,,,{later},legal_proceedings,,").as_str())
+    );
+    // Without a session, no register.
+    let anonymous = http
+        .get(server.url(tenant.id.as_str(), "/advisor/register"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(anonymous.status(), 401);
+
+    // Closed, the hold sets the deletion day; removed, the retention does.
+    let (code, _) = put_status(
+        &http,
+        &server,
+        &tenant,
+        &on_report,
+        &mailbox,
+        json!({ "status": "closed", "closing_reason": "resolved" }),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let line = register_line(&http, &server, &tenant, &other, 1).await;
+    assert_eq!(line["deletion_day"], later);
+    let (code, answer) = hold(&on_report, json!({ "until": null })).await;
+    assert_eq!(code, 200, "{answer}");
+    assert_eq!(answer["hold"], Value::Null);
+    assert_eq!(answer["deletion_day"], today.add_months(12).to_string());
+    let (_, thread) = advisor_thread(&http, &server, &tenant, &on_report, &mailbox).await;
+    let events: Vec<&str> = thread["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["event"].as_str().expect("event"))
+        .collect();
+    assert_eq!(events, ["hold_set", "closed", "hold_removed"]);
+}
+
+/// A distinctive 32-byte slice of a sealed item: from its ciphertext, past
+/// the header.
+fn slice_of(item: &[u8]) -> Vec<u8> {
+    let at = item.len() - 64;
+    item[at..at + 32].to_vec()
+}
+
+/// The tenant database file and its WAL, raw.
+fn tenant_bytes(server: &TestServer, tenant: &TestTenant) -> (Vec<u8>, Vec<u8>) {
+    let db = server.state.tenants().layout().tenant_db(&tenant.id);
+    let wal = std::fs::read(format!("{}-wal", db.display())).unwrap_or_default();
+    (std::fs::read(&db).expect("tenant database"), wal)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let start = SystemClock.today();
+    let clock = Arc::new(ManualClock::at(start, 9));
+    let server = TestServer::start_with_clock(dir.path(), clock.clone(), |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 3);
+    let t = tenant.id.as_str();
+    let http = client();
+
+    // The report to delete: a report, a message each way, an attachment,
+    // key grants; and a report that stays.
+    let gone = Mailbox::random();
+    let report = submit(
+        &http,
+        &server,
+        &tenant,
+        &gone,
+        &[0, 1],
+        json!({ "notice_email": "reporter@example.org" }),
+    )
+    .await;
+    let stays = Mailbox::random();
+    let kept_report = submit(&http, &server, &tenant, &stays, &[0, 1], json!({})).await;
+    let reporter = mailbox_login(&http, &server, t, &gone).await;
+    let recipients = gone.recipients(&tenant, &tenant.advisor_keys()[..2]);
+    let reporter_message = seal(
+        ItemKind::Message,
+        &tenant.id,
+        new_item_id(),
+        gone.report_id,
+        &gone.key,
+        &recipients,
+        &vec![0x17; 2500],
+    );
+    let (code, _) = call(
+        &http,
+        reqwest::Method::POST,
+        server.url(t, "/mailbox/messages"),
+        &reporter,
+        Some(json!({ "item": b64(&reporter_message) })),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let attachment_id = new_item_id();
+    let attachment = seal(
+        ItemKind::Attachment,
+        &tenant.id,
+        attachment_id,
+        gone.report_id,
+        &gone.key,
+        &recipients,
+        &vec![0x5a; 70_000],
+    );
+    let uploaded = http
+        .post(server.url(t, "/mailbox/attachments"))
+        .bearer_auth(&reporter)
+        .body(attachment.clone())
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(uploaded.status(), 201);
+    let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
+    let advisor_message = seal(
+        ItemKind::Message,
+        &tenant.id,
+        new_item_id(),
+        gone.report_id,
+        &tenant.advisors[0],
+        &recipients,
+        &vec![0x33; 2500],
+    );
+    let (code, _) = call(
+        &http,
+        reqwest::Method::POST,
+        server.url(
+            t,
+            &format!("/advisor/reports/{}/messages", gone.report_id.to_hex()),
+        ),
+        &token,
+        Some(json!({ "item": b64(&advisor_message) })),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let grants: Vec<Vec<u8>> = [&report, &reporter_message, &advisor_message]
+        .iter()
+        .map(|item| {
+            grant_from(
+                &tenant,
+                &tenant.advisors[0],
+                item,
+                &tenant.advisors[2].public_key(),
+            )
+        })
+        .collect();
+    let (code, answer) = post_grants(
+        &http,
+        &server,
+        &tenant.id,
+        &token,
+        &gone.report_id.to_hex(),
+        &grants,
+    )
+    .await;
+    assert_eq!(code, 200, "{answer}");
+
+    // Closed today: the closure notice takes the reporter's address along.
+    let (code, _) = put_status(
+        &http,
+        &server,
+        &tenant,
+        &token,
+        &gone,
+        json!({ "status": "closed", "closing_reason": "resolved" }),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert!(server
+        .state
+        .notices()
+        .reporter_address(&tenant.id, &gone.id)
+        .await
+        .expect("e-mail store")
+        .is_none());
+
+    let mut canaries: Vec<(&str, Vec<u8>)> = vec![
+        ("report", slice_of(&report)),
+        ("reporter message", slice_of(&reporter_message)),
+        ("advisor message", slice_of(&advisor_message)),
+    ];
+    for (i, grant) in grants.iter().enumerate() {
+        canaries.push((
+            ["report grant", "message grant", "reply grant"][i],
+            slice_of(grant),
+        ));
+    }
+    canaries.push(("mailbox id", gone.id.to_vec()));
+    // The test can see them: before deletion each is in the file or WAL.
+    let (db, wal) = tenant_bytes(&server, &tenant);
+    for (what, canary) in &canaries {
+        assert!(
+            contains(&db, canary) || contains(&wal, canary),
+            "{what} is stored before deletion"
+        );
+    }
+    let attachment_file = server
+        .state
+        .tenants()
+        .layout()
+        .attachments_dir(&tenant.id)
+        .join(format!("{}.item", attachment_id.to_hex()));
+    assert_eq!(std::fs::read(&attachment_file).expect("file"), attachment);
+
+    // A day before the end of retention, nothing goes.
+    let deletion_day = start.add_months(12);
+    clock.set(deletion_day.add_days(-1), 3);
+    let report_run = run_day(&server.state, deletion_day.add_days(-1))
+        .await
+        .expect("lifecycle");
+    assert_eq!(report_run.reports_deleted, 0);
+    let (code, deletions) = get(&http, &server, &tenant, &token, "/advisor/deletions").await;
+    assert_eq!(code, 200);
+    assert_eq!(deletions[0]["report_id"], gone.report_id.to_hex());
+    assert_eq!(deletions[0]["deletion_day"], deletion_day.to_string());
+    assert_eq!(deletions[0]["days_left"], 1);
+    assert_eq!(deletions[0]["register_number"], 1);
+
+    // On the day, it goes.
+    clock.set(deletion_day, 3);
+    let report_run = run_day(&server.state, deletion_day)
+        .await
+        .expect("lifecycle");
+    assert_eq!(report_run.reports_deleted, 1);
+    assert_eq!(report_run.failed, 0);
+    let (db, wal) = tenant_bytes(&server, &tenant);
+    for (what, canary) in &canaries {
+        assert!(
+            !contains(&db, canary),
+            "{what} is still in the database file"
+        );
+        assert!(!contains(&wal, canary), "{what} is still in the WAL");
+    }
+    assert!(!attachment_file.exists(), "the attachment file is gone");
+    // The other report is untouched.
+    assert!(contains(&db, &slice_of(&kept_report)) || contains(&wal, &slice_of(&kept_report)));
+    let (code, _) = advisor_thread(&http, &server, &tenant, &token, &stays).await;
+    assert_eq!(code, 200);
+
+    // What remains: the register line, with its deletion day, and the
+    // deletion log's entry.
+    let line = register_line(&http, &server, &tenant, &token, 1).await;
+    assert_eq!(line["deleted_day"], deletion_day.to_string());
+    assert_eq!(line["closing_reason"], "resolved");
+    assert_eq!(line["closed_day"], start.to_string());
+    assert_eq!(line["received_day"], start.to_string());
+    assert_eq!(line["deletion_day"], Value::Null);
+    let log = DeletionLog::read(&server.config.deletion_log_path()).expect("log");
+    assert!(log.contains(&Entry::Report {
+        day: deletion_day,
+        tenant: tenant.id.clone(),
+        report_id: gone.report_id.0,
+    }));
+    let (code, _) = advisor_thread(&http, &server, &tenant, &token, &gone).await;
+    assert_eq!(code, 404);
+
+    // Running the day again deletes nothing twice.
+    let again = run_day(&server.state, deletion_day)
+        .await
+        .expect("lifecycle");
+    assert_eq!(again.reports_deleted, 0);
+
+    // At the end of the register period, the line goes too.
+    let register_end = start.add_months(60);
+    let report_run = run_day(&server.state, register_end)
+        .await
+        .expect("lifecycle");
+    assert_eq!(report_run.register_lines_deleted, 1);
+    assert_eq!(
+        register_line(&http, &server, &tenant, &token, 1).await,
+        Value::Null
+    );
+    let log = DeletionLog::read(&server.config.deletion_log_path()).expect("log");
+    assert!(log.contains(&Entry::Register {
+        day: register_end,
+        tenant: tenant.id.clone(),
+        number: 1,
+    }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_and_reopened_reports_stay_and_a_deleted_mailbox_looks_unknown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let start = SystemClock.today();
+    let clock = Arc::new(ManualClock::at(start, 9));
+    let server = TestServer::start_with_clock(dir.path(), clock.clone(), |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 2);
+    let http = client();
+    let (held, reopened, deleted) = (Mailbox::random(), Mailbox::random(), Mailbox::random());
+    submit(&http, &server, &tenant, &held, &[0], json!({})).await;
+    submit(&http, &server, &tenant, &reopened, &[0], json!({})).await;
+    submit(&http, &server, &tenant, &deleted, &[0], json!({})).await;
+    let on_reports = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
+    let other = advisor_login(&http, &server, &tenant.id, &tenant.advisors[1]).await;
+    for mailbox in [&held, &reopened, &deleted] {
+        let (code, _) = put_status(
+            &http,
+            &server,
+            &tenant,
+            &on_reports,
+            mailbox,
+            json!({ "status": "closed", "closing_reason": "resolved" }),
+        )
+        .await;
+        assert_eq!(code, 200);
+    }
+    let hold_until = start.add_months(30);
+    let (code, _) = put_hold(
+        &http,
+        &server,
+        &tenant,
+        &on_reports,
+        &held,
+        json!({ "until": hold_until.to_string(), "reason": "legal_proceedings" }),
+    )
+    .await;
+    assert_eq!(code, 200);
+    // Reopened a month later, and never closed again.
+    clock.set(start.add_months(1), 9);
+    let (code, _) = put_status(
+        &http,
+        &server,
+        &tenant,
+        &on_reports,
+        &reopened,
+        json!({ "status": "in_progress" }),
+    )
+    .await;
+    assert_eq!(code, 200);
+
+    // The advisor who does not see the held report sees its hold on the
+    // register, and cannot lift it.
+    let line = register_line(&http, &server, &tenant, &other, 1).await;
+    assert_eq!(line["hold_until"], hold_until.to_string());
+    assert_eq!(line["deletion_day"], hold_until.to_string());
+    let (code, _) = put_hold(
+        &http,
+        &server,
+        &tenant,
+        &other,
+        &held,
+        json!({ "until": null }),
+    )
+    .await;
+    assert_eq!(code, 404);
+
+    // Past the retention period: only the closed, unheld report goes.
+    let unknown = Mailbox::random();
+    let unknown_answer = mailbox_login_answer(&http, &server, &tenant, &unknown).await;
+    assert_eq!(unknown_answer.0, 401);
+    let past = start.add_months(13);
+    clock.set(past, 3);
+    let run = run_day(&server.state, past).await.expect("lifecycle");
+    assert_eq!(run.reports_deleted, 1);
+    for (mailbox, present) in [(&held, true), (&reopened, true), (&deleted, false)] {
+        let (code, _) = advisor_thread(&http, &server, &tenant, &on_reports, mailbox).await;
+        assert_eq!(code, if present { 200 } else { 404 });
+    }
+    // The deleted report's mailbox answers exactly as an unknown one.
+    assert_eq!(
+        mailbox_login_answer(&http, &server, &tenant, &deleted).await,
+        unknown_answer
+    );
+    let (code, _) = mailbox_login_answer(&http, &server, &tenant, &held).await;
+    assert_eq!(code, 200, "the held report's mailbox still works");
+
+    // Once the hold ends, the held report goes as well.
+    clock.set(hold_until, 3);
+    let run = run_day(&server.state, hold_until).await.expect("lifecycle");
+    assert_eq!(run.reports_deleted, 1);
+    let (code, _) = advisor_thread(&http, &server, &tenant, &on_reports, &held).await;
+    assert_eq!(code, 404);
+    let line = register_line(&http, &server, &tenant, &other, 1).await;
+    assert_eq!(line["deleted_day"], hold_until.to_string());
+    assert_eq!(line["hold_until"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reporter_is_warned_of_silence_and_advisors_are_offered_closing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let start = SystemClock.today();
+    let clock = Arc::new(ManualClock::at(start, 9));
+    let server = TestServer::start_with_clock(dir.path(), clock.clone(), |_| {}).await;
+    let admin = server.admin();
+    let tenant = TestTenant::create(&admin, "acme", 1);
+    let lifecycle = admin
+        .set_lifecycle(&tenant.id, None, None, Some(4))
+        .expect("set lifecycle");
+    assert_eq!(lifecycle.silence_weeks, 4);
+    assert!(admin
+        .set_lifecycle(&tenant.id, Some(0), None, None)
+        .is_err());
+    assert!(admin
+        .set_lifecycle(&tenant.id, None, None, Some(1))
+        .is_err());
+    assert!(admin
+        .set_lifecycle(&tenant.id, Some(24), Some(12), None)
+        .is_err());
+    assert_eq!(
+        admin.show_tenant(&tenant.id).expect("show").lifecycle,
+        lifecycle
+    );
+    let http = client();
+    let mailbox = Mailbox::random();
+    submit(&http, &server, &tenant, &mailbox, &[0], json!({})).await;
+    let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
+    let reporter = mailbox_login(&http, &server, tenant.id.as_str(), &mailbox).await;
+
+    // Until an advisor has written, the reporter owes no answer.
+    clock.set(start.add_days(60), 9);
+    let (_, list) = get(&http, &server, &tenant, &token, "/advisor/reports").await;
+    assert_eq!(list["reports"][0]["silent_since"], Value::Null);
+    assert_eq!(list["reports"][0]["silence_close_offered"], false);
+
+    // The advisor asks something on day 60.
+    let question = seal(
+        ItemKind::Message,
+        &tenant.id,
+        new_item_id(),
+        mailbox.report_id,
+        &tenant.advisors[0],
+        &mailbox.recipients(&tenant, &tenant.advisor_keys()),
+        b"a question",
+    );
+    let (code, _) = call(
+        &http,
+        reqwest::Method::POST,
+        server.url(
+            tenant.id.as_str(),
+            &format!("/advisor/reports/{}/messages", mailbox.report_id.to_hex()),
+        ),
+        &token,
+        Some(json!({ "item": b64(&question) })),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let asked = start.add_days(60);
+    let offered_from = asked.add_days(28).to_string();
+    for (day, warned, offered) in [
+        (13, false, false),
+        (14, true, false),
+        (27, true, false),
+        (28, true, true),
+    ] {
+        clock.set(asked.add_days(day), 9);
+        let (_, mailbox_thread) = get(&http, &server, &tenant, &reporter, "/mailbox").await;
+        let expected = if warned {
+            json!({ "close_offered_from": offered_from })
+        } else {
+            Value::Null
+        };
+        assert_eq!(mailbox_thread["silence_warning"], expected, "day {day}");
+        let (_, list) = get(&http, &server, &tenant, &token, "/advisor/reports").await;
+        assert_eq!(list["reports"][0]["silent_since"], asked.to_string());
+        assert_eq!(
+            list["reports"][0]["silence_close_offered"], offered,
+            "day {day}"
+        );
+        let (_, thread) = advisor_thread(&http, &server, &tenant, &token, &mailbox).await;
+        assert_eq!(thread["silence_close_offered"], offered, "day {day}");
+    }
+    // Offered, never done: the report is still open.
+    let (_, thread) = advisor_thread(&http, &server, &tenant, &token, &mailbox).await;
+    assert_eq!(thread["status"], "new");
+
+    // The reporter answers: no warning, no offer.
+    let answer = seal(
+        ItemKind::Message,
+        &tenant.id,
+        new_item_id(),
+        mailbox.report_id,
+        &mailbox.key,
+        &mailbox.recipients(&tenant, &tenant.advisor_keys()),
+        b"an answer",
+    );
+    let (code, _) = call(
+        &http,
+        reqwest::Method::POST,
+        server.url(tenant.id.as_str(), "/mailbox/messages"),
+        &reporter,
+        Some(json!({ "item": b64(&answer) })),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let (_, mailbox_thread) = get(&http, &server, &tenant, &reporter, "/mailbox").await;
+    assert_eq!(mailbox_thread["silence_warning"], Value::Null);
+    let (_, list) = get(&http, &server, &tenant, &token, "/advisor/reports").await;
+    assert_eq!(list["reports"][0]["silent_since"], Value::Null);
+    assert_eq!(list["reports"][0]["silence_close_offered"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_sends_the_closure_notice_and_keeps_no_address() {
+    let sink_dir = tempfile::tempdir().expect("tempdir");
+    let sink = SmtpSink::start(sink_dir.path(), &SinkOptions::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |c| notices_to_sink(c, sink.port)).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 1);
+    let http = client();
+    let mailbox = Mailbox::random();
+    submit(
+        &http,
+        &server,
+        &tenant,
+        &mailbox,
+        &[0],
+        json!({ "notice_email": "closing.reporter@example.org", "language": "en" }),
+    )
+    .await;
+    let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
+    let (code, _) = put_status(
+        &http,
+        &server,
+        &tenant,
+        &token,
+        &mailbox,
+        json!({ "status": "closed", "closing_reason": "resolved" }),
+    )
+    .await;
+    assert_eq!(code, 200);
+    // The address is gone from the e-mail store at once; the notice goes.
+    let notices = server.state.notices();
+    assert!(notices
+        .reporter_address(&tenant.id, &mailbox.id)
+        .await
+        .expect("store")
+        .is_none());
+    let mails = sink.wait_for(1, Duration::from_secs(30));
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].rcpt_to, ["closing.reporter@example.org"]);
+    meldkluis_tests::wait_outbox_empty(&server, Duration::from_secs(30)).await;
+
+    // Reopened and answered: no address, so no notice.
+    let (code, _) = put_status(
+        &http,
+        &server,
+        &tenant,
+        &token,
+        &mailbox,
+        json!({ "status": "in_progress" }),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(notices.pending().await.expect("pending"), 0);
+    let reply = seal(
+        ItemKind::Message,
+        &tenant.id,
+        new_item_id(),
+        mailbox.report_id,
+        &tenant.advisors[0],
+        &mailbox.recipients(&tenant, &tenant.advisor_keys()),
+        b"reopened",
+    );
+    let (code, _) = call(
+        &http,
+        reqwest::Method::POST,
+        server.url(
+            tenant.id.as_str(),
+            &format!("/advisor/reports/{}/messages", mailbox.report_id.to_hex()),
+        ),
+        &token,
+        Some(json!({ "item": b64(&reply) })),
+    )
+    .await;
+    assert_eq!(code, 201);
+    assert_eq!(notices.pending().await.expect("pending"), 0);
+    assert_eq!(sink.messages().len(), 1);
+}
