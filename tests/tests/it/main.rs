@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 mod browser_smoke;
+mod console_lifecycle_pages;
 mod key_change_e2e;
 mod key_rotation;
+mod mailbox_lifecycle;
 mod mailbox_tampering;
 mod notices;
 mod recovery_key_e2e;

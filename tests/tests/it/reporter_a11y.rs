@@ -14,7 +14,7 @@ use meldkluis_tests::{TestServer, TestTenant};
 use serde_json::{json, Value};
 
 /// axe-core from `web-client/node_modules` (installed by `npm ci`).
-fn axe_source() -> String {
+pub(crate) fn axe_source() -> String {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../web-client/node_modules/axe-core/axe.min.js"
@@ -24,7 +24,7 @@ fn axe_source() -> String {
 }
 
 /// Runs axe on the page as it is now; returns the violations, described.
-async fn axe_violations(browser: &Browser, axe: &str, what: &str) -> Vec<String> {
+pub(crate) async fn axe_violations(browser: &Browser, axe: &str, what: &str) -> Vec<String> {
     let loaded = browser
         .js(
             &format!("{axe}\n;return typeof window.axe === 'object';"),
