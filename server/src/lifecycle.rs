@@ -4,18 +4,20 @@
 //!
 //! Once a day per server (and at start), for every enabled tenant:
 //!
-//! 1. Every closed report whose deletion day has come (the tenant's
-//!    retention period after closure, or a longer hold) is written to the
-//!    deletion log (fsynced) *before* anything is deleted, so a restore of
-//!    an older backup deletes it again ([`crate::deletion_log`]). Then the
-//!    reporter's notice address is removed from the e-mail store (if they
-//!    left one after closure), the report's rows are deleted in one
-//!    transaction of the tenant's worker ([`retention::purge_report`]:
-//!    items, messages, attachment records, grants, recipients, events,
-//!    mailbox credentials; the register line keeps its `deleted_day`), and
-//!    then the attachment files are removed.
+//! 1. The notice address of every closed report whose deletion day has
+//!    come (the tenant's retention period after closure, or a longer
+//!    hold) is removed from the e-mail store, if the reporter left one
+//!    after closure. Then, in one job of the tenant's worker, the reports
+//!    still due are written to the deletion log (fsynced) *before*
+//!    anything is deleted, so a restore of an older backup deletes them
+//!    again ([`crate::deletion_log`]), and their rows are deleted
+//!    ([`retention::purge_report`]: items, messages, attachment records,
+//!    grants, recipients, events, mailbox credentials; the register line
+//!    keeps its `deleted_day`). Deciding, logging and deleting in one job
+//!    means a report reopened or held a moment before is neither logged
+//!    nor deleted. Then the attachment files are removed.
 //! 2. Every register line of a deleted report whose register period ended
-//!    is logged, then deleted.
+//!    is logged, then deleted (one job, too).
 //! 3. If anything was deleted: `PRAGMA incremental_vacuum` hands the freed
 //!    pages back to the file system, and a `wal_checkpoint(TRUNCATE)` on a
 //!    connection of its own copies the zeroed pages into the database file
@@ -95,70 +97,71 @@ async fn run_tenant(
         .db
         .call(move |conn| Ok(store::deletions_until(conn, None, today)?))
         .await?;
-    let mut attachments = Vec::new();
-    let mut reports = 0;
-    if !due.is_empty() {
-        let entries: Vec<Entry> = due
-            .iter()
-            .map(|d| Entry::Report {
-                day: today,
-                tenant: id.clone(),
-                report_id: d.report_id,
-            })
-            .collect();
-        append_to_log(state, entries).await?;
-        for d in &due {
-            state
-                .notices()
-                .delete_reporter_address(id, &d.mailbox_id)
-                .await?;
-        }
-        let ids: Vec<[u8; 16]> = due.iter().map(|d| d.report_id).collect();
-        let purged = tenant
-            .db
-            .call(move |conn| {
-                let mut files = Vec::new();
-                let mut purged = 0;
-                for report_id in &ids {
-                    if let Some(ids) = retention::purge_report(conn, report_id, today)? {
-                        files.extend(ids);
-                        purged += 1;
-                    }
-                }
-                Ok((purged, files))
-            })
+    // A notice address the reporter left after closure goes first: once
+    // the report is gone, nothing could find it again (it is keyed by the
+    // mailbox id).
+    for d in &due {
+        state
+            .notices()
+            .delete_reporter_address(id, &d.mailbox_id)
             .await?;
-        reports = purged.0;
-        attachments = purged.1;
     }
+    // The decision, the log entry and the deletion in one job: a report
+    // reopened or held in the meantime is neither logged nor deleted.
+    let (log_state, tenant_id) = (state.clone(), id.clone());
+    let (reports, attachments) = tenant
+        .db
+        .call(move |conn| {
+            let due = store::deletions_until(conn, None, today)?;
+            if due.is_empty() {
+                return Ok((0, Vec::new()));
+            }
+            let entries: Vec<Entry> = due
+                .iter()
+                .map(|d| Entry::Report {
+                    day: today,
+                    tenant: tenant_id.clone(),
+                    report_id: d.report_id,
+                })
+                .collect();
+            append_to_log(&log_state, &entries)?;
+            let mut files = Vec::new();
+            let mut purged = 0;
+            for d in &due {
+                if let Some(ids) = retention::purge_report(conn, &d.report_id, today)? {
+                    files.extend(ids);
+                    purged += 1;
+                }
+            }
+            Ok((purged, files))
+        })
+        .await?;
     remove_attachment_files(&tenant.attachments_dir, attachments).await?;
 
-    let ended = tenant
+    let (log_state, tenant_id) = (state.clone(), id.clone());
+    let lines = tenant
         .db
-        .call(move |conn| Ok(store::register_lines_ended(conn, today)?))
+        .call(move |conn| {
+            let ended = store::register_lines_ended(conn, today)?;
+            if ended.is_empty() {
+                return Ok(0);
+            }
+            let entries: Vec<Entry> = ended
+                .iter()
+                .map(|number| Entry::Register {
+                    day: today,
+                    tenant: tenant_id.clone(),
+                    number: u64::try_from(*number).unwrap_or(0),
+                })
+                .collect();
+            append_to_log(&log_state, &entries)?;
+            let mut deleted = 0;
+            for number in &ended {
+                deleted += usize::from(store::delete_register_line(conn, *number)?);
+            }
+            Ok(deleted)
+        })
         .await?;
-    let mut lines = 0;
-    if !ended.is_empty() {
-        let entries: Vec<Entry> = ended
-            .iter()
-            .map(|number| Entry::Register {
-                day: today,
-                tenant: id.clone(),
-                number: u64::try_from(*number).unwrap_or(0),
-            })
-            .collect();
-        append_to_log(state, entries).await?;
-        lines = tenant
-            .db
-            .call(move |conn| {
-                let mut deleted = 0;
-                for number in &ended {
-                    deleted += usize::from(store::delete_register_line(conn, *number)?);
-                }
-                Ok(deleted)
-            })
-            .await?;
-    }
     if reports > 0 || lines > 0 {
         compact(&tenant.db, state.tenants().layout().tenant_db(id)).await?;
         tracing::info!(tenant = %id, reports, register_lines = lines, "deleted at the end of their retention");
@@ -166,12 +169,13 @@ async fn run_tenant(
     Ok((reports, lines))
 }
 
-/// Appends entries to the deletion log and fsyncs it, before the deletions
-/// they record are committed.
-async fn append_to_log(state: &AppState, entries: Vec<Entry>) -> Result<(), AppError> {
-    let state = state.clone();
-    db::blocking(move || state.deletion_log().append(&entries))
-        .await
+/// Appends entries to the deletion log and fsyncs it, inside the job that
+/// then deletes what they record (before its commit; on the worker
+/// thread, once a day).
+fn append_to_log(state: &AppState, entries: &[Entry]) -> Result<(), AppError> {
+    state
+        .deletion_log()
+        .append(entries)
         .map_err(|e| AppError::internal(format!("deletion log: {e}")))
 }
 

@@ -586,6 +586,18 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
         .expect("e-mail store")
         .is_none());
 
+    // The reporter leaves an address again after closure: the deletion
+    // takes it along.
+    let (code, _) = call(
+        &http,
+        reqwest::Method::PUT,
+        server.url(t, "/mailbox/notice-email"),
+        &reporter,
+        Some(json!({ "address": "again@example.org" })),
+    )
+    .await;
+    assert_eq!(code, 200);
+
     let mut canaries: Vec<(&str, Vec<u8>)> = vec![
         ("report", slice_of(&report)),
         ("reporter message", slice_of(&reporter_message)),
@@ -598,6 +610,8 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
         ));
     }
     canaries.push(("mailbox id", gone.id.to_vec()));
+    canaries.push(("report id", gone.report_id.0.to_vec()));
+    canaries.push(("attachment id", attachment_id.0.to_vec()));
     // The test can see them: before deletion each is in the file or WAL.
     let (db, wal) = tenant_bytes(&server, &tenant);
     for (what, canary) in &canaries {
@@ -613,6 +627,14 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
         .attachments_dir(&tenant.id)
         .join(format!("{}.item", attachment_id.to_hex()));
     assert_eq!(std::fs::read(&attachment_file).expect("file"), attachment);
+
+    assert!(server
+        .state
+        .notices()
+        .reporter_address(&tenant.id, &gone.id)
+        .await
+        .expect("e-mail store")
+        .is_some());
 
     // A day before the end of retention, nothing goes.
     let deletion_day = start.add_months(12);
@@ -644,6 +666,13 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
         assert!(!contains(&wal, canary), "{what} is still in the WAL");
     }
     assert!(!attachment_file.exists(), "the attachment file is gone");
+    assert!(server
+        .state
+        .notices()
+        .reporter_address(&tenant.id, &gone.id)
+        .await
+        .expect("e-mail store")
+        .is_none());
     // The other report is untouched.
     assert!(contains(&db, &slice_of(&kept_report)) || contains(&wal, &slice_of(&kept_report)));
     let (code, _) = advisor_thread(&http, &server, &tenant, &token, &stays).await;
