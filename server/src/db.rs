@@ -45,6 +45,17 @@ pub(crate) const SERVER_MIGRATIONS: &[&str] = &[
         CHECK (attachments_per_report > 0);
     ALTER TABLE tenants ADD COLUMN attachment_bytes_per_report INTEGER NOT NULL
         DEFAULT 4294967296 CHECK (attachment_bytes_per_report > 0);",
+    // v3: the exports of a tenant (`tenant export`), so that `tenant
+    // delete` runs only after one that holds everything the tenant holds
+    // (`counts`, JSON). Removed with the tenant.
+    "CREATE TABLE tenant_exports (
+        seq INTEGER PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        day TEXT NOT NULL,
+        manifest_sha256 BLOB NOT NULL CHECK (length(manifest_sha256) = 32),
+        counts TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX tenant_exports_by_tenant ON tenant_exports (tenant, seq);",
 ];
 
 /// Embedded migrations of a tenant database. Append only: never edit a

@@ -29,6 +29,7 @@ pub mod db;
 pub mod deadlines;
 pub mod deletion_log;
 pub mod error;
+pub mod export;
 mod http;
 pub mod lifecycle;
 pub mod notices;

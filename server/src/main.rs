@@ -212,6 +212,25 @@ enum TenantCommand {
     },
     /// Print the built-in questionnaire: a template to copy and change.
     ExampleQuestionnaire,
+    /// Export every item of a tenant (ciphertext) and its register into
+    /// DIR (new or empty), in the format of server/EXPORT.md, for the
+    /// organisation to take along (`meldkluis-advisor archive open`).
+    Export {
+        /// Tenant id.
+        id: String,
+        /// The directory to write.
+        dir: PathBuf,
+    },
+    /// Delete a tenant and everything of it (after `tenant export`): its
+    /// reports, register, files, and its reporters' and advisors' notice
+    /// addresses. Asks for the tenant id to be typed as confirmation.
+    Delete {
+        /// Tenant id.
+        id: String,
+        /// The confirmation without asking (for scripts): the tenant id again.
+        #[arg(long, value_name = "ID")]
+        confirm: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -380,6 +399,10 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Backup { dir, notices } => backup_command(&config, &dir, notices),
         Command::Restore { dir, notices } => restore_command(&config, &dir, notices),
+        Command::Tenant(TenantCommand::Export { id, dir }) => export_command(&config, &id, &dir),
+        Command::Tenant(TenantCommand::Delete { id, confirm }) => {
+            delete_command(&config, &id, confirm)
+        }
         Command::Tenant(command) => tenant_command(&Admin::open(&config)?, command),
         Command::Advisor(command) => advisor_command(&Admin::open(&config)?, command),
         Command::RecoveryKey(command) => recovery_command(&Admin::open(&config)?, command),
@@ -406,6 +429,34 @@ fn restore_command(config: &Config, dir: &std::path::Path, notices: bool) -> any
         return Ok(());
     }
     let summary = meldkluis_server::backup::restore(config, dir)?;
+    print_json(&summary)
+}
+
+fn export_command(config: &Config, id: &str, dir: &std::path::Path) -> anyhow::Result<()> {
+    use meldkluis_server::clock::Clock as _;
+    let today = meldkluis_server::clock::SystemClock.today();
+    let summary = meldkluis_server::export::export_tenant(config, &tenant_id(id)?, dir, today)?;
+    print_json(&summary)
+}
+
+fn delete_command(config: &Config, id: &str, confirm: Option<String>) -> anyhow::Result<()> {
+    use meldkluis_server::clock::Clock as _;
+    let tenant = tenant_id(id)?;
+    let confirmation = match confirm {
+        Some(text) => text,
+        None if std::io::stdin().is_terminal() => {
+            eprint!(
+                "This deletes tenant {tenant} and everything of it, for good. \
+                 Type its id ({tenant}) to go on: "
+            );
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line
+        }
+        None => String::new(),
+    };
+    let today = meldkluis_server::clock::SystemClock.today();
+    let summary = meldkluis_server::export::delete_tenant(config, &tenant, &confirmation, today)?;
     print_json(&summary)
 }
 
@@ -524,6 +575,9 @@ fn tenant_command(admin: &Admin, command: TenantCommand) -> anyhow::Result<()> {
         }
         TenantCommand::SetLanguages { id, languages } => {
             Ok(admin.set_languages(&tenant_id(&id)?, &languages)?)
+        }
+        TenantCommand::Export { .. } | TenantCommand::Delete { .. } => {
+            anyhow::bail!("tenant export and delete run without an Admin handle (see main)")
         }
         TenantCommand::ExampleQuestionnaire => {
             out!("{}", meldkluis_server::profile::DEFAULT_QUESTIONNAIRE);

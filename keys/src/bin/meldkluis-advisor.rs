@@ -89,8 +89,34 @@ struct KeyArgs {
     insecure_demo_file: Option<PathBuf>,
 }
 
+/// A tenant export (`meldkluis-server tenant export`).
+#[derive(Debug, Subcommand)]
+enum ArchiveCommand {
+    /// Check an export against its manifest and write the plaintext of
+    /// every item your key opens (directly or through a key grant from a
+    /// grantor you confirmed) into a new private directory (0700); lists
+    /// what it could not open.
+    Open {
+        /// The export directory.
+        export: PathBuf,
+        /// Where the plaintext goes (new or empty; made 0700).
+        #[arg(long)]
+        out: PathBuf,
+        /// The keys you confirmed (recovery, earlier keys, advisors).
+        #[arg(long)]
+        enrolled: PathBuf,
+        /// Your advisor key.
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Open a tenant export with your key (when the organisation leaves the
+    /// server, or to keep its reports elsewhere).
+    #[command(subcommand)]
+    Archive(ArchiveCommand),
     /// Serve the advisor console on 127.0.0.1 and print its address.
     Console {
         #[command(flatten)]
@@ -221,6 +247,32 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     match &cli.command {
+        Command::Archive(ArchiveCommand::Open {
+            export,
+            out,
+            enrolled,
+            key,
+        }) => {
+            let enrolled = EnrolledKeys::load(enrolled)?;
+            let (kind, key) = load_key(&cli, key, None)?;
+            eprintln!("key: {kind}");
+            let opened = meldkluis_keys::archive::open_export(export, out, key.as_ref(), &enrolled)?;
+            println!(
+                "export of tenant {} ({}): {} report(s), {} item(s) opened into {}",
+                opened.tenant,
+                opened.day,
+                opened.reports,
+                opened.opened,
+                out.display()
+            );
+            for item in &opened.not_opened {
+                println!(
+                    "not opened with this key: {} {} of report {}",
+                    item.kind, item.item_id, item.report_id
+                );
+            }
+            Ok(())
+        }
         Command::Console {
             server,
             enrolled,

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 mod advisor_cli;
+mod archive;
 mod cli;
 #[path = "../common/mod.rs"]
 mod common;

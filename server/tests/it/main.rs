@@ -8,3 +8,4 @@ mod backup;
 mod notices_crash;
 mod operator_log;
 mod server_crash;
+mod tenant_end;
