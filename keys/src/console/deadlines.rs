@@ -80,6 +80,21 @@ pub(crate) fn days_until(today: &str, day: &str) -> Option<i64> {
     Some(day_number(day)? - day_number(today)?)
 }
 
+/// The day `n` days after `day` (`YYYY-MM-DD`), if `day` is one.
+pub(crate) fn add_days(day: &str, n: i64) -> Option<String> {
+    // Civil from days (H. Hinnant's algorithm).
+    let z = day_number(day)? + n + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let dom = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    Some(format!("{year:04}-{month:02}-{dom:02}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +117,11 @@ mod tests {
             assert_eq!(day_number(bad), None, "{bad}");
         }
         assert!(day_number("2000-02-29").is_some());
+        assert_eq!(add_days("2028-02-28", 1).as_deref(), Some("2028-02-29"));
+        assert_eq!(add_days("2026-12-31", 1).as_deref(), Some("2027-01-01"));
+        assert_eq!(add_days("2027-03-01", -1).as_deref(), Some("2027-02-28"));
+        assert_eq!(add_days("1970-01-01", 0).as_deref(), Some("1970-01-01"));
+        assert_eq!(add_days("not a day", 1), None);
     }
 
     fn due_in(days_left: i64) -> Deadline {

@@ -437,9 +437,19 @@ fn failure(state: &ConsoleState, lang: Lang, error: &Error) -> Response {
     ) {
         return Redirect::to(&format!("{}/", state.base)).into_response();
     }
+    // The server refused what the advisor asked (a hold until today, a
+    // status change it does not allow): the advisor's input, a 4xx; any
+    // other failure is the server's or the network's.
+    let status = match error {
+        Error::Server {
+            status: 400 | 409 | 422,
+            ..
+        } => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::BAD_GATEWAY,
+    };
     let warnings = Vec::new();
     (
-        StatusCode::BAD_GATEWAY,
+        status,
         pages::error_page(&state.page(lang, &warnings), error),
     )
         .into_response()

@@ -8,7 +8,7 @@ use meldkluis_crypto_core::PublicKey;
 use meldkluis_i18n::{catalog, t, tf, Arg, Lang};
 use serde_json::Value;
 
-use super::deadlines::{days_until, Urgency, DELETION_SOON_DAYS};
+use super::deadlines::{add_days, days_until, Urgency, DELETION_SOON_DAYS};
 use super::{OpenedThread, Sender, ShownItem};
 use crate::client::{
     Deadline, Lifecycle, PublicConfig, Register, ReportEvent, ReportList, ReportSummary,
@@ -206,7 +206,17 @@ pub(crate) fn error_page(page: &Page<'_>, error: &Error) -> Markup {
     let text = match error {
         Error::Server { status: 401, .. } | Error::NotLoggedIn => t(lang, "console-error-login"),
         Error::Server { status: 404, .. } => t(lang, "console-error-not-found"),
-        Error::Server { code, .. } => tf(lang, "console-error-server", &[("code", Arg::Str(code))]),
+        Error::Server { code, .. } => {
+            // The server's own translated reason, where the catalog has it
+            // (errors.ftl: `error-<code>`); else the code.
+            let id = format!("error-{code}");
+            let text = t(lang, &id);
+            if text == id {
+                tf(lang, "console-error-server", &[("code", Arg::Str(code))])
+            } else {
+                text
+            }
+        }
         Error::Http(_) => t(lang, "console-error-unreachable"),
         Error::Crypto(_) => t(lang, "console-could-not-open"),
         Error::AnswerTooLarge { .. } => t(lang, "console-error-too-large"),
@@ -845,7 +855,7 @@ fn lifecycle_view(
                         legend { (t(lang, "console-hold-set-heading")) }
                         p { (t(lang, "console-hold-explain")) }
                         label for="hold-until" { (t(lang, "console-hold-until-label")) }
-                        input id="hold-until" type="date" name="until" required min=(today) value=(life.hold.as_ref().map_or("", |h| h.until.as_str()));
+                        input id="hold-until" type="date" name="until" required min=(add_days(today, 1).unwrap_or_default()) value=(life.hold.as_ref().map_or("", |h| h.until.as_str()));
                         label for="hold-reason" { (t(lang, "console-hold-reason-label")) }
                         select id="hold-reason" name="reason" required {
                             option value="" { (t(lang, "console-choose")) }

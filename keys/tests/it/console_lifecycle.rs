@@ -279,6 +279,26 @@ async fn a_hold_shows_to_another_advisor_on_the_register_and_the_csv_downloads()
         assert_eq!(status, 422, "{refused}");
         assert!(refused.contains(expected), "{refused}");
     }
+    // A day the console accepts but the server does not (a hold must end
+    // after today): the server's reason, translated, and a 4xx.
+    let today = Day::today().to_string();
+    let (status, refused) = a
+        .post(
+            &format!("{path}/hold"),
+            &[
+                ("csrf", &csrf),
+                ("report_hash", &hash),
+                ("action", "set"),
+                ("until", &today),
+                ("reason", "other"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused.contains("A longer hold needs a reason and a day after today"),
+        "{refused}"
+    );
 
     let (status, _) = a
         .post(
