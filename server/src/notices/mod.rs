@@ -535,11 +535,17 @@ impl Notices {
                     };
                     let name = std::str::from_utf8(name).ok()?;
                     let day = Day::parse(std::str::from_utf8(day).ok()?)?;
-                    let items = items
-                        .iter()
-                        .map(|i| std::str::from_utf8(i).ok().and_then(text::decode_item))
-                        .collect::<Option<Vec<_>>>()?;
-                    Some(text::advisor_digest(language, name, day, &items))
+                    let (mut deadlines, mut deletions) = (Vec::new(), Vec::new());
+                    for line in items {
+                        let line = std::str::from_utf8(line).ok()?;
+                        match text::decode_deletion(line) {
+                            Some(deletion) => deletions.push(deletion),
+                            None => deadlines.push(text::decode_item(line)?),
+                        }
+                    }
+                    Some(text::advisor_digest(
+                        language, name, day, &deadlines, &deletions,
+                    ))
                 })();
                 match parsed {
                     Some(text) => text,
@@ -638,18 +644,33 @@ pub async fn run_digest(state: &AppState, today: Day) -> Result<usize, AppError>
                     let mut out = Vec::new();
                     for (lookup, advisor) in advisors {
                         if let Some(id) = crate::store::active_advisor_id(conn, &advisor)? {
-                            out.push((lookup, crate::store::report_dates_for_advisor(conn, id)?));
+                            let deletions = crate::store::deletions_until(
+                                conn,
+                                Some(id),
+                                today.add_days(crate::api::register::DELETION_NOTICE_DAYS),
+                            )?;
+                            out.push((
+                                lookup,
+                                crate::store::report_dates_for_advisor(conn, id)?,
+                                deletions,
+                            ));
                         }
                     }
                     Ok(out)
                 })
                 .await?;
-            for (lookup, reports) in per_advisor {
+            for (lookup, reports, deletions) in per_advisor {
                 let items = crate::deadlines::digest(&reports, today, windows);
-                if items.is_empty() {
+                if items.is_empty() && deletions.is_empty() {
                     continue;
                 }
-                let lines: Vec<String> = items.iter().map(text::encode_item).collect();
+                let mut lines: Vec<String> = items.iter().map(text::encode_item).collect();
+                lines.extend(deletions.iter().map(|d| {
+                    text::encode_deletion(&text::DigestDeletion {
+                        short_id: hex::encode(&d.report_id[..4]),
+                        day: d.deletion_day,
+                    })
+                }));
                 let mut fields: Vec<&[u8]> = vec![
                     tenant.id().as_str().as_bytes(),
                     tenant.record.name.as_bytes(),

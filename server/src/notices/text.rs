@@ -30,12 +30,42 @@ pub(crate) fn reporter_notice(lang: Lang, tenant_name: &str, mailbox_url: &str) 
     }
 }
 
-/// An advisor's digest: each report by short id and deadline.
+/// A report whose content is deleted soon, as the digest lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DigestDeletion {
+    /// The report's short id (the first 8 hex digits of its id).
+    pub short_id: String,
+    /// The day its content is deleted.
+    pub day: Day,
+}
+
+/// Encodes a coming deletion for the outbox: `deletion short_id day`.
+pub(crate) fn encode_deletion(deletion: &DigestDeletion) -> String {
+    format!("deletion {} {}", deletion.short_id, deletion.day)
+}
+
+/// Decodes what [`encode_deletion`] wrote; `None` for anything else.
+pub(crate) fn decode_deletion(text: &str) -> Option<DigestDeletion> {
+    let mut parts = text.split(' ');
+    if parts.next()? != "deletion" {
+        return None;
+    }
+    let short_id = parts.next()?.to_owned();
+    let day = Day::parse(parts.next()?)?;
+    if parts.next().is_some() || short_id.len() != 8 {
+        return None;
+    }
+    Some(DigestDeletion { short_id, day })
+}
+
+/// An advisor's digest: each report by short id and deadline, and the
+/// reports whose content is deleted within the next days.
 pub(crate) fn advisor_digest(
     lang: Lang,
     tenant_name: &str,
     today: Day,
     items: &[DigestItem],
+    deletions: &[DigestDeletion],
 ) -> Text {
     let day = today.to_string();
     let line = |item: &DigestItem| {
@@ -72,6 +102,28 @@ pub(crate) fn advisor_digest(
         body.push('\n');
         for item in group {
             body.push_str(&line(item));
+        }
+        body.push('\n');
+    }
+    if !deletions.is_empty() {
+        body.push_str(&t(lang, "email-digest-deletions"));
+        body.push('\n');
+        for deletion in deletions {
+            let day = deletion.day.to_string();
+            let what = tf(
+                lang,
+                "email-digest-deletion",
+                &[
+                    ("id", Arg::Str(&deletion.short_id)),
+                    ("due", Arg::Str(&day)),
+                ],
+            );
+            let left = tf(
+                lang,
+                "email-digest-left",
+                &[("days", Arg::Num(today.days_until(deletion.day).max(0)))],
+            );
+            body.push_str(&format!("- {what} ({left})\n"));
         }
         body.push('\n');
     }
@@ -132,6 +184,33 @@ mod tests {
     }
 
     #[test]
+    fn a_digest_lists_the_reports_deleted_within_days() {
+        let today = Day::parse("2027-03-01").expect("valid");
+        let deletion = DigestDeletion {
+            short_id: "0a0b0c0d".into(),
+            day: today.add_days(10),
+        };
+        let en = advisor_digest(lang("en"), "Acme", today, &[], &[deletion.clone()]);
+        assert!(
+            en.body
+                .contains("Deleted soon (end of the retention period):\n- report 0a0b0c0d: content deleted on 2027-03-11 (10 days left)"),
+            "{}",
+            en.body
+        );
+        let nl = advisor_digest(lang("nl"), "Acme", today, &[], &[deletion.clone()]);
+        assert!(
+            nl.body.contains("0a0b0c0d") && nl.body.contains("2027-03-11"),
+            "{}",
+            nl.body
+        );
+        assert_ne!(nl.body, en.body);
+        assert_eq!(decode_deletion(&encode_deletion(&deletion)), Some(deletion));
+        assert!(decode_deletion("deletion 0a0b 2027-03-11").is_none());
+        assert!(decode_deletion("feedback 0a0b0c0d 2027-03-11").is_none());
+        assert!(decode_item("deletion 0a0b0c0d 2027-03-11").is_none());
+    }
+
+    #[test]
     fn a_digest_groups_passed_and_coming_deadlines() {
         let today = Day::parse("2026-11-24").expect("valid");
         let items = [
@@ -146,7 +225,7 @@ mod tests {
                 short_id: "01010101".into(),
             },
         ];
-        let text = advisor_digest(lang("en"), "Acme", today, &items);
+        let text = advisor_digest(lang("en"), "Acme", today, &items, &[]);
         assert_eq!(text.subject, "Report deadlines at Acme on 2026-11-24");
         let passed = text.body.find("Passed:").expect("passed");
         let coming = text.body.find("Coming up:").expect("coming");
@@ -160,6 +239,7 @@ mod tests {
         for item in &items {
             assert_eq!(decode_item(&encode_item(item)).as_ref(), Some(item));
         }
+        assert!(!text.body.contains("Deleted soon"));
         assert!(decode_item("feedback 0505 2026-11-22").is_none());
         assert!(decode_item("nonsense 05050505 2026-11-22").is_none());
     }

@@ -1007,3 +1007,65 @@ async fn closing_sends_the_closure_notice_and_keeps_no_address() {
     assert_eq!(notices.pending().await.expect("pending"), 0);
     assert_eq!(sink.messages().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_digest_lists_the_reports_deleted_within_14_days() {
+    let sink_dir = tempfile::tempdir().expect("tempdir");
+    let sink = SmtpSink::start(sink_dir.path(), &SinkOptions::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let start = SystemClock.today();
+    let clock = Arc::new(ManualClock::at(start, 3));
+    let server = TestServer::start_with_clock(dir.path(), clock.clone(), |c| {
+        notices_to_sink(c, sink.port);
+        c.notices.digest_hour_utc = 6;
+    })
+    .await;
+    let admin = server.admin();
+    let tenant = TestTenant::create(&admin, "acme", 1);
+    admin
+        .set_lifecycle(&tenant.id, Some(1), None, None)
+        .expect("one month");
+    admin
+        .set_advisor_email(
+            &tenant.id,
+            &tenant.advisors[0].public_key(),
+            Some((
+                &meldkluis_server::notices::EmailAddress::parse("advisor@example.org")
+                    .expect("valid"),
+                meldkluis_server::error::negotiate_lang(Some("lang=en"), None),
+            )),
+        )
+        .expect("advisor address");
+    let http = client();
+    let mailbox = Mailbox::random();
+    submit(&http, &server, &tenant, &mailbox, &[0], json!({})).await;
+    let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
+    let (code, _) = put_status(
+        &http,
+        &server,
+        &tenant,
+        &token,
+        &mailbox,
+        json!({ "status": "closed", "closing_reason": "resolved" }),
+    )
+    .await;
+    assert_eq!(code, 200);
+
+    // Ten days before the deletion day, the digest lists it.
+    let deletion_day = start.add_months(1);
+    let day = deletion_day.add_days(-10);
+    clock.set(day, 3);
+    let queued = meldkluis_server::notices::run_digest(&server.state, day)
+        .await
+        .expect("digest");
+    assert_eq!(queued, 1);
+    let mails = sink.wait_for(1, Duration::from_secs(30));
+    let short_id = &mailbox.report_id.to_hex()[..8];
+    assert!(
+        mails[0].body.contains(&format!(
+            "- report {short_id}: content deleted on {deletion_day} (10 days left)"
+        )),
+        "{}",
+        mails[0].body
+    );
+}

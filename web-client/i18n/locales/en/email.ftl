@@ -28,4 +28,8 @@ email-digest-left = { $days ->
     [one] { $days } day left
    *[other] { $days } days left
 }
-email-digest-footer = You receive this digest on every day a deadline is coming up or has passed.
+email-digest-footer = You receive this digest on every day a deadline is coming up or has passed, or a report is deleted soon.
+
+# Issue 11: reports whose content is deleted soon (end of the retention period).
+email-digest-deletions = Deleted soon (end of the retention period):
+email-digest-deletion = report { $id }: content deleted on { $due }

@@ -28,4 +28,8 @@ email-digest-left = { $days ->
     [one] nog { $days } dag
    *[other] nog { $days } dagen
 }
-email-digest-footer = U krijgt dit overzicht elke dag waarop een termijn nadert of verstreken is.
+email-digest-footer = U krijgt dit overzicht elke dag waarop een termijn nadert of verstreken is, of een melding binnenkort wordt verwijderd.
+
+# Issue 11: reports whose content is deleted soon (end of the retention period).
+email-digest-deletions = Binnenkort verwijderd (einde van de bewaartermijn):
+email-digest-deletion = melding { $id }: inhoud wordt verwijderd op { $due }
