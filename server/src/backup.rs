@@ -218,15 +218,20 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), BackupError> {
         .map_err(io_at(dir))
 }
 
+/// Options for a new private file (0600), never over an existing one.
+fn private_options() -> std::fs::OpenOptions {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
 /// Copies `from` to `to` (created, not overwritten), fsyncs it, and returns
 /// its size and SHA-256.
 pub(crate) fn copy_hashed(from: &Path, to: &Path) -> Result<(u64, String), BackupError> {
     let mut source = File::open(from).map_err(io_at(from))?;
-    let mut target = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(to)
-        .map_err(io_at(to))?;
+    let mut target = private_options().open(to).map_err(io_at(to))?;
     let mut hasher = sha2::Sha256::new();
     let mut buffer = vec![0u8; 256 * 1024];
     let mut size = 0u64;
@@ -267,11 +272,7 @@ pub(crate) fn write_file(
     bytes: &[u8],
 ) -> Result<ManifestFile, BackupError> {
     let path = root.join(relative);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(io_at(&path))?;
+    let mut file = private_options().open(&path).map_err(io_at(&path))?;
     file.write_all(bytes).map_err(io_at(&path))?;
     file.sync_all().map_err(io_at(&path))?;
     Ok(ManifestFile {
@@ -288,7 +289,8 @@ pub(crate) fn write_manifest(root: &Path, json: &[u8]) -> Result<u64, BackupErro
     let temp = root.join(".manifest.json.part");
     let target = root.join(MANIFEST);
     {
-        let mut file = File::create(&temp).map_err(io_at(&temp))?;
+        let _ = std::fs::remove_file(&temp);
+        let mut file = private_options().open(&temp).map_err(io_at(&temp))?;
         file.write_all(json).map_err(io_at(&temp))?;
         file.sync_all().map_err(io_at(&temp))?;
     }
@@ -434,6 +436,27 @@ pub fn backup(config: &Config, dir: &Path, today: Day) -> Result<BackupSummary, 
         copied.push(tenant.clone());
     }
     sync_dir(&tenants_dir)?;
+
+    // The server secret keys the hashes of the reporters' mailbox
+    // credentials: without it no reporter could log in after a restore.
+    // When it lives in the data directory (the default) it is part of the
+    // backup; a secret kept elsewhere is the operator's to keep.
+    let secret = config.server_secret_path();
+    if let Ok(relative) = secret.strip_prefix(&config.data_dir) {
+        if secret.exists() {
+            let target = dir.join(relative);
+            if let Some(parent) = target.parent() {
+                crate::config::create_private_dir(parent).map_err(io_at(parent))?;
+            }
+            let (size, sha256) = copy_hashed(&secret, &target)?;
+            let path = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            files.push(ManifestFile { path, size, sha256 });
+        }
+    }
 
     // The deletion log as it is now, after every copy: a deletion made
     // while copying is in it, and is applied to the copy.

@@ -438,6 +438,21 @@ async fn a_backup_taken_under_concurrent_submissions_restores_every_acknowledged
         attachment
     );
 
+    // The restored server serves: a reporter logs in to their mailbox
+    // (the server secret keying the credentials came back too).
+    let (child, base) = restored.start();
+    let login = http
+        .post(format!("{base}/api/v1/t/{TENANT}/mailbox/login"))
+        .json(&json!({
+            "mailbox_id": hex::encode(before[0].mailbox_id),
+            "auth_secret": hex::encode(before[0].auth_secret),
+        }))
+        .send()
+        .await
+        .expect("log-in");
+    assert_eq!(login.status(), 200, "a reporter logs in after the restore");
+    stop(child);
+
     // A restore never goes into a data directory with something in it.
     let again = restored.run(&["restore", backup.to_str().expect("utf-8")]);
     assert!(!again.status.success());
@@ -548,34 +563,95 @@ async fn a_damaged_or_incomplete_backup_is_refused_and_the_data_directory_stays_
     );
 }
 
-/// Deletes a report as the lifecycle task does when it expires: the
-/// deletion log first, then the report's rows and attachment files.
-fn delete_by_expiry(site: &Site, report_id: &ItemId, day: Day) {
-    let tenant = TenantId::new(TENANT).expect("tenant");
-    DeletionLog::open(&site.log)
-        .expect("log")
-        .append(&[Entry::Report {
-            day,
-            tenant,
-            report_id: report_id.0,
-        }])
-        .expect("append");
-    let conn = rusqlite::Connection::open(site.tenant_db(TENANT)).expect("open");
-    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;")
-        .expect("pragmas");
-    let attachments = meldkluis_server::retention::purge_report(&conn, &report_id.0, day)
-        .expect("purge")
-        .expect("the report was there");
-    conn.execute_batch("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")
-        .expect("vacuum");
-    drop(conn);
-    for id in attachments {
-        std::fs::remove_file(
-            site.attachments(TENANT)
-                .join(meldkluis_server::retention::attachment_file_name(&id)),
-        )
-        .expect("remove attachment file");
-    }
+/// Logs in as the tenant's advisor; returns the bearer token.
+pub(crate) async fn advisor_token(http: &reqwest::Client, base: &str, keys: &Keys) -> String {
+    let t = keys.tenant.as_str();
+    let challenge: Value = http
+        .get(format!("{base}/api/v1/t/{t}/advisor/challenge"))
+        .send()
+        .await
+        .expect("challenge")
+        .json()
+        .await
+        .expect("json");
+    let message: [u8; 64] = base64::engine::general_purpose::STANDARD
+        .decode(challenge["challenge"].as_str().expect("challenge"))
+        .expect("base64")
+        .try_into()
+        .expect("64 bytes");
+    let context = meldkluis_server::auth::challenge_context(&keys.tenant, base);
+    let answer =
+        meldkluis_crypto_core::challenge::answer_challenge(&keys.advisor, &message, &context)
+            .expect("answer");
+    let login: Value = http
+        .post(format!("{base}/api/v1/t/{t}/advisor/login"))
+        .json(&json!({
+            "challenge_id": challenge["challenge_id"],
+            "public_key": keys.advisor.public_key().to_hex(),
+            "response": b64(&answer),
+        }))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    login["token"].as_str().expect("token").to_owned()
+}
+
+/// Deletes a report by expiry, as the server does: the real server
+/// (in-process, with its clock moved) closes it through the advisor API on
+/// 2026-01-05, then runs the lifecycle day when its retention period
+/// (12 months by default) has passed. Returns the day of deletion.
+async fn delete_by_expiry(site: &Site, keys: &Keys, report_id: &ItemId) -> Day {
+    use meldkluis_server::clock::ManualClock;
+    let closed = Day::parse("2026-01-05").expect("day");
+    let clock = Arc::new(ManualClock::at(closed, 10));
+    let config = meldkluis_server::Config {
+        data_dir: site.data.clone(),
+        deletion_log_path: Some(site.log.clone()),
+        notice_key_path: Some(site.secrets.join("notice-key")),
+        ..meldkluis_server::Config::default()
+    };
+    let state = meldkluis_server::AppState::with_clock(config, clock.clone()).expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let (stop_serving, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(meldkluis_server::serve(listener, state.clone(), async {
+        let _ = stopped.await;
+    }));
+    let http = http();
+    let token = advisor_token(&http, &base, keys).await;
+    let t = keys.tenant.as_str();
+    let response = http
+        .put(format!(
+            "{base}/api/v1/t/{t}/advisor/reports/{}/status",
+            report_id.to_hex()
+        ))
+        .bearer_auth(&token)
+        .json(&json!({ "status": "closed", "closing_reason": "resolved" }))
+        .send()
+        .await
+        .expect("close");
+    assert!(
+        response.status().is_success(),
+        "closing: {}",
+        response.status()
+    );
+    let day = closed.add_months(12).add_days(1);
+    clock.set(day, 3);
+    let done = meldkluis_server::lifecycle::run_day(&state, day)
+        .await
+        .expect("lifecycle");
+    assert_eq!(done.reports_deleted, 1, "{done:?}");
+    let workers = state.tenants().workers().clone();
+    drop(state);
+    let _ = stop_serving.send(());
+    served.await.expect("join").expect("served");
+    assert!(workers.wait_all_closed(std::time::Duration::from_secs(30)));
+    day
 }
 
 fn register_line(db: &Path, number: i64) -> (Option<Vec<u8>>, Option<String>) {
@@ -604,8 +680,7 @@ async fn a_report_deleted_after_a_backup_stays_deleted_when_the_backup_is_restor
     let backed = backed_up(dir.path()).await;
     let gone = &backed.reports[0];
     let number = register_number(&backed.site.tenant_db(TENANT), &gone.report_id);
-    let day = Day::parse("2027-03-01").expect("day");
-    delete_by_expiry(&backed.site, &gone.report_id, day);
+    let day = delete_by_expiry(&backed.site, &backed.keys, &gone.report_id).await;
 
     // The data directory is lost; the deletion log (kept elsewhere) is not.
     let restored = Site {
@@ -625,7 +700,7 @@ async fn a_report_deleted_after_a_backup_stays_deleted_when_the_backup_is_restor
     }
     assert_eq!(
         register_line(&restored.tenant_db(TENANT), number),
-        (None, Some("2027-03-01".to_owned())),
+        (None, Some(day.to_string())),
         "its register line is there, marked deleted"
     );
     // No byte of the deleted report's items anywhere in the restored data:
@@ -662,11 +737,7 @@ async fn the_deletion_log_is_applied_at_start_to_an_old_tenant_file_copied_back(
     let dir = tempfile::tempdir().expect("tempdir");
     let backed = backed_up(dir.path()).await;
     let gone = &backed.reports[0];
-    delete_by_expiry(
-        &backed.site,
-        &gone.report_id,
-        Day::parse("2027-03-01").expect("day"),
-    );
+    delete_by_expiry(&backed.site, &backed.keys, &gone.report_id).await;
     // An operator copies the old tenant file and attachment back by hand.
     let db = backed.site.tenant_db(TENANT);
     for suffix in ["-wal", "-shm"] {
