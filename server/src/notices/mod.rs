@@ -483,6 +483,7 @@ impl Notices {
         };
         // A closure notice carries its address (the address row is gone);
         // every other mail goes to the address row's.
+        let closure = matches!((kind, payload.len()), (OutboxKind::ReporterNotice, 4));
         let (payload, address) = match (kind, &payload[..]) {
             (OutboxKind::ReporterNotice, [tenant, name, to, language]) => (
                 vec![*tenant, *name],
@@ -526,7 +527,11 @@ impl Notices {
                     return Composed::Drop("malformed notice");
                 };
                 let url = format!("{}/t/{tenant}/mailbox", self.config.public_url());
-                text::reporter_notice(language, name, &url)
+                if closure {
+                    text::reporter_closure_notice(language, name, &url)
+                } else {
+                    text::reporter_notice(language, name, &url)
+                }
             }
             OutboxKind::AdvisorDigest => {
                 let parsed = (|| {

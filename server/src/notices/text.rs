@@ -58,6 +58,23 @@ pub(crate) fn decode_deletion(text: &str) -> Option<DigestDeletion> {
     Some(DigestDeletion { short_id, day })
 }
 
+/// The last notice to a reporter, when their report is closed: like
+/// [`reporter_notice`] (the same three inputs, nothing of the report), and
+/// that their address is now deleted, so no further mail will come.
+pub(crate) fn reporter_closure_notice(lang: Lang, tenant_name: &str, mailbox_url: &str) -> Text {
+    Text {
+        subject: t(lang, "email-notice-subject"),
+        body: tf(
+            lang,
+            "email-closure-notice-body",
+            &[
+                ("tenant", Arg::Str(tenant_name)),
+                ("url", Arg::Str(mailbox_url)),
+            ],
+        ),
+    }
+}
+
 /// An advisor's digest: each report by short id and deadline, and the
 /// reports whose content is deleted within the next days.
 pub(crate) fn advisor_digest(
@@ -181,6 +198,23 @@ mod tests {
         for text in [&nl.body, &en.body] {
             assert_eq!(text.matches("://").count(), 1);
         }
+    }
+
+    #[test]
+    fn the_closure_notice_says_the_address_is_deleted_and_nothing_else_new() {
+        let url = "https://meldkluis.example/t/acme/mailbox";
+        let en = reporter_closure_notice(lang("en"), "Acme BV", url);
+        assert!(en.body.contains("Acme BV") && en.body.contains(url));
+        assert!(en.body.contains("address has been deleted"), "{}", en.body);
+        let nl = reporter_closure_notice(lang("nl"), "Acme BV", url);
+        assert!(nl.body.contains("verwijderd"), "{}", nl.body);
+        for text in [&nl.body, &en.body] {
+            assert_eq!(text.matches("://").count(), 1);
+        }
+        assert_eq!(
+            en.subject,
+            reporter_notice(lang("en"), "Acme BV", url).subject
+        );
     }
 
     #[test]

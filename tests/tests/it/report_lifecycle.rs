@@ -969,6 +969,13 @@ async fn closing_sends_the_closure_notice_and_keeps_no_address() {
     let mails = sink.wait_for(1, Duration::from_secs(30));
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].rcpt_to, ["closing.reporter@example.org"]);
+    assert!(
+        mails[0]
+            .body
+            .contains("your e-mail address has been deleted"),
+        "{}",
+        mails[0].body
+    );
     meldkluis_tests::wait_outbox_empty(&server, Duration::from_secs(30)).await;
 
     // Reopened and answered: no address, so no notice.

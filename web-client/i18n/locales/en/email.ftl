@@ -33,3 +33,13 @@ email-digest-footer = You receive this digest on every day a deadline is coming 
 # Issue 11: reports whose content is deleted soon (end of the retention period).
 email-digest-deletions = Deleted soon (end of the retention period):
 email-digest-deletion = report { $id }: content deleted on { $due }
+
+# Issue 11: the last notice, when the report is closed (nothing of the report).
+email-closure-notice-body =
+    Hello,
+
+    There is news about your report in your secure mailbox at { $tenant }.
+
+    Open your mailbox at { $url } and log in with your login code.
+
+    This is the last e-mail you receive about it: your e-mail address has been deleted. This e-mail deliberately contains nothing of the message.

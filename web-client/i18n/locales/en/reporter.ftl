@@ -49,7 +49,7 @@ report-attachments = Attachments (optional)
 report-attachments-help = For example photos, screenshots or documents, together at most { $max }. Attachments are encrypted in your browser too.
 report-notice = A notice when there is an answer (optional)
 report-notice-email = Your e-mail address
-report-notice-help = Only to let you know that a new message is waiting in your mailbox. The address is stored apart from your report and never shown to the confidential advisor or the employer. A private address is better than your work address.
+report-notice-help = Only to let you know that a new message is waiting in your mailbox. The address is stored apart from your report and never shown to the confidential advisor or the employer. A private address is better than your work address. When your report is closed, you get one last e-mail about that and the address is deleted.
 report-send = Encrypt and send report
 report-sending = Your report is being encrypted and sent. This takes a few seconds.
 
@@ -107,7 +107,7 @@ mailbox-reply-attachments = Attachments (optional)
 mailbox-reply-send = Encrypt and send message
 mailbox-notice = A notice when there is an answer
 mailbox-notice-email = E-mail address
-mailbox-notice-help = Only to let you know that there is a new message. The address is stored apart from your report and never shown to the confidential advisor.
+mailbox-notice-help = Only to let you know that there is a new message. The address is stored apart from your report and never shown to the confidential advisor. When your report is closed, you get one last e-mail about that and the address is deleted.
 mailbox-notice-save = Save
 mailbox-notice-remove = Remove
 mailbox-logout = Log out

@@ -33,3 +33,13 @@ email-digest-footer = U krijgt dit overzicht elke dag waarop een termijn nadert 
 # Issue 11: reports whose content is deleted soon (end of the retention period).
 email-digest-deletions = Binnenkort verwijderd (einde van de bewaartermijn):
 email-digest-deletion = melding { $id }: inhoud wordt verwijderd op { $due }
+
+# Issue 11: the last notice, when the report is closed (nothing of the report).
+email-closure-notice-body =
+    Hallo,
+
+    Er is nieuws over uw melding in uw beveiligde berichtenbox bij { $tenant }.
+
+    Open uw berichtenbox op { $url } en log in met uw inlogcode.
+
+    Dit is de laatste e-mail die u hierover krijgt: uw e-mailadres is nu verwijderd. Deze e-mail bevat bewust niets van het bericht.

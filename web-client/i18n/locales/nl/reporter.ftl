@@ -49,7 +49,7 @@ report-attachments = Bijlagen (niet verplicht)
 report-attachments-help = Bijvoorbeeld foto's, schermafdrukken of documenten, samen hoogstens { $max }. Ook bijlagen worden in uw browser versleuteld.
 report-notice = Bericht als er een antwoord is (niet verplicht)
 report-notice-email = Uw e-mailadres
-report-notice-help = Alleen om u te laten weten dat er een nieuw bericht in uw berichtenbox staat. Het adres wordt apart van uw melding bewaard en nooit aan de vertrouwenspersoon of de werkgever getoond. Gebruik liever een privé-adres dan uw werkadres.
+report-notice-help = Alleen om u te laten weten dat er een nieuw bericht in uw berichtenbox staat. Het adres wordt apart van uw melding bewaard en nooit aan de vertrouwenspersoon of de werkgever getoond. Gebruik liever een privé-adres dan uw werkadres. Wordt uw melding afgesloten, dan krijgt u daarvan nog één bericht en wordt het adres verwijderd.
 report-send = Melding versleuteld versturen
 report-sending = Uw melding wordt versleuteld en verstuurd. Dit duurt een paar seconden.
 
@@ -107,7 +107,7 @@ mailbox-reply-attachments = Bijlagen (niet verplicht)
 mailbox-reply-send = Bericht versleuteld versturen
 mailbox-notice = Bericht als er een antwoord is
 mailbox-notice-email = E-mailadres
-mailbox-notice-help = Alleen om u te laten weten dat er een nieuw bericht is. Het adres wordt apart van uw melding bewaard en nooit aan de vertrouwenspersoon getoond.
+mailbox-notice-help = Alleen om u te laten weten dat er een nieuw bericht is. Het adres wordt apart van uw melding bewaard en nooit aan de vertrouwenspersoon getoond. Wordt uw melding afgesloten, dan krijgt u daarvan nog één bericht en wordt het adres verwijderd.
 mailbox-notice-save = Opslaan
 mailbox-notice-remove = Verwijderen
 mailbox-logout = Uitloggen
