@@ -1144,6 +1144,64 @@ pub fn restore_notices(config: &Config, backup_dir: &Path) -> Result<(usize, usi
 mod tests {
     use super::*;
 
+    fn config(dir: &Path) -> Config {
+        Config {
+            data_dir: dir.join("data"),
+            deletion_log_path: Some(dir.join("log").join("deletion-log")),
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn a_tenant_entry_removes_the_tenant_and_an_older_one_spares_a_new_tenant_of_that_id() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = config(dir.path());
+        let admin = crate::admin::Admin::open(&config).expect("admin");
+        let today = Day::parse(&crate::store::today()).expect("today");
+        let (gone, reused) = (
+            TenantId::new("gone").expect("id"),
+            TenantId::new("reused").expect("id"),
+        );
+        for id in [&gone, &reused] {
+            admin
+                .create_tenant(id, "T", &["nl".into()], None)
+                .expect("create");
+        }
+        let log = DeletionLog::open(&config.deletion_log_path()).expect("log");
+        log.append(&[
+            Entry::Tenant {
+                day: today,
+                tenant: gone.clone(),
+            },
+            // The earlier tenant of this id, deleted before the present
+            // one was created: nothing of it applies to the new one.
+            Entry::Tenant {
+                day: today.add_days(-30),
+                tenant: reused.clone(),
+            },
+            Entry::Register {
+                day: today.add_days(-30),
+                tenant: reused.clone(),
+                number: 1,
+            },
+        ])
+        .expect("append");
+        let applied = apply_deletion_log(&config).expect("applied");
+        assert_eq!(applied.tenants, 1);
+        let layout = Layout::new(&config.data_dir);
+        assert!(!layout.tenant_dir(&gone).exists());
+        assert!(layout.tenant_db(&reused).exists());
+        let names: Vec<String> = admin
+            .list_tenants()
+            .expect("list")
+            .into_iter()
+            .map(|t| t.id.to_string())
+            .collect();
+        assert_eq!(names, ["reused"]);
+        // Applying again finds nothing left to delete.
+        assert!(apply_deletion_log(&config).expect("again").is_empty());
+    }
+
     #[test]
     fn manifest_paths_are_plain_relative_names() {
         assert!(checked_relative("tenants/acme/tenant.sqlite").is_some());
