@@ -416,9 +416,9 @@ function clockText(thread, kind, doneDay, doneText) {
 /** The closing reasons the mailbox names (web-client/i18n: js-reason-*). */
 const CLOSING_REASONS = ['resolved', 'agreed_with_reporter', 'no_response_from_reporter', 'withdrawn', 'not_a_report', 'other'];
 
-/** A day as the API writes it: YYYY-MM-DD, nothing else. */
+/** A day as the API writes it: YYYY-MM-DD with a real month and day, nothing else. */
 function isDay(value) {
-  return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value);
+  return typeof value === 'string' && /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/.test(value);
 }
 
 /**

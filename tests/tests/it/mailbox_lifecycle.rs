@@ -5,7 +5,9 @@
 //! whose reporter has not answered the advisor for half the tenant's
 //! silence period, it warns from which day the advisor may close it. In
 //! Dutch and English, with the server's own dates, and axe-core (WCAG 2.1
-//! A and AA) finds nothing on either screen.
+//! A and AA) finds nothing on either screen. A breached server that puts
+//! markup, a script or a made-up code in those fields gets nothing shown
+//! but days and known reasons, as text.
 
 use std::sync::Arc;
 
@@ -13,6 +15,7 @@ use meldkluis_i18n::{catalog, t, tf, Arg};
 use meldkluis_server::clock::ManualClock;
 use meldkluis_server::dates::Day;
 use meldkluis_tests::browser::{Browser, BrowserOptions};
+use meldkluis_tests::proxy::{RecordingProxy, Tampering};
 use meldkluis_tests::reporter::{
     confirm_code, fill_report_form, mailbox_login, send_report, AdvisorView, ReportInput,
 };
@@ -36,11 +39,10 @@ fn text(lang: &str, id: &str, args: &[(&str, Arg<'_>)]) -> String {
     tf(catalog().lang(lang).expect("a language"), id, args)
 }
 
-/// Makes a report in the browser and returns its login code.
-async fn report_in_browser(browser: &Browser, server: &TestServer, what: &str) -> String {
-    browser
-        .goto(&format!("{}/t/acme/report", server.base))
-        .await;
+/// Makes a report in the browser, through the server at `base`, and
+/// returns its login code.
+async fn report_in_browser(browser: &Browser, base: &str, what: &str) -> String {
+    browser.goto(&format!("{base}/t/acme/report")).await;
     fill_report_form(
         browser,
         &ReportInput {
@@ -84,8 +86,10 @@ async fn the_mailbox_shows_closure_deletion_day_and_silence_warning_in_both_lang
         .expect("lifecycle");
 
     let browser = Browser::start().await;
-    let closed_code = report_in_browser(&browser, &server, "Er verdwijnt geld uit de kas.").await;
-    let silent_code = report_in_browser(&browser, &server, "Mijn leidinggevende scheldt.").await;
+    let closed_code =
+        report_in_browser(&browser, &server.base, "Er verdwijnt geld uit de kas.").await;
+    let silent_code =
+        report_in_browser(&browser, &server.base, "Mijn leidinggevende scheldt.").await;
     browser.close().await;
 
     // The advisor answers one report and closes the other (withdrawn).
@@ -187,4 +191,84 @@ async fn the_mailbox_shows_closure_deletion_day_and_silence_warning_in_both_lang
         browser.close().await;
     }
     assert!(violations.is_empty(), "{violations:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markup_or_odd_values_in_the_lifecycle_fields_are_never_shown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    TestTenant::create(&server.admin(), "acme", 1);
+    let proxy = RecordingProxy::start(&server.base).await;
+    let browser = Browser::start().await;
+    let code = report_in_browser(&browser, &proxy.base, "Er verdwijnt geld uit de kas.").await;
+    let mailbox = format!("{}/t/acme/mailbox?lang=en", proxy.base);
+    let injected = "<img src=x onerror=\"window.__pwned=1\">";
+    let thread_path = "/api/v1/t/acme/mailbox";
+
+    // Closed, with markup where the reason and days go.
+    proxy.tamper(
+        thread_path,
+        Tampering::Rewrite(Arc::new(move |body| {
+            let mut thread: Value = serde_json::from_slice(body).expect("the thread");
+            thread["status"] = json!("closed");
+            thread["closing_reason"] = json!(injected);
+            thread["closed_day"] = json!(injected);
+            thread["deletion_day"] = json!("2027-13-45");
+            thread["silence_warning"] = json!({ "close_offered_from": injected });
+            serde_json::to_vec(&thread).expect("json")
+        })),
+    );
+    browser.goto(&mailbox).await;
+    mailbox_login(&browser, &code).await;
+    for id in ["closure-value", "deletion-notice", "silence-warning"] {
+        assert_eq!(shown(&browser, id).await, (false, String::new()), "{id}");
+    }
+    let page = browser
+        .js(
+            "return [document.querySelectorAll('img').length, typeof window.__pwned, \
+             document.body.textContent.includes('onerror')];",
+            vec![],
+        )
+        .await;
+    assert_eq!(page, json!([0, "undefined", false]));
+
+    // A known reason with a made-up day: the reason alone.
+    proxy.tamper(
+        thread_path,
+        Tampering::Rewrite(Arc::new(move |body| {
+            let mut thread: Value = serde_json::from_slice(body).expect("the thread");
+            thread["status"] = json!("closed");
+            thread["closing_reason"] = json!("withdrawn");
+            thread["closed_day"] = json!("yesterday");
+            serde_json::to_vec(&thread).expect("json")
+        })),
+    );
+    browser.goto(&mailbox).await;
+    mailbox_login(&browser, &code).await;
+    assert_eq!(
+        shown(&browser, "closure-value").await,
+        (true, text("en", "js-reason-withdrawn", &[]))
+    );
+    // Markup in an open report's warning: nothing.
+    proxy.tamper(
+        thread_path,
+        Tampering::Rewrite(Arc::new(move |body| {
+            let mut thread: Value = serde_json::from_slice(body).expect("the thread");
+            thread["silence_warning"] = json!({ "close_offered_from": injected });
+            serde_json::to_vec(&thread).expect("json")
+        })),
+    );
+    browser.goto(&mailbox).await;
+    mailbox_login(&browser, &code).await;
+    assert_eq!(
+        shown(&browser, "silence-warning").await,
+        (false, String::new())
+    );
+    assert_eq!(
+        browser
+            .js("return document.querySelectorAll('img').length;", vec![])
+            .await,
+        json!(0)
+    );
+    browser.close().await;
 }
