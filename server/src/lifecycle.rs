@@ -18,7 +18,10 @@
 //!    nor deleted. Then the attachment files are removed.
 //! 2. Every register line of a deleted report whose register period ended
 //!    is logged, then deleted (one job, too).
-//! 3. If anything was deleted: `PRAGMA incremental_vacuum` hands the freed
+//! 3. A reporter who left an address gets the mailbox's silence warning
+//!    by e-mail (a plain "a message is waiting" notice), once per silence,
+//!    recorded as a `silence_warning` event.
+//! 4. If anything was deleted: `PRAGMA incremental_vacuum` hands the freed
 //!    pages back to the file system, and a `wal_checkpoint(TRUNCATE)` on a
 //!    connection of its own copies the zeroed pages into the database file
 //!    and empties the WAL, so no old frame holding the deleted ciphertext
@@ -162,11 +165,52 @@ async fn run_tenant(
             Ok(deleted)
         })
         .await?;
+    warn_of_silence(state, &tenant, today).await?;
     if reports > 0 || lines > 0 {
         compact(&tenant.db, state.tenants().layout().tenant_db(id)).await?;
         tracing::info!(tenant = %id, reports, register_lines = lines, "deleted at the end of their retention");
     }
     Ok((reports, lines))
+}
+
+/// Sends the mailbox's silence warning by e-mail to reporters who left an
+/// address, once per silence: the notice ("a message is waiting", nothing
+/// more) first, then a `silence_warning` event, so a failure between the
+/// two sends it again rather than never.
+async fn warn_of_silence(
+    state: &AppState,
+    tenant: &crate::tenants::OpenTenant,
+    today: Day,
+) -> Result<(), AppError> {
+    let due = tenant
+        .db
+        .call(move |conn| Ok(store::silence_warnings_due(conn, today)?))
+        .await?;
+    for warning in due {
+        state
+            .notices()
+            .queue_reporter_notice(
+                &tenant.record,
+                &warning.mailbox_id,
+                state.clock().now_unix_ms(),
+            )
+            .await?;
+        let (day, offered) = (today.to_string(), warning.close_offered_from.to_string());
+        tenant
+            .db
+            .call(move |conn| {
+                Ok(store::insert_event(
+                    conn,
+                    &warning.report_id,
+                    &day,
+                    "silence_warning",
+                    None,
+                    Some(&offered),
+                )?)
+            })
+            .await?;
+    }
+    Ok(())
 }
 
 /// Appends entries to the deletion log and fsyncs it, inside the job that

@@ -1495,6 +1495,67 @@ pub fn delete_register_line(conn: &Connection, number: i64) -> rusqlite::Result<
         > 0)
 }
 
+/// An open report whose reporter is due the mailbox's silence warning by
+/// e-mail (once per silence: no `silence_warning` event since it began).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SilenceWarningDue {
+    /// The report id.
+    pub report_id: [u8; 16],
+    /// Its mailbox id (for the reporter's notice address).
+    pub mailbox_id: [u8; 16],
+    /// From this day the advisors are offered to close it.
+    pub close_offered_from: crate::dates::Day,
+}
+
+/// The open reports whose silence warning starts on or before `today` and
+/// was not yet sent for this silence.
+pub fn silence_warnings_due(
+    conn: &Connection,
+    today: crate::dates::Day,
+) -> rusqlite::Result<Vec<SilenceWarningDue>> {
+    let lifecycle = crate::retention::lifecycle(conn)?;
+    if lifecycle.silence_weeks == 0 {
+        return Ok(Vec::new());
+    }
+    let rows = conn
+        .prepare_cached(concat!(
+            "SELECT r.id, r.mailbox_id, ",
+            silent_since_sql!(),
+            ", (SELECT max(e.day) FROM report_events e
+                WHERE e.report_id = r.id AND e.event = 'silence_warning')
+             FROM reports r WHERE r.status NOT IN ('closed', 'archived')"
+        ))?
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, [u8; 16]>(0)?,
+                r.get::<_, [u8; 16]>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut due = Vec::new();
+    for (report_id, mailbox_id, silent_since, warned) in rows {
+        let Some(since) = silent_since else { continue };
+        let (Some(from), Some(offered)) = (
+            silence_warning_day(Some(&since), &lifecycle),
+            silence_offer_day(Some(&since), &lifecycle),
+        ) else {
+            continue;
+        };
+        // Days compare as text (YYYY-MM-DD).
+        let warned_this_silence = warned.is_some_and(|day| day >= since);
+        if today >= from && !warned_this_silence {
+            due.push(SilenceWarningDue {
+                report_id,
+                mailbox_id,
+                close_offered_from: offered,
+            });
+        }
+    }
+    Ok(due)
+}
+
 /// True if the advisor is an active advisor of the tenant.
 pub fn is_active_advisor(conn: &Connection, advisor_id: i64) -> rusqlite::Result<bool> {
     conn.prepare_cached("SELECT 1 FROM advisors WHERE id = ?1 AND active = 1")?

@@ -224,14 +224,26 @@ mod tests {
             short_id: "0a0b0c0d".into(),
             day: today.add_days(10),
         };
-        let en = advisor_digest(lang("en"), "Acme", today, &[], &[deletion.clone()]);
+        let en = advisor_digest(
+            lang("en"),
+            "Acme",
+            today,
+            &[],
+            std::slice::from_ref(&deletion),
+        );
         assert!(
             en.body
                 .contains("Deleted soon (end of the retention period):\n- report 0a0b0c0d: content deleted on 2027-03-11 (10 days left)"),
             "{}",
             en.body
         );
-        let nl = advisor_digest(lang("nl"), "Acme", today, &[], &[deletion.clone()]);
+        let nl = advisor_digest(
+            lang("nl"),
+            "Acme",
+            today,
+            &[],
+            std::slice::from_ref(&deletion),
+        );
         assert!(
             nl.body.contains("0a0b0c0d") && nl.body.contains("2027-03-11"),
             "{}",

@@ -818,10 +818,16 @@ async fn held_and_reopened_reports_stay_and_a_deleted_mailbox_looks_unknown() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reporter_is_warned_of_silence_and_advisors_are_offered_closing() {
+    let sink_dir = tempfile::tempdir().expect("tempdir");
+    let sink = SmtpSink::start(sink_dir.path(), &SinkOptions::default());
     let dir = tempfile::tempdir().expect("tempdir");
     let start = SystemClock.today();
-    let clock = Arc::new(ManualClock::at(start, 9));
-    let server = TestServer::start_with_clock(dir.path(), clock.clone(), |_| {}).await;
+    let clock = Arc::new(ManualClock::at(start, 3));
+    let server = TestServer::start_with_clock(dir.path(), clock.clone(), |c| {
+        notices_to_sink(c, sink.port);
+        c.notices.digest_hour_utc = 23;
+    })
+    .await;
     let admin = server.admin();
     let tenant = TestTenant::create(&admin, "acme", 1);
     let lifecycle = admin
@@ -843,12 +849,20 @@ async fn the_reporter_is_warned_of_silence_and_advisors_are_offered_closing() {
     );
     let http = client();
     let mailbox = Mailbox::random();
-    submit(&http, &server, &tenant, &mailbox, &[0], json!({})).await;
+    submit(
+        &http,
+        &server,
+        &tenant,
+        &mailbox,
+        &[0],
+        json!({ "notice_email": "silent@example.org" }),
+    )
+    .await;
     let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
     let reporter = mailbox_login(&http, &server, tenant.id.as_str(), &mailbox).await;
 
     // Until an advisor has written, the reporter owes no answer.
-    clock.set(start.add_days(60), 9);
+    clock.set(start.add_days(60), 3);
     let (_, list) = get(&http, &server, &tenant, &token, "/advisor/reports").await;
     assert_eq!(list["reports"][0]["silent_since"], Value::Null);
     assert_eq!(list["reports"][0]["silence_close_offered"], false);
@@ -883,7 +897,22 @@ async fn the_reporter_is_warned_of_silence_and_advisors_are_offered_closing() {
         (27, true, false),
         (28, true, true),
     ] {
-        clock.set(asked.add_days(day), 9);
+        clock.set(asked.add_days(day), 3);
+        // The question's notice went out once the clock moved on.
+        sink.wait_for(1, Duration::from_secs(30));
+        meldkluis_tests::wait_outbox_empty(&server, Duration::from_secs(30)).await;
+        // The daily run sends the warning by e-mail once, from day 14.
+        run_day(&server.state, asked.add_days(day))
+            .await
+            .expect("lifecycle");
+        clock.advance(1);
+        meldkluis_tests::wait_outbox_empty(&server, Duration::from_secs(30)).await;
+        let expected = if warned { 2 } else { 1 };
+        assert_eq!(
+            sink.wait_for(expected, Duration::from_secs(30)).len(),
+            expected,
+            "day {day}"
+        );
         let (_, mailbox_thread) = get(&http, &server, &tenant, &reporter, "/mailbox").await;
         let expected = if warned {
             json!({ "close_offered_from": offered_from })
@@ -899,6 +928,18 @@ async fn the_reporter_is_warned_of_silence_and_advisors_are_offered_closing() {
         );
         let (_, thread) = advisor_thread(&http, &server, &tenant, &token, &mailbox).await;
         assert_eq!(thread["silence_close_offered"], offered, "day {day}");
+        let warnings: Vec<&Value> = thread["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter(|e| e["event"] == "silence_warning")
+            .collect();
+        assert_eq!(warnings.len(), usize::from(warned), "day {day}");
+        if warned {
+            assert_eq!(warnings[0]["day"], asked.add_days(14).to_string());
+            assert_eq!(warnings[0]["detail"], offered_from);
+            assert_eq!(warnings[0]["advisor_id"], Value::Null);
+        }
     }
     // Offered, never done: the report is still open.
     let (_, thread) = advisor_thread(&http, &server, &tenant, &token, &mailbox).await;
