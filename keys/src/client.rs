@@ -349,20 +349,6 @@ pub struct Register {
     pub lifecycle: Value,
 }
 
-/// A report of this advisor to be deleted soon.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Deletion {
-    /// Report id (hex).
-    pub report_id: String,
-    /// Its register number.
-    #[serde(default)]
-    pub register_number: Option<i64>,
-    /// The day its content will be deleted.
-    pub deletion_day: String,
-    /// Days from the server's today to that day.
-    pub days_left: i64,
-}
-
 impl Thread {
     /// The first grant to the logged-in key for an item, if any.
     pub fn grant_for(&self, item_id_hex: &str) -> Option<Vec<u8>> {
@@ -792,20 +778,6 @@ impl ServerClient {
             )
             .await?;
         read_limited(response, MAX_JSON_ANSWER).await
-    }
-
-    /// This advisor's reports to be deleted within 14 days.
-    pub async fn deletions(&self) -> Result<Vec<Deletion>, Error> {
-        /// The list alone, or inside an object with the server's today.
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Answer {
-            List(Vec<Deletion>),
-            Wrapped { deletions: Vec<Deletion> },
-        }
-        match self.get_json("/advisor/deletions").await? {
-            Answer::List(list) | Answer::Wrapped { deletions: list } => Ok(list),
-        }
     }
 
     /// Uploads key grants for items of a report. Returns how many were new.
