@@ -7,7 +7,7 @@
 # Release builds; takes minutes and about 1 GiB of disk in $TMPDIR. Not
 # for CI.
 #
-#   scripts/measure-backup.sh [--tenants N] [--reports N] [--clients N] [--quiet-secs N]
+#   scripts/measure-backup.sh [--tenants N] [--reports N] [--clients N] [--quiet-secs N] [--nice]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -p meldkluis-server --bin meldkluis-server

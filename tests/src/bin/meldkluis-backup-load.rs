@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo build --release -p meldkluis-server -p meldkluis-tests
-//! target/release/meldkluis-backup-load [--tenants 1000] [--reports 100] [--clients 32] [--quiet-secs 20]
+//! target/release/meldkluis-backup-load [--tenants 1000] [--reports 100] [--clients 32] [--quiet-secs 20] [--nice]
 //! ```
 //!
 //! Starts the real server binary on a fresh data directory, fills
@@ -14,7 +14,8 @@
 //! runs beside the server as its own process. Prints the backup's time and
 //! size, and for both windows the submissions per second, the longest
 //! stall (the longest time in which no submission completed) and the
-//! slowest submission, with their ratios.
+//! slowest submission, with their ratios. `--nice` runs the backup under
+//! `nice -n 19`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -36,6 +37,8 @@ struct Args {
     clients: usize,
     quiet_secs: u64,
     server_bin: PathBuf,
+    /// Run the backup under `nice -n 19`, as an operator would.
+    nice: bool,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -46,6 +49,7 @@ fn parse_args() -> anyhow::Result<Args> {
         clients: 32,
         quiet_secs: 20,
         server_bin: exe.with_file_name("meldkluis-server"),
+        nice: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -56,6 +60,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--clients" => args.clients = value()?.parse()?,
             "--quiet-secs" => args.quiet_secs = value()?.parse()?,
             "--server-bin" => args.server_bin = value()?.into(),
+            "--nice" => args.nice = true,
             other => anyhow::bail!("unknown argument {other}"),
         }
     }
@@ -406,7 +411,14 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(5)).await;
 
     let backup_dir = dir.path().join("backup");
-    let mut backup = Command::new(&args.server_bin)
+    let mut backup = if args.nice {
+        let mut nice = Command::new("nice");
+        nice.args(["-n", "19"]).arg(&args.server_bin);
+        nice
+    } else {
+        Command::new(&args.server_bin)
+    };
+    let mut backup = backup
         .arg("--config")
         .arg(&config_path)
         .arg("backup")
