@@ -95,7 +95,7 @@ struct Inner {
     clock: Arc<dyn clock::Clock>,
     counters: Arc<http::Counters>,
     deletion_log: deletion_log::DeletionLog,
-    lifecycle_lock: tokio::sync::Mutex<()>,
+    lifecycle_lock: tokio::sync::Mutex<lifecycle::Pending>,
 }
 
 /// An attachment upload in progress; released on drop.
@@ -167,7 +167,7 @@ impl AppState {
             notices,
             clock,
             deletion_log,
-            lifecycle_lock: tokio::sync::Mutex::new(()),
+            lifecycle_lock: tokio::sync::Mutex::default(),
             sessions: auth::Sessions::new(auth::SessionLimits {
                 mailbox_sessions_per_tenant: config.max_mailbox_sessions_per_tenant,
                 per_mailbox: config.sessions_per_mailbox,
@@ -221,7 +221,7 @@ impl AppState {
     }
 
     /// Held while a day's lifecycle runs (see [`lifecycle::run_day`]).
-    pub(crate) fn lifecycle_lock(&self) -> &tokio::sync::Mutex<()> {
+    pub(crate) fn lifecycle_lock(&self) -> &tokio::sync::Mutex<lifecycle::Pending> {
         &self.0.lifecycle_lock
     }
 

@@ -22,12 +22,15 @@
 //!    by e-mail (a plain "a message is waiting" notice), once per silence,
 //!    recorded as a `silence_warning` event.
 //! 4. If anything was deleted: `PRAGMA incremental_vacuum` hands the freed
-//!    pages back to the file system, and a `wal_checkpoint(TRUNCATE)` on a
-//!    connection of its own copies the zeroed pages into the database file
+//!    pages back to the file system, a `VACUUM` rewrites every page (an
+//!    older copy of a cell moved by a b-tree rebalance can sit in the
+//!    unused middle of a page `secure_delete` never touches), and a
+//!    `wal_checkpoint(TRUNCATE)` copies the pages into the database file
 //!    and empties the WAL, so no old frame holding the deleted ciphertext
-//!    stays in it. `secure_delete` (on for every tenant connection, see
-//!    [`crate::db::open_tenant`]) has overwritten the deleted cells and
-//!    freed pages with zeros.
+//!    stays in it ([`compact`]). `secure_delete` (on for every tenant
+//!    connection, see [`crate::db::open_tenant`]) has overwritten the
+//!    deleted cells and freed pages with zeros. A tenant whose compaction
+//!    failed is compacted again on the next run.
 //!
 //! [`run_day`] is public so tests (and the restore test) can run a day
 //! with the clock moved.
@@ -45,9 +48,14 @@ use crate::{db, retention, store, AppState};
 /// How often the task looks whether a new day has begun.
 const CHECK_INTERVAL: Duration = Duration::from_secs(60);
 
-/// How often a `wal_checkpoint(TRUNCATE)` is tried while readers or the
-/// checkpointer hold the WAL.
+/// How often the `VACUUM` and the `wal_checkpoint(TRUNCATE)` after a
+/// deletion are tried while readers or the checkpointer hold the WAL.
 const CHECKPOINT_TRIES: u32 = 50;
+
+/// The tenants whose compaction after a deletion has not yet succeeded
+/// (held while a day's run goes on: one run at a time per server).
+#[derive(Debug, Default)]
+pub struct Pending(std::collections::HashSet<TenantId>);
 
 /// What one day's run did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -65,11 +73,11 @@ pub struct DayReport {
 /// Runs the lifecycle of `today` for every enabled tenant. One run at a
 /// time per server; running the same day twice deletes nothing twice.
 pub async fn run_day(state: &AppState, today: Day) -> Result<DayReport, AppError> {
-    let _one_at_a_time = state.lifecycle_lock().lock().await;
+    let mut pending = state.lifecycle_lock().lock().await;
     let mut report = DayReport::default();
     for id in state.tenants().enabled_ids().await? {
         report.tenants += 1;
-        match run_tenant(state, &id, today).await {
+        match run_tenant(state, &id, today, &mut pending).await {
             Ok((reports, lines)) => {
                 report.reports_deleted += reports;
                 report.register_lines_deleted += lines;
@@ -94,6 +102,7 @@ async fn run_tenant(
     state: &AppState,
     id: &TenantId,
     today: Day,
+    pending: &mut Pending,
 ) -> Result<(usize, usize), AppError> {
     let tenant = state.tenants().get(id).await?;
     let due = tenant
@@ -167,8 +176,12 @@ async fn run_tenant(
         .await?;
     warn_of_silence(state, &tenant, today).await?;
     if reports > 0 || lines > 0 {
-        compact(&tenant.db, state.tenants().layout().tenant_db(id)).await?;
         tracing::info!(tenant = %id, reports, register_lines = lines, "deleted at the end of their retention");
+        pending.0.insert(id.clone());
+    }
+    if pending.0.contains(id) {
+        compact(&tenant.db, state.tenants().layout().tenant_db(id)).await?;
+        pending.0.remove(id);
     }
     Ok((reports, lines))
 }
@@ -242,53 +255,81 @@ async fn remove_attachment_files(dir: &Path, ids: Vec<[u8; 16]>) -> Result<(), A
     .await
 }
 
-/// Hands freed pages back (`incremental_vacuum`, in the worker's
-/// transaction) and then empties the WAL (`wal_checkpoint(TRUNCATE)`),
-/// so neither the database file nor the WAL keeps a page of what was
+/// Leaves neither in the database file nor in its WAL a byte of what was
+/// deleted: hands the freed pages back (`incremental_vacuum`, in the
+/// worker's transaction), rewrites every page (`VACUUM`) and empties the
+/// WAL (`wal_checkpoint(TRUNCATE)`).
+///
+/// `secure_delete` zeroes a deleted row's cells and the pages it freed,
+/// but not an older copy of a cell that a b-tree rebalance left in the
+/// unused middle of a page still in use (the backup helper found one:
+/// `backup::a_report_deleted_after_a_backup_stays_deleted_when_the_backup_is_restored`),
+/// so the file is rewritten, once a day and only when something was
 /// deleted.
 ///
-/// The checkpoint cannot run on the worker's connection (every job runs
-/// inside the worker's transaction, and a checkpoint needs none open), so
-/// it runs on a connection of its own once the vacuum is committed. It
-/// waits for the worker's write lock through the busy time-out and is
-/// tried again while a reader or the checkpointer thread is busy.
+/// Neither the `VACUUM` nor the checkpoint can run on the worker's
+/// connection (every job runs inside the worker's transaction, and both
+/// need none open), so they run on a connection of their own once the
+/// deletion is committed. They wait for the worker's write lock through
+/// the busy time-out and are tried again while a reader or the
+/// checkpointer thread holds the WAL; requests wait meanwhile (the
+/// worker's busy time-out is 10 s).
 pub async fn compact(tenant_db: &db::Db, path: PathBuf) -> Result<(), AppError> {
-    tenant_db
-        .call(|conn| {
-            conn.execute_batch("PRAGMA incremental_vacuum")?;
-            Ok(())
-        })
-        .await?;
-    db::blocking(move || truncate_wal(&path)).await
+    tenant_db.call(|conn| Ok(incremental_vacuum(conn)?)).await?;
+    db::blocking(move || rewrite_and_truncate(&path)).await
 }
 
-/// `wal_checkpoint(TRUNCATE)` on its own connection, tried until it
-/// completes.
-fn truncate_wal(path: &Path) -> Result<(), AppError> {
+/// Hands every free page back to the file system. The pragma frees one
+/// page per step: it is stepped until done (`execute_batch` would step
+/// once and free one page).
+pub(crate) fn incremental_vacuum(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let mut statement = conn.prepare("PRAGMA incremental_vacuum")?;
+    let mut rows = statement.query([])?;
+    while rows.next()?.is_some() {}
+    Ok(())
+}
+
+/// True for the errors of a lock held by another connection.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(e, _)
+            if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// `VACUUM`, then `wal_checkpoint(TRUNCATE)`, on a connection of their
+/// own, each tried until it completes.
+fn rewrite_and_truncate(path: &Path) -> Result<(), AppError> {
     let conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(5))?;
+    let mut vacuumed = false;
     let mut wait = Duration::from_millis(5);
     for _ in 0..CHECKPOINT_TRIES {
-        let done = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-            r.get::<_, i64>(0)
-        });
-        match done {
-            Ok(0) => return Ok(()),
-            // 1: a reader or writer held the WAL; busy: the checkpoint lock.
-            Ok(_) => {}
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if matches!(
-                    e.code,
-                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                ) => {}
-            Err(e) => return Err(e.into()),
+        if !vacuumed {
+            match conn.execute_batch("VACUUM") {
+                Ok(()) => vacuumed = true,
+                Err(e) if is_busy(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if vacuumed {
+            match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            }) {
+                Ok(0) => return Ok(()),
+                // 1: a reader or writer held the WAL.
+                Ok(_) => {}
+                Err(e) if is_busy(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         std::thread::sleep(wait);
         wait = (wait * 2).min(Duration::from_millis(200));
     }
     Err(AppError::new(
         ErrorCode::Unavailable,
-        "the WAL could not be emptied after deletion; tried again next run",
+        "the database could not be rewritten and its WAL emptied after deletion; tried again next run",
     ))
 }
 
@@ -315,5 +356,35 @@ pub(crate) async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<
             () = tokio::time::sleep(CHECK_INTERVAL) => {}
             _ = stop.changed() => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn free_pages(conn: &rusqlite::Connection) -> i64 {
+        conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))
+            .expect("freelist")
+    }
+
+    #[test]
+    fn the_incremental_vacuum_frees_every_page_inside_a_job() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = db::open_tenant(&dir.path().join("t.sqlite")).expect("open");
+        conn.execute_batch("CREATE TABLE b (x BLOB)")
+            .expect("table");
+        for _ in 0..50 {
+            conn.execute("INSERT INTO b VALUES (randomblob(5000))", [])
+                .expect("insert");
+        }
+        conn.execute_batch("DELETE FROM b").expect("delete");
+        assert!(free_pages(&conn) > 50, "the deletion freed pages");
+        // As the worker runs a job: in a transaction, inside a savepoint.
+        conn.execute_batch("BEGIN IMMEDIATE; SAVEPOINT job")
+            .expect("begin");
+        incremental_vacuum(&conn).expect("vacuum");
+        conn.execute_batch("RELEASE job; COMMIT").expect("commit");
+        assert_eq!(free_pages(&conn), 0);
     }
 }

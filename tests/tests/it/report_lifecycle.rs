@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use meldkluis_crypto_core::{ItemKind, StaticKey};
+use meldkluis_crypto_core::{ItemKind, StaticKey, StaticSecret};
 use meldkluis_server::clock::{Clock as _, ManualClock, SystemClock};
 use meldkluis_server::deletion_log::{DeletionLog, Entry};
 use meldkluis_server::lifecycle::run_day;
@@ -412,6 +412,22 @@ async fn a_hold_is_checked_recorded_and_seen_by_every_advisor() {
         rows.next(),
         Some(format!("1,{today},,,,{later},legal_proceedings,,").as_str())
     );
+    // A removed advisor's session reads no register.
+    let third = StaticSecret::generate(&mut meldkluis_crypto_core::os_rng());
+    let admin = server.admin();
+    admin
+        .add_advisor(&tenant.id, &third.public_key(), "Advisor 2")
+        .expect("add");
+    let removed = advisor_login(&http, &server, &tenant.id, &third).await;
+    let (code, _) = get(&http, &server, &tenant, &removed, "/advisor/register").await;
+    assert_eq!(code, 200);
+    admin
+        .remove_advisor(&tenant.id, &third.public_key())
+        .expect("remove");
+    let (code, _) = get(&http, &server, &tenant, &removed, "/advisor/register").await;
+    assert_eq!(code, 401);
+    let (code, _) = get(&http, &server, &tenant, &removed, "/advisor/register.csv").await;
+    assert_eq!(code, 401);
     // Without a session, no register.
     let anonymous = http
         .get(server.url(tenant.id.as_str(), "/advisor/register"))
@@ -666,6 +682,14 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
         assert!(!contains(&wal, canary), "{what} is still in the WAL");
     }
     assert!(!attachment_file.exists(), "the attachment file is gone");
+    // The freed pages went back to the file system (incremental vacuum).
+    let reader = rusqlite::Connection::open(server.state.tenants().layout().tenant_db(&tenant.id))
+        .expect("open");
+    let free: i64 = reader
+        .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+        .expect("freelist");
+    assert_eq!(free, 0, "no free page is left in the file");
+    drop(reader);
     assert!(server
         .state
         .notices()
@@ -1116,4 +1140,103 @@ async fn the_digest_lists_the_reports_deleted_within_14_days() {
         "{}",
         mails[0].body
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_many_reports_among_others_leaves_none_of_their_bytes() {
+    use rand::{Rng as _, RngCore as _};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let start = SystemClock.today();
+    let clock = Arc::new(ManualClock::at(start, 9));
+    let server = TestServer::start_with_clock(dir.path(), clock.clone(), |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 1);
+    let http = client();
+    let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
+    let mut rng = rand::thread_rng();
+    let mut deleted = Vec::new();
+    let mut kept = Vec::new();
+    // Reports of many sizes, with messages, so b-tree pages split and
+    // rebalance while they are written and while some are deleted.
+    for i in 0..48 {
+        let mailbox = Mailbox::random();
+        let mut content = vec![0u8; rng.gen_range(200..3800)];
+        rng.fill_bytes(&mut content);
+        let item = seal(
+            ItemKind::Report,
+            &tenant.id,
+            mailbox.report_id,
+            mailbox.report_id,
+            &mailbox.key,
+            &mailbox.recipients(&tenant, &tenant.advisor_keys()),
+            &content,
+        );
+        let response = http
+            .post(server.url(tenant.id.as_str(), "/reports"))
+            .json(&mailbox.report_body(&item))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 201);
+        let mut items = vec![item];
+        for _ in 0..rng.gen_range(0..3) {
+            let mut text = vec![0u8; rng.gen_range(100..2500)];
+            rng.fill_bytes(&mut text);
+            let message = seal(
+                ItemKind::Message,
+                &tenant.id,
+                new_item_id(),
+                mailbox.report_id,
+                &tenant.advisors[0],
+                &mailbox.recipients(&tenant, &tenant.advisor_keys()),
+                &text,
+            );
+            let (code, _) = call(
+                &http,
+                reqwest::Method::POST,
+                server.url(
+                    tenant.id.as_str(),
+                    &format!("/advisor/reports/{}/messages", mailbox.report_id.to_hex()),
+                ),
+                &token,
+                Some(json!({ "item": b64(&message) })),
+            )
+            .await;
+            assert_eq!(code, 201);
+            items.push(message);
+        }
+        if i % 3 != 1 {
+            let (code, _) = put_status(
+                &http,
+                &server,
+                &tenant,
+                &token,
+                &mailbox,
+                json!({ "status": "closed", "closing_reason": "resolved" }),
+            )
+            .await;
+            assert_eq!(code, 200);
+            deleted.extend(items);
+        } else {
+            kept.extend(items);
+        }
+    }
+    let day = start.add_months(12);
+    clock.set(day, 3);
+    let run = run_day(&server.state, day).await.expect("lifecycle");
+    assert_eq!(run.reports_deleted, 32);
+    let (db, wal) = tenant_bytes(&server, &tenant);
+    for item in &deleted {
+        let canary = slice_of(item);
+        assert!(
+            !contains(&db, &canary) && !contains(&wal, &canary),
+            "a deleted item's bytes remain"
+        );
+    }
+    for item in &kept {
+        let canary = slice_of(item);
+        assert!(
+            contains(&db, &canary) || contains(&wal, &canary),
+            "a kept item is stored"
+        );
+    }
 }
