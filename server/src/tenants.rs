@@ -285,10 +285,7 @@ impl Tenants {
                     .prepare_cached("SELECT id FROM tenants WHERE disabled = 0 ORDER BY id")?
                     .query_map([], |r| r.get::<_, String>(0))?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok(ids
-                    .iter()
-                    .filter_map(|id| TenantId::new(id).ok())
-                    .collect())
+                Ok(ids.iter().filter_map(|id| TenantId::new(id).ok()).collect())
             })
             .await
     }
