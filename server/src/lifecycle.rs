@@ -2,7 +2,9 @@
 //! says must go, so that it is gone from the database file, its WAL and
 //! the attachment directory.
 //!
-//! Once a day per server (and at start), for every enabled tenant:
+//! Once a day per server (and at start), for every tenant, a disabled one
+//! too (the retention period does not pause while the operator has a
+//! tenant disabled):
 //!
 //! 1. The notice address of every closed report whose deletion day has
 //!    come (the tenant's retention period after closure, or a longer
@@ -70,12 +72,12 @@ pub struct DayReport {
     pub failed: usize,
 }
 
-/// Runs the lifecycle of `today` for every enabled tenant. One run at a
+/// Runs the lifecycle of `today` for every tenant (disabled ones too). One run at a
 /// time per server; running the same day twice deletes nothing twice.
 pub async fn run_day(state: &AppState, today: Day) -> Result<DayReport, AppError> {
     let mut pending = state.lifecycle_lock().lock().await;
     let mut report = DayReport::default();
-    for id in state.tenants().enabled_ids().await? {
+    for id in state.tenants().all_ids().await? {
         report.tenants += 1;
         match run_tenant(state, &id, today, &mut pending).await {
             Ok((reports, lines)) => {
@@ -104,7 +106,7 @@ async fn run_tenant(
     today: Day,
     pending: &mut Pending,
 ) -> Result<(usize, usize), AppError> {
-    let tenant = state.tenants().get(id).await?;
+    let tenant = state.tenants().get_even_disabled(id).await?;
     let due = tenant
         .db
         .call(move |conn| Ok(store::deletions_until(conn, None, today)?))
@@ -174,7 +176,10 @@ async fn run_tenant(
             Ok(deleted)
         })
         .await?;
-    warn_of_silence(state, &tenant, today).await?;
+    if !tenant.record.disabled {
+        // A disabled tenant's reporters cannot reach their mailbox.
+        warn_of_silence(state, &tenant, today).await?;
+    }
     if reports > 0 || lines > 0 {
         tracing::info!(tenant = %id, reports, register_lines = lines, "deleted at the end of their retention");
         pending.0.insert(id.clone());

@@ -223,6 +223,20 @@ impl Tenants {
 
     /// An enabled tenant, opened if needed. Unknown -> 404, disabled -> 403.
     pub async fn get(&self, id: &TenantId) -> Result<Arc<OpenTenant>, AppError> {
+        let tenant = self.get_even_disabled(id).await?;
+        if tenant.record.disabled {
+            return Err(AppError::new(
+                ErrorCode::TenantDisabled,
+                format!("tenant {id} is disabled"),
+            ));
+        }
+        Ok(tenant)
+    }
+
+    /// A tenant, opened if needed, also a disabled one: for the server's
+    /// own upkeep (the retention period runs on while the operator has a
+    /// tenant disabled), never for a request. Unknown -> 404.
+    pub async fn get_even_disabled(&self, id: &TenantId) -> Result<Arc<OpenTenant>, AppError> {
         let cached = {
             let mut cache = self
                 .cache
@@ -268,21 +282,16 @@ impl Tenants {
                 }))
             }
         };
-        if tenant.record.disabled {
-            return Err(AppError::new(
-                ErrorCode::TenantDisabled,
-                format!("tenant {id} is disabled"),
-            ));
-        }
         Ok(tenant)
     }
 
-    /// The ids of every enabled tenant (for the daily lifecycle task).
-    pub async fn enabled_ids(&self) -> Result<Vec<TenantId>, AppError> {
+    /// The ids of every tenant, disabled ones too (for the daily lifecycle
+    /// task).
+    pub async fn all_ids(&self) -> Result<Vec<TenantId>, AppError> {
         self.server_db
             .call(|conn| {
                 let ids = conn
-                    .prepare_cached("SELECT id FROM tenants WHERE disabled = 0 ORDER BY id")?
+                    .prepare_cached("SELECT id FROM tenants ORDER BY id")?
                     .query_map([], |r| r.get::<_, String>(0))?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 Ok(ids.iter().filter_map(|id| TenantId::new(id).ok()).collect())

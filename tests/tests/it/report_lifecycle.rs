@@ -829,15 +829,43 @@ async fn held_and_reopened_reports_stay_and_a_deleted_mailbox_looks_unknown() {
     let (code, _) = mailbox_login_answer(&http, &server, &tenant, &held).await;
     assert_eq!(code, 200, "the held report's mailbox still works");
 
-    // Once the hold ends, the held report goes as well.
+    // Once the hold ends, the held report goes as well, also while the
+    // operator has the tenant disabled: the retention period runs on.
+    server
+        .admin()
+        .set_disabled(&tenant.id, true)
+        .expect("disable");
     clock.set(hold_until, 3);
     let run = run_day(&server.state, hold_until).await.expect("lifecycle");
     assert_eq!(run.reports_deleted, 1);
-    let (code, _) = advisor_thread(&http, &server, &tenant, &on_reports, &held).await;
-    assert_eq!(code, 404);
-    let line = register_line(&http, &server, &tenant, &other, 1).await;
-    assert_eq!(line["deleted_day"], hold_until.to_string());
-    assert_eq!(line["hold_until"], Value::Null);
+    assert_eq!(run.failed, 0);
+    let db = rusqlite::Connection::open(server.state.tenants().layout().tenant_db(&tenant.id))
+        .expect("open");
+    let held_rows: i64 = db
+        .query_row(
+            "SELECT count(*) FROM reports WHERE id = ?1",
+            [held.report_id.0],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(held_rows, 0);
+    let (deleted_day, hold): (Option<String>, Option<String>) = db
+        .query_row(
+            "SELECT deleted_day, hold_until FROM register WHERE number = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("line");
+    assert_eq!(deleted_day, Some(hold_until.to_string()));
+    assert_eq!(hold, None);
+    let reopened_rows: i64 = db
+        .query_row(
+            "SELECT count(*) FROM reports WHERE id = ?1",
+            [reopened.report_id.0],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(reopened_rows, 1, "the reopened report stays");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
