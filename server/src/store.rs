@@ -1616,4 +1616,102 @@ mod tests {
         assert!(!is_valid_date("+024-01-01"));
         assert!(!is_valid_date("2024-01-0a"));
     }
+
+    /// A tenant database with one advisor and one report in `status`.
+    fn with_report(status: &str) -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = crate::db::open_tenant(&dir.path().join("t.sqlite")).expect("open");
+        conn.execute_batch(
+            "INSERT INTO advisors (id, public_key, display_name, added_day) VALUES (1, zeroblob(32), 'a', '2027-01-01');
+             INSERT INTO reports (id, mailbox_id, mailbox_key, auth_hash, item, padded_len, created_day)
+             VALUES (x'01010101010101010101010101010101', x'02020202020202020202020202020202', zeroblob(32), zeroblob(32), x'00', 1, '2027-01-01');
+             INSERT INTO register (report_id, received_day) VALUES (x'01010101010101010101010101010101', '2027-01-01');",
+        )
+        .expect("rows");
+        if is_closed_status(status) {
+            set_status(
+                &conn,
+                &[1; 16],
+                1,
+                "closed",
+                AgreedUpdate::Keep,
+                Some("resolved"),
+                "2027-01-05",
+            )
+            .expect("closed");
+        }
+        if status != "closed" {
+            conn.execute("UPDATE reports SET status = ?1", [status])
+                .expect("status");
+        }
+        (dir, conn)
+    }
+
+    #[test]
+    fn every_status_change_is_checked_against_the_current_status() {
+        use StatusChange::*;
+        let open = [
+            "new",
+            "acknowledged",
+            "in_progress",
+            "awaiting_reporter",
+            "feedback_given",
+        ];
+        for from in STATUSES {
+            for to in STATUSES {
+                for reason in [None, Some("resolved")] {
+                    let (_dir, conn) = with_report(from);
+                    let was_closed = is_closed_status(from);
+                    let expected: Result<StatusChange, ErrorCode> = match (was_closed, to, reason) {
+                        (_, to, Some(_)) if open.contains(&to) => {
+                            Err(ErrorCode::InvalidStatusChange)
+                        }
+                        (false, "archived", _) => Err(ErrorCode::InvalidStatusChange),
+                        (false, "closed", None) => Err(ErrorCode::ClosingReasonRequired),
+                        (false, "closed", Some(_)) => Ok(Closes),
+                        (true, to, _) if open.contains(&to) => Ok(Reopens),
+                        _ => Ok(Same),
+                    };
+                    let got = set_status(
+                        &conn,
+                        &[1; 16],
+                        1,
+                        to,
+                        AgreedUpdate::Keep,
+                        reason,
+                        "2027-02-01",
+                    )
+                    .map_err(|e| e.code());
+                    assert_eq!(got, expected, "{from} -> {to} with {reason:?}");
+                    let (closed_day, register_day): (Option<String>, Option<String>) = conn
+                        .query_row(
+                            "SELECT r.closed_day, g.closed_day FROM reports r JOIN register g ON g.report_id = r.id",
+                            [],
+                            |r| Ok((r.get(0)?, r.get(1)?)),
+                        )
+                        .expect("days");
+                    assert_eq!(
+                        closed_day, register_day,
+                        "{from} -> {to}: the register follows"
+                    );
+                    let closed_now = match got {
+                        Ok(_) => is_closed_status(to),
+                        Err(_) => was_closed,
+                    };
+                    assert_eq!(
+                        closed_day.is_some(),
+                        closed_now,
+                        "{from} -> {to} with {reason:?}"
+                    );
+                    if was_closed && got.is_ok() && closed_now {
+                        assert_eq!(
+                            closed_day.as_deref(),
+                            Some("2027-01-05"),
+                            "the closing day stays"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
