@@ -223,6 +223,20 @@ impl Sessions {
         (session.tenant == *tenant).then_some(session.principal)
     }
 
+    /// Ends every session of a report's mailbox (the report was deleted).
+    pub fn end_mailbox(&self, tenant: &TenantId, report_id: [u8; 16]) {
+        let mut table = self.table.lock().expect("session lock is never poisoned");
+        let owner = Owner::Mailbox(tenant.clone(), report_id);
+        let tokens: Vec<[u8; 32]> = table
+            .by_owner
+            .get(&owner)
+            .map(|tokens| tokens.iter().copied().collect())
+            .unwrap_or_default();
+        for token in &tokens {
+            table.remove(token);
+        }
+    }
+
     /// Ends the session of a token.
     pub fn end(&self, token: &str) {
         if let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token) {

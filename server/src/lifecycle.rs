@@ -128,7 +128,7 @@ async fn run_tenant(
         .call(move |conn| {
             let due = store::deletions_until(conn, None, today)?;
             if due.is_empty() {
-                return Ok((0, Vec::new()));
+                return Ok((Vec::new(), Vec::new()));
             }
             let entries: Vec<Entry> = due
                 .iter()
@@ -140,16 +140,21 @@ async fn run_tenant(
                 .collect();
             append_to_log(&log_state, &entries)?;
             let mut files = Vec::new();
-            let mut purged = 0;
+            let mut purged = Vec::new();
             for d in &due {
                 if let Some(ids) = retention::purge_report(conn, &d.report_id, today)? {
                     files.extend(ids);
-                    purged += 1;
+                    purged.push(d.report_id);
                 }
             }
             Ok((purged, files))
         })
         .await?;
+    // A reporter still logged in to a deleted report's mailbox is logged out.
+    for report_id in &reports {
+        state.sessions().end_mailbox(id, *report_id);
+    }
+    let reports = reports.len();
     remove_attachment_files(&tenant.attachments_dir, attachments).await?;
 
     let (log_state, tenant_id) = (state.clone(), id.clone());

@@ -809,6 +809,11 @@ async fn held_and_reopened_reports_stay_and_a_deleted_mailbox_looks_unknown() {
     .await;
     assert_eq!(code, 404);
 
+    // The deleted report's reporter is logged in when it goes.
+    let session = mailbox_login(&http, &server, tenant.id.as_str(), &deleted).await;
+    let (code, _) = get(&http, &server, &tenant, &session, "/mailbox").await;
+    assert_eq!(code, 200);
+
     // Past the retention period: only the closed, unheld report goes.
     let unknown = Mailbox::random();
     let unknown_answer = mailbox_login_answer(&http, &server, &tenant, &unknown).await;
@@ -821,6 +826,9 @@ async fn held_and_reopened_reports_stay_and_a_deleted_mailbox_looks_unknown() {
         let (code, _) = advisor_thread(&http, &server, &tenant, &on_reports, mailbox).await;
         assert_eq!(code, if present { 200 } else { 404 });
     }
+    // Their session ended with it.
+    let (code, answer) = get(&http, &server, &tenant, &session, "/mailbox").await;
+    assert_eq!(code, 401, "{answer}");
     // The deleted report's mailbox answers exactly as an unknown one.
     assert_eq!(
         mailbox_login_answer(&http, &server, &tenant, &deleted).await,
