@@ -116,6 +116,23 @@ impl Admin {
         if read_record(&self.server, id)?.is_some() {
             return Err(AdminError::TenantExists(id.to_string()));
         }
+        // The deletion log applies a tenant's deletion to a tenant of that
+        // id created on or before the deletion's day; one created the same
+        // day would be deleted again at the next start.
+        let today = crate::dates::Day::today();
+        let deleted_today =
+            crate::deletion_log::DeletionLog::read(&self.config.deletion_log_path())
+                .map_err(|e| AdminError::Invalid(e.to_string()))?
+                .iter()
+                .any(|entry| {
+                    matches!(entry, crate::deletion_log::Entry::Tenant { day, tenant }
+                    if tenant == id && *day >= today)
+                });
+        if deleted_today {
+            return Err(AdminError::Invalid(format!(
+                "tenant id {id}: a tenant of this id was deleted today; choose another id or create it tomorrow"
+            )));
+        }
         let name = name.trim();
         if name.is_empty() || name.len() > 200 {
             return Err(AdminError::Invalid("name (1 to 200 characters)".into()));

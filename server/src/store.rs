@@ -614,12 +614,19 @@ pub struct Thread {
     pub lifecycle: crate::retention::Lifecycle,
 }
 
-/// The lifecycle part of an advisor's thread.
+/// The lifecycle part of an advisor's thread: what [`LifeView`] adds to
+/// the closure and deletion days the thread already carries (each key is
+/// sent once).
 #[derive(Debug, Serialize)]
 pub struct AdvisorThreadLife {
-    /// Register number, hold, silence.
-    #[serde(flatten)]
-    pub life: LifeView,
+    /// The report's number in the tenant's register.
+    pub register_number: Option<i64>,
+    /// A longer hold of this report, if set.
+    pub hold: Option<Hold>,
+    /// See [`LifeView::silent_since`].
+    pub silent_since: Option<String>,
+    /// See [`LifeView::silence_close_offered`].
+    pub silence_close_offered: bool,
     /// Closures, reopenings and holds, oldest first.
     pub events: Vec<ReportEvent>,
 }
@@ -664,7 +671,10 @@ impl Thread {
     ) -> rusqlite::Result<Self> {
         let life = self.facts.view(&self.status, today, &self.lifecycle);
         self.advisor = Some(AdvisorThreadLife {
-            life,
+            register_number: life.register_number,
+            hold: life.hold,
+            silent_since: life.silent_since,
+            silence_close_offered: life.silence_close_offered,
             events: report_events(conn, report_id)?,
         });
         Ok(self)

@@ -449,6 +449,67 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// True if `needle` occurs in `haystack`.
+/// Reads a JSON text as [`serde_json::Value`], refusing an object that
+/// names a key twice (which `Value` would silently read as the last one,
+/// and a derived struct refuses): every answer of the API must be JSON a
+/// strict reader takes.
+pub fn strict_json(text: &str) -> Result<serde_json::Value, serde_json::Error> {
+    use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+    use serde_json::Value;
+
+    struct Strict(Value);
+    struct StrictVisitor;
+
+    impl<'de> Visitor<'de> for StrictVisitor {
+        type Value = Strict;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Strict, E> {
+            Ok(Strict(Value::Bool(v)))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Strict, E> {
+            Ok(Strict(v.into()))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Strict, E> {
+            Ok(Strict(v.into()))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Strict, E> {
+            Ok(Strict(v.into()))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Strict, E> {
+            Ok(Strict(v.into()))
+        }
+        fn visit_unit<E>(self) -> Result<Strict, E> {
+            Ok(Strict(Value::Null))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Strict, A::Error> {
+            let mut items = Vec::new();
+            while let Some(Strict(item)) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(Strict(Value::Array(items)))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Strict, A::Error> {
+            let mut object = serde_json::Map::new();
+            while let Some((key, Strict(value))) = map.next_entry::<String, Strict>()? {
+                if object.insert(key.clone(), value).is_some() {
+                    return Err(A::Error::custom(format!("key {key:?} appears twice")));
+                }
+            }
+            Ok(Strict(Value::Object(object)))
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Strict {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(StrictVisitor)
+        }
+    }
+
+    serde_json::from_str::<Strict>(text).map(|Strict(value)| value)
+}
+
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -559,4 +620,18 @@ pub async fn post_grants(
         .expect("request");
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn strict_json_refuses_a_key_sent_twice_at_any_depth() {
+        let read = |text: &str| super::strict_json(text).map_err(|e| e.to_string());
+        assert_eq!(
+            read(r#"{"a": [1, {"b": null}], "c": "d"}"#),
+            Ok(serde_json::json!({"a": [1, {"b": null}], "c": "d"}))
+        );
+        assert!(read(r#"{"a": 1, "a": 2}"#).is_err_and(|e| e.contains("\"a\" appears twice")));
+        assert!(read(r#"{"x": [{"closed_day": "2027-01-01", "closed_day": null}]}"#).is_err());
+    }
 }

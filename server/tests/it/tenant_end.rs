@@ -170,6 +170,14 @@ async fn a_tenant_is_deleted_only_after_an_export_and_a_confirmation_and_leaves_
     let listed = site.cli(&["tenant", "list"]);
     assert!(!listed.contains("\"acme\""), "{listed}");
     assert!(listed.contains("other-org"));
+    // A new tenant of the same id the same day would fall under the
+    // deletion log's entry at the next start: refused.
+    refused(
+        &site,
+        &["tenant", "create", "acme", "--name", "Acme Again"],
+        "deleted today",
+    );
+    assert!(!site.data.join("tenants").join("acme").exists());
     assert_eq!(
         address_count(&site.data),
         2,
