@@ -256,7 +256,8 @@ fn main() -> anyhow::Result<()> {
             let enrolled = EnrolledKeys::load(enrolled)?;
             let (kind, key) = load_key(&cli, key, None)?;
             eprintln!("key: {kind}");
-            let opened = meldkluis_keys::archive::open_export(export, out, key.as_ref(), &enrolled)?;
+            let opened =
+                meldkluis_keys::archive::open_export(export, out, key.as_ref(), &enrolled)?;
             println!(
                 "export of tenant {} ({}): {} report(s), {} item(s) opened into {}",
                 opened.tenant,
