@@ -375,6 +375,45 @@ pub async fn submit_report(
     response.status().as_u16()
 }
 
+/// Submits `mailbox`'s report with `content`, sealed to the tenant's
+/// advisors at the indices `advisors`, with `extra` JSON body fields: the
+/// sealed item, the HTTP status and the JSON answer (Null if none).
+pub async fn submit_sealed(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TestTenant,
+    mailbox: &Mailbox,
+    advisors: &[usize],
+    content: &[u8],
+    extra: Value,
+) -> (Vec<u8>, u16, Value) {
+    let keys: Vec<_> = advisors
+        .iter()
+        .map(|&i| tenant.advisors[i].public_key())
+        .collect();
+    let item = seal(
+        ItemKind::Report,
+        &tenant.id,
+        mailbox.report_id,
+        mailbox.report_id,
+        &mailbox.key,
+        &mailbox.recipients(tenant, &keys),
+        content,
+    );
+    let mut body = mailbox.report_body(&item);
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    let response = http
+        .post(server.url(tenant.id.as_str(), "/reports"))
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    (item, status, response.json().await.unwrap_or(Value::Null))
+}
+
 /// Logs in to a mailbox; returns the bearer token.
 pub async fn mailbox_login(
     client: &reqwest::Client,

@@ -15,7 +15,7 @@ use meldkluis_server::notices::EmailAddress;
 use meldkluis_tests::smtp::{SinkOptions, SmtpSink};
 use meldkluis_tests::{
     advisor_login, advisor_post_message, advisor_set_status, b64, client, mailbox_login,
-    notices_to_sink, seal, wait_outbox_empty, Mailbox, TestServer, TestTenant,
+    notices_to_sink, seal, submit_sealed, wait_outbox_empty, Mailbox, TestServer, TestTenant,
 };
 use serde_json::{json, Value};
 
@@ -30,31 +30,10 @@ async fn submit(
     advisors: &[usize],
     extra: Value,
 ) -> (u16, Value) {
-    let keys: Vec<_> = advisors
-        .iter()
-        .map(|&i| tenant.advisors[i].public_key())
-        .collect();
-    let item = seal(
-        ItemKind::Report,
-        &tenant.id,
-        mailbox.report_id,
-        mailbox.report_id,
-        &mailbox.key,
-        &mailbox.recipients(tenant, &keys),
-        b"report content CANARY-REPORT",
-    );
-    let mut body = mailbox.report_body(&item);
-    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
-        body.extend(extra.clone());
-    }
-    let response = http
-        .post(server.url(tenant.id.as_str(), "/reports"))
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let content = b"report content CANARY-REPORT";
+    let (_, status, answer) =
+        submit_sealed(http, server, tenant, mailbox, advisors, content, extra).await;
+    (status, answer)
 }
 
 /// Every `http…` link in a text.

@@ -12,13 +12,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use meldkluis_crypto_core::{ItemKind, StaticKey, StaticSecret};
-use meldkluis_server::clock::{Clock as _, ManualClock, SystemClock};
+use meldkluis_server::clock::{Clock as _, Day, ManualClock, SystemClock};
 use meldkluis_server::deletion_log::{DeletionLog, Entry};
 use meldkluis_server::lifecycle::run_day;
+use meldkluis_server::Config;
 use meldkluis_tests::smtp::{SinkOptions, SmtpSink};
 use meldkluis_tests::{
     advisor_login, b64, client, contains, grant_from, mailbox_login, new_item_id, notices_to_sink,
-    post_grants, seal, Mailbox, TestServer, TestTenant,
+    post_grants, seal, submit_report, submit_sealed, Mailbox, TestServer, TestTenant,
 };
 use serde_json::{json, Value};
 
@@ -32,151 +33,180 @@ async fn submit(
     advisors: &[usize],
     extra: Value,
 ) -> Vec<u8> {
-    let keys: Vec<_> = advisors
-        .iter()
-        .map(|&i| tenant.advisors[i].public_key())
-        .collect();
-    let item = seal(
-        ItemKind::Report,
-        &tenant.id,
-        mailbox.report_id,
-        mailbox.report_id,
-        &mailbox.key,
-        &mailbox.recipients(tenant, &keys),
-        &vec![0x42; 3000],
-    );
-    let mut body = mailbox.report_body(&item);
-    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
-        body.extend(extra.clone());
-    }
-    let response = http
-        .post(server.url(tenant.id.as_str(), "/reports"))
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status(), 201, "report accepted");
-    item
-}
-
-/// A request with a bearer token: (status, JSON or Null).
-async fn call(
-    http: &reqwest::Client,
-    method: reqwest::Method,
-    url: String,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = http.request(method, url).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("answer");
-    if text.is_empty() {
-        return (status, Value::Null);
-    }
-    // Strictly: a key sent twice would break every derived reader (the
-    // console's), though `Value` alone would take the last one.
-    let value = meldkluis_tests::strict_json(&text)
-        .unwrap_or_else(|e| panic!("answer is not strict JSON ({e}): {text}"));
-    (status, value)
-}
-
-async fn put_status(
-    http: &reqwest::Client,
-    server: &TestServer,
-    tenant: &TestTenant,
-    token: &str,
-    mailbox: &Mailbox,
-    body: Value,
-) -> (u16, Value) {
-    call(
-        http,
-        reqwest::Method::PUT,
-        server.url(
-            tenant.id.as_str(),
-            &format!("/advisor/reports/{}/status", mailbox.report_id.to_hex()),
-        ),
-        token,
-        Some(body),
-    )
-    .await
-}
-
-async fn put_hold(
-    http: &reqwest::Client,
-    server: &TestServer,
-    tenant: &TestTenant,
-    token: &str,
-    mailbox: &Mailbox,
-    body: Value,
-) -> (u16, Value) {
-    call(
-        http,
-        reqwest::Method::PUT,
-        server.url(
-            tenant.id.as_str(),
-            &format!("/advisor/reports/{}/hold", mailbox.report_id.to_hex()),
-        ),
-        token,
-        Some(body),
-    )
-    .await
-}
-
-async fn get(
-    http: &reqwest::Client,
-    server: &TestServer,
-    tenant: &TestTenant,
-    token: &str,
-    path: &str,
-) -> (u16, Value) {
-    call(
-        http,
-        reqwest::Method::GET,
-        server.url(tenant.id.as_str(), path),
-        token,
-        None,
-    )
-    .await
-}
-
-async fn advisor_thread(
-    http: &reqwest::Client,
-    server: &TestServer,
-    tenant: &TestTenant,
-    token: &str,
-    mailbox: &Mailbox,
-) -> (u16, Value) {
-    get(
+    let (item, status, _) = submit_sealed(
         http,
         server,
         tenant,
-        token,
-        &format!("/advisor/reports/{}", mailbox.report_id.to_hex()),
+        mailbox,
+        advisors,
+        &vec![0x42; 3000],
+        extra,
     )
-    .await
+    .await;
+    assert_eq!(status, 201, "report accepted");
+    item
 }
 
-/// The register line of a report number.
-async fn register_line(
-    http: &reqwest::Client,
-    server: &TestServer,
+/// A server on a manual clock standing at `hour`:00 today, with a tenant
+/// "acme" of `advisors` advisors: (its directory, today, the clock, the
+/// server, the tenant, a client). Bind the directory first, so that it is
+/// removed after the server has stopped.
+type Setup = (
+    tempfile::TempDir,
+    Day,
+    Arc<ManualClock>,
+    TestServer,
+    TestTenant,
+    reqwest::Client,
+);
+
+async fn setup(hour: u32, advisors: usize, tweak: impl FnOnce(&mut Config)) -> Setup {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let today = SystemClock.today();
+    let clock = Arc::new(ManualClock::at(today, hour));
+    let server = TestServer::start_with_clock(dir.path(), clock.clone(), tweak).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", advisors);
+    (dir, today, clock, server, tenant, client())
+}
+
+/// An SMTP sink and its directory.
+fn sink() -> (tempfile::TempDir, SmtpSink) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sink = SmtpSink::start(dir.path(), &SinkOptions::default());
+    (dir, sink)
+}
+
+/// A message in `mailbox`'s report from `sender`, sealed to the mailbox,
+/// the recovery key and every advisor.
+fn message(
     tenant: &TestTenant,
-    token: &str,
-    number: i64,
-) -> Value {
-    let (status, register) = get(http, server, tenant, token, "/advisor/register").await;
-    assert_eq!(status, 200, "{register}");
-    register["lines"]
-        .as_array()
-        .expect("lines")
-        .iter()
-        .find(|line| line["number"] == number)
-        .cloned()
-        .unwrap_or(Value::Null)
+    mailbox: &Mailbox,
+    sender: &dyn StaticKey,
+    content: &[u8],
+) -> Vec<u8> {
+    let recipients = mailbox.recipients(tenant, &tenant.advisor_keys());
+    seal(
+        ItemKind::Message,
+        &tenant.id,
+        new_item_id(),
+        mailbox.report_id,
+        sender,
+        &recipients,
+        content,
+    )
+}
+
+/// One bearer token (an advisor's or a reporter's) at one tenant: the
+/// requests the tests make with it.
+struct Session<'a> {
+    http: &'a reqwest::Client,
+    server: &'a TestServer,
+    tenant: &'a TestTenant,
+    token: String,
+}
+
+impl<'a> Session<'a> {
+    /// An advisor logged in with `key`.
+    async fn advisor(
+        http: &'a reqwest::Client,
+        server: &'a TestServer,
+        tenant: &'a TestTenant,
+        key: &StaticSecret,
+    ) -> Self {
+        let token = advisor_login(http, server, &tenant.id, key).await;
+        Self {
+            http,
+            server,
+            tenant,
+            token,
+        }
+    }
+
+    /// The reporter logged in to `mailbox`.
+    async fn reporter(
+        http: &'a reqwest::Client,
+        server: &'a TestServer,
+        tenant: &'a TestTenant,
+        mailbox: &Mailbox,
+    ) -> Self {
+        let token = mailbox_login(http, server, tenant.id.as_str(), mailbox).await;
+        Self {
+            http,
+            server,
+            tenant,
+            token,
+        }
+    }
+
+    /// A request to the tenant's `path`: (status, JSON or Null).
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let url = self.server.url(self.tenant.id.as_str(), path);
+        let mut request = self.http.request(method, url).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("answer");
+        if text.is_empty() {
+            return (status, Value::Null);
+        }
+        // Strictly: a key sent twice would break every derived reader (the
+        // console's), though `Value` alone would take the last one.
+        let value = meldkluis_tests::strict_json(&text)
+            .unwrap_or_else(|e| panic!("answer is not strict JSON ({e}): {text}"));
+        (status, value)
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    /// `/advisor/reports/{report}` + `rest` of `mailbox`'s report.
+    fn report_path(mailbox: &Mailbox, rest: &str) -> String {
+        format!("/advisor/reports/{}{rest}", mailbox.report_id.to_hex())
+    }
+
+    async fn put_status(&self, mailbox: &Mailbox, body: Value) -> (u16, Value) {
+        let path = Self::report_path(mailbox, "/status");
+        self.call(reqwest::Method::PUT, &path, Some(body)).await
+    }
+
+    async fn put_hold(&self, mailbox: &Mailbox, body: Value) -> (u16, Value) {
+        let path = Self::report_path(mailbox, "/hold");
+        self.call(reqwest::Method::PUT, &path, Some(body)).await
+    }
+
+    /// An advisor posts a sealed message `item` into `mailbox`'s report.
+    async fn post_message(&self, mailbox: &Mailbox, item: &[u8]) -> (u16, Value) {
+        let path = Self::report_path(mailbox, "/messages");
+        let body = json!({ "item": b64(item) });
+        self.call(reqwest::Method::POST, &path, Some(body)).await
+    }
+
+    /// The reporter posts a sealed message `item` into their mailbox.
+    async fn post_mailbox_message(&self, item: &[u8]) -> (u16, Value) {
+        let body = json!({ "item": b64(item) });
+        self.call(reqwest::Method::POST, "/mailbox/messages", Some(body))
+            .await
+    }
+
+    async fn thread(&self, mailbox: &Mailbox) -> (u16, Value) {
+        self.get(&Self::report_path(mailbox, "")).await
+    }
+
+    /// The register line of a report number.
+    async fn register_line(&self, number: i64) -> Value {
+        let (status, register) = self.get("/advisor/register").await;
+        assert_eq!(status, 200, "{register}");
+        register["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .find(|line| line["number"] == number)
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
 }
 
 /// A mailbox log-in's answer: (status, body).
@@ -198,16 +228,10 @@ async fn mailbox_login_answer(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_needs_a_reason_and_reopening_is_recorded() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let today = SystemClock.today();
-    let clock = Arc::new(ManualClock::at(today, 9));
-    let server = TestServer::start_with_clock(dir.path(), clock.clone(), |_| {}).await;
-    let tenant = TestTenant::create(&server.admin(), "acme", 1);
-    let http = client();
+    let (_dir, today, clock, server, tenant, http) = setup(9, 1, |_| {}).await;
     let mailbox = Mailbox::random();
     submit(&http, &server, &tenant, &mailbox, &[0], json!({})).await;
-    let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
-    let status = |body: Value| put_status(&http, &server, &tenant, &token, &mailbox, body);
+    let advisor = Session::advisor(&http, &server, &tenant, &tenant.advisors[0]).await;
 
     // Refused, each with a 400 and a code that says why.
     for (body, code) in [
@@ -226,24 +250,29 @@ async fn closing_needs_a_reason_and_reopening_is_recorded() {
             "invalid_status_change",
         ),
     ] {
-        let (status_code, answer) = status(body.clone()).await;
+        let (status_code, answer) = advisor.put_status(&mailbox, body.clone()).await;
         assert_eq!(status_code, 400, "{body}: {answer}");
         assert_eq!(answer["error"]["code"], code, "{body}: {answer}");
         assert!(answer["error"]["message"]
             .as_str()
             .is_some_and(|m| !m.is_empty()));
     }
-    let (_, thread) = advisor_thread(&http, &server, &tenant, &token, &mailbox).await;
+    let (_, thread) = advisor.thread(&mailbox).await;
     assert_eq!(thread["status"], "new", "nothing refused changed anything");
     assert_eq!(thread["events"], json!([]));
     assert_eq!(thread["register_number"], 1);
 
     // Closed with a reason: the day, the reason, the deletion day (the
     // default retention of 12 months), a `closed` event, the register.
-    let (code, answer) = status(json!({ "status": "closed", "closing_reason": "withdrawn" })).await;
+    let (code, answer) = advisor
+        .put_status(
+            &mailbox,
+            json!({ "status": "closed", "closing_reason": "withdrawn" }),
+        )
+        .await;
     assert_eq!(code, 200, "{answer}");
     assert_eq!(answer["closed_day"], today.to_string());
-    let (_, thread) = advisor_thread(&http, &server, &tenant, &token, &mailbox).await;
+    let (_, thread) = advisor.thread(&mailbox).await;
     assert_eq!(thread["closing_reason"], "withdrawn");
     assert_eq!(thread["closed_day"], today.to_string());
     assert_eq!(thread["deletion_day"], today.add_months(12).to_string());
@@ -251,15 +280,15 @@ async fn closing_needs_a_reason_and_reopening_is_recorded() {
     assert_eq!(thread["events"][0]["detail"], "withdrawn");
     assert_eq!(thread["events"][0]["day"], today.to_string());
     assert!(thread["events"][0]["advisor_id"].is_i64());
-    let line = register_line(&http, &server, &tenant, &token, 1).await;
+    let line = advisor.register_line(1).await;
     assert_eq!(line["closing_reason"], "withdrawn");
     assert_eq!(line["closed_day"], today.to_string());
     assert_eq!(line["deletion_day"], today.add_months(12).to_string());
 
     // The mailbox sees the closure and the deletion day, and nothing of
     // the advisors' bookkeeping.
-    let reporter = mailbox_login(&http, &server, tenant.id.as_str(), &mailbox).await;
-    let (code, mailbox_thread) = get(&http, &server, &tenant, &reporter, "/mailbox").await;
+    let reporter = Session::reporter(&http, &server, &tenant, &mailbox).await;
+    let (code, mailbox_thread) = reporter.get("/mailbox").await;
     assert_eq!(code, 200);
     assert_eq!(mailbox_thread["closing_reason"], "withdrawn");
     assert_eq!(mailbox_thread["closed_day"], today.to_string());
@@ -284,17 +313,21 @@ async fn closing_needs_a_reason_and_reopening_is_recorded() {
 
     // Archived later: the closing day stays.
     clock.set(today.add_days(3), 9);
-    let (code, _) = status(json!({ "status": "archived" })).await;
+    let (code, _) = advisor
+        .put_status(&mailbox, json!({ "status": "archived" }))
+        .await;
     assert_eq!(code, 200);
-    let (_, thread) = advisor_thread(&http, &server, &tenant, &token, &mailbox).await;
+    let (_, thread) = advisor.thread(&mailbox).await;
     assert_eq!(thread["closed_day"], today.to_string());
     assert_eq!(thread["closing_reason"], "withdrawn");
 
     // Reopened: the closure is gone from report and register, recorded.
     clock.set(today.add_days(5), 9);
-    let (code, _) = status(json!({ "status": "in_progress" })).await;
+    let (code, _) = advisor
+        .put_status(&mailbox, json!({ "status": "in_progress" }))
+        .await;
     assert_eq!(code, 200);
-    let (_, thread) = advisor_thread(&http, &server, &tenant, &token, &mailbox).await;
+    let (_, thread) = advisor.thread(&mailbox).await;
     assert_eq!(thread["closed_day"], Value::Null);
     assert_eq!(thread["closing_reason"], Value::Null);
     assert_eq!(thread["deletion_day"], Value::Null);
@@ -306,46 +339,32 @@ async fn closing_needs_a_reason_and_reopening_is_recorded() {
         .collect();
     assert_eq!(events, ["closed", "reopened"]);
     assert_eq!(thread["events"][1]["day"], today.add_days(5).to_string());
-    let line = register_line(&http, &server, &tenant, &token, 1).await;
+    let line = advisor.register_line(1).await;
     assert_eq!(line["closing_reason"], Value::Null);
     assert_eq!(line["closed_day"], Value::Null);
     assert_eq!(line["deletion_day"], Value::Null);
 
     // A category disclosed later is on the register line too.
-    let (code, _) = call(
-        &http,
-        reqwest::Method::PUT,
-        server.url(
-            tenant.id.as_str(),
-            &format!("/advisor/reports/{}/category", mailbox.report_id.to_hex()),
-        ),
-        &token,
-        Some(json!({ "category": "pesten" })),
-    )
-    .await;
+    let (code, _) = advisor
+        .call(
+            reqwest::Method::PUT,
+            &Session::report_path(&mailbox, "/category"),
+            Some(json!({ "category": "pesten" })),
+        )
+        .await;
     assert_eq!(code, 200);
-    let line = register_line(&http, &server, &tenant, &token, 1).await;
+    let line = advisor.register_line(1).await;
     assert_eq!(line["category"], "pesten");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hold_is_checked_recorded_and_seen_by_every_advisor() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let today = SystemClock.today();
-    let clock = Arc::new(ManualClock::at(today, 9));
-    let server = TestServer::start_with_clock(dir.path(), clock, |_| {}).await;
-    let tenant = TestTenant::create(&server.admin(), "acme", 2);
-    let http = client();
+    let (_dir, today, _, server, tenant, http) = setup(9, 2, |_| {}).await;
     // Sealed to advisor 0 only: advisor 1 never sees the report itself.
     let mailbox = Mailbox::random();
     submit(&http, &server, &tenant, &mailbox, &[0], json!({})).await;
-    let on_report = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
-    let other = advisor_login(&http, &server, &tenant.id, &tenant.advisors[1]).await;
-    let hold = |token: &str, body: Value| {
-        let token = token.to_owned();
-        let (http, server, tenant, mailbox) = (&http, &server, &tenant, &mailbox);
-        async move { put_hold(http, server, tenant, &token, mailbox, body).await }
-    };
+    let on_report = Session::advisor(&http, &server, &tenant, &tenant.advisors[0]).await;
+    let other = Session::advisor(&http, &server, &tenant, &tenant.advisors[1]).await;
 
     let later = today.add_months(24).to_string();
     for body in [
@@ -358,7 +377,7 @@ async fn a_hold_is_checked_recorded_and_seen_by_every_advisor() {
         json!({ "until": null, "reason": "other" }),
         json!({ "until": later, "reason": "other", "note": "free text" }),
     ] {
-        let (code, answer) = hold(&on_report, body.clone()).await;
+        let (code, answer) = on_report.put_hold(&mailbox, body.clone()).await;
         assert_eq!(code, 400, "{body}: {answer}");
         let expected = if body.get("note").is_some() {
             "invalid_json"
@@ -368,20 +387,23 @@ async fn a_hold_is_checked_recorded_and_seen_by_every_advisor() {
         assert_eq!(answer["error"]["code"], expected, "{body}: {answer}");
     }
     // Only an advisor who sees the report sets or removes its hold.
-    let (code, _) = hold(&other, json!({ "until": later, "reason": "other" })).await;
+    let (code, _) = other
+        .put_hold(&mailbox, json!({ "until": later, "reason": "other" }))
+        .await;
     assert_eq!(code, 404);
 
-    let (code, answer) = hold(
-        &on_report,
-        json!({ "until": later, "reason": "legal_proceedings" }),
-    )
-    .await;
+    let (code, answer) = on_report
+        .put_hold(
+            &mailbox,
+            json!({ "until": later, "reason": "legal_proceedings" }),
+        )
+        .await;
     assert_eq!(code, 200, "{answer}");
     assert_eq!(
         answer["hold"],
         json!({ "until": later, "reason": "legal_proceedings" })
     );
-    let (_, thread) = advisor_thread(&http, &server, &tenant, &on_report, &mailbox).await;
+    let (_, thread) = on_report.thread(&mailbox).await;
     assert_eq!(
         thread["hold"],
         json!({ "until": later, "reason": "legal_proceedings" })
@@ -394,14 +416,14 @@ async fn a_hold_is_checked_recorded_and_seen_by_every_advisor() {
 
     // The advisor not on the report sees the hold on the register, in
     // JSON and CSV, and nothing else of the report.
-    let (code, _) = advisor_thread(&http, &server, &tenant, &other, &mailbox).await;
+    let (code, _) = other.thread(&mailbox).await;
     assert_eq!(code, 404);
-    let line = register_line(&http, &server, &tenant, &other, 1).await;
+    let line = other.register_line(1).await;
     assert_eq!(line["hold_until"], later);
     assert_eq!(line["hold_reason"], "legal_proceedings");
     let csv = http
         .get(server.url(tenant.id.as_str(), "/advisor/register.csv"))
-        .bearer_auth(&other)
+        .bearer_auth(&other.token)
         .send()
         .await
         .expect("csv");
@@ -426,15 +448,15 @@ async fn a_hold_is_checked_recorded_and_seen_by_every_advisor() {
     admin
         .add_advisor(&tenant.id, &third.public_key(), "Advisor 2")
         .expect("add");
-    let removed = advisor_login(&http, &server, &tenant.id, &third).await;
-    let (code, _) = get(&http, &server, &tenant, &removed, "/advisor/register").await;
+    let removed = Session::advisor(&http, &server, &tenant, &third).await;
+    let (code, _) = removed.get("/advisor/register").await;
     assert_eq!(code, 200);
     admin
         .remove_advisor(&tenant.id, &third.public_key())
         .expect("remove");
-    let (code, _) = get(&http, &server, &tenant, &removed, "/advisor/register").await;
+    let (code, _) = removed.get("/advisor/register").await;
     assert_eq!(code, 401);
-    let (code, _) = get(&http, &server, &tenant, &removed, "/advisor/register.csv").await;
+    let (code, _) = removed.get("/advisor/register.csv").await;
     assert_eq!(code, 401);
     // Without a session, no register.
     let anonymous = http
@@ -445,23 +467,20 @@ async fn a_hold_is_checked_recorded_and_seen_by_every_advisor() {
     assert_eq!(anonymous.status(), 401);
 
     // Closed, the hold sets the deletion day; removed, the retention does.
-    let (code, _) = put_status(
-        &http,
-        &server,
-        &tenant,
-        &on_report,
-        &mailbox,
-        json!({ "status": "closed", "closing_reason": "resolved" }),
-    )
-    .await;
+    let (code, _) = on_report
+        .put_status(
+            &mailbox,
+            json!({ "status": "closed", "closing_reason": "resolved" }),
+        )
+        .await;
     assert_eq!(code, 200);
-    let line = register_line(&http, &server, &tenant, &other, 1).await;
+    let line = other.register_line(1).await;
     assert_eq!(line["deletion_day"], later);
-    let (code, answer) = hold(&on_report, json!({ "until": null })).await;
+    let (code, answer) = on_report.put_hold(&mailbox, json!({ "until": null })).await;
     assert_eq!(code, 200, "{answer}");
     assert_eq!(answer["hold"], Value::Null);
     assert_eq!(answer["deletion_day"], today.add_months(12).to_string());
-    let (_, thread) = advisor_thread(&http, &server, &tenant, &on_report, &mailbox).await;
+    let (_, thread) = on_report.thread(&mailbox).await;
     let events: Vec<&str> = thread["events"]
         .as_array()
         .expect("events")
@@ -487,13 +506,8 @@ fn tenant_bytes(server: &TestServer, tenant: &TestTenant) -> (Vec<u8>, Vec<u8>) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let start = SystemClock.today();
-    let clock = Arc::new(ManualClock::at(start, 9));
-    let server = TestServer::start_with_clock(dir.path(), clock.clone(), |_| {}).await;
-    let tenant = TestTenant::create(&server.admin(), "acme", 3);
+    let (_dir, start, clock, server, tenant, http) = setup(9, 3, |_| {}).await;
     let t = tenant.id.as_str();
-    let http = client();
 
     // The report to delete: a report, a message each way, an attachment,
     // key grants; and a report that stays.
@@ -509,7 +523,7 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
     .await;
     let stays = Mailbox::random();
     let kept_report = submit(&http, &server, &tenant, &stays, &[0, 1], json!({})).await;
-    let reporter = mailbox_login(&http, &server, t, &gone).await;
+    let reporter = Session::reporter(&http, &server, &tenant, &gone).await;
     let recipients = gone.recipients(&tenant, &tenant.advisor_keys()[..2]);
     let reporter_message = seal(
         ItemKind::Message,
@@ -520,14 +534,7 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
         &recipients,
         &vec![0x17; 2500],
     );
-    let (code, _) = call(
-        &http,
-        reqwest::Method::POST,
-        server.url(t, "/mailbox/messages"),
-        &reporter,
-        Some(json!({ "item": b64(&reporter_message) })),
-    )
-    .await;
+    let (code, _) = reporter.post_mailbox_message(&reporter_message).await;
     assert_eq!(code, 201);
     let attachment_id = new_item_id();
     let attachment = seal(
@@ -541,13 +548,13 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
     );
     let uploaded = http
         .post(server.url(t, "/mailbox/attachments"))
-        .bearer_auth(&reporter)
+        .bearer_auth(&reporter.token)
         .body(attachment.clone())
         .send()
         .await
         .expect("upload");
     assert_eq!(uploaded.status(), 201);
-    let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
+    let advisor = Session::advisor(&http, &server, &tenant, &tenant.advisors[0]).await;
     let advisor_message = seal(
         ItemKind::Message,
         &tenant.id,
@@ -557,17 +564,7 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
         &recipients,
         &vec![0x33; 2500],
     );
-    let (code, _) = call(
-        &http,
-        reqwest::Method::POST,
-        server.url(
-            t,
-            &format!("/advisor/reports/{}/messages", gone.report_id.to_hex()),
-        ),
-        &token,
-        Some(json!({ "item": b64(&advisor_message) })),
-    )
-    .await;
+    let (code, _) = advisor.post_message(&gone, &advisor_message).await;
     assert_eq!(code, 201);
     let grants: Vec<Vec<u8>> = [&report, &reporter_message, &advisor_message]
         .iter()
@@ -584,7 +581,7 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
         &http,
         &server,
         &tenant.id,
-        &token,
+        &advisor.token,
         &gone.report_id.to_hex(),
         &grants,
     )
@@ -592,15 +589,12 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
     assert_eq!(code, 200, "{answer}");
 
     // Closed today: the closure notice takes the reporter's address along.
-    let (code, _) = put_status(
-        &http,
-        &server,
-        &tenant,
-        &token,
-        &gone,
-        json!({ "status": "closed", "closing_reason": "resolved" }),
-    )
-    .await;
+    let (code, _) = advisor
+        .put_status(
+            &gone,
+            json!({ "status": "closed", "closing_reason": "resolved" }),
+        )
+        .await;
     assert_eq!(code, 200);
     assert!(server
         .state
@@ -612,14 +606,13 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
 
     // The reporter leaves an address again after closure: the deletion
     // takes it along.
-    let (code, _) = call(
-        &http,
-        reqwest::Method::PUT,
-        server.url(t, "/mailbox/notice-email"),
-        &reporter,
-        Some(json!({ "address": "again@example.org" })),
-    )
-    .await;
+    let (code, _) = reporter
+        .call(
+            reqwest::Method::PUT,
+            "/mailbox/notice-email",
+            Some(json!({ "address": "again@example.org" })),
+        )
+        .await;
     assert_eq!(code, 200);
 
     let mut canaries: Vec<(&str, Vec<u8>)> = vec![
@@ -667,7 +660,7 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
         .await
         .expect("lifecycle");
     assert_eq!(report_run.reports_deleted, 0);
-    let (code, deletions) = get(&http, &server, &tenant, &token, "/advisor/deletions").await;
+    let (code, deletions) = advisor.get("/advisor/deletions").await;
     assert_eq!(code, 200);
     assert_eq!(deletions[0]["report_id"], gone.report_id.to_hex());
     assert_eq!(deletions[0]["deletion_day"], deletion_day.to_string());
@@ -707,12 +700,12 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
         .is_none());
     // The other report is untouched.
     assert!(contains(&db, &slice_of(&kept_report)) || contains(&wal, &slice_of(&kept_report)));
-    let (code, _) = advisor_thread(&http, &server, &tenant, &token, &stays).await;
+    let (code, _) = advisor.thread(&stays).await;
     assert_eq!(code, 200);
 
     // What remains: the register line, with its deletion day, and the
     // deletion log's entry.
-    let line = register_line(&http, &server, &tenant, &token, 1).await;
+    let line = advisor.register_line(1).await;
     assert_eq!(line["deleted_day"], deletion_day.to_string());
     assert_eq!(line["closing_reason"], "resolved");
     assert_eq!(line["closed_day"], start.to_string());
@@ -724,7 +717,7 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
         tenant: tenant.id.clone(),
         report_id: gone.report_id.0,
     }));
-    let (code, _) = advisor_thread(&http, &server, &tenant, &token, &gone).await;
+    let (code, _) = advisor.thread(&gone).await;
     assert_eq!(code, 404);
 
     // Running the day again deletes nothing twice.
@@ -739,10 +732,7 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
         .await
         .expect("lifecycle");
     assert_eq!(report_run.register_lines_deleted, 1);
-    assert_eq!(
-        register_line(&http, &server, &tenant, &token, 1).await,
-        Value::Null
-    );
+    assert_eq!(advisor.register_line(1).await, Value::Null);
     let log = DeletionLog::read(&server.config.deletion_log_path()).expect("log");
     assert!(log.contains(&Entry::Register {
         day: register_end,
@@ -753,73 +743,48 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn held_and_reopened_reports_stay_and_a_deleted_mailbox_looks_unknown() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let start = SystemClock.today();
-    let clock = Arc::new(ManualClock::at(start, 9));
-    let server = TestServer::start_with_clock(dir.path(), clock.clone(), |_| {}).await;
-    let tenant = TestTenant::create(&server.admin(), "acme", 2);
-    let http = client();
+    let (_dir, start, clock, server, tenant, http) = setup(9, 2, |_| {}).await;
     let (held, reopened, deleted) = (Mailbox::random(), Mailbox::random(), Mailbox::random());
     submit(&http, &server, &tenant, &held, &[0], json!({})).await;
     submit(&http, &server, &tenant, &reopened, &[0], json!({})).await;
     submit(&http, &server, &tenant, &deleted, &[0], json!({})).await;
-    let on_reports = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
-    let other = advisor_login(&http, &server, &tenant.id, &tenant.advisors[1]).await;
+    let on_reports = Session::advisor(&http, &server, &tenant, &tenant.advisors[0]).await;
+    let other = Session::advisor(&http, &server, &tenant, &tenant.advisors[1]).await;
     for mailbox in [&held, &reopened, &deleted] {
-        let (code, _) = put_status(
-            &http,
-            &server,
-            &tenant,
-            &on_reports,
-            mailbox,
-            json!({ "status": "closed", "closing_reason": "resolved" }),
-        )
-        .await;
+        let (code, _) = on_reports
+            .put_status(
+                mailbox,
+                json!({ "status": "closed", "closing_reason": "resolved" }),
+            )
+            .await;
         assert_eq!(code, 200);
     }
     let hold_until = start.add_months(30);
-    let (code, _) = put_hold(
-        &http,
-        &server,
-        &tenant,
-        &on_reports,
-        &held,
-        json!({ "until": hold_until.to_string(), "reason": "legal_proceedings" }),
-    )
-    .await;
+    let (code, _) = on_reports
+        .put_hold(
+            &held,
+            json!({ "until": hold_until.to_string(), "reason": "legal_proceedings" }),
+        )
+        .await;
     assert_eq!(code, 200);
     // Reopened a month later, and never closed again.
     clock.set(start.add_months(1), 9);
-    let (code, _) = put_status(
-        &http,
-        &server,
-        &tenant,
-        &on_reports,
-        &reopened,
-        json!({ "status": "in_progress" }),
-    )
-    .await;
+    let (code, _) = on_reports
+        .put_status(&reopened, json!({ "status": "in_progress" }))
+        .await;
     assert_eq!(code, 200);
 
     // The advisor who does not see the held report sees its hold on the
     // register, and cannot lift it.
-    let line = register_line(&http, &server, &tenant, &other, 1).await;
+    let line = other.register_line(1).await;
     assert_eq!(line["hold_until"], hold_until.to_string());
     assert_eq!(line["deletion_day"], hold_until.to_string());
-    let (code, _) = put_hold(
-        &http,
-        &server,
-        &tenant,
-        &other,
-        &held,
-        json!({ "until": null }),
-    )
-    .await;
+    let (code, _) = other.put_hold(&held, json!({ "until": null })).await;
     assert_eq!(code, 404);
 
     // The deleted report's reporter is logged in when it goes.
-    let session = mailbox_login(&http, &server, tenant.id.as_str(), &deleted).await;
-    let (code, _) = get(&http, &server, &tenant, &session, "/mailbox").await;
+    let session = Session::reporter(&http, &server, &tenant, &deleted).await;
+    let (code, _) = session.get("/mailbox").await;
     assert_eq!(code, 200);
 
     // Past the retention period: only the closed, unheld report goes.
@@ -831,11 +796,11 @@ async fn held_and_reopened_reports_stay_and_a_deleted_mailbox_looks_unknown() {
     let run = run_day(&server.state, past).await.expect("lifecycle");
     assert_eq!(run.reports_deleted, 1);
     for (mailbox, present) in [(&held, true), (&reopened, true), (&deleted, false)] {
-        let (code, _) = advisor_thread(&http, &server, &tenant, &on_reports, mailbox).await;
+        let (code, _) = on_reports.thread(mailbox).await;
         assert_eq!(code, if present { 200 } else { 404 });
     }
     // Their session ended with it.
-    let (code, answer) = get(&http, &server, &tenant, &session, "/mailbox").await;
+    let (code, answer) = session.get("/mailbox").await;
     assert_eq!(code, 401, "{answer}");
     // The deleted report's mailbox answers exactly as an unknown one.
     assert_eq!(
@@ -886,18 +851,13 @@ async fn held_and_reopened_reports_stay_and_a_deleted_mailbox_looks_unknown() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reporter_is_warned_of_silence_and_advisors_are_offered_closing() {
-    let sink_dir = tempfile::tempdir().expect("tempdir");
-    let sink = SmtpSink::start(sink_dir.path(), &SinkOptions::default());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let start = SystemClock.today();
-    let clock = Arc::new(ManualClock::at(start, 3));
-    let server = TestServer::start_with_clock(dir.path(), clock.clone(), |c| {
+    let (_sink_dir, sink) = sink();
+    let (_dir, start, clock, server, tenant, http) = setup(3, 1, |c| {
         notices_to_sink(c, sink.port);
         c.notices.digest_hour_utc = 23;
     })
     .await;
     let admin = server.admin();
-    let tenant = TestTenant::create(&admin, "acme", 1);
     let lifecycle = admin
         .set_lifecycle(&tenant.id, None, None, Some(4))
         .expect("set lifecycle");
@@ -915,7 +875,6 @@ async fn the_reporter_is_warned_of_silence_and_advisors_are_offered_closing() {
         admin.show_tenant(&tenant.id).expect("show").lifecycle,
         lifecycle
     );
-    let http = client();
     let mailbox = Mailbox::random();
     submit(
         &http,
@@ -926,36 +885,18 @@ async fn the_reporter_is_warned_of_silence_and_advisors_are_offered_closing() {
         json!({ "notice_email": "silent@example.org" }),
     )
     .await;
-    let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
-    let reporter = mailbox_login(&http, &server, tenant.id.as_str(), &mailbox).await;
+    let advisor = Session::advisor(&http, &server, &tenant, &tenant.advisors[0]).await;
+    let reporter = Session::reporter(&http, &server, &tenant, &mailbox).await;
 
     // Until an advisor has written, the reporter owes no answer.
     clock.set(start.add_days(60), 3);
-    let (_, list) = get(&http, &server, &tenant, &token, "/advisor/reports").await;
+    let (_, list) = advisor.get("/advisor/reports").await;
     assert_eq!(list["reports"][0]["silent_since"], Value::Null);
     assert_eq!(list["reports"][0]["silence_close_offered"], false);
 
     // The advisor asks something on day 60.
-    let question = seal(
-        ItemKind::Message,
-        &tenant.id,
-        new_item_id(),
-        mailbox.report_id,
-        &tenant.advisors[0],
-        &mailbox.recipients(&tenant, &tenant.advisor_keys()),
-        b"a question",
-    );
-    let (code, _) = call(
-        &http,
-        reqwest::Method::POST,
-        server.url(
-            tenant.id.as_str(),
-            &format!("/advisor/reports/{}/messages", mailbox.report_id.to_hex()),
-        ),
-        &token,
-        Some(json!({ "item": b64(&question) })),
-    )
-    .await;
+    let question = message(&tenant, &mailbox, &tenant.advisors[0], b"a question");
+    let (code, _) = advisor.post_message(&mailbox, &question).await;
     assert_eq!(code, 201);
     let asked = start.add_days(60);
     let offered_from = asked.add_days(28).to_string();
@@ -981,20 +922,20 @@ async fn the_reporter_is_warned_of_silence_and_advisors_are_offered_closing() {
             expected,
             "day {day}"
         );
-        let (_, mailbox_thread) = get(&http, &server, &tenant, &reporter, "/mailbox").await;
+        let (_, mailbox_thread) = reporter.get("/mailbox").await;
         let expected = if warned {
             json!({ "close_offered_from": offered_from })
         } else {
             Value::Null
         };
         assert_eq!(mailbox_thread["silence_warning"], expected, "day {day}");
-        let (_, list) = get(&http, &server, &tenant, &token, "/advisor/reports").await;
+        let (_, list) = advisor.get("/advisor/reports").await;
         assert_eq!(list["reports"][0]["silent_since"], asked.to_string());
         assert_eq!(
             list["reports"][0]["silence_close_offered"], offered,
             "day {day}"
         );
-        let (_, thread) = advisor_thread(&http, &server, &tenant, &token, &mailbox).await;
+        let (_, thread) = advisor.thread(&mailbox).await;
         assert_eq!(thread["silence_close_offered"], offered, "day {day}");
         let warnings: Vec<&Value> = thread["events"]
             .as_array()
@@ -1010,39 +951,23 @@ async fn the_reporter_is_warned_of_silence_and_advisors_are_offered_closing() {
         }
     }
     // Offered, never done: the report is still open.
-    let (_, thread) = advisor_thread(&http, &server, &tenant, &token, &mailbox).await;
+    let (_, thread) = advisor.thread(&mailbox).await;
     assert_eq!(thread["status"], "new");
 
     // The reporter answers: no warning, no offer.
-    let answer = seal(
-        ItemKind::Message,
-        &tenant.id,
-        new_item_id(),
-        mailbox.report_id,
-        &mailbox.key,
-        &mailbox.recipients(&tenant, &tenant.advisor_keys()),
-        b"an answer",
-    );
-    let (code, _) = call(
-        &http,
-        reqwest::Method::POST,
-        server.url(tenant.id.as_str(), "/mailbox/messages"),
-        &reporter,
-        Some(json!({ "item": b64(&answer) })),
-    )
-    .await;
+    let answer = message(&tenant, &mailbox, &mailbox.key, b"an answer");
+    let (code, _) = reporter.post_mailbox_message(&answer).await;
     assert_eq!(code, 201);
-    let (_, mailbox_thread) = get(&http, &server, &tenant, &reporter, "/mailbox").await;
+    let (_, mailbox_thread) = reporter.get("/mailbox").await;
     assert_eq!(mailbox_thread["silence_warning"], Value::Null);
-    let (_, list) = get(&http, &server, &tenant, &token, "/advisor/reports").await;
+    let (_, list) = advisor.get("/advisor/reports").await;
     assert_eq!(list["reports"][0]["silent_since"], Value::Null);
     assert_eq!(list["reports"][0]["silence_close_offered"], false);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_sends_the_closure_notice_and_keeps_no_address() {
-    let sink_dir = tempfile::tempdir().expect("tempdir");
-    let sink = SmtpSink::start(sink_dir.path(), &SinkOptions::default());
+    let (_sink_dir, sink) = sink();
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start(dir.path(), |c| notices_to_sink(c, sink.port)).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 1);
@@ -1057,16 +982,13 @@ async fn closing_sends_the_closure_notice_and_keeps_no_address() {
         json!({ "notice_email": "closing.reporter@example.org", "language": "en" }),
     )
     .await;
-    let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
-    let (code, _) = put_status(
-        &http,
-        &server,
-        &tenant,
-        &token,
-        &mailbox,
-        json!({ "status": "closed", "closing_reason": "resolved" }),
-    )
-    .await;
+    let advisor = Session::advisor(&http, &server, &tenant, &tenant.advisors[0]).await;
+    let (code, _) = advisor
+        .put_status(
+            &mailbox,
+            json!({ "status": "closed", "closing_reason": "resolved" }),
+        )
+        .await;
     assert_eq!(code, 200);
     // The address is gone from the e-mail store at once; the notice goes.
     let notices = server.state.notices();
@@ -1088,37 +1010,13 @@ async fn closing_sends_the_closure_notice_and_keeps_no_address() {
     meldkluis_tests::wait_outbox_empty(&server, Duration::from_secs(30)).await;
 
     // Reopened and answered: no address, so no notice.
-    let (code, _) = put_status(
-        &http,
-        &server,
-        &tenant,
-        &token,
-        &mailbox,
-        json!({ "status": "in_progress" }),
-    )
-    .await;
+    let (code, _) = advisor
+        .put_status(&mailbox, json!({ "status": "in_progress" }))
+        .await;
     assert_eq!(code, 200);
     assert_eq!(notices.pending().await.expect("pending"), 0);
-    let reply = seal(
-        ItemKind::Message,
-        &tenant.id,
-        new_item_id(),
-        mailbox.report_id,
-        &tenant.advisors[0],
-        &mailbox.recipients(&tenant, &tenant.advisor_keys()),
-        b"reopened",
-    );
-    let (code, _) = call(
-        &http,
-        reqwest::Method::POST,
-        server.url(
-            tenant.id.as_str(),
-            &format!("/advisor/reports/{}/messages", mailbox.report_id.to_hex()),
-        ),
-        &token,
-        Some(json!({ "item": b64(&reply) })),
-    )
-    .await;
+    let reply = message(&tenant, &mailbox, &tenant.advisors[0], b"reopened");
+    let (code, _) = advisor.post_message(&mailbox, &reply).await;
     assert_eq!(code, 201);
     assert_eq!(notices.pending().await.expect("pending"), 0);
     assert_eq!(sink.messages().len(), 1);
@@ -1126,18 +1024,13 @@ async fn closing_sends_the_closure_notice_and_keeps_no_address() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_digest_lists_the_reports_deleted_within_14_days() {
-    let sink_dir = tempfile::tempdir().expect("tempdir");
-    let sink = SmtpSink::start(sink_dir.path(), &SinkOptions::default());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let start = SystemClock.today();
-    let clock = Arc::new(ManualClock::at(start, 3));
-    let server = TestServer::start_with_clock(dir.path(), clock.clone(), |c| {
+    let (_sink_dir, sink) = sink();
+    let (_dir, start, clock, server, tenant, http) = setup(3, 1, |c| {
         notices_to_sink(c, sink.port);
         c.notices.digest_hour_utc = 6;
     })
     .await;
     let admin = server.admin();
-    let tenant = TestTenant::create(&admin, "acme", 1);
     admin
         .set_lifecycle(&tenant.id, Some(1), None, None)
         .expect("one month");
@@ -1152,19 +1045,15 @@ async fn the_digest_lists_the_reports_deleted_within_14_days() {
             )),
         )
         .expect("advisor address");
-    let http = client();
     let mailbox = Mailbox::random();
     submit(&http, &server, &tenant, &mailbox, &[0], json!({})).await;
-    let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
-    let (code, _) = put_status(
-        &http,
-        &server,
-        &tenant,
-        &token,
-        &mailbox,
-        json!({ "status": "closed", "closing_reason": "resolved" }),
-    )
-    .await;
+    let advisor = Session::advisor(&http, &server, &tenant, &tenant.advisors[0]).await;
+    let (code, _) = advisor
+        .put_status(
+            &mailbox,
+            json!({ "status": "closed", "closing_reason": "resolved" }),
+        )
+        .await;
     assert_eq!(code, 200);
 
     // Ten days before the deletion day, the digest lists it.
@@ -1189,13 +1078,8 @@ async fn the_digest_lists_the_reports_deleted_within_14_days() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_many_reports_among_others_leaves_none_of_their_bytes() {
     use rand::{Rng as _, RngCore as _};
-    let dir = tempfile::tempdir().expect("tempdir");
-    let start = SystemClock.today();
-    let clock = Arc::new(ManualClock::at(start, 9));
-    let server = TestServer::start_with_clock(dir.path(), clock.clone(), |_| {}).await;
-    let tenant = TestTenant::create(&server.admin(), "acme", 1);
-    let http = client();
-    let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
+    let (_dir, start, clock, server, tenant, http) = setup(9, 1, |_| {}).await;
+    let advisor = Session::advisor(&http, &server, &tenant, &tenant.advisors[0]).await;
     let mut rng = rand::thread_rng();
     let mut deleted = Vec::new();
     let mut kept = Vec::new();
@@ -1205,59 +1089,28 @@ async fn deleting_many_reports_among_others_leaves_none_of_their_bytes() {
         let mailbox = Mailbox::random();
         let mut content = vec![0u8; rng.gen_range(200..3800)];
         rng.fill_bytes(&mut content);
-        let item = seal(
-            ItemKind::Report,
-            &tenant.id,
-            mailbox.report_id,
-            mailbox.report_id,
-            &mailbox.key,
-            &mailbox.recipients(&tenant, &tenant.advisor_keys()),
-            &content,
+        let item = mailbox.seal_report(&tenant, &content);
+        let body = mailbox.report_body(&item);
+        assert_eq!(
+            submit_report(&http, &server, tenant.id.as_str(), &body).await,
+            201
         );
-        let response = http
-            .post(server.url(tenant.id.as_str(), "/reports"))
-            .json(&mailbox.report_body(&item))
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(response.status(), 201);
         let mut items = vec![item];
         for _ in 0..rng.gen_range(0..3) {
             let mut text = vec![0u8; rng.gen_range(100..2500)];
             rng.fill_bytes(&mut text);
-            let message = seal(
-                ItemKind::Message,
-                &tenant.id,
-                new_item_id(),
-                mailbox.report_id,
-                &tenant.advisors[0],
-                &mailbox.recipients(&tenant, &tenant.advisor_keys()),
-                &text,
-            );
-            let (code, _) = call(
-                &http,
-                reqwest::Method::POST,
-                server.url(
-                    tenant.id.as_str(),
-                    &format!("/advisor/reports/{}/messages", mailbox.report_id.to_hex()),
-                ),
-                &token,
-                Some(json!({ "item": b64(&message) })),
-            )
-            .await;
+            let message = message(&tenant, &mailbox, &tenant.advisors[0], &text);
+            let (code, _) = advisor.post_message(&mailbox, &message).await;
             assert_eq!(code, 201);
             items.push(message);
         }
         if i % 3 != 1 {
-            let (code, _) = put_status(
-                &http,
-                &server,
-                &tenant,
-                &token,
-                &mailbox,
-                json!({ "status": "closed", "closing_reason": "resolved" }),
-            )
-            .await;
+            let (code, _) = advisor
+                .put_status(
+                    &mailbox,
+                    json!({ "status": "closed", "closing_reason": "resolved" }),
+                )
+                .await;
             assert_eq!(code, 200);
             deleted.extend(items);
         } else {
