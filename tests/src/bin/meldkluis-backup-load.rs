@@ -18,18 +18,15 @@
 //! `nice -n 19`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use meldkluis_crypto_core::{ItemId, ItemKind, PublicKey, StaticKey, StaticSecret, TenantId};
 use meldkluis_server::admin::Admin;
 use meldkluis_server::Config;
-use meldkluis_tests::{b64, seal};
-use rand::RngCore;
-use serde_json::json;
+use meldkluis_tests::load::{create_tenant, SealedReport, Server, TenantKeys};
 
 struct Args {
     tenants: usize,
@@ -67,95 +64,9 @@ fn parse_args() -> anyhow::Result<Args> {
     Ok(args)
 }
 
-/// The server under test, as a separate process.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(bin: &Path, config: &Path) -> anyhow::Result<Self> {
-        use std::io::{BufRead, BufReader};
-        let mut child = Command::new(bin)
-            .arg("--config")
-            .arg(config)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("MELDKLUIS_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("starting {}", bin.display()))?;
-        let mut line = String::new();
-        let mut output = BufReader::new(child.stdout.take().context("stdout")?);
-        output.read_line(&mut line)?;
-        std::thread::spawn(move || std::io::copy(&mut output, &mut std::io::stderr()));
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .context("no listening line")?
-            .to_owned();
-        Ok(Self { child, base })
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A tenant's keys: who its reports are sealed to.
-struct TenantKeys {
-    id: TenantId,
-    recipients: Vec<PublicKey>,
-}
-
-fn create_tenant(admin: &Admin, id: &str) -> anyhow::Result<TenantKeys> {
-    let tenant = TenantId::new(id).context("tenant id")?;
-    admin.create_tenant(&tenant, id, &["nl".into()], None)?;
-    admin.set_quotas(&tenant, Some(1 << 40), None, None, None)?;
-    let mut rng = meldkluis_crypto_core::os_rng();
-    let recovery = StaticSecret::generate(&mut rng);
-    admin.set_recovery_key(&tenant, &recovery.public_key())?;
-    let advisor = StaticSecret::generate(&mut rng);
-    admin.add_advisor(&tenant, &advisor.public_key(), "Advisor")?;
-    Ok(TenantKeys {
-        id: tenant,
-        recipients: vec![recovery.public_key(), advisor.public_key()],
-    })
-}
-
 /// One sealed 4 KiB report as a submission body.
 fn sealed_body(tenant: &TenantKeys) -> bytes::Bytes {
-    let mut rng = meldkluis_crypto_core::os_rng();
-    let mailbox = StaticSecret::generate(&mut rng);
-    let id = ItemId::random(&mut rng);
-    let mut recipients = vec![mailbox.public_key()];
-    recipients.extend_from_slice(&tenant.recipients);
-    let mut content = vec![0u8; 4096];
-    rng.fill_bytes(&mut content);
-    let item = seal(
-        ItemKind::Report,
-        &tenant.id,
-        id,
-        id,
-        &mailbox,
-        &recipients,
-        &content,
-    );
-    let mut mailbox_id = [0u8; 16];
-    rng.fill_bytes(&mut mailbox_id);
-    let mut auth = [0u8; 32];
-    rng.fill_bytes(&mut auth);
-    bytes::Bytes::from(
-        json!({
-            "item": b64(&item),
-            "mailbox_id": hex::encode(mailbox_id),
-            "mailbox_public_key": mailbox.public_key().to_hex(),
-            "auth_secret": hex::encode(auth),
-        })
-        .to_string(),
-    )
+    SealedReport::new(tenant).body
 }
 
 /// Submits `bodies` to `url` from `clients` concurrent clients.
@@ -331,9 +242,12 @@ async fn main() -> anyhow::Result<()> {
     let admin = Admin::open(&config)?;
     let started = Instant::now();
     let tenants: Vec<TenantKeys> = (0..args.tenants)
-        .map(|i| create_tenant(&admin, &format!("t{i:05}")))
+        .map(|i| {
+            let id = format!("t{i:05}");
+            create_tenant(&admin, &id, &id, 1)
+        })
         .collect::<anyhow::Result<_>>()?;
-    let load = Arc::new(create_tenant(&admin, "load")?);
+    let load = Arc::new(create_tenant(&admin, "load", "load", 1)?);
     println!(
         "meldkluis-backup-load: {} tenants created in {:.1} s; data in {}",
         tenants.len(),

@@ -16,17 +16,17 @@
 //! - 10,000 tenants, requests to random ones, and resident memory after.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use meldkluis_crypto_core::{
-    ItemId, ItemKind, ItemSealer, PublicKey, SealParams, StaticKey, StaticSecret, TenantId,
+    ItemId, ItemKind, ItemSealer, SealParams, StaticKey, StaticSecret, TenantId,
 };
 use meldkluis_server::admin::Admin;
 use meldkluis_server::Config;
+use meldkluis_tests::load::{create_tenant, SealedReport, Server};
 use meldkluis_tests::{b64, seal};
 use rand::{Rng, RngCore};
 use serde_json::json;
@@ -63,71 +63,8 @@ fn parse_args() -> anyhow::Result<Args> {
     Ok(args)
 }
 
-/// The server under test, as a separate process.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(bin: &Path, config: &Path) -> anyhow::Result<Self> {
-        use std::io::{BufRead, BufReader};
-        let mut child = Command::new(bin)
-            .args(["--config"])
-            .arg(config)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("MELDKLUIS_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("starting {}", bin.display()))?;
-        let mut line = String::new();
-        let mut output = BufReader::new(child.stdout.take().context("stdout")?);
-        output.read_line(&mut line)?;
-        // The server's later log lines (warnings and errors only) go on to
-        // stderr; a closed pipe would make the server lose them.
-        std::thread::spawn(move || std::io::copy(&mut output, &mut std::io::stderr()));
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .context("no listening line")?
-            .to_owned();
-        Ok(Self { child, base })
-    }
-
-    /// (VmRSS, VmHWM) of the server process, in KiB.
-    fn memory_kib(&self) -> (u64, u64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        (field("VmRSS:"), field("VmHWM:"))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// One request: URL, bearer token, JSON body (GET when none).
 type Request = (String, Option<String>, Option<bytes::Bytes>);
-
-/// A pre-sealed report and what its submission and log-in need.
-struct SealedReport {
-    body: bytes::Bytes,
-    mailbox_id: [u8; 16],
-    auth_secret: [u8; 32],
-    item: Vec<u8>,
-    report_id: [u8; 16],
-}
 
 /// Throughput and latency of one measured phase.
 struct Figures {
@@ -299,17 +236,9 @@ async fn main() -> anyhow::Result<()> {
     )?;
     let config = Config::from_file(&config_path)?;
     let admin = Admin::open(&config)?;
-    let tenant = TenantId::new("load").context("tenant id")?;
-    admin.create_tenant(&tenant, "Load test", &["nl".into()], None)?;
-    // A load test files far more reports in a day than the default quota.
-    admin.set_quotas(&tenant, Some(1 << 40), None, None, None)?;
+    let load = create_tenant(&admin, "load", "Load test", 2)?;
+    let tenant = load.id.clone();
     let mut rng = meldkluis_crypto_core::os_rng();
-    let recovery = StaticSecret::generate(&mut rng);
-    admin.set_recovery_key(&tenant, &recovery.public_key())?;
-    let advisors: Vec<StaticSecret> = (0..2).map(|_| StaticSecret::generate(&mut rng)).collect();
-    for (i, advisor) in advisors.iter().enumerate() {
-        admin.add_advisor(&tenant, &advisor.public_key(), &format!("Advisor {i}"))?;
-    }
     let server = Server::start(&args.server_bin, &config_path)?;
     let http = reqwest::Client::builder()
         .no_proxy()
@@ -323,51 +252,15 @@ async fn main() -> anyhow::Result<()> {
 
     // Pre-seal the reports (4 KiB content each), on all cores.
     let started = Instant::now();
-    let recipients_base: Vec<PublicKey> = std::iter::once(recovery.public_key())
-        .chain(advisors.iter().map(StaticKey::public_key))
-        .collect();
+    let recipients_base = &load.recipients;
     let per_thread = args.reports.div_ceil(2);
     let sealed: Vec<SealedReport> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..2)
             .map(|_| {
-                let (tenant, recipients_base) = (&tenant, &recipients_base);
+                let load = &load;
                 s.spawn(move || {
-                    let mut rng = meldkluis_crypto_core::os_rng();
                     (0..per_thread)
-                        .map(|_| {
-                            let mailbox = StaticSecret::generate(&mut rng);
-                            let id = ItemId::random(&mut rng);
-                            let mut recipients = vec![mailbox.public_key()];
-                            recipients.extend_from_slice(recipients_base);
-                            let mut content = vec![0u8; 4096];
-                            rng.fill_bytes(&mut content);
-                            let item = seal(
-                                ItemKind::Report,
-                                tenant,
-                                id,
-                                id,
-                                &mailbox,
-                                &recipients,
-                                &content,
-                            );
-                            let mut mailbox_id = [0u8; 16];
-                            rng.fill_bytes(&mut mailbox_id);
-                            let mut auth = [0u8; 32];
-                            rng.fill_bytes(&mut auth);
-                            let body = json!({
-                                "item": b64(&item),
-                                "mailbox_id": hex::encode(mailbox_id),
-                                "mailbox_public_key": mailbox.public_key().to_hex(),
-                                "auth_secret": hex::encode(auth),
-                            });
-                            SealedReport {
-                                body: bytes::Bytes::from(body.to_string()),
-                                mailbox_id,
-                                auth_secret: auth,
-                                item,
-                                report_id: id.0,
-                            }
-                        })
+                        .map(|_| SealedReport::new(load))
                         .collect::<Vec<_>>()
                 })
             })
@@ -450,7 +343,7 @@ async fn main() -> anyhow::Result<()> {
         // fresh report whose key we keep.
         let key = StaticSecret::generate(&mut rng);
         let mut recipients = vec![key.public_key()];
-        recipients.extend_from_slice(&recipients_base);
+        recipients.extend_from_slice(recipients_base);
         let id = ItemId::random(&mut rng);
         let item = seal(
             ItemKind::Report,
