@@ -1137,3 +1137,28 @@ async fn deleting_many_reports_among_others_leaves_none_of_their_bytes() {
         );
     }
 }
+
+/// The daily run looks at every tenant, but opens (worker, cache entry)
+/// only those with something due: thousands of tenants with nothing to
+/// delete cost a read each, and the tenants in use stay in the cache.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_run_opens_only_tenants_with_something_due() {
+    let (_dir, today, _clock, server, tenant, http) = setup(10, 1, |_| {}).await;
+    TestTenant::create(&server.admin(), "quiet-one", 1);
+    TestTenant::create(&server.admin(), "quiet-two", 1);
+    let mailbox = Mailbox::random();
+    submit(&http, &server, &tenant, &mailbox, &[0], json!({})).await;
+    assert_eq!(
+        server.state.tenants().open_count(),
+        1,
+        "only acme is in use"
+    );
+
+    let run = run_day(&server.state, today).await.expect("run");
+    assert_eq!((run.tenants, run.reports_deleted, run.failed), (3, 0, 0));
+    assert_eq!(
+        server.state.tenants().open_count(),
+        1,
+        "tenants with nothing due were read, not opened"
+    );
+}
