@@ -4,13 +4,11 @@
 //! keeping deleted reports deleted through a restore and at start.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use base64::Engine as _;
 use meldkluis_crypto_core::{
     seal_item, ItemId, ItemKind, PublicKey, SealParams, StaticKey, StaticSecret, TenantId,
 };
@@ -19,12 +17,9 @@ use meldkluis_server::deletion_log::{DeletionLog, Entry};
 use rand::RngCore;
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_meldkluis-server");
-const TENANT: &str = "acme";
+use crate::common::{advisor_login, b64, kill, serve, BIN};
 
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
+const TENANT: &str = "acme";
 
 /// A data directory with its deletion log elsewhere.
 pub(crate) struct Site {
@@ -76,22 +71,7 @@ impl Site {
 
     /// Starts the server; returns the child and its base URL.
     pub(crate) fn start(&self) -> (Child, String) {
-        let mut child = self
-            .command()
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the server");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the listening line");
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("listening line, got {line:?}"))
-            .to_owned();
+        let (child, _, base) = serve(&mut self.command());
         (child, base)
     }
 
@@ -274,11 +254,6 @@ pub(crate) fn http() -> reqwest::Client {
         .expect("client")
 }
 
-pub(crate) fn stop(mut child: Child) {
-    child.kill().expect("stop the server");
-    child.wait().expect("wait");
-}
-
 /// The sealed report items of a tenant database, by report id.
 pub(crate) fn stored_reports(db: &Path) -> HashMap<Vec<u8>, Vec<u8>> {
     let conn = rusqlite::Connection::open(db).expect("open");
@@ -342,7 +317,7 @@ async fn backed_up(root: &Path) -> Backed {
     let attachment = attach(&http, &base, &keys, &reports[0], &[0xee; 5000]).await;
     let backup = root.join("backup");
     site.cli(&["backup", backup.to_str().expect("utf-8")]);
-    stop(child);
+    kill(child);
     Backed {
         site,
         keys,
@@ -402,7 +377,7 @@ async fn a_backup_taken_under_concurrent_submissions_restores_every_acknowledged
     for submitter in submitters {
         submitter.await.expect("submitter");
     }
-    stop(child);
+    kill(child);
     assert!(
         output.status.success(),
         "backup failed: {}",
@@ -451,7 +426,7 @@ async fn a_backup_taken_under_concurrent_submissions_restores_every_acknowledged
         .await
         .expect("log-in");
     assert_eq!(login.status(), 200, "a reporter logs in after the restore");
-    stop(child);
+    kill(child);
 
     // A restore never goes into a data directory with something in it.
     let again = restored.run(&["restore", backup.to_str().expect("utf-8")]);
@@ -563,42 +538,6 @@ async fn a_damaged_or_incomplete_backup_is_refused_and_the_data_directory_stays_
     );
 }
 
-/// Logs in as the tenant's advisor; returns the bearer token.
-pub(crate) async fn advisor_token(http: &reqwest::Client, base: &str, keys: &Keys) -> String {
-    let t = keys.tenant.as_str();
-    let challenge: Value = http
-        .get(format!("{base}/api/v1/t/{t}/advisor/challenge"))
-        .send()
-        .await
-        .expect("challenge")
-        .json()
-        .await
-        .expect("json");
-    let message: [u8; 64] = base64::engine::general_purpose::STANDARD
-        .decode(challenge["challenge"].as_str().expect("challenge"))
-        .expect("base64")
-        .try_into()
-        .expect("64 bytes");
-    let context = meldkluis_server::auth::challenge_context(&keys.tenant, base);
-    let answer =
-        meldkluis_crypto_core::challenge::answer_challenge(&keys.advisor, &message, &context)
-            .expect("answer");
-    let login: Value = http
-        .post(format!("{base}/api/v1/t/{t}/advisor/login"))
-        .json(&json!({
-            "challenge_id": challenge["challenge_id"],
-            "public_key": keys.advisor.public_key().to_hex(),
-            "response": b64(&answer),
-        }))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("json");
-    login["token"].as_str().expect("token").to_owned()
-}
-
 /// Deletes a report by expiry, as the server does: the real server
 /// (in-process, with its clock moved) closes it through the advisor API on
 /// 2026-01-05, then runs the lifecycle day when its retention period
@@ -623,7 +562,7 @@ async fn delete_by_expiry(site: &Site, keys: &Keys, report_id: &ItemId) -> Day {
         let _ = stopped.await;
     }));
     let http = http();
-    let token = advisor_token(&http, &base, keys).await;
+    let token = advisor_login(&http, &base, &base, &keys.tenant, &keys.advisor).await;
     let t = keys.tenant.as_str();
     let response = http
         .put(format!(
@@ -723,7 +662,7 @@ async fn a_report_deleted_after_a_backup_stays_deleted_when_the_backup_is_restor
     let again = dir.path().join("backup-2");
     let (child, _) = restored.start();
     restored.cli(&["backup", again.to_str().expect("utf-8")]);
-    stop(child);
+    kill(child);
     let elsewhere = Site::new(dir.path(), "elsewhere");
     elsewhere.cli(&["restore", again.to_str().expect("utf-8")]);
     assert!(DeletionLog::read(&elsewhere.log)
@@ -776,5 +715,5 @@ async fn the_deletion_log_is_applied_at_start_to_an_old_tenant_file_copied_back(
     // The server serves the rest.
     let ok = submit(&http(), &base, &backed.keys, b"after").await;
     assert!(ok.is_some());
-    stop(child);
+    kill(child);
 }

@@ -5,6 +5,7 @@
 
 mod assets_cli;
 mod backup;
+mod common;
 mod lifecycle_cli;
 mod notices_crash;
 mod operator_log;

@@ -11,13 +11,11 @@
 #[allow(dead_code, missing_docs)]
 mod smtp;
 
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use meldkluis_crypto_core::challenge::answer_challenge;
 use meldkluis_crypto_core::{
     seal_item, ItemId, ItemKind, SealParams, StaticKey, StaticSecret, TenantId,
 };
@@ -25,12 +23,9 @@ use rand::RngCore;
 use serde_json::{json, Value};
 use smtp::{SinkOptions, SmtpSink};
 
-const BIN: &str = env!("CARGO_BIN_EXE_meldkluis-server");
-const WAIT: Duration = Duration::from_secs(30);
+use crate::common::{advisor_login, b64, kill, serve, BIN};
 
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
+const WAIT: Duration = Duration::from_secs(30);
 
 struct Setup {
     data: PathBuf,
@@ -62,22 +57,7 @@ impl Setup {
 
     /// Starts the server; returns the child and its base URL.
     fn start(&self) -> (Child, String) {
-        let mut child = self
-            .command()
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the server");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        stdout
-            .read_line(&mut line)
-            .expect("read the listening line");
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("listening line")
-            .to_owned();
+        let (child, mut stdout, base) = serve(&mut self.command());
         // Keep reading, so log lines never fill the pipe and block it.
         std::thread::spawn(move || {
             let mut sink = String::new();
@@ -107,11 +87,6 @@ impl Setup {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
-}
-
-fn kill(mut child: Child) {
-    child.kill().expect("SIGKILL the server");
-    child.wait().expect("reap the server");
 }
 
 /// A tenant with one advisor and a recovery key, made with the CLI.
@@ -195,41 +170,14 @@ async fn change_status(
     status: &str,
 ) {
     let t = tenant.as_str();
-    let challenge: Value = http
-        .get(format!("{base}/api/v1/t/{t}/advisor/challenge"))
-        .send()
-        .await
-        .expect("challenge")
-        .json()
-        .await
-        .expect("json");
-    let message: [u8; 64] = base64::engine::general_purpose::STANDARD
-        .decode(challenge["challenge"].as_str().expect("challenge"))
-        .expect("base64")
-        .try_into()
-        .expect("64 bytes");
     // The server's origin is its configured `public_url` (below).
-    let context = meldkluis_server::auth::challenge_context(tenant, "https://meldkluis.example");
-    let answer = answer_challenge(advisor, &message, &context).expect("answer");
-    let login: Value = http
-        .post(format!("{base}/api/v1/t/{t}/advisor/login"))
-        .json(&json!({
-            "challenge_id": challenge["challenge_id"],
-            "public_key": advisor.public_key().to_hex(),
-            "response": b64(&answer),
-        }))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("json");
+    let token = advisor_login(http, base, "https://meldkluis.example", tenant, advisor).await;
     let response = http
         .put(format!(
             "{base}/api/v1/t/{t}/advisor/reports/{}/status",
             report_id.to_hex()
         ))
-        .bearer_auth(login["token"].as_str().expect("token"))
+        .bearer_auth(&token)
         .json(&json!({ "status": status }))
         .send()
         .await

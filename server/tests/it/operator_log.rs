@@ -3,37 +3,24 @@
 //! no time finer than the day, no colour codes in a file, and a command
 //! whose output goes into a closed pipe ends quietly.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_meldkluis-server");
+use crate::common::{serve, BIN};
 
 /// Starts `serve` with its log (standard error) going to `log`; returns the
 /// child and its base URL.
 fn start(data: &Path, log: &Path, envs: &[(&str, &str)]) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env_remove("MELDKLUIS_LOG")
-        .envs(envs.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log).expect("log file"))
-        .spawn()
-        .expect("start the server");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read the listening line");
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("listening line")
-        .to_owned();
+    let (child, _, base) = serve(
+        Command::new(BIN)
+            .arg("--data-dir")
+            .arg(data)
+            .env_remove("MELDKLUIS_LOG")
+            .envs(envs.iter().copied())
+            .stderr(std::fs::File::create(log).expect("log file")),
+    );
     (child, base)
 }
 

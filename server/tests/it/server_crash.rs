@@ -5,27 +5,21 @@
 //! its binary.)
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::Engine as _;
-use meldkluis_crypto_core::challenge::answer_challenge;
 use meldkluis_crypto_core::{
     seal_item, ItemId, ItemKind, PublicKey, SealParams, StaticKey, StaticSecret, TenantId,
 };
 use rand::{Rng, RngCore};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_meldkluis-server");
+use crate::common::{advisor_login, b64, serve, BIN};
+
 const CYCLES: usize = 5;
 const SUBMITTERS: usize = 16;
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
 
 fn cli(data: &Path, args: &[&str]) {
     let status = Command::new(BIN)
@@ -41,24 +35,12 @@ fn cli(data: &Path, args: &[&str]) {
 
 /// Starts the server; returns the child and its base URL.
 fn start(data: &Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("MELDKLUIS_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the server");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read the listening line");
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("listening line")
-        .to_owned();
+    let (child, _, base) = serve(
+        Command::new(BIN)
+            .arg("--data-dir")
+            .arg(data)
+            .env("MELDKLUIS_LOG", "warn"),
+    );
     (child, base)
 }
 
@@ -122,35 +104,7 @@ async fn verify(
     acked: &HashMap<String, Vec<u8>>,
 ) {
     let t = fixture.tenant.as_str();
-    let challenge: Value = http
-        .get(format!("{base}/api/v1/t/{t}/advisor/challenge"))
-        .send()
-        .await
-        .expect("challenge")
-        .json()
-        .await
-        .expect("json");
-    let message: [u8; 64] = base64::engine::general_purpose::STANDARD
-        .decode(challenge["challenge"].as_str().expect("challenge"))
-        .expect("base64")
-        .try_into()
-        .expect("64 bytes");
-    let context = meldkluis_server::auth::challenge_context(&fixture.tenant, base);
-    let answer = answer_challenge(&fixture.advisor, &message, &context).expect("answer");
-    let login: Value = http
-        .post(format!("{base}/api/v1/t/{t}/advisor/login"))
-        .json(&json!({
-            "challenge_id": challenge["challenge_id"],
-            "public_key": fixture.advisor.public_key().to_hex(),
-            "response": b64(&answer),
-        }))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("json");
-    let token = login["token"].as_str().expect("token");
+    let token = &advisor_login(http, base, base, &fixture.tenant, &fixture.advisor).await;
     let list: Value = http
         .get(format!("{base}/api/v1/t/{t}/advisor/reports"))
         .bearer_auth(token)

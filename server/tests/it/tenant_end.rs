@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use meldkluis_crypto_core::StaticKey as _;
 use serde_json::json;
 
-use crate::backup::{attach, files_under, http, set_up, stop, submit, Site, Submitted};
+use crate::backup::{attach, files_under, http, set_up, submit, Site, Submitted};
+use crate::common::kill;
 
 const NAME: &str = "Acme Leaving Corporation";
 
@@ -162,7 +163,7 @@ async fn a_tenant_is_deleted_only_after_an_export_and_a_confirmation_and_leaves_
         assert!(Instant::now() < deadline, "still served: {status}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    stop(child);
+    kill(child);
 
     // Nothing of it on disk: no directory, no row, no address, none of its
     // items or its name in any file of the data directory.
@@ -231,5 +232,5 @@ async fn a_tenant_is_deleted_only_after_an_export_and_a_confirmation_and_leaves_
         .expect("config")
         .status();
     assert_eq!(status, 404);
-    stop(child);
+    kill(child);
 }
