@@ -10,16 +10,12 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use base64::Engine as _;
-use meldkluis_crypto_core::{
-    os_rng, seal_item, ItemId, ItemKind, SealParams, StaticKey, StaticSecret,
-};
+use meldkluis_crypto_core::{os_rng, ItemId, ItemKind, StaticKey, StaticSecret};
 use meldkluis_keys::client::ServerClient;
 use meldkluis_keys::reading::{self, Trust};
 use meldkluis_keys::{recovery, InsecureDemoKey};
-use serde_json::json;
 
-use crate::real_server::{self, RealServer};
+use crate::real_server::{self, seal, submit_report, RealServer};
 
 const ADVISOR: &str = env!("CARGO_BIN_EXE_meldkluis-advisor");
 
@@ -66,35 +62,22 @@ async fn rotate_then_recover_from_the_command_line() {
     // A report to A, sealed as the reporter's browser does.
     let mailbox = StaticSecret::generate(&mut rng);
     let id = ItemId::random(&mut rng);
-    let report = seal_item(
-        &SealParams {
-            kind: ItemKind::Report,
-            tenant: &tenant,
-            item_id: id,
-            report_id: id,
-            sender: &mailbox,
-            recipients: &[
-                a.public_key(),
-                recovery_key.public_key(),
-                mailbox.public_key(),
-            ],
-        },
+    let report = seal(
+        &tenant,
+        ItemKind::Report,
+        id,
+        id,
+        &mailbox,
+        &[
+            a.public_key(),
+            recovery_key.public_key(),
+            mailbox.public_key(),
+        ],
         b"CANARY-cli report",
-        &mut rng,
-    )
-    .unwrap();
-    let created = reqwest::Client::new()
-        .post(format!("{base}/api/v1/t/{tenant}/reports"))
-        .json(&json!({
-            "item": base64::engine::general_purpose::STANDARD.encode(&report),
-            "mailbox_id": hex::encode([7u8; 16]),
-            "mailbox_public_key": mailbox.public_key().to_hex(),
-            "auth_secret": hex::encode([9u8; 32]),
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
+    );
+    let http = reqwest::Client::new();
+    let created = submit_report(&http, &base, &tenant, &mailbox, [7; 16], &report).await;
+    assert_eq!(created, 201);
     let server_args = ["--server", base.as_str(), "--tenant", tenant.as_str()];
 
     // Planned rotation A -> B: B enrolled, A grants, then A is replaced.

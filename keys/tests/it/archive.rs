@@ -7,48 +7,19 @@
 use std::path::Path;
 use std::process::Command;
 
-use base64::Engine as _;
 use meldkluis_crypto_core::{
-    os_rng, seal_item, ItemId, ItemKind, PublicKey, SealParams, StaticKey as _, StaticSecret,
-    TenantId,
+    os_rng, ItemId, ItemKind, PublicKey, StaticKey as _, StaticSecret, TenantId,
 };
 use meldkluis_keys::InsecureDemoKey;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::real_server::{self, RealServer};
+use crate::double::b64;
+use crate::real_server::{self, mailbox_login, seal, submit_report, RealServer};
 
 const ADVISOR: &str = env!("CARGO_BIN_EXE_meldkluis-advisor");
 
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-fn sealed(
-    kind: ItemKind,
-    tenant: &TenantId,
-    item_id: ItemId,
-    report_id: ItemId,
-    sender: &StaticSecret,
-    recipients: &[PublicKey],
-    content: &[u8],
-) -> Vec<u8> {
-    seal_item(
-        &SealParams {
-            kind,
-            tenant,
-            item_id,
-            report_id,
-            sender,
-            recipients,
-        },
-        content,
-        &mut os_rng(),
-    )
-    .unwrap()
-}
-
-/// Submits a report sealed to `recipients` (plus the mailbox); returns its
-/// id and a mailbox token.
+/// Submits a report sealed to `recipients` (the mailbox among them);
+/// returns its id and a mailbox token.
 async fn report(
     http: &reqwest::Client,
     base: &str,
@@ -59,37 +30,18 @@ async fn report(
     mailbox_id: [u8; 16],
 ) -> (ItemId, String) {
     let id = ItemId::random(&mut os_rng());
-    let item = sealed(
-        ItemKind::Report,
+    let item = seal(
         tenant,
+        ItemKind::Report,
         id,
         id,
         mailbox,
         recipients,
         content,
     );
-    let created = http
-        .post(format!("{base}/api/v1/t/{tenant}/reports"))
-        .json(&json!({
-            "item": b64(&item),
-            "mailbox_id": hex::encode(mailbox_id),
-            "mailbox_public_key": mailbox.public_key().to_hex(),
-            "auth_secret": hex::encode([9u8; 32]),
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let login: Value = http
-        .post(format!("{base}/api/v1/t/{tenant}/mailbox/login"))
-        .json(&json!({ "mailbox_id": hex::encode(mailbox_id), "auth_secret": hex::encode([9u8; 32]) }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (id, login["token"].as_str().unwrap().to_owned())
+    let status = submit_report(http, base, tenant, mailbox, mailbox_id, &item).await;
+    assert_eq!(status, 201);
+    (id, mailbox_login(http, base, tenant, mailbox_id).await)
 }
 
 fn open(export: &Path, out: &Path, enrolled: &Path, key: &Path) -> std::process::Output {
@@ -135,9 +87,9 @@ async fn an_export_opens_with_the_advisors_key_and_a_damaged_one_is_refused() {
         [1; 16],
     )
     .await;
-    let message = sealed(
-        ItemKind::Message,
+    let message = seal(
         &tenant,
+        ItemKind::Message,
         ItemId::random(&mut os_rng()),
         first,
         &mailbox,
@@ -153,9 +105,9 @@ async fn an_export_opens_with_the_advisors_key_and_a_damaged_one_is_refused() {
         .unwrap();
     assert_eq!(posted.status(), 201);
     let attachment_id = ItemId::random(&mut os_rng());
-    let attachment = sealed(
-        ItemKind::Attachment,
+    let attachment = seal(
         &tenant,
+        ItemKind::Attachment,
         attachment_id,
         first,
         &mailbox,

@@ -13,18 +13,17 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use base64::Engine as _;
 use meldkluis_crypto_core::{
-    open_item, open_item_with_grant, os_rng, seal_item, Expect, ItemId, ItemKind, PublicKey,
-    SealParams, StaticKey, StaticSecret, TenantId,
+    open_item, open_item_with_grant, os_rng, Expect, ItemId, ItemKind, PublicKey, StaticKey,
+    StaticSecret, TenantId,
 };
 use meldkluis_keys::reseal::RECOVERY_KEY_INTRODUCTION_FORMAT;
 use meldkluis_keys::InsecureDemoKey;
 use serde_json::{json, Value};
 
-use crate::real_server::{self, RealServer};
+use crate::real_server::{self, mailbox_login, seal, submit_report, RealServer};
 
-use crate::double::{self, served, summary, thread, Served};
+use crate::double::{self, b64, served, summary, thread, unb64, Served};
 
 const ADVISOR: &str = env!("CARGO_BIN_EXE_meldkluis-advisor");
 
@@ -64,30 +63,6 @@ fn enrolled_file(
     let path = dir.join("enrolled-keys.txt");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn seal(
-    tenant: &TenantId,
-    kind: ItemKind,
-    item_id: ItemId,
-    report_id: ItemId,
-    sender: &dyn StaticKey,
-    recipients: &[PublicKey],
-    content: &[u8],
-) -> Vec<u8> {
-    seal_item(
-        &SealParams {
-            kind,
-            tenant,
-            item_id,
-            report_id,
-            sender,
-            recipients,
-        },
-        content,
-        &mut os_rng(),
-    )
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,16 +194,6 @@ async fn a_recovery_key_the_advisor_did_not_enrol_gets_nothing() {
     );
 }
 
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-fn unb64(text: &str) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replace_recovery_key_on_a_real_server_then_the_new_key_reads_every_old_item() {
     let dir = tempfile::tempdir().unwrap();
@@ -263,30 +228,9 @@ async fn replace_recovery_key_on_a_real_server_then_the_new_key_reads_every_old_
         &to_old,
         b"CANARY-report",
     );
-    let created = http
-        .post(api("/reports"))
-        .json(&json!({
-            "item": b64(&report),
-            "mailbox_id": hex::encode([7u8; 16]),
-            "mailbox_public_key": mailbox.public_key().to_hex(),
-            "auth_secret": hex::encode([9u8; 32]),
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let login: Value = http
-        .post(api("/mailbox/login"))
-        .json(
-            &json!({ "mailbox_id": hex::encode([7u8; 16]), "auth_secret": hex::encode([9u8; 32]) }),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let reporter = login["token"].as_str().unwrap().to_owned();
+    let created = submit_report(&http, &base, &tenant, &mailbox, [7; 16], &report).await;
+    assert_eq!(created, 201);
+    let reporter = mailbox_login(&http, &base, &tenant, [7; 16]).await;
     let message = seal(
         &tenant,
         ItemKind::Message,
@@ -466,19 +410,21 @@ async fn replace_recovery_key_on_a_real_server_then_the_new_key_reads_every_old_
     // A new report must be sealed to the new recovery key now.
     let late_mailbox = StaticSecret::generate(&mut rng);
     let late = ItemId::random(&mut rng);
-    let refused = http
-        .post(api("/reports"))
-        .json(&json!({
-            "item": b64(&seal(&tenant, ItemKind::Report, late, late, &late_mailbox,
-                &[a.public_key(), old_recovery.public_key(), late_mailbox.public_key()], b"late")),
-            "mailbox_id": hex::encode([8u8; 16]),
-            "mailbox_public_key": late_mailbox.public_key().to_hex(),
-            "auth_secret": hex::encode([9u8; 32]),
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 400);
+    let late_report = seal(
+        &tenant,
+        ItemKind::Report,
+        late,
+        late,
+        &late_mailbox,
+        &[
+            a.public_key(),
+            old_recovery.public_key(),
+            late_mailbox.public_key(),
+        ],
+        b"late",
+    );
+    let refused = submit_report(&http, &base, &tenant, &late_mailbox, [8; 16], &late_report).await;
+    assert_eq!(refused, 400);
 
     // Later A's token is lost: C replaces A, and the new recovery key's
     // holder runs `recover`. The report was sealed to the old recovery key:
