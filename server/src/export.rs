@@ -27,23 +27,11 @@ use crate::db;
 use crate::deletion_log::{DeletionLog, DeletionLogError, Entry};
 use crate::retention;
 use crate::store;
+use crate::store::REGISTER_COLUMNS;
 use crate::tenants::{read_record, Layout};
 
 /// The format name of a tenant export's manifest.
 pub const FORMAT: &str = "meldkluis-tenant-export/1";
-
-/// The register's columns, in order (the CSV header).
-pub const REGISTER_COLUMNS: [&str; 9] = [
-    "number",
-    "received_day",
-    "category",
-    "closing_reason",
-    "closed_day",
-    "hold_until",
-    "hold_reason",
-    "deletion_day",
-    "deleted_day",
-];
 
 /// Why an export or a tenant deletion failed.
 #[derive(Debug, thiserror::Error)]

@@ -286,15 +286,7 @@ impl Notices {
             return Ok(false);
         };
         let lookup = key.reporter_lookup(&tenant.id, mailbox_id);
-        let delay_ms = {
-            let (min, max) = (self.settings.delay_min_secs, self.settings.delay_max_secs);
-            let secs = if max > min {
-                rand::rngs::OsRng.gen_range(min..=max)
-            } else {
-                min
-            };
-            secs_to_ms(secs)
-        };
+        let delay_ms = self.random_delay_ms();
         let id = random_id();
         let plain = join_fields(&[tenant.id.as_str().as_bytes(), tenant.name.as_bytes()]);
         let not_before = now_ms.saturating_add(delay_ms);
