@@ -232,25 +232,26 @@ fn private_options() -> std::fs::OpenOptions {
 pub(crate) fn copy_hashed(from: &Path, to: &Path) -> Result<(u64, String), BackupError> {
     let mut source = File::open(from).map_err(io_at(from))?;
     let mut target = private_options().open(to).map_err(io_at(to))?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0u8; 256 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = source.read(&mut buffer).map_err(io_at(from))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-        target.write_all(&buffer[..n]).map_err(io_at(to))?;
-        size += n as u64;
-    }
+    let sum = read_hashed(&mut source, from, |piece| {
+        target.write_all(piece).map_err(io_at(to))
+    })?;
     target.sync_all().map_err(io_at(to))?;
-    Ok((size, hex::encode(hasher.finalize())))
+    Ok(sum)
 }
 
 /// Size and SHA-256 of a file.
 pub(crate) fn hash_file(path: &Path) -> Result<(u64, String), BackupError> {
     let mut file = File::open(path).map_err(io_at(path))?;
+    read_hashed(&mut file, path, |_| Ok(()))
+}
+
+/// Reads `file` (at `path`) to its end in 256 KiB pieces, handing each to
+/// `each`; returns its size and SHA-256.
+fn read_hashed(
+    file: &mut File,
+    path: &Path,
+    mut each: impl FnMut(&[u8]) -> Result<(), BackupError>,
+) -> Result<(u64, String), BackupError> {
     let mut hasher = sha2::Sha256::new();
     let mut buffer = vec![0u8; 256 * 1024];
     let mut size = 0u64;
@@ -260,6 +261,7 @@ pub(crate) fn hash_file(path: &Path) -> Result<(u64, String), BackupError> {
             break;
         }
         hasher.update(&buffer[..n]);
+        each(&buffer[..n])?;
         size += n as u64;
     }
     Ok((size, hex::encode(hasher.finalize())))
