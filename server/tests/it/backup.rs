@@ -204,18 +204,15 @@ pub(crate) async fn submit(
     })
 }
 
-/// Uploads an attachment to the report from its mailbox; returns the
-/// attachment's id and its sealed bytes.
-pub(crate) async fn attach(
+/// Logs in to the report's mailbox; returns the bearer token.
+pub(crate) async fn mailbox_login(
     http: &reqwest::Client,
     base: &str,
-    keys: &Keys,
+    tenant: &str,
     report: &Submitted,
-    content: &[u8],
-) -> (ItemId, Vec<u8>) {
-    let t = keys.tenant.as_str();
+) -> String {
     let login: Value = http
-        .post(format!("{base}/api/v1/t/{t}/mailbox/login"))
+        .post(format!("{base}/api/v1/t/{tenant}/mailbox/login"))
         .json(&json!({
             "mailbox_id": hex::encode(report.mailbox_id),
             "auth_secret": hex::encode(report.auth_secret),
@@ -226,7 +223,20 @@ pub(crate) async fn attach(
         .json()
         .await
         .expect("json");
-    let token = login["token"].as_str().expect("token");
+    login["token"].as_str().expect("token").to_owned()
+}
+
+/// Uploads an attachment to the report from its mailbox; returns the
+/// attachment's id and its sealed bytes.
+pub(crate) async fn attach(
+    http: &reqwest::Client,
+    base: &str,
+    keys: &Keys,
+    report: &Submitted,
+    content: &[u8],
+) -> (ItemId, Vec<u8>) {
+    let t = keys.tenant.as_str();
+    let token = &mailbox_login(http, base, t, report).await;
     let id = ItemId::random(&mut rand::rngs::OsRng);
     let item = seal(
         keys,

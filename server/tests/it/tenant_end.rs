@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use meldkluis_crypto_core::StaticKey as _;
 use serde_json::json;
 
-use crate::backup::{attach, files_under, http, set_up, submit, Site, Submitted};
+use crate::backup::{attach, files_under, http, mailbox_login, set_up, submit, Site, Submitted};
 use crate::common::kill;
 
 const NAME: &str = "Acme Leaving Corporation";
@@ -28,21 +28,10 @@ async fn set_notice_address(
     report: &Submitted,
     address: &str,
 ) {
-    let login: serde_json::Value = http
-        .post(format!("{base}/api/v1/t/{tenant}/mailbox/login"))
-        .json(&json!({
-            "mailbox_id": hex::encode(report.mailbox_id),
-            "auth_secret": hex::encode(report.auth_secret),
-        }))
-        .send()
-        .await
-        .expect("log-in")
-        .json()
-        .await
-        .expect("json");
+    let token = mailbox_login(http, base, tenant, report).await;
     let response = http
         .put(format!("{base}/api/v1/t/{tenant}/mailbox/notice-email"))
-        .bearer_auth(login["token"].as_str().expect("token"))
+        .bearer_auth(token)
         .json(&json!({ "address": address }))
         .send()
         .await
