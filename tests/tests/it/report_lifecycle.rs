@@ -172,6 +172,12 @@ impl<'a> Session<'a> {
         self.call(reqwest::Method::PUT, &path, Some(body)).await
     }
 
+    /// Closes `mailbox`'s report with the reason "resolved".
+    async fn close(&self, mailbox: &Mailbox) -> (u16, Value) {
+        let body = json!({ "status": "closed", "closing_reason": "resolved" });
+        self.put_status(mailbox, body).await
+    }
+
     async fn put_hold(&self, mailbox: &Mailbox, body: Value) -> (u16, Value) {
         let path = Self::report_path(mailbox, "/hold");
         self.call(reqwest::Method::PUT, &path, Some(body)).await
@@ -207,6 +213,17 @@ impl<'a> Session<'a> {
             .cloned()
             .unwrap_or(Value::Null)
     }
+}
+
+/// Whether the e-mail store holds an address for `mailbox`'s reporter.
+async fn has_address(server: &TestServer, tenant: &TestTenant, mailbox: &Mailbox) -> bool {
+    server
+        .state
+        .notices()
+        .reporter_address(&tenant.id, &mailbox.id)
+        .await
+        .expect("e-mail store")
+        .is_some()
 }
 
 /// A mailbox log-in's answer: (status, body).
@@ -467,12 +484,7 @@ async fn a_hold_is_checked_recorded_and_seen_by_every_advisor() {
     assert_eq!(anonymous.status(), 401);
 
     // Closed, the hold sets the deletion day; removed, the retention does.
-    let (code, _) = on_report
-        .put_status(
-            &mailbox,
-            json!({ "status": "closed", "closing_reason": "resolved" }),
-        )
-        .await;
+    let (code, _) = on_report.close(&mailbox).await;
     assert_eq!(code, 200);
     let line = other.register_line(1).await;
     assert_eq!(line["deletion_day"], later);
@@ -589,20 +601,9 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
     assert_eq!(code, 200, "{answer}");
 
     // Closed today: the closure notice takes the reporter's address along.
-    let (code, _) = advisor
-        .put_status(
-            &gone,
-            json!({ "status": "closed", "closing_reason": "resolved" }),
-        )
-        .await;
+    let (code, _) = advisor.close(&gone).await;
     assert_eq!(code, 200);
-    assert!(server
-        .state
-        .notices()
-        .reporter_address(&tenant.id, &gone.id)
-        .await
-        .expect("e-mail store")
-        .is_none());
+    assert!(!has_address(&server, &tenant, &gone).await);
 
     // The reporter leaves an address again after closure: the deletion
     // takes it along.
@@ -645,13 +646,7 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
         .join(format!("{}.item", attachment_id.to_hex()));
     assert_eq!(std::fs::read(&attachment_file).expect("file"), attachment);
 
-    assert!(server
-        .state
-        .notices()
-        .reporter_address(&tenant.id, &gone.id)
-        .await
-        .expect("e-mail store")
-        .is_some());
+    assert!(has_address(&server, &tenant, &gone).await);
 
     // A day before the end of retention, nothing goes.
     let deletion_day = start.add_months(12);
@@ -691,13 +686,7 @@ async fn deletion_leaves_no_byte_of_the_report_in_the_database_or_its_wal() {
         .expect("freelist");
     assert_eq!(free, 0, "no free page is left in the file");
     drop(reader);
-    assert!(server
-        .state
-        .notices()
-        .reporter_address(&tenant.id, &gone.id)
-        .await
-        .expect("e-mail store")
-        .is_none());
+    assert!(!has_address(&server, &tenant, &gone).await);
     // The other report is untouched.
     assert!(contains(&db, &slice_of(&kept_report)) || contains(&wal, &slice_of(&kept_report)));
     let (code, _) = advisor.thread(&stays).await;
@@ -751,12 +740,7 @@ async fn held_and_reopened_reports_stay_and_a_deleted_mailbox_looks_unknown() {
     let on_reports = Session::advisor(&http, &server, &tenant, &tenant.advisors[0]).await;
     let other = Session::advisor(&http, &server, &tenant, &tenant.advisors[1]).await;
     for mailbox in [&held, &reopened, &deleted] {
-        let (code, _) = on_reports
-            .put_status(
-                mailbox,
-                json!({ "status": "closed", "closing_reason": "resolved" }),
-            )
-            .await;
+        let (code, _) = on_reports.close(mailbox).await;
         assert_eq!(code, 200);
     }
     let hold_until = start.add_months(30);
@@ -983,12 +967,7 @@ async fn closing_sends_the_closure_notice_and_keeps_no_address() {
     )
     .await;
     let advisor = Session::advisor(&http, &server, &tenant, &tenant.advisors[0]).await;
-    let (code, _) = advisor
-        .put_status(
-            &mailbox,
-            json!({ "status": "closed", "closing_reason": "resolved" }),
-        )
-        .await;
+    let (code, _) = advisor.close(&mailbox).await;
     assert_eq!(code, 200);
     // The address is gone from the e-mail store at once; the notice goes.
     let notices = server.state.notices();
@@ -1048,12 +1027,7 @@ async fn the_digest_lists_the_reports_deleted_within_14_days() {
     let mailbox = Mailbox::random();
     submit(&http, &server, &tenant, &mailbox, &[0], json!({})).await;
     let advisor = Session::advisor(&http, &server, &tenant, &tenant.advisors[0]).await;
-    let (code, _) = advisor
-        .put_status(
-            &mailbox,
-            json!({ "status": "closed", "closing_reason": "resolved" }),
-        )
-        .await;
+    let (code, _) = advisor.close(&mailbox).await;
     assert_eq!(code, 200);
 
     // Ten days before the deletion day, the digest lists it.
@@ -1105,12 +1079,7 @@ async fn deleting_many_reports_among_others_leaves_none_of_their_bytes() {
             items.push(message);
         }
         if i % 3 != 1 {
-            let (code, _) = advisor
-                .put_status(
-                    &mailbox,
-                    json!({ "status": "closed", "closing_reason": "resolved" }),
-                )
-                .await;
+            let (code, _) = advisor.close(&mailbox).await;
             assert_eq!(code, 200);
             deleted.extend(items);
         } else {
