@@ -368,6 +368,22 @@ impl ConsoleState {
     /// Admits a form post: as [`ConsoleState::admit`], plus the CSRF token
     /// in the form (not the session secret) and, when the browser sends
     /// one, our own origin.
+    /// [`Self::admit_post`] for a form on a report: also the report id in
+    /// its canonical form (a 404 for anything that is not an item id).
+    fn admit_report_post(
+        &self,
+        headers: &HeaderMap,
+        csrf: &str,
+        report_id: &str,
+    ) -> Result<(Lang, String), Box<Response>> {
+        let lang = self
+            .admit_post(headers, csrf)
+            .map_err(|refused| Box::new(refused.into_response()))?;
+        let report_id = canonical_id(report_id)
+            .ok_or_else(|| Box::new(StatusCode::NOT_FOUND.into_response()))?;
+        Ok((lang, report_id))
+    }
+
     fn admit_post(&self, headers: &HeaderMap, csrf: &str) -> Result<Lang, Refused> {
         let lang = self.admit(headers)?;
         let origin_ok = headers
@@ -917,12 +933,9 @@ async fn reply(
     Path(report_id): Path<String>,
     Form(form): Form<ReplyForm>,
 ) -> Response {
-    let lang = match state.admit_post(&headers, &form.csrf) {
-        Ok(lang) => lang,
-        Err(refused) => return refused.into_response(),
-    };
-    let Some(report_id) = canonical_id(&report_id) else {
-        return StatusCode::NOT_FOUND.into_response();
+    let (lang, report_id) = match state.admit_report_post(&headers, &form.csrf, &report_id) {
+        Ok(admitted) => admitted,
+        Err(refused) => return *refused,
     };
     let text = form.text.trim().to_owned();
     if text.is_empty() || text.len() > MAX_REPLY_BYTES {
@@ -996,12 +1009,9 @@ async fn set_status(
     Path(report_id): Path<String>,
     Form(form): Form<StatusForm>,
 ) -> Response {
-    let lang = match state.admit_post(&headers, &form.csrf) {
-        Ok(lang) => lang,
-        Err(refused) => return refused.into_response(),
-    };
-    let Some(report_id) = canonical_id(&report_id) else {
-        return StatusCode::NOT_FOUND.into_response();
+    let (lang, report_id) = match state.admit_report_post(&headers, &form.csrf, &report_id) {
+        Ok(admitted) => admitted,
+        Err(refused) => return *refused,
     };
     let date = Some(form.agreed_update_date.trim()).filter(|d| !d.is_empty());
     let reason = Some(form.closing_reason.trim()).filter(|r| !r.is_empty());
@@ -1051,12 +1061,9 @@ async fn set_category(
     Path(report_id): Path<String>,
     Form(form): Form<CategoryForm>,
 ) -> Response {
-    let lang = match state.admit_post(&headers, &form.csrf) {
-        Ok(lang) => lang,
-        Err(refused) => return refused.into_response(),
-    };
-    let Some(report_id) = canonical_id(&report_id) else {
-        return StatusCode::NOT_FOUND.into_response();
+    let (lang, report_id) = match state.admit_report_post(&headers, &form.csrf, &report_id) {
+        Ok(admitted) => admitted,
+        Err(refused) => return *refused,
     };
     let category = Some(form.category.trim()).filter(|c| !c.is_empty());
     let result = async {
@@ -1109,12 +1116,9 @@ async fn set_hold(
     Path(report_id): Path<String>,
     Form(form): Form<HoldForm>,
 ) -> Response {
-    let lang = match state.admit_post(&headers, &form.csrf) {
-        Ok(lang) => lang,
-        Err(refused) => return refused.into_response(),
-    };
-    let Some(report_id) = canonical_id(&report_id) else {
-        return StatusCode::NOT_FOUND.into_response();
+    let (lang, report_id) = match state.admit_report_post(&headers, &form.csrf, &report_id) {
+        Ok(admitted) => admitted,
+        Err(refused) => return *refused,
     };
     let (until, reason) = (form.until.trim(), form.reason.trim());
     let hold = match form.action.as_str() {
