@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
+mod api_document;
 mod browser_smoke;
 mod console_lifecycle_pages;
 mod key_change_e2e;
