@@ -201,7 +201,8 @@ pub struct Config {
     pub login_burst_per_mailbox: u32,
     /// Mailbox log-in attempts refilled per minute per mailbox id.
     pub login_per_minute_per_mailbox: u32,
-    /// Log-in attempts (mailbox and advisor) per second over the whole server.
+    /// Log-in attempts per second over the whole server: mailbox log-ins
+    /// and advisor log-ins each have a bucket of this size.
     pub login_per_second_global: u32,
     /// Lifetime of a reporter's session, in seconds.
     pub mailbox_session_secs: u64,

@@ -88,6 +88,7 @@ struct Inner {
     sessions: auth::Sessions,
     limiter: auth::LoginLimiter,
     notice_changes: auth::LoginLimiter,
+    advisor_logins: auth::LoginLimiter,
     challenges: auth::Challenges,
     assets: assets::Assets,
     uploads: Mutex<HashSet<(TenantId, [u8; 16])>>,
@@ -185,6 +186,14 @@ impl AppState {
                 config.login_burst_per_mailbox,
                 config.login_per_minute_per_mailbox,
             ),
+            // Advisor log-ins: each costs a key agreement, so they share a
+            // server-wide bucket of their own (a flood of mailbox log-ins
+            // cannot lock the advisors out, nor the other way round).
+            advisor_logins: auth::LoginLimiter::new(
+                config.login_per_second_global,
+                config.login_burst_per_mailbox,
+                config.login_per_minute_per_mailbox,
+            ),
             challenges: auth::Challenges::new(&server_secret, config.server_origin(None)),
             assets: assets::Assets::load(&config.assets_dir),
             uploads: Mutex::default(),
@@ -248,6 +257,10 @@ impl AppState {
     }
 
     /// The per-mailbox limit on notice address changes.
+    pub(crate) fn advisor_logins(&self) -> &auth::LoginLimiter {
+        &self.0.advisor_logins
+    }
+
     pub(crate) fn notice_changes(&self) -> &auth::LoginLimiter {
         &self.0.notice_changes
     }

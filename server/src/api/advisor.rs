@@ -67,6 +67,8 @@ pub async fn advisor_login(
     let Some(challenge_id) = challenges.check_id(tenant.id(), &id_bytes) else {
         return Err(failed());
     };
+    // Checking the response costs a key agreement: limited server-wide.
+    state.advisor_logins().check_global()?;
     if !challenges.verify(tenant.id(), challenge_id, &public_key, &response) {
         return Err(failed());
     }

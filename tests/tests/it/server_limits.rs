@@ -156,6 +156,55 @@ async fn an_answered_challenge_cannot_be_replayed() {
     server.stop().await;
 }
 
+/// Each advisor log-in answer costs the server a key agreement: they are
+/// limited server-wide, in a bucket of their own, so a flood of them is
+/// refused with 429 and neither locks out reporters nor is locked out by
+/// a flood of mailbox log-ins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn advisor_log_in_answers_are_limited_server_wide_apart_from_mailboxes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |c| c.login_per_second_global = 3).await;
+    let tenant = TestTenant::create(&server.admin(), "limited", 1);
+    let http = client();
+    let mailbox = file_report(&http, &server, &tenant).await;
+    let mut refused = 0;
+    for _ in 0..12 {
+        let challenge: Value = http
+            .get(server.url("limited", "/advisor/challenge"))
+            .send()
+            .await
+            .expect("challenge")
+            .json()
+            .await
+            .expect("json");
+        let answer = http
+            .post(server.url("limited", "/advisor/login"))
+            .json(&json!({
+                "challenge_id": challenge["challenge_id"],
+                "public_key": tenant.advisors[0].public_key().to_hex(),
+                "response": b64(&[0u8; 32]),
+            }))
+            .send()
+            .await
+            .expect("login");
+        match answer.status().as_u16() {
+            401 => {}
+            429 => {
+                assert_eq!(error_code(answer).await, "rate_limited");
+                refused += 1;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(
+        refused >= 6,
+        "{refused} of 12 wrong answers in a burst refused"
+    );
+    // The reporters' log-ins have their own bucket (this asserts 200).
+    mailbox_login(&http, &server, "limited", &mailbox).await;
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn junk_mailbox_sessions_do_not_end_a_reporters_session() {
     let dir = tempfile::tempdir().expect("tempdir");
