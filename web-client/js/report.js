@@ -272,6 +272,16 @@ async function prepare(input) {
 }
 
 /** Sends the prepared report and its attachments; resumable after a failure. */
+/**
+ * True for the server's answer that an item with this id is already
+ * stored (`conflict`), which is what a retry of a lost answer gets; any
+ * other refusal, also another 409 such as `tenant_not_ready`, is a
+ * failure.
+ */
+function isAlreadyStored(error) {
+  return error instanceof ApiError && error.status === 409 && error.code === 'conflict';
+}
+
 async function send(report) {
   if (!report.sent) {
     announce($('send-status'), text(data, 'js-sending'));
@@ -281,7 +291,7 @@ async function send(report) {
       report.answer = await api(data, '/reports', { method: 'POST', body: report.body });
       performance.mark('report-acknowledged');
     } catch (error) {
-      if (!(retry && error instanceof ApiError && error.status === 409)) throw error;
+      if (!(retry && isAlreadyStored(error))) throw error;
       // A retry of a report the server did store (its answer was lost on
       // the way) is refused as a duplicate: logging in proves it is ours.
       const login = await api(data, '/mailbox/login', {
@@ -316,7 +326,7 @@ async function send(report) {
       try {
         await api(data, '/mailbox/attachments', { method: 'POST', body: sealed, token: login.token });
       } catch (error) {
-        if (!(error instanceof ApiError && error.status === 409)) throw error;
+        if (!isAlreadyStored(error)) throw error;
       }
       report.uploaded += 1;
     }
