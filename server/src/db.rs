@@ -262,7 +262,13 @@ pub(crate) const NOTICE_MIGRATIONS: &[&str] = &[
 /// `synchronous=FULL` (an acknowledged write is on disk), foreign keys, a
 /// busy timeout, a small page cache (thousands of tenants), and migrates it.
 pub(crate) fn open(path: &Path, migrations: &[&str]) -> rusqlite::Result<Connection> {
-    let conn = Connection::open(path)?;
+    let conn = configure(Connection::open(path)?)?;
+    migrate(&conn, migrations)?;
+    Ok(conn)
+}
+
+/// The settings of [`open`], without the migrations.
+fn configure(conn: Connection) -> rusqlite::Result<Connection> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -270,7 +276,6 @@ pub(crate) fn open(path: &Path, migrations: &[&str]) -> rusqlite::Result<Connect
     conn.pragma_update(None, "trusted_schema", "OFF")?;
     conn.pragma_update(None, "cache_size", -1024)?;
     conn.set_prepared_statement_cache_capacity(64);
-    migrate(&conn, migrations)?;
     Ok(conn)
 }
 
@@ -282,10 +287,12 @@ pub(crate) fn open(path: &Path, migrations: &[&str]) -> rusqlite::Result<Connect
 /// before this setting is converted once, with a `VACUUM`.
 pub(crate) fn open_tenant(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
-    // Before the first table exists, this alone takes effect.
+    // On a new database this takes effect when the first page is written
+    // (before any table exists); on an existing one it changes nothing by
+    // itself (see the conversion below).
     conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
-    drop(conn);
-    let conn = open(path, TENANT_MIGRATIONS)?;
+    let conn = configure(conn)?;
+    migrate(&conn, TENANT_MIGRATIONS)?;
     conn.pragma_update(None, "secure_delete", "ON")?;
     let mode: i64 = conn.pragma_query_value(None, "auto_vacuum", |r| r.get(0))?;
     if mode != 2 {
@@ -852,6 +859,27 @@ mod tests {
         );
         drop(db);
         assert!(workers.wait_all_closed(Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn tenant_databases_vacuum_incrementally_and_delete_securely_new_or_old() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mode = |conn: &Connection, pragma: &str| -> i64 {
+            conn.pragma_query_value(None, pragma, |r| r.get(0))
+                .expect("pragma")
+        };
+        let new = open_tenant(&dir.path().join("new.sqlite")).expect("new");
+        assert_eq!(mode(&new, "auto_vacuum"), 2, "incremental from the start");
+        assert_eq!(mode(&new, "secure_delete"), 1);
+        // A database made before the setting is converted when opened.
+        let old_path = dir.path().join("old.sqlite");
+        drop(open(&old_path, TENANT_MIGRATIONS).expect("old"));
+        let old = Connection::open(&old_path).expect("old again");
+        assert_eq!(mode(&old, "auto_vacuum"), 0);
+        drop(old);
+        let converted = open_tenant(&old_path).expect("converted");
+        assert_eq!(mode(&converted, "auto_vacuum"), 2);
+        assert_eq!(mode(&converted, "secure_delete"), 1);
     }
 
     #[test]
