@@ -316,7 +316,14 @@ async fn remove_attachment_files(dir: &Path, ids: Vec<[u8; 16]>) -> Result<(), A
 /// worker's busy time-out is 10 s).
 pub async fn compact(tenant_db: &db::Db, path: PathBuf) -> Result<(), AppError> {
     tenant_db.call(|conn| Ok(incremental_vacuum(conn)?)).await?;
-    db::blocking(move || rewrite_and_truncate(&path)).await
+    if db::blocking(move || rewrite_and_truncate(&path)).await? {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            ErrorCode::Unavailable,
+            "the database could not be rewritten and its WAL emptied after deletion; tried again next run",
+        ))
+    }
 }
 
 /// Hands every free page back to the file system. The pragma frees one
@@ -339,8 +346,11 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 }
 
 /// `VACUUM`, then `wal_checkpoint(TRUNCATE)`, on a connection of their
-/// own, each tried until it completes.
-fn rewrite_and_truncate(path: &Path) -> Result<(), AppError> {
+/// own, each tried while another connection holds the database: false if
+/// that never ended. After a deletion (here, and when a restore or a start
+/// applies the deletion log), so that neither the file nor the WAL keeps a
+/// page of what was deleted.
+pub(crate) fn rewrite_and_truncate(path: &Path) -> rusqlite::Result<bool> {
     let conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     let mut vacuumed = false;
@@ -350,27 +360,24 @@ fn rewrite_and_truncate(path: &Path) -> Result<(), AppError> {
             match conn.execute_batch("VACUUM") {
                 Ok(()) => vacuumed = true,
                 Err(e) if is_busy(&e) => {}
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             }
         }
         if vacuumed {
             match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
                 r.get::<_, i64>(0)
             }) {
-                Ok(0) => return Ok(()),
+                Ok(0) => return Ok(true),
                 // 1: a reader or writer held the WAL.
                 Ok(_) => {}
                 Err(e) if is_busy(&e) => {}
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             }
         }
         std::thread::sleep(wait);
         wait = (wait * 2).min(Duration::from_millis(200));
     }
-    Err(AppError::new(
-        ErrorCode::Unavailable,
-        "the database could not be rewritten and its WAL emptied after deletion; tried again next run",
-    ))
+    Ok(false)
 }
 
 /// The background task: at start and whenever a new day has begun, the
