@@ -343,12 +343,13 @@ impl Notices {
                     return Err(AppError::internal("address row fields"));
                 };
                 let id = random_id();
-                let plain = join_fields(&[
+                // Holds the address in the clear until sealed: wiped after.
+                let plain = zeroize::Zeroizing::new(join_fields(&[
                     tenant_id.as_str().as_bytes(),
                     tenant_name.as_bytes(),
                     to,
                     language,
-                ]);
+                ]));
                 // Any notice still waiting goes with the address; this one
                 // takes its place.
                 store::delete_address(conn, &lookup)?;
