@@ -113,6 +113,7 @@ async fn advisor_console_in_chromium_with_a_token_key() {
         recovery: Some(tenant.recovery.public_key()),
         earlier: Vec::new(),
         former_recovery: Vec::new(),
+        recipients: Vec::new(),
     };
     clock.set(today.add_days(10), 10);
     let console = Console::bind(

@@ -1359,6 +1359,7 @@ mod tests {
             recovery: Some(key(9)),
             earlier: Vec::new(),
             former_recovery: Vec::new(),
+            recipients: Vec::new(),
         };
         let config = PublicConfig {
             name: String::new(),

@@ -100,6 +100,7 @@ fn enrolled(keys: &Keys) -> EnrolledKeys {
         recovery: Some(keys.recovery.public_key()),
         earlier: Vec::new(),
         former_recovery: Vec::new(),
+        recipients: Vec::new(),
     }
 }
 

@@ -111,6 +111,7 @@ impl Setup {
                 recovery: Some(self.server.recovery.public_key()),
                 earlier: Vec::new(),
                 former_recovery: Vec::new(),
+                recipients: Vec::new(),
             },
             lang: catalog().lang("en").unwrap(),
             pins: None,

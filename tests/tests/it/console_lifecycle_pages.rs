@@ -68,6 +68,7 @@ async fn the_console_closes_holds_and_shows_the_register_accessibly_and_prints_w
                 recovery: Some(tenant.recovery.public_key()),
                 earlier: Vec::new(),
                 former_recovery: Vec::new(),
+                recipients: Vec::new(),
             },
             lang: catalog().lang(lang).expect("a language"),
             pins: None,

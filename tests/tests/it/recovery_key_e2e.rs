@@ -193,6 +193,7 @@ async fn after_a_recovery_key_replacement_the_mailbox_seals_to_the_new_key_and_i
         recovery: Some(new_recovery.public_key()),
         earlier: Vec::new(),
         former_recovery: vec![old_recovery],
+        recipients: Vec::new(),
     };
     let outcome = replace_recovery_key(
         &client,
