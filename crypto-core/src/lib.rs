@@ -9,6 +9,10 @@
 //!   (after a lost token or a key rotation) without re-encrypting it.
 //! - [`mailbox`]: the reporter's login code and the mailbox derived from it.
 //! - [`challenge`]: the advisor's log-in proof of key possession.
+//! - [`recipient`]: an organisation recipient's key from an enrolment code,
+//!   and the recipient's log-in context.
+//! - [`approval`]: the subject hash a reporter approves (forward drafts,
+//!   minutes).
 //!
 //! This crate performs no I/O and holds no global state. It compiles for
 //! `wasm32-unknown-unknown`; there every caller passes randomness in, because
@@ -16,6 +20,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod approval;
 pub mod challenge;
 mod error;
 pub mod format;
@@ -24,7 +29,9 @@ pub mod item;
 mod keys;
 pub mod mailbox;
 pub mod primitives;
+pub mod recipient;
 
+pub use approval::{ApprovalSubject, SubjectAttachment, SubjectKind, SubjectRecipient};
 pub use error::Error;
 pub use format::{ItemHeader, ItemId, ItemKind, KeyGrant, TenantId, Version};
 pub use grant::{grant_item_key, open_item_with_grant, Access, GrantParams, ItemGranter};
@@ -34,6 +41,7 @@ pub use item::{
 };
 pub use keys::{PublicKey, SharedSecret, StaticKey, StaticSecret};
 pub use mailbox::{AuthSecret, CodeError, LoginCode, MailboxId, MailboxKeys};
+pub use recipient::{recipient_login_context, RecipientKey};
 
 /// Re-exported so callers name the same trait version as this crate.
 pub use rand_core::CryptoRngCore;

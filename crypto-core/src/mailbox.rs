@@ -179,6 +179,36 @@ impl LoginCode {
     }
 }
 
+impl LoginCode {
+    /// Argon2id v0x13 over the 24 canonical symbols (uppercase ASCII, no
+    /// separators) with `salt`, giving 32 bytes: the slow step shared by the
+    /// mailbox and the recipient key, which differ in their salt and HKDF
+    /// labels.
+    pub(crate) fn stretch(
+        &self,
+        salt: &[u8; 16],
+        params: &KdfParams,
+    ) -> Result<Zeroizing<[u8; 32]>, crate::Error> {
+        let argon_params = argon2::Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            Some(32),
+        )
+        .map_err(|_| crate::Error::InvalidInput("argon2 parameters"))?;
+        let argon = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon_params,
+        );
+        let mut seed = Zeroizing::new([0u8; 32]);
+        argon
+            .hash_password_into(self.symbols.as_ref(), salt, seed.as_mut())
+            .map_err(|_| crate::Error::InvalidInput("argon2 parameters"))?;
+        Ok(seed)
+    }
+}
+
 /// Argon2id parameters for one protocol version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KdfParams {
@@ -289,22 +319,7 @@ impl MailboxKeys {
         tenant: &TenantId,
         params: &KdfParams,
     ) -> Result<Self, crate::Error> {
-        let argon_params = argon2::Params::new(
-            params.memory_kib,
-            params.iterations,
-            params.parallelism,
-            Some(32),
-        )
-        .map_err(|_| crate::Error::InvalidInput("argon2 parameters"))?;
-        let argon = argon2::Argon2::new(
-            argon2::Algorithm::Argon2id,
-            argon2::Version::V0x13,
-            argon_params,
-        );
-        let mut seed = Zeroizing::new([0u8; 32]);
-        argon
-            .hash_password_into(code.symbols.as_ref(), &salt(tenant), seed.as_mut())
-            .map_err(|_| crate::Error::InvalidInput("argon2 parameters"))?;
+        let seed = code.stretch(&salt(tenant), params)?;
         Ok(Self::from_seed(&seed))
     }
 
