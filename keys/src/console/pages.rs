@@ -16,53 +16,10 @@ use crate::client::{
 use crate::enrolled::Substitution;
 use crate::Error;
 
-/// The console's only stylesheet. Colours always come with text: a
-/// deadline's state is in its words too, never in its colour alone.
-pub(crate) const STYLESHEET: &str = r#"
-:root { font-family: system-ui, sans-serif; line-height: 1.5; color: #1a1a1a; background: #fafafa; }
-body { max-width: 64rem; margin: 0 auto; padding: 1rem; }
-header { display: flex; flex-wrap: wrap; gap: 1rem; align-items: baseline; justify-content: space-between; border-bottom: 1px solid #ccc; margin-bottom: 1rem; }
-a { color: #0b4f9c; }
-a:focus, button:focus, select:focus, input:focus, textarea:focus { outline: 3px solid #e8a400; outline-offset: 2px; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid #ddd; vertical-align: top; }
-.badge { display: inline-block; padding: .1rem .5rem; border-radius: .3rem; border: 1px solid; font-size: .95em; margin: .1rem 0; }
-.overdue { background: #fde2e1; border-color: #b3261e; color: #7a1a14; }
-.due-soon { background: #fff4d6; border-color: #a86b00; color: #5c3b00; }
-.on-track { background: #e3f4e6; border-color: #2e7d32; color: #1b4d1f; }
-.alarm { background: #b3261e; color: #fff; padding: 1rem; border-radius: .3rem; margin-bottom: 1rem; }
-.alarm h2 { margin-top: 0; }
-.note { background: #eef3fb; padding: .5rem 1rem; border-left: 4px solid #0b4f9c; }
-dl.answers dt { font-weight: bold; margin-top: .5rem; }
-dl.answers dd { margin-left: 1rem; white-space: pre-wrap; }
-.message { border: 1px solid #ddd; border-radius: .3rem; padding: .5rem 1rem; margin: .5rem 0; background: #fff; }
-.message .text { white-space: pre-wrap; }
-form.inline { display: inline; }
-fieldset { border: 1px solid #ccc; margin: 1rem 0; }
-label { display: block; margin-top: .5rem; }
-textarea { width: 100%; min-height: 8rem; }
-button { padding: .3rem .8rem; margin-top: .5rem; }
-.fingerprint { font-family: ui-monospace, monospace; }
-.deletion-soon { background: #fde2e1; border-color: #b3261e; color: #7a1a14; }
-.held { background: #eef3fb; border-color: #0b4f9c; color: #0b3a73; }
-.offer { background: #fff4d6; padding: .5rem 1rem; border-left: 4px solid #a86b00; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
-dl.facts dt { font-weight: bold; }
-dl.facts dd { margin: 0; }
-nav.pages a { margin-right: 1rem; }
-/* On paper: the report, its facts, its history and the register; no
-   navigation, no forms, no buttons, plain colours. */
-@media print {
-  :root { background: #fff; color: #000; }
-  body { max-width: none; padding: 0; }
-  header nav, form, .form-section, .no-print, button { display: none !important; }
-  a { color: #000; text-decoration: none; }
-  .badge { background: none !important; color: #000 !important; border-color: #000 !important; }
-  .alarm { background: none; color: #000; border: 3px solid #000; }
-  .message, tr { break-inside: avoid; }
-  thead { display: table-header-group; }
-}
-"#;
+/// The console's only stylesheet (`style/console.css`). Colours always
+/// come with text: a deadline's state is in its words too, never in its
+/// colour alone.
+pub(crate) const STYLESHEET: &str = include_str!("style/console.css");
 
 /// What every page needs.
 pub(crate) struct Page<'a> {
@@ -119,7 +76,40 @@ pub(crate) fn substitution_text(lang: Lang, problem: &Substitution) -> String {
     }
 }
 
+/// The part of the console a page belongs to: its entry in the navigation
+/// is marked as the current one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Section {
+    /// The log-in page: no navigation yet.
+    LogIn,
+    /// The reports and each report.
+    Reports,
+    /// The register.
+    Register,
+    /// Figures for management.
+    Figures,
+    /// The organisation's recipients.
+    Recipients,
+    /// Anything else (an error, a refusal): navigation, nothing current.
+    Other,
+}
+
+/// The sections in the navigation: section, path, text id.
+const SECTIONS: [(Section, &str, &str); 4] = [
+    (Section::Reports, "/reports", "console-reports-title"),
+    (Section::Register, "/register", "console-register-title"),
+    (Section::Figures, "/figures", "console-nav-figures"),
+    (Section::Recipients, "/recipients", "console-nav-recipients"),
+];
+
 fn layout(page: &Page<'_>, title: &str, body: Markup) -> Markup {
+    layout_in(page, Section::Other, title, body)
+}
+
+/// Every page's frame: the header band (product, tenant, own key, the
+/// language), the navigation with the current section marked, the
+/// key-substitution alarm, then the page itself in `main`.
+pub(crate) fn layout_in(page: &Page<'_>, section: Section, title: &str, body: Markup) -> Markup {
     let lang = page.lang;
     html! {
         (DOCTYPE)
@@ -132,39 +122,56 @@ fn layout(page: &Page<'_>, title: &str, body: Markup) -> Markup {
                 link rel="stylesheet" href={ (page.base) "/console.css" };
             }
             body {
-                header {
-                    p { strong { (t(lang, "console-title")) } " · " (page.tenant) }
-                    p {
-                        (t(lang, "console-your-key")) " "
-                        span.fingerprint title=(page.own_key.fingerprint()) { (short(page.own_key)) }
-                    }
-                    nav.pages aria-label=(t(lang, "console-nav")) {
-                        a href={ (page.base) "/reports" } { (t(lang, "console-reports-title")) }
-                        a href={ (page.base) "/register" } { (t(lang, "console-register-title")) }
-                    }
-                    nav aria-label=(t(lang, "console-language")) {
-                        @for other in catalog().languages() {
-                            @if other == lang {
-                                span aria-current="true" { (other.native_name()) }
-                            } @else {
-                                a href={ (page.base) "/lang/" (other.tag()) } lang=(other.tag()) { (other.native_name()) }
+                a.skip-link href="#main" { (t(lang, "console-skip-to-content")) }
+                header.site-header {
+                    div.site-header__inner {
+                        p.product { (t(lang, "console-title")) " · " (page.tenant) }
+                        p.own-key {
+                            (t(lang, "console-your-key")) " "
+                            span.fingerprint title=(page.own_key.fingerprint()) { (short(page.own_key)) }
+                        }
+                        nav.language aria-label=(t(lang, "console-language")) {
+                            ul {
+                                @for other in catalog().languages() {
+                                    li {
+                                        @if other == lang {
+                                            span aria-current="true" { (other.native_name()) }
+                                        } @else {
+                                            a href={ (page.base) "/lang/" (other.tag()) } lang=(other.tag()) { (other.native_name()) }
+                                        }
+                                    }
+                                }
                             }
-                            " "
                         }
                     }
                 }
-                @if !page.warnings.is_empty() {
-                    section.alarm role="alert" id="key-substitution" {
-                        h2 { (t(lang, "console-warn-title")) }
-                        p { (t(lang, "console-warn-explain")) }
+                @if section != Section::LogIn {
+                    nav.sections.pages aria-label=(t(lang, "console-nav")) {
                         ul {
-                            @for problem in page.warnings {
-                                li { (substitution_text(lang, problem)) }
+                            @for (entry, path, text) in SECTIONS {
+                                li {
+                                    a href={ (page.base) (path) } aria-current=[(entry == section).then_some("page")] { (t(lang, text)) }
+                                }
                             }
                         }
                     }
                 }
-                main { (body) }
+                div.site-main {
+                    main id="main" tabindex="-1" {
+                        @if !page.warnings.is_empty() {
+                            section.alarm role="alert" id="key-substitution" {
+                                h2 { (t(lang, "console-warn-title")) }
+                                p { (t(lang, "console-warn-explain")) }
+                                ul {
+                                    @for problem in page.warnings {
+                                        li { (substitution_text(lang, problem)) }
+                                    }
+                                }
+                            }
+                        }
+                        (body)
+                    }
+                }
             }
         }
     }
@@ -186,16 +193,19 @@ pub(crate) fn not_admitted(lang: Lang) -> Markup {
 
 pub(crate) fn login_page(page: &Page<'_>, key: &PublicKey) -> Markup {
     let lang = page.lang;
-    layout(
+    layout_in(
         page,
+        Section::LogIn,
         &t(lang, "console-login-title"),
         html! {
-            h1 { (t(lang, "console-login-title")) }
-            p { (t(lang, "console-login-explain")) }
-            p { (t(lang, "console-fingerprint")) ": " span.fingerprint { (key.fingerprint()) } }
-            form method="post" action={ (page.base) "/login" } {
-                input type="hidden" name="csrf" value=(page.csrf);
-                button type="submit" id="login" { (t(lang, "console-login-button")) }
+            div.login.card {
+                h1 { (t(lang, "console-login-title")) }
+                p { (t(lang, "console-login-explain")) }
+                p { (t(lang, "console-fingerprint")) ": " span.fingerprint { (key.fingerprint()) } }
+                form method="post" action={ (page.base) "/login" } {
+                    input type="hidden" name="csrf" value=(page.csrf);
+                    button type="submit" id="login" { (t(lang, "console-login-button")) }
+                }
             }
         },
     )
@@ -227,7 +237,7 @@ pub(crate) fn error_page(page: &Page<'_>, error: &Error) -> Markup {
         &t(lang, "console-error-title"),
         html! {
             h1 { (t(lang, "console-error-title")) }
-            p role="alert" { (text) }
+            p.error-text role="alert" { (text) }
             p { a href={ (page.base) "/" } { (t(lang, "console-back")) } }
         },
     )
@@ -261,7 +271,7 @@ pub(crate) fn input_refused_page(page: &Page<'_>, report_id: &str, text_id: &str
         &t(lang, "console-error-title"),
         html! {
             h1 { (t(lang, "console-error-title")) }
-            p role="alert" id="input-refused" { (t(lang, text_id)) " " (t(lang, "console-nothing-sent")) }
+            p.error-text role="alert" id="input-refused" { (t(lang, text_id)) " " (t(lang, "console-nothing-sent")) }
             p { a href={ (page.base) "/reports/" (report_id) } { (t(lang, "console-back-to-report")) } }
         },
     )
@@ -273,7 +283,7 @@ pub(crate) fn register_page(page: &Page<'_>, register: &Register, config: &Publi
     let lang = page.lang;
     let months = |key: &str| register.lifecycle[key].as_i64();
     html! {
-        (layout(page, &t(lang, "console-register-title"), html! {
+        (layout_in(page, Section::Register, &t(lang, "console-register-title"), html! {
             h1 { (t(lang, "console-register-title")) }
             p { (t(lang, "console-register-explain")) }
             @if let (Some(retention), Some(kept)) = (months("retention_months"), months("register_months")) {
@@ -454,8 +464,9 @@ fn categories(config: &PublicConfig) -> Vec<String> {
 
 pub(crate) fn reports_page(page: &Page<'_>, list: &ReportList, config: &PublicConfig) -> Markup {
     let lang = page.lang;
-    layout(
+    layout_in(
         page,
+        Section::Reports,
         &t(lang, "console-reports-title"),
         html! {
             h1 { (t(lang, "console-reports-title")) }
@@ -844,7 +855,7 @@ fn lifecycle_view(
                         form method="post" action={ (base) "/reports/" (id) "/status" } {
                             (report_form_fields(page, report_hash))
                             input type="hidden" name="status" value="archived";
-                            button id="archive" type="submit" { (t(lang, "console-archive-button")) }
+                            button.secondary id="archive" type="submit" { (t(lang, "console-archive-button")) }
                         }
                     }
                 }
@@ -870,7 +881,7 @@ fn lifecycle_view(
                     form method="post" action={ (base) "/reports/" (id) "/hold" } {
                         (report_form_fields(page, report_hash))
                         input type="hidden" name="action" value="remove";
-                        button id="remove-hold" type="submit" { (t(lang, "console-hold-remove-button")) }
+                        button.secondary id="remove-hold" type="submit" { (t(lang, "console-hold-remove-button")) }
                     }
                 }
             }
@@ -950,8 +961,8 @@ pub(crate) fn report_page(
         .collect();
     let file_names = attachment_file_names(&contents);
     html! {
-        (layout(page, &title, html! {
-            p { a href={ (base) "/reports" } { (t(lang, "console-back-to-list")) } }
+        (layout_in(page, Section::Reports, &title, html! {
+            p.back.no-print { a href={ (base) "/reports" } { (t(lang, "console-back-to-list")) } }
             h1 { (title) }
             p { (tf(lang, "console-received", &[("date", Arg::Str(&thread.created_day))])) }
             p { (t(lang, "console-col-status")) ": " strong id="status" { (status_label(lang, &thread.status)) } }
@@ -972,7 +983,7 @@ pub(crate) fn report_page(
                 @for message in &opened.messages { (item_view(lang, config, message)) }
                 h3 { (t(lang, "console-attachments")) }
                 @if opened.attachments.is_empty() { p { (t(lang, "console-no-attachments")) } }
-                ul {
+                ul.attachments {
                     @for attachment in &opened.attachments {
                         @let name = file_names.get(attachment.id.as_str()).copied();
                         li {

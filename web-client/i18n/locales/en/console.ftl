@@ -186,3 +186,8 @@ console-register-terms = Reports are deleted { $retention } months after closing
 console-register-csv = Download the register (CSV)
 console-register-empty = The register is still empty.
 console-register-caption = Every report of your organisation, by number
+
+# figures and layout (issue 12)
+console-skip-to-content = Skip to the content
+console-nav-figures = Figures
+console-nav-recipients = Recipients

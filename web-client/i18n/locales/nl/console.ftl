@@ -186,3 +186,8 @@ console-register-terms = Meldingen worden { $retention } maanden na het afsluite
 console-register-csv = Register downloaden (CSV)
 console-register-empty = Het register is nog leeg.
 console-register-caption = Alle meldingen van uw organisatie, op nummer
+
+# figures and layout (issue 12)
+console-skip-to-content = Naar de inhoud
+console-nav-figures = Cijfers
+console-nav-recipients = Ontvangers
