@@ -16,7 +16,7 @@ use meldkluis_crypto_core::{PublicKey, StaticKey, TenantId};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::enrolled::ServedKey;
+use crate::enrolled::{ServedKey, ServedRecipient};
 use crate::Error;
 
 /// Largest item the console downloads into memory (a report, a message, an
@@ -306,6 +306,44 @@ pub struct Thread {
     /// The report's life, oldest first (closures, reopenings, holds).
     #[serde(default)]
     pub events: Vec<ReportEvent>,
+    /// The forwards made of this report (issue 12), as the reporter's
+    /// mailbox shows them.
+    #[serde(default)]
+    pub forwards: Vec<ThreadForward>,
+}
+
+/// A forward of a report, as the thread lists it (the server's word).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ThreadForward {
+    /// The day it was made (`YYYY-MM-DD`).
+    pub day: String,
+    /// The forward recipient's label.
+    pub label: String,
+    /// `forward`.
+    #[serde(default)]
+    pub role: String,
+}
+
+/// A forward of a report, as `GET advisor/reports/{id}/forwards` lists it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Forward {
+    /// The forward item's id (hex).
+    pub item_id: String,
+    /// The day it was made (`YYYY-MM-DD`).
+    pub day: String,
+    /// The recipient's label, as the server keeps it.
+    pub recipient_label: String,
+    /// The recipient's key (hex), as the server keeps it.
+    pub recipient_public_key: String,
+}
+
+/// What the server answered to a forward.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ForwardPosted {
+    /// The forward item's id (hex).
+    pub item_id: String,
+    /// The day it was recorded (`YYYY-MM-DD`).
+    pub day: String,
 }
 
 /// One line of the tenant's register of reports: codes and days only,
@@ -337,6 +375,19 @@ pub struct RegisterLine {
     /// The day the content was deleted.
     #[serde(default)]
     pub deleted_day: Option<String>,
+    /// The day receipt was first acknowledged (issue 12; absent from an
+    /// older server).
+    #[serde(default)]
+    pub acknowledged_day: Option<String>,
+    /// The day feedback was first given (issue 12).
+    #[serde(default)]
+    pub feedback_day: Option<String>,
+    /// `web`, `oral` or `meeting` (issue 12; an older server: web).
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// The report id (32 hex) while the content exists (issue 12).
+    #[serde(default)]
+    pub report_id: Option<String>,
 }
 
 /// The tenant's register, as every advisor of the tenant reads it.
@@ -794,6 +845,97 @@ impl ServerClient {
             stored += answer["stored"].as_u64().unwrap_or(0);
         }
         Ok(stored)
+    }
+}
+
+/// The organisation's recipients and forwarding (issue 12).
+impl ServerClient {
+    /// The tenant's current recipients (management and forward), as the
+    /// server serves them. A recipient whose key or role does not parse is
+    /// a protocol error: the whole answer is refused, not half-read.
+    pub async fn recipients(&self) -> Result<Vec<ServedRecipient>, Error> {
+        let answer: Value = self.get_json("/advisor/recipients").await?;
+        answer["recipients"]
+            .as_array()
+            .ok_or(Error::Protocol("recipients: list"))?
+            .iter()
+            .map(|r| {
+                let text = |field: &str| r[field].as_str().unwrap_or("").to_owned();
+                Ok(ServedRecipient {
+                    role: r["role"]
+                        .as_str()
+                        .ok_or(Error::Protocol("recipients: role"))?
+                        .to_owned(),
+                    label: text("label"),
+                    public_key: r["public_key"]
+                        .as_str()
+                        .and_then(|h| PublicKey::from_hex(h).ok())
+                        .ok_or(Error::Protocol("recipients: public_key"))?,
+                    fingerprint: text("fingerprint"),
+                    key_source: text("key_source"),
+                    enrolled_day: text("enrolled_day"),
+                })
+            })
+            .collect()
+    }
+
+    /// Uploads one sealed attachment of a forward (kind attachment, sealed
+    /// to the forward recipient only); it stays pending until a forward
+    /// names it. Returns its item id.
+    pub async fn post_forward_attachment(
+        &self,
+        report_id: &str,
+        item: Vec<u8>,
+    ) -> Result<String, Error> {
+        let response = self
+            .send(
+                self.http
+                    .post(self.url(&format!(
+                        "/advisor/reports/{report_id}/forwards/attachments"
+                    )))
+                    .bearer_auth(self.bearer()?)
+                    .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                    .body(item),
+            )
+            .await?;
+        let answer: Value = json_limited(response, "forward attachment JSON").await?;
+        answer["item_id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or(Error::Protocol("forward attachment: item_id"))
+    }
+
+    /// Posts a forward (the `meldkluis-forward/1` item, sealed to the
+    /// forward recipient only), naming its attachments uploaded before.
+    pub async fn post_forward(
+        &self,
+        report_id: &str,
+        item: Vec<u8>,
+        attachment_ids: &[String],
+    ) -> Result<ForwardPosted, Error> {
+        let response = self
+            .send(
+                self.http
+                    .post(self.url(&format!("/advisor/reports/{report_id}/forwards")))
+                    .query(&[("attachments", attachment_ids.join(","))])
+                    .bearer_auth(self.bearer()?)
+                    .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                    .body(item),
+            )
+            .await?;
+        json_limited(response, "forward JSON").await
+    }
+
+    /// The forwards made of a report.
+    pub async fn forwards(&self, report_id: &str) -> Result<Vec<Forward>, Error> {
+        #[derive(Deserialize)]
+        struct Answer {
+            forwards: Vec<Forward>,
+        }
+        let answer: Answer = self
+            .get_json(&format!("/advisor/reports/{report_id}/forwards"))
+            .await?;
+        Ok(answer.forwards)
     }
 }
 

@@ -213,6 +213,7 @@ mod tests {
             recovery_grants: Vec::new(),
             lifecycle: Default::default(),
             events: Vec::new(),
+            forwards: Vec::new(),
         };
         let trust = Trust {
             tenant: tenant.clone(),
