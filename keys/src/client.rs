@@ -848,6 +848,68 @@ impl ServerClient {
     }
 }
 
+/// A figures report the tenant published (`GET advisor/figures`): the
+/// server's list; the report itself is opened with the advisor's key.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PublishedFigures {
+    /// The item's id (hex), also its report id.
+    pub item_id: String,
+    /// The period: `2026-Q3` or `2026`.
+    pub period: String,
+    /// The day it was published.
+    pub posted_day: String,
+    /// The sending advisor's key (hex).
+    pub sender: String,
+}
+
+#[derive(Deserialize)]
+struct FiguresList {
+    figures: Vec<PublishedFigures>,
+}
+
+/// Figures for management (issue 12): the tenant's published figures
+/// reports, one of them sealed, and publishing a new one.
+impl ServerClient {
+    /// The tenant's published figures reports, as the server lists them.
+    pub async fn published_figures(&self) -> Result<Vec<PublishedFigures>, Error> {
+        let list: FiguresList = self.get_json("/advisor/figures").await?;
+        Ok(list.figures)
+    }
+
+    /// One published figures report, sealed (at most [`MAX_JSON_ANSWER`]
+    /// bytes).
+    pub async fn figures_item(&self, item_id: &str) -> Result<Vec<u8>, Error> {
+        let response = self
+            .send(
+                self.http
+                    .get(self.url(&format!("/advisor/figures/{item_id}")))
+                    .bearer_auth(self.bearer()?),
+            )
+            .await?;
+        read_limited(response, MAX_JSON_ANSWER).await
+    }
+
+    /// Publishes a sealed figures report for `period` (`2026-Q3`, `2026`).
+    /// Returns the item id the server stored it under.
+    pub async fn post_figures(&self, period: &str, item: &[u8]) -> Result<String, Error> {
+        let response = self
+            .send(
+                self.http
+                    .post(self.url("/advisor/figures"))
+                    .query(&[("period", period)])
+                    .bearer_auth(self.bearer()?)
+                    .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                    .body(item.to_vec()),
+            )
+            .await?;
+        let answer: Value = json_limited(response, "figures answer").await?;
+        answer["item_id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or(Error::Protocol("figures answer: item_id"))
+    }
+}
+
 /// The organisation's recipients and forwarding (issue 12).
 impl ServerClient {
     /// The tenant's current recipients (management and forward), as the
