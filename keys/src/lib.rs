@@ -39,6 +39,7 @@ pub mod console;
 mod demo;
 pub mod enrolled;
 mod error;
+pub mod figures;
 pub mod pin;
 pub mod pins;
 pub mod reading;

@@ -30,8 +30,8 @@
 //! ([`crate::enrolled`]); a difference is shown on every page and printed to
 //! standard error.
 
-mod csv;
-mod deadlines;
+pub(crate) mod csv;
+pub(crate) mod deadlines;
 mod pages;
 
 use std::collections::HashMap;
