@@ -32,6 +32,7 @@
 
 pub(crate) mod csv;
 pub(crate) mod deadlines;
+mod figures_page;
 mod pages;
 
 use std::collections::HashMap;
@@ -262,6 +263,15 @@ fn router(state: Arc<ConsoleState>) -> Router {
         .route(&at("/reports/{report_id}/hold"), post(set_hold))
         .route(&at("/register"), get(register))
         .route(&at("/register.csv"), get(register_csv))
+        .route(&at("/figures"), get(figures_page::home))
+        .route(&at("/figures/preview"), get(figures_page::preview))
+        .route(&at("/figures/preview/csv"), get(figures_page::preview_csv))
+        .route(&at("/figures/publish"), post(figures_page::publish))
+        .route(&at("/figures/published/{item_id}"), get(figures_page::view))
+        .route(
+            &at("/figures/published/{item_id}/csv"),
+            get(figures_page::view_csv),
+        )
         .route(
             &at("/reports/{report_id}/attachments/{attachment_id}/export"),
             post(export_attachment),
