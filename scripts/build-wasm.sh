@@ -8,11 +8,11 @@
 #                                              -> a measurement build in DIR
 #
 # Output: meldkluis.wasm and its glue meldkluis.js; the page bundles
-# report.js, mailbox.js and derive-worker.js (esbuild: each page's script and
-# the glue in one file, no imports left, so each has one integrity value);
-# meldkluis.css; and integrity.json, the SRI hashes of them all, for
-# publishing (the server computes the same at start and prints them with
-# `meldkluis-server assets`).
+# report.js, mailbox.js, management.js and derive-worker.js (esbuild: each
+# page's script and the glue in one file, no imports left, so each has one
+# integrity value); meldkluis.css; and integrity.json, the SRI hashes of them
+# all, for publishing (the server computes the same at start and prints them
+# with `meldkluis-server assets`).
 # Needs: rustup target wasm32-unknown-unknown; wasm-opt (binaryen) is used
 # when present; esbuild from web-client/node_modules (npm ci). All come from
 # scripts/setup.sh.
@@ -91,14 +91,14 @@ if [ ! -x "$esbuild" ]; then
 fi
 (
   cd "$root/web-client"
-  "$esbuild" js/report.js js/mailbox.js js/derive-worker.js \
+  "$esbuild" js/report.js js/mailbox.js js/management.js js/derive-worker.js \
     --bundle --format=esm --target=es2022 --minify --legal-comments=none \
     --charset=utf8 --log-level=warning --external:node:* --outdir="$out"
   "$esbuild" css/meldkluis.css --minify --log-level=warning --outfile="$out/meldkluis.css"
 )
 
 sri() { printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | openssl base64 -A)"; }
-bundle=(meldkluis.wasm meldkluis.js report.js mailbox.js derive-worker.js meldkluis.css)
+bundle=(meldkluis.wasm meldkluis.js report.js mailbox.js management.js derive-worker.js meldkluis.css)
 {
   echo '{'
   last=${bundle[${#bundle[@]}-1]}

@@ -20,6 +20,7 @@ pub const BUNDLE: &[(&str, &str)] = &[
     ("meldkluis.css", "text/css; charset=utf-8"),
     ("report.js", "text/javascript; charset=utf-8"),
     ("mailbox.js", "text/javascript; charset=utf-8"),
+    ("management.js", "text/javascript; charset=utf-8"),
     ("derive-worker.js", "text/javascript; charset=utf-8"),
     ("meldkluis.wasm", "application/wasm"),
 ];

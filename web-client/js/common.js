@@ -81,6 +81,18 @@ export async function loadCrypto(data) {
  * wasm, answers once and is ended, which frees its memory.
  */
 export async function deriveMailbox(data, module, code) {
+  return (await deriveInWorker(data, { module, code, tenant: data.tenant })).mailbox;
+}
+
+/**
+ * Derives an organisation recipient's key pair ({ secretKey, publicKey })
+ * from an enrolment code, in the same Worker (the same Argon2id cost).
+ */
+export async function deriveRecipient(data, module, code) {
+  return (await deriveInWorker(data, { module, code, tenant: data.tenant, purpose: 'recipient' })).recipient;
+}
+
+async function deriveInWorker(data, request) {
   const source = await (await fetchChecked(data.worker)).blob();
   const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
   const worker = new Worker(url, { type: 'module' });
@@ -88,10 +100,10 @@ export async function deriveMailbox(data, module, code) {
     return await new Promise((resolve, reject) => {
       worker.onmessage = ({ data: answer }) => {
         if (answer.error) reject(new MeldkluisError(answer.error.kind, answer.error.message, answer.error));
-        else resolve(answer.mailbox);
+        else resolve(answer);
       };
       worker.onerror = (event) => reject(new Error(event.message || 'the key derivation failed'));
-      worker.postMessage({ module, code, tenant: data.tenant });
+      worker.postMessage(request);
     });
   } finally {
     worker.terminate();

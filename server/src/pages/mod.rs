@@ -11,6 +11,7 @@
 //! Integrity) under a Content-Security-Policy without inline script.
 
 mod mailbox;
+mod management;
 mod report;
 
 use axum::extract::{Query, State};
@@ -49,6 +50,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/t/{tenant}/", get(start))
         .route("/t/{tenant}/report", get(report::page))
         .route("/t/{tenant}/mailbox", get(mailbox::page))
+        .route("/t/{tenant}/enrol", get(management::enrol_page))
+        .route("/t/{tenant}/management", get(management::page))
         .route("/t/{tenant}/theme.css", get(theme))
         .route("/t/{tenant}/logo", get(logo))
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
@@ -197,13 +200,40 @@ fn page_data(state: &AppState, ctx: &Context, texts: &[&str], extra: Value) -> M
     html! { script type="application/json" id="mk-data" { (PreEscaped(text)) } }
 }
 
-/// The frame of every tenant page.
+/// The texts of a page's frame that depend on who reads the page.
+pub(crate) struct Frame {
+    /// What `<noscript>` says.
+    noscript: &'static str,
+    /// The footer's paragraphs.
+    footer: &'static [&'static str],
+}
+
+/// The frame of the reporter's pages.
+const REPORTER_FRAME: Frame = Frame {
+    noscript: "page-noscript",
+    footer: &["page-footer", "page-emergency"],
+};
+
+/// The frame of every reporter page.
 fn layout(
     state: &AppState,
     ctx: &Context,
     path: &str,
     title: &str,
     script: Option<&str>,
+    body: Markup,
+) -> Response {
+    framed(state, ctx, path, title, script, &REPORTER_FRAME, body)
+}
+
+/// The frame of every tenant page, with the texts of `frame`.
+fn framed(
+    state: &AppState,
+    ctx: &Context,
+    path: &str,
+    title: &str,
+    script: Option<&str>,
+    frame: &Frame,
     body: Markup,
 ) -> Response {
     let (css_url, css_integrity) = state.assets().reference("meldkluis.css");
@@ -254,7 +284,7 @@ fn layout(
                 }
                 main #main tabindex="-1" {
                     @if script.is_some() {
-                        noscript { p.notice.notice--warning { (ctx.t("page-noscript")) } }
+                        noscript { p.notice.notice--warning { (ctx.t(frame.noscript)) } }
                     }
                     @if let Some(problem) = state.assets().problem().filter(|_| script.is_some()) {
                         p.notice.notice--warning role="alert" { (problem) }
@@ -262,8 +292,7 @@ fn layout(
                     (body)
                 }
                 footer.site-footer {
-                    p { (ctx.t("page-footer")) }
-                    p { (ctx.t("page-emergency")) }
+                    @for text in frame.footer { p { (ctx.t(text)) } }
                 }
             }
         }
