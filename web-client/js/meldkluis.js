@@ -12,6 +12,7 @@
 //   const mk = await loadMeldkluis();          // meldkluis.wasm beside this file
 //   const code = mk.generateLoginCode();
 //   const mailbox = mk.deriveMailbox(code, 'acme');   // ~1 s: run in a Worker
+//   const recipient = mk.deriveRecipient(enrolmentCode, 'acme');   // likewise
 
 const KIND_CODES = { report: 1, message: 2, attachment: 3 };
 const KIND_NAMES = { 1: 'report', 2: 'message', 3: 'attachment' };
@@ -63,6 +64,55 @@ function bytesOf(value, what) {
   if (value instanceof Uint8Array) return value;
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   throw new TypeError(`${what} must be a Uint8Array or a string`);
+}
+
+const HEX = /^[0-9a-f]*$/;
+const SUBJECT_KINDS = { forward: 1, minutes: 2 };
+
+/** Lowercase hex of bytes. */
+export function toHex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Bytes of lowercase hex (as the content formats write it); throws a TypeError otherwise. */
+export function fromHex(text, what = 'value') {
+  if (typeof text !== 'string' || text.length % 2 !== 0 || !HEX.test(text)) {
+    throw new TypeError(`${what} must be lowercase hex`);
+  }
+  const out = new Uint8Array(text.length / 2);
+  for (let i = 0; i < out.length; i += 1) out[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** Exactly `length` bytes, given as a Uint8Array or as lowercase hex. */
+function fixedBytes(value, length, what) {
+  const bytes = typeof value === 'string' ? fromHex(value, what) : value;
+  if (!(bytes instanceof Uint8Array) || bytes.length !== length) {
+    throw new TypeError(`${what} must be ${length} bytes (a Uint8Array or ${2 * length} lowercase hex characters)`);
+  }
+  return bytes;
+}
+
+function u32le(value, what) {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new TypeError(`${what} must be an integer from 0 to 2^32 - 1`);
+  }
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, value, true);
+  return out;
+}
+
+function u64le(value, what) {
+  const big = typeof value === 'bigint' ? value : Number.isSafeInteger(value) ? BigInt(value) : -1n;
+  if (big < 0n || big > 0xffffffffffffffffn) throw new TypeError(`${what} must be a non-negative integer`);
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, big, true);
+  return out;
+}
+
+function text(value, what) {
+  if (typeof value !== 'string') throw new TypeError(`${what} must be a string`);
+  return encoder.encode(value);
 }
 
 function concatKeys(keys, what) {
@@ -307,6 +357,84 @@ export class Meldkluis {
     const content = body.slice(offset);
     wipe(body);
     return { kind, itemId, reportId, sender, recipients, content };
+  }
+
+  /**
+   * Derives an organisation recipient's key pair (management or forward
+   * recipient) from an enrolment code (a code of the same form as a login
+   * code) and a tenant id: { secretKey (32 bytes), publicKey (32) }. Slow on
+   * purpose (Argon2id): call it from a Worker. Wipe secretKey when done.
+   */
+  deriveRecipient(code, tenant) {
+    const body = this.#call('derive_recipient', [encoder.encode(code), encoder.encode(tenant)], code);
+    const recipient = { secretKey: body.slice(0, KEY_LEN), publicKey: body.slice(KEY_LEN, 2 * KEY_LEN) };
+    wipe(body);
+    return recipient;
+  }
+
+  /**
+   * The context a recipient's log-in answer is bound to, for `tenant` and
+   * the server's origin (`location.origin`, e.g. "https://meld.example").
+   */
+  recipientLoginContext(tenant, origin) {
+    return this.#call('recipient_login_context', [text(tenant, 'tenant'), text(origin, 'origin')]);
+  }
+
+  /**
+   * Answers a log-in challenge (64 bytes, or 128 hex characters, from the
+   * server) with a 32-byte secret key, bound to `context`
+   * (recipientLoginContext). Returns the 32-byte answer.
+   */
+  answerChallenge(secretKey, challenge, context) {
+    return this.#call('answer_challenge', [
+      fixedBytes(secretKey, KEY_LEN, 'secretKey'),
+      fixedBytes(challenge, 2 * KEY_LEN, 'challenge'),
+      bytesOf(context, 'context'),
+    ]);
+  }
+
+  /**
+   * The hash of what a reporter approves (web-client/REPORT-CONTENT.md,
+   * crypto-core/FORMAT.md "Approval subject hash"), recomputed from the
+   * fields as shown. Ids, hashes and keys are Uint8Arrays or lowercase hex
+   * (as in the content formats); sizes are numbers or bigints.
+   *
+   *   approvalSubjectHash({ kind: 'forward' | 'minutes', tenant, reportId, draftId, version, text,
+   *     attachments: [{ id, sha256, size, name, type }], recipients: [{ publicKey, label }] })
+   *
+   * Returns 32 bytes. Throws a MeldkluisError 'invalid-input' for a subject
+   * over the limits (text over 1 MiB, over 64 attachments or 16 recipients,
+   * a name, type or label over 1 KiB, version 0).
+   */
+  approvalSubjectHash({ kind, tenant, reportId, draftId, version, text: body, attachments = [], recipients = [] }) {
+    const code = SUBJECT_KINDS[kind];
+    if (code === undefined) throw new TypeError(`kind must be one of ${Object.keys(SUBJECT_KINDS).join(', ')}`);
+    if (!Array.isArray(attachments) || !Array.isArray(recipients)) {
+      throw new TypeError('attachments and recipients must be arrays');
+    }
+    const fields = [
+      Uint8Array.of(code),
+      text(tenant, 'tenant'),
+      fixedBytes(reportId, ID_LEN, 'reportId'),
+      fixedBytes(draftId, ID_LEN, 'draftId'),
+      u32le(version, 'version'),
+      text(body, 'text'),
+      u32le(attachments.length, 'attachments.length'),
+    ];
+    attachments.forEach((a, i) => {
+      fields.push(
+        fixedBytes(a.id, ID_LEN, `attachments[${i}].id`),
+        fixedBytes(a.sha256, KEY_LEN, `attachments[${i}].sha256`),
+        u64le(a.size, `attachments[${i}].size`),
+        text(a.name, `attachments[${i}].name`),
+        text(a.type, `attachments[${i}].type`),
+      );
+    });
+    fields.push(u32le(recipients.length, 'recipients.length'));
+    recipients.forEach((r, i) => {
+      fields.push(fixedBytes(r.publicKey, KEY_LEN, `recipients[${i}].publicKey`), text(r.label, `recipients[${i}].label`));
+    });
+    return this.#call('approval_subject_hash', fields);
   }
 
   /** The public key of a 32-byte secret key. */

@@ -77,4 +77,8 @@ exports!(
     open_item,
     key_fingerprint,
     public_key,
+    derive_recipient,
+    answer_challenge,
+    recipient_login_context,
+    approval_subject_hash,
 );

@@ -19,11 +19,19 @@
 //! | [`seal_item`] | kind (1), tenant, item id (16), report id (16), sender secret key (32), recipients (32 × n), content, random (32) | the item (format version 2) |
 //! | [`open_item`] | item (format version 1 or 2), reader secret key (32), tenant, expected senders (32 × n) | kind (1), item id (16), report id (16), sender (32), n (1), recipients (32 × n), content |
 //! | [`key_fingerprint`] | public key (32) | fingerprint (UTF-8) |
+//! | [`public_key`] | secret key (32) | public key (32) |
+//! | [`derive_recipient`] | enrolment code, tenant | secret key (32), public key (32) |
+//! | [`answer_challenge`] | secret key (32), challenge (64), context | answer (32) |
+//! | [`recipient_login_context`] | tenant, server origin (UTF-8) | context |
+//! | [`approval_subject_hash`] | kind (1), tenant, report id (16), draft id (16), version (`u32` LE, 4), text (UTF-8), n attachments (`u32` LE, 4), then per attachment: item id (16), SHA-256 of the content (32), size (`u64` LE, 8), name (UTF-8), type (UTF-8); n recipients (`u32` LE, 4), then per recipient: public key (32), label (UTF-8) | subject hash (32) |
 
+use meldkluis_crypto_core::approval::{self, SubjectKind};
+use meldkluis_crypto_core::challenge::{self, CHALLENGE_LEN};
 use meldkluis_crypto_core::mailbox::CodeError;
 use meldkluis_crypto_core::{
-    open_item as core_open_item, seal_item as core_seal_item, Error, Expect, ItemId, ItemKind,
-    LoginCode, MailboxKeys, PublicKey, SealParams, StaticKey, StaticSecret, TenantId, Zeroizing,
+    open_item as core_open_item, seal_item as core_seal_item, ApprovalSubject, Error, Expect,
+    ItemId, ItemKind, LoginCode, MailboxKeys, PublicKey, RecipientKey, SealParams, StaticKey,
+    StaticSecret, SubjectAttachment, SubjectRecipient, TenantId, Zeroizing,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -256,6 +264,16 @@ impl<'a> Fields<'a> {
             .collect()
     }
 
+    /// A `u32` LE count of at most `max` (checked before anything is read
+    /// for the items it announces).
+    fn count(&mut self, what: &str, max: usize) -> Result<usize, Failure> {
+        let count = u32::from_le_bytes(*self.fixed(what)?);
+        usize::try_from(count)
+            .ok()
+            .filter(|&n| n <= max)
+            .ok_or_else(|| Failure::invalid(format!("{what} is more than {max}")))
+    }
+
     fn rng(&mut self) -> Result<ChaCha20Rng, Failure> {
         let seed = Zeroizing::new(*self.fixed::<RANDOM_LEN>("random seed")?);
         Ok(ChaCha20Rng::from_seed(*seed))
@@ -464,6 +482,114 @@ fn try_public_key(request: &[u8]) -> Result<Response, Failure> {
     Ok(out.finish())
 }
 
+/// Derives an organisation recipient's key pair from an enrolment code and
+/// a tenant, with the protocol's Argon2id parameters. The slow step, as for
+/// a mailbox: run it in the Worker.
+pub fn derive_recipient(request: &[u8]) -> Response {
+    respond(try_derive_recipient(request))
+}
+
+fn try_derive_recipient(request: &[u8]) -> Result<Response, Failure> {
+    let mut fields = Fields(request);
+    let code = LoginCode::parse(fields.text("enrolment code")?).map_err(Failure::from_code)?;
+    let tenant = fields.tenant()?;
+    fields.end()?;
+    let key = RecipientKey::derive(&code, &tenant);
+    let mut out = Writer::new(Status::Ok, 2 * KEY_LEN);
+    out.put(key.key().expose_secret_bytes().as_ref());
+    out.put(key.public_key().as_bytes());
+    Ok(out.finish())
+}
+
+/// Answers a log-in challenge with a secret key (an organisation
+/// recipient's, derived from its enrolment code) for the given context
+/// ([`recipient_login_context`]).
+pub fn answer_challenge(request: &[u8]) -> Response {
+    respond(try_answer_challenge(request))
+}
+
+fn try_answer_challenge(request: &[u8]) -> Result<Response, Failure> {
+    let mut fields = Fields(request);
+    let key = fields.secret_key("secret key")?;
+    let message = fields.fixed::<CHALLENGE_LEN>("challenge")?;
+    let context = fields.next("context")?;
+    fields.end()?;
+    let answer = challenge::answer_challenge(&key, message, context).map_err(Failure::from_core)?;
+    let mut out = Writer::new(Status::Ok, answer.len());
+    out.put(&answer);
+    Ok(out.finish())
+}
+
+/// The context an organisation recipient's log-in answer is bound to.
+pub fn recipient_login_context(request: &[u8]) -> Response {
+    respond(try_recipient_login_context(request))
+}
+
+fn try_recipient_login_context(request: &[u8]) -> Result<Response, Failure> {
+    let mut fields = Fields(request);
+    let tenant = fields.tenant()?;
+    let origin = fields.text("server origin")?;
+    fields.end()?;
+    if origin.is_empty() || !origin.is_ascii() {
+        return Err(Failure::invalid("server origin must be non-empty ASCII"));
+    }
+    let context = meldkluis_crypto_core::recipient_login_context(&tenant, origin);
+    let mut out = Writer::new(Status::Ok, context.len());
+    out.put(&context);
+    Ok(out.finish())
+}
+
+/// The hash of what a reporter approves (a forward draft or minutes),
+/// recomputed from the fields the reporter is shown.
+pub fn approval_subject_hash(request: &[u8]) -> Response {
+    respond(try_approval_subject_hash(request))
+}
+
+fn try_approval_subject_hash(request: &[u8]) -> Result<Response, Failure> {
+    let mut fields = Fields(request);
+    let [kind] = *fields.fixed::<1>("subject kind")?;
+    let kind = SubjectKind::from_code(kind).map_err(Failure::from_core)?;
+    let tenant = fields.tenant()?;
+    let report_id = ItemId(*fields.fixed("report id")?);
+    let draft_id = *fields.fixed("draft id")?;
+    let version = u32::from_le_bytes(*fields.fixed("version")?);
+    let text = fields.text("text")?.to_owned();
+    let count = fields.count("attachment count", approval::MAX_ATTACHMENTS)?;
+    let mut attachments = Vec::with_capacity(count);
+    for _ in 0..count {
+        attachments.push(SubjectAttachment {
+            item_id: ItemId(*fields.fixed("attachment item id")?),
+            sha256: *fields.fixed("attachment sha256")?,
+            size: u64::from_le_bytes(*fields.fixed("attachment size")?),
+            name: fields.text("attachment name")?.to_owned(),
+            content_type: fields.text("attachment type")?.to_owned(),
+        });
+    }
+    let count = fields.count("recipient count", approval::MAX_RECIPIENTS)?;
+    let mut recipients = Vec::with_capacity(count);
+    for _ in 0..count {
+        recipients.push(SubjectRecipient {
+            public_key: PublicKey::from_bytes(*fields.fixed("recipient public key")?),
+            label: fields.text("recipient label")?.to_owned(),
+        });
+    }
+    fields.end()?;
+    let subject = ApprovalSubject {
+        kind,
+        tenant,
+        report_id,
+        draft_id,
+        version,
+        text,
+        attachments,
+        recipients,
+    };
+    let hash = subject.hash().map_err(Failure::from_core)?;
+    let mut out = Writer::new(Status::Ok, hash.len());
+    out.put(&hash);
+    Ok(out.finish())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -552,6 +678,10 @@ mod tests {
                 derive_mailbox,
                 seal_item,
                 open_item,
+                derive_recipient,
+                answer_challenge,
+                recipient_login_context,
+                approval_subject_hash,
             ] {
                 assert_eq!(op(request).status(), Status::InvalidInput as u8);
             }
@@ -607,6 +737,208 @@ mod tests {
         assert_eq!(
             (typo.status(), typo.body()),
             (Status::CodeCheckFailed as u8, &b""[..])
+        );
+    }
+
+    #[test]
+    fn derive_recipient_gives_the_cores_key_pair() {
+        let mut rng = ChaCha20Rng::seed_from_u64(12);
+        let code = LoginCode::generate(&mut rng);
+        let shown = code.expose_display_string();
+        let sloppy = shown.to_lowercase().replace('-', " ");
+        let response = derive_recipient(&encode_request(&[sloppy.as_bytes(), b"acme"]));
+        assert_eq!(response.status(), Status::Ok as u8);
+        let expected = RecipientKey::derive(&code, &TenantId::new("acme").unwrap());
+        assert_eq!(
+            &response.body()[..32],
+            expected.key().expose_secret_bytes().as_ref()
+        );
+        assert_eq!(&response.body()[32..], expected.public_key().as_bytes());
+        // Not the mailbox of the same code.
+        let mailbox = derive_mailbox(&encode_request(&[shown.as_bytes(), b"acme"]));
+        assert_ne!(&mailbox.body()[48..80], &response.body()[32..]);
+
+        let mut typo = shown.as_bytes().to_vec();
+        typo[0] = if typo[0] == b'A' { b'B' } else { b'A' };
+        let typo = derive_recipient(&encode_request(&[&typo, b"acme"]));
+        assert_eq!(typo.status(), Status::CodeCheckFailed as u8);
+        let bad_tenant = derive_recipient(&encode_request(&[shown.as_bytes(), b"Acme"]));
+        assert_eq!(
+            (bad_tenant.status(), bad_tenant.body()),
+            (Status::InvalidInput as u8, &b"malformed tenant id"[..])
+        );
+    }
+
+    #[test]
+    fn recipient_log_in_through_the_wire() {
+        use meldkluis_crypto_core::challenge::{login_context, ServerChallenge};
+        let tenant = TenantId::new("acme").unwrap();
+        let origin = "https://meld.example";
+        let context = recipient_login_context(&encode_request(&[b"acme", origin.as_bytes()]));
+        assert_eq!(context.status(), Status::Ok as u8);
+        assert_eq!(
+            context.body(),
+            meldkluis_crypto_core::recipient_login_context(&tenant, origin)
+        );
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        let (server, challenge) = ServerChallenge::new(&mut rng, context.body());
+        let answer = answer_challenge(&encode_request(&[&secret(7), &challenge, context.body()]));
+        assert_eq!(answer.status(), Status::Ok as u8);
+        assert!(server.verify(&PublicKey::from_bytes(public(7)), answer.body()));
+        // The same key answering as if this were an advisor log-in.
+        let as_advisor = answer_challenge(&encode_request(&[
+            &secret(7),
+            &challenge,
+            &login_context(&tenant, origin),
+        ]));
+        assert!(!server.verify(&PublicKey::from_bytes(public(7)), as_advisor.body()));
+
+        let short = answer_challenge(&encode_request(&[&secret(7), &challenge[..63], b""]));
+        assert_eq!(short.body(), b"challenge must be 64 bytes");
+        let mut low_order = challenge;
+        low_order[..32].fill(0);
+        let refused = answer_challenge(&encode_request(&[&secret(7), &low_order, b""]));
+        assert_eq!(
+            (refused.status(), refused.body()),
+            (Status::InvalidInput as u8, &b"key agreement failed"[..])
+        );
+        for origin in [&b""[..], "https://mëld.example".as_bytes()] {
+            let bad = recipient_login_context(&encode_request(&[b"acme", origin]));
+            assert_eq!(bad.body(), b"server origin must be non-empty ASCII");
+        }
+    }
+
+    fn subject() -> ApprovalSubject {
+        ApprovalSubject {
+            kind: SubjectKind::Forward,
+            tenant: TenantId::new("acme").unwrap(),
+            report_id: ItemId([0x11; 16]),
+            draft_id: [0x22; 16],
+            version: 3,
+            text: "Melding over ongewenst gedrag.".into(),
+            attachments: vec![
+                SubjectAttachment {
+                    item_id: ItemId([0x33; 16]),
+                    sha256: [0x44; 32],
+                    size: 123,
+                    name: "a.pdf".into(),
+                    content_type: "application/pdf".into(),
+                },
+                SubjectAttachment {
+                    item_id: ItemId([0x34; 16]),
+                    sha256: [0x45; 32],
+                    size: 1 << 33,
+                    name: "foto.jpg".into(),
+                    content_type: "image/jpeg".into(),
+                },
+            ],
+            recipients: vec![SubjectRecipient {
+                public_key: PublicKey::from_bytes(public(8)),
+                label: "HR — P. de Boer".into(),
+            }],
+        }
+    }
+
+    fn subject_request(s: &ApprovalSubject) -> Vec<Vec<u8>> {
+        let mut fields = vec![
+            vec![s.kind.code()],
+            s.tenant.as_str().as_bytes().to_vec(),
+            s.report_id.0.to_vec(),
+            s.draft_id.to_vec(),
+            s.version.to_le_bytes().to_vec(),
+            s.text.as_bytes().to_vec(),
+            (s.attachments.len() as u32).to_le_bytes().to_vec(),
+        ];
+        for a in &s.attachments {
+            fields.push(a.item_id.0.to_vec());
+            fields.push(a.sha256.to_vec());
+            fields.push(a.size.to_le_bytes().to_vec());
+            fields.push(a.name.as_bytes().to_vec());
+            fields.push(a.content_type.as_bytes().to_vec());
+        }
+        fields.push((s.recipients.len() as u32).to_le_bytes().to_vec());
+        for r in &s.recipients {
+            fields.push(r.public_key.as_bytes().to_vec());
+            fields.push(r.label.as_bytes().to_vec());
+        }
+        fields
+    }
+
+    fn hash_of(fields: &[Vec<u8>]) -> Response {
+        let refs: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+        approval_subject_hash(&encode_request(&refs))
+    }
+
+    #[test]
+    fn approval_subject_hash_through_the_wire() {
+        let s = subject();
+        let response = hash_of(&subject_request(&s));
+        assert_eq!(response.status(), Status::Ok as u8);
+        assert_eq!(response.body(), s.hash().unwrap());
+        let minutes = ApprovalSubject {
+            kind: SubjectKind::Minutes,
+            recipients: vec![],
+            ..subject()
+        };
+        let response = hash_of(&subject_request(&minutes));
+        assert_eq!(response.body(), minutes.hash().unwrap());
+        assert_ne!(response.body(), s.hash().unwrap());
+    }
+
+    #[test]
+    fn approval_subject_hash_refuses_bad_requests() {
+        let invalid = |fields: &[Vec<u8>], why: &str| {
+            let response = hash_of(fields);
+            assert_eq!(
+                (
+                    response.status(),
+                    core::str::from_utf8(response.body()).unwrap()
+                ),
+                (Status::InvalidInput as u8, why)
+            );
+        };
+        let good = subject_request(&subject());
+        let mut f = good.clone();
+        f[0] = vec![3];
+        invalid(&f, "malformed approval subject kind");
+        let mut f = good.clone();
+        f[4] = 0u32.to_le_bytes().to_vec();
+        invalid(
+            &f,
+            "invalid input: approval subject version must be at least 1",
+        );
+        let mut f = good.clone();
+        f[5] = vec![b'x'; approval::MAX_TEXT_LEN + 1];
+        invalid(&f, "invalid input: approval subject text longer than 1 MiB");
+        let mut f = good.clone();
+        f[5] = vec![0xff];
+        invalid(&f, "text is not UTF-8");
+        // A count above the limit is refused before its items are read.
+        let mut f = good[..6].to_vec();
+        f.push(65u32.to_le_bytes().to_vec());
+        invalid(&f, "attachment count is more than 64");
+        let mut f = good.clone();
+        let n = f.len();
+        f[n - 3] = 17u32.to_le_bytes().to_vec();
+        invalid(&f, "recipient count is more than 16");
+        // Fewer attachments than announced, and bytes after the end.
+        let mut f = good.clone();
+        f[6] = 3u32.to_le_bytes().to_vec();
+        invalid(&f, "attachment item id must be 16 bytes");
+        let mut f = good.clone();
+        f.truncate(f.len() - 1);
+        invalid(&f, "missing or truncated field: recipient label");
+        let mut f = good.clone();
+        f.push(vec![]);
+        invalid(&f, "unexpected trailing bytes in request");
+        let mut f = good.clone();
+        f[9] = vec![1; 7];
+        invalid(&f, "attachment size must be 8 bytes");
+        let mut f = good;
+        f[10] = vec![b'n'; approval::MAX_NAME_LEN + 1];
+        invalid(
+            &f,
+            "invalid input: approval subject attachment name longer than 1 KiB",
         );
     }
 

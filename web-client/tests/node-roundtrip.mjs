@@ -20,7 +20,7 @@ if (!existsSync(wasmUrl)) {
   console.error(`${fileURLToPath(wasmUrl)} is missing: run scripts/build-wasm.sh first`);
   process.exit(1);
 }
-const { loadMeldkluis, randomItemId, MeldkluisError } = await import('../pkg/meldkluis.js');
+const { loadMeldkluis, randomItemId, MeldkluisError, toHex, fromHex } = await import('../pkg/meldkluis.js');
 const mk = await loadMeldkluis(wasmUrl);
 
 const fixtureDir = process.argv[2];
@@ -175,7 +175,18 @@ test('the wasm agrees with the native build', { skip: fixtureDir ? false : 'no f
   assert.equal(hex(mailbox.publicKey), fixture.mailbox.publicKey);
   assert.deepEqual(mk.publicKey(mailbox.secretKey), mailbox.publicKey);
 
-  // 3. Seal the advisor's answer for the native build to open.
+  // 3. The same enrolment code gives the same recipient key; the recipient
+  // log-in context and answer match; so does an approval subject's hash.
+  const r = fixture.recipient;
+  const recipient = mk.deriveRecipient(r.code.toLowerCase(), fixture.tenant);
+  assert.equal(hex(recipient.publicKey), r.publicKey);
+  assert.deepEqual(mk.publicKey(recipient.secretKey), recipient.publicKey);
+  const context = mk.recipientLoginContext(fixture.tenant, r.origin);
+  assert.equal(hex(context), r.context);
+  assert.equal(hex(mk.answerChallenge(recipient.secretKey, r.challenge, context)), r.answer);
+  assert.equal(hex(mk.approvalSubjectHash(fixture.approval.subject)), fixture.approval.hash);
+
+  // 4. Seal the advisor's answer for the native build to open.
   const answer = fixture.node;
   const item = mk.sealItem({
     kind: answer.kind,
@@ -187,4 +198,95 @@ test('the wasm agrees with the native build', { skip: fixtureDir ? false : 'no f
     content: answer.content,
   });
   writeFileSync(join(fixtureDir, answer.file), item);
+});
+
+// An approval subject as the content formats carry it (hex strings).
+const subject = {
+  kind: 'forward',
+  tenant: 'acme',
+  reportId: '11'.repeat(16),
+  draftId: '22'.repeat(16),
+  version: 1,
+  text: 'Melding over ongewenst gedrag.',
+  attachments: [{ id: '33'.repeat(16), sha256: '44'.repeat(32), size: 123, name: 'a.pdf', type: 'application/pdf' }],
+  recipients: [{ publicKey: '55'.repeat(32), label: 'HR — P. de Boer' }],
+};
+
+test('the approval subject hash is the known answer, and every field counts', () => {
+  // The known answer of crypto-core/src/approval.rs (hash_known_answer).
+  assert.equal(
+    toHex(mk.approvalSubjectHash(subject)),
+    'a1b767e42d0f1c8b8771c035fc93ab8775a52d2fac722510f67927ef3d2012e0',
+  );
+  const asBytes = {
+    ...subject,
+    reportId: fromHex(subject.reportId),
+    draftId: fromHex(subject.draftId),
+    attachments: [{ ...subject.attachments[0], id: fromHex('33'.repeat(16)), sha256: fromHex('44'.repeat(32)), size: 123n }],
+    recipients: [{ ...subject.recipients[0], publicKey: fromHex('55'.repeat(32)) }],
+  };
+  assert.deepEqual(mk.approvalSubjectHash(asBytes), mk.approvalSubjectHash(subject));
+  const base = toHex(mk.approvalSubjectHash(subject));
+  const changes = [
+    { kind: 'minutes' },
+    { tenant: 'acmf' },
+    { reportId: '12'.repeat(16) },
+    { draftId: '23'.repeat(16) },
+    { version: 2 },
+    { text: 'Melding over ongewenst gedrag. ' },
+    { attachments: [] },
+    { attachments: [{ ...subject.attachments[0], sha256: '45'.repeat(32) }] },
+    { attachments: [{ ...subject.attachments[0], size: 124 }] },
+    { attachments: [{ ...subject.attachments[0], name: 'b.pdf' }] },
+    { recipients: [] },
+    { recipients: [{ ...subject.recipients[0], label: 'Klachtencommissie' }] },
+  ];
+  for (const change of changes) {
+    assert.notEqual(toHex(mk.approvalSubjectHash({ ...subject, ...change })), base, JSON.stringify(change));
+  }
+});
+
+test('approval subjects over the limits or malformed are refused', () => {
+  rejects(() => mk.approvalSubjectHash({ ...subject, text: 'x'.repeat(1024 * 1024 + 1) }), 'invalid-input');
+  rejects(() => mk.approvalSubjectHash({ ...subject, version: 0 }), 'invalid-input');
+  rejects(
+    () => mk.approvalSubjectHash({ ...subject, attachments: Array(65).fill(subject.attachments[0]) }),
+    'invalid-input',
+  );
+  rejects(
+    () => mk.approvalSubjectHash({ ...subject, recipients: Array(17).fill(subject.recipients[0]) }),
+    'invalid-input',
+  );
+  rejects(
+    () => mk.approvalSubjectHash({ ...subject, recipients: [{ ...subject.recipients[0], label: 'l'.repeat(1025) }] }),
+    'invalid-input',
+  );
+  assert.throws(() => mk.approvalSubjectHash({ ...subject, kind: 'other' }), TypeError);
+  assert.throws(() => mk.approvalSubjectHash({ ...subject, reportId: 'AB'.repeat(16) }), TypeError);
+  assert.throws(() => mk.approvalSubjectHash({ ...subject, draftId: '22'.repeat(15) }), TypeError);
+  assert.throws(() => mk.approvalSubjectHash({ ...subject, version: 1.5 }), TypeError);
+  assert.throws(
+    () => mk.approvalSubjectHash({ ...subject, attachments: [{ ...subject.attachments[0], size: -1 }] }),
+    TypeError,
+  );
+});
+
+test('a recipient log-in answer is bound to its context', () => {
+  const context = mk.recipientLoginContext('acme', 'https://meld.example');
+  const label = 'meldkluis recipient log-in context v1';
+  assert.equal(
+    toHex(context),
+    '0000000000000025' + toHex(new TextEncoder().encode(label)) + '0000000000000004' + toHex(new TextEncoder().encode('acme')) +
+      '0000000000000014' + toHex(new TextEncoder().encode('https://meld.example')),
+  );
+  const challenge = new Uint8Array(64);
+  challenge.set(advisor, 0); // any valid point as the server's ephemeral key
+  challenge.fill(7, 32);
+  const answer = mk.answerChallenge(reporterSecret, challenge, context);
+  assert.equal(answer.length, 32);
+  const elsewhere = mk.answerChallenge(reporterSecret, challenge, mk.recipientLoginContext('acme', 'https://meld.example.evil'));
+  assert.notDeepEqual(elsewhere, answer);
+  rejects(() => mk.answerChallenge(reporterSecret, new Uint8Array(64), context), 'invalid-input');
+  assert.throws(() => mk.answerChallenge(reporterSecret, challenge.slice(0, 63), context), TypeError);
+  rejects(() => mk.recipientLoginContext('acme', ''), 'invalid-input');
 });

@@ -1,7 +1,9 @@
 //! The browser's wasm and the native crypto core agree, both ways.
 //!
 //! Seals a report natively with fixed keys (item format version 2, and a
-//! stored version-1 one) and derives a mailbox natively, writes them for
+//! stored version-1 one), derives a mailbox and an organisation recipient's
+//! key natively, answers a recipient log-in challenge and hashes an approval
+//! subject, writes them for
 //! `node-roundtrip.mjs`, runs it against the wasm in `web-client/pkg/`
 //! (built by `scripts/build-wasm.sh`), and opens the advisor's answer that
 //! the wasm sealed, which must be version 2.
@@ -10,9 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
+use meldkluis_crypto_core::challenge::{answer_challenge, ServerChallenge};
 use meldkluis_crypto_core::{
-    open_item, seal_item, seal_item_with_version, Expect, ItemHeader, ItemId, ItemKind, LoginCode,
-    MailboxKeys, SealParams, StaticKey, StaticSecret, TenantId, Version,
+    open_item, recipient_login_context, seal_item, seal_item_with_version, ApprovalSubject, Expect,
+    ItemHeader, ItemId, ItemKind, LoginCode, MailboxKeys, RecipientKey, SealParams, StaticKey,
+    StaticSecret, SubjectAttachment, SubjectKind, SubjectRecipient, TenantId, Version,
 };
 use rand_core::SeedableRng;
 
@@ -117,6 +121,37 @@ fn wasm_and_native_open_each_others_items_and_derive_the_same_mailbox() {
     let code = LoginCode::generate(&mut rng);
     let mailbox = MailboxKeys::derive(&code, &tenant);
 
+    // An organisation recipient's key from an enrolment code, its log-in
+    // answer to a server challenge, and an approval subject's hash.
+    let enrolment = LoginCode::generate(&mut rng);
+    let recipient = RecipientKey::derive(&enrolment, &tenant);
+    let origin = "https://meld.example";
+    let context = recipient_login_context(&tenant, origin);
+    let (server, challenge) = ServerChallenge::new(&mut rng, &context);
+    let login_answer =
+        answer_challenge(recipient.key(), &challenge, &context).expect("answering natively");
+    assert!(server.verify(&recipient.public_key(), &login_answer));
+    let subject = ApprovalSubject {
+        kind: SubjectKind::Forward,
+        tenant: tenant.clone(),
+        report_id,
+        draft_id: [0x5a; 16],
+        version: 2,
+        text: "Aan HR: de melder vraagt om een gesprek. ✓".into(),
+        attachments: vec![SubjectAttachment {
+            item_id: ItemId([0x30; 16]),
+            sha256: [0x31; 32],
+            size: 5_000_000_000,
+            name: "verslag — januari.pdf".into(),
+            content_type: "application/pdf".into(),
+        }],
+        recipients: vec![SubjectRecipient {
+            public_key: recipient.public_key(),
+            label: "HR — P. de Boer".into(),
+        }],
+    };
+    let subject_hash = subject.hash().expect("a subject within the limits");
+
     let answer_id = ItemId([0x20; 16]);
     let answer_text = "Dank voor uw melding. Kunt u zeggen sinds wanneer dit speelt?";
     let hex_keys = |keys: &[meldkluis_crypto_core::PublicKey]| {
@@ -148,6 +183,36 @@ fn wasm_and_native_open_each_others_items_and_derive_the_same_mailbox() {
             "mailboxId": mailbox.mailbox_id().to_hex(),
             "authSecret": hex::encode(mailbox.auth_secret().expose_secret_bytes()),
             "publicKey": mailbox.public_key().to_hex(),
+        },
+        "recipient": {
+            "code": *enrolment.expose_display_string(),
+            "publicKey": recipient.public_key().to_hex(),
+            "origin": origin,
+            "context": hex::encode(&context),
+            "challenge": hex::encode(challenge),
+            "answer": hex::encode(login_answer),
+        },
+        "approval": {
+            "subject": {
+                "kind": "forward",
+                "tenant": tenant.as_str(),
+                "reportId": report_id.to_hex(),
+                "draftId": hex::encode(subject.draft_id),
+                "version": subject.version,
+                "text": subject.text,
+                "attachments": [{
+                    "id": subject.attachments[0].item_id.to_hex(),
+                    "sha256": hex::encode(subject.attachments[0].sha256),
+                    "size": subject.attachments[0].size,
+                    "name": subject.attachments[0].name,
+                    "type": subject.attachments[0].content_type,
+                }],
+                "recipients": [{
+                    "publicKey": subject.recipients[0].public_key.to_hex(),
+                    "label": subject.recipients[0].label,
+                }],
+            },
+            "hash": hex::encode(subject_hash),
         },
         "node": {
             "file": "node-item.bin",
