@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod console_attacks;
 mod console_cli;
+mod console_figures;
 mod console_lifecycle;
 mod double;
 mod real_server;
