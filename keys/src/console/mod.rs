@@ -33,7 +33,9 @@
 pub(crate) mod csv;
 pub(crate) mod deadlines;
 mod figures_page;
+mod forwarding;
 mod pages;
+mod recipients;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -263,6 +265,12 @@ fn router(state: Arc<ConsoleState>) -> Router {
         .route(&at("/reports/{report_id}/hold"), post(set_hold))
         .route(&at("/register"), get(register))
         .route(&at("/register.csv"), get(register_csv))
+        .route(&at("/recipients"), get(recipients::page))
+        .route(
+            &at("/reports/{report_id}/forward/request"),
+            post(forwarding::request),
+        )
+        .route(&at("/reports/{report_id}/forward"), post(forwarding::forward))
         .route(&at("/figures"), get(figures_page::home))
         .route(&at("/figures/preview"), get(figures_page::preview))
         .route(&at("/figures/preview/csv"), get(figures_page::preview_csv))
@@ -628,6 +636,9 @@ pub(crate) struct ShownItem {
     pub(crate) id: String,
     pub(crate) day: String,
     pub(crate) sender: Sender,
+    /// The key that sealed it, from its opened (so authentic) header;
+    /// `None` when it did not open.
+    pub(crate) sender_key: Option<PublicKey>,
     /// `None`: could not be opened (deliberately not said why).
     pub(crate) content: Option<String>,
     pub(crate) size: u64,
@@ -656,6 +667,9 @@ pub(crate) struct OpenedThread {
     /// The pin's header hash in hex (empty when the report did not open:
     /// the forms are then refused).
     pub(crate) report_hash: String,
+    /// The forwarding section's data (issue 12), fetched for the report
+    /// page only.
+    pub(crate) forwarding: Option<forwarding::ForwardingData>,
 }
 
 fn sender_of(
@@ -731,6 +745,7 @@ async fn open_thread(
                             &enrolled,
                             &config,
                         ),
+                        sender_key: Some(opened.header.sender),
                         content: Some(String::from_utf8_lossy(&opened.content).into_owned()),
                         size,
                     },
@@ -738,6 +753,7 @@ async fn open_thread(
                         id: message.id.clone(),
                         day: message.created_day.clone(),
                         sender: Sender::Unknown,
+                        sender_key: None,
                         content: None,
                         size,
                     },
@@ -754,6 +770,7 @@ async fn open_thread(
                     } else {
                         Sender::Advisor(String::new())
                     },
+                    sender_key: None,
                     content: None,
                     size: a.item_len,
                 })
@@ -766,6 +783,7 @@ async fn open_thread(
                 via_grant,
                 report_hash: report_pin.map(|p| p.hash_hex()).unwrap_or_default(),
                 report_pin,
+                forwarding: None,
             })
         })
         .await?
@@ -798,7 +816,7 @@ async fn report(
         ),
         Err(error) => return failure(&state, lang, &error),
     };
-    let opened = match open_thread(&state, &config, &report_id).await {
+    let mut opened = match open_thread(&state, &config, &report_id).await {
         Ok(opened) => opened,
         Err(error) => return failure(&state, lang, &error),
     };
@@ -811,6 +829,7 @@ async fn report(
             Err(error) => return failure(&state, lang, &error),
         }
     }
+    opened.forwarding = Some(forwarding::load(&state, &report_id).await);
     pages::report_page(
         &state.page(lang, &warnings),
         &opened,

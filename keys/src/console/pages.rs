@@ -1001,6 +1001,9 @@ pub(crate) fn report_page(
                 }
                 p.note { (t(lang, "console-export-note")) }
             }
+            @if let Some(data) = &opened.forwarding {
+                (super::forwarding::section(page, opened, data))
+            }
             (lifecycle_view(page, id, &thread.status, report_hash, life, today))
             (history_view(lang, config, &thread.events))
             section.form-section aria-labelledby="reply-heading" {
