@@ -270,7 +270,10 @@ fn router(state: Arc<ConsoleState>) -> Router {
             &at("/reports/{report_id}/forward/request"),
             post(forwarding::request),
         )
-        .route(&at("/reports/{report_id}/forward"), post(forwarding::forward))
+        .route(
+            &at("/reports/{report_id}/forward"),
+            post(forwarding::forward),
+        )
         .route(&at("/figures"), get(figures_page::home))
         .route(&at("/figures/preview"), get(figures_page::preview))
         .route(&at("/figures/preview/csv"), get(figures_page::preview_csv))
