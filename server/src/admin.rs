@@ -471,6 +471,78 @@ impl Admin {
         Ok(store::advisors(&self.tenant_db(id)?, false)?)
     }
 
+    /// Makes a single-use invitation for a management or forward recipient
+    /// who enrols with an enrolment code (in the browser), valid for
+    /// `valid_days` days (1 to 30) from today. Returns the enrolment link
+    /// (`{public_url}/t/{tenant}/enrol#<64 hex secret>`: the secret is in
+    /// the fragment, which browsers never send, so it reaches no server
+    /// log) and the last day it works. Only the SHA-256 of the secret is
+    /// stored.
+    pub fn invite_recipient(
+        &self,
+        id: &TenantId,
+        role: &str,
+        label: &str,
+        valid_days: u32,
+    ) -> Result<(String, String), AdminError> {
+        let role = crate::org::check_role(role).map_err(|e| AdminError::Invalid(e.to_string()))?;
+        let label =
+            crate::org::check_label(label).map_err(|e| AdminError::Invalid(e.to_string()))?;
+        if !crate::org::INVITATION_DAYS.1.contains(&valid_days) {
+            return Err(AdminError::Invalid("validity: 1 to 30 days".into()));
+        }
+        let conn = self.tenant_db(id)?;
+        let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, secret.as_mut());
+        let hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(secret.as_ref()).into();
+        let today = crate::dates::Day::today();
+        let expires = today.add_days(i64::from(valid_days));
+        crate::org::insert_invitation(&conn, &hash, role, &label, &expires.to_string())?;
+        let link = format!(
+            "{}/t/{}/enrol#{}",
+            self.config.public_url().trim_end_matches('/'),
+            id.as_str(),
+            hex::encode(secret.as_ref())
+        );
+        Ok((link, expires.add_days(-1).to_string()))
+    }
+
+    /// Enrols a recipient who holds a hardware token: its public key as
+    /// `meldkluis-advisor-key export` printed it. Returns the recipient.
+    pub fn add_recipient(
+        &self,
+        id: &TenantId,
+        role: &str,
+        label: &str,
+        key: &PublicKey,
+    ) -> Result<crate::org::Recipient, AdminError> {
+        let role = crate::org::check_role(role).map_err(|e| AdminError::Invalid(e.to_string()))?;
+        let label =
+            crate::org::check_label(label).map_err(|e| AdminError::Invalid(e.to_string()))?;
+        let conn = self.tenant_db(id)?;
+        crate::org::add_recipient(&conn, role, &label, key, "token", &store::today())
+            .map_err(|e| AdminError::Invalid(format!("public key: {}", e.detail())))?;
+        crate::org::recipient_by_key(&conn, key)?
+            .ok_or_else(|| AdminError::Invalid("public key".into()))
+    }
+
+    /// A tenant's recipients, current and removed.
+    pub fn list_recipients(&self, id: &TenantId) -> Result<Vec<crate::org::Recipient>, AdminError> {
+        Ok(crate::org::recipients(&self.tenant_db(id)?, false)?)
+    }
+
+    /// Removes a recipient: it can no longer log in, and nothing new can be
+    /// sealed to it.
+    pub fn remove_recipient(&self, id: &TenantId, key: &PublicKey) -> Result<(), AdminError> {
+        let conn = self.tenant_db(id)?;
+        if !crate::org::remove_recipient(&conn, key, &store::today())? {
+            return Err(AdminError::Invalid(
+                "public key: no current recipient of this tenant".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Sets the public half of the tenant's offline recovery key (held by
     /// the advisors' organisation; its secret half never comes near the server).
     pub fn set_recovery_key(&self, id: &TenantId, key: &PublicKey) -> Result<(), AdminError> {

@@ -37,6 +37,13 @@ pub enum Principal {
         /// The advisor's public key.
         public_key: PublicKey,
     },
+    /// A management or forward recipient of the tenant (issue 12).
+    Recipient {
+        /// The recipient's row id in the tenant database.
+        recipient_id: i64,
+        /// The recipient's public key.
+        public_key: PublicKey,
+    },
 }
 
 #[derive(Debug)]
@@ -46,11 +53,13 @@ struct Session {
     expires: Instant,
 }
 
-/// Whose sessions are capped together: one mailbox, or one advisor.
+/// Whose sessions are capped together: one mailbox, one advisor, or one
+/// recipient.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Owner {
     Mailbox(TenantId, [u8; 16]),
     Advisor(TenantId, i64),
+    Recipient(TenantId, i64),
 }
 
 impl Owner {
@@ -58,6 +67,9 @@ impl Owner {
         match principal {
             Principal::Mailbox { report_id } => Self::Mailbox(tenant.clone(), *report_id),
             Principal::Advisor { advisor_id, .. } => Self::Advisor(tenant.clone(), *advisor_id),
+            Principal::Recipient { recipient_id, .. } => {
+                Self::Recipient(tenant.clone(), *recipient_id)
+            }
         }
     }
 }
@@ -153,7 +165,7 @@ impl Sessions {
         let owner = Owner::of(tenant, &principal);
         let per_owner = match owner {
             Owner::Mailbox(..) => self.limits.per_mailbox,
-            Owner::Advisor(..) => self.limits.per_advisor,
+            Owner::Advisor(..) | Owner::Recipient(..) => self.limits.per_advisor,
         };
         let mut table = self.table.lock().expect("session lock is never poisoned");
         // The owner's own expired sessions go first, then its oldest live
@@ -378,6 +390,38 @@ pub fn challenge_context(tenant: &TenantId, server_origin: &str) -> Vec<u8> {
     meldkluis_crypto_core::challenge::login_context(tenant, server_origin)
 }
 
+/// Who a challenge is for. An advisor's and a recipient's challenges differ
+/// in their ids (another MAC label) and in the context the answer is bound
+/// to (`crypto-core` `recipient::recipient_login_context`), so an advisor's
+/// answer never logs a recipient in, nor the other way round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeFor {
+    /// An advisor's log-in.
+    Advisor,
+    /// A management or forward recipient's log-in.
+    Recipient,
+}
+
+impl ChallengeFor {
+    fn label(self, what: &'static [u8]) -> &'static [u8] {
+        match (self, what) {
+            (Self::Advisor, b"seed") => b"seed",
+            (Self::Advisor, _) => b"tag",
+            (Self::Recipient, b"seed") => b"recipient seed",
+            (Self::Recipient, _) => b"recipient tag",
+        }
+    }
+
+    fn context(self, tenant: &TenantId, origin: &str) -> Vec<u8> {
+        match self {
+            Self::Advisor => challenge_context(tenant, origin),
+            Self::Recipient => {
+                meldkluis_crypto_core::recipient::recipient_login_context(tenant, origin)
+            }
+        }
+    }
+}
+
 /// Advisor log-in challenges, kept nowhere until one is answered.
 ///
 /// A challenge id is `nonce || expiry || tag`: the tag is an HMAC under a
@@ -409,6 +453,7 @@ impl std::fmt::Debug for Challenges {
 pub struct ChallengeId {
     nonce: [u8; 16],
     expires: u64,
+    purpose: ChallengeFor,
 }
 
 fn unix_now() -> u64 {
@@ -454,19 +499,38 @@ impl Challenges {
     /// The challenge (ephemeral key, message) an id stands for.
     fn derive(&self, tenant: &TenantId, id: ChallengeId) -> (ServerChallenge, [u8; 64]) {
         use rand_chacha::rand_core::SeedableRng as _;
-        let seed = zeroize::Zeroizing::new(self.mac(b"seed", tenant, &id.nonce, id.expires));
+        let seed = zeroize::Zeroizing::new(self.mac(
+            id.purpose.label(b"seed"),
+            tenant,
+            &id.nonce,
+            id.expires,
+        ));
         let mut rng = rand_chacha::ChaCha20Rng::from_seed(*seed);
-        ServerChallenge::new(&mut rng, &challenge_context(tenant, self.server_origin()))
+        ServerChallenge::new(&mut rng, &id.purpose.context(tenant, self.server_origin()))
     }
 
-    /// A new challenge for `tenant`: its id and the message to answer.
+    /// A new advisor challenge for `tenant`: its id and the message to
+    /// answer.
     pub fn issue(&self, tenant: &TenantId) -> ([u8; CHALLENGE_ID_LEN], [u8; 64]) {
+        self.issue_for(tenant, ChallengeFor::Advisor)
+    }
+
+    /// A new challenge for `tenant` and `purpose`.
+    pub fn issue_for(
+        &self,
+        tenant: &TenantId,
+        purpose: ChallengeFor,
+    ) -> ([u8; CHALLENGE_ID_LEN], [u8; 64]) {
         let mut nonce = [0u8; 16];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut nonce);
         let expires = unix_now() + CHALLENGE_TTL.as_secs();
-        let id = ChallengeId { nonce, expires };
+        let id = ChallengeId {
+            nonce,
+            expires,
+            purpose,
+        };
         let (_, message) = self.derive(tenant, id);
-        let tag = self.mac(b"tag", tenant, &nonce, expires);
+        let tag = self.mac(purpose.label(b"tag"), tenant, &nonce, expires);
         let mut bytes = [0u8; CHALLENGE_ID_LEN];
         bytes[..16].copy_from_slice(&nonce);
         bytes[16..24].copy_from_slice(&expires.to_be_bytes());
@@ -474,15 +538,30 @@ impl Challenges {
         (bytes, message)
     }
 
-    /// Checks an id's tag (for this tenant) and expiry, before any key
-    /// agreement is spent on it.
+    /// Checks an advisor challenge id's tag (for this tenant) and expiry,
+    /// before any key agreement is spent on it.
     pub fn check_id(&self, tenant: &TenantId, bytes: &[u8]) -> Option<ChallengeId> {
+        self.check_id_for(tenant, bytes, ChallengeFor::Advisor)
+    }
+
+    /// Checks a challenge id of `purpose`: an id issued for the other
+    /// purpose fails its tag.
+    pub fn check_id_for(
+        &self,
+        tenant: &TenantId,
+        bytes: &[u8],
+        purpose: ChallengeFor,
+    ) -> Option<ChallengeId> {
         let bytes: &[u8; CHALLENGE_ID_LEN] = bytes.try_into().ok()?;
         let nonce: [u8; 16] = bytes[..16].try_into().ok()?;
         let expires = u64::from_be_bytes(bytes[16..24].try_into().ok()?);
-        let tag = self.mac(b"tag", tenant, &nonce, expires);
+        let tag = self.mac(purpose.label(b"tag"), tenant, &nonce, expires);
         let tag_ok: bool = tag[..16].ct_eq(&bytes[24..]).into();
-        (tag_ok && expires > unix_now()).then_some(ChallengeId { nonce, expires })
+        (tag_ok && expires > unix_now()).then_some(ChallengeId {
+            nonce,
+            expires,
+            purpose,
+        })
     }
 
     /// Whether `answer` proves possession of `advisor`'s key for the
@@ -569,6 +648,41 @@ impl FromRequestParts<AppState> for MailboxSession {
         match state.sessions().lookup(token, tenant.id()) {
             Some(Principal::Mailbox { report_id }) => Ok(Self { tenant, report_id }),
             _ => Err(AppError::unauthorized("no mailbox session for this tenant")),
+        }
+    }
+}
+
+/// A management or forward recipient of this tenant, logged in with their
+/// key. Whether the recipient is still enrolled is checked by each
+/// handler, in the database job that reads for it.
+#[derive(Debug, Clone)]
+pub struct RecipientSession {
+    /// The tenant.
+    pub tenant: Arc<OpenTenant>,
+    /// The recipient's row id.
+    pub recipient_id: i64,
+    /// The recipient's public key.
+    pub public_key: PublicKey,
+}
+
+impl FromRequestParts<AppState> for RecipientSession {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let Tenant(tenant) = Tenant::from_request_parts(parts, state).await?;
+        let token = bearer(parts).ok_or_else(|| AppError::unauthorized("no bearer token"))?;
+        match state.sessions().lookup(token, tenant.id()) {
+            Some(Principal::Recipient {
+                recipient_id,
+                public_key,
+            }) => Ok(Self {
+                tenant,
+                recipient_id,
+                public_key,
+            }),
+            _ => Err(AppError::unauthorized(
+                "no recipient session for this tenant",
+            )),
         }
     }
 }

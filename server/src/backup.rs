@@ -372,10 +372,21 @@ fn tenant_ids(conn: &Connection, path: &Path) -> Result<Vec<TenantId>, BackupErr
         .collect())
 }
 
+/// The ids of a tenant's attachment files: the threads' attachments and
+/// the forwards' attachments (a database not yet migrated to the
+/// organisation's tables has only the former).
 fn attachment_ids(conn: &Connection, path: &Path) -> Result<Vec<[u8; 16]>, BackupError> {
-    let mut statement = conn
-        .prepare("SELECT id FROM attachments ORDER BY seq")
+    let has_org_items = conn
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'org_items'")
+        .and_then(|mut s| s.exists([]))
         .map_err(db_at(path))?;
+    let sql = if has_org_items {
+        "SELECT id FROM attachments
+         UNION ALL SELECT item_id FROM org_items WHERE kind = 'forward_attachment'"
+    } else {
+        "SELECT id FROM attachments"
+    };
+    let mut statement = conn.prepare(sql).map_err(db_at(path))?;
     let ids = statement
         .query_map([], |r| r.get::<_, [u8; 16]>(0))
         .map_err(db_at(path))?

@@ -226,6 +226,90 @@ pub(crate) const TENANT_MIGRATIONS: &[&str] = &[
         detail TEXT
     ) STRICT;
     CREATE INDEX report_events_by_report ON report_events (report_id, seq);",
+    // v8: the organisation's side (issue 12). Management recipients
+    // (directie / OR-rapportage) and forward recipients (HR /
+    // klachtencommissie) with their public keys; single-use enrolment
+    // invitations (only the SHA-256 of the secret); the items sealed to
+    // them (figures reports, forwards and the forwards' attachments) with
+    // the keys each is sealed to. A forward and its attachments belong to
+    // their report and go with it; a figures report (aggregate) stays
+    // until the tenant ends. The register keeps the recorded days and the
+    // channel in step with the report (for the figures), and a report's
+    // events gain `forwarded`.
+    "CREATE TABLE org_recipients (
+        id INTEGER PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('management', 'forward')),
+        label TEXT NOT NULL CHECK (length(label) BETWEEN 1 AND 200),
+        public_key BLOB NOT NULL UNIQUE CHECK (length(public_key) = 32),
+        key_source TEXT NOT NULL CHECK (key_source IN ('token', 'code')),
+        enrolled_day TEXT NOT NULL,
+        removed_day TEXT
+    ) STRICT;
+    CREATE TABLE org_invitations (
+        secret_hash BLOB PRIMARY KEY NOT NULL CHECK (length(secret_hash) = 32),
+        role TEXT NOT NULL CHECK (role IN ('management', 'forward')),
+        label TEXT NOT NULL CHECK (length(label) BETWEEN 1 AND 200),
+        expires_day TEXT NOT NULL,
+        used_day TEXT
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE org_items (
+        item_id BLOB PRIMARY KEY NOT NULL CHECK (length(item_id) = 16),
+        kind TEXT NOT NULL CHECK (kind IN ('figures', 'forward', 'forward_attachment')),
+        report_id BLOB REFERENCES reports (id) ON DELETE CASCADE
+            CHECK ((kind = 'figures') = (report_id IS NULL)),
+        period TEXT CHECK ((kind = 'figures') = (period IS NOT NULL)),
+        forward_id BLOB CHECK (forward_id IS NULL OR (kind = 'forward_attachment' AND length(forward_id) = 16)),
+        posted_day TEXT NOT NULL,
+        sender BLOB NOT NULL CHECK (length(sender) = 32),
+        size INTEGER NOT NULL CHECK (size > 0),
+        padded_len INTEGER NOT NULL,
+        item BLOB CHECK ((kind = 'forward_attachment') = (item IS NULL))
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX org_items_by_report ON org_items (report_id, kind);
+    CREATE INDEX org_items_by_forward ON org_items (forward_id);
+    CREATE TABLE org_item_recipients (
+        item_id BLOB NOT NULL REFERENCES org_items (item_id) ON DELETE CASCADE,
+        public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+        PRIMARY KEY (item_id, public_key)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX org_item_recipients_by_key ON org_item_recipients (public_key, item_id);
+    CREATE TRIGGER org_items_item_id_unique BEFORE INSERT ON org_items
+        WHEN EXISTS (SELECT 1 FROM reports WHERE id = NEW.item_id)
+            OR EXISTS (SELECT 1 FROM messages WHERE id = NEW.item_id)
+            OR EXISTS (SELECT 1 FROM attachments WHERE id = NEW.item_id)
+        BEGIN SELECT RAISE(ABORT, 'item id in use'); END;
+    CREATE TRIGGER reports_org_item_id_unique BEFORE INSERT ON reports
+        WHEN EXISTS (SELECT 1 FROM org_items WHERE item_id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'item id in use'); END;
+    CREATE TRIGGER messages_org_item_id_unique BEFORE INSERT ON messages
+        WHEN EXISTS (SELECT 1 FROM org_items WHERE item_id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'item id in use'); END;
+    CREATE TRIGGER attachments_org_item_id_unique BEFORE INSERT ON attachments
+        WHEN EXISTS (SELECT 1 FROM org_items WHERE item_id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'item id in use'); END;
+    ALTER TABLE reports ADD COLUMN channel TEXT NOT NULL DEFAULT 'web'
+        CHECK (channel IN ('web', 'oral', 'meeting'));
+    ALTER TABLE register ADD COLUMN acknowledged_day TEXT;
+    ALTER TABLE register ADD COLUMN feedback_day TEXT;
+    ALTER TABLE register ADD COLUMN channel TEXT NOT NULL DEFAULT 'web'
+        CHECK (channel IN ('web', 'oral', 'meeting'));
+    UPDATE register SET acknowledged_day = r.acknowledged_day, feedback_day = r.feedback_day
+        FROM (SELECT id, acknowledged_day, feedback_day FROM reports) AS r
+        WHERE register.report_id = r.id;
+    CREATE TABLE report_events_v8 (
+        seq INTEGER PRIMARY KEY,
+        report_id BLOB NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+        day TEXT NOT NULL,
+        event TEXT NOT NULL CHECK (event IN
+            ('closed', 'reopened', 'hold_set', 'hold_removed', 'silence_warning', 'forwarded')),
+        advisor_id INTEGER REFERENCES advisors (id),
+        detail TEXT
+    ) STRICT;
+    INSERT INTO report_events_v8 (seq, report_id, day, event, advisor_id, detail)
+        SELECT seq, report_id, day, event, advisor_id, detail FROM report_events;
+    DROP TABLE report_events;
+    ALTER TABLE report_events_v8 RENAME TO report_events;
+    CREATE INDEX report_events_by_report ON report_events (report_id, seq);",
 ];
 
 /// Embedded migrations of the e-mail store (`notices.sqlite`), which is kept

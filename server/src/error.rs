@@ -73,6 +73,14 @@ pub enum ErrorCode {
     /// A hold needs a reason code and a day after today, at most ten years
     /// ahead.
     InvalidHold,
+    /// The key is already enrolled in this tenant (as a recipient, an
+    /// advisor or a recovery key).
+    AlreadyEnrolled,
+    /// The enrolment invitation is unknown, used or expired. Deliberately
+    /// the same for every reason.
+    InvalidInvitation,
+    /// A figures period is not `YYYY-Qn` or `YYYY`, or has not ended.
+    InvalidPeriod,
 }
 
 impl ErrorCode {
@@ -105,6 +113,9 @@ impl ErrorCode {
             Self::ClosingReasonRequired => "closing_reason_required",
             Self::InvalidStatusChange => "invalid_status_change",
             Self::InvalidHold => "invalid_hold",
+            Self::AlreadyEnrolled => "already_enrolled",
+            Self::InvalidInvitation => "invalid_invitation",
+            Self::InvalidPeriod => "invalid_period",
         }
     }
 
@@ -118,10 +129,12 @@ impl ErrorCode {
             | Self::InvalidEmailAddress
             | Self::ClosingReasonRequired
             | Self::InvalidStatusChange
-            | Self::InvalidHold => StatusCode::BAD_REQUEST,
+            | Self::InvalidHold
+            | Self::InvalidPeriod => StatusCode::BAD_REQUEST,
+            Self::InvalidInvitation => StatusCode::FORBIDDEN,
             Self::TenantNotFound | Self::NotFound => StatusCode::NOT_FOUND,
             Self::TenantDisabled => StatusCode::FORBIDDEN,
-            Self::TenantNotReady | Self::Conflict => StatusCode::CONFLICT,
+            Self::TenantNotReady | Self::Conflict | Self::AlreadyEnrolled => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthorized | Self::LoginFailed => StatusCode::UNAUTHORIZED,
             Self::RateLimited | Self::SessionLimit | Self::ReportLimit | Self::ThreadLimit => {
@@ -282,7 +295,7 @@ pub(crate) fn error_body(code: ErrorCode, lang: Lang) -> serde_json::Value {
 mod tests {
     use super::*;
 
-    const ALL_CODES: [ErrorCode; 26] = [
+    const ALL_CODES: [ErrorCode; 29] = [
         ErrorCode::BadRequest,
         ErrorCode::InvalidJson,
         ErrorCode::InvalidItem,
@@ -309,6 +322,9 @@ mod tests {
         ErrorCode::ClosingReasonRequired,
         ErrorCode::InvalidStatusChange,
         ErrorCode::InvalidHold,
+        ErrorCode::AlreadyEnrolled,
+        ErrorCode::InvalidInvitation,
+        ErrorCode::InvalidPeriod,
     ];
 
     #[test]

@@ -90,14 +90,29 @@ pub struct Counts {
     pub grants: u64,
     /// Register lines.
     pub register_lines: u64,
+    /// Management and forward recipients, current or removed (absent in
+    /// exports made before they existed: 0).
+    #[serde(default)]
+    pub recipients: u64,
+    /// Items for recipients: figures reports, forwards and the forwards'
+    /// attachments (absent in exports made before they existed: 0).
+    #[serde(default)]
+    pub organisation_items: u64,
 }
 
 impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} reports, {} messages, {} attachments, {} grants, {} register lines",
-            self.reports, self.messages, self.attachments, self.grants, self.register_lines
+            "{} reports, {} messages, {} attachments, {} grants, {} register lines, \
+             {} recipients, {} items for recipients",
+            self.reports,
+            self.messages,
+            self.attachments,
+            self.grants,
+            self.register_lines,
+            self.recipients,
+            self.organisation_items
         )
     }
 }
@@ -147,6 +162,8 @@ fn counts(conn: &Connection) -> rusqlite::Result<Counts> {
         attachments: count("SELECT count(*) FROM attachments")?,
         grants: count("SELECT count(*) FROM key_grants")?,
         register_lines: count("SELECT count(*) FROM register")?,
+        recipients: count("SELECT count(*) FROM org_recipients")?,
+        organisation_items: count("SELECT count(*) FROM org_items")?,
     })
 }
 
@@ -155,7 +172,7 @@ fn register(conn: &Connection) -> rusqlite::Result<Vec<BTreeMap<&'static str, Va
     let lifecycle = retention::lifecycle(conn)?;
     let mut statement = conn.prepare(
         "SELECT number, received_day, category, closing_reason, closed_day, hold_until,
-                hold_reason, deleted_day
+                hold_reason, deleted_day, acknowledged_day, feedback_day, channel
          FROM register ORDER BY number",
     )?;
     let lines = statement
@@ -169,13 +186,28 @@ fn register(conn: &Connection) -> rusqlite::Result<Vec<BTreeMap<&'static str, Va
                 r.get::<_, Option<String>>(5)?,
                 r.get::<_, Option<String>>(6)?,
                 r.get::<_, Option<String>>(7)?,
+                (
+                    r.get::<_, Option<String>>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                    r.get::<_, String>(10)?,
+                ),
             ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(lines
         .into_iter()
         .map(
-            |(number, received, category, reason, closed, hold_until, hold_reason, deleted)| {
+            |(
+                number,
+                received,
+                category,
+                reason,
+                closed,
+                hold_until,
+                hold_reason,
+                deleted,
+                (acknowledged, feedback, channel),
+            )| {
                 let deletion_day = match (&closed, &deleted) {
                     (Some(closed), None) => Day::parse(closed).map(|closed| {
                         lifecycle
@@ -194,6 +226,9 @@ fn register(conn: &Connection) -> rusqlite::Result<Vec<BTreeMap<&'static str, Va
                     json!(hold_reason),
                     json!(deletion_day),
                     json!(deleted),
+                    json!(acknowledged),
+                    json!(feedback),
+                    json!(channel),
                 ];
                 REGISTER_COLUMNS.into_iter().zip(values).collect()
             },
@@ -249,6 +284,54 @@ fn all_grants(conn: &Connection, report_id: &[u8; 16]) -> rusqlite::Result<Vec<V
     Ok(grants)
 }
 
+/// Every item for recipients, oldest first: its metadata (with the keys it
+/// is sealed to) and, for a figures report or a forward, its bytes (a
+/// forward's attachment is a file).
+fn organisation_items(conn: &Connection) -> rusqlite::Result<Vec<(Value, Option<Vec<u8>>)>> {
+    let mut keys = conn.prepare(
+        "SELECT public_key FROM org_item_recipients WHERE item_id = ?1 ORDER BY public_key",
+    )?;
+    let mut statement = conn.prepare(
+        "SELECT item_id, kind, report_id, period, forward_id, posted_day, sender, size, item
+         FROM org_items ORDER BY posted_day, item_id",
+    )?;
+    let rows = statement
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, [u8; 16]>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<Vec<u8>>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<Vec<u8>>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, Vec<u8>>(6)?,
+                r.get::<_, i64>(7)?,
+                r.get::<_, Option<Vec<u8>>>(8)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut items = Vec::with_capacity(rows.len());
+    for (id, kind, report_id, period, forward_id, day, sender, size, item) in rows {
+        let recipients = keys
+            .query_map([id], |r| r.get::<_, Vec<u8>>(0))?
+            .map(|k| k.map(hex::encode))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let value = json!({
+            "item_id": hex::encode(id),
+            "kind": kind,
+            "report_id": report_id.map(hex::encode),
+            "period": period,
+            "forward_id": forward_id.map(hex::encode),
+            "posted_day": day,
+            "sender": hex::encode(sender),
+            "size": size,
+            "recipients": recipients,
+        });
+        items.push((value, item));
+    }
+    Ok(items)
+}
+
 /// `meldkluis-server tenant export NAME DIR`: see [`FORMAT`] and
 /// server/EXPORT.md. Runs while the server serves (the tenant database is
 /// read from one snapshot); records the export in the server database.
@@ -290,9 +373,14 @@ pub fn export_tenant(
                 .iter().map(|k| k.to_hex()).collect::<Vec<_>>(),
             "lifecycle": retention::lifecycle(&conn)?,
         });
-        Ok((counts, register, report_ids, tenant_json))
+        let organisation = (
+            crate::org::recipients(&conn, false)?,
+            organisation_items(&conn)?,
+        );
+        Ok((counts, register, report_ids, tenant_json, organisation))
     };
-    let (counts, register, report_ids, tenant_json) = read().map_err(failed)?;
+    let (counts, register, report_ids, tenant_json, (recipients, org_items)) =
+        read().map_err(failed)?;
 
     let mut files = Vec::new();
     let json_bytes = |value: &dyn erased::Json| value.bytes();
@@ -361,6 +449,41 @@ pub fn export_tenant(
         backup::sync_dir(&report_dir)?;
     }
     backup::sync_dir(&reports_dir)?;
+    // The organisation's recipients and the items sealed to them.
+    let org_dir = dir.join("organisation");
+    crate::config::create_private_dir(&org_dir.join("items")).map_err(backup::io_at(&org_dir))?;
+    files.push(backup::write_file(
+        dir,
+        "organisation/recipients.json",
+        &json_bytes(&recipients),
+    )?);
+    let mut item_list = Vec::with_capacity(org_items.len());
+    for (value, bytes) in org_items {
+        let id_hex = value["item_id"].as_str().unwrap_or_default().to_owned();
+        let relative = format!("organisation/items/{id_hex}.item");
+        match bytes {
+            Some(bytes) => files.push(backup::write_file(dir, &relative, &bytes)?),
+            None => {
+                let (size, sha256) = backup::copy_hashed(
+                    &attachments.join(format!("{id_hex}.item")),
+                    &dir.join(&relative),
+                )?;
+                files.push(ManifestFile {
+                    path: relative,
+                    size,
+                    sha256,
+                });
+            }
+        }
+        item_list.push(value);
+    }
+    files.push(backup::write_file(
+        dir,
+        "organisation/items.json",
+        &json_bytes(&item_list),
+    )?);
+    backup::sync_dir(&org_dir.join("items"))?;
+    backup::sync_dir(&org_dir)?;
     drop(conn);
     drop(removed);
     files.sort_by(|a, b| a.path.cmp(&b.path));

@@ -33,6 +33,7 @@ pub mod export;
 mod http;
 pub mod lifecycle;
 pub mod notices;
+pub mod org;
 pub mod pages;
 pub mod profile;
 pub mod retention;
@@ -89,6 +90,7 @@ struct Inner {
     limiter: auth::LoginLimiter,
     notice_changes: auth::LoginLimiter,
     advisor_logins: auth::LoginLimiter,
+    recipient_logins: auth::LoginLimiter,
     challenges: auth::Challenges,
     assets: assets::Assets,
     uploads: Mutex<HashSet<(TenantId, [u8; 16])>>,
@@ -194,6 +196,13 @@ impl AppState {
                 config.login_burst_per_mailbox,
                 config.login_per_minute_per_mailbox,
             ),
+            // Recipients (management, HR) log in and enrol through a
+            // bucket of their own too.
+            recipient_logins: auth::LoginLimiter::new(
+                config.login_per_second_global,
+                config.login_burst_per_mailbox,
+                config.login_per_minute_per_mailbox,
+            ),
             challenges: auth::Challenges::new(&server_secret, config.server_origin(None)),
             assets: assets::Assets::load(&config.assets_dir),
             uploads: Mutex::default(),
@@ -259,6 +268,11 @@ impl AppState {
     /// The per-mailbox limit on notice address changes.
     pub(crate) fn advisor_logins(&self) -> &auth::LoginLimiter {
         &self.0.advisor_logins
+    }
+
+    /// The server-wide bucket of recipients' log-ins and enrolments.
+    pub(crate) fn recipient_logins(&self) -> &auth::LoginLimiter {
+        &self.0.recipient_logins
     }
 
     pub(crate) fn notice_changes(&self) -> &auth::LoginLimiter {

@@ -83,6 +83,10 @@ enum Command {
     /// A tenant's offline recovery key (public half).
     #[command(subcommand)]
     RecoveryKey(RecoveryCommand),
+    /// Manage a tenant's management recipients (directie /
+    /// OR-rapportage) and forward recipients (HR / klachtencommissie).
+    #[command(subcommand)]
+    Recipient(RecipientCommand),
     /// Back up the server database, every tenant database with its
     /// attachment files, and the deletion log into DIR (new or empty),
     /// while the server serves; `manifest.json` is written last. With
@@ -230,6 +234,55 @@ enum TenantCommand {
         /// The confirmation without asking (for scripts): the tenant id again.
         #[arg(long, value_name = "ID")]
         confirm: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RecipientCommand {
+    /// Make a single-use enrolment link for someone without a hardware
+    /// token: they open it, write down the enrolment code their browser
+    /// shows and read the fingerprint aloud to an advisor.
+    Invite {
+        /// Tenant id.
+        tenant: String,
+        /// `management` (figures reports) or `forward` (forwarded cases).
+        #[arg(long)]
+        role: String,
+        /// Shown to advisors and reporters, e.g. "HR — P. de Boer" (at
+        /// most 200 characters).
+        #[arg(long)]
+        label: String,
+        /// Days the link works (1 to 30).
+        #[arg(long, default_value_t = 14)]
+        valid_days: u32,
+    },
+    /// Enrol a recipient who holds a hardware token, by its public key
+    /// (from `meldkluis-advisor-key export`).
+    Add {
+        /// Tenant id.
+        tenant: String,
+        /// `management` or `forward`.
+        #[arg(long)]
+        role: String,
+        /// Shown to advisors and reporters (at most 200 characters).
+        #[arg(long)]
+        label: String,
+        /// The recipient's X25519 public key (64 hex digits).
+        #[arg(long)]
+        public_key: String,
+    },
+    /// List a tenant's recipients with their fingerprints.
+    List {
+        /// Tenant id.
+        tenant: String,
+    },
+    /// Remove a recipient: no more log-ins, nothing new sealed to it.
+    Remove {
+        /// Tenant id.
+        tenant: String,
+        /// The recipient's public key (64 hex digits).
+        #[arg(long)]
+        public_key: String,
     },
 }
 
@@ -406,6 +459,69 @@ fn main() -> anyhow::Result<()> {
         Command::Tenant(command) => tenant_command(&Admin::open(&config)?, command),
         Command::Advisor(command) => advisor_command(&Admin::open(&config)?, command),
         Command::RecoveryKey(command) => recovery_command(&Admin::open(&config)?, command),
+        Command::Recipient(command) => recipient_command(&Admin::open(&config)?, command),
+    }
+}
+
+fn recipient_command(admin: &Admin, command: RecipientCommand) -> anyhow::Result<()> {
+    match command {
+        RecipientCommand::Invite {
+            tenant,
+            role,
+            label,
+            valid_days,
+        } => {
+            let (link, last_day) =
+                admin.invite_recipient(&tenant_id(&tenant)?, &role, &label, valid_days)?;
+            out!("enrolment link (single use, works until {last_day} inclusive):");
+            out!("  {link}");
+            out!("hand it to the recipient in person or over a channel you trust;");
+            out!("compare the fingerprint their browser shows aloud with an advisor.");
+            Ok(())
+        }
+        RecipientCommand::Add {
+            tenant,
+            role,
+            label,
+            public_key: key,
+        } => {
+            let recipient =
+                admin.add_recipient(&tenant_id(&tenant)?, &role, &label, &public_key(&key)?)?;
+            out!(
+                "{} recipient \"{}\" enrolled; fingerprint (compare aloud with the recipient):",
+                recipient.role,
+                recipient.label
+            );
+            out!("  {}", recipient.fingerprint);
+            Ok(())
+        }
+        RecipientCommand::List { tenant } => {
+            for r in admin.list_recipients(&tenant_id(&tenant)?)? {
+                let state = match &r.removed_day {
+                    Some(day) => format!("removed {day}"),
+                    None => "current".to_owned(),
+                };
+                out!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\tenrolled {}",
+                    r.role,
+                    state,
+                    r.label,
+                    r.key_source,
+                    r.public_key.to_hex(),
+                    r.fingerprint,
+                    r.enrolled_day
+                );
+            }
+            Ok(())
+        }
+        RecipientCommand::Remove {
+            tenant,
+            public_key: key,
+        } => {
+            admin.remove_recipient(&tenant_id(&tenant)?, &public_key(&key)?)?;
+            out!("recipient removed: it can no longer log in, and nothing new is sealed to it");
+            Ok(())
+        }
     }
 }
 

@@ -129,10 +129,11 @@ pub fn set_lifecycle(
 }
 
 /// Deletes every row of a report: the report item, its recipients, access,
-/// messages, attachment records, key grants, events and mailbox
-/// credentials (all in the `reports` row or cascading from it), and marks
-/// its register line deleted on `day`. Returns the ids of its attachments,
-/// whose files the caller removes once this is committed; `None` if there
+/// messages, attachment records, key grants, events, mailbox credentials
+/// (all in the `reports` row or cascading from it), and its forwards and
+/// their attachments' records (`org_items`), and marks its register line
+/// deleted on `day`. Returns the ids of its attachments and its forwards'
+/// attachments, whose files the caller removes once this is committed; `None` if there
 /// is no such report. The caller has appended the deletion to the deletion
 /// log first. With `secure_delete` on (every tenant connection), the freed
 /// pages are overwritten with zeros.
@@ -153,6 +154,9 @@ pub fn purge_report(
         .prepare_cached("SELECT id FROM attachments WHERE report_id = ?1")?
         .query_map([report_id], |r| r.get::<_, [u8; 16]>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut attachments = attachments;
+    attachments.extend(crate::org::forward_attachment_ids(conn, report_id)?);
+    crate::org::delete_report_items(conn, report_id)?;
     conn.prepare_cached(
         "UPDATE register SET report_id = NULL, deleted_day = ?2, hold_until = NULL, hold_reason = NULL
          WHERE report_id = ?1",

@@ -224,8 +224,11 @@ pub fn insert_report(conn: &Connection, report: &NewReport, day: &str) -> Result
         i64::try_from(report.padded_len).unwrap_or(i64::MAX),
         day
     ])?;
-    conn.prepare_cached("INSERT INTO register (report_id, received_day) VALUES (?1, ?2)")?
-        .execute(params![report.id, day])?;
+    conn.prepare_cached(
+        "INSERT INTO register (report_id, received_day, channel)
+         SELECT id, created_day, channel FROM reports WHERE id = ?1",
+    )?
+    .execute(params![report.id])?;
     let mut stmt = conn
         .prepare_cached("INSERT INTO report_recipients (report_id, public_key) VALUES (?1, ?2)")?;
     for key in &report.recipients {
@@ -312,6 +315,11 @@ pub fn record_acknowledgement(
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE reports SET acknowledged_day = coalesce(acknowledged_day, ?2) WHERE id = ?1",
+    )?
+    .execute(params![report_id, day])?;
+    // The register keeps the recorded day in step (for the figures).
+    conn.prepare_cached(
+        "UPDATE register SET acknowledged_day = coalesce(acknowledged_day, ?2) WHERE report_id = ?1",
     )?
     .execute(params![report_id, day])?;
     Ok(())
@@ -584,6 +592,10 @@ pub struct Thread {
     pub messages: Vec<ThreadMessage>,
     /// The attachments, oldest first.
     pub attachments: Vec<ThreadAttachment>,
+    /// The forwards made of this report (day and the recipient's label),
+    /// oldest first: what the reporter's mailbox shows as "forwarded to
+    /// … on …", and the advisors see too.
+    pub forwards: Vec<crate::org::ThreadForward>,
     /// Key grants to the advisor reading the thread (never in a mailbox).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub grants: Vec<ThreadGrant>,
@@ -790,6 +802,7 @@ pub fn thread(
         report: crate::wire::encode_base64(&report),
         messages,
         attachments,
+        forwards: crate::org::thread_forwards(conn, report_id)?,
         grants: Vec::new(),
         recovery_grants: Vec::new(),
     }))
@@ -1238,8 +1251,11 @@ pub fn set_status(
         closed_now
     ])?;
     conn.prepare_cached(
-        "UPDATE register SET closing_reason = r.closing_reason, closed_day = r.closed_day
-         FROM (SELECT closing_reason, closed_day FROM reports WHERE id = ?1) AS r
+        "UPDATE register SET closing_reason = r.closing_reason, closed_day = r.closed_day,
+                acknowledged_day = r.acknowledged_day, feedback_day = r.feedback_day,
+                channel = r.channel
+         FROM (SELECT closing_reason, closed_day, acknowledged_day, feedback_day, channel
+               FROM reports WHERE id = ?1) AS r
          WHERE register.report_id = ?1",
     )?
     .execute([report_id])?;
@@ -1338,6 +1354,9 @@ pub fn set_hold(
 pub struct RegisterLine {
     /// The report number.
     pub number: i64,
+    /// The report's id (hex) while its content exists, else `None`: the
+    /// advisor's console joins a line to the report it opened (figures).
+    pub report_id: Option<String>,
     /// The day the report was received.
     pub received_day: String,
     /// The category an advisor disclosed, if any.
@@ -1354,10 +1373,17 @@ pub struct RegisterLine {
     pub deletion_day: Option<String>,
     /// The day its content was deleted.
     pub deleted_day: Option<String>,
+    /// The day receipt was first acknowledged.
+    pub acknowledged_day: Option<String>,
+    /// The day feedback was first given.
+    pub feedback_day: Option<String>,
+    /// How the report came in: `web`, `oral` or `meeting`.
+    pub channel: String,
 }
 
-/// The register columns, in order (the CSV header).
-pub const REGISTER_COLUMNS: [&str; 9] = [
+/// The register columns, in order (the CSV header). Columns added later
+/// go at the end, so a reader of the older columns keeps reading them.
+pub const REGISTER_COLUMNS: [&str; 12] = [
     "number",
     "received_day",
     "category",
@@ -1367,6 +1393,9 @@ pub const REGISTER_COLUMNS: [&str; 9] = [
     "hold_reason",
     "deletion_day",
     "deleted_day",
+    "acknowledged_day",
+    "feedback_day",
+    "channel",
 ];
 
 /// The whole register of the tenant, by number.
@@ -1377,7 +1406,8 @@ pub fn register(
     use crate::dates::Day;
     conn.prepare_cached(
         "SELECT g.number, g.received_day, g.category, g.closing_reason, g.closed_day,
-                g.hold_until, g.hold_reason, g.deleted_day, r.status
+                g.hold_until, g.hold_reason, g.deleted_day, r.status,
+                g.report_id, g.acknowledged_day, g.feedback_day, g.channel
          FROM register g LEFT JOIN reports r ON r.id = g.report_id ORDER BY g.number",
     )?
     .query_map([], |r| {
@@ -1396,6 +1426,10 @@ pub fn register(
         };
         Ok(RegisterLine {
             number: r.get(0)?,
+            report_id: r.get::<_, Option<Vec<u8>>>(9)?.map(hex::encode),
+            acknowledged_day: r.get(10)?,
+            feedback_day: r.get(11)?,
+            channel: r.get(12)?,
             received_day: r.get(1)?,
             category: r.get(2)?,
             closing_reason: r.get(3)?,

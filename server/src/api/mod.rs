@@ -7,6 +7,10 @@
 //! - [`notices`]: the reporter's notice address and language;
 //! - [`advisor`]: the advisor's challenge log-in, reports, messages,
 //!   grants, status and category;
+//! - [`recipient`]: the organisation's management and forward
+//!   recipients: enrolment, challenge log-in, the items sealed to them;
+//! - [`organisation`]: the advisor's side of those recipients: the list,
+//!   figures reports and forwards;
 //! - `thread`: the rules for writing into a report's thread (messages and
 //!   attachments), shared by reporter and advisor.
 //!
@@ -15,7 +19,9 @@
 
 pub mod advisor;
 pub mod notices;
+pub mod organisation;
 pub mod public;
+pub mod recipient;
 pub mod register;
 pub mod reporter;
 mod thread;
@@ -93,11 +99,13 @@ pub(crate) fn is_body_timeout(error: &(dyn std::error::Error + 'static)) -> bool
     false
 }
 
-/// The item ids named in the path (`report_id`, `attachment_id`).
+/// The item ids named in the path (`report_id`, `attachment_id`,
+/// `item_id`).
 #[derive(Debug)]
 pub struct PathIds {
     report_id: Option<[u8; 16]>,
     attachment_id: Option<[u8; 16]>,
+    item_id: Option<[u8; 16]>,
 }
 
 impl PathIds {
@@ -109,6 +117,11 @@ impl PathIds {
     fn attachment(&self) -> Result<[u8; 16], AppError> {
         self.attachment_id
             .ok_or_else(|| AppError::internal("route without attachment_id"))
+    }
+
+    fn item(&self) -> Result<[u8; 16], AppError> {
+        self.item_id
+            .ok_or_else(|| AppError::internal("route without item_id"))
     }
 }
 
@@ -122,6 +135,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathIds {
         let mut ids = Self {
             report_id: None,
             attachment_id: None,
+            item_id: None,
         };
         for (name, value) in &params {
             match name {
@@ -129,6 +143,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathIds {
                 "attachment_id" => {
                     ids.attachment_id = Some(wire::decode_hex(value, "attachment id")?)
                 }
+                "item_id" => ids.item_id = Some(wire::decode_hex(value, "item id")?),
                 _ => {}
             }
         }
@@ -183,7 +198,8 @@ fn notice_address(text: Option<&str>) -> Result<Option<EmailAddress>, AppError> 
     }
 }
 
-/// `POST .../mailbox/logout` and `.../advisor/logout`: ends the session.
+/// `POST .../mailbox/logout`, `.../advisor/logout` and
+/// `.../recipient/logout`: ends the session.
 pub async fn logout(
     State(state): State<AppState>,
     Tenant(_): Tenant,
@@ -204,7 +220,9 @@ pub async fn logout(
 pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     use advisor::*;
     use notices::*;
+    use organisation::*;
     use public::*;
+    use recipient::*;
     use register::*;
     use reporter::*;
     let mut tenant_routes = Router::new()
@@ -244,7 +262,22 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/advisor/reports/{report_id}/hold", put(advisor_set_hold))
         .route("/advisor/register", get(advisor_register))
         .route("/advisor/register.csv", get(advisor_register_csv))
-        .route("/advisor/deletions", get(advisor_deletions));
+        .route("/advisor/deletions", get(advisor_deletions))
+        .route("/advisor/recipients", get(advisor_recipients))
+        .route(
+            "/advisor/figures",
+            get(advisor_figures).post(advisor_post_figures),
+        )
+        .route("/advisor/figures/{item_id}", get(advisor_figures_item))
+        .route(
+            "/advisor/reports/{report_id}/forwards",
+            get(advisor_forwards).post(advisor_post_forward),
+        )
+        .route("/recipient/enrol", post(recipient_enrol))
+        .route("/recipient/challenge", get(recipient_challenge))
+        .route("/recipient/login", post(recipient_login))
+        .route("/recipient/logout", post(logout))
+        .route("/recipient/items", get(recipient_items));
     if state.config().bench_baseline_endpoint {
         tenant_routes =
             tenant_routes.route("/bench/reports-no-store", post(create_report_baseline));
@@ -272,7 +305,12 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route(
             "/advisor/reports/{report_id}/attachments/{attachment_id}",
             get(advisor_download_attachment),
-        );
+        )
+        .route(
+            "/advisor/reports/{report_id}/forwards/attachments",
+            post(advisor_upload_forward_attachment).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/recipient/items/{item_id}", get(recipient_item));
     Router::new()
         .nest(
             "/api/v1/t/{tenant}",

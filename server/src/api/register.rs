@@ -100,6 +100,9 @@ pub fn register_csv(lines: &[RegisterLine]) -> String {
             line.hold_reason.as_deref(),
             line.deletion_day.as_deref(),
             line.deleted_day.as_deref(),
+            line.acknowledged_day.as_deref(),
+            line.feedback_day.as_deref(),
+            Some(line.channel.as_str()),
         ];
         for (i, value) in values.into_iter().enumerate() {
             if i > 0 {
@@ -152,6 +155,10 @@ mod tests {
     fn line(number: i64, category: Option<&str>) -> RegisterLine {
         RegisterLine {
             number,
+            report_id: None,
+            acknowledged_day: Some("2027-01-03".into()),
+            feedback_day: None,
+            channel: "web".into(),
             received_day: "2027-01-02".into(),
             category: category.map(str::to_owned),
             closing_reason: Some("resolved".into()),
@@ -174,11 +181,11 @@ mod tests {
         let rows: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(
             rows[0],
-            "number,received_day,category,closing_reason,closed_day,hold_until,hold_reason,deletion_day,deleted_day"
+            "number,received_day,category,closing_reason,closed_day,hold_until,hold_reason,deletion_day,deleted_day,acknowledged_day,feedback_day,channel"
         );
         assert_eq!(
             rows[1],
-            "1,2027-01-02,pesten,resolved,2027-02-01,,,2028-02-01,"
+            "1,2027-01-02,pesten,resolved,2027-02-01,,,2028-02-01,,2027-01-03,,web"
         );
         assert!(
             csv.contains("2,2027-01-02,\"a,\"\"b\"\"\nc\",resolved"),

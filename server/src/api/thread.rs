@@ -215,7 +215,14 @@ pub(super) async fn queue_reporter_notice(
 
 /// Removes a file when dropped, unless disarmed: no half-written upload
 /// survives an error or a dropped connection.
-struct RemoveOnDrop(Option<std::path::PathBuf>);
+pub(super) struct RemoveOnDrop(Option<std::path::PathBuf>);
+
+impl RemoveOnDrop {
+    /// Keeps the file.
+    pub(super) fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
@@ -249,8 +256,64 @@ pub(super) async fn upload_attachment(
         })
         .await?;
 
-    let limit = tenant.record.max_attachment_bytes;
     let mut stream = body.into_data_stream();
+    let (header, head) = read_attachment_header(tenant, &mut stream).await?;
+    let item_len = header.item_len();
+    let item_id = header.item_id.0;
+    let quotas = tenant.record.quotas;
+    // One upload per item id at a time, so two uploads of the same id
+    // cannot race between the check below and the registration.
+    let _claim = state.claim_upload(tenant.id(), item_id)?;
+    let checked = header.clone();
+    tenant
+        .db
+        .call(move |conn| {
+            check_thread_item(conn, writer, &report_id, &checked)?;
+            check_attachment_quota(conn, &quotas, &report_id, item_len)?;
+            // A forward's attachment is a file of the same directory too.
+            if store::attachment_exists(conn, &item_id)? || crate::org::item_exists(conn, &item_id)?
+            {
+                return Err(AppError::new(ErrorCode::Conflict, "attachment id exists"));
+            }
+            Ok(())
+        })
+        .await?;
+
+    let mut guard = store_attachment_file(tenant, head, stream, item_id, item_len).await?;
+    let day = state.today();
+    let answer_day = day.clone();
+    let padded_len = header.padded_len;
+    tenant
+        .db
+        .call(move |conn| {
+            // Again, in the transaction that registers it: another upload
+            // to the same report may have finished meanwhile.
+            check_attachment_quota(conn, &quotas, &report_id, item_len)?;
+            store::insert_attachment(
+                conn,
+                &item_id,
+                &report_id,
+                &writer.author(),
+                item_len,
+                padded_len,
+                &day,
+            )
+        })
+        .await?;
+    guard.disarm();
+    Ok(created(
+        json!({ "attachment_id": hex::encode(item_id), "item_len": item_len, "created_day": answer_day }),
+    ))
+}
+
+/// Reads a streamed attachment item's header (and what came with it) and
+/// checks its structure: version 2, this tenant, kind attachment, within
+/// the tenant's size limit, no longer than the header announces.
+pub(super) async fn read_attachment_header(
+    tenant: &OpenTenant,
+    stream: &mut axum::body::BodyDataStream,
+) -> Result<(ItemHeader, Vec<u8>), AppError> {
+    let limit = tenant.record.max_attachment_bytes;
     let mut head: Vec<u8> = Vec::new();
     let header = loop {
         if let Ok((header, _)) = ItemHeader::parse(&head) {
@@ -278,24 +341,20 @@ pub(super) async fn upload_attachment(
             "item longer than its header announces",
         ));
     }
-    let item_id = header.item_id.0;
-    let quotas = tenant.record.quotas;
-    // One upload per item id at a time, so two uploads of the same id
-    // cannot race between the check below and the registration.
-    let _claim = state.claim_upload(tenant.id(), item_id)?;
-    let checked = header.clone();
-    tenant
-        .db
-        .call(move |conn| {
-            check_thread_item(conn, writer, &report_id, &checked)?;
-            check_attachment_quota(conn, &quotas, &report_id, item_len)?;
-            if store::attachment_exists(conn, &item_id)? {
-                return Err(AppError::new(ErrorCode::Conflict, "attachment id exists"));
-            }
-            Ok(())
-        })
-        .await?;
+    Ok((header, head))
+}
 
+/// Streams the rest of an attachment item (after `head`) to a file in
+/// constant memory, checks its length, makes it durable and publishes it
+/// as the tenant's attachment file `item_id`. The returned guard removes
+/// the file again unless disarmed once the database names it.
+pub(super) async fn store_attachment_file(
+    tenant: &OpenTenant,
+    head: Vec<u8>,
+    mut stream: axum::body::BodyDataStream,
+    item_id: [u8; 16],
+    item_len: u64,
+) -> Result<RemoveOnDrop, AppError> {
     let (upload_dir, attachments_dir) = (tenant.upload_dir.clone(), tenant.attachments_dir.clone());
     let (upload_dir2, attachments_dir2) = (upload_dir.clone(), attachments_dir.clone());
     crate::db::blocking(move || {
@@ -345,30 +404,7 @@ pub(super) async fn upload_attachment(
     })
     .await?;
     guard.0 = Some(final_path);
-    let day = state.today();
-    let answer_day = day.clone();
-    let padded_len = header.padded_len;
-    tenant
-        .db
-        .call(move |conn| {
-            // Again, in the transaction that registers it: another upload
-            // to the same report may have finished meanwhile.
-            check_attachment_quota(conn, &quotas, &report_id, item_len)?;
-            store::insert_attachment(
-                conn,
-                &item_id,
-                &report_id,
-                &writer.author(),
-                item_len,
-                padded_len,
-                &day,
-            )
-        })
-        .await?;
-    guard.0 = None;
-    Ok(created(
-        json!({ "attachment_id": hex::encode(item_id), "item_len": item_len, "created_day": answer_day }),
-    ))
+    Ok(guard)
 }
 
 fn body_error(e: axum::Error) -> AppError {

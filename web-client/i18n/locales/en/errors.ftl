@@ -27,3 +27,8 @@ error-request_timeout = Sending took too long and was stopped. Please check your
 error-closing_reason_required = Choose a reason to close the report.
 error-invalid_status_change = This status change is not possible: a report is archived only after it was closed, and a closing reason goes only with a closed report.
 error-invalid_hold = A longer hold needs a reason and a day after today, at most ten years ahead.
+
+# The organisation's side (issue 12): recipients, figures, forwards.
+error-already_enrolled = This key is already enrolled with this organisation.
+error-invalid_invitation = This invitation does not work (any more): it is unknown, already used or expired. Ask the operator for a new one.
+error-invalid_period = Choose a quarter that has ended (for example 2026-Q3) or a year that has ended (for example 2026).

@@ -27,3 +27,8 @@ error-request_timeout = Het versturen duurde te lang en is afgebroken. Controlee
 error-closing_reason_required = Kies een reden om de melding af te sluiten.
 error-invalid_status_change = Deze statuswijziging kan niet: een melding wordt pas gearchiveerd nadat ze is afgesloten, en een reden voor afsluiten hoort alleen bij een afgesloten melding.
 error-invalid_hold = Een langere bewaartermijn heeft een reden nodig en een datum na vandaag, hoogstens tien jaar vooruit.
+
+# The organisation's side (issue 12): recipients, figures, forwards.
+error-already_enrolled = Deze sleutel is al aangemeld bij deze organisatie.
+error-invalid_invitation = Deze uitnodiging werkt niet (meer): ze is onbekend, al gebruikt of verlopen. Vraag de beheerder om een nieuwe.
+error-invalid_period = Kies een afgelopen kwartaal (bijvoorbeeld 2026-Q3) of een afgelopen jaar (bijvoorbeeld 2026).
