@@ -11,6 +11,7 @@ mod common;
 mod console_attacks;
 mod console_cli;
 mod console_figures;
+mod console_forwarding;
 mod console_lifecycle;
 mod double;
 mod real_server;
