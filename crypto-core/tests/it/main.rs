@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
+mod approval_vectors;
 mod challenge_vectors;
 mod code_vectors;
 mod common;
@@ -15,4 +16,5 @@ mod item_vectors;
 mod item_vectors_v2;
 mod items;
 mod limits;
+mod recipient_vectors;
 mod rfc9180;
