@@ -382,3 +382,100 @@ async fn publishing_only_the_previewed_report_of_an_ended_period_to_confirmed_ma
     assert_eq!(status, 303);
     assert_eq!(setup.published().await.len(), 1);
 }
+
+/// Seals an empty-period figures report from `sender` to `recipients` and
+/// posts it with `sender`'s own session.
+async fn post_figures_as(
+    setup: &Setup,
+    sender: &StaticSecret,
+    recipients: &[PublicKey],
+    period: Period,
+) {
+    let client = ServerClient::new(&setup.server.base, setup.server.tenant.clone()).unwrap();
+    client.log_in(sender).await.unwrap();
+    let mut rng = os_rng();
+    let id = meldkluis_crypto_core::ItemId::random(&mut rng);
+    // A well-formed document, as another console makes it.
+    let setup_of = meldkluis_keys::figures::Setup {
+        tenant: "acme".into(),
+        today: Day::today().to_string(),
+        terms: meldkluis_keys::figures::Terms::default(),
+        threshold: meldkluis_keys::figures::Threshold::default(),
+        categories: Vec::new(),
+    };
+    let report = meldkluis_keys::figures::compute(period, &[], &setup_of, &[]).unwrap();
+    let item = meldkluis_crypto_core::seal_item(
+        &meldkluis_crypto_core::SealParams {
+            kind: ItemKind::Message,
+            tenant: &setup.server.tenant,
+            item_id: id,
+            report_id: id,
+            sender,
+            recipients,
+        },
+        &report.to_json(),
+        &mut rng,
+    )
+    .unwrap();
+    client
+        .post_figures(&period.to_string(), &item)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_report_of_the_year_this_key_cannot_trust_stops_publishing() {
+    let setup = setup().await;
+    let browser = setup.console(true).await;
+    let period = last_quarter();
+
+    // A colleague published the quarter sealed to management and to
+    // themself only: this console cannot open it, so cannot know its
+    // cells, and does not publish the quarter (nor its year) beside it.
+    post_figures_as(
+        &setup,
+        &setup.b,
+        &[setup.b.public_key(), setup.management.public_key()],
+        period,
+    )
+    .await;
+    let (status, page) = browser
+        .get(&format!("/figures/preview?period={period}"))
+        .await;
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("id=\"figures-refused\""), "{page}");
+
+    // A report "from an advisor" the advisor never confirmed (an operator
+    // enrols a key of their own and publishes crafted figures to steer the
+    // suppression): not trusted, so it stops publishing too rather than
+    // being believed.
+    let setup = self::setup().await;
+    let browser = setup.console(true).await;
+    let rogue = StaticSecret::generate(&mut os_rng());
+    setup
+        .server
+        .admin
+        .add_advisor(&setup.server.tenant, &rogue.public_key(), "Rogue")
+        .unwrap();
+    post_figures_as(
+        &setup,
+        &rogue,
+        &[
+            rogue.public_key(),
+            setup.a.public_key(),
+            setup.management.public_key(),
+        ],
+        period,
+    )
+    .await;
+    let (status, page) = browser
+        .get(&format!("/figures/preview?period={period}"))
+        .await;
+    assert_eq!(status, 409, "{page}");
+    let (_, home) = browser.get("/figures").await;
+    assert!(
+        home.contains("Cannot be opened with your key"),
+        "listed as not opened: {home}"
+    );
+    assert_eq!(setup.published().await.len(), 1, "nothing more published");
+}
