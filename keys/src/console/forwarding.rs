@@ -713,7 +713,17 @@ pub(crate) fn section(page: &Page<'_>, opened: &OpenedThread, data: &ForwardingD
                         li { (tf(lang, "console-forward-made-line", &[("label", Arg::Str(&forward.recipient_label)), ("date", Arg::Str(&forward.day))])) }
                     }
                 },
-                Err(error) => p.note { (t(lang, "console-forward-list-unavailable")) " (" (error_code(error)) ")" },
+                Err(error) => {
+                    p.note { (t(lang, "console-forward-list-unavailable")) " (" (error_code(error)) ")" }
+                    // The thread's own list, as the reporter's mailbox shows it.
+                    @if !opened.thread.forwards.is_empty() {
+                        ul id="forwards-made" {
+                            @for forward in &opened.thread.forwards {
+                                li { (tf(lang, "console-forward-made-line", &[("label", Arg::Str(&forward.label)), ("date", Arg::Str(&forward.day))])) }
+                            }
+                        }
+                    }
+                },
             }
             h3 { (t(lang, "console-forward-new-draft")) }
             (draft_form(page, opened, data, &names, None))
