@@ -21,8 +21,8 @@ use meldkluis_server::clock::ManualClock;
 use meldkluis_server::dates::Day;
 use meldkluis_tests::browser::{Browser, BrowserOptions};
 use meldkluis_tests::{
-    advisor_login, advisor_post_message, advisor_set_status, client, mailbox_login, new_item_id,
-    seal, submit_report, Mailbox, TestServer, TestTenant,
+    advisor_login, advisor_post_message, advisor_set_status, b64, client, mailbox_login,
+    new_item_id, open, seal, submit_report, unb64, Mailbox, TestServer, TestTenant,
 };
 use serde_json::json;
 
@@ -147,51 +147,56 @@ async fn axe_finds_nothing_on_any_console_page_in_either_language() {
             200
         );
     }
-    // A report of today, open, with a message each way and an attachment.
+    // A report of today per language, open, with a message each way and
+    // an attachment (each is taken through the forwarding states).
     clock.set(today, 9);
-    let open = Mailbox::random();
-    let report = open.seal_report(
-        &tenant,
-        &report_content(false, "pesten", "Er wordt gepest op de afdeling."),
-    );
-    assert_eq!(
-        submit_report(&http, &server, t, &open.report_body(&report)).await,
-        201
-    );
-    let reporter = mailbox_login(&http, &server, t, &open).await;
-    let attachment = seal(
-        ItemKind::Attachment,
-        &tenant.id,
-        new_item_id(),
-        open.report_id,
-        &open.key,
-        &open.recipients(&tenant, &tenant.advisor_keys()),
-        b"an attachment",
-    );
-    let uploaded = http
-        .post(server.url(t, "/mailbox/attachments"))
-        .bearer_auth(&reporter)
-        .body(attachment)
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(uploaded.status(), 201);
     let token = advisor_login(&http, &server, &tenant.id, advisor).await;
-    assert_eq!(
-        advisor_post_message(
-            &http,
-            &server,
+    let mut opens = Vec::new();
+    for _ in ["nl", "en"] {
+        let open = Mailbox::random();
+        let report = open.seal_report(
             &tenant,
-            &token,
-            advisor,
-            &open,
-            json!({ "format": "meldkluis-message/1", "text": "Dank voor uw melding.", "attachments": [] })
-                .to_string()
-                .as_bytes(),
-        )
-        .await,
-        201
-    );
+            &report_content(false, "pesten", "Er wordt gepest op de afdeling."),
+        );
+        assert_eq!(
+            submit_report(&http, &server, t, &open.report_body(&report)).await,
+            201
+        );
+        let reporter = mailbox_login(&http, &server, t, &open).await;
+        let attachment = seal(
+            ItemKind::Attachment,
+            &tenant.id,
+            new_item_id(),
+            open.report_id,
+            &open.key,
+            &open.recipients(&tenant, &tenant.advisor_keys()),
+            b"an attachment",
+        );
+        let uploaded = http
+            .post(server.url(t, "/mailbox/attachments"))
+            .bearer_auth(&reporter)
+            .body(attachment)
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(uploaded.status(), 201);
+        assert_eq!(
+            advisor_post_message(
+                &http,
+                &server,
+                &tenant,
+                &token,
+                advisor,
+                &open,
+                json!({ "format": "meldkluis-message/1", "text": "Dank voor uw melding.", "attachments": [] })
+                    .to_string()
+                    .as_bytes(),
+            )
+            .await,
+            201
+        );
+        opens.push((open, reporter));
+    }
     let closed = &mailboxes[0];
     // The organisation's recipients: a management and a forward recipient
     // the advisor confirmed, and a management recipient the server serves
@@ -229,7 +234,8 @@ async fn axe_finds_nothing_on_any_console_page_in_either_language() {
     let mut violations = Vec::new();
     let mut not_hidden = Vec::new();
     let mut pages_checked = Vec::new();
-    for lang in ["nl", "en"] {
+    for (round, lang) in ["nl", "en"].into_iter().enumerate() {
+        let (open, reporter) = &opens[round];
         let options = ConsoleOptions {
             server: server.base.clone(),
             tenant: tenant.id.clone(),
@@ -295,6 +301,44 @@ async fn axe_finds_nothing_on_any_console_page_in_either_language() {
             .await;
         browser.find("#reply-text").await;
         page!("open report");
+        // Forwarding: a draft to the confirmed forward recipient, sent to
+        // the reporter for approval…
+        browser
+            .find("#forward-text-new")
+            .await
+            .send_keys("Melding over pesten op de afdeling; de melder wil dit bij HR.")
+            .await
+            .expect("type");
+        browser
+            .js(
+                "document.querySelector('form.forward-draft button[type=submit]').click(); return true;",
+                vec![],
+            )
+            .await;
+        browser
+            .find("article.approval-request[data-standing='awaiting']")
+            .await;
+        page!("forward draft awaiting the reporter");
+        // …approved by the reporter (as the mailbox does: an approval of
+        // the request's hash, sealed by the mailbox key)…
+        approve_newest_request(&http, &server, &tenant, open, reporter).await;
+        browser
+            .goto(&format!("{base}/reports/{}", open.report_id.to_hex()))
+            .await;
+        browser.find("button.forward-now").await;
+        page!("forward approved");
+        // …and forwarded.
+        browser
+            .find("button.forward-now")
+            .await
+            .click()
+            .await
+            .expect("forward");
+        browser
+            .goto(&format!("{base}/reports/{}", open.report_id.to_hex()))
+            .await;
+        browser.find("#forwards-made").await;
+        page!("forwarded");
         // A closure without a reason, past the browser's own check: the
         // console refuses it with a page of its own.
         browser
@@ -424,7 +468,67 @@ async fn axe_finds_nothing_on_any_console_page_in_either_language() {
     }
     assert!(violations.is_empty(), "{violations:#?}");
     assert!(not_hidden.is_empty(), "left on paper: {not_hidden:#?}");
-    assert_eq!(pages_checked.len(), 2 * 16, "{pages_checked:#?}");
+    assert_eq!(pages_checked.len(), 2 * 19, "{pages_checked:#?}");
+}
+
+/// The reporter's mailbox approves the newest approval request in the
+/// thread: it opens the advisor's messages with the mailbox key and answers
+/// the last request with an approval of its subject hash.
+async fn approve_newest_request(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TestTenant,
+    mailbox: &Mailbox,
+    reporter: &str,
+) {
+    let t = tenant.id.as_str();
+    let thread: serde_json::Value = http
+        .get(server.url(t, "/mailbox"))
+        .bearer_auth(reporter)
+        .send()
+        .await
+        .expect("mailbox")
+        .json()
+        .await
+        .expect("json");
+    let request = thread["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter(|m| m["from"] == "advisor")
+        .map(|m| {
+            let item = unb64(m["item"].as_str().expect("item"));
+            let content = open(&item, &mailbox.key, &tenant.id, &tenant.advisor_keys());
+            serde_json::from_slice::<serde_json::Value>(&content).expect("JSON")
+        })
+        .filter(|c| c["format"] == "meldkluis-approval-request/1")
+        .last()
+        .expect("an approval request");
+    let approval = json!({
+        "format": "meldkluis-approval/1",
+        "subject": "forward",
+        "draft_id": request["draft_id"],
+        "version": request["version"],
+        "subject_hash": request["subject_hash"],
+        "decision": "approve",
+    });
+    let item = seal(
+        ItemKind::Message,
+        &tenant.id,
+        new_item_id(),
+        mailbox.report_id,
+        &mailbox.key,
+        &mailbox.recipients(tenant, &tenant.advisor_keys()),
+        approval.to_string().as_bytes(),
+    );
+    let posted = http
+        .post(server.url(t, "/mailbox/messages"))
+        .bearer_auth(reporter)
+        .json(&json!({ "item": b64(&item) }))
+        .send()
+        .await
+        .expect("approval");
+    assert_eq!(posted.status(), 201);
 }
 
 /// With `MELDKLUIS_SCREENSHOT_DIR` set, saves each page as the advisor
