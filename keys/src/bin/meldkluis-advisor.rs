@@ -122,7 +122,9 @@ enum Command {
         #[command(flatten)]
         server: ServerArgs,
         /// The keys you confirmed aloud at enrolment (advisor, recovery,
-        /// earlier lines); the console warns when the server serves others.
+        /// earlier, management and forward lines); the console warns when
+        /// the server serves others, and seals to a management or forward
+        /// recipient only when its line is there.
         #[arg(long)]
         enrolled: PathBuf,
         /// Where to listen (loopback only; port 0 picks a free port). By
