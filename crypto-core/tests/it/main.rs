@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
+mod approval;
 mod approval_vectors;
 mod challenge_vectors;
 mod code_vectors;
