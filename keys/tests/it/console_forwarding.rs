@@ -15,6 +15,8 @@
 //! - to a forward recipient not confirmed aloud, or one the server no
 //!   longer serves (swapped for another key under the same label), or
 //!   serves in another role;
+//! - from a form without the console's CSRF token, or naming another
+//!   report than the one the advisor read;
 //!
 //! and that what is forwarded (the forward and its re-sealed attachments)
 //! opens with the named recipient's key and with nothing else: not an
@@ -961,4 +963,74 @@ async fn forwarded_items_open_for_the_named_recipient_only() {
     for key in [&case.g, &case.u, &case.m] {
         assert!(case.recipient_items(key).await.is_empty());
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarding_forms_need_the_csrf_token_and_the_report_read() {
+    let case = case(Twist::default()).await;
+    let f = case.f.public_key().to_hex();
+    assert_eq!(
+        case.ask("CANARY", &[], &case.f.public_key(), None).await.0,
+        303
+    );
+    let request = case.requests().await.remove(0);
+    case.answer(&request, "approve").await;
+    let (draft, version) = draft_of(&request);
+    let version = version.to_string();
+    let hash = field(&case.page().await, "report_hash");
+    let path = case.report_path();
+    // Without the CSRF token (another page's form, a forged post): 403.
+    for (to, form) in [
+        (
+            format!("{path}/forward/request"),
+            vec![
+                ("csrf", "nope"),
+                ("report_hash", hash.as_str()),
+                ("text", "CANARY"),
+                ("recipient", f.as_str()),
+            ],
+        ),
+        (
+            format!("{path}/forward"),
+            vec![
+                ("csrf", "nope"),
+                ("report_hash", hash.as_str()),
+                ("draft_id", draft.as_str()),
+                ("version", version.as_str()),
+                ("recipient", f.as_str()),
+            ],
+        ),
+    ] {
+        assert_eq!(case.browser.post(&to, &form).await.0, 403, "{to}");
+    }
+    // A form naming another report than the one read: the swap warning.
+    let other = "00".repeat(32);
+    let csrf = case.browser.csrf.clone();
+    for (to, form) in [
+        (
+            format!("{path}/forward/request"),
+            vec![
+                ("csrf", csrf.as_str()),
+                ("report_hash", other.as_str()),
+                ("text", "CANARY"),
+                ("recipient", f.as_str()),
+            ],
+        ),
+        (
+            format!("{path}/forward"),
+            vec![
+                ("csrf", csrf.as_str()),
+                ("report_hash", other.as_str()),
+                ("draft_id", draft.as_str()),
+                ("version", version.as_str()),
+                ("recipient", f.as_str()),
+            ],
+        ),
+    ] {
+        let (status, page) = case.browser.post(&to, &form).await;
+        assert_eq!(status, 409, "{to}: {page}");
+        assert!(page.contains("id=\"report-swapped\""));
+    }
+    assert_eq!(case.requests().await.len(), 1, "no second draft");
+    case.nothing_forwarded().await;
 }
