@@ -60,7 +60,10 @@ use super::{
     OpenedThread, SameReport, MAX_REPLY_BYTES,
 };
 use crate::client::{decode_item, Forward, Thread};
-use crate::enrolled::{sealable_recipients, ConfirmedRecipient, RecipientRole, ServedRecipient};
+use crate::enrolled::{
+    check_served_recipients, sealable_recipients, ConfirmedRecipient, RecipientRole,
+    RecipientSubstitution, ServedRecipient,
+};
 use crate::reading;
 use crate::Error;
 
@@ -426,6 +429,8 @@ pub(crate) struct ForwardingData {
     pub(crate) sealable: Vec<ConfirmedRecipient>,
     /// Forward recipients the server serves that are not confirmed yet.
     pub(crate) unconfirmed: usize,
+    /// Confirmed recipients the server no longer serves as confirmed.
+    pub(crate) findings: Vec<RecipientSubstitution>,
     /// Whether the served recipients could be fetched.
     pub(crate) recipients_error: Option<Error>,
     /// This advisor's keys and the enrolled advisor keys: whose requests
@@ -450,7 +455,8 @@ impl ConsoleState {
 /// never the report page without its report.
 pub(crate) async fn load(state: &ConsoleState, report_id: &str) -> ForwardingData {
     let forwards = state.client.forwards(report_id).await;
-    let (sealable, unconfirmed, recipients_error) = match state.client.recipients().await {
+    let (sealable, unconfirmed, findings, recipients_error) = match state.client.recipients().await
+    {
         Ok(served) => {
             let sealable: Vec<ConfirmedRecipient> =
                 sealable_recipients(&state.enrolled, &served, RecipientRole::Forward)
@@ -462,14 +468,16 @@ pub(crate) async fn load(state: &ConsoleState, report_id: &str) -> ForwardingDat
                 .filter(|s| s.role() == Some(RecipientRole::Forward))
                 .filter(|s| !sealable.iter().any(|c| c.public_key == s.public_key))
                 .count();
-            (sealable, unconfirmed, None)
+            let findings = check_served_recipients(&state.enrolled, &served);
+            (sealable, unconfirmed, findings, None)
         }
-        Err(error) => (Vec::new(), 0, Some(error)),
+        Err(error) => (Vec::new(), 0, Vec::new(), Some(error)),
     };
     ForwardingData {
         forwards,
         sealable,
         unconfirmed,
+        findings,
         recipients_error,
         advisors: state.request_senders(),
         tenant: state.client.tenant().clone(),
@@ -627,6 +635,17 @@ pub(crate) fn section(page: &Page<'_>, opened: &OpenedThread, data: &ForwardingD
             p { (t(lang, "console-forward-explain")) }
             @if let Some(error) = &data.recipients_error {
                 p.note role="status" id="forward-recipients-unavailable" { (t(lang, "console-forward-recipients-unavailable")) " (" (error_code(error)) ")" }
+            }
+            @if !data.findings.is_empty() {
+                div.alarm role="alert" id="forward-recipient-substitution" {
+                    p { strong { (t(lang, "console-recipients-warn-title")) } " " (t(lang, "console-recipients-warn-explain")) }
+                    ul {
+                        @for finding in &data.findings {
+                            li { (super::recipients::finding_text(lang, finding)) }
+                        }
+                    }
+                    p { a href={ (page.base) "/recipients" } { (t(lang, "console-nav-recipients")) } }
+                }
             }
             @if data.unconfirmed > 0 {
                 p.note id="forward-unconfirmed" {

@@ -858,6 +858,15 @@ async fn an_unconfirmed_or_substituted_recipient_is_refused() {
         &case.forward(&draft, version, &swapped.public_key()).await,
         "console-forward-refused-recipient-unconfirmed",
     );
+    let page = case.page().await;
+    assert!(
+        page.contains("id=\"forward-recipient-substitution\""),
+        "the report's forwarding section raises the alarm too"
+    );
+    assert!(
+        !page.contains("forward-now"),
+        "no Forward now to a swapped key"
+    );
     let (_, recipients) = case.browser.get("/recipients").await;
     assert!(
         recipients.contains("but the server no longer serves this key"),
