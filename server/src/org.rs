@@ -647,18 +647,19 @@ impl Period {
         }
     }
 
-    /// The first day after the period.
-    pub fn end(self) -> Day {
+    /// The first day after the period (`None` after the last day the
+    /// server's days reach, 2999-12-31).
+    pub fn end(self) -> Option<Day> {
         let (year, month) = match self {
             Self::Quarter(y, 4) | Self::Year(y) => (y + 1, 1),
             Self::Quarter(y, q) => (y, u32::from(q) * 3 + 1),
         };
-        Day::parse(&format!("{year:04}-{month:02}-01")).unwrap_or(Day::today())
+        Day::parse(&format!("{year:04}-{month:02}-01"))
     }
 
     /// True if the period is over on `today`.
     pub fn ended(self, today: Day) -> bool {
-        self.end() <= today
+        self.end().is_some_and(|end| end <= today)
     }
 }
 
@@ -685,9 +686,11 @@ mod tests {
         ] {
             assert_eq!(Period::parse(bad), None, "{bad}");
         }
-        assert_eq!(Period::Quarter(2026, 3).end(), day("2026-10-01"));
-        assert_eq!(Period::Quarter(2026, 4).end(), day("2027-01-01"));
-        assert_eq!(Period::Year(2026).end(), day("2027-01-01"));
+        assert_eq!(Period::Quarter(2026, 3).end(), Some(day("2026-10-01")));
+        assert_eq!(Period::Quarter(2026, 4).end(), Some(day("2027-01-01")));
+        assert_eq!(Period::Year(2026).end(), Some(day("2027-01-01")));
+        assert!(!Period::Year(2999).ended(day("2999-12-31")));
+        assert!(!Period::Quarter(2999, 4).ended(day("2999-12-31")));
         assert!(!Period::Quarter(2026, 3).ended(day("2026-09-30")));
         assert!(Period::Quarter(2026, 3).ended(day("2026-10-01")));
         assert_eq!(Period::Quarter(2026, 1).to_string(), "2026-Q1");

@@ -9,6 +9,7 @@ mod console_a11y;
 mod console_lifecycle_pages;
 mod key_change_e2e;
 mod key_rotation;
+mod mailbox_approval;
 mod mailbox_lifecycle;
 mod mailbox_tampering;
 mod management_pages;
