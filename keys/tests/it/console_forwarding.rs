@@ -5,7 +5,7 @@
 //!
 //! - "Forward now" without any approval;
 //! - with an approval of another draft: another text, another attachment,
-//!   another version;
+//!   another version, or attachment content other than the file's;
 //! - to a recipient the approved draft does not name;
 //! - with an "approval" sealed by a key other than the report's mailbox
 //!   key: by a key the server enrolled as an advisor of its own (and to
@@ -1041,5 +1041,37 @@ async fn forwarding_forms_need_the_csrf_token_and_the_report_read() {
         assert!(page.contains("id=\"report-swapped\""));
     }
     assert_eq!(case.requests().await.len(), 1, "no second draft");
+    case.nothing_forwarded().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_naming_other_attachment_content_is_refused() {
+    let case = case(Twist::default()).await;
+    let f = case.f.public_key();
+    // Co-advisor B's draft names the report's first attachment with the
+    // SHA-256 and size of other bytes; the reporter approves exactly that.
+    let draft = "22".repeat(16);
+    let fields = json!({
+        "draft_id": draft, "version": 1, "text": "CANARY with the minutes",
+        "attachments": [{
+            "id": case.files[0].0.to_hex(), "name": "notulen.pdf", "type": "application/pdf",
+            "size": FILE_2.len(), "sha256": hex::encode(Sha256::digest(FILE_2)),
+        }],
+        "recipients": [{"public_key": f.to_hex(), "label": F_LABEL}],
+    });
+    let hash = case.subject(&fields).hash().unwrap();
+    let mut request = fields.clone();
+    request["format"] = json!("meldkluis-approval-request/1");
+    request["subject"] = json!("forward");
+    request["subject_hash"] = json!(hex::encode(hash));
+    request["recipients"][0]["role"] = json!("forward");
+    case.post_as(&case.b, &request).await;
+    case.answer(&request, "approve").await;
+    // The console hashes the bytes it would send, and they are not the
+    // approved ones.
+    refused(
+        &case.forward(&draft, 1, &f).await,
+        "console-forward-refused-attachment-changed",
+    );
     case.nothing_forwarded().await;
 }
