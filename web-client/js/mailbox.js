@@ -9,6 +9,12 @@
 // item for the report id of this log-in, every message an item of that
 // report, every attachment the very item its message or report names. What
 // fails a check is refused with a warning, never shown.
+//
+// An advisor's approval request (forwarding the case, or minutes) is shown
+// exactly as it will be used, and its subject hash is computed here from
+// what is shown: the hash the request names is never believed, and a
+// request whose named hash differs cannot be approved. The approval the
+// reporter sends carries the hash computed here.
 
 import { randomItemId } from './meldkluis.js';
 import {
@@ -151,7 +157,8 @@ function element(tag, className, content) {
 /**
  * A list of downloadable attachments named in an item's content: each may
  * only be the attachment item of this report with the id named here, sealed
- * by `sender` (the sender of the naming item).
+ * by `sender` (the sender of the naming item), or by one of the keys in
+ * `sender` if it is a list.
  */
 function attachmentList(list, sender) {
   const ul = element('ul', 'file-list');
@@ -182,7 +189,7 @@ async function downloadAttachment(meta, sender, li) {
     const sealed = await api(data, `/mailbox/attachments/${meta.id.toLowerCase()}`, { token: session.token, as: 'bytes' });
     let opened;
     try {
-      opened = open(sealed, [sender]);
+      opened = open(sealed, Array.isArray(sender) ? sender : [sender]);
     } catch {
       throw new Refused('js-attachment-missing');
     }
@@ -281,7 +288,12 @@ async function showMailbox({ focus = true } = {}) {
   // introductions only) the pinned recovery key; an introduction from a
   // trusted key adds the new key, in thread order.
   const senders = [own, ...session.advisors.map((a) => a.key), ...(session.recoveryKey ? [session.recoveryKey] : [])];
+  session.senders = senders;
   const seen = new Set();
+  // Approval requests (shown once the reporter's answers are known) and
+  // the reporter's answers, in thread order.
+  const requests = [];
+  const answers = [];
   for (const message of thread.messages) {
     let opened;
     try {
@@ -346,6 +358,34 @@ async function showMailbox({ focus = true } = {}) {
       list.append(unverified(message.created_day));
       continue;
     }
+    if (
+      (body.format === 'meldkluis-approval-request/1' && !advisor) ||
+      ((body.format === 'meldkluis-approval/1' || body.format === 'meldkluis-forward-wish/1') && !fromSelf)
+    ) {
+      // Only an advisor asks, and only the reporter answers or wishes.
+      list.append(unverified(message.created_day));
+      continue;
+    }
+    if (body.format === 'meldkluis-approval-request/1') {
+      const entry = element('li', 'thread__item thread__item--advisor thread__item--request');
+      list.append(entry);
+      requests.push({ entry, body, advisor, day: message.created_day });
+      continue;
+    }
+    if (body.format === 'meldkluis-approval/1') {
+      const answer = readApprovalAnswer(body, message.created_day);
+      list.append(answerNote(answer, message.created_day));
+      if (answer) answers.push(answer);
+      continue;
+    }
+    if (body.format === 'meldkluis-forward-wish/1') {
+      const entry = element('li', 'thread__item thread__item--own');
+      entry.append(element('p', 'thread__meta', `${text(data, 'js-you')} · ${formatDay(data, message.created_day)}`));
+      entry.append(element('p', null, text(data, 'js-forward-wish-own')));
+      entry.append(element('p', 'thread__text', String(body.text ?? '')));
+      list.append(entry);
+      continue;
+    }
     const entry = element('li', `thread__item ${fromSelf ? 'thread__item--own' : 'thread__item--advisor'}`);
     entry.append(element('p', 'thread__meta', `${fromSelf ? text(data, 'js-you') : advisor?.name ?? text(data, 'js-advisor')} · ${formatDay(data, message.created_day)}`));
     const paragraphs = String(body.text ?? '').split(/\n{2,}/);
@@ -354,7 +394,322 @@ async function showMailbox({ focus = true } = {}) {
     list.append(entry);
   }
   if (thread.messages.length === 0) list.append(element('li', 'thread__empty', text(data, 'mailbox-no-messages')));
+  const forwards = readForwards(thread);
+  showRequests(requests, answers, forwards);
+  showForwards(forwards);
   return finishShowing(thread, focus);
+}
+
+// ---- Approval requests, the reporter's answers and forwarding (issue 12) ----
+//
+// The contents are in web-client/REPORT-CONTENT.md ("Approval request",
+// "Approval", "Forward wish"). The subject hash is crypto-core's
+// (`approval_subject_hash` in the wasm, FORMAT.md "Approval subject hash").
+
+/** `length` lowercase hex digits (the contents write hex in lowercase). */
+function isHex(value, length) {
+  return typeof value === 'string' && value.length === length && /^[0-9a-f]+$/.test(value);
+}
+
+/** A label, name or type as the subject hash takes it: text of at most 1 KiB. */
+function isShortText(value) {
+  return typeof value === 'string' && new TextEncoder().encode(value).length <= 1024;
+}
+
+const SUBJECTS = ['forward', 'minutes'];
+
+/** An approval request's fields, checked; or null if it has another shape. */
+function readApprovalRequest(body) {
+  if (!SUBJECTS.includes(body.subject) || !isHex(body.draft_id, 32) || !isHex(body.subject_hash, 64)) return null;
+  if (!Number.isSafeInteger(body.version) || body.version < 1 || body.version > 0xffff_ffff) return null;
+  if (typeof body.text !== 'string' || !Array.isArray(body.attachments) || !Array.isArray(body.recipients)) return null;
+  const attachments = body.attachments.map((a) =>
+    a && isHex(a.id, 32) && isShortText(a.name) && isShortText(a.type) && Number.isSafeInteger(a.size) && a.size >= 0 && isHex(a.sha256, 64)
+      ? { id: a.id, name: a.name, type: a.type, size: a.size, sha256: a.sha256 }
+      : null,
+  );
+  const recipients = body.recipients.map((r) =>
+    r && isHex(r.public_key, 64) && isShortText(r.label) ? { publicKey: r.public_key, label: r.label } : null,
+  );
+  if (attachments.includes(null) || recipients.includes(null)) return null;
+  if (body.subject === 'minutes' && recipients.length > 0) return null;
+  return {
+    subject: body.subject,
+    draftId: body.draft_id,
+    version: body.version,
+    text: body.text,
+    attachments,
+    recipients,
+    namedHash: body.subject_hash,
+  };
+}
+
+/**
+ * The subject hash of what this page shows of `request`, for this tenant
+ * and this report: computed here, in the wasm, never read from the request.
+ * Null if the wasm refuses the fields (over its limits).
+ */
+function subjectHash(request) {
+  try {
+    return hex(
+      session.mk.approvalSubjectHash({
+        kind: request.subject,
+        tenant: data.tenant,
+        reportId: session.reportId,
+        draftId: unhex(request.draftId),
+        version: request.version,
+        text: request.text,
+        attachments: request.attachments.map((a) => ({
+          id: unhex(a.id),
+          sha256: unhex(a.sha256),
+          size: a.size,
+          name: a.name,
+          type: a.type,
+        })),
+        recipients: request.recipients.map((r) => ({ publicKey: unhex(r.publicKey), label: r.label })),
+      }),
+    );
+  } catch {
+    return null;
+  }
+}
+
+const DECISIONS = ['approve', 'decline', 'withdraw'];
+
+/** One of the reporter's own answers, or null if it has another shape. */
+function readApprovalAnswer(body, day) {
+  if (!SUBJECTS.includes(body.subject) || !isHex(body.draft_id, 32) || !isHex(body.subject_hash, 64)) return null;
+  if (!Number.isSafeInteger(body.version) || !DECISIONS.includes(body.decision)) return null;
+  return { hash: body.subject_hash, decision: body.decision, version: body.version, subject: body.subject, day };
+}
+
+/** The note an own answer shows in the thread. */
+function answerNote(answer, day) {
+  const note = element('li', 'thread__item thread__item--own thread__item--answer');
+  note.append(element('p', 'thread__meta', `${text(data, 'js-you')} · ${formatDay(data, day)}`));
+  note.append(
+    element(
+      'p',
+      null,
+      answer
+        ? text(data, `js-approval-own-${answer.subject}-${answer.decision}`, { version: answer.version })
+        : text(data, 'js-approval-unreadable'),
+    ),
+  );
+  return note;
+}
+
+/** The forwards the server reports (`forwards` of GET mailbox): days and labels only. */
+function readForwards(thread) {
+  if (!Array.isArray(thread.forwards)) return [];
+  return thread.forwards.filter((f) => f && isDay(f.day) && typeof f.label === 'string');
+}
+
+/** "Forwarded to <label> on <day>", under the status. */
+function showForwards(forwards) {
+  const list = $('forwards-value');
+  list.replaceChildren(
+    ...forwards.map((f) => element('li', null, text(data, 'js-forwarded-to', { label: f.label, day: formatDay(data, f.day) }))),
+  );
+  $('forwards-row').hidden = forwards.length === 0;
+}
+
+/**
+ * Whether a forward the server reports used the approval: one to a
+ * recipient the request names, made on or after the day of the approval.
+ * (The server knows days and labels only, never which draft a forward was
+ * made from; the advisor's console is what checks the approval itself.)
+ */
+function approvalUsed(request, answer, forwards) {
+  return (
+    request.subject === 'forward' &&
+    forwards.some((f) => f.day >= answer.day && request.recipients.some((r) => r.label === f.label))
+  );
+}
+
+/** Fills the entry of every approval request, now that the answers are known. */
+function showRequests(requests, answers, forwards) {
+  const shown = requests.map((r) => ({ ...r, request: readApprovalRequest(r.body) }));
+  shown.forEach((item, index) => {
+    const { entry, request, advisor, day } = item;
+    entry.replaceChildren();
+    entry.append(element('p', 'thread__meta', `${advisor.name} · ${formatDay(data, day)}`));
+    if (!request) {
+      entry.classList.add('notice', 'notice--warning');
+      entry.append(element('p', null, text(data, 'js-approval-unreadable')));
+      return;
+    }
+    const computed = subjectHash(request);
+    const newer = shown.some(
+      (other, j) => j > index && other.request && other.request.draftId === request.draftId && other.request.version >= request.version,
+    );
+    entry.id = `request-${request.draftId}-${request.version}`;
+    entry.tabIndex = -1;
+    entry.append(element('h3', 'request__title', text(data, `js-approval-title-${request.subject}`, { version: request.version })));
+    entry.append(element('p', null, text(data, `js-approval-intro-${request.subject}`, { advisor: advisor.name })));
+    entry.append(element('h4', null, text(data, `js-approval-text-${request.subject}`)));
+    entry.append(element('div', 'request__text', request.text));
+    if (request.subject === 'forward' || request.attachments.length) {
+      entry.append(element('h4', null, text(data, 'js-approval-attachments')));
+      if (request.attachments.length) entry.append(attachmentList(request.attachments, session.senders));
+      else entry.append(element('p', null, text(data, 'js-approval-no-attachments')));
+    }
+    if (request.subject === 'forward') {
+      entry.append(element('h4', null, text(data, 'js-approval-recipients')));
+      const ul = element('ul', 'file-list');
+      for (const recipient of request.recipients) {
+        const li = element('li', null, recipient.label);
+        const fingerprint = element('span', 'request__fingerprint', ` (${text(data, 'js-approval-fingerprint', { fingerprint: session.mk.keyFingerprint(unhex(recipient.publicKey)) })})`);
+        fingerprint.translate = false;
+        li.append(fingerprint);
+        ul.append(li);
+      }
+      entry.append(ul);
+    }
+    if (computed === null || computed !== request.namedHash) {
+      // Not approvable: what the request names as its hash is not the hash
+      // of what it shows, so an approval could be read as consent to
+      // something else.
+      const warning = element('p', 'notice notice--warning', text(data, 'js-approval-hash-mismatch'));
+      warning.setAttribute('role', 'alert');
+      entry.append(warning);
+      return;
+    }
+    const own = answers.filter((a) => a.hash === computed);
+    const last = own[own.length - 1];
+    const status = element('p', 'request__state');
+    entry.append(status);
+    if (last) {
+      status.textContent = text(data, `js-approval-state-${request.subject}-${last.decision}`, { day: formatDay(data, last.day) });
+    }
+    if (newer) {
+      entry.append(element('p', 'help', text(data, 'js-approval-superseded')));
+      return;
+    }
+    if (last?.decision === 'approve') {
+      if (approvalUsed(request, last, forwards)) {
+        entry.append(element('p', null, text(data, 'js-approval-used')));
+      } else if (request.subject === 'forward') {
+        entry.append(answerForm(request, computed, index, ['withdraw']));
+      }
+      return;
+    }
+    entry.append(answerForm(request, computed, index, last?.decision === 'decline' ? ['approve'] : ['approve', 'decline']));
+  });
+}
+
+/** The buttons (and the comment field, with "decline") to answer a request. */
+function answerForm(request, hash, index, decisions) {
+  const form = element('form', 'request__form');
+  form.noValidate = true;
+  const id = `request-${index}`;
+  const status = element('p', 'request__status');
+  status.id = `${id}-status`;
+  status.setAttribute('role', 'status');
+  let comment = null;
+  if (decisions.includes('decline')) {
+    const field = element('div', 'field');
+    const label = element('label', null, text(data, `js-approval-comment-${request.subject}`));
+    label.htmlFor = `${id}-comment`;
+    comment = element('textarea');
+    comment.id = `${id}-comment`;
+    comment.rows = 3;
+    field.append(label, comment);
+    form.append(field);
+  }
+  const actions = element('div', 'actions');
+  for (const decision of decisions) {
+    const button = element(
+      'button',
+      decision === 'approve' ? 'button button--primary' : 'button',
+      text(data, `js-approval-${request.subject}-${decision}`),
+    );
+    button.type = 'button';
+    button.id = `${id}-${decision}`;
+    button.addEventListener('click', () => answerRequest(request, hash, decision, comment?.value.trim() ?? '', form, status));
+    actions.append(button);
+  }
+  form.append(actions, status);
+  return form;
+}
+
+/**
+ * Checks that every attachment a request names is the attachment item of
+ * this report it names, with the size and SHA-256 it names: the hash covers
+ * the attachments only through those values.
+ */
+async function checkAttachments(request) {
+  for (const meta of request.attachments) {
+    const sealed = await api(data, `/mailbox/attachments/${meta.id}`, { token: session.token, as: 'bytes' });
+    let opened;
+    try {
+      opened = open(sealed, session.senders);
+    } catch {
+      throw new Refused('js-approval-attachment-mismatch');
+    }
+    let same = opened.kind === 'attachment' && sameKey(opened.reportId, session.reportId) && hex(opened.itemId) === meta.id && opened.content.length === meta.size;
+    if (same) {
+      const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', opened.content));
+      same = hex(digest) === meta.sha256;
+    }
+    wipe(opened.content);
+    if (!same) throw new Refused('js-approval-attachment-mismatch');
+  }
+}
+
+/** Sends the reporter's answer to a request, sealed like every reporter message. */
+async function answerRequest(request, hash, decision, comment, form, status) {
+  for (const button of form.querySelectorAll('button')) button.disabled = true;
+  try {
+    if (decision === 'approve' && request.attachments.length) {
+      announce(status, text(data, 'js-approval-checking'));
+      await checkAttachments(request);
+    }
+    announce(status, text(data, 'js-sending'));
+    const content = {
+      format: 'meldkluis-approval/1',
+      subject: request.subject,
+      draft_id: request.draftId,
+      version: request.version,
+      subject_hash: hash,
+      decision,
+    };
+    if (comment) content.comment = comment;
+    await sendMessage(content);
+    await showMailbox({ focus: false });
+    announce($('thread-status'), text(data, `js-approval-sent-${decision}`));
+    document.getElementById(`request-${request.draftId}-${request.version}`)?.focus();
+  } catch (error) {
+    const message = error instanceof Refused ? text(data, error.textId) : describeError(data, error);
+    status.setAttribute('role', 'alert');
+    announce(status, message);
+    for (const button of form.querySelectorAll('button')) button.disabled = false;
+  }
+}
+
+/** "Ask for forwarding": a forward wish, sealed like every reporter message. */
+async function sendForwardWish(event) {
+  event.preventDefault();
+  if (!session?.reportId) return;
+  const textValue = $('wish-text').value.trim();
+  if (!textValue) {
+    fieldError('wish-text', text(data, 'js-message-empty'));
+    $('wish-text').focus();
+    return;
+  }
+  fieldError('wish-text', null);
+  $('wish-send').disabled = true;
+  try {
+    announce($('wish-status'), text(data, 'js-sending'));
+    await sendMessage({ format: 'meldkluis-forward-wish/1', text: textValue });
+    $('wish-form').reset();
+    await showMailbox({ focus: false });
+    announce($('wish-status'), text(data, 'js-forward-wish-sent'));
+  } catch (error) {
+    announce($('wish-status'), describeError(data, error));
+  } finally {
+    $('wish-send').disabled = false;
+  }
 }
 
 /** An item's content as an object (see REPORT-CONTENT.md), or null if it is not UTF-8. */
@@ -450,6 +805,7 @@ function showLifecycle(thread) {
 
 async function finishShowing(thread, focus) {
   $('reply-section').hidden = session.reportId === null;
+  $('wish-section').hidden = session.reportId === null;
   $('status-value').textContent = data.texts[`status-${thread.status}`] ?? thread.status;
   $('received-value').textContent = formatDay(data, thread.created_day);
   $('agreed-value').textContent = thread.agreed_update_date ? formatDay(data, thread.agreed_update_date) : text(data, 'mailbox-agreed-none');
@@ -476,6 +832,27 @@ async function loadNoticeAddress() {
   }
 }
 
+/** Seals an item of this report as every reporter item is sealed: by the mailbox key, to the thread's recipients. */
+function seal(kind, itemId, content) {
+  return session.mk.sealItem({
+    kind,
+    tenant: data.tenant,
+    itemId,
+    reportId: session.reportId,
+    senderSecretKey: session.mailbox.secretKey,
+    recipients: session.recipients,
+    content,
+  });
+}
+
+/** Seals `content` (an object, see REPORT-CONTENT.md) as a message of this thread and sends it. */
+async function sendMessage(content) {
+  const bytes = encodeContent(content);
+  const item = seal('message', randomItemId(), bytes);
+  wipe(bytes);
+  await api(data, '/mailbox/messages', { method: 'POST', body: { item: base64(item) }, token: session.token });
+}
+
 async function reply(event) {
   event.preventDefault();
   // Only into a thread whose report was checked (the form is hidden otherwise).
@@ -497,17 +874,6 @@ async function reply(event) {
   fieldError('reply-attachments', null);
   $('reply-send').disabled = true;
   try {
-    const { mk } = session;
-    const seal = (kind, itemId, content) =>
-      mk.sealItem({
-        kind,
-        tenant: data.tenant,
-        itemId,
-        reportId: session.reportId,
-        senderSecretKey: session.mailbox.secretKey,
-        recipients: session.recipients,
-        content,
-      });
     // Attachments first, so a message never names a missing one.
     const attachments = [];
     for (const [index, file] of files.entries()) {
@@ -520,10 +886,7 @@ async function reply(event) {
       attachments.push({ id: hex(itemId), name: file.name, type: file.type || 'application/octet-stream', size: file.size });
     }
     announce($('reply-status'), text(data, 'js-sending'));
-    const content = encodeContent({ format: 'meldkluis-message/1', text: textValue, attachments });
-    const item = seal('message', randomItemId(), content);
-    wipe(content);
-    await api(data, '/mailbox/messages', { method: 'POST', body: { item: base64(item) }, token: session.token });
+    await sendMessage({ format: 'meldkluis-message/1', text: textValue, attachments });
     $('reply-form').reset();
     await showMailbox({ focus: false });
     announce($('reply-status'), text(data, 'js-message-sent'));
@@ -591,6 +954,7 @@ window.addEventListener('pageshow', (event) => {
 
 $('login-form').addEventListener('submit', logIn);
 $('reply-form').addEventListener('submit', reply);
+$('wish-form').addEventListener('submit', sendForwardWish);
 $('notice-form').addEventListener('submit', saveNotice);
 $('notice-remove').addEventListener('click', removeNotice);
 $('logout').addEventListener('click', logOut);

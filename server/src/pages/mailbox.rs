@@ -76,6 +76,49 @@ const SCRIPT_TEXTS: &[&str] = &[
     "js-reason-withdrawn",
     "js-reason-not_a_report",
     "js-reason-other",
+    // Approval requests, the reporter's answers and forwarding (issue 12).
+    "js-forwarded-to",
+    "js-forward-wish-own",
+    "js-forward-wish-sent",
+    "js-approval-title-forward",
+    "js-approval-title-minutes",
+    "js-approval-intro-forward",
+    "js-approval-intro-minutes",
+    "js-approval-text-forward",
+    "js-approval-text-minutes",
+    "js-approval-attachments",
+    "js-approval-no-attachments",
+    "js-approval-recipients",
+    "js-approval-fingerprint",
+    "js-approval-hash-mismatch",
+    "js-approval-unreadable",
+    "js-approval-attachment-mismatch",
+    "js-approval-checking",
+    "js-approval-comment-forward",
+    "js-approval-comment-minutes",
+    "js-approval-forward-approve",
+    "js-approval-forward-decline",
+    "js-approval-forward-withdraw",
+    "js-approval-minutes-approve",
+    "js-approval-minutes-decline",
+    "js-approval-minutes-withdraw",
+    "js-approval-state-forward-approve",
+    "js-approval-state-forward-decline",
+    "js-approval-state-forward-withdraw",
+    "js-approval-state-minutes-approve",
+    "js-approval-state-minutes-decline",
+    "js-approval-state-minutes-withdraw",
+    "js-approval-used",
+    "js-approval-superseded",
+    "js-approval-sent-approve",
+    "js-approval-sent-decline",
+    "js-approval-sent-withdraw",
+    "js-approval-own-forward-approve",
+    "js-approval-own-forward-decline",
+    "js-approval-own-forward-withdraw",
+    "js-approval-own-minutes-approve",
+    "js-approval-own-minutes-decline",
+    "js-approval-own-minutes-withdraw",
 ];
 
 /// `GET /t/{tenant}/mailbox`.
@@ -121,11 +164,13 @@ pub(super) async fn page(
                 div { dt { (ctx.t("mailbox-feedback")) } dd #feedback-value {} }
                 div { dt { (ctx.t("mailbox-agreed-date")) } dd #agreed-value {} }
                 div #closure-row hidden { dt { (ctx.t("mailbox-closed")) } dd #closure-value {} }
+                div #forwards-row hidden { dt { (ctx.t("mailbox-forwarded")) } dd { ul #forwards-value.plain-list {} } }
             }
             p #deletion-notice.notice hidden {}
             p #silence-warning.notice.notice--warning hidden {}
             h2 #thread-title { (ctx.t("mailbox-thread")) }
             ol #thread.thread aria-labelledby="thread-title" {}
+            p #thread-status role="status" {}
             section.form-section #reply-section aria-labelledby="reply-title" {
                 h2 #reply-title { (ctx.t("mailbox-reply")) }
                 form #reply-form novalidate {
@@ -143,6 +188,21 @@ pub(super) async fn page(
                         button #reply-send.button.button--primary type="submit" { (ctx.t("mailbox-reply-send")) }
                     }
                     p #reply-status role="status" {}
+                }
+            }
+            section.form-section #wish-section aria-labelledby="wish-title" {
+                h2 #wish-title { (ctx.t("mailbox-wish-title")) }
+                p.help { (ctx.t("mailbox-wish-help")) }
+                form #wish-form novalidate {
+                    div.field {
+                        label for="wish-text" { (ctx.t("mailbox-wish-text")) }
+                        textarea #wish-text rows="3" aria-describedby="error-wish-text" {}
+                        p.field-error #error-wish-text hidden {}
+                    }
+                    div.actions {
+                        button #wish-send.button type="submit" { (ctx.t("mailbox-wish-send")) }
+                    }
+                    p #wish-status role="status" {}
                 }
             }
             section.form-section #notice-section aria-labelledby="notice-title" {

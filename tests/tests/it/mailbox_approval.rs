@@ -1,0 +1,544 @@
+//! Consent to forwarding in the reporter's mailbox, in a real headless
+//! Chromium (issue 12): the mailbox shows an advisor's approval request
+//! exactly (text, attachments, recipients), computes the subject hash
+//! itself with the wasm, and sends an approval sealed by the mailbox key
+//! that carries that hash. A request whose named hash is not the hash of
+//! what it shows, or whose attachment is not the file it names, cannot be
+//! approved. A consent can be withdrawn until a forward used it; the
+//! reporter can ask for forwarding; a forward made shows as "forwarded to
+//! <label> on <day>".
+
+use meldkluis_crypto_core::{
+    ApprovalSubject, ItemId, ItemKind, LoginCode, MailboxKeys, PublicKey, StaticKey,
+    SubjectAttachment, SubjectKind, SubjectRecipient,
+};
+use meldkluis_tests::browser::Browser;
+use meldkluis_tests::reporter::{click, mailbox_login, type_into};
+use meldkluis_tests::{b64, new_item_id, open, seal, unb64, TestServer, TestTenant};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::management_pages::{enrol_by_api, text, AdvisorApi};
+use crate::reporter_a11y::{axe_source, axe_violations};
+
+/// A reporter whose login code the test knows: the report (with one
+/// attachment, a file of the reporter's) is sent over the API as the
+/// report page sends it.
+struct Reporter {
+    code: String,
+    keys: MailboxKeys,
+    report_id: ItemId,
+    attachment: (ItemId, Vec<u8>),
+}
+
+impl Reporter {
+    async fn report(server: &TestServer, tenant: &TestTenant) -> Self {
+        let http = meldkluis_tests::client();
+        let code = LoginCode::generate(&mut meldkluis_crypto_core::os_rng());
+        let keys = MailboxKeys::derive(&code, &tenant.id);
+        let report_id = new_item_id();
+        let attachment = (new_item_id(), b"\x89PNG foto van het prikbord".to_vec());
+        let advisors: Vec<Value> = tenant
+            .advisors
+            .iter()
+            .enumerate()
+            .map(|(i, a)| json!({ "name": format!("Adviseur {i}"), "public_key": a.public_key().to_hex() }))
+            .collect();
+        let content = json!({
+            "format": "meldkluis-report/1",
+            "language": "nl",
+            "category": null,
+            "answers": [{ "id": "what", "question": "Wat is er gebeurd?", "type": "long_text",
+                          "value": "Er wordt gepest.", "answer": "Er wordt gepest." }],
+            "reporter": { "anonymous": true },
+            "advisors": advisors,
+            "recovery_key": tenant.recovery.public_key().to_hex(),
+            "attachments": [{ "id": attachment.0.to_hex(), "name": "prikbord.png",
+                              "type": "image/png", "size": attachment.1.len() }],
+        });
+        let reporter = Self {
+            code: code.expose_display_string().to_string(),
+            keys,
+            report_id,
+            attachment,
+        };
+        let item = reporter.seal(
+            tenant,
+            ItemKind::Report,
+            report_id,
+            &serde_json::to_vec(&content).expect("json"),
+        );
+        let response = http
+            .post(server.url(tenant.id.as_str(), "/reports"))
+            .json(&json!({
+                "item": b64(&item),
+                "mailbox_id": reporter.keys.mailbox_id().to_hex(),
+                "mailbox_public_key": reporter.keys.public_key().to_hex(),
+                "auth_secret": hex::encode(reporter.keys.auth_secret().expose_secret_bytes()),
+            }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 201, "report");
+        let login: Value = http
+            .post(server.url(tenant.id.as_str(), "/mailbox/login"))
+            .json(&json!({
+                "mailbox_id": reporter.keys.mailbox_id().to_hex(),
+                "auth_secret": hex::encode(reporter.keys.auth_secret().expose_secret_bytes()),
+            }))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json");
+        let sealed = reporter.seal(
+            tenant,
+            ItemKind::Attachment,
+            reporter.attachment.0,
+            &reporter.attachment.1,
+        );
+        let response = http
+            .post(server.url(tenant.id.as_str(), "/mailbox/attachments"))
+            .bearer_auth(login["token"].as_str().expect("token"))
+            .header("content-type", "application/octet-stream")
+            .body(sealed)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 201, "attachment");
+        reporter
+    }
+
+    /// The recipients of every item of this thread.
+    fn recipients(&self, tenant: &TestTenant) -> Vec<PublicKey> {
+        let mut keys = tenant.advisor_keys();
+        keys.push(tenant.recovery.public_key());
+        keys.push(self.keys.public_key());
+        keys
+    }
+
+    fn seal(
+        &self,
+        tenant: &TestTenant,
+        kind: ItemKind,
+        item_id: ItemId,
+        content: &[u8],
+    ) -> Vec<u8> {
+        seal(
+            kind,
+            &tenant.id,
+            item_id,
+            self.report_id,
+            self.keys.key(),
+            &self.recipients(tenant),
+            content,
+        )
+    }
+}
+
+/// A forward draft as the advisor's console would put it to the reporter.
+#[derive(Clone)]
+struct Draft {
+    draft_id: [u8; 16],
+    text: String,
+    attachment: (ItemId, [u8; 32], u64),
+    recipient: (PublicKey, String),
+}
+
+impl Draft {
+    fn new(reporter: &Reporter, text: &str, recipient: (PublicKey, String)) -> Self {
+        Self {
+            draft_id: new_item_id().0,
+            text: text.to_owned(),
+            attachment: (
+                reporter.attachment.0,
+                Sha256::digest(&reporter.attachment.1).into(),
+                reporter.attachment.1.len() as u64,
+            ),
+            recipient,
+        }
+    }
+
+    /// The subject hash crypto-core computes for this draft.
+    fn hash(&self, tenant: &TestTenant, report_id: ItemId) -> [u8; 32] {
+        ApprovalSubject {
+            kind: SubjectKind::Forward,
+            tenant: tenant.id.clone(),
+            report_id,
+            draft_id: self.draft_id,
+            version: 1,
+            text: self.text.clone(),
+            attachments: vec![SubjectAttachment {
+                item_id: self.attachment.0,
+                sha256: self.attachment.1,
+                size: self.attachment.2,
+                name: "prikbord.png".into(),
+                content_type: "image/png".into(),
+            }],
+            recipients: vec![SubjectRecipient {
+                public_key: self.recipient.0,
+                label: self.recipient.1.clone(),
+            }],
+        }
+        .hash()
+        .expect("a subject within the limits")
+    }
+
+    /// The request's content, naming `subject_hash` as its hash.
+    fn request(&self, subject_hash: [u8; 32]) -> Value {
+        json!({
+            "format": "meldkluis-approval-request/1",
+            "subject": "forward",
+            "draft_id": hex::encode(self.draft_id),
+            "version": 1,
+            "text": self.text,
+            "attachments": [{ "id": self.attachment.0.to_hex(), "name": "prikbord.png", "type": "image/png",
+                              "size": self.attachment.2, "sha256": hex::encode(self.attachment.1) }],
+            "recipients": [{ "public_key": self.recipient.0.to_hex(), "label": self.recipient.1, "role": "forward" }],
+            "subject_hash": hex::encode(subject_hash),
+        })
+    }
+}
+
+/// The advisor posts `content` in the thread, sealed as every advisor message.
+async fn advisor_says(
+    advisor: &AdvisorApi<'_>,
+    tenant: &TestTenant,
+    reporter: &Reporter,
+    content: &Value,
+) {
+    let item = seal(
+        ItemKind::Message,
+        &tenant.id,
+        new_item_id(),
+        reporter.report_id,
+        advisor.key,
+        &reporter.recipients(tenant),
+        &serde_json::to_vec(content).expect("json"),
+    );
+    let response = advisor
+        .http
+        .post(server_url(
+            advisor,
+            &format!("/advisor/reports/{}/messages", reporter.report_id.to_hex()),
+        ))
+        .bearer_auth(&advisor.token)
+        .json(&json!({ "item": b64(&item) }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 201, "advisor message");
+}
+
+fn server_url(advisor: &AdvisorApi<'_>, path: &str) -> String {
+    advisor.server.url(advisor.tenant.as_str(), path)
+}
+
+/// What the reporter wrote in the thread, as the advisor opens it: each
+/// message sealed by the mailbox key, in order.
+async fn reporter_messages(advisor: &AdvisorApi<'_>, reporter: &Reporter) -> Vec<Value> {
+    let thread: Value = advisor
+        .http
+        .get(server_url(
+            advisor,
+            &format!("/advisor/reports/{}", reporter.report_id.to_hex()),
+        ))
+        .bearer_auth(&advisor.token)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    thread["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter(|m| m["from"] == json!("reporter"))
+        .map(|m| {
+            let item = unb64(m["item"].as_str().expect("item"));
+            let content = open(
+                &item,
+                advisor.key,
+                advisor.tenant,
+                &[reporter.keys.public_key()],
+            );
+            serde_json::from_slice(&content).expect("JSON")
+        })
+        .collect()
+}
+
+/// Waits until the element `id` says `expected`.
+async fn wait_text(browser: &Browser, id: &str, expected: &str) {
+    browser
+        .wait_for_js(
+            &format!("#{id} to say {expected:?}"),
+            &format!(
+                "return document.getElementById({})?.textContent === {};",
+                json!(id),
+                json!(expected)
+            ),
+        )
+        .await;
+}
+
+/// The text of a request's entry in the thread and the ids of its buttons.
+async fn request_entry(browser: &Browser, draft: &Draft) -> (String, Vec<String>) {
+    let id = format!("request-{}-1", hex::encode(draft.draft_id));
+    let value = browser
+        .wait_for_js(
+            "the request",
+            &format!(
+                "const e = document.getElementById({});
+                 return e && [e.textContent, [...e.querySelectorAll('form button')].map(b => b.id)];",
+                json!(id)
+            ),
+        )
+        .await;
+    (
+        value[0].as_str().expect("text").to_owned(),
+        value[1]
+            .as_array()
+            .expect("ids")
+            .iter()
+            .map(|v| v.as_str().expect("id").to_owned())
+            .collect(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_whose_hash_or_attachment_does_not_match_what_it_shows_cannot_be_approved() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 1);
+    let reporter = Reporter::report(&server, &tenant).await;
+    let advisor = AdvisorApi::login(&server, &tenant.id, &tenant.advisors[0]).await;
+    let hr = (PublicKey::from_bytes([5; 32]), "HR — P. de Boer".to_owned());
+
+    // The attack: a request that shows one text but names the hash of
+    // another (the draft the reporter would be consenting to).
+    let forged = Draft::new(
+        &reporter,
+        "Het hele dossier, met de naam van de melder.",
+        hr.clone(),
+    );
+    let agreed = Draft {
+        text: "Alleen een samenvatting, zonder naam.".into(),
+        ..forged.clone()
+    };
+    advisor_says(
+        &advisor,
+        &tenant,
+        &reporter,
+        &forged.request(agreed.hash(&tenant, reporter.report_id)),
+    )
+    .await;
+    // And a request whose hash is right for what it shows, but whose
+    // attachment is not the file it names.
+    let mut wrong_file = Draft::new(&reporter, "Met de foto van het prikbord.", hr.clone());
+    wrong_file.attachment.1 = Sha256::digest(b"another picture").into();
+    advisor_says(
+        &advisor,
+        &tenant,
+        &reporter,
+        &wrong_file.request(wrong_file.hash(&tenant, reporter.report_id)),
+    )
+    .await;
+
+    let browser = Browser::start().await;
+    browser
+        .goto(&format!("{}/t/acme/mailbox", server.base))
+        .await;
+    mailbox_login(&browser, &reporter.code).await;
+
+    let (entry, buttons) = request_entry(&browser, &forged).await;
+    assert!(
+        entry.contains(&forged.text),
+        "the request is shown as it is: {entry}"
+    );
+    assert!(
+        entry.contains(&text("nl", "js-approval-hash-mismatch")),
+        "{entry}"
+    );
+    assert!(buttons.is_empty(), "nothing to approve: {buttons:?}");
+
+    // The second: the page checks the file before it sends a consent.
+    let (entry, buttons) = request_entry(&browser, &wrong_file).await;
+    assert!(
+        !entry.contains(&text("nl", "js-approval-hash-mismatch")),
+        "{entry}"
+    );
+    assert_eq!(buttons, ["request-1-approve", "request-1-decline"]);
+    let axe = axe_source();
+    let violations = axe_violations(&browser, &axe, "mailbox with approval requests").await;
+    assert!(violations.is_empty(), "{violations:?}");
+    click(&browser, "request-1-approve").await;
+    wait_text(
+        &browser,
+        "request-1-status",
+        &text("nl", "js-approval-attachment-mismatch"),
+    )
+    .await;
+
+    // No consent of any kind reached the thread.
+    assert_eq!(
+        reporter_messages(&advisor, &reporter).await,
+        Vec::<Value>::new()
+    );
+    browser.close().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mailbox_approves_with_the_hash_it_computed_withdraws_until_used_and_asks_for_forwarding(
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 1);
+    let reporter = Reporter::report(&server, &tenant).await;
+    let advisor = AdvisorApi::login(&server, &tenant.id, &tenant.advisors[0]).await;
+    let label = "HR — P. de Boer";
+    let (_, hr_key) = enrol_by_api(&server, &tenant.id, "forward", label).await;
+    let draft = Draft::new(
+        &reporter,
+        "Melding over pesten op de afdeling.\n\nDe melder wil dat HR het oppakt.",
+        (hr_key.public_key(), label.to_owned()),
+    );
+    let hash = draft.hash(&tenant, reporter.report_id);
+    advisor_says(&advisor, &tenant, &reporter, &draft.request(hash)).await;
+
+    let browser = Browser::start().await;
+    browser
+        .goto(&format!("{}/t/acme/mailbox", server.base))
+        .await;
+    mailbox_login(&browser, &reporter.code).await;
+    let (entry, buttons) = request_entry(&browser, &draft).await;
+    assert!(
+        entry.contains("De melder wil dat HR het oppakt.")
+            && entry.contains(label)
+            && entry.contains("prikbord.png"),
+        "{entry}"
+    );
+    assert!(
+        entry.contains(&hr_key.public_key().fingerprint()),
+        "the recipient's fingerprint: {entry}"
+    );
+    assert_eq!(buttons, ["request-0-approve", "request-0-decline"]);
+
+    let expected = |decision: &str| {
+        json!({
+            "format": "meldkluis-approval/1",
+            "subject": "forward",
+            "draft_id": hex::encode(draft.draft_id),
+            "version": 1,
+            "subject_hash": hex::encode(hash),
+            "decision": decision,
+        })
+    };
+    click(&browser, "request-0-approve").await;
+    wait_text(
+        &browser,
+        "thread-status",
+        &text("nl", "js-approval-sent-approve"),
+    )
+    .await;
+    assert_eq!(
+        reporter_messages(&advisor, &reporter).await,
+        [expected("approve")]
+    );
+
+    // Withdrawn before it is used, and given again.
+    let (_, buttons) = request_entry(&browser, &draft).await;
+    assert_eq!(buttons, ["request-0-withdraw"]);
+    click(&browser, "request-0-withdraw").await;
+    wait_text(
+        &browser,
+        "thread-status",
+        &text("nl", "js-approval-sent-withdraw"),
+    )
+    .await;
+    let (_, buttons) = request_entry(&browser, &draft).await;
+    assert_eq!(buttons, ["request-0-approve", "request-0-decline"]);
+    click(&browser, "request-0-approve").await;
+    wait_text(
+        &browser,
+        "thread-status",
+        &text("nl", "js-approval-sent-approve"),
+    )
+    .await;
+
+    // The reporter asks for forwarding in words of their own.
+    type_into(
+        &browser,
+        "wish-text",
+        "Graag ook naar de klachtencommissie.",
+    )
+    .await;
+    click(&browser, "wish-send").await;
+    wait_text(&browser, "wish-status", &text("nl", "js-forward-wish-sent")).await;
+    assert_eq!(
+        reporter_messages(&advisor, &reporter).await,
+        [
+            expected("approve"),
+            expected("withdraw"),
+            expected("approve"),
+            json!({ "format": "meldkluis-forward-wish/1", "text": "Graag ook naar de klachtencommissie." }),
+        ]
+    );
+
+    // The advisor forwards; the mailbox says so, and the consent is used.
+    advisor
+        .forward(
+            reporter.report_id,
+            &hr_key.public_key(),
+            label,
+            &draft.text,
+            &[("prikbord.png", "image/png", &reporter.attachment.1)],
+        )
+        .await;
+    browser
+        .goto(&format!("{}/t/acme/mailbox", server.base))
+        .await;
+    mailbox_login(&browser, &reporter.code).await;
+    let forwarded = browser
+        .wait_for_js(
+            "the forward",
+            "return !document.getElementById('forwards-row').hidden && document.getElementById('forwards-value').textContent;",
+        )
+        .await;
+    assert!(
+        forwarded.as_str().expect("text").contains(label),
+        "{forwarded}"
+    );
+    let (entry, buttons) = request_entry(&browser, &draft).await;
+    assert!(entry.contains(&text("nl", "js-approval-used")), "{entry}");
+    assert!(
+        buttons.is_empty(),
+        "a used consent cannot be withdrawn: {buttons:?}"
+    );
+    // The thread shows the reporter's answers and wish as such, not as JSON.
+    let thread = browser
+        .js(
+            "return document.getElementById('thread').textContent;",
+            vec![],
+        )
+        .await;
+    let thread = thread.as_str().expect("text");
+    assert!(
+        !thread.contains("meldkluis-approval") && !thread.contains("subject_hash"),
+        "{thread}"
+    );
+    assert!(
+        thread.contains("Graag ook naar de klachtencommissie."),
+        "{thread}"
+    );
+    let own_approval = text("nl", "js-approval-own-forward-approve");
+    let own_approval = own_approval
+        .split_once(" (")
+        .expect("a version in brackets")
+        .0;
+    assert_eq!(thread.matches(own_approval).count(), 2, "{thread}");
+    browser.close().await;
+    server.stop().await;
+}
