@@ -543,6 +543,18 @@ fn content_view(lang: Lang, config: &PublicConfig, text: &str) -> Markup {
     match serde_json::from_str::<Value>(text) {
         Ok(value) if value["format"] == "meldkluis-report/1" => report_view(lang, &value),
         Ok(value) if value["format"] == "meldkluis-message/1" => message_view(lang, &value),
+        Ok(value)
+            if matches!(
+                value["format"].as_str(),
+                Some("meldkluis-approval-request/1" | "meldkluis-approval/1")
+            ) =>
+        {
+            approval_view(lang, &value)
+        }
+        Ok(value) if value["format"] == "meldkluis-forward-wish/1" => html! {
+            p { strong { (t(lang, "console-thread-forward-wish")) } }
+            @for paragraph in value["text"].as_str().unwrap_or("").split("\n\n") { p.text { (paragraph) } }
+        },
         Ok(value @ (Value::Object(_) | Value::Array(_))) => json_view(lang, config, &value),
         _ => html! { p.text { (text) } },
     }
@@ -638,6 +650,32 @@ fn report_view(lang: Lang, report: &Value) -> Markup {
     }
 }
 
+/// An approval request or a reporter's answer to one, in the thread: one
+/// line in words (the forwarding section shows the draft, checks the
+/// hash and offers what can be done).
+fn approval_view(lang: Lang, value: &Value) -> Markup {
+    let draft = short_id(value["draft_id"].as_str().unwrap_or("?"));
+    let version = value["version"].as_i64().unwrap_or(0);
+    let args = [("draft", Arg::Str(&draft)), ("version", Arg::Num(version))];
+    let line = if value["format"] == "meldkluis-approval-request/1" {
+        tf(lang, "console-thread-approval-request", &args)
+    } else {
+        match value["decision"].as_str() {
+            Some("approve") => tf(lang, "console-thread-approval-approve", &args),
+            Some("decline") => tf(lang, "console-thread-approval-decline", &args),
+            Some("withdraw") => tf(lang, "console-thread-approval-withdraw", &args),
+            _ => tf(lang, "console-thread-approval-other", &args),
+        }
+    };
+    html! {
+        p { (line) " " a href="#forwarding" { (t(lang, "console-thread-to-forwarding")) } }
+        @if let Some(comment) = value["comment"].as_str().filter(|c| !c.is_empty()) {
+            p { (t(lang, "console-thread-comment")) }
+            @for paragraph in comment.split("\n\n") { p.text { (paragraph) } }
+        }
+    }
+}
+
 /// A message: its text, paragraph by paragraph, and the files it names.
 fn message_view(lang: Lang, message: &Value) -> Markup {
     let text = message["text"].as_str().unwrap_or("");
@@ -710,7 +748,12 @@ fn sender_label(lang: Lang, sender: &Sender) -> String {
 
 fn item_view(lang: Lang, config: &PublicConfig, item: &ShownItem) -> Markup {
     html! {
-        article.message data-message=(item.id) {
+        article.message data-message=(item.id) data-from=(match item.sender {
+            Sender::Reporter => "reporter",
+            Sender::You => "you",
+            Sender::Advisor(_) => "advisor",
+            Sender::Unknown => "unknown",
+        }) {
             p { strong { (sender_label(lang, &item.sender)) } " · " (item.day) }
             @match &item.content {
                 Some(text) => div.text { (content_view(lang, config, text)) },

@@ -227,6 +227,15 @@ console-figures-published-title = Figures: { $period }
 console-figures-earlier-unreadable = Figures published earlier in the same year ({ $periods }) cannot be opened with your key. Without them it cannot be checked that no hidden number follows from the difference. Ask a colleague who can open them to publish.
 console-figures-changed = The figures have changed since you looked at the preview (a report was updated, for example). Look at the preview again.
 
+console-thread-approval-request = The reporter was asked to approve draft { $draft }, version { $version }.
+console-thread-approval-approve = The reporter approves draft { $draft }, version { $version }.
+console-thread-approval-decline = The reporter declines draft { $draft }, version { $version }.
+console-thread-approval-withdraw = The reporter withdraws the approval of draft { $draft }, version { $version }.
+console-thread-approval-other = An answer of the reporter to draft { $draft }, version { $version }.
+console-thread-to-forwarding = Go to Forwarding
+console-thread-comment = The reporter's comment:
+console-thread-forward-wish = The reporter asks for the report to be forwarded:
+
 # forwarding (issue 12)
 console-recipients-title = Recipients
 console-recipients-explain = The people of your organisation who receive something from this console: management recipients (board, works council reporting) receive figures reports, forward recipients (HR, a complaints committee) receive a case only when the reporter approved the exact draft. The console seals to a recipient only when you confirmed their key aloud (a line in your enrolled-keys file) and the server serves it in the same role.

@@ -227,6 +227,15 @@ console-figures-published-title = Cijfers: { $period }
 console-figures-earlier-unreadable = Eerder gepubliceerde cijfers van hetzelfde jaar ({ $periods }) kunnen met uw sleutel niet worden geopend. Zonder die cijfers kan niet worden nagegaan of verborgen getallen uit het verschil volgen. Vraag een collega die ze kan openen om te publiceren.
 console-figures-changed = De cijfers zijn veranderd sinds u het voorbeeld bekeek (er is bijvoorbeeld een melding bijgewerkt). Bekijk het voorbeeld opnieuw.
 
+console-thread-approval-request = Verzoek aan de melder om concept { $draft }, versie { $version } goed te keuren.
+console-thread-approval-approve = De melder keurt concept { $draft }, versie { $version } goed.
+console-thread-approval-decline = De melder wijst concept { $draft }, versie { $version } af.
+console-thread-approval-withdraw = De melder trekt de goedkeuring van concept { $draft }, versie { $version } in.
+console-thread-approval-other = Een antwoord van de melder op concept { $draft }, versie { $version }.
+console-thread-to-forwarding = Naar Doorsturen
+console-thread-comment = Toelichting van de melder:
+console-thread-forward-wish = De melder vraagt om de melding door te sturen:
+
 # forwarding (issue 12)
 console-recipients-title = Ontvangers
 console-recipients-explain = De mensen in uw organisatie die iets uit deze console ontvangen: managementontvangers (directie, OR-rapportage) krijgen cijferrapporten, doorstuurontvangers (HR, een klachtencommissie) krijgen een melding alleen als de melder precies dat concept heeft goedgekeurd. De console versleutelt alleen voor een ontvanger van wie u de sleutel hardop hebt bevestigd (een regel in uw bestand met bevestigde sleutels) en die de server in dezelfde rol aanbiedt.
