@@ -535,7 +535,30 @@ async fn approve_newest_request(
 /// sees it (for a person to look at; nothing above depends on it).
 async fn screenshot(browser: &Browser, what: &str) {
     if let Some(dir) = std::env::var_os("MELDKLUIS_SCREENSHOT_DIR") {
+        // The whole page: the window as tall as the document, then back.
+        let (width, height) = browser.client.get_window_size().await.expect("window size");
+        let full = browser
+            .js("return document.documentElement.scrollHeight;", vec![])
+            .await
+            .as_u64()
+            .unwrap_or(height);
+        browser
+            .client
+            .set_window_size(
+                u32::try_from(width).unwrap_or(1280),
+                u32::try_from(full + 140).unwrap_or(4000),
+            )
+            .await
+            .expect("resize");
         let png = browser.client.screenshot().await.expect("screenshot");
+        browser
+            .client
+            .set_window_size(
+                u32::try_from(width).unwrap_or(1280),
+                u32::try_from(height).unwrap_or(800),
+            )
+            .await
+            .expect("resize back");
         let name = what.replace(' ', "-");
         std::fs::write(
             std::path::Path::new(&dir).join(format!("console-{name}.png")),
