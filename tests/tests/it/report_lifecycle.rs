@@ -453,11 +453,11 @@ async fn a_hold_is_checked_recorded_and_seen_by_every_advisor() {
     let mut rows = csv.split("\r\n");
     assert_eq!(
         rows.next(),
-        Some("number,received_day,category,closing_reason,closed_day,hold_until,hold_reason,deletion_day,deleted_day")
+        Some("number,received_day,category,closing_reason,closed_day,hold_until,hold_reason,deletion_day,deleted_day,acknowledged_day,feedback_day,channel")
     );
     assert_eq!(
         rows.next(),
-        Some(format!("1,{today},,,,{later},legal_proceedings,,").as_str())
+        Some(format!("1,{today},,,,{later},legal_proceedings,,,,,web").as_str())
     );
     // A removed advisor's session reads no register.
     let third = StaticSecret::generate(&mut meldkluis_crypto_core::os_rng());
