@@ -13,6 +13,7 @@ mod mailbox_approval;
 mod mailbox_lifecycle;
 mod mailbox_tampering;
 mod management_pages;
+mod management_tampering;
 mod notices;
 mod recovery_key_e2e;
 mod recovery_key_replacement;

@@ -214,17 +214,20 @@ impl<'a> AdvisorApi<'a> {
 }
 
 /// A valid `meldkluis-figures/1` document (keys/FIGURES.md) for a quarter
-/// of 2026, with the acknowledgement deadline `met` / `missed` as given.
-fn figures_doc(quarter: u8, ack_met: u64, ack_missed: u64) -> Value {
-    let (first, last, generated) = match quarter {
-        2 => ("2026-04-01", "2026-06-30", "2026-07-03"),
-        _ => ("2026-07-01", "2026-09-30", "2026-10-02"),
+/// of 2026 (1 to 3) or the year 2025 (any other `quarter`), with the
+/// acknowledgement deadline `met` / `missed` as given.
+pub(crate) fn figures_doc(quarter: u8, ack_met: u64, ack_missed: u64) -> Value {
+    let (period, first, last, generated) = match quarter {
+        1 => ("2026-Q1", "2026-01-01", "2026-03-31", "2026-04-02"),
+        2 => ("2026-Q2", "2026-04-01", "2026-06-30", "2026-07-03"),
+        3 => ("2026-Q3", "2026-07-01", "2026-09-30", "2026-10-02"),
+        _ => ("2025", "2025-01-01", "2025-12-31", "2026-01-05"),
     };
     let share = (ack_met * 200 + ack_met + ack_missed) / (2 * (ack_met + ack_missed));
     json!({
         "format": "meldkluis-figures/1",
         "tenant": "acme",
-        "period": format!("2026-Q{quarter}"),
+        "period": period,
         "first_day": first,
         "last_day": last,
         "generated_day": generated,
