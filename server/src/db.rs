@@ -979,6 +979,60 @@ mod tests {
     }
 
     #[test]
+    fn the_organisation_migration_fills_the_register_and_keeps_the_events() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.sqlite");
+        let conn = open(&path, &TENANT_MIGRATIONS[..7]).expect("v7");
+        conn.execute_batch(
+            "INSERT INTO advisors (id, public_key, display_name, added_day) VALUES (1, zeroblob(32), 'a', '2026-01-01');
+             INSERT INTO reports (id, mailbox_id, mailbox_key, auth_hash, item, padded_len, created_day,
+                                  status, status_day, acknowledged_day, feedback_day, closed_day, closing_reason)
+             VALUES (x'01010101010101010101010101010101', x'01010101010101010101010101010101', zeroblob(32),
+                     zeroblob(32), x'00', 1, '2026-01-01', 'closed', '2026-03-01', '2026-01-02', '2026-02-01',
+                     '2026-03-01', 'resolved');
+             INSERT INTO register (report_id, received_day, closing_reason, closed_day)
+             VALUES (x'01010101010101010101010101010101', '2026-01-01', 'resolved', '2026-03-01');
+             INSERT INTO register (received_day, deleted_day) VALUES ('2025-01-01', '2026-01-01');
+             INSERT INTO report_events (report_id, day, event, advisor_id, detail)
+             VALUES (x'01010101010101010101010101010101', '2026-03-01', 'closed', 1, 'resolved');",
+        )
+        .expect("v7 data");
+        drop(conn);
+        let conn = open(&path, TENANT_MIGRATIONS).expect("migrated");
+        let lines: Vec<(Option<String>, Option<String>, String)> = conn
+            .prepare("SELECT acknowledged_day, feedback_day, channel FROM register ORDER BY number")
+            .expect("query")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("values");
+        assert_eq!(
+            lines,
+            [
+                (
+                    Some("2026-01-02".into()),
+                    Some("2026-02-01".into()),
+                    "web".into()
+                ),
+                (None, None, "web".into())
+            ]
+        );
+        let events: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM report_events WHERE event = 'closed'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("events");
+        assert_eq!(events, 1, "the events survive the rebuilt table");
+        conn.execute(
+            "INSERT INTO report_events (report_id, day, event) VALUES (x'01010101010101010101010101010101', '2026-03-02', 'forwarded')",
+            [],
+        )
+        .expect("a forwarded event");
+    }
+
+    #[test]
     fn the_acknowledgement_migration_takes_the_earliest_evidence() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("t.sqlite");
