@@ -9,5 +9,6 @@ mod common;
 mod lifecycle_cli;
 mod notices_crash;
 mod operator_log;
+mod recipient_cli;
 mod server_crash;
 mod tenant_end;
