@@ -13,7 +13,7 @@
 //! advisor may see.
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::Uri;
 use axum::response::Response;
 use axum::Json;
@@ -33,11 +33,12 @@ use crate::AppState;
 /// Most attachments one forward names.
 pub const MAX_FORWARD_ATTACHMENTS: usize = 64;
 
-/// A query parameter's value (the first), if present.
-fn query_param<'a>(uri: &'a Uri, name: &str) -> Option<&'a str> {
-    uri.query()?
-        .split('&')
-        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+/// A query parameter's value, percent-decoded (`,` may come as `%2C`),
+/// if present.
+fn query_param(uri: &Uri, name: &str) -> Result<Option<String>, AppError> {
+    let Query(mut params) = Query::<std::collections::HashMap<String, String>>::try_from_uri(uri)
+        .map_err(|_| AppError::bad_request("query string"))?;
+    Ok(params.remove(name))
 }
 
 fn not_active() -> AppError {
@@ -96,7 +97,8 @@ pub async fn advisor_post_figures(
     uri: Uri,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let period = query_param(&uri, "period")
+    let period = query_param(&uri, "period")?
+        .as_deref()
         .and_then(Period::parse)
         .ok_or_else(|| AppError::new(ErrorCode::InvalidPeriod, "period is not YYYY-Qn or YYYY"))?;
     if !period.ended(state.clock().today()) {
@@ -331,7 +333,7 @@ pub async fn advisor_post_forward(
 ) -> Result<Response, AppError> {
     let report_id = ids.report()?;
     let mut attachments: Vec<[u8; 16]> = Vec::new();
-    if let Some(list) = query_param(&uri, "attachments").filter(|l| !l.is_empty()) {
+    if let Some(list) = query_param(&uri, "attachments")?.filter(|l| !l.is_empty()) {
         for hex_id in list.split(',') {
             if attachments.len() == MAX_FORWARD_ATTACHMENTS {
                 return Err(AppError::bad_request("too many attachments"));

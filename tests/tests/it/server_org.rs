@@ -227,10 +227,11 @@ impl Org {
     ) -> (u16, Value) {
         let list: Vec<String> = attachments.iter().map(ItemId::to_hex).collect();
         self.post_raw(
+            // A comma as a client's query encoder writes it.
             &format!(
                 "/advisor/reports/{}/forwards?attachments={}",
                 report.to_hex(),
-                list.join(",")
+                list.join("%2C")
             ),
             &self.advisor,
             item,
