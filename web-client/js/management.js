@@ -96,9 +96,10 @@ function startEnrolment() {
     $('no-invitation').hidden = false;
     return;
   }
-  // The invitation leaves the address bar (and this history entry) at
-  // once; the page keeps it in memory until it is used.
-  window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  // Switching the language keeps the invitation (it stays in fragments,
+  // which browsers never send); it leaves the address bar and this history
+  // entry once it is used.
+  for (const link of document.querySelectorAll('.language a')) link.hash = window.location.hash;
   let code = null;
   let derived = null;
   let mk = null;
@@ -189,8 +190,11 @@ function startEnrolment() {
   });
 
   function showEnrolled(answer, fingerprint) {
-    // The code leaves the page: from now on only the recipient has it.
+    // The code leaves the page: from now on only the recipient has it. The
+    // used invitation leaves the address bar.
     code = null;
+    window.history.replaceState(null, '', window.location.pathname + window.location.search);
+    for (const link of document.querySelectorAll('.language a')) link.hash = '';
     $('enrol-code').textContent = '';
     $('enrolled-role').textContent = roleText(answer.role);
     $('enrolled-label').textContent = answer.label;

@@ -427,10 +427,20 @@ async fn recipients_enrol_and_read_figures_and_a_forward_axe_clean_in_both_langu
                 server.base
             ))
             .await;
+        // Switching the language keeps the invitation (in the fragment).
+        wait_ready(&browser, "enrol-start").await;
+        let kept = browser
+            .js(
+                "return [...document.querySelectorAll('.language a')].every(a => a.hash === '#' + arguments[0]);",
+                vec![json!(secret)],
+            )
+            .await;
+        assert_eq!(kept, json!(true));
         let (code, fingerprint, found) = enrol_in_browser(&browser, &axe, lang).await;
         violations.extend(found);
         // The browser derived the key crypto-core derives from the code,
-        // and shows that key's fingerprint; the invitation left the address.
+        // and shows that key's fingerprint; the used invitation left the
+        // address bar.
         let key = RecipientKey::derive(&LoginCode::parse(&code).expect("a code"), &tenant.id);
         assert_eq!(fingerprint, key.public_key().fingerprint());
         assert_eq!(
