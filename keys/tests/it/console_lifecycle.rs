@@ -348,7 +348,7 @@ async fn a_hold_shows_to_another_advisor_on_the_register_and_the_csv_downloads()
     let mut rows = csv.split("\r\n");
     assert_eq!(
         rows.next(),
-        Some("number,received_day,category,closing_reason,closed_day,hold_until,hold_reason,deletion_day,deleted_day")
+        Some("number,received_day,category,closing_reason,closed_day,hold_until,hold_reason,deletion_day,deleted_day,acknowledged_day,feedback_day,channel")
     );
     assert!(
         csv.contains(&format!(",{until},legal_proceedings,")),
