@@ -746,7 +746,7 @@ function sharesNodes(report, all, prefix) {
   const tableId = `${prefix}-shares`;
   const [columnWidth, chartHeight, top, left] = [56, 160, 10, 36];
   const width = left + columnWidth * rows.length + 10;
-  const height = top + chartHeight + 40;
+  const height = top + chartHeight + 56;
   const chart = chartFigure(`${prefix}-shares-chart`, title, tableId, width, height, (svg) => {
     for (const pct of [0, 50, 100]) {
       const y = top + chartHeight - (chartHeight * pct) / 100;
@@ -770,13 +770,14 @@ function sharesNodes(report, all, prefix) {
     svg.append(
       svgNode('rect', { x: left, y: top + chartHeight + 22, width: 10, height: 10, fill: BAR_FILL }),
       svgNode('text', { x: left + 14, y: top + chartHeight + 31, 'font-size': 10, fill: 'currentColor' }, tableTitle('acknowledgement')),
-      svgNode('rect', { x: left + 160, y: top + chartHeight + 22, width: 10, height: 10, fill: SECOND_FILL }),
-      svgNode('text', { x: left + 174, y: top + chartHeight + 31, 'font-size': 10, fill: 'currentColor' }, tableTitle('feedback')),
+      svgNode('rect', { x: left, y: top + chartHeight + 38, width: 10, height: 10, fill: SECOND_FILL }),
+      svgNode('text', { x: left + 14, y: top + chartHeight + 47, 'font-size': 10, fill: 'currentColor' }, tableTitle('feedback')),
     );
   });
-  // The legend needs room for both names.
+  // The legend (a line per table) needs room for the tables' names.
   const svg = chart.querySelector('svg');
-  const wide = Math.max(width, left + 340);
+  const longest = Math.max(...['acknowledgement', 'feedback'].map((id) => [...tableTitle(id)].length));
+  const wide = Math.max(width, left + 14 + 6 * longest + 10);
   svg.setAttribute('viewBox', `0 0 ${wide} ${height}`);
   svg.setAttribute('width', wide);
 
@@ -792,7 +793,11 @@ function sharesNodes(report, all, prefix) {
   const head = element('thead');
   head.append(headRow);
   const body = element('tbody');
-  for (const r of rows) body.append(row(r.period, [percent(r.ack), percent(r.feedback)]));
+  for (const r of rows) {
+    const tr = row(r.period, [percent(r.ack), percent(r.feedback)]);
+    tr.querySelector('th').className = 'period';
+    body.append(tr);
+  }
   table.append(head, body);
   return [ownTable, chart, table];
 }
