@@ -47,6 +47,17 @@ pub enum AdminError {
     Notices(#[from] crate::notices::NoticeStartError),
 }
 
+/// Refuses a key that is a management or forward recipient of the tenant
+/// (current or removed): a key has one role in a tenant.
+fn refuse_recipient_key(conn: &Connection, key: &PublicKey) -> Result<(), AdminError> {
+    if crate::org::recipient_by_key(conn, key)?.is_some() {
+        return Err(AdminError::Invalid(
+            "public key: it is a recipient's key in this tenant".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Largest questionnaire accepted, in bytes of JSON.
 const MAX_QUESTIONNAIRE_BYTES: usize = 256 * 1024;
 
@@ -352,6 +363,7 @@ impl Admin {
             ));
         }
         let conn = self.tenant_db(id)?;
+        refuse_recipient_key(&conn, key)?;
         conn.execute(
             "INSERT INTO advisors (public_key, display_name, added_day) VALUES (?1, ?2, ?3)
              ON CONFLICT (public_key) DO UPDATE SET display_name = excluded.display_name, active = 1",
@@ -402,6 +414,7 @@ impl Admin {
             return Err(AdminError::Invalid("new key (equal to the old key)".into()));
         }
         let mut conn = self.tenant_db(id)?;
+        refuse_recipient_key(&conn, new)?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let old_name: String = tx
             .query_row(
@@ -547,6 +560,7 @@ impl Admin {
     /// the advisors' organisation; its secret half never comes near the server).
     pub fn set_recovery_key(&self, id: &TenantId, key: &PublicKey) -> Result<(), AdminError> {
         let conn = self.tenant_db(id)?;
+        refuse_recipient_key(&conn, key)?;
         store::set_setting(&conn, store::SETTING_RECOVERY_KEY, key.as_bytes())?;
         Ok(())
     }
@@ -563,6 +577,7 @@ impl Admin {
         key: &PublicKey,
     ) -> Result<PublicKey, AdminError> {
         let mut conn = self.tenant_db(id)?;
+        refuse_recipient_key(&conn, key)?;
         let tx = conn.transaction()?;
         let replaced = store::replace_recovery_key(&tx, key)?.map_err(|why| {
             AdminError::Invalid(

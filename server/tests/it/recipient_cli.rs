@@ -34,6 +34,12 @@ fn refused(output: &Output, why: &str) {
     assert!(!output.stderr.is_empty(), "{why}: says why");
 }
 
+fn refused_because(output: &Output, why: &str, because: &str) {
+    refused(output, why);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(because), "{why}: {stderr}");
+}
+
 #[test]
 fn the_operator_invites_adds_lists_and_removes_recipients() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -194,6 +200,22 @@ fn the_operator_invites_adds_lists_and_removes_recipients() {
     ] {
         refused(&cli(data, &args), why);
     }
+
+    // And the other way round: a recipient's key is no advisor's or
+    // recovery key.
+    refused_because(
+        &cli(
+            data,
+            &["advisor", "add", "acme", "--public-key", &hr, "--name", "B"],
+        ),
+        "a recipient's key as an advisor's",
+        "recipient's key",
+    );
+    refused_because(
+        &cli(data, &["recovery-key", "set", "acme", &hr]),
+        "a recipient's key as the recovery key",
+        "recipient's key",
+    );
 
     // List, remove, list.
     let listed = ok(&cli(data, &["recipient", "list", "acme"]));
