@@ -499,8 +499,7 @@ async fn approve_newest_request(
             let content = open(&item, &mailbox.key, &tenant.id, &tenant.advisor_keys());
             serde_json::from_slice::<serde_json::Value>(&content).expect("JSON")
         })
-        .filter(|c| c["format"] == "meldkluis-approval-request/1")
-        .last()
+        .rfind(|c| c["format"] == "meldkluis-approval-request/1")
         .expect("an approval request");
     let approval = json!({
         "format": "meldkluis-approval/1",
