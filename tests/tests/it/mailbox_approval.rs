@@ -347,39 +347,46 @@ async fn a_request_whose_hash_or_attachment_does_not_match_what_it_shows_cannot_
     .await;
 
     let browser = Browser::start().await;
-    browser
-        .goto(&format!("{}/t/acme/mailbox", server.base))
-        .await;
-    mailbox_login(&browser, &reporter.code).await;
-
-    let (entry, buttons) = request_entry(&browser, &forged).await;
-    assert!(
-        entry.contains(&forged.text),
-        "the request is shown as it is: {entry}"
-    );
-    assert!(
-        entry.contains(&text("nl", "js-approval-hash-mismatch")),
-        "{entry}"
-    );
-    assert!(buttons.is_empty(), "nothing to approve: {buttons:?}");
-
-    // The second: the page checks the file before it sends a consent.
-    let (entry, buttons) = request_entry(&browser, &wrong_file).await;
-    assert!(
-        !entry.contains(&text("nl", "js-approval-hash-mismatch")),
-        "{entry}"
-    );
-    assert_eq!(buttons, ["request-1-approve", "request-1-decline"]);
     let axe = axe_source();
-    let violations = axe_violations(&browser, &axe, "mailbox with approval requests").await;
-    assert!(violations.is_empty(), "{violations:?}");
-    click(&browser, "request-1-approve").await;
-    wait_text(
-        &browser,
-        "request-1-status",
-        &text("nl", "js-approval-attachment-mismatch"),
-    )
-    .await;
+    for lang in ["nl", "en"] {
+        browser
+            .goto(&format!("{}/t/acme/mailbox?lang={lang}", server.base))
+            .await;
+        mailbox_login(&browser, &reporter.code).await;
+
+        let (entry, buttons) = request_entry(&browser, &forged).await;
+        assert!(
+            entry.contains(&forged.text),
+            "the request is shown as it is: {entry}"
+        );
+        assert!(
+            entry.contains(&text(lang, "js-approval-hash-mismatch")),
+            "{entry}"
+        );
+        assert!(buttons.is_empty(), "nothing to approve: {buttons:?}");
+
+        // The second: the page checks the file before it sends a consent.
+        let (entry, buttons) = request_entry(&browser, &wrong_file).await;
+        assert!(
+            !entry.contains(&text(lang, "js-approval-hash-mismatch")),
+            "{entry}"
+        );
+        assert_eq!(buttons, ["request-1-approve", "request-1-decline"]);
+        let violations = axe_violations(
+            &browser,
+            &axe,
+            &format!("{lang} mailbox with approval requests"),
+        )
+        .await;
+        assert!(violations.is_empty(), "{violations:?}");
+        click(&browser, "request-1-approve").await;
+        wait_text(
+            &browser,
+            "request-1-status",
+            &text(lang, "js-approval-attachment-mismatch"),
+        )
+        .await;
+    }
 
     // No consent of any kind reached the thread.
     assert_eq!(
