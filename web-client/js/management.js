@@ -205,6 +205,18 @@ function startEnrolment() {
     $('enrol-done-title').focus();
   }
 
+  // Leaving the page forgets the code (a back/forward cache would show
+  // it again otherwise); coming back starts afresh.
+  window.addEventListener('pagehide', () => {
+    code = null;
+    derived = null;
+    $('enrol-code').textContent = '';
+    $('confirm-input').value = '';
+  });
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted) window.location.reload();
+  });
+
   $('enrol-start').disabled = false;
 }
 
