@@ -443,6 +443,23 @@ async fn the_mailbox_approves_with_the_hash_it_computed_withdraws_until_used_and
             "decision": decision,
         })
     };
+    // Declined first, with a word of explanation; then approved after all.
+    type_into(&browser, "request-0-comment", "Eerst wil ik een gesprek.").await;
+    click(&browser, "request-0-decline").await;
+    wait_text(
+        &browser,
+        "thread-status",
+        &text("nl", "js-approval-sent-decline"),
+    )
+    .await;
+    let mut declined = expected("decline");
+    declined["comment"] = json!("Eerst wil ik een gesprek.");
+    assert_eq!(
+        reporter_messages(&advisor, &reporter).await,
+        [declined.clone()]
+    );
+    let (_, buttons) = request_entry(&browser, &draft).await;
+    assert_eq!(buttons, ["request-0-approve"]);
     click(&browser, "request-0-approve").await;
     wait_text(
         &browser,
@@ -452,7 +469,7 @@ async fn the_mailbox_approves_with_the_hash_it_computed_withdraws_until_used_and
     .await;
     assert_eq!(
         reporter_messages(&advisor, &reporter).await,
-        [expected("approve")]
+        [declined.clone(), expected("approve")]
     );
 
     // Withdrawn before it is used, and given again.
@@ -487,6 +504,7 @@ async fn the_mailbox_approves_with_the_hash_it_computed_withdraws_until_used_and
     assert_eq!(
         reporter_messages(&advisor, &reporter).await,
         [
+            declined,
             expected("approve"),
             expected("withdraw"),
             expected("approve"),
