@@ -562,10 +562,18 @@ pub fn forwards_of_report(
     .collect()
 }
 
-/// A forward as the report's thread shows it (mailbox and advisor): when
-/// and to whom, no key and no item.
+/// A forward as the report's thread shows it (mailbox and advisor): which
+/// forward item, when and to whom; no key.
+///
+/// The item id lets the reporter's mailbox tell which consent a forward
+/// used: the console derives a forward's item id from the subject hash of
+/// the approval it acts on (web-client/REPORT-CONTENT.md, "Forward"), and
+/// the mailbox derives the same id from the approvals it sent. The server
+/// learns nothing from it that it did not have: it already stores the id.
 #[derive(Debug, Clone, Serialize)]
 pub struct ThreadForward {
+    /// The forward item's id (32 hex).
+    pub item_id: String,
     /// The day it was made.
     pub day: String,
     /// The recipient's label.
@@ -582,6 +590,7 @@ pub fn thread_forwards(
     Ok(forwards_of_report(conn, report_id)?
         .into_iter()
         .map(|f| ThreadForward {
+            item_id: f.item_id,
             day: f.day,
             label: f.recipient_label,
             role: "forward",

@@ -592,8 +592,8 @@ pub struct Thread {
     pub messages: Vec<ThreadMessage>,
     /// The attachments, oldest first.
     pub attachments: Vec<ThreadAttachment>,
-    /// The forwards made of this report (day and the recipient's label),
-    /// oldest first: what the reporter's mailbox shows as "forwarded to
+    /// The forwards made of this report (item id, day and the recipient's
+    /// label), oldest first: what the reporter's mailbox shows as "forwarded to
     /// … on …", and the advisors see too.
     pub forwards: Vec<crate::org::ThreadForward>,
     /// Key grants to the advisor reading the thread (never in a mailbox).

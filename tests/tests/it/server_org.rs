@@ -510,6 +510,19 @@ async fn a_forward_goes_to_one_current_forward_recipient_with_attachments_of_its
     assert_eq!(body["item_id"], forward.to_hex());
     let day = today().to_string();
     assert_eq!(body["day"], day);
+    // A second forward under the same item id (the console derives it from
+    // the approval: one approval, one forward) is refused, whatever it says.
+    let again = seal(
+        ItemKind::Message,
+        &org.tenant.id,
+        forward,
+        rid,
+        &org.tenant.advisors[0],
+        &[hr],
+        b"CANARY-forward text, again",
+    );
+    let (status, body) = org.post_forward(rid, &[], again).await;
+    assert_eq!((status, code(&body)), (409, "conflict"), "same forward id");
     // Its attachment cannot be used again.
     let (_, item) = org.forward_item(ItemKind::Message, rid, &[hr], b"{}");
     let (status, body) = org.post_forward(rid, &[a1], item).await;
@@ -523,10 +536,10 @@ async fn a_forward_goes_to_one_current_forward_recipient_with_attachments_of_its
     let reporter = mailbox_login(&org.http, &org.server, org.t(), &report).await;
     let (status, thread) = org.get("/mailbox", &reporter).await;
     assert_eq!(status, 200);
-    assert_eq!(
-        thread["forwards"],
-        json!([{ "day": day, "label": "HR — P. de Boer", "role": "forward" }])
-    );
+    // The item id listed is the forward's: the mailbox tells by it which
+    // approval a forward used (REPORT-CONTENT.md, "Forward").
+    let listed = json!([{ "item_id": forward.to_hex(), "day": day, "label": "HR — P. de Boer", "role": "forward" }]);
+    assert_eq!(thread["forwards"], listed);
     let (_, other_thread) = org
         .get(
             "/mailbox",
@@ -538,7 +551,7 @@ async fn a_forward_goes_to_one_current_forward_recipient_with_attachments_of_its
         .get(&format!("/advisor/reports/{}", rid.to_hex()), &org.advisor)
         .await;
     assert_eq!(status, 200);
-    assert_eq!(thread["forwards"][0]["label"], "HR — P. de Boer");
+    assert_eq!(thread["forwards"], listed);
     let forwarded: Vec<&Value> = thread["events"]
         .as_array()
         .expect("events")
