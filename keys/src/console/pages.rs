@@ -293,40 +293,58 @@ pub(crate) fn register_page(page: &Page<'_>, register: &Register, config: &Publi
             @if register.lines.is_empty() {
                 p { (t(lang, "console-register-empty")) }
             } @else {
-                table id="register" {
-                    caption { (t(lang, "console-register-caption")) }
-                    thead { tr {
-                        th scope="col" { (t(lang, "console-register-number")) }
-                        th scope="col" { (t(lang, "console-col-received")) }
-                        th scope="col" { (t(lang, "console-col-category")) }
-                        th scope="col" { (t(lang, "console-closing-reason-shown")) }
-                        th scope="col" { (t(lang, "console-closed-on")) }
-                        th scope="col" { (t(lang, "console-hold-heading")) }
-                        th scope="col" { (t(lang, "console-deletion-heading")) }
-                        th scope="col" { (t(lang, "console-deleted-on")) }
-                    } }
-                    tbody {
-                        @for line in &register.lines {
-                            tr data-number=(line.number) {
-                                th scope="row" { (line.number) }
-                                td { (line.received_day) }
-                                td { (line.category.as_deref().map_or_else(|| t(lang, "console-category-none"), |c| category_label(lang, config, c))) }
-                                td { (line.closing_reason.as_deref().map_or_else(|| "—".to_owned(), |r| closing_reason_label(lang, r))) }
-                                td { (line.closed_day.as_deref().unwrap_or("—")) }
-                                td.hold {
-                                    @match (line.hold_until.as_deref(), line.hold_reason.as_deref()) {
-                                        (Some(until), reason) => (tf(lang, "console-hold-shown", &[("date", Arg::Str(until)), ("reason", Arg::Str(&reason.map_or_else(|| "—".to_owned(), |r| hold_reason_label(lang, r))))])),
-                                        (None, _) => "—",
+                div.table-wrap role="region" tabindex="0" aria-labelledby="register-caption" {
+                    table id="register" {
+                        caption id="register-caption" { (t(lang, "console-register-caption")) }
+                        thead { tr {
+                            th scope="col" { (t(lang, "console-register-number")) }
+                            th scope="col" { (t(lang, "console-col-received")) }
+                            th scope="col" { (t(lang, "console-col-channel")) }
+                            th scope="col" { (t(lang, "console-col-acknowledged")) }
+                            th scope="col" { (t(lang, "console-col-feedback")) }
+                            th scope="col" { (t(lang, "console-col-category")) }
+                            th scope="col" { (t(lang, "console-closing-reason-shown")) }
+                            th scope="col" { (t(lang, "console-closed-on")) }
+                            th scope="col" { (t(lang, "console-hold-heading")) }
+                            th scope="col" { (t(lang, "console-deletion-heading")) }
+                            th scope="col" { (t(lang, "console-deleted-on")) }
+                        } }
+                        tbody {
+                            @for line in &register.lines {
+                                tr data-number=(line.number) {
+                                    th scope="row" { (line.number) }
+                                    td { (line.received_day) }
+                                    td { (channel_label(lang, line.channel.as_deref().unwrap_or("web"))) }
+                                    td { (line.acknowledged_day.as_deref().unwrap_or("—")) }
+                                    td { (line.feedback_day.as_deref().unwrap_or("—")) }
+                                    td { (line.category.as_deref().map_or_else(|| t(lang, "console-category-none"), |c| category_label(lang, config, c))) }
+                                    td { (line.closing_reason.as_deref().map_or_else(|| "—".to_owned(), |r| closing_reason_label(lang, r))) }
+                                    td { (line.closed_day.as_deref().unwrap_or("—")) }
+                                    td.hold {
+                                        @match (line.hold_until.as_deref(), line.hold_reason.as_deref()) {
+                                            (Some(until), reason) => (tf(lang, "console-hold-shown", &[("date", Arg::Str(until)), ("reason", Arg::Str(&reason.map_or_else(|| "—".to_owned(), |r| hold_reason_label(lang, r))))])),
+                                            (None, _) => "—",
+                                        }
                                     }
+                                    td { (line.deletion_day.as_deref().unwrap_or("—")) }
+                                    td { (line.deleted_day.as_deref().unwrap_or("—")) }
                                 }
-                                td { (line.deletion_day.as_deref().unwrap_or("—")) }
-                                td { (line.deleted_day.as_deref().unwrap_or("—")) }
                             }
                         }
                     }
                 }
             }
         }))
+    }
+}
+
+/// How a report came in (`web`, `oral`, `meeting`), in words (the figures'
+/// texts); an unknown code as it is.
+fn channel_label(lang: Lang, code: &str) -> String {
+    if matches!(code, "web" | "oral" | "meeting") {
+        t(lang, &format!("figures-cell-channel-{code}"))
+    } else {
+        code.to_owned()
     }
 }
 

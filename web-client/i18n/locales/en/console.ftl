@@ -235,6 +235,9 @@ console-thread-approval-other = An answer of the reporter to draft { $draft }, v
 console-thread-to-forwarding = Go to Forwarding
 console-thread-comment = The reporter's comment:
 console-thread-forward-wish = The reporter asks for the report to be forwarded:
+console-col-channel = Channel
+console-col-acknowledged = Acknowledged on
+console-col-feedback = Feedback on
 
 # forwarding (issue 12)
 console-recipients-title = Recipients

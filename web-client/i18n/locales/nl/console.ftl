@@ -235,6 +235,9 @@ console-thread-approval-other = Een antwoord van de melder op concept { $draft }
 console-thread-to-forwarding = Naar Doorsturen
 console-thread-comment = Toelichting van de melder:
 console-thread-forward-wish = De melder vraagt om de melding door te sturen:
+console-col-channel = Kanaal
+console-col-acknowledged = Ontvangst bevestigd op
+console-col-feedback = Terugkoppeling op
 
 # forwarding (issue 12)
 console-recipients-title = Ontvangers
