@@ -58,6 +58,22 @@ fn refuse_recipient_key(conn: &Connection, key: &PublicKey) -> Result<(), AdminE
     Ok(())
 }
 
+/// A change of a tenant's lifecycle settings (`tenant set-lifecycle`):
+/// `None` keeps a value as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LifecycleChange {
+    /// Months a closed report is kept (1 to 60).
+    pub retention_months: Option<u32>,
+    /// Months a register line is kept after closure (12 to 120).
+    pub register_months: Option<u32>,
+    /// Weeks of the reporter's silence before closing is offered (0, or 2
+    /// to 52).
+    pub silence_weeks: Option<u32>,
+    /// The figures threshold (3 to 50): no count below it is shown in a
+    /// figures report.
+    pub figures_threshold: Option<u32>,
+}
+
 /// Largest questionnaire accepted, in bytes of JSON.
 const MAX_QUESTIONNAIRE_BYTES: usize = 256 * 1024;
 
@@ -83,7 +99,8 @@ pub struct TenantDetails {
     pub recovery_key: Option<String>,
     /// Number of reports (a count only).
     pub report_count: u64,
-    /// The end of a report's life: retention, register and silence periods.
+    /// The end of a report's life: retention, register and silence
+    /// periods; and the figures threshold.
     pub lifecycle: crate::retention::Lifecycle,
 }
 
@@ -213,12 +230,35 @@ impl Admin {
         register_months: Option<u32>,
         silence_weeks: Option<u32>,
     ) -> Result<crate::retention::Lifecycle, AdminError> {
+        self.change_lifecycle(
+            id,
+            &LifecycleChange {
+                retention_months,
+                register_months,
+                silence_weeks,
+                figures_threshold: None,
+            },
+        )
+    }
+
+    /// Changes a tenant's lifecycle settings, the figures threshold
+    /// included (`None` keeps a value as it is). Every value is checked
+    /// before anything is stored: a refused change changes nothing.
+    /// Returns the lifecycle now in force.
+    pub fn change_lifecycle(
+        &self,
+        id: &TenantId,
+        change: &LifecycleChange,
+    ) -> Result<crate::retention::Lifecycle, AdminError> {
         let conn = self.tenant_db(id)?;
         let current = crate::retention::lifecycle(&conn)?;
         let lifecycle = crate::retention::Lifecycle {
-            retention_months: retention_months.unwrap_or(current.retention_months),
-            register_months: register_months.unwrap_or(current.register_months),
-            silence_weeks: silence_weeks.unwrap_or(current.silence_weeks),
+            retention_months: change.retention_months.unwrap_or(current.retention_months),
+            register_months: change.register_months.unwrap_or(current.register_months),
+            silence_weeks: change.silence_weeks.unwrap_or(current.silence_weeks),
+            figures_threshold: change
+                .figures_threshold
+                .unwrap_or(current.figures_threshold),
         };
         crate::retention::set_lifecycle(&conn, &lifecycle)?
             .map_err(|e| AdminError::Invalid(e.to_string()))?;

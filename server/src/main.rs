@@ -194,6 +194,11 @@ enum TenantCommand {
         /// to close a report (0: never; else 2-52).
         #[arg(long)]
         silence_weeks: Option<u32>,
+        /// The figures threshold: no count below it is shown in the
+        /// tenant's figures reports for management (3-50, default 5; never
+        /// below 3).
+        #[arg(long, value_name = "N", value_parser = figures_threshold)]
+        figures_threshold: Option<u32>,
     },
     /// Set a tenant's colour (#rrggbb, at least 4.5:1 against white) and logo.
     SetBranding {
@@ -402,6 +407,22 @@ fn language(tag: &str) -> anyhow::Result<meldkluis_i18n::Lang> {
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     out!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
+}
+
+/// `--figures-threshold`: refused out of range at parsing (exit status 2,
+/// like every bad argument), with the range in the message.
+fn figures_threshold(text: &str) -> Result<u32, String> {
+    let range = meldkluis_server::retention::FIGURES_THRESHOLD.1;
+    text.parse::<u32>()
+        .ok()
+        .filter(|k| range.contains(k))
+        .ok_or_else(|| {
+            format!(
+                "the figures threshold must be a whole number from {} to {} (no count below it is shown; never below 3)",
+                range.start(),
+                range.end()
+            )
+        })
 }
 
 fn main() -> anyhow::Result<()> {
@@ -675,11 +696,15 @@ fn tenant_command(admin: &Admin, command: TenantCommand) -> anyhow::Result<()> {
             retention_months,
             register_months,
             silence_weeks,
-        } => print_json(&admin.set_lifecycle(
+            figures_threshold,
+        } => print_json(&admin.change_lifecycle(
             &tenant_id(&id)?,
-            retention_months,
-            register_months,
-            silence_weeks,
+            &admin::LifecycleChange {
+                retention_months,
+                register_months,
+                silence_weeks,
+                figures_threshold,
+            },
         )?),
         TenantCommand::SetBranding { id, colour, logo } => {
             let logo = logo

@@ -6,7 +6,9 @@
 //! set-lifecycle`, on the organisation's instruction) says how many months
 //! after closure a report is deleted, how long its register line is kept,
 //! and after how many weeks of the reporter's silence an advisor is
-//! offered to close a report. [`purge_report`] deletes a report's rows;
+//! offered to close a report; it also holds the tenant's figures
+//! threshold (no count below it in a figures report), served to advisors
+//! with the register. [`purge_report`] deletes a report's rows;
 //! the caller appends the deletion to the deletion log first
 //! (`deletion_log`) and removes the attachment files after the commit.
 
@@ -25,6 +27,10 @@ pub const RETENTION_MONTHS: (u32, std::ops::RangeInclusive<u32>) = (12, 1..=60);
 pub const REGISTER_MONTHS: (u32, std::ops::RangeInclusive<u32>) = (60, 12..=120);
 /// Weeks of the reporter's silence before closing is offered (0: never).
 pub const SILENCE_WEEKS: (u32, std::ops::RangeInclusive<u32>) = (0, 2..=52);
+/// The tenant's figures threshold: no count below it is shown in a
+/// figures report (domain.md: the default 5; a tenant may raise it, never
+/// lower it below 3). The console refuses a served value below 3.
+pub const FIGURES_THRESHOLD: (u32, std::ops::RangeInclusive<u32>) = (5, 3..=50);
 /// How far ahead a hold may reach, in months from the day it is set.
 pub const MAX_HOLD_MONTHS: u32 = 120;
 
@@ -49,6 +55,15 @@ pub struct Lifecycle {
     /// Weeks without an answer from the reporter after which an advisor is
     /// offered to close the report; 0 for never.
     pub silence_weeks: u32,
+    /// The figures threshold: no count below it is shown in the
+    /// tenant's figures reports (3 to 50). A lifecycle stored before this
+    /// setting existed reads with the default.
+    #[serde(default = "default_figures_threshold")]
+    pub figures_threshold: u32,
+}
+
+fn default_figures_threshold() -> u32 {
+    FIGURES_THRESHOLD.0
 }
 
 impl Default for Lifecycle {
@@ -57,6 +72,7 @@ impl Default for Lifecycle {
             retention_months: RETENTION_MONTHS.0,
             register_months: REGISTER_MONTHS.0,
             silence_weeks: SILENCE_WEEKS.0,
+            figures_threshold: FIGURES_THRESHOLD.0,
         }
     }
 }
@@ -74,6 +90,9 @@ pub enum LifecycleError {
     /// The silence period is out of range.
     #[error("silence period must be 0 (off) or 2 to 52 weeks")]
     Silence,
+    /// The figures threshold is out of range.
+    #[error("figures threshold must be 3 to 50 (no count below it is shown; never below 3)")]
+    FiguresThreshold,
 }
 
 impl Lifecycle {
@@ -89,6 +108,9 @@ impl Lifecycle {
         }
         if self.silence_weeks != 0 && !SILENCE_WEEKS.1.contains(&self.silence_weeks) {
             return Err(LifecycleError::Silence);
+        }
+        if !FIGURES_THRESHOLD.1.contains(&self.figures_threshold) {
+            return Err(LifecycleError::FiguresThreshold);
         }
         Ok(())
     }
@@ -192,6 +214,7 @@ mod tests {
             retention_months,
             register_months,
             silence_weeks,
+            ..Lifecycle::default()
         };
         assert_eq!(with(1, 12, 0).check(), Ok(()));
         assert_eq!(with(60, 120, 52).check(), Ok(()));
@@ -202,6 +225,28 @@ mod tests {
         assert_eq!(with(36, 24, 0).check(), Err(LifecycleError::Register));
         assert_eq!(with(12, 60, 1).check(), Err(LifecycleError::Silence));
         assert_eq!(with(12, 60, 53).check(), Err(LifecycleError::Silence));
+        let threshold = |figures_threshold| Lifecycle {
+            figures_threshold,
+            ..Lifecycle::default()
+        };
+        assert_eq!(threshold(3).check(), Ok(()));
+        assert_eq!(threshold(50).check(), Ok(()));
+        for bad in [0, 1, 2, 51, u32::MAX] {
+            assert_eq!(
+                threshold(bad).check(),
+                Err(LifecycleError::FiguresThreshold)
+            );
+        }
+    }
+
+    #[test]
+    fn a_lifecycle_stored_before_the_figures_threshold_reads_with_the_default() {
+        let old: Lifecycle = serde_json::from_str(
+            r#"{"retention_months":24,"register_months":60,"silence_weeks":6}"#,
+        )
+        .expect("reads");
+        assert_eq!(old.figures_threshold, 5);
+        assert_eq!(old.retention_months, 24);
     }
 
     #[test]
