@@ -368,6 +368,8 @@ async function showMailbox({ focus = true } = {}) {
     }
     if (body.format === 'meldkluis-approval-request/1') {
       const entry = element('li', 'thread__item thread__item--advisor thread__item--request');
+      // Filled (and shown) by showRequests once the answers are known.
+      entry.hidden = true;
       list.append(entry);
       requests.push({ entry, body, advisor, day: message.created_day });
       continue;
@@ -395,7 +397,7 @@ async function showMailbox({ focus = true } = {}) {
   }
   if (thread.messages.length === 0) list.append(element('li', 'thread__empty', text(data, 'mailbox-no-messages')));
   const forwards = readForwards(thread);
-  showRequests(requests, answers, forwards);
+  showRequests(requests, answers, await forwardsUsing(answers, forwards));
   showForwards(forwards);
   return finishShowing(thread, focus);
 }
@@ -499,10 +501,15 @@ function answerNote(answer, day) {
   return note;
 }
 
-/** The forwards the server reports (`forwards` of GET mailbox): days and labels only. */
+/**
+ * The forwards the server reports (`forwards` of GET mailbox): the forward
+ * item's id (null if it is not 32 hex), the day and the recipient's label.
+ */
 function readForwards(thread) {
   if (!Array.isArray(thread.forwards)) return [];
-  return thread.forwards.filter((f) => f && isDay(f.day) && typeof f.label === 'string');
+  return thread.forwards
+    .filter((f) => f && isDay(f.day) && typeof f.label === 'string')
+    .map((f) => ({ itemId: isHex(f.item_id, 32) ? f.item_id : null, day: f.day, label: f.label }));
 }
 
 /** "Forwarded to <label> on <day>", under the status. */
@@ -514,25 +521,50 @@ function showForwards(forwards) {
   $('forwards-row').hidden = forwards.length === 0;
 }
 
+const FORWARD_ID_LABEL = new TextEncoder().encode('meldkluis forward item id v1');
+
 /**
- * Whether a forward the server reports used the approval: one to a
- * recipient the request names, made on or after the day of the approval.
- * (The server knows days and labels only, never which draft a forward was
- * made from; the advisor's console is what checks the approval itself.)
+ * The item id (32 hex) of the forward made with the approval of
+ * `subjectHash` (64 hex), as the advisor's console derives it
+ * (REPORT-CONTENT.md, "Forward", "Item id"): the first 16 bytes of
+ * SHA-256("meldkluis forward item id v1" || the 32 bytes of the hash).
  */
-function approvalUsed(request, answer, forwards) {
-  return (
-    request.subject === 'forward' &&
-    forwards.some((f) => f.day >= answer.day && request.recipients.some((r) => r.label === f.label))
-  );
+async function forwardItemId(subjectHash) {
+  const input = new Uint8Array(FORWARD_ID_LABEL.length + 32);
+  input.set(FORWARD_ID_LABEL);
+  input.set(unhex(subjectHash), FORWARD_ID_LABEL.length);
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', input));
+  return hex(digest.subarray(0, 16));
 }
 
-/** Fills the entry of every approval request, now that the answers are known. */
-function showRequests(requests, answers, forwards) {
+/**
+ * For each subject hash the reporter approved, the forward the server
+ * lists as made with that approval: the one whose item id is derived from
+ * the hash. One approval gives one forward (a second has the same id, which
+ * the server refuses), and a forward made with another approval, to the
+ * same recipient or not, does not use this one.
+ */
+async function forwardsUsing(answers, forwards) {
+  const used = new Map();
+  const approved = new Set(answers.filter((a) => a.subject === 'forward' && a.decision === 'approve').map((a) => a.hash));
+  for (const hash of approved) {
+    const id = await forwardItemId(hash);
+    const forward = forwards.find((f) => f.itemId === id);
+    if (forward) used.set(hash, forward);
+  }
+  return used;
+}
+
+/**
+ * Fills the entry of every approval request, now that the answers are
+ * known; `used` maps an approved subject hash to the forward made with it.
+ */
+function showRequests(requests, answers, used) {
   const shown = requests.map((r) => ({ ...r, request: readApprovalRequest(r.body) }));
   shown.forEach((item, index) => {
     const { entry, request, advisor, day } = item;
     entry.replaceChildren();
+    entry.hidden = false;
     entry.append(element('p', 'thread__meta', `${advisor.name} · ${formatDay(data, day)}`));
     if (!request) {
       entry.classList.add('notice', 'notice--warning');
@@ -582,16 +614,20 @@ function showRequests(requests, answers, forwards) {
     if (last) {
       status.textContent = text(data, `js-approval-state-${request.subject}-${last.decision}`, { day: formatDay(data, last.day) });
     }
+    // Used: the server lists the forward whose item id is derived from this
+    // hash, which the reporter approved. Nothing to withdraw any more (also
+    // when a newer version came later, or a withdrawal came too late).
+    const forward = request.subject === 'forward' ? used.get(computed) : undefined;
+    if (forward) {
+      entry.append(element('p', null, text(data, 'js-approval-used', { label: forward.label, day: formatDay(data, forward.day) })));
+      return;
+    }
     if (newer) {
       entry.append(element('p', 'help', text(data, 'js-approval-superseded')));
       return;
     }
     if (last?.decision === 'approve') {
-      if (approvalUsed(request, last, forwards)) {
-        entry.append(element('p', null, text(data, 'js-approval-used')));
-      } else if (request.subject === 'forward') {
-        entry.append(answerForm(request, computed, index, ['withdraw']));
-      }
+      if (request.subject === 'forward') entry.append(answerForm(request, computed, index, ['withdraw']));
       return;
     }
     entry.append(answerForm(request, computed, index, last?.decision === 'decline' ? ['approve'] : ['approve', 'decline']));
