@@ -56,6 +56,7 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
 
 pub use deadlines::{Urgency, DELETION_SOON_DAYS};
+pub use forwarding::forward_item_id;
 
 use crate::client::{decode_item, PublicConfig, ServerClient, Thread};
 use crate::enrolled::{check_served_keys, EnrolledKeys, Substitution};

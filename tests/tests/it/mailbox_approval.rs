@@ -4,14 +4,17 @@
 //! itself with the wasm, and sends an approval sealed by the mailbox key
 //! that carries that hash. A request whose named hash is not the hash of
 //! what it shows, or whose attachment is not the file it names, cannot be
-//! approved. A consent can be withdrawn until a forward used it; the
-//! reporter can ask for forwarding; a forward made shows as "forwarded to
-//! <label> on <day>".
+//! approved. A consent can be withdrawn until a forward used it — the
+//! forward whose item id is derived from the consent's subject hash
+//! (REPORT-CONTENT.md, "Forward", "Item id"), not any forward to the same
+//! recipient; the reporter can ask for forwarding; a forward made shows as
+//! "forwarded to <label> on <day>".
 
 use meldkluis_crypto_core::{
     ApprovalSubject, ItemId, ItemKind, LoginCode, MailboxKeys, PublicKey, StaticKey,
     SubjectAttachment, SubjectKind, SubjectRecipient,
 };
+use meldkluis_keys::console::forward_item_id;
 use meldkluis_tests::browser::Browser;
 use meldkluis_tests::reporter::{click, mailbox_login, type_into};
 use meldkluis_tests::{b64, new_item_id, open, seal, unb64, TestServer, TestTenant};
@@ -238,20 +241,7 @@ fn server_url(advisor: &AdvisorApi<'_>, path: &str) -> String {
 /// What the reporter wrote in the thread, as the advisor opens it: each
 /// message sealed by the mailbox key, in order.
 async fn reporter_messages(advisor: &AdvisorApi<'_>, reporter: &Reporter) -> Vec<Value> {
-    let thread: Value = advisor
-        .http
-        .get(server_url(
-            advisor,
-            &format!("/advisor/reports/{}", reporter.report_id.to_hex()),
-        ))
-        .bearer_auth(&advisor.token)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
-    thread["messages"]
+    advisor_thread(advisor, reporter).await["messages"]
         .as_array()
         .expect("messages")
         .iter()
@@ -267,6 +257,23 @@ async fn reporter_messages(advisor: &AdvisorApi<'_>, reporter: &Reporter) -> Vec
             serde_json::from_slice(&content).expect("JSON")
         })
         .collect()
+}
+
+/// The report's thread as the advisor gets it.
+async fn advisor_thread(advisor: &AdvisorApi<'_>, reporter: &Reporter) -> Value {
+    advisor
+        .http
+        .get(server_url(
+            advisor,
+            &format!("/advisor/reports/{}", reporter.report_id.to_hex()),
+        ))
+        .bearer_auth(&advisor.token)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json")
 }
 
 /// Waits until the element `id` says `expected`.
@@ -305,6 +312,128 @@ async fn request_entry(browser: &Browser, draft: &Draft) -> (String, Vec<String>
             .map(|v| v.as_str().expect("id").to_owned())
             .collect(),
     )
+}
+
+/// The advisor forwards `draft` with the reporter's approval of it (of
+/// `hash`), as the console does: the attachment re-sealed to the recipient
+/// alone as a new attachment item, then the `meldkluis-forward/1` item,
+/// also to the recipient alone, under the item id the console derives from
+/// the subject hash. Returns that id and the day the server gives.
+async fn forward_approved(
+    advisor: &AdvisorApi<'_>,
+    reporter: &Reporter,
+    draft: &Draft,
+    hash: [u8; 32],
+) -> (ItemId, String) {
+    let recipient = draft.recipient.0;
+    let attachment_id = new_item_id();
+    let sealed = seal(
+        ItemKind::Attachment,
+        advisor.tenant,
+        attachment_id,
+        reporter.report_id,
+        advisor.key,
+        &[recipient],
+        &reporter.attachment.1,
+    );
+    let (status, answer) = advisor
+        .post_bytes(
+            &format!(
+                "/advisor/reports/{}/forwards/attachments",
+                reporter.report_id.to_hex()
+            ),
+            sealed,
+        )
+        .await;
+    assert_eq!(status, 201, "forward attachment: {answer}");
+    let content = json!({
+        "format": "meldkluis-forward/1",
+        "draft_id": hex::encode(draft.draft_id),
+        "version": 1,
+        "subject_hash": hex::encode(hash),
+        "text": draft.text,
+        "attachments": [{ "id": attachment_id.to_hex(), "name": "prikbord.png", "type": "image/png",
+                          "size": draft.attachment.2, "sha256": hex::encode(draft.attachment.1) }],
+        "register_number": 1,
+        "forwarded_day": "2026-11-30",
+        "advisor": "Adviseur 0",
+        "recipient": { "public_key": recipient.to_hex(), "label": draft.recipient.1 },
+    });
+    let forward_id = forward_item_id(&hash);
+    let item = seal(
+        ItemKind::Message,
+        advisor.tenant,
+        forward_id,
+        reporter.report_id,
+        advisor.key,
+        &[recipient],
+        &serde_json::to_vec(&content).expect("json"),
+    );
+    let (status, answer) = advisor
+        .post_bytes(
+            &format!(
+                "/advisor/reports/{}/forwards?attachments={}",
+                reporter.report_id.to_hex(),
+                attachment_id.to_hex()
+            ),
+            item,
+        )
+        .await;
+    assert_eq!(status, 201, "forward: {answer}");
+    assert_eq!(answer["item_id"], forward_id.to_hex());
+    (
+        forward_id,
+        answer["day"].as_str().expect("the day").to_owned(),
+    )
+}
+
+/// A day as the page writes it (`formatDay` in common.js: "30 november 2026").
+fn page_day(lang: &str, day: &str) -> String {
+    let months = text(lang, "months");
+    let months: Vec<&str> = months.split_whitespace().collect();
+    let mut parts = day.split('-');
+    let (year, month, date) = (
+        parts.next().expect("year"),
+        parts
+            .next()
+            .expect("month")
+            .parse::<usize>()
+            .expect("month"),
+        parts.next().expect("day").parse::<u32>().expect("day"),
+    );
+    format!("{date} {} {year}", months[month - 1])
+}
+
+/// What a request used by the forward to `label` on `day` says (the page
+/// fills the placeholders of the text it is given, as `text` in common.js).
+fn used_text(lang: &str, label: &str, day: &str) -> String {
+    let placeholder = regex::Regex::new(r"\{\s*\$([a-z_]+)\s*\}").expect("regex");
+    placeholder
+        .replace_all(
+            &text(lang, "js-approval-used"),
+            |c: &regex::Captures<'_>| match &c[1] {
+                "label" => label.to_owned(),
+                "day" => page_day(lang, day),
+                other => panic!("an unknown placeholder {other}"),
+            },
+        )
+        .into_owned()
+}
+
+/// Waits until the request of `draft` offers exactly the buttons `expected`.
+async fn wait_buttons(browser: &Browser, draft: &Draft, expected: &[&str]) {
+    let id = format!("request-{}-1", hex::encode(draft.draft_id));
+    browser
+        .wait_for_js(
+            &format!("the buttons {expected:?} on {id}"),
+            &format!(
+                "const e = document.getElementById({});
+                 return !!e && JSON.stringify([...e.querySelectorAll('form button')].map(b => b.id)) === {};",
+                json!(id),
+                json!(serde_json::to_string(expected).expect("json"))
+            ),
+        )
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -513,15 +642,7 @@ async fn the_mailbox_approves_with_the_hash_it_computed_withdraws_until_used_and
     );
 
     // The advisor forwards; the mailbox says so, and the consent is used.
-    advisor
-        .forward(
-            reporter.report_id,
-            &hr_key.public_key(),
-            label,
-            &draft.text,
-            &[("prikbord.png", "image/png", &reporter.attachment.1)],
-        )
-        .await;
+    let (_, day) = forward_approved(&advisor, &reporter, &draft, hash).await;
     browser
         .goto(&format!("{}/t/acme/mailbox", server.base))
         .await;
@@ -537,7 +658,7 @@ async fn the_mailbox_approves_with_the_hash_it_computed_withdraws_until_used_and
         "{forwarded}"
     );
     let (entry, buttons) = request_entry(&browser, &draft).await;
-    assert!(entry.contains(&text("nl", "js-approval-used")), "{entry}");
+    assert!(entry.contains(&used_text("nl", label, &day)), "{entry}");
     assert!(
         buttons.is_empty(),
         "a used consent cannot be withdrawn: {buttons:?}"
@@ -564,6 +685,157 @@ async fn the_mailbox_approves_with_the_hash_it_computed_withdraws_until_used_and
         .expect("a version in brackets")
         .0;
     assert_eq!(thread.matches(own_approval).count(), 2, "{thread}");
+    browser.close().await;
+    server.stop().await;
+}
+
+/// The documented derivation (REPORT-CONTENT.md, "Forward", "Item id") is
+/// the console's: the example given there.
+#[test]
+fn the_forward_item_id_is_derived_as_report_content_documents() {
+    let mut hash = [0u8; 32];
+    for (i, byte) in hash.iter_mut().enumerate() {
+        *byte = u8::try_from(i).expect("under 32");
+    }
+    assert_eq!(
+        forward_item_id(&hash).to_hex(),
+        "602bd6d7cfbfd667667cbeac37afa2df"
+    );
+    let mut label_and_hash = b"meldkluis forward item id v1".to_vec();
+    label_and_hash.extend_from_slice(&hash);
+    assert_eq!(
+        forward_item_id(&hash).0,
+        Sha256::digest(&label_and_hash)[..16]
+    );
+}
+
+/// Two approved drafts to the same recipient, approved the same day, and a
+/// forward made with ONE of them: the mailbox says that one was used (on
+/// the forward's day, for its recipient) and offers no withdrawal, and still
+/// offers to withdraw the other, which then withdraws. The forward's item
+/// id, derived from the subject hash, tells which consent was used; a
+/// forward to the same recipient on or after the day of the approval does
+/// not (that guess would take both as used).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mailbox_tells_by_the_forward_item_id_which_consent_was_used() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 1);
+    let reporter = Reporter::report(&server, &tenant).await;
+    let advisor = AdvisorApi::login(&server, &tenant.id, &tenant.advisors[0]).await;
+    let label = "HR — P. de Boer";
+    let (_, hr_key) = enrol_by_api(&server, &tenant.id, "forward", label).await;
+    let recipient = (hr_key.public_key(), label.to_owned());
+    let used = Draft::new(
+        &reporter,
+        "Melding over pesten op de afdeling.",
+        recipient.clone(),
+    );
+    let other = Draft::new(
+        &reporter,
+        "Melding over pesten op de afdeling, met de namen van de getuigen.",
+        recipient,
+    );
+    let used_hash = used.hash(&tenant, reporter.report_id);
+    let other_hash = other.hash(&tenant, reporter.report_id);
+    advisor_says(&advisor, &tenant, &reporter, &used.request(used_hash)).await;
+    advisor_says(&advisor, &tenant, &reporter, &other.request(other_hash)).await;
+
+    let browser = Browser::start().await;
+    browser
+        .goto(&format!("{}/t/acme/mailbox", server.base))
+        .await;
+    mailbox_login(&browser, &reporter.code).await;
+    wait_buttons(&browser, &used, &["request-0-approve", "request-0-decline"]).await;
+    wait_buttons(
+        &browser,
+        &other,
+        &["request-1-approve", "request-1-decline"],
+    )
+    .await;
+    click(&browser, "request-0-approve").await;
+    wait_buttons(&browser, &used, &["request-0-withdraw"]).await;
+    click(&browser, "request-1-approve").await;
+    wait_buttons(&browser, &other, &["request-1-withdraw"]).await;
+    let approval = |hash: [u8; 32], draft: &Draft, decision: &str| {
+        json!({
+            "format": "meldkluis-approval/1",
+            "subject": "forward",
+            "draft_id": hex::encode(draft.draft_id),
+            "version": 1,
+            "subject_hash": hex::encode(hash),
+            "decision": decision,
+        })
+    };
+    assert_eq!(
+        reporter_messages(&advisor, &reporter).await,
+        [
+            approval(used_hash, &used, "approve"),
+            approval(other_hash, &other, "approve")
+        ]
+    );
+
+    // The advisor forwards with the first consent only, to the recipient
+    // both name, on the day both were given.
+    let (forward_id, day) = forward_approved(&advisor, &reporter, &used, used_hash).await;
+    let thread = advisor_thread(&advisor, &reporter).await;
+    assert_eq!(
+        thread["forwards"],
+        json!([{ "item_id": forward_id.to_hex(), "day": day, "label": label, "role": "forward" }])
+    );
+    browser
+        .goto(&format!("{}/t/acme/mailbox", server.base))
+        .await;
+    mailbox_login(&browser, &reporter.code).await;
+    browser
+        .wait_for_js(
+            "the forward",
+            "return !document.getElementById('forwards-row').hidden;",
+        )
+        .await;
+    // (The requests are shown before the forwards row.) The other consent
+    // was not used: it can still be withdrawn.
+    let (entry, buttons) = request_entry(&browser, &other).await;
+    assert_eq!(
+        buttons,
+        ["request-1-withdraw"],
+        "a consent no forward used can be withdrawn: {entry}"
+    );
+    let used_lead = text("nl", "js-approval-used");
+    let used_lead = used_lead.split('{').next().expect("a lead");
+    assert!(!entry.contains(used_lead), "not used: {entry}");
+    let (entry, buttons) = request_entry(&browser, &used).await;
+    assert!(entry.contains(&used_text("nl", label, &day)), "{entry}");
+    assert!(
+        buttons.is_empty(),
+        "a used consent cannot be withdrawn: {buttons:?}"
+    );
+
+    // The other consent is withdrawn; the used one stays used.
+    click(&browser, "request-1-withdraw").await;
+    wait_text(
+        &browser,
+        "thread-status",
+        &text("nl", "js-approval-sent-withdraw"),
+    )
+    .await;
+    wait_buttons(
+        &browser,
+        &other,
+        &["request-1-approve", "request-1-decline"],
+    )
+    .await;
+    let (entry, buttons) = request_entry(&browser, &used).await;
+    assert!(entry.contains(&used_text("nl", label, &day)), "{entry}");
+    assert!(buttons.is_empty(), "{buttons:?}");
+    assert_eq!(
+        reporter_messages(&advisor, &reporter).await,
+        [
+            approval(used_hash, &used, "approve"),
+            approval(other_hash, &other, "approve"),
+            approval(other_hash, &other, "withdraw")
+        ]
+    );
     browser.close().await;
     server.stop().await;
 }
