@@ -400,6 +400,31 @@ pub struct Register {
     pub lifecycle: Value,
 }
 
+/// The tenant's settings the register states: the end of a report's life,
+/// and the figures threshold. Every field is required: a figures report
+/// is never computed with a threshold the server did not state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct TenantLifecycle {
+    /// Months after closure until a report's content is deleted.
+    pub retention_months: u32,
+    /// Months after closure until its register line is deleted.
+    pub register_months: u32,
+    /// Weeks of the reporter's silence before closing is offered (0: never).
+    pub silence_weeks: u32,
+    /// The figures threshold as served: the console checks it (never
+    /// below 3) before computing anything with it.
+    pub figures_threshold: u32,
+}
+
+impl Register {
+    /// The tenant's settings, typed; an error if a field is missing or is
+    /// not a whole number (no default is put in its place).
+    pub fn tenant_lifecycle(&self) -> Result<TenantLifecycle, Error> {
+        TenantLifecycle::deserialize(&self.lifecycle)
+            .map_err(|_| Error::Protocol("the register's lifecycle is incomplete or not numbers"))
+    }
+}
+
 impl Thread {
     /// The first grant to the logged-in key for an item, if any.
     pub fn grant_for(&self, item_id_hex: &str) -> Option<Vec<u8>> {

@@ -81,6 +81,10 @@ enum Refusal {
     Changed,
     /// No management recipient is both confirmed and served.
     NoManagement,
+    /// The server states a figures threshold below 3 (a breached server
+    /// lowering it): refused, never raised to something the advisor does
+    /// not see.
+    Threshold(u32),
     /// The server, the network or the key.
     Failed(Error),
 }
@@ -216,6 +220,10 @@ async fn prepare(state: &Arc<ConsoleState>, period_text: &str) -> Result<Prepare
     let today = state.client.reports().await?.today;
     let period = chosen_period(period_text, &today)?;
     let register = state.client.register().await?;
+    // The tenant's threshold as the server states it, checked before
+    // anything is computed: below 3 is refused (domain.md), not clamped.
+    let served_k = register.tenant_lifecycle()?.figures_threshold;
+    let threshold = figures::Threshold::new(served_k).map_err(|_| Refusal::Threshold(served_k))?;
     let published = published(state).await?;
     let unreadable: Vec<String> = published
         .iter()
@@ -239,7 +247,7 @@ async fn prepare(state: &Arc<ConsoleState>, period_text: &str) -> Result<Prepare
         tenant: state.client.tenant().as_str().to_owned(),
         today: today.clone(),
         terms: figures::Terms::from_questionnaire(&config.questionnaire),
-        threshold: figures::Threshold::default(),
+        threshold,
         categories: figures::CategoryDef::from_questionnaire(&config.questionnaire),
     };
     let earlier: Vec<FiguresReport> = published.iter().filter_map(|p| p.report.clone()).collect();
@@ -813,6 +821,14 @@ fn refused(state: &ConsoleState, lang: Lang, refusal: Refusal) -> Response {
         Refusal::NoManagement => (
             StatusCode::UNPROCESSABLE_ENTITY,
             t(lang, "console-figures-no-management"),
+        ),
+        Refusal::Threshold(k) => (
+            StatusCode::BAD_GATEWAY,
+            tf(
+                lang,
+                "figures-error-served-threshold",
+                &[("threshold", Arg::Num(k.into()))],
+            ),
         ),
     };
     let warnings = Vec::new();

@@ -12,6 +12,9 @@
 //!   document the advisor previewed, only with a confirmed management
 //!   recipient, only from a form with the CSRF token; the CSV of a preview
 //!   and of a published report downloads.
+//! - the tenant's figures threshold is the one the server serves in the
+//!   register (raised to 7, a count of 6 is hidden); a served threshold
+//!   below 3, or none, is refused and nothing is computed or published.
 // Test code: a panic with its location is the failure report.
 
 use meldkluis_crypto_core::{
@@ -478,4 +481,350 @@ async fn an_earlier_report_of_the_year_this_key_cannot_trust_stops_publishing() 
         "listed as not opened: {home}"
     );
     assert_eq!(setup.published().await.len(), 1, "nothing more published");
+}
+
+// The tenant's figures threshold (domain.md: default 5, a tenant may raise
+// it, never below 3), as the server serves it in the register's
+// `lifecycle.figures_threshold`.
+
+/// The real server for tenant `acme` on `listener`, its clock `clock`,
+/// its origin `public_url` (the address advisors reach it by), with
+/// advisor `a` and the confirmed management recipient `management`.
+async fn threshold_server(
+    dir: &std::path::Path,
+    listener: tokio::net::TcpListener,
+    clock: std::sync::Arc<meldkluis_server::clock::ManualClock>,
+    public_url: Option<String>,
+    a: &StaticSecret,
+    management: &StaticSecret,
+) -> RealServer {
+    let config = meldkluis_server::Config {
+        data_dir: dir.join("data"),
+        server_secret_path: Some(dir.join("server-secret")),
+        public_url,
+        ..meldkluis_server::Config::default()
+    };
+    let state = meldkluis_server::AppState::with_clock(config.clone(), clock).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(meldkluis_server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    let admin = meldkluis_server::admin::Admin::open(&config).unwrap();
+    let tenant = TenantId::new("acme").unwrap();
+    admin
+        .create_tenant(&tenant, "Acme", &["nl".into()], None)
+        .unwrap();
+    let recovery = StaticSecret::generate(&mut os_rng());
+    admin
+        .set_recovery_key(&tenant, &recovery.public_key())
+        .unwrap();
+    admin
+        .add_advisor(&tenant, &a.public_key(), "A. de Vries")
+        .unwrap();
+    admin
+        .add_recipient(
+            &tenant,
+            "management",
+            "Directie — J. Smit",
+            &management.public_key(),
+        )
+        .unwrap();
+    RealServer {
+        base,
+        admin,
+        tenant,
+        recovery,
+    }
+}
+
+/// A's console on `server_url` for tenant `acme`, in English, with M
+/// confirmed as management.
+async fn threshold_console(
+    server_url: &str,
+    a: &StaticSecret,
+    management: &StaticSecret,
+    recovery: &StaticSecret,
+) -> Browser {
+    let options = ConsoleOptions {
+        server: server_url.to_owned(),
+        tenant: TenantId::new("acme").unwrap(),
+        enrolled: EnrolledKeys {
+            advisors: vec![(a.public_key(), "A. de Vries".into())],
+            recovery: Some(recovery.public_key()),
+            earlier: Vec::new(),
+            former_recovery: Vec::new(),
+            recipients: vec![ConfirmedRecipient {
+                role: RecipientRole::Management,
+                public_key: management.public_key(),
+                label: "Directie — J. Smit".into(),
+            }],
+        },
+        lang: catalog().lang("en").unwrap(),
+        pins: None,
+    };
+    open_console_with(options, StaticSecret::from_bytes(*a.expose_secret_bytes())).await
+}
+
+/// The tenant's published figures items, as A's own client fetches them
+/// from `base` (the server's origin).
+async fn published_items(base: &str, tenant: &TenantId, a: &StaticSecret) -> Vec<Vec<u8>> {
+    let client = ServerClient::new(base, tenant.clone()).unwrap();
+    client.log_in(a).await.unwrap();
+    let mut items = Vec::new();
+    for entry in client.published_figures().await.unwrap() {
+        items.push(client.figures_item(&entry.item_id).await.unwrap());
+    }
+    items
+}
+
+/// A page's text without Fluent's bidi isolation marks.
+fn plain(page: &str) -> String {
+    page.replace(['\u{2068}', '\u{2069}'], "")
+}
+
+/// Six reports received in 2026-Q3: with the default threshold 5 the
+/// preview shows their total, 6; once the operator raises the tenant's
+/// threshold to 7 (`tenant set-lifecycle --figures-threshold 7`), the
+/// preview states 7 and the published report shows no count below 7: the
+/// 6 is hidden.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_raised_threshold_hides_a_count_of_6_that_the_default_5_shows() {
+    use meldkluis_server::clock::ManualClock;
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = os_rng();
+    let [a, management] = std::array::from_fn(|_| StaticSecret::generate(&mut rng));
+    let clock = std::sync::Arc::new(ManualClock::at(Day::parse("2026-08-03").unwrap(), 10));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = threshold_server(dir.path(), listener, clock.clone(), None, &a, &management).await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    for _ in 0..6 {
+        let mailbox = StaticSecret::generate(&mut rng);
+        let report_id = meldkluis_crypto_core::ItemId::random(&mut rng);
+        let content = serde_json::json!({
+            "format": "meldkluis-report/1",
+            "answers": [{"question": "What happened?", "answer": "CANARY"}],
+            "reporter": {"anonymous": true},
+            "attachments": [],
+        });
+        let item = real_server::seal(
+            &server.tenant,
+            ItemKind::Report,
+            report_id,
+            report_id,
+            &mailbox,
+            &[
+                mailbox.public_key(),
+                a.public_key(),
+                server.recovery.public_key(),
+            ],
+            content.to_string().as_bytes(),
+        );
+        let mut mailbox_id = [0u8; 16];
+        rand_core::RngCore::fill_bytes(&mut rng, &mut mailbox_id);
+        let status = real_server::submit_report(
+            &http,
+            &server.base,
+            &server.tenant,
+            &mailbox,
+            mailbox_id,
+            &item,
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    // Q3 has ended.
+    clock.set(Day::parse("2026-11-02").unwrap(), 10);
+    let browser = threshold_console(&server.base, &a, &management, &server.recovery).await;
+    let channel_total = |csv: &str| -> String {
+        csv.split("\r\n")
+            .find(|line| line.starts_with("2026-Q3,channel,total,"))
+            .unwrap_or_else(|| panic!("a channel total line in {csv}"))
+            .rsplit(',')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+
+    // The default, 5: the total of 6 is shown.
+    let response = browser
+        .get_response("/figures/preview/csv?period=2026-Q3")
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(channel_total(&response.text().await.unwrap()), "6");
+
+    // The operator raises it to 7: the preview states it, the 6 is hidden.
+    server
+        .admin
+        .change_lifecycle(
+            &server.tenant,
+            &meldkluis_server::admin::LifecycleChange {
+                figures_threshold: Some(7),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let response = browser
+        .get_response("/figures/preview/csv?period=2026-Q3")
+        .await;
+    assert_eq!(channel_total(&response.text().await.unwrap()), "");
+    let (preview, (status, _)) = preview_and_publish(&browser, "2026-Q3").await;
+    assert_eq!(status, 303, "published");
+    assert!(
+        plain(&preview).contains("Every number below 7 is hidden"),
+        "the preview states the threshold: {preview}"
+    );
+
+    let items = published_items(&server.base, &server.tenant, &a).await;
+    assert_eq!(items.len(), 1);
+    let content = open_with(&items[0], &management, &server.tenant, a.public_key())
+        .expect("management opens it");
+    let report = FiguresReport::from_json(&content).unwrap();
+    assert_eq!(report.threshold, 7);
+    for table in &report.tables {
+        let numbers = table
+            .cells
+            .iter()
+            .map(|c| c.value)
+            .chain(std::iter::once(table.total));
+        for value in numbers.flatten() {
+            assert!(value >= 7, "{:?} publishes {value}", table.id);
+        }
+    }
+    let channel = report
+        .table(meldkluis_keys::figures::TableId::Channel)
+        .unwrap();
+    assert_eq!(channel.total, None, "the 6 reports' total is hidden");
+}
+
+/// What the tampering proxy does to the register's `lifecycle`:
+/// `figures_threshold` set to this value, or removed when `Null`.
+type Tamper = std::sync::Arc<std::sync::Mutex<serde_json::Value>>;
+
+/// A breached server: the real server behind a proxy that passes every
+/// request on and changes only the register's `figures_threshold`.
+async fn tampering_proxy(listener: tokio::net::TcpListener, upstream: String, tamper: Tamper) {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, Method, StatusCode, Uri};
+    use axum::response::IntoResponse as _;
+
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let handler = move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+        let (http, upstream, tamper) = (http.clone(), upstream.clone(), tamper.clone());
+        async move {
+            let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+            let mut request = http.request(method, format!("{upstream}{path}"));
+            for name in ["authorization", "content-type"] {
+                if let Some(value) = headers.get(name) {
+                    request = request.header(name, value.as_bytes());
+                }
+            }
+            let answer = request.body(body).send().await.unwrap();
+            let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
+            let content_type = answer
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            let mut bytes = answer.bytes().await.unwrap().to_vec();
+            if uri.path().ends_with("/advisor/register") && status == StatusCode::OK {
+                let mut register: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                let lifecycle = register["lifecycle"].as_object_mut().unwrap();
+                match tamper.lock().unwrap().clone() {
+                    serde_json::Value::Null => lifecycle.remove("figures_threshold"),
+                    value => lifecycle.insert("figures_threshold".into(), value),
+                };
+                bytes = serde_json::to_vec(&register).unwrap();
+            }
+            (status, [("content-type", content_type)], bytes).into_response()
+        }
+    };
+    let app = axum::Router::new().fallback(handler);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+}
+
+/// A breached server serves `figures_threshold: 2` (or none at all): the
+/// console refuses with a message naming the served value, computes and
+/// publishes nothing, and never substitutes a threshold of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_served_threshold_below_3_or_missing_is_refused_and_nothing_is_published() {
+    use meldkluis_server::clock::ManualClock;
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = os_rng();
+    let [a, management] = std::array::from_fn(|_| StaticSecret::generate(&mut rng));
+    let clock = std::sync::Arc::new(ManualClock::at(Day::parse("2026-11-02").unwrap(), 10));
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_base = format!("http://{}", proxy.local_addr().unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // Log-in answers are bound to the origin the console reaches: the proxy's.
+    let server = threshold_server(
+        dir.path(),
+        listener,
+        clock,
+        Some(proxy_base.clone()),
+        &a,
+        &management,
+    )
+    .await;
+    let tamper: Tamper = std::sync::Arc::new(std::sync::Mutex::new(serde_json::json!(2)));
+    tampering_proxy(proxy, server.base.clone(), tamper.clone()).await;
+    let browser = threshold_console(&proxy_base, &a, &management, &server.recovery).await;
+
+    let (status, page) = browser.get("/figures/preview?period=2026-Q3").await;
+    assert_eq!(status, 502, "{page}");
+    let page = plain(&page);
+    assert!(page.contains("id=\"figures-refused\""), "{page}");
+    assert!(
+        page.contains("The server states a threshold of 2"),
+        "{page}"
+    );
+    assert!(!page.contains("id=\"figures-publish\""));
+    let response = browser
+        .get_response("/figures/preview/csv?period=2026-Q3")
+        .await;
+    assert_eq!(response.status(), 502, "no CSV either");
+    // A publish form from before (any digest) is refused too.
+    let (status, page) = browser
+        .post(
+            "/figures/publish",
+            &[
+                ("csrf", &browser.csrf),
+                ("period", "2026-Q3"),
+                ("digest", &"0".repeat(64)),
+            ],
+        )
+        .await;
+    assert_eq!(status, 502, "{page}");
+    assert!(plain(&page).contains("The server states a threshold of 2"));
+
+    // The same in Dutch.
+    // (The console's language is its own; the text exists in both.)
+    let nl = catalog().lang("nl").unwrap();
+    assert!(meldkluis_i18n::tf(
+        nl,
+        "figures-error-served-threshold",
+        &[("threshold", meldkluis_i18n::Arg::Num(2))]
+    )
+    .contains("drempel"));
+
+    // No threshold served at all: refused as well, not read as 5.
+    *tamper.lock().unwrap() = serde_json::Value::Null;
+    let (status, page) = browser.get("/figures/preview?period=2026-Q3").await;
+    assert_ne!(status, 200, "{page}");
+    assert!(!page.contains("id=\"figures-publish\""));
+
+    assert!(
+        published_items(&proxy_base, &server.tenant, &a)
+            .await
+            .is_empty(),
+        "nothing was published"
+    );
+
+    // The server's own answer (3 or more) is accepted through the same
+    // proxy: the refusal was the served value's, not the proxy's.
+    *tamper.lock().unwrap() = serde_json::json!(3);
+    let (status, page) = browser.get("/figures/preview?period=2026-Q3").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(plain(&page).contains("Every number below 3 is hidden"));
 }

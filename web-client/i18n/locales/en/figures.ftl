@@ -54,5 +54,6 @@ figures-cell-feedback-missed = Missed
 figures-error-period = Choose a quarter (2026-Q3) or a year (2026).
 figures-error-not-ended = That period has not ended yet; figures are only made for a past quarter or year.
 figures-error-threshold = The threshold must be at least 3.
+figures-error-served-threshold = The server states a threshold of { $threshold } for this organisation's figures: below 3, which no organisation may set. Nothing was computed; tell the server's operator.
 figures-error-day = A day in the register is not a valid date.
 figures-error-malformed = This figures report cannot be read or does not add up.

@@ -54,5 +54,6 @@ figures-cell-feedback-missed = Niet gehaald
 figures-error-period = Kies een kwartaal (2026-Q3) of een jaar (2026).
 figures-error-not-ended = Die periode is nog niet voorbij; cijfers worden alleen gemaakt over een afgelopen kwartaal of jaar.
 figures-error-threshold = De drempel moet minstens 3 zijn.
+figures-error-served-threshold = De server geeft voor de cijfers van deze organisatie een drempel van { $threshold }: lager dan 3, en dat mag geen organisatie instellen. Er is niets berekend; meld dit aan de beheerder van de server.
 figures-error-day = Een dag in het register is geen geldige datum.
 figures-error-malformed = Deze cijferrapportage is niet leesbaar of klopt niet.
