@@ -364,14 +364,75 @@ fn suppress(
         .position(|p| matches!(p, Some(Period::Year(_))));
     let linked = year_index.is_some() && rows.len() > 1;
 
+    let cap = |known: &[Option<i64>]| {
+        known.iter().flatten().copied().max().unwrap_or(0)
+            + to_i64(counts.totals.values().sum::<u64>())
+            + rest_counts
+                .as_ref()
+                .map_or(0, |c| to_i64(c.totals.values().sum::<u64>()))
+            + 2 * to_i64(k)
+            + 2
+    };
     for group in Group::ALL {
         let mut witnesses = Witnesses::new();
+        // What the earlier reports give away of this period already: with
+        // every number of the target hidden, an entry that still takes one
+        // value is known anyway. Hiding it would protect nothing (and
+        // claim a protection that is not there), so it is published when
+        // it is at least k, and not counted as protected either way. (It
+        // is below k only if the register changed since those reports.)
+        let mut given_away = BTreeSet::new();
+        if linked {
+            let mut blank = target.clone();
+            for table in group.tables() {
+                if let Some(cells) = blank.tables.get_mut(&table) {
+                    cells.iter_mut().for_each(|cell| cell.1 = None);
+                }
+            }
+            blank.totals.insert(group, None);
+            rows[0] = blank;
+            let entries = build(&rows, group, year_index);
+            let system = System {
+                cap: cap(&entries.known),
+                known: entries.known,
+                equations: entries.equations.get(&group).cloned().unwrap_or_default(),
+            };
+            for (&(row, _, ref slot), &i) in &entries.index {
+                if row == 0 && system.audit(&[i], &mut witnesses) == Verdict::Solvable(i) {
+                    given_away.insert(slot.clone());
+                }
+            }
+            for slot in &given_away {
+                match slot {
+                    Slot::Total => {
+                        let value = counts.totals[&group];
+                        target.totals.insert(group, Some(value).filter(|v| *v >= k));
+                    }
+                    Slot::Cell(table, id) => {
+                        let value = counts.tables[table]
+                            .iter()
+                            .find(|(c, _)| c == id)
+                            .map(|(_, v)| *v);
+                        if let Some(cell) = target
+                            .tables
+                            .get_mut(table)
+                            .and_then(|cells| cells.iter_mut().find(|(c, _)| c == id))
+                        {
+                            cell.1 = value.filter(|v| *v >= k);
+                        }
+                    }
+                }
+            }
+        }
         loop {
             rows[0] = target.clone();
             let entries = build(&rows, group, year_index.filter(|_| linked));
             let mut protect = Vec::new();
             for (&(row, g, ref slot), &i) in &entries.index {
                 if g != group || entries.known[i].is_some() {
+                    continue;
+                }
+                if row == 0 && given_away.contains(slot) {
                     continue;
                 }
                 let sensitive = if Some(row) == rest_index {
@@ -391,17 +452,10 @@ fn suppress(
                     protect.push(i);
                 }
             }
-            let cap = entries.known.iter().flatten().copied().max().unwrap_or(0)
-                + to_i64(counts.totals.values().sum::<u64>())
-                + rest_counts
-                    .as_ref()
-                    .map_or(0, |c| to_i64(c.totals.values().sum::<u64>()))
-                + 2 * to_i64(k)
-                + 2;
             let system = System {
+                cap: cap(&entries.known),
                 known: entries.known.clone(),
                 equations: entries.equations.get(&group).cloned().unwrap_or_default(),
-                cap,
             };
             let failing = match system.audit(&protect, &mut witnesses) {
                 Verdict::Safe => break,
@@ -416,7 +470,7 @@ fn suppress(
                 &mut target,
                 group,
                 failing.map(|(row, _, slot)| (row, slot)),
-                counts,
+                &given_away,
             ) {
                 // Everything of the group is hidden already: nothing more
                 // can be done by this report (an earlier report already
@@ -495,52 +549,54 @@ fn build(rows: &[Row], group: Group, year_row: Option<usize>) -> Entries {
 }
 
 /// Hides one more published number of the target in `group`, the one
-/// that best protects `failing` (smallest first). False when nothing of
-/// the group is left to hide.
+/// that best protects `failing` (smallest first), never one of `given_away`
+/// (known from earlier reports anyway). False when nothing of the group is
+/// left to hide.
 fn hide_one(
     target: &mut Row,
     group: Group,
     failing: Option<(usize, Slot)>,
-    counts: &TrueCounts,
+    given_away: &BTreeSet<Slot>,
 ) -> bool {
-    let _ = counts;
+    let may_hide =
+        |table: TableId, id: &str| !given_away.contains(&Slot::Cell(table, id.to_owned()));
     let smallest_in = |target: &Row, tables: &[TableId]| -> Option<(TableId, String)> {
         tables
             .iter()
             .flat_map(|t| {
-                target.tables[t]
-                    .iter()
-                    .filter_map(move |(id, v)| v.map(|v| (v, *t, id.clone())))
+                target.tables[t].iter().filter_map(move |(id, v)| {
+                    v.filter(|_| may_hide(*t, id)).map(|v| (v, *t, id.clone()))
+                })
             })
             .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)))
             .map(|(_, t, id)| (t, id))
     };
+    let total_hideable = target.totals[&group].is_some() && !given_away.contains(&Slot::Total);
     let all: Vec<TableId> = group.tables().collect();
     let mut choice: Option<(TableId, String)> = None;
     let mut hide_total = false;
     match failing {
         Some((0, Slot::Cell(table, _))) => {
             choice = smallest_in(target, &[table]);
-            hide_total = choice.is_none() && target.totals[&group].is_some();
+            hide_total = choice.is_none() && total_hideable;
         }
         Some((_, Slot::Cell(table, id))) => {
-            if target.tables[&table]
+            let same = target.tables[&table]
                 .iter()
                 .any(|(c, v)| *c == id && v.is_some())
-            {
+                && may_hide(table, &id);
+            if same {
                 choice = Some((table, id));
             } else {
                 choice = smallest_in(target, &[table]);
-                hide_total = choice.is_none() && target.totals[&group].is_some();
+                hide_total = choice.is_none() && total_hideable;
             }
         }
-        Some((_, Slot::Total)) | None => {
-            hide_total = target.totals[&group].is_some();
-        }
+        Some((_, Slot::Total)) | None => hide_total = total_hideable,
     }
     if choice.is_none() && !hide_total {
         choice = smallest_in(target, &all);
-        hide_total = choice.is_none() && target.totals[&group].is_some();
+        hide_total = choice.is_none() && total_hideable;
     }
     if hide_total {
         target.totals.insert(group, None);

@@ -14,6 +14,7 @@ mod console_figures;
 mod console_forwarding;
 mod console_lifecycle;
 mod double;
+mod figures;
 mod real_server;
 mod recover_attacks;
 mod recovery_ceremony;
