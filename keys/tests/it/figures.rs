@@ -194,7 +194,8 @@ fn figures_document_round_trips_and_is_parsed_strictly() {
     assert_eq!(FiguresReport::from_json(&json).unwrap(), report);
     let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
     // Every way of breaking a rule is refused.
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    type Change = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Change)> = vec![
         (
             "unknown top field",
             Box::new(|v| v["note"] = "free text".into()),
