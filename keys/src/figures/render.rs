@@ -257,7 +257,7 @@ fn shares_markup(report: &FiguresReport, lang: Lang, history: &[FiguresReport]) 
     let table_id = html_id("fig", report, "shares");
     let (col_w, chart_h, top, left) = (56u64, 160u64, 10u64, 36u64);
     let width = left + col_w * rows.len().max(1) as u64 + 10;
-    let height = top + chart_h + 40;
+    let height = top + chart_h + 50;
     let mut svg = format!(
         "<svg class=\"figures-chart\" role=\"img\" aria-labelledby=\"{title_id} {desc_id}\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"{title_id}\">{}</title><desc id=\"{desc_id}\">{}</desc>",
         esc(&t(lang, "figures-shares-caption")),
@@ -297,6 +297,14 @@ fn shares_markup(report: &FiguresReport, lang: Lang, history: &[FiguresReport]) 
         left + 14,
         top + chart_h + 31,
         esc(&table_title(lang, TableId::Acknowledgement))
+    ));
+    svg.push_str(&format!(
+        "<rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{SECOND_FILL}\"/><text x=\"{}\" y=\"{}\" font-size=\"10\" fill=\"currentColor\">{}</text>",
+        left,
+        top + chart_h + 34,
+        left + 14,
+        top + chart_h + 43,
+        esc(&table_title(lang, TableId::Feedback))
     ));
     svg.push_str("</svg>");
     let percent = |v: Option<u8>| v.map_or_else(|| t(lang, "figures-hidden"), |v| format!("{v}%"));
