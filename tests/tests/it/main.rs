@@ -15,6 +15,7 @@ mod mailbox_tampering;
 mod management_pages;
 mod management_tampering;
 mod notices;
+mod organisation_e2e;
 mod recovery_key_e2e;
 mod recovery_key_replacement;
 mod report_answer_garbled;

@@ -312,7 +312,7 @@ pub(crate) async fn caught_download(browser: &Browser, index: usize) -> (String,
 /// Enrols on the open enrolment page: makes the code, confirms it, waits
 /// for the fingerprint. Runs axe on each screen; returns the code, the
 /// fingerprint shown and the violations.
-async fn enrol_in_browser(
+pub(crate) async fn enrol_in_browser(
     browser: &Browser,
     axe: &str,
     lang: &str,
