@@ -1026,6 +1026,118 @@ impl ServerClient {
     }
 }
 
+/// One item sealed to a recipient, as `GET recipient/items` lists it (the
+/// server's word: the reader believes only what opens).
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecipientItem {
+    /// The item's id (hex).
+    pub item_id: String,
+    /// `figures` or `forward`.
+    pub kind: String,
+    /// A figures report's period (`2026-Q3`, `2026`).
+    #[serde(default)]
+    pub period: Option<String>,
+    /// The day it was posted.
+    pub posted_day: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The sender the item's header names (hex).
+    pub sender: String,
+    /// A forward's attachments (item ids and sizes).
+    #[serde(default)]
+    pub attachments: Vec<RecipientAttachment>,
+}
+
+/// One attachment of a forward, as the server lists it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecipientAttachment {
+    /// The attachment item's id (hex).
+    pub item_id: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// `GET recipient/items`: who the server says this recipient is, and the
+/// items sealed to it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecipientItems {
+    /// `management` or `forward`.
+    pub role: String,
+    /// The label the operator gave.
+    pub label: String,
+    /// The items, oldest first.
+    pub items: Vec<RecipientItem>,
+}
+
+/// The recipient's side (issue 12): a management or forward recipient whose
+/// key is on a token logs in with the recipient challenge and reads the
+/// items sealed to it.
+impl ServerClient {
+    /// Logs in as the recipient `public_key`: `answer` computes the answer
+    /// to the challenge message for the recipient log-in context
+    /// (`recipient_login_context(tenant, origin)`).
+    pub async fn recipient_log_in_with<F>(&self, public_key: PublicKey, answer: F) -> Result<(), Error>
+    where
+        F: FnOnce(&[u8; CHALLENGE_LEN], &[u8]) -> Result<[u8; ANSWER_LEN], Error>,
+    {
+        let challenge: Value = json_limited(
+            self.send(self.http.get(self.url("/recipient/challenge")))
+                .await?,
+            "challenge JSON",
+        )
+        .await?;
+        let message: [u8; CHALLENGE_LEN] = challenge["message"]
+            .as_str()
+            .and_then(|c| hex::decode(c).ok())
+            .and_then(|c| c.try_into().ok())
+            .ok_or(Error::Protocol("challenge"))?;
+        let id = challenge["challenge"]
+            .as_str()
+            .ok_or(Error::Protocol("challenge"))?;
+        let context =
+            meldkluis_crypto_core::recipient_login_context(&self.tenant, &self.origin);
+        let answer = answer(&message, &context)?;
+        let response: Value = json_limited(
+            self.send(self.http.post(self.url("/recipient/login")).json(&json!({
+                "public_key": public_key.to_hex(),
+                "challenge": id,
+                "answer": hex::encode(answer),
+            })))
+            .await?,
+            "log-in JSON",
+        )
+        .await?;
+        let token = response["token"]
+            .as_str()
+            .ok_or(Error::Protocol("log-in token"))?;
+        *self
+            .session
+            .lock()
+            .expect("the session lock is never poisoned") = Some(Session(
+            meldkluis_crypto_core::Zeroizing::new(token.to_owned()),
+        ));
+        Ok(())
+    }
+
+    /// The items sealed to this recipient.
+    pub async fn recipient_items(&self) -> Result<RecipientItems, Error> {
+        self.get_json("/recipient/items").await
+    }
+
+    /// One item sealed to this recipient (a figures report, a forward or a
+    /// forward's attachment), at most `max` bytes.
+    pub async fn recipient_item(&self, item_id: &str, max: usize) -> Result<Vec<u8>, Error> {
+        let response = self
+            .send(
+                self.http
+                    .get(self.url(&format!("/recipient/items/{item_id}")))
+                    .bearer_auth(self.bearer()?),
+            )
+            .await?;
+        read_limited(response, max).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

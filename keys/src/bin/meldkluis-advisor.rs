@@ -3,6 +3,9 @@
 //!
 //! - `console`: the local web UI (127.0.0.1 only): reports, threads,
 //!   replies, status, category; and the key-substitution check.
+//! - `recipient`: for a management or forward recipient whose key is on a
+//!   token: the items sealed to it (figures, forwards), read-only, on a
+//!   local page like the console's.
 //! - `rotate`: after enrolling a new key, give it the content keys of every
 //!   report through key grants from the old key (nothing re-encrypted).
 //! - `recover`: after a lost token, the recovery key holder enters the
@@ -30,6 +33,7 @@ use meldkluis_crypto_core::{PublicKey, StaticKey, TenantId, Zeroizing};
 use meldkluis_i18n::catalog;
 use meldkluis_keys::ceremony;
 use meldkluis_keys::client::ServerClient;
+use meldkluis_keys::console::recipient::{RecipientOptions, RecipientPage};
 use meldkluis_keys::console::{random_loopback_address, Console, ConsoleOptions};
 use meldkluis_keys::enrolled::EnrolledKeys;
 use meldkluis_keys::pins::Pins;
@@ -137,6 +141,26 @@ enum Command {
         /// to the enrolled-keys file, named after it with `.pins` added.
         #[arg(long)]
         pins: Option<PathBuf>,
+        /// The pages' language (nl, en).
+        #[arg(long, default_value = "nl")]
+        lang: String,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+    /// For a management or forward recipient whose key is on a token:
+    /// log in with the recipient challenge and serve the items sealed to
+    /// you (figures reports, forwards) read-only on 127.0.0.1; prints the
+    /// address.
+    Recipient {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// The keys you confirmed aloud (its advisor lines are the senders
+        /// believed). Without it: the advisors the server lists.
+        #[arg(long)]
+        enrolled: Option<PathBuf>,
+        /// Where to listen (loopback only; port 0 picks a free port).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
         /// The pages' language (nl, en).
         #[arg(long, default_value = "nl")]
         lang: String,
@@ -334,6 +358,50 @@ fn main() -> anyhow::Result<()> {
                         let _ = tokio::signal::ctrl_c().await;
                     })
                     .await?;
+                anyhow::Ok(())
+            })
+        }
+        Command::Recipient {
+            server,
+            enrolled,
+            listen,
+            lang,
+            key,
+        } => {
+            meldkluis_keys::client::server_origin(&server.server)?;
+            let enrolled = enrolled.as_deref().map(EnrolledKeys::load).transpose()?;
+            let (kind, key) = load_key(&cli, key, None)?;
+            let options = RecipientOptions {
+                server: server.server.clone(),
+                tenant: tenant(&server.tenant)?,
+                enrolled,
+                lang: catalog()
+                    .lang(lang)
+                    .with_context(|| format!("no language {lang}"))?,
+            };
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(async move {
+                let listen = match listen {
+                    Some(listen) => *listen,
+                    None => {
+                        let random = random_loopback_address();
+                        if tokio::net::TcpListener::bind(random).await.is_ok() {
+                            random
+                        } else {
+                            SocketAddr::from(([127, 0, 0, 1], 0))
+                        }
+                    }
+                };
+                let page = RecipientPage::bind(listen, options, key).await?;
+                eprintln!("key: {kind}");
+                page.log_in().await.context("logging in as a recipient")?;
+                // Holds the per-run secret: this terminal only.
+                println!("meldkluis recipient page: open {}", page.url());
+                std::io::stdout().flush().ok();
+                page.serve(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
                 anyhow::Ok(())
             })
         }

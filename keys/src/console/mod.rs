@@ -35,6 +35,7 @@ pub(crate) mod deadlines;
 mod figures_page;
 mod forwarding;
 mod pages;
+pub mod recipient;
 mod recipients;
 
 use std::collections::HashMap;

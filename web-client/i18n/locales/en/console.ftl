@@ -316,3 +316,24 @@ console-forward-refused-withdrawn = The reporter withdrew their approval of this
 console-forward-refused-used = This approval was used for a forward already.
 console-forward-refused-unknown-attachment = An attachment chosen is not one of this report.
 console-forward-refused-text = Write a text (at most 60 000 characters).
+
+# recipient page (issue 12)
+recipient-title = Items for you
+recipient-who = You are logged in as { $label } ({ $role }).
+recipient-role-management = management / works council reporting
+recipient-role-forward = HR / complaints committee
+recipient-senders-file = Items are opened only when sealed by an advisor in your file of confirmed keys.
+recipient-senders-config = Items are opened only when sealed by an advisor the server lists for this organisation (you gave no file of confirmed keys; the server can change this list).
+recipient-untrusted-title = Not shown: sender not trusted
+recipient-untrusted-item = Item { $id } of { $day } is sealed by a key that is not a trusted advisor (fingerprint { $fingerprint }). It was not opened. Tell the advisors.
+recipient-unreadable-item = Item { $id } of { $day } could not be opened or is not what it should be; it is not shown.
+recipient-none = There are no items for you (yet).
+recipient-item-figures = Figures report { $period }
+recipient-item-forward = Forwarded report of { $day }
+recipient-back = Back to the list
+recipient-csv = Download the tables (CSV)
+recipient-forward-meta = Forwarded by { $advisor }, register number { $number }, to { $label }.
+recipient-forward-read-only = Read-only: this page has no way to answer the reporter.
+recipient-attachments = Attachments
+recipient-bytes = { $size } bytes
+recipient-attachment-refused = This attachment is not what the forwarded item names (its size or content differs) and was not given.

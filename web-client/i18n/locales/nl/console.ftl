@@ -316,3 +316,24 @@ console-forward-refused-withdrawn = De melder heeft de goedkeuring van dit conce
 console-forward-refused-used = Met deze goedkeuring is al doorgestuurd.
 console-forward-refused-unknown-attachment = Een gekozen bijlage hoort niet bij deze melding.
 console-forward-refused-text = Schrijf een tekst (ten hoogste 60 000 tekens).
+
+# recipient page (issue 12)
+recipient-title = Stukken voor u
+recipient-who = U bent ingelogd als { $label } ({ $role }).
+recipient-role-management = directie / OR-rapportage
+recipient-role-forward = HR / klachtencommissie
+recipient-senders-file = Stukken worden alleen geopend als ze zijn verzegeld door een vertrouwenspersoon uit uw bestand met bevestigde sleutels.
+recipient-senders-config = Stukken worden alleen geopend als ze zijn verzegeld door een vertrouwenspersoon die de server voor deze organisatie noemt (u gaf geen bestand met bevestigde sleutels; de server kan deze lijst veranderen).
+recipient-untrusted-title = Niet getoond: afzender niet vertrouwd
+recipient-untrusted-item = Stuk { $id } van { $day } is verzegeld door een sleutel die geen vertrouwde vertrouwenspersoon is (vingerafdruk { $fingerprint }). Het is niet geopend. Meld dit aan de vertrouwenspersonen.
+recipient-unreadable-item = Stuk { $id } van { $day } kon niet worden geopend of is niet wat het hoort te zijn; het is niet getoond.
+recipient-none = Er zijn (nog) geen stukken voor u.
+recipient-item-figures = Cijferrapportage { $period }
+recipient-item-forward = Doorgestuurde melding van { $day }
+recipient-back = Terug naar de lijst
+recipient-csv = Tabellen downloaden (CSV)
+recipient-forward-meta = Doorgestuurd door { $advisor }, registernummer { $number }, aan { $label }.
+recipient-forward-read-only = Alleen lezen: via deze pagina kunt u niet reageren aan de melder.
+recipient-attachments = Bijlagen
+recipient-bytes = { $size } bytes
+recipient-attachment-refused = Deze bijlage is niet wat het doorgestuurde stuk noemt (grootte of inhoud wijkt af) en is niet gegeven.
