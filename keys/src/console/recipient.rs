@@ -188,7 +188,11 @@ struct Senders {
 /// One item as the page shows it.
 enum Shown {
     Figures(Box<FiguresReport>),
-    Forward(Box<ForwardContent>, PublicKey, meldkluis_crypto_core::ItemId),
+    Forward(
+        Box<ForwardContent>,
+        PublicKey,
+        meldkluis_crypto_core::ItemId,
+    ),
 }
 
 /// A forward's content (`meldkluis-forward/1`), read strictly.
@@ -364,7 +368,10 @@ impl RecipientState {
                 "forward" => {
                     let forward: ForwardContent = serde_json::from_slice(&opened.content).ok()?;
                     (forward.format == FORWARD_FORMAT
-                        && forward.recipient.public_key.eq_ignore_ascii_case(&own.to_hex()))
+                        && forward
+                            .recipient
+                            .public_key
+                            .eq_ignore_ascii_case(&own.to_hex()))
                     .then(|| Shown::Forward(Box::new(forward), header.sender, header.report_id))
                 }
                 _ => None,

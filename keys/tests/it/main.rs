@@ -19,3 +19,4 @@ mod real_server;
 mod recover_attacks;
 mod recovery_ceremony;
 mod recovery_replace;
+mod recipient_page;
