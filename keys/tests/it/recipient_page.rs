@@ -516,3 +516,125 @@ async fn the_recipient_page_needs_its_capability_path_and_cookie_and_is_no_store
         .unwrap();
     assert_eq!(response.status(), 421);
 }
+
+const ADVISOR: &str = env!("CARGO_BIN_EXE_meldkluis-advisor");
+
+/// Runs `meldkluis-advisor recipient` with the demo key file `key_file`;
+/// returns the child and, once printed, the address line (or `None` when
+/// it exited first), with standard error.
+fn run_recipient_cli(
+    setup: &Setup,
+    key_file: &std::path::Path,
+) -> (std::process::Child, Option<String>, String) {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(ADVISOR)
+        .args([
+            "recipient",
+            "--server",
+            &setup.server.base,
+            "--tenant",
+            "acme",
+            "--lang",
+            "en",
+        ])
+        .arg("--insecure-demo-file")
+        .arg(key_file)
+        .env_remove("MELDKLUIS_PKCS11_MODULE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    });
+    // The first line on standard output is the address, or none at all
+    // when the log-in failed and the program ended.
+    let url = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.strip_prefix("meldkluis recipient page: open ")
+                .map(str::to_owned)
+        });
+    let errors = if url.is_none() {
+        errors.join().unwrap()
+    } else {
+        String::new()
+    };
+    (child, url, errors)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recipient_cli_logs_in_and_serves_the_page_and_a_removed_recipient_cannot() {
+    let setup = setup().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("DEMO-management.hex");
+    std::fs::write(
+        &key_file,
+        hex::encode(setup.management.expose_secret_bytes()),
+    )
+    .unwrap();
+    let report = figures_report();
+    let id = publish(
+        &setup,
+        &setup.a,
+        &[setup.management.public_key(), setup.a.public_key()],
+        &report,
+    )
+    .await;
+
+    let setup_ref = &setup;
+    let key_ref = key_file.clone();
+    let (mut child, url, _) =
+        tokio::task::block_in_place(|| run_recipient_cli(setup_ref, &key_ref));
+    let url = url.expect("the address is printed");
+    assert!(url.starts_with("http://127.") && url.contains("/c/") && url.contains("/?k="));
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let entry = http.get(&url).send().await.unwrap();
+    assert_eq!(entry.status(), 303);
+    let cookie = entry.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (base, _) = url.split_once("/?k=").unwrap();
+    let list = http
+        .get(format!("{base}/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains(&format!("data-item=\"{id}\"")), "{list}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // Removed by the operator: the log-in fails, nothing is served.
+    setup
+        .server
+        .admin
+        .remove_recipient(&setup.server.tenant, &setup.management.public_key())
+        .unwrap();
+    let (mut child, url, errors) =
+        tokio::task::block_in_place(|| run_recipient_cli(setup_ref, &key_ref));
+    assert!(url.is_none(), "no page for a removed recipient");
+    assert!(errors.contains("logging in as a recipient"), "{errors}");
+    assert!(!child.wait().unwrap().success());
+}
