@@ -1119,6 +1119,26 @@ impl ServerClient {
         Ok(())
     }
 
+    /// Ends this recipient session at the server (`POST recipient/logout`)
+    /// and forgets its token.
+    pub async fn recipient_log_out(&self) -> Result<(), Error> {
+        let token = self
+            .session
+            .lock()
+            .expect("the session lock is never poisoned")
+            .take();
+        let Some(token) = token else {
+            return Ok(());
+        };
+        self.send(
+            self.http
+                .post(self.url("/recipient/logout"))
+                .bearer_auth(token.0.as_str()),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// The items sealed to this recipient.
     pub async fn recipient_items(&self) -> Result<RecipientItems, Error> {
         self.get_json("/recipient/items").await

@@ -151,7 +151,7 @@ impl RecipientPage {
         )
     }
 
-    /// Serves until `shutdown` completes.
+    /// Serves until `shutdown` completes, then logs out.
     pub async fn serve(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -171,11 +171,14 @@ impl RecipientPage {
                 get(attachment),
             )
             .layer(axum::middleware::map_response(security_headers))
-            .with_state(state);
-        axum::serve(self.listener, app)
+            .with_state(Arc::clone(&state));
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await
-            .map_err(|e| Error::Http(e.to_string()))
+            .map_err(|e| Error::Http(e.to_string()));
+        // The session ends with the page, not an hour later.
+        let logged_out = state.client.recipient_log_out().await;
+        served.and(logged_out)
     }
 }
 

@@ -638,3 +638,30 @@ async fn the_recipient_cli_logs_in_and_serves_the_page_and_a_removed_recipient_c
     assert!(errors.contains("logging in as a recipient"), "{errors}");
     assert!(!child.wait().unwrap().success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recipient_page_logs_out_when_it_stops() {
+    let setup = setup().await;
+    let page = RecipientPage::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        RecipientOptions {
+            server: setup.server.base.clone(),
+            tenant: setup.server.tenant.clone(),
+            enrolled: None,
+            lang: en(),
+        },
+        Box::new(StaticSecret::from_bytes(
+            *setup.forward.expose_secret_bytes(),
+        )),
+    )
+    .await
+    .unwrap();
+    page.log_in().await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(page.serve(async {
+        let _ = stopped.await;
+    }));
+    stop.send(()).unwrap();
+    // `serve` ends with `POST recipient/logout`, which the server answered.
+    serving.await.unwrap().unwrap();
+}
