@@ -630,7 +630,7 @@ async fn item_page(
                         ]))
                     }
                     p { (t(lang, "recipient-forward-read-only")) }
-                    div.message-text id="recipient-forward-text" style="white-space: pre-wrap" { (forward.text) }
+                    div.message { p.text id="recipient-forward-text" { (forward.text) } }
                     @if !forward.attachments.is_empty() {
                         h2 { (t(lang, "recipient-attachments")) }
                         ul id="recipient-forward-attachments" {

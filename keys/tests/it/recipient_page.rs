@@ -358,6 +358,10 @@ async fn a_forward_recipient_reads_a_forward_and_downloads_its_attachment_byte_i
     assert!(page.contains("register number 7"), "{page}");
     assert!(page.contains("verslag.pdf"), "{page}");
     assert!(!page.contains("<form"), "read-only: no form");
+    assert!(
+        !page.contains(" style="),
+        "no inline style (the CSP allows none)"
+    );
 
     let download = browser
         .get(&format!("/items/{fid}/attachments/{}", ids[0]))
