@@ -1076,7 +1076,11 @@ impl ServerClient {
     /// Logs in as the recipient `public_key`: `answer` computes the answer
     /// to the challenge message for the recipient log-in context
     /// (`recipient_login_context(tenant, origin)`).
-    pub async fn recipient_log_in_with<F>(&self, public_key: PublicKey, answer: F) -> Result<(), Error>
+    pub async fn recipient_log_in_with<F>(
+        &self,
+        public_key: PublicKey,
+        answer: F,
+    ) -> Result<(), Error>
     where
         F: FnOnce(&[u8; CHALLENGE_LEN], &[u8]) -> Result<[u8; ANSWER_LEN], Error>,
     {
@@ -1094,8 +1098,7 @@ impl ServerClient {
         let id = challenge["challenge"]
             .as_str()
             .ok_or(Error::Protocol("challenge"))?;
-        let context =
-            meldkluis_crypto_core::recipient_login_context(&self.tenant, &self.origin);
+        let context = meldkluis_crypto_core::recipient_login_context(&self.tenant, &self.origin);
         let answer = answer(&message, &context)?;
         let response: Value = json_limited(
             self.send(self.http.post(self.url("/recipient/login")).json(&json!({

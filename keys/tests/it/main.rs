@@ -16,7 +16,7 @@ mod console_lifecycle;
 mod double;
 mod figures;
 mod real_server;
+mod recipient_page;
 mod recover_attacks;
 mod recovery_ceremony;
 mod recovery_replace;
-mod recipient_page;
