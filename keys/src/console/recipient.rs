@@ -570,7 +570,7 @@ async fn item_page(
     };
     let (listed, shown, others) = match one(&state, &item_id).await {
         Ok(Some(found)) => found,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Ok(None) => return not_found(&state, lang),
         Err(error) => return failure(&state, lang, &error),
     };
     let base = &state.base;
@@ -620,7 +620,7 @@ async fn item_page(
                 lang,
                 &title,
                 html! {
-                    p.back { a href={ (base) "/" } { (t(lang, "recipient-back")) } }
+                    p.back.no-print { a href={ (base) "/" } { (t(lang, "recipient-back")) } }
                     h1 { (title) }
                     p id="recipient-forward-meta" {
                         (tf(lang, "recipient-forward-meta", &[
@@ -664,7 +664,7 @@ async fn item_csv(
     };
     let report = match one(&state, &item_id).await {
         Ok(Some((_, Shown::Figures(report), _))) => report,
-        Ok(_) => return StatusCode::NOT_FOUND.into_response(),
+        Ok(_) => return not_found(&state, lang),
         Err(error) => return failure(&state, lang, &error),
     };
     let text = figures::csv::to_csv(&report, lang);
@@ -719,18 +719,18 @@ async fn attachment(
         Ok(Some((_, Shown::Forward(forward, sender, report_id), _))) => {
             (forward, sender, report_id)
         }
-        Ok(_) => return StatusCode::NOT_FOUND.into_response(),
+        Ok(_) => return not_found(&state, lang),
         Err(error) => return failure(&state, lang, &error),
     };
     let Some(att_id) = canonical_id(&attachment_id) else {
-        return StatusCode::NOT_FOUND.into_response();
+        return not_found(&state, lang);
     };
     let Some(named) = forward
         .attachments
         .iter()
         .find(|a| a.id.eq_ignore_ascii_case(&att_id))
     else {
-        return StatusCode::NOT_FOUND.into_response();
+        return not_found(&state, lang);
     };
     let (Ok(expected_hash), Ok(max)) = (
         hex::decode(&named.sha256),
@@ -783,6 +783,25 @@ fn refused_attachment(state: &RecipientState, lang: Lang) -> Response {
             html! {
                 h1 { (title) }
                 p.error-text role="alert" id="recipient-attachment-refused" { (t(lang, "recipient-attachment-refused")) }
+            },
+        ),
+    )
+        .into_response()
+}
+
+/// The answer for an item (or attachment) the page has not got: a page in
+/// the console's frame (a bare 404 has no language, title or landmark).
+fn not_found(state: &RecipientState, lang: Lang) -> Response {
+    let title = t(lang, "console-error-title");
+    (
+        StatusCode::NOT_FOUND,
+        frame(
+            state,
+            lang,
+            &title,
+            html! {
+                h1 { (title) }
+                p.error-text id="recipient-not-found" { (t(lang, "recipient-not-found")) }
             },
         ),
     )

@@ -24,6 +24,7 @@ mod reporter_a11y;
 mod reporter_budgets;
 mod reporter_code_privacy;
 mod reporter_e2e;
+mod recipient_page_a11y;
 mod reporter_pages;
 mod server_bad_input;
 mod server_cycle;

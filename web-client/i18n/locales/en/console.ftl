@@ -337,3 +337,4 @@ recipient-forward-read-only = Read-only: this page has no way to answer the repo
 recipient-attachments = Attachments
 recipient-bytes = { $size } bytes
 recipient-attachment-refused = This attachment is not what the forwarded item names (its size or content differs) and was not given.
+recipient-not-found = This item does not exist or is not for you.

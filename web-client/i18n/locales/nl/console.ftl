@@ -337,3 +337,4 @@ recipient-forward-read-only = Alleen lezen: via deze pagina kunt u niet reageren
 recipient-attachments = Bijlagen
 recipient-bytes = { $size } bytes
 recipient-attachment-refused = Deze bijlage is niet wat het doorgestuurde stuk noemt (grootte of inhoud wijkt af) en is niet gegeven.
+recipient-not-found = Dit stuk bestaat niet of is niet voor u.
