@@ -254,12 +254,11 @@ async fn prepare(state: &Arc<ConsoleState>, period_text: &str) -> Result<Prepare
     // The exact suppression audit can take most of a second on a tenant
     // with many small cells (keys/benches/figures.rs): off the async
     // workers, so the console keeps answering meanwhile.
-    let report = tokio::task::spawn_blocking(move || {
-        figures::compute(period, &records, &setup, &earlier)
-    })
-    .await
-    .map_err(|_| Error::Protocol("the figures computation stopped"))?
-    .map_err(|e| Refusal::Invalid(e.text_id()))?;
+    let report =
+        tokio::task::spawn_blocking(move || figures::compute(period, &records, &setup, &earlier))
+            .await
+            .map_err(|_| Error::Protocol("the figures computation stopped"))?
+            .map_err(|e| Refusal::Invalid(e.text_id()))?;
     let served = state.client.recipients().await?;
     Ok(Prepared {
         config,
