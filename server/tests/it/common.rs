@@ -2,7 +2,8 @@
 //! process, stopping it, and an advisor's log-in over HTTP.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 
 use base64::Engine as _;
 use meldkluis_crypto_core::challenge::answer_challenge;
@@ -13,6 +14,18 @@ pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_meldkluis-server");
 
 pub(crate) fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Runs the binary once with `args` on the data folder `data` (warnings
+/// only in its log) and returns what it printed and how it ended.
+pub(crate) fn cli(data: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("MELDKLUIS_LOG", "warn")
+        .output()
+        .expect("run the CLI")
 }
 
 /// Starts `command` (the binary with its options and environment) as

@@ -2,22 +2,11 @@
 //! range are stored and shown, unnamed ones stay, out-of-range ones are
 //! refused with a message and change nothing.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_meldkluis-server");
-
-fn cli(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env("MELDKLUIS_LOG", "warn")
-        .output()
-        .expect("run the CLI")
-}
+use crate::common::cli;
 
 fn json_of(output: &Output) -> Value {
     assert!(

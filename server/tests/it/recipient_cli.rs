@@ -5,20 +5,9 @@
 //! out-of-range validity are refused with a message; a removed recipient
 //! is listed as removed.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-const BIN: &str = env!("CARGO_BIN_EXE_meldkluis-server");
-
-fn cli(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env("MELDKLUIS_LOG", "warn")
-        .output()
-        .expect("run the CLI")
-}
+use crate::common::cli;
 
 fn ok(output: &Output) -> String {
     assert!(
