@@ -105,10 +105,126 @@ pub fn random_loopback_address() -> SocketAddr {
     SocketAddr::from((Ipv4Addr::new(127, bytes[0], bytes[1], last), 0))
 }
 
+const CONSOLE_NOT_LOOPBACK: &str = "console address (only a loopback address, e.g. 127.0.0.1)";
+
 fn random_hex() -> meldkluis_crypto_core::Zeroizing<String> {
     let mut secret = meldkluis_crypto_core::Zeroizing::new([0u8; 32]);
     rand_core::RngCore::fill_bytes(&mut os_rng(), secret.as_mut());
     meldkluis_crypto_core::Zeroizing::new(hex::encode(secret.as_ref()))
+}
+
+/// Binds `listen`, a loopback address only (`not_loopback` is the error
+/// otherwise), and returns the listener with the address it got.
+async fn bind_loopback(
+    listen: SocketAddr,
+    not_loopback: &'static str,
+) -> Result<(tokio::net::TcpListener, SocketAddr), Error> {
+    if !listen.ip().is_loopback() {
+        return Err(Error::Malformed(not_loopback));
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| Error::Http(format!("binding {listen}: {e}")))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| Error::Http(e.to_string()))?;
+    Ok((listener, address))
+}
+
+/// What the console and the recipient page share to let in only the
+/// browser given the printed address: the per-run session secret (the
+/// cookie), the capability path every address starts with, and the
+/// loopback `Host`.
+struct Gate<'a> {
+    session: &'a str,
+    /// `/c/<capability>`.
+    base: &'a str,
+    host: &'a str,
+    /// The language when none was chosen.
+    lang: Lang,
+}
+
+impl Gate<'_> {
+    /// The address to open in the browser, with the capability and the
+    /// session secret.
+    fn url(&self, origin: &str) -> String {
+        format!("{origin}{}/?k={}", self.base, self.session)
+    }
+
+    fn host_ok(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|h| h == self.host)
+    }
+
+    /// The language of this request: the chosen one, else the default.
+    fn lang_of(&self, headers: &HeaderMap) -> Lang {
+        cookies(headers)
+            .get(LANG_COOKIE)
+            .and_then(|tag| catalog().lang(tag))
+            .unwrap_or(self.lang)
+    }
+
+    /// Admits a request from the browser given the address only: the
+    /// right `Host` (so a DNS-rebound name cannot reach us) and the per-run
+    /// secret in its cookie.
+    fn admit(&self, headers: &HeaderMap) -> Result<Lang, Refused> {
+        let lang = self.lang_of(headers);
+        if !self.host_ok(headers) {
+            return Err(Refused::WrongHost);
+        }
+        let cookie_ok = cookies(headers)
+            .get(SECRET_COOKIE)
+            .is_some_and(|c| same_secret(c, self.session));
+        if !cookie_ok {
+            return Err(Refused::NoSecret(lang));
+        }
+        Ok(lang)
+    }
+
+    /// `GET /?k=SECRET` (the printed address): when `given` is the session
+    /// secret, on the right `Host`, sets the session cookie and redirects
+    /// to the page without it; `None` otherwise.
+    fn enter(&self, headers: &HeaderMap, given: Option<&str>) -> Option<Response> {
+        let given = given?;
+        if !(self.host_ok(headers) && same_secret(given, self.session)) {
+            return None;
+        }
+        // No Domain: this host only. Path: this capability only, so
+        // another service on the same address, at another port, is never
+        // sent it.
+        let cookie = format!(
+            "{SECRET_COOKIE}={}; Path={}; HttpOnly; SameSite=Strict",
+            self.session, self.base
+        );
+        let mut response = Redirect::to(&format!("{}/", self.base)).into_response();
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().insert(header::SET_COOKIE, value);
+        }
+        Some(response)
+    }
+
+    /// `GET /lang/{tag}` (admitted): remembers the language in a cookie
+    /// and goes back to the start page.
+    fn choose_language(&self, headers: &HeaderMap, tag: &str) -> Response {
+        if let Err(refused) = self.admit(headers) {
+            return refused.into_response();
+        }
+        let Some(lang) = catalog().lang(tag) else {
+            return StatusCode::NOT_FOUND.into_response();
+        };
+        let mut response = Redirect::to(&format!("{}/", self.base)).into_response();
+        let cookie = format!(
+            "{LANG_COOKIE}={}; Path={}; SameSite=Strict",
+            lang.tag(),
+            self.base
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().insert(header::SET_COOKIE, value);
+        }
+        response
+    }
 }
 
 /// A console bound to its loopback port, ready to serve.
@@ -160,19 +276,12 @@ impl Console {
         key: Box<dyn StaticKey + Send>,
     ) -> Result<Self, Error> {
         if !listen.ip().is_loopback() {
-            return Err(Error::Malformed(
-                "console address (only a loopback address, e.g. 127.0.0.1)",
-            ));
+            return Err(Error::Malformed(CONSOLE_NOT_LOOPBACK));
         }
         let recovery = options.enrolled.recovery.ok_or(Error::Malformed(
             "enrolled keys (a 'recovery' line is needed: replies are sealed to it)",
         ))?;
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|e| Error::Http(format!("binding {listen}: {e}")))?;
-        let address = listener
-            .local_addr()
-            .map_err(|e| Error::Http(e.to_string()))?;
+        let (listener, address) = bind_loopback(listen, CONSOLE_NOT_LOOPBACK).await?;
         let pins = match &options.pins {
             Some(path) => Pins::load(path)?,
             None => Pins::in_memory(),
@@ -216,12 +325,7 @@ impl Console {
     /// The address to open in the browser, with the capability and the
     /// session secret. Print it for the advisor only (the terminal).
     pub fn url(&self) -> String {
-        format!(
-            "{}{}/?k={}",
-            self.state.origin,
-            self.state.base,
-            self.state.session.as_str()
-        )
+        self.state.gate().url(&self.state.origin)
     }
 
     /// The loopback address the console listens on.
@@ -359,33 +463,20 @@ fn same_secret(given: &str, secret: &str) -> bool {
 }
 
 impl ConsoleState {
-    /// The language of this request: the chosen one, else the default.
-    fn lang_of(&self, headers: &HeaderMap) -> Lang {
-        cookies(headers)
-            .get(LANG_COOKIE)
-            .and_then(|tag| catalog().lang(tag))
-            .unwrap_or(self.lang)
+    fn gate(&self) -> Gate<'_> {
+        Gate {
+            session: &self.session,
+            base: &self.base,
+            host: &self.host,
+            lang: self.lang,
+        }
     }
 
     /// Admits a request from the advisor's browser only: the right `Host`
     /// (so a DNS-rebound name cannot reach us) and the per-run secret in
     /// its cookie.
     fn admit(&self, headers: &HeaderMap) -> Result<Lang, Refused> {
-        let lang = self.lang_of(headers);
-        let host_ok = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .is_some_and(|h| h == self.host);
-        if !host_ok {
-            return Err(Refused::WrongHost);
-        }
-        let cookie_ok = cookies(headers)
-            .get(SECRET_COOKIE)
-            .is_some_and(|c| same_secret(c, &self.session));
-        if !cookie_ok {
-            return Err(Refused::NoSecret(lang));
-        }
-        Ok(lang)
+        self.gate().admit(headers)
     }
 
     /// Admits a form post: as [`ConsoleState::admit`], plus the CSRF token
@@ -507,26 +598,8 @@ async fn home(
     headers: HeaderMap,
     Query(query): Query<EntryQuery>,
 ) -> Response {
-    if let Some(given) = query.k {
-        let host_ok = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .is_some_and(|h| h == state.host);
-        if host_ok && same_secret(&given, &state.session) {
-            // No Domain: this host only. Path: this console's capability
-            // only, so another service on the same address, at another
-            // port, is never sent it.
-            let cookie = format!(
-                "{SECRET_COOKIE}={}; Path={}; HttpOnly; SameSite=Strict",
-                state.session.as_str(),
-                state.base
-            );
-            let mut response = Redirect::to(&format!("{}/", state.base)).into_response();
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                response.headers_mut().insert(header::SET_COOKIE, value);
-            }
-            return response;
-        }
+    if let Some(entered) = state.gate().enter(&headers, query.k.as_deref()) {
+        return entered;
     }
     let lang = match state.admit(&headers) {
         Ok(lang) => lang,
@@ -556,22 +629,7 @@ async fn choose_language(
     headers: HeaderMap,
     Path(tag): Path<String>,
 ) -> Response {
-    if let Err(refused) = state.admit(&headers) {
-        return refused.into_response();
-    }
-    let Some(lang) = catalog().lang(&tag) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let mut response = Redirect::to(&format!("{}/", state.base)).into_response();
-    let cookie = format!(
-        "{LANG_COOKIE}={}; Path={}; SameSite=Strict",
-        lang.tag(),
-        state.base
-    );
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    response
+    state.gate().choose_language(&headers, &tag)
 }
 
 #[derive(Debug, Deserialize)]

@@ -30,21 +30,20 @@ use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use maud::{html, Markup};
 use meldkluis_crypto_core::{
     open_item, Expect, ItemHeader, ItemKind, PublicKey, StaticKey, TenantId,
 };
-use meldkluis_i18n::{catalog, t, tf, Arg, Lang};
+use meldkluis_i18n::{t, tf, Arg, Lang};
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
 use super::pages::{self, Page, Section};
 use super::{
-    canonical_id, cookies, random_hex, same_secret, security_headers, EntryQuery, Refused,
-    SharedKey, LANG_COOKIE, SECRET_COOKIE,
+    bind_loopback, canonical_id, random_hex, security_headers, EntryQuery, Gate, Refused, SharedKey,
 };
 use crate::client::{RecipientItem, RecipientItems, ServerClient, MAX_JSON_ANSWER};
 use crate::enrolled::EnrolledKeys;
@@ -105,17 +104,11 @@ impl RecipientPage {
         options: RecipientOptions,
         key: Box<dyn StaticKey + Send>,
     ) -> Result<Self, Error> {
-        if !listen.ip().is_loopback() {
-            return Err(Error::Malformed(
-                "page address (only a loopback address, e.g. 127.0.0.1)",
-            ));
-        }
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|e| Error::Http(format!("binding {listen}: {e}")))?;
-        let address = listener
-            .local_addr()
-            .map_err(|e| Error::Http(e.to_string()))?;
+        let (listener, address) = bind_loopback(
+            listen,
+            "page address (only a loopback address, e.g. 127.0.0.1)",
+        )
+        .await?;
         let public_key = key.public_key();
         let state = RecipientState {
             session: random_hex(),
@@ -143,12 +136,7 @@ impl RecipientPage {
     /// The address to open in the browser, with the capability and the
     /// session secret. For the recipient's terminal only.
     pub fn url(&self) -> String {
-        format!(
-            "{}{}/?k={}",
-            self.state.origin,
-            self.state.base,
-            self.state.session.as_str()
-        )
+        self.state.gate().url(&self.state.origin)
     }
 
     /// Serves until `shutdown` completes, then logs out.
@@ -276,29 +264,17 @@ impl RecipientState {
         self.client.recipient_item(item_id, max).await
     }
 
-    fn lang_of(&self, headers: &HeaderMap) -> Lang {
-        cookies(headers)
-            .get(LANG_COOKIE)
-            .and_then(|tag| catalog().lang(tag))
-            .unwrap_or(self.lang)
+    fn gate(&self) -> Gate<'_> {
+        Gate {
+            session: &self.session,
+            base: &self.base,
+            host: &self.host,
+            lang: self.lang,
+        }
     }
 
     fn admit(&self, headers: &HeaderMap) -> Result<Lang, Refused> {
-        let lang = self.lang_of(headers);
-        let host_ok = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .is_some_and(|h| h == self.host);
-        if !host_ok {
-            return Err(Refused::WrongHost);
-        }
-        let cookie_ok = cookies(headers)
-            .get(SECRET_COOKIE)
-            .is_some_and(|c| same_secret(c, &self.session));
-        if !cookie_ok {
-            return Err(Refused::NoSecret(lang));
-        }
-        Ok(lang)
+        self.gate().admit(headers)
     }
 
     async fn senders(&self) -> Result<Senders, Error> {
@@ -418,23 +394,8 @@ async fn home(
     headers: HeaderMap,
     Query(query): Query<EntryQuery>,
 ) -> Response {
-    if let Some(given) = query.k {
-        let host_ok = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .is_some_and(|h| h == state.host);
-        if host_ok && same_secret(&given, &state.session) {
-            let cookie = format!(
-                "{SECRET_COOKIE}={}; Path={}; HttpOnly; SameSite=Strict",
-                state.session.as_str(),
-                state.base
-            );
-            let mut response = Redirect::to(&format!("{}/", state.base)).into_response();
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                response.headers_mut().insert(header::SET_COOKIE, value);
-            }
-            return response;
-        }
+    if let Some(entered) = state.gate().enter(&headers, query.k.as_deref()) {
+        return entered;
     }
     let lang = match state.admit(&headers) {
         Ok(lang) => lang,
@@ -814,20 +775,5 @@ async fn choose_language(
     headers: HeaderMap,
     Path(tag): Path<String>,
 ) -> Response {
-    if let Err(refused) = state.admit(&headers) {
-        return refused.into_response();
-    }
-    let Some(lang) = catalog().lang(&tag) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let mut response = Redirect::to(&format!("{}/", state.base)).into_response();
-    let cookie = format!(
-        "{LANG_COOKIE}={}; Path={}; SameSite=Strict",
-        lang.tag(),
-        state.base
-    );
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    response
+    state.gate().choose_language(&headers, &tag)
 }
