@@ -26,27 +26,10 @@ use meldkluis_tests::{
 };
 use serde_json::json;
 
-use crate::reporter_a11y::{axe_source, axe_violations};
+use crate::reporter_a11y::{axe_source, axe_violations, not_hidden_in_print};
 
-/// Every element the print stylesheet must hide that it does not: forms,
-/// buttons and navigation, matched against the `@media print` rules that
-/// set `display: none`.
-const NOT_HIDDEN_IN_PRINT: &str = "
-    const hiding = [];
-    for (const sheet of document.styleSheets) {
-      for (const rule of sheet.cssRules) {
-        if (rule.media && [...rule.media].includes('print')) {
-          for (const inner of rule.cssRules) {
-            if (inner.style && inner.style.display === 'none') hiding.push(inner.selectorText);
-          }
-        }
-      }
-    }
-    if (hiding.length === 0) return ['no print rules'];
-    const hidden = (e) => { for (let n = e; n; n = n.parentElement) { if (hiding.some((s) => n.matches(s))) return true; } return false; };
-    return [...document.querySelectorAll('form, button, nav')]
-      .filter((e) => !hidden(e))
-      .map((e) => e.outerHTML.slice(0, 80));";
+/// What the print stylesheet must hide: forms, buttons and navigation.
+const PRINT_HIDES: &str = "form, button, nav";
 
 /// The first day of the quarter before the one `day` is in.
 fn previous_quarter_start(day: Day) -> Day {
@@ -275,9 +258,7 @@ async fn axe_finds_nothing_on_any_console_page_in_either_language() {
             ($what:expr) => {{
                 let what = format!("{lang} {}", $what);
                 violations.extend(axe_violations(&browser, &axe, &what).await);
-                let left: Vec<String> =
-                    serde_json::from_value(browser.js(NOT_HIDDEN_IN_PRINT, vec![]).await)
-                        .expect("a list");
+                let left: Vec<String> = not_hidden_in_print(&browser, PRINT_HIDES).await;
                 not_hidden.extend(left.into_iter().map(|e| format!("{what}: {e}")));
                 screenshot(&browser, &what).await;
                 pages_checked.push(what);

@@ -16,27 +16,11 @@ use meldkluis_tests::browser::{Browser, BrowserOptions};
 use meldkluis_tests::{client, submit_report, Mailbox, TestServer, TestTenant};
 use serde_json::json;
 
-use crate::reporter_a11y::{axe_source, axe_violations};
+use crate::reporter_a11y::{axe_source, axe_violations, not_hidden_in_print};
 
-/// Every element of the page the print stylesheet must hide, that it does
-/// not: forms, buttons and the header's navigation, matched against the
-/// `@media print` rules that set `display: none`.
-const NOT_HIDDEN_IN_PRINT: &str = "
-    const hiding = [];
-    for (const sheet of document.styleSheets) {
-      for (const rule of sheet.cssRules) {
-        if (rule.media && [...rule.media].includes('print')) {
-          for (const inner of rule.cssRules) {
-            if (inner.style && inner.style.display === 'none') hiding.push(inner.selectorText);
-          }
-        }
-      }
-    }
-    if (hiding.length === 0) return ['no print rules'];
-    const hidden = (e) => { for (let n = e; n; n = n.parentElement) { if (hiding.some((s) => n.matches(s))) return true; } return false; };
-    return [...document.querySelectorAll('form, button, header nav')]
-      .filter((e) => !hidden(e))
-      .map((e) => e.outerHTML.slice(0, 80));";
+/// What the print stylesheet must hide: forms, buttons and the header's
+/// navigation.
+const PRINT_HIDES: &str = "form, button, header nav";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_closes_holds_and_shows_the_register_accessibly_and_prints_without_forms() {
@@ -106,9 +90,7 @@ async fn the_console_closes_holds_and_shows_the_register_accessibly_and_prints_w
         if round == 0 {
             // Open: the closing and hold forms.
             violations.extend(axe_violations(&browser, &axe, &format!("{lang} open report")).await);
-            let left: Vec<String> =
-                serde_json::from_value(browser.js(NOT_HIDDEN_IN_PRINT, vec![]).await)
-                    .expect("a list");
+            let left: Vec<String> = not_hidden_in_print(&browser, PRINT_HIDES).await;
             not_hidden.extend(left.into_iter().map(|e| format!("{lang} open report: {e}")));
             // Close with a reason, from the form.
             browser
@@ -162,8 +144,7 @@ async fn the_console_closes_holds_and_shows_the_register_accessibly_and_prints_w
             "{lang}: {history}"
         );
         violations.extend(axe_violations(&browser, &axe, &format!("{lang} closed report")).await);
-        let left: Vec<String> =
-            serde_json::from_value(browser.js(NOT_HIDDEN_IN_PRINT, vec![]).await).expect("a list");
+        let left: Vec<String> = not_hidden_in_print(&browser, PRINT_HIDES).await;
         not_hidden.extend(
             left.into_iter()
                 .map(|e| format!("{lang} closed report: {e}")),
@@ -181,8 +162,7 @@ async fn the_console_closes_holds_and_shows_the_register_accessibly_and_prints_w
             "{lang}: {register}"
         );
         violations.extend(axe_violations(&browser, &axe, &format!("{lang} register")).await);
-        let left: Vec<String> =
-            serde_json::from_value(browser.js(NOT_HIDDEN_IN_PRINT, vec![]).await).expect("a list");
+        let left: Vec<String> = not_hidden_in_print(&browser, PRINT_HIDES).await;
         not_hidden.extend(left.into_iter().map(|e| format!("{lang} register: {e}")));
 
         browser.close().await;

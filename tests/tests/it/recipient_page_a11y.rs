@@ -25,27 +25,11 @@ use meldkluis_tests::{client, new_item_id, seal, submit_report, Mailbox, TestSer
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
-use crate::reporter_a11y::{axe_source, axe_violations};
+use crate::reporter_a11y::{axe_source, axe_violations, not_hidden_in_print};
 
-/// Every element the print stylesheet must hide that it does not: forms,
-/// buttons, navigation, the back link and the CSV download button, matched
-/// against the `@media print` rules that set `display: none`.
-const NOT_HIDDEN_IN_PRINT: &str = "
-    const hiding = [];
-    for (const sheet of document.styleSheets) {
-      for (const rule of sheet.cssRules) {
-        if (rule.media && [...rule.media].includes('print')) {
-          for (const inner of rule.cssRules) {
-            if (inner.style && inner.style.display === 'none') hiding.push(inner.selectorText);
-          }
-        }
-      }
-    }
-    if (hiding.length === 0) return ['no print rules'];
-    const hidden = (e) => { for (let n = e; n; n = n.parentElement) { if (hiding.some((s) => n.matches(s))) return true; } return false; };
-    return [...document.querySelectorAll('form, button, nav, .back, a.button')]
-      .filter((e) => !hidden(e))
-      .map((e) => e.outerHTML.slice(0, 80));";
+/// What the print stylesheet must hide: forms, buttons, navigation, the
+/// back link and the CSV download button.
+const PRINT_HIDES: &str = "form, button, nav, .back, a.button";
 
 /// A figures report of 2025-Q3 with six web reports (the channel count 6
 /// is published at the default threshold 5), as a console computes it.
@@ -256,9 +240,7 @@ async fn axe_finds_nothing_on_any_recipient_page_state_in_either_language() {
             ($what:expr) => {{
                 let what = format!("{lang} {}", $what);
                 violations.extend(axe_violations(&browser, &axe, &what).await);
-                let left: Vec<String> =
-                    serde_json::from_value(browser.js(NOT_HIDDEN_IN_PRINT, vec![]).await)
-                        .expect("a list");
+                let left: Vec<String> = not_hidden_in_print(&browser, PRINT_HIDES).await;
                 not_hidden.extend(left.into_iter().map(|e| format!("{what}: {e}")));
                 pages_checked.push(what);
             }};

@@ -23,6 +23,31 @@ pub(crate) fn axe_source() -> String {
         .unwrap_or_else(|e| panic!("{path}: {e}; run scripts/setup.sh (npm ci in web-client)"))
 }
 
+/// The elements matching `selectors` (a CSS selector list) that the print
+/// stylesheet leaves visible, matched against the `@media print` rules that
+/// set `display: none`; `["no print rules"]` if there are none.
+pub(crate) async fn not_hidden_in_print(browser: &Browser, selectors: &str) -> Vec<String> {
+    let script = "
+    const selectors = arguments[0];
+    if (typeof selectors !== 'string' || selectors === '') throw new Error('no selectors');
+    const hiding = [];
+    for (const sheet of document.styleSheets) {
+      for (const rule of sheet.cssRules) {
+        if (rule.media && [...rule.media].includes('print')) {
+          for (const inner of rule.cssRules) {
+            if (inner.style && inner.style.display === 'none') hiding.push(inner.selectorText);
+          }
+        }
+      }
+    }
+    if (hiding.length === 0) return ['no print rules'];
+    const hidden = (e) => { for (let n = e; n; n = n.parentElement) { if (hiding.some((s) => n.matches(s))) return true; } return false; };
+    return [...document.querySelectorAll(selectors)]
+      .filter((e) => !hidden(e))
+      .map((e) => e.outerHTML.slice(0, 80));";
+    serde_json::from_value(browser.js(script, vec![json!(selectors)]).await).expect("a list")
+}
+
 /// Runs axe on the page as it is now; returns the violations, described.
 pub(crate) async fn axe_violations(browser: &Browser, axe: &str, what: &str) -> Vec<String> {
     let loaded = browser
