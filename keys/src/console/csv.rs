@@ -5,6 +5,59 @@
 //! it). The register holds codes and days only; a cell that starts like a
 //! formula is kept as text, behind a `'`.
 
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use meldkluis_crypto_core::TenantId;
+use meldkluis_i18n::Lang;
+
+use crate::figures::{self, FiguresReport};
+use crate::Error;
+
+/// `bytes` as a download of `content_type` named `name` (any character
+/// but ASCII letters, digits, `.`, `-` and `_` made `_`).
+pub(crate) fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+/// A CSV text (already made harmless) as a download named `name`.
+pub(crate) fn csv_download(text: String, name: &str) -> Response {
+    download(text.into_bytes(), "text/csv; charset=utf-8", name)
+}
+
+/// The tables of a figures report as a CSV download, every cell made
+/// harmless for a spreadsheet (category labels come from the server).
+pub(crate) fn figures_download(
+    report: &FiguresReport,
+    lang: Lang,
+    tenant: &TenantId,
+) -> Result<Response, Error> {
+    let text = figures::csv::to_csv(report, lang);
+    let text = harmless_csv(text.as_bytes())
+        .map_err(|BadCsv| Error::Protocol("the figures CSV does not parse"))?;
+    let name = format!(
+        "meldkluis-figures-{}-{}.csv",
+        tenant.as_str(),
+        report.period
+    );
+    Ok(csv_download(text, &name))
+}
+
 /// Why the server's CSV was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct BadCsv;

@@ -25,7 +25,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
@@ -624,32 +624,10 @@ pub(super) async fn preview_csv(
     }
 }
 
-/// The CSV of a figures report as a download, every cell made harmless
-/// for a spreadsheet (category labels come from the server).
+/// The CSV of a figures report as a download.
 fn csv_download(state: &ConsoleState, lang: Lang, report: &FiguresReport) -> Response {
-    let text = figures::csv::to_csv(report, lang);
-    let Ok(text) = csv::harmless_csv(text.as_bytes()) else {
-        return failure(
-            state,
-            lang,
-            &Error::Protocol("the figures CSV does not parse"),
-        );
-    };
-    let name = format!(
-        "meldkluis-figures-{}-{}.csv",
-        state.client.tenant().as_str(),
-        report.period
-    );
-    let mut response = text.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
+    csv::figures_download(report, lang, state.client.tenant())
+        .unwrap_or_else(|error| failure(state, lang, &error))
 }
 
 #[derive(Debug, Deserialize)]

@@ -1279,16 +1279,7 @@ async fn register_csv(State(state): State<Arc<ConsoleState>>, headers: HeaderMap
         );
     };
     let name = format!("meldkluis-register-{}.csv", state.client.tenant().as_str());
-    let mut response = text.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
+    csv::csv_download(text, &name)
 }
 
 /// The export form: the CSRF token and the file's name as the sender gave

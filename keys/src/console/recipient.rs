@@ -29,7 +29,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -628,40 +628,8 @@ async fn item_csv(
         Ok(_) => return not_found(&state, lang),
         Err(error) => return failure(&state, lang, &error),
     };
-    let text = figures::csv::to_csv(&report, lang);
-    let Ok(text) = super::csv::harmless_csv(text.as_bytes()) else {
-        return failure(
-            &state,
-            lang,
-            &Error::Protocol("the figures CSV does not parse"),
-        );
-    };
-    let name = format!(
-        "meldkluis-figures-{}-{}.csv",
-        state.client.tenant().as_str(),
-        report.period
-    );
-    download(text.into_bytes(), "text/csv; charset=utf-8", &name)
-}
-
-fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
+    super::csv::figures_download(&report, lang, state.client.tenant())
+        .unwrap_or_else(|error| failure(&state, lang, &error))
 }
 
 /// `GET /items/{item_id}/attachments/{attachment_id}`: one attachment of a
@@ -728,7 +696,7 @@ async fn attachment(
     .ok()
     .flatten();
     match opened {
-        Some(content) => download(content, "application/octet-stream", &named.name),
+        Some(content) => super::csv::download(content, "application/octet-stream", &named.name),
         None => refused_attachment(&state, lang),
     }
 }
