@@ -14,54 +14,23 @@
 //! `tests/tests/console_browser.rs`.)
 
 use meldkluis_crypto_core::{ItemKind, StaticKey as _, StaticSecret};
-use meldkluis_i18n::catalog;
-use meldkluis_keys::console::{Console, ConsoleOptions};
 use meldkluis_keys::enrolled::{ConfirmedRecipient, EnrolledKeys, RecipientRole};
 use meldkluis_server::clock::ManualClock;
 use meldkluis_server::dates::Day;
 use meldkluis_tests::browser::{Browser, BrowserOptions};
 use meldkluis_tests::{
-    advisor_login, advisor_post_message, advisor_set_status, b64, client, mailbox_login,
-    new_item_id, open, seal, submit_report, unb64, Mailbox, TestServer, TestTenant,
+    advisor_login, advisor_post_message, b64, client, mailbox_login, new_item_id, open, seal,
+    submit_report, unb64, Mailbox, TestServer, TestTenant,
 };
 use serde_json::json;
 
+use crate::console_harness::{
+    last_quarter, previous_quarter_start, report_content, seed_a_quarter, RunningConsole,
+};
 use crate::reporter_a11y::{axe_source, axe_violations, not_hidden_in_print};
 
 /// What the print stylesheet must hide: forms, buttons and navigation.
 const PRINT_HIDES: &str = "form, button, nav";
-
-/// The first day of the quarter before the one `day` is in.
-fn previous_quarter_start(day: Day) -> Day {
-    let (year, month, _) = day.civil();
-    let quarter_start = (month - 1) / 3 * 3 + 1;
-    let (year, month) = if quarter_start == 1 {
-        (year - 1, 10)
-    } else {
-        (year, quarter_start - 3)
-    };
-    Day::from_ymd(year, month, 1).expect("a day")
-}
-
-/// A report as the reporter's browser writes it.
-fn report_content(anonymous: bool, category: &str, what: &str) -> Vec<u8> {
-    let reporter = if anonymous {
-        json!({ "anonymous": true })
-    } else {
-        json!({ "anonymous": false, "name": "J. Jansen", "contact": "", "employer_may_see": false })
-    };
-    json!({
-        "format": "meldkluis-report/1",
-        "language": "nl",
-        "category": { "id": category, "label": category },
-        "answers": [{ "id": "what", "question": "Wat is er gebeurd?", "type": "long_text", "value": what, "answer": what }],
-        "reporter": reporter,
-        "advisors": [{ "name": "Advisor 0" }],
-        "attachments": [],
-    })
-    .to_string()
-    .into_bytes()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn axe_finds_nothing_on_any_console_page_in_either_language() {
@@ -79,57 +48,7 @@ async fn axe_finds_nothing_on_any_console_page_in_either_language() {
     // Twelve reports in the last quarter (enough for figures that are not
     // all suppressed), named and anonymous, in two categories; one of
     // them with a message and an attachment, one closed and held.
-    let mut mailboxes = Vec::new();
-    for i in 0..12 {
-        let mailbox = Mailbox::random();
-        let category = if i % 3 == 0 {
-            "discriminatie"
-        } else {
-            "pesten"
-        };
-        let report = mailbox.seal_report(
-            &tenant,
-            &report_content(i % 2 == 0, category, &format!("Melding {i}")),
-        );
-        assert_eq!(
-            submit_report(&http, &server, t, &mailbox.report_body(&report)).await,
-            201
-        );
-        mailboxes.push(mailbox);
-    }
-    clock.set(earlier.add_days(3), 10);
-    let token = advisor_login(&http, &server, &tenant.id, advisor).await;
-    for mailbox in &mailboxes[..8] {
-        assert_eq!(
-            advisor_set_status(
-                &http,
-                &server,
-                &tenant,
-                &token,
-                mailbox.report_id,
-                "acknowledged",
-                None
-            )
-            .await,
-            200
-        );
-    }
-    clock.set(earlier.add_days(20), 10);
-    for mailbox in &mailboxes[..6] {
-        assert_eq!(
-            advisor_set_status(
-                &http,
-                &server,
-                &tenant,
-                &token,
-                mailbox.report_id,
-                "closed",
-                None
-            )
-            .await,
-            200
-        );
-    }
+    let mailboxes = seed_a_quarter(&http, &server, &tenant, &clock, earlier).await;
     // A report of today per language, open, with a message each way and
     // an attachment (each is taken through the forwarding states).
     clock.set(today, 9);
@@ -208,10 +127,7 @@ async fn axe_finds_nothing_on_any_console_page_in_either_language() {
             label: "HR — P. de Boer".into(),
         },
     ];
-    let last_quarter = {
-        let (year, month, _) = previous_quarter_start(today).civil();
-        format!("{year}-Q{}", (month - 1) / 3 + 1)
-    };
+    let last_quarter = last_quarter(today);
 
     let axe = axe_source();
     let mut violations = Vec::new();
@@ -219,10 +135,10 @@ async fn axe_finds_nothing_on_any_console_page_in_either_language() {
     let mut pages_checked = Vec::new();
     for (round, lang) in ["nl", "en"].into_iter().enumerate() {
         let (open, reporter) = &opens[round];
-        let options = ConsoleOptions {
-            server: server.base.clone(),
-            tenant: tenant.id.clone(),
-            enrolled: EnrolledKeys {
+        let console = RunningConsole::start(
+            &server,
+            &tenant,
+            EnrolledKeys {
                 advisors: vec![
                     (advisor.public_key(), "Advisor 0".into()),
                     (tenant.advisors[1].public_key(), "Advisor 1".into()),
@@ -232,23 +148,10 @@ async fn axe_finds_nothing_on_any_console_page_in_either_language() {
                 former_recovery: Vec::new(),
                 recipients: confirmed.clone(),
             },
-            lang: catalog().lang(lang).expect("a language"),
-            pins: None,
-        };
-        let key = StaticSecret::from_bytes(*advisor.expose_secret_bytes());
-        let console = Console::bind(
-            "127.0.0.1:0".parse().expect("address"),
-            options,
-            Box::new(key),
+            lang,
         )
-        .await
-        .expect("console");
-        let url = console.url();
-        let base = url.split("/?k=").next().expect("base").to_owned();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let serving = tokio::spawn(console.serve(async {
-            let _ = stopped.await;
-        }));
+        .await;
+        let (url, base) = (console.url.clone(), console.base.clone());
         let browser = Browser::start_with(BrowserOptions {
             language: lang.into(),
             ..BrowserOptions::default()
@@ -439,11 +342,7 @@ async fn axe_finds_nothing_on_any_console_page_in_either_language() {
         pages_checked.push(what);
 
         browser.close().await;
-        let _ = stop.send(());
-        serving
-            .await
-            .expect("console task")
-            .expect("console served");
+        console.stop().await;
     }
     assert!(violations.is_empty(), "{violations:#?}");
     assert!(not_hidden.is_empty(), "left on paper: {not_hidden:#?}");

@@ -7,15 +7,14 @@
 //! report or the register, in Dutch and English; and on paper (the print
 //! stylesheet) no form, button or navigation is left.
 
-use meldkluis_crypto_core::{StaticKey as _, StaticSecret};
-use meldkluis_i18n::catalog;
-use meldkluis_keys::console::{Console, ConsoleOptions};
+use meldkluis_crypto_core::StaticKey as _;
 use meldkluis_keys::enrolled::EnrolledKeys;
 use meldkluis_server::dates::Day;
 use meldkluis_tests::browser::{Browser, BrowserOptions};
 use meldkluis_tests::{client, submit_report, Mailbox, TestServer, TestTenant};
 use serde_json::json;
 
+use crate::console_harness::RunningConsole;
 use crate::reporter_a11y::{axe_source, axe_violations, not_hidden_in_print};
 
 /// What the print stylesheet must hide: forms, buttons and the header's
@@ -44,33 +43,20 @@ async fn the_console_closes_holds_and_shows_the_register_accessibly_and_prints_w
     let mut not_hidden = Vec::new();
 
     for (round, lang) in ["nl", "en"].into_iter().enumerate() {
-        let options = ConsoleOptions {
-            server: server.base.clone(),
-            tenant: tenant.id.clone(),
-            enrolled: EnrolledKeys {
+        let console = RunningConsole::start(
+            &server,
+            &tenant,
+            EnrolledKeys {
                 advisors: vec![(advisor.public_key(), "Advisor 0".into())],
                 recovery: Some(tenant.recovery.public_key()),
                 earlier: Vec::new(),
                 former_recovery: Vec::new(),
                 recipients: Vec::new(),
             },
-            lang: catalog().lang(lang).expect("a language"),
-            pins: None,
-        };
-        let key = StaticSecret::from_bytes(*advisor.expose_secret_bytes());
-        let console = Console::bind(
-            "127.0.0.1:0".parse().expect("address"),
-            options,
-            Box::new(key),
+            lang,
         )
-        .await
-        .expect("console");
-        let url = console.url();
-        let base = url.split("/?k=").next().expect("base").to_owned();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let serving = tokio::spawn(console.serve(async {
-            let _ = stopped.await;
-        }));
+        .await;
+        let (url, base) = (console.url.clone(), console.base.clone());
         let browser = Browser::start_with(BrowserOptions {
             language: lang.into(),
             ..BrowserOptions::default()
@@ -166,11 +152,7 @@ async fn the_console_closes_holds_and_shows_the_register_accessibly_and_prints_w
         not_hidden.extend(left.into_iter().map(|e| format!("{lang} register: {e}")));
 
         browser.close().await;
-        let _ = stop.send(());
-        serving
-            .await
-            .expect("console task")
-            .expect("console served");
+        console.stop().await;
     }
     assert!(violations.is_empty(), "{violations:#?}");
     assert!(not_hidden.is_empty(), "left on paper: {not_hidden:#?}");

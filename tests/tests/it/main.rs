@@ -6,6 +6,7 @@
 mod api_document;
 mod browser_smoke;
 mod console_a11y;
+mod console_harness;
 mod console_lifecycle_pages;
 mod key_change_e2e;
 mod key_rotation;

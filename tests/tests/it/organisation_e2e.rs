@@ -27,9 +27,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use meldkluis_crypto_core::{LoginCode, RecipientKey, StaticKey as _, StaticSecret};
-use meldkluis_i18n::catalog;
-use meldkluis_keys::console::{Console, ConsoleOptions};
+use meldkluis_crypto_core::{LoginCode, RecipientKey, StaticKey as _};
 use meldkluis_keys::enrolled::EnrolledKeys;
 use meldkluis_server::clock::ManualClock;
 use meldkluis_server::dates::Day;
@@ -37,103 +35,32 @@ use meldkluis_tests::browser::{Browser, BrowserOptions};
 use meldkluis_tests::reporter::{
     click, confirm_code, fill_report_form, mailbox_login, send_report, wait_ready, ReportInput,
 };
-use meldkluis_tests::{
-    advisor_login, advisor_set_status, client, submit_report, Mailbox, TestServer, TestTenant,
-};
+use meldkluis_tests::{client, TestServer, TestTenant};
 use serde_json::{json, Value};
 
+use crate::console_harness::{
+    last_quarter, previous_quarter_start, seed_a_quarter, RunningConsole,
+};
 use crate::management_pages::{
     catch_downloads, caught_download, enrol_in_browser, invitation, management_login, text,
 };
 use crate::reporter_a11y::{axe_source, axe_violations};
 
-/// The first day of the quarter before the one `day` is in.
-fn previous_quarter_start(day: Day) -> Day {
-    let (year, month, _) = day.civil();
-    let quarter_start = (month - 1) / 3 * 3 + 1;
-    let (year, month) = if quarter_start == 1 {
-        (year - 1, 10)
-    } else {
-        (year, quarter_start - 3)
-    };
-    Day::from_ymd(year, month, 1).expect("a day")
-}
-
-/// A report as the reporter's browser writes it.
-fn report_content(anonymous: bool, category: &str, what: &str) -> Vec<u8> {
-    let reporter = if anonymous {
-        json!({ "anonymous": true })
-    } else {
-        json!({ "anonymous": false, "name": "J. Jansen", "contact": "", "employer_may_see": false })
-    };
-    json!({
-        "format": "meldkluis-report/1",
-        "language": "nl",
-        "category": { "id": category, "label": category },
-        "answers": [{ "id": "what", "question": "Wat is er gebeurd?", "type": "long_text", "value": what, "answer": what }],
-        "reporter": reporter,
-        "advisors": [{ "name": "Advisor 0" }],
-        "attachments": [],
-    })
-    .to_string()
-    .into_bytes()
-}
-
-/// The advisor's console, running with the enrolled-keys file as it is now.
-struct RunningConsole {
-    base: String,
-    stop: tokio::sync::oneshot::Sender<()>,
-    serving: tokio::task::JoinHandle<Result<(), meldkluis_keys::Error>>,
-}
-
-impl RunningConsole {
-    /// Starts the console (reading `enrolled` afresh, as the advisor's
-    /// restart does) and logs in in `browser`.
-    async fn start(
-        server: &TestServer,
-        tenant: &TestTenant,
-        enrolled: &Path,
-        lang: &str,
-        browser: &Browser,
-    ) -> Self {
-        let options = ConsoleOptions {
-            server: server.base.clone(),
-            tenant: tenant.id.clone(),
-            enrolled: EnrolledKeys::load(enrolled).expect("the enrolled-keys file"),
-            lang: catalog().lang(lang).expect("a language"),
-            pins: None,
-        };
-        let key = StaticSecret::from_bytes(*tenant.advisors[0].expose_secret_bytes());
-        let console = Console::bind(
-            "127.0.0.1:0".parse().expect("address"),
-            options,
-            Box::new(key),
-        )
-        .await
-        .expect("console");
-        let url = console.url();
-        let base = url.split("/?k=").next().expect("base").to_owned();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let serving = tokio::spawn(console.serve(async {
-            let _ = stopped.await;
-        }));
-        browser.goto(&url).await;
-        browser.find("#login").await.click().await.expect("log in");
-        browser.find("#reports").await;
-        Self {
-            base,
-            stop,
-            serving,
-        }
-    }
-
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        self.serving
-            .await
-            .expect("console task")
-            .expect("console served");
-    }
+/// Starts the advisor's console (reading `enrolled` afresh, as the
+/// advisor's restart does) and logs in in `browser`.
+async fn start_console(
+    server: &TestServer,
+    tenant: &TestTenant,
+    enrolled: &Path,
+    lang: &str,
+    browser: &Browser,
+) -> RunningConsole {
+    let enrolled = EnrolledKeys::load(enrolled).expect("the enrolled-keys file");
+    let console = RunningConsole::start(server, tenant, enrolled, lang).await;
+    browser.goto(&console.url).await;
+    browser.find("#login").await.click().await.expect("log in");
+    browser.find("#reports").await;
+    console
 }
 
 /// Every `table.figures-table` under `root`, as its caption and the text
@@ -240,62 +167,9 @@ async fn figures_and_a_forward_go_from_the_console_to_the_management_page_in_bot
     // Set-up: twelve reports in the last quarter, in two categories, named
     // and anonymous; eight acknowledged three days later, six of them
     // closed after twenty days.
-    let mut mailboxes = Vec::new();
-    for i in 0..12 {
-        let mailbox = Mailbox::random();
-        let category = if i % 3 == 0 {
-            "discriminatie"
-        } else {
-            "pesten"
-        };
-        let report = mailbox.seal_report(
-            &tenant,
-            &report_content(i % 2 == 0, category, &format!("Melding {i}")),
-        );
-        assert_eq!(
-            submit_report(&http, &server, t, &mailbox.report_body(&report)).await,
-            201
-        );
-        mailboxes.push(mailbox);
-    }
-    clock.set(earlier.add_days(3), 10);
-    let token = advisor_login(&http, &server, &tenant.id, advisor).await;
-    for mailbox in &mailboxes[..8] {
-        assert_eq!(
-            advisor_set_status(
-                &http,
-                &server,
-                &tenant,
-                &token,
-                mailbox.report_id,
-                "acknowledged",
-                None
-            )
-            .await,
-            200
-        );
-    }
-    clock.set(earlier.add_days(20), 10);
-    for mailbox in &mailboxes[..6] {
-        assert_eq!(
-            advisor_set_status(
-                &http,
-                &server,
-                &tenant,
-                &token,
-                mailbox.report_id,
-                "closed",
-                None
-            )
-            .await,
-            200
-        );
-    }
+    seed_a_quarter(&http, &server, &tenant, &clock, earlier).await;
     clock.set(today, 9);
-    let last_quarter = {
-        let (year, month, _) = previous_quarter_start(today).civil();
-        format!("{year}-Q{}", (month - 1) / 3 + 1)
-    };
+    let last_quarter = last_quarter(today);
 
     // The advisor's enrolled-keys file, as at the tenant's enrolment.
     let keys_dir = tempfile::tempdir().expect("tempdir");
@@ -362,7 +236,7 @@ async fn figures_and_a_forward_go_from_the_console_to_the_management_page_in_bot
         // The console's recipients page: each new recipient unconfirmed,
         // with the fingerprint the enrolment page showed and the exact
         // line to add, which the advisor adds before a restart.
-        let console = RunningConsole::start(&server, &tenant, &enrolled, lang, &browser).await;
+        let console = start_console(&server, &tenant, &enrolled, lang, &browser).await;
         browser.goto(&format!("{}/recipients", console.base)).await;
         let management_line = line_to_add(&browser, &management_fingerprint).await;
         assert_eq!(
@@ -378,7 +252,7 @@ async fn figures_and_a_forward_go_from_the_console_to_the_management_page_in_bot
         let mut file = std::fs::read_to_string(&enrolled).expect("read");
         file.push_str(&format!("{management_line}\n{forward_line}\n"));
         std::fs::write(&enrolled, file).expect("write");
-        let console = RunningConsole::start(&server, &tenant, &enrolled, lang, &browser).await;
+        let console = start_console(&server, &tenant, &enrolled, lang, &browser).await;
         let before: Value = browser
             .js(
                 "return [...document.querySelectorAll('a[href*=\"/reports/\"]')].map(a => a.getAttribute('href'));",
