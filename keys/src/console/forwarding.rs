@@ -56,8 +56,8 @@ use sha2::{Digest as _, Sha256};
 
 use super::pages::{short_id, Page};
 use super::{
-    canonical_id, not_taken, refused_input, reply_recipients, same_report, ConsoleState, NotTaken,
-    OpenedThread, SameReport, MAX_REPLY_BYTES,
+    canonical_id, not_taken, refused_input, same_report, ConsoleState, NotTaken, OpenedThread,
+    SameReport, MAX_REPLY_BYTES,
 };
 use crate::client::{decode_item, Forward, Thread};
 use crate::enrolled::{
@@ -1070,31 +1070,10 @@ async fn post_request(
         }],
     };
     let content = request_json(&subject)?.to_string();
-    let recovery = state.recovery;
-    let enrolled = state.enrolled.clone();
-    let tenant = state.client.tenant().clone();
-    let sealed = state
-        .with_key(move |key| -> Result<Vec<u8>, Error> {
-            // Sealed as every advisor message: the reporter's mailbox, the
-            // recovery key, this key and the co-advisors enrolled and served.
-            let recipients =
-                reply_recipients(&header, key.public_key(), recovery, &enrolled, &config);
-            let mut rng = os_rng();
-            Ok(seal_item(
-                &SealParams {
-                    kind: ItemKind::Message,
-                    tenant: &tenant,
-                    item_id: ItemId::random(&mut rng),
-                    report_id: header.report_id,
-                    sender: key,
-                    recipients: &recipients,
-                },
-                content.as_bytes(),
-                &mut rng,
-            )?)
-        })
-        .await??;
-    state.client.post_message(report_id, &sealed).await?;
+    let thread_id = header.report_id;
+    state
+        .post_advisor_message(header, thread_id, config, report_id, content)
+        .await?;
     Ok(())
 }
 

@@ -546,6 +546,43 @@ impl ConsoleState {
         .map_err(|_| Error::Protocol("the key's worker thread stopped"))
     }
 
+    /// Seals `content` as an advisor message in the thread `thread` of the
+    /// report whose header is `header`, as every advisor message: to the
+    /// reporter's mailbox, the recovery key, this key and the co-advisors
+    /// enrolled and served ([`reply_recipients`]); and posts it.
+    async fn post_advisor_message(
+        &self,
+        header: ItemHeader,
+        thread: ItemId,
+        config: PublicConfig,
+        report_id: &str,
+        content: String,
+    ) -> Result<(), Error> {
+        let recovery = self.recovery;
+        let enrolled = self.enrolled.clone();
+        let tenant = self.client.tenant().clone();
+        let sealed = self
+            .with_key(move |key| -> Result<Vec<u8>, Error> {
+                let recipients =
+                    reply_recipients(&header, key.public_key(), recovery, &enrolled, &config);
+                let mut rng = os_rng();
+                Ok(seal_item(
+                    &SealParams {
+                        kind: ItemKind::Message,
+                        tenant: &tenant,
+                        item_id: ItemId::random(&mut rng),
+                        report_id: thread,
+                        sender: key,
+                        recipients: &recipients,
+                    },
+                    content.as_bytes(),
+                    &mut rng,
+                )?)
+            })
+            .await??;
+        self.client.post_message(report_id, &sealed).await
+    }
+
     /// The page context every page needs.
     fn page<'a>(&'a self, lang: Lang, warnings: &'a [Substitution]) -> pages::Page<'a> {
         pages::Page {
@@ -1040,37 +1077,17 @@ async fn reply(
         // the one pinned and shown.
         let SameReport { header, .. } = same_report(&state, &report_id, &form.report_hash).await?;
         let report_item_id = header.item_id;
-        let recovery = state.recovery;
-        let enrolled = state.enrolled.clone();
-        let tenant = state.client.tenant().clone();
-        let sealed = state
-            .with_key(move |key| -> Result<Vec<u8>, Error> {
-                let recipients =
-                    reply_recipients(&header, key.public_key(), recovery, &enrolled, &config);
-                let mut rng = os_rng();
-                Ok(seal_item(
-                    &SealParams {
-                        kind: ItemKind::Message,
-                        tenant: &tenant,
-                        item_id: ItemId::random(&mut rng),
-                        report_id: report_item_id,
-                        sender: key,
-                        recipients: &recipients,
-                    },
-                    // The message format of web-client/REPORT-CONTENT.md,
-                    // which the reporter's mailbox reads.
-                    serde_json::json!({
-                        "format": "meldkluis-message/1",
-                        "text": text,
-                        "attachments": [],
-                    })
-                    .to_string()
-                    .as_bytes(),
-                    &mut rng,
-                )?)
-            })
-            .await??;
-        state.client.post_message(&report_id, &sealed).await?;
+        // The message format of web-client/REPORT-CONTENT.md, which the
+        // reporter's mailbox reads.
+        let content = serde_json::json!({
+            "format": "meldkluis-message/1",
+            "text": text,
+            "attachments": [],
+        })
+        .to_string();
+        state
+            .post_advisor_message(header, report_item_id, config, &report_id, content)
+            .await?;
         Ok::<(), NotTaken>(())
     }
     .await;
