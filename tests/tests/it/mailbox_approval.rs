@@ -290,6 +290,19 @@ async fn wait_text(browser: &Browser, id: &str, expected: &str) {
         .await;
 }
 
+/// Clicks `button` (`request-N-<decision>`) and waits for the page to say
+/// the decision was sent.
+async fn send_decision(browser: &Browser, button: &str) {
+    let decision = button.rsplit('-').next().expect("a decision");
+    click(browser, button).await;
+    wait_text(
+        browser,
+        "thread-status",
+        &text("nl", &format!("js-approval-sent-{decision}")),
+    )
+    .await;
+}
+
 /// The text of a request's entry in the thread and the ids of its buttons.
 async fn request_entry(browser: &Browser, draft: &Draft) -> (String, Vec<String>) {
     let id = format!("request-{}-1", hex::encode(draft.draft_id));
@@ -574,13 +587,7 @@ async fn the_mailbox_approves_with_the_hash_it_computed_withdraws_until_used_and
     };
     // Declined first, with a word of explanation; then approved after all.
     type_into(&browser, "request-0-comment", "Eerst wil ik een gesprek.").await;
-    click(&browser, "request-0-decline").await;
-    wait_text(
-        &browser,
-        "thread-status",
-        &text("nl", "js-approval-sent-decline"),
-    )
-    .await;
+    send_decision(&browser, "request-0-decline").await;
     let mut declined = expected("decline");
     declined["comment"] = json!("Eerst wil ik een gesprek.");
     assert_eq!(
@@ -589,13 +596,7 @@ async fn the_mailbox_approves_with_the_hash_it_computed_withdraws_until_used_and
     );
     let (_, buttons) = request_entry(&browser, &draft).await;
     assert_eq!(buttons, ["request-0-approve"]);
-    click(&browser, "request-0-approve").await;
-    wait_text(
-        &browser,
-        "thread-status",
-        &text("nl", "js-approval-sent-approve"),
-    )
-    .await;
+    send_decision(&browser, "request-0-approve").await;
     assert_eq!(
         reporter_messages(&advisor, &reporter).await,
         [declined.clone(), expected("approve")]
@@ -604,22 +605,10 @@ async fn the_mailbox_approves_with_the_hash_it_computed_withdraws_until_used_and
     // Withdrawn before it is used, and given again.
     let (_, buttons) = request_entry(&browser, &draft).await;
     assert_eq!(buttons, ["request-0-withdraw"]);
-    click(&browser, "request-0-withdraw").await;
-    wait_text(
-        &browser,
-        "thread-status",
-        &text("nl", "js-approval-sent-withdraw"),
-    )
-    .await;
+    send_decision(&browser, "request-0-withdraw").await;
     let (_, buttons) = request_entry(&browser, &draft).await;
     assert_eq!(buttons, ["request-0-approve", "request-0-decline"]);
-    click(&browser, "request-0-approve").await;
-    wait_text(
-        &browser,
-        "thread-status",
-        &text("nl", "js-approval-sent-approve"),
-    )
-    .await;
+    send_decision(&browser, "request-0-approve").await;
 
     // The reporter asks for forwarding in words of their own.
     type_into(
@@ -812,13 +801,7 @@ async fn the_mailbox_tells_by_the_forward_item_id_which_consent_was_used() {
     );
 
     // The other consent is withdrawn; the used one stays used.
-    click(&browser, "request-1-withdraw").await;
-    wait_text(
-        &browser,
-        "thread-status",
-        &text("nl", "js-approval-sent-withdraw"),
-    )
-    .await;
+    send_decision(&browser, "request-1-withdraw").await;
     wait_buttons(
         &browser,
         &other,
