@@ -199,17 +199,23 @@ fn en() -> meldkluis_i18n::Lang {
     catalog().lang("en").unwrap()
 }
 
+/// Advisor A publishes `report` to the management recipient (and to
+/// itself); returns the item's id.
+async fn publish_to_management(setup: &Setup, report: &FiguresReport) -> String {
+    publish(
+        setup,
+        &setup.a,
+        &[setup.management.public_key(), setup.a.public_key()],
+        report,
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_management_recipient_added_by_key_reads_a_published_figures_report() {
     let setup = setup().await;
     let report = figures_report();
-    let id = publish(
-        &setup,
-        &setup.a,
-        &[setup.management.public_key(), setup.a.public_key()],
-        &report,
-    )
-    .await;
+    let id = publish_to_management(&setup, &report).await;
     let browser = open_page(&setup, &setup.management, None).await;
 
     let (status, list) = browser.text("/").await;
@@ -458,13 +464,7 @@ async fn an_item_sealed_by_a_key_not_believed_is_not_shown_but_named() {
 async fn the_recipient_page_needs_its_capability_path_and_cookie_and_is_no_store() {
     let setup = setup().await;
     let report = figures_report();
-    let id = publish(
-        &setup,
-        &setup.a,
-        &[setup.management.public_key(), setup.a.public_key()],
-        &report,
-    )
-    .await;
+    let id = publish_to_management(&setup, &report).await;
     let browser = open_page(&setup, &setup.management, None).await;
     let item = format!("/items/{id}");
 
@@ -588,13 +588,7 @@ async fn the_recipient_cli_logs_in_and_serves_the_page_and_a_removed_recipient_c
     )
     .unwrap();
     let report = figures_report();
-    let id = publish(
-        &setup,
-        &setup.a,
-        &[setup.management.public_key(), setup.a.public_key()],
-        &report,
-    )
-    .await;
+    let id = publish_to_management(&setup, &report).await;
 
     let setup_ref = &setup;
     let key_ref = key_file.clone();
