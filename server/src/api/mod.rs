@@ -318,3 +318,20 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/healthz", get(health))
 }
+
+/// Refuses an advisor whom the operator deactivated since the session
+/// began (`unauthorized`): the one check of every advisor route that reads
+/// the tenant's register or the organisation's items.
+pub(crate) fn require_active_advisor(
+    conn: &rusqlite::Connection,
+    advisor_id: i64,
+) -> Result<(), AppError> {
+    if crate::store::is_active_advisor(conn, advisor_id)? {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            ErrorCode::Unauthorized,
+            "not an active advisor of this tenant",
+        ))
+    }
+}

@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 use super::recipient::octets;
 use super::thread::{read_attachment_header, store_attachment_file};
-use super::{created, PathIds};
+use super::{created, require_active_advisor, PathIds};
 use crate::auth::AdvisorSession;
 use crate::error::{AppError, ErrorCode};
 use crate::org::{self, NewOrgItem, OrgKind, Period};
@@ -39,13 +39,6 @@ fn query_param(uri: &Uri, name: &str) -> Result<Option<String>, AppError> {
     let Query(mut params) = Query::<std::collections::HashMap<String, String>>::try_from_uri(uri)
         .map_err(|_| AppError::bad_request("query string"))?;
     Ok(params.remove(name))
-}
-
-fn not_active() -> AppError {
-    AppError::new(
-        ErrorCode::Unauthorized,
-        "not an active advisor of this tenant",
-    )
 }
 
 /// A whole item from a raw body: within `max_item_bytes`, structurally
@@ -78,9 +71,7 @@ pub async fn advisor_recipients(session: AdvisorSession) -> Result<Json<Value>, 
         .tenant
         .db
         .call(move |conn| {
-            if !store::is_active_advisor(conn, advisor_id)? {
-                return Err(not_active());
-            }
+            require_active_advisor(conn, advisor_id)?;
             Ok(Json(json!({ "recipients": org::recipients(conn, true)? })))
         })
         .await
@@ -120,9 +111,7 @@ pub async fn advisor_post_figures(
         .tenant
         .db
         .call(move |conn| {
-            if !store::is_active_advisor(conn, advisor_id)? {
-                return Err(not_active());
-            }
+            require_active_advisor(conn, advisor_id)?;
             let mut management = 0;
             for key in &header.recipients {
                 if org::current_with_role(conn, key, "management")?.is_some() {
@@ -170,9 +159,7 @@ pub async fn advisor_figures(session: AdvisorSession) -> Result<Json<Value>, App
         .tenant
         .db
         .call(move |conn| {
-            if !store::is_active_advisor(conn, advisor_id)? {
-                return Err(not_active());
-            }
+            require_active_advisor(conn, advisor_id)?;
             Ok(Json(json!({ "figures": org::figures(conn)? })))
         })
         .await
@@ -189,9 +176,7 @@ pub async fn advisor_figures_item(
         .tenant
         .db
         .call(move |conn| {
-            if !store::is_active_advisor(conn, advisor_id)? {
-                return Err(not_active());
-            }
+            require_active_advisor(conn, advisor_id)?;
             Ok(org::figures_item(conn, &item_id)?)
         })
         .await?

@@ -14,7 +14,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::auth::AdvisorSession;
-use crate::error::{AppError, ErrorCode};
+use crate::error::AppError;
 use crate::retention::Lifecycle;
 use crate::store::{self, RegisterLine};
 use crate::AppState;
@@ -30,12 +30,7 @@ async fn read_register(
         .tenant
         .db
         .call(move |conn| {
-            if !store::is_active_advisor(conn, advisor_id)? {
-                return Err(AppError::new(
-                    ErrorCode::Unauthorized,
-                    "not an active advisor of this tenant",
-                ));
-            }
+            super::require_active_advisor(conn, advisor_id)?;
             let lifecycle = crate::retention::lifecycle(conn)?;
             Ok((store::register(conn, &lifecycle)?, lifecycle))
         })
