@@ -24,11 +24,20 @@ use crate::wire;
 use crate::AppState;
 
 /// The body of an enrolment.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Enrol {
     invitation: String,
     public_key: String,
+}
+
+/// Never prints the invitation's secret (whoever holds it can enrol a key).
+impl std::fmt::Debug for Enrol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enrol")
+            .field("public_key", &self.public_key)
+            .finish_non_exhaustive()
+    }
 }
 
 fn invalid_invitation() -> AppError {
@@ -206,4 +215,20 @@ pub(super) fn octets(len: u64, body: Body) -> Response {
         body,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_enrolment_body_never_debug_prints_the_invitation() {
+        let enrol: Enrol = serde_json::from_value(serde_json::json!({
+            "invitation": "INVITATION-CANARY", "public_key": "ab"
+        }))
+        .unwrap();
+        let printed = format!("{enrol:?}");
+        assert!(!printed.contains("CANARY"), "{printed}");
+        assert!(printed.contains("ab"), "{printed}");
+    }
 }
