@@ -7,7 +7,8 @@
 //! - [`item`]: sealing and opening items (reports, messages, attachments).
 //! - [`grant`]: key grants, giving a new key access to an existing item
 //!   (after a lost token or a key rotation) without re-encrypting it.
-//! - [`mailbox`]: the reporter's login code and the mailbox derived from it.
+//! - [`mailbox`]: the reporter's login code, the mailbox derived from it,
+//!   and the mailbox reference read aloud to link a follow-up mailbox.
 //! - [`challenge`]: the advisor's log-in proof of key possession.
 //! - [`recipient`]: an organisation recipient's key from an enrolment code,
 //!   and the recipient's log-in context.
@@ -40,7 +41,10 @@ pub use item::{
     ItemSealer, OpenedItem, SealParams,
 };
 pub use keys::{PublicKey, SharedSecret, StaticKey, StaticSecret};
-pub use mailbox::{AuthSecret, CodeError, LoginCode, MailboxId, MailboxKeys};
+pub use mailbox::{
+    mailbox_reference, parse_mailbox_reference, AuthSecret, CodeError, LoginCode, MailboxId,
+    MailboxKeys, ReferenceError,
+};
 pub use recipient::{recipient_login_context, RecipientKey};
 
 /// Re-exported so callers name the same trait version as this crate.

@@ -18,6 +18,11 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use crate::format::TenantId;
 use crate::keys::{PublicKey, StaticKey, StaticSecret};
 
+mod reference;
+pub use reference::{
+    mailbox_reference, parse_mailbox_reference, ReferenceError, REFERENCE_LABEL, REFERENCE_SYMBOLS,
+};
+
 /// The 32 symbols of a login code: Crockford's base32 alphabet (no I, L, O
 /// or U, which are easily confused or offensive).
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";

@@ -18,4 +18,5 @@ mod item_vectors_v2;
 mod items;
 mod limits;
 mod recipient_vectors;
+mod reference_vectors;
 mod rfc9180;
