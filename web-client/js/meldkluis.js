@@ -446,4 +446,13 @@ export class Meldkluis {
   keyFingerprint(publicKey) {
     return decoder.decode(this.#call('key_fingerprint', [bytesOf(publicKey, 'publicKey')]));
   }
+
+  /**
+   * A mailbox public key's reference, "XXXX-XXXX-XXXX", which the reporter of
+   * a follow-up mailbox reads aloud to the advisor. `publicKey`: 64 lowercase
+   * hex characters or 32 bytes.
+   */
+  mailboxReference(publicKey) {
+    return decoder.decode(this.#call('mailbox_reference', [fixedBytes(publicKey, KEY_LEN, 'publicKey')]));
+  }
 }

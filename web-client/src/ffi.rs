@@ -76,6 +76,7 @@ exports!(
     seal_item,
     open_item,
     key_fingerprint,
+    mailbox_reference,
     public_key,
     derive_recipient,
     answer_challenge,

@@ -19,6 +19,7 @@
 //! | [`seal_item`] | kind (1), tenant, item id (16), report id (16), sender secret key (32), recipients (32 × n), content, random (32) | the item (format version 2) |
 //! | [`open_item`] | item (format version 1 or 2), reader secret key (32), tenant, expected senders (32 × n) | kind (1), item id (16), report id (16), sender (32), n (1), recipients (32 × n), content |
 //! | [`key_fingerprint`] | public key (32) | fingerprint (UTF-8) |
+//! | [`mailbox_reference`] | public key (32) | reference `XXXX-XXXX-XXXX` (UTF-8) |
 //! | [`public_key`] | secret key (32) | public key (32) |
 //! | [`derive_recipient`] | enrolment code, tenant | secret key (32), public key (32) |
 //! | [`answer_challenge`] | secret key (32), challenge (64), context | answer (32) |
@@ -468,6 +469,22 @@ fn try_key_fingerprint(request: &[u8]) -> Result<Response, Failure> {
     Ok(out.finish())
 }
 
+/// The mailbox reference of a mailbox public key (FORMAT.md, "Mailbox
+/// reference"), which the reporter of a follow-up mailbox reads aloud.
+pub fn mailbox_reference(request: &[u8]) -> Response {
+    respond(try_mailbox_reference(request))
+}
+
+fn try_mailbox_reference(request: &[u8]) -> Result<Response, Failure> {
+    let mut fields = Fields(request);
+    let key = PublicKey::from_bytes(*fields.fixed("public key")?);
+    fields.end()?;
+    let reference = meldkluis_crypto_core::mailbox_reference(&key);
+    let mut out = Writer::new(Status::Ok, reference.len());
+    out.put(reference.as_bytes());
+    Ok(out.finish())
+}
+
 /// The public key of a secret key (so the glue need not keep both).
 pub fn public_key(request: &[u8]) -> Response {
     respond(try_public_key(request))
@@ -682,6 +699,7 @@ mod tests {
                 answer_challenge,
                 recipient_login_context,
                 approval_subject_hash,
+                mailbox_reference,
             ] {
                 assert_eq!(op(request).status(), Status::InvalidInput as u8);
             }
@@ -701,6 +719,19 @@ mod tests {
             &[0; 33],
         ]));
         assert_eq!(ragged.body(), b"recipients must be a multiple of 32 bytes");
+    }
+
+    #[test]
+    fn mailbox_reference_through_the_wire() {
+        let key = public(4);
+        let response = mailbox_reference(&encode_request(&[&key]));
+        assert_eq!(response.status(), Status::Ok as u8);
+        assert_eq!(
+            response.body(),
+            meldkluis_crypto_core::mailbox_reference(&PublicKey::from_bytes(key)).as_bytes()
+        );
+        let short = mailbox_reference(&encode_request(&[&[0; 31]]));
+        assert_eq!(short.body(), b"public key must be 32 bytes");
     }
 
     #[test]

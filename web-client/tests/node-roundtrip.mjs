@@ -139,6 +139,18 @@ test('the fingerprint is twelve groups of five digits', () => {
   assert.match(mk.keyFingerprint(advisor), /^\d{5}( \d{5}){11}$/);
 });
 
+test('mailbox references match crypto-core\'s vectors', () => {
+  const vectors = JSON.parse(
+    readFileSync(new URL('../../crypto-core/vectors/mailbox-reference-v1.json', import.meta.url), 'utf8'),
+  );
+  for (const v of vectors.references) {
+    assert.equal(mk.mailboxReference(v.mailbox_public_key), v.reference, v.name);
+    assert.equal(mk.mailboxReference(unhex(v.mailbox_public_key)), v.reference, v.name);
+  }
+  assert.throws(() => mk.mailboxReference('AB'.repeat(32)), TypeError);
+  assert.throws(() => mk.mailboxReference('ab'.repeat(31)), TypeError);
+});
+
 test('the wasm agrees with the native build', { skip: fixtureDir ? false : 'no fixture directory given' }, () => {
   const fixture = JSON.parse(readFileSync(join(fixtureDir, 'fixture.json'), 'utf8'));
   const keys = Object.fromEntries(Object.entries(fixture.keys).map(([name, value]) => [name, unhex(value)]));
