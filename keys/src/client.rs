@@ -19,6 +19,9 @@ use serde_json::{json, Value};
 use crate::enrolled::{ServedKey, ServedRecipient};
 use crate::Error;
 
+mod oral;
+pub use oral::{FollowUp, Joined, OralChannel, OralReportRegistered};
+
 /// Largest item the console downloads into memory (a report, a message, an
 /// attachment): 1 GiB.
 const MAX_DOWNLOAD: u64 = 1 << 30;
@@ -212,6 +215,14 @@ pub struct ReportSummary {
     pub message_count: u64,
     /// Attachments in the thread.
     pub attachment_count: u64,
+    /// How the report came in: `web`, `oral` or `meeting`.
+    #[serde(default = "web")]
+    pub channel: String,
+    /// `own` (a web report's mailbox), `none` (an oral report without a
+    /// mailbox yet) or `joined` (an oral report joined to a follow-up
+    /// mailbox).
+    #[serde(default = "own")]
+    pub mailbox_state: String,
     /// The legal clocks still running, as the server computes them (the
     /// one place the deadline rules live).
     #[serde(default)]
@@ -310,6 +321,29 @@ pub struct Thread {
     /// mailbox shows them.
     #[serde(default)]
     pub forwards: Vec<ThreadForward>,
+    /// How the report came in: `web`, `oral` or `meeting`.
+    #[serde(default = "web")]
+    pub channel: String,
+    /// `own`, `none` or `joined` (see [`ReportSummary::mailbox_state`]).
+    #[serde(default = "own")]
+    pub mailbox_state: String,
+    /// For a joined report: the follow-up item (base64) the reporter's
+    /// mailbox sealed, kind report, its header report id its own item id.
+    /// The server's word: trust its mailbox key only as a join record
+    /// sealed by a trusted advisor names it.
+    #[serde(default)]
+    pub opening_item: Option<String>,
+    /// For a joined report: the day it was joined.
+    #[serde(default)]
+    pub joined_day: Option<String>,
+}
+
+fn web() -> String {
+    "web".to_owned()
+}
+
+fn own() -> String {
+    "own".to_owned()
 }
 
 /// A forward of a report, as the thread lists it (the server's word).
