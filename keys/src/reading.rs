@@ -103,6 +103,213 @@ pub fn thread_senders(report_header: &ItemHeader, trust: &Trust) -> Vec<PublicKe
     senders
 }
 
+/// The format of an oral report's content: a report an advisor registered
+/// (web-client/REPORT-CONTENT.md, "Oral report").
+pub const ORAL_REPORT_FORMAT: &str = "meldkluis-oral-report/1";
+
+/// The format of a join record: an advisor's message that links an oral
+/// report to the follow-up mailbox the reporter made (REPORT-CONTENT.md,
+/// "Mailbox join record").
+pub const JOIN_FORMAT: &str = "meldkluis-mailbox-join/1";
+
+/// Whether a report was registered by an advisor (an oral report) rather
+/// than made from a reporter's mailbox: its (authentic, once it opened)
+/// sender is an advisor key the reader trusts. A reporter's mailbox key is
+/// fresh randomness; no one but an advisor holds an advisor key, so the
+/// server can make neither kind look like the other.
+pub fn registered_by_advisor(report_header: &ItemHeader, trust: &Trust) -> bool {
+    trust.advisor_senders.contains(&report_header.sender)
+}
+
+/// The mailbox a report's reporter writes from, as the reader believes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportMailbox {
+    /// A report made from the reporter's own mailbox: its sender.
+    Own(PublicKey),
+    /// An oral report not (yet) joined to a mailbox: no item of the thread
+    /// is the reporter's.
+    NotJoined,
+    /// An oral report joined to a follow-up mailbox: the key named in a
+    /// join record sealed by an advisor key the reader trusts (never the
+    /// key the server lists for the report, nor the sender of the opening
+    /// item it serves).
+    Joined {
+        /// The mailbox key.
+        key: PublicKey,
+        /// Its reference, as the record names it (and it matches the key).
+        reference: String,
+    },
+    /// Trusted join records name different mailbox keys: none is believed.
+    Conflicting,
+}
+
+impl ReportMailbox {
+    /// The mailbox key believed, if any.
+    pub fn key(&self) -> Option<PublicKey> {
+        match self {
+            Self::Own(key) | Self::Joined { key, .. } => Some(*key),
+            Self::NotJoined | Self::Conflicting => None,
+        }
+    }
+}
+
+/// A join record's content, checked (REPORT-CONTENT.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinRecord {
+    /// The reference the reporter read out, canonical.
+    pub reference: String,
+    /// The follow-up mailbox's key; its reference is `reference`.
+    pub mailbox_key: PublicKey,
+    /// What was registered, in words, for the reporter.
+    pub text: String,
+}
+
+/// Reads a join record's content: `None` when it is not one, or is
+/// malformed (a key that is not 64 lowercase hex digits, a reference that
+/// is not the key's own, a text that is not a string).
+pub fn parse_join_record(content: &[u8]) -> Option<JoinRecord> {
+    let value: serde_json::Value = serde_json::from_slice(content).ok()?;
+    if value["format"] != JOIN_FORMAT {
+        return None;
+    }
+    let hex_key = value["mailbox_public_key"].as_str()?;
+    if hex_key.len() != 64
+        || hex_key
+            .bytes()
+            .any(|b| !matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return None;
+    }
+    let mailbox_key = PublicKey::from_hex(hex_key).ok()?;
+    let reference = value["reference"].as_str()?;
+    if reference != meldkluis_crypto_core::mailbox::mailbox_reference(&mailbox_key) {
+        return None;
+    }
+    Some(JoinRecord {
+        reference: reference.to_owned(),
+        mailbox_key,
+        text: value["text"].as_str()?.to_owned(),
+    })
+}
+
+/// The senders a later item of the thread may have once the mailbox is
+/// known: [`thread_senders`] and the believed mailbox key.
+pub fn thread_senders_with(
+    report_header: &ItemHeader,
+    trust: &Trust,
+    mailbox: &ReportMailbox,
+) -> Vec<PublicKey> {
+    let mut senders = thread_senders(report_header, trust);
+    if let Some(key) = mailbox.key() {
+        if !senders.contains(&key) {
+            senders.push(key);
+        }
+    }
+    senders
+}
+
+/// The messages of a thread, opened, in the server's order, with the
+/// mailbox the reader believes.
+#[derive(Debug)]
+pub struct OpenedMessages {
+    /// The report's mailbox ([`ReportMailbox`]).
+    pub mailbox: ReportMailbox,
+    /// One entry per message of the thread, in order: opened, or not.
+    pub messages: Vec<Result<OpenedItem, meldkluis_crypto_core::Error>>,
+}
+
+/// Opens every message of a thread whose report (with the authentic
+/// header `report_header`: the report opened) the reader has, and finds
+/// the report's mailbox: for a reporter's own report its sender; for an
+/// oral report the key of the advisors' join records, found among the
+/// messages that open from trusted advisor keys, after which the messages
+/// sealed by that key are opened too. Nothing from a key the reader does
+/// not believe opens as the reporter's.
+pub fn open_messages(
+    key: &dyn StaticKey,
+    trust: &Trust,
+    thread: &Thread,
+    report_header: &ItemHeader,
+) -> Result<OpenedMessages, crate::Error> {
+    let items = thread
+        .messages
+        .iter()
+        .map(|m| crate::client::decode_item(&m.item).map(|item| (m.id.as_str(), item)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let senders = thread_senders(report_header, trust);
+    let mut messages: Vec<_> = items
+        .iter()
+        .map(|(id, item)| open_thread_item(key, trust, thread, &senders, id, item))
+        .collect();
+    let mailbox = if registered_by_advisor(report_header, trust) {
+        let mut named: Vec<(PublicKey, String)> = messages
+            .iter()
+            .flatten()
+            .filter(|m| {
+                m.header.kind == meldkluis_crypto_core::ItemKind::Message
+                    && trust.advisor_senders.contains(&m.header.sender)
+            })
+            .filter_map(|m| parse_join_record(&m.content))
+            .map(|record| (record.mailbox_key, record.reference))
+            .collect();
+        named.sort();
+        named.dedup();
+        match named.as_slice() {
+            [] => ReportMailbox::NotJoined,
+            [(key, reference)] => ReportMailbox::Joined {
+                key: *key,
+                reference: reference.clone(),
+            },
+            _ => ReportMailbox::Conflicting,
+        }
+    } else {
+        ReportMailbox::Own(report_header.sender)
+    };
+    if let ReportMailbox::Joined { key: mailbox, .. } = &mailbox {
+        let from_mailbox = [*mailbox];
+        for (slot, (id, item)) in messages.iter_mut().zip(&items) {
+            if slot.is_err() {
+                *slot = open_thread_item(key, trust, thread, &from_mailbox, id, item);
+            }
+        }
+    }
+    Ok(OpenedMessages { mailbox, messages })
+}
+
+/// Opens the opening item of a joined report (the follow-up item the
+/// reporter's mailbox made: kind report, its own report id) only as sealed
+/// by `mailbox`, the key the join record names: an item the server swapped
+/// in does not open as the reporter's.
+pub fn open_opening_item(
+    key: &dyn StaticKey,
+    trust: &Trust,
+    thread: &Thread,
+    mailbox: &PublicKey,
+    item: &[u8],
+) -> Result<OpenedItem, meldkluis_crypto_core::Error> {
+    let (header, _) =
+        ItemHeader::parse(item).map_err(|_| meldkluis_crypto_core::Error::CouldNotOpen)?;
+    if header.kind != meldkluis_crypto_core::ItemKind::Report
+        || header.report_id != header.item_id
+        || header.sender != *mailbox
+    {
+        return Err(meldkluis_crypto_core::Error::CouldNotOpen);
+    }
+    let senders = [*mailbox];
+    open_through(
+        item,
+        key,
+        &Expect {
+            tenant: &trust.tenant,
+            senders: &senders,
+        },
+        &header,
+        thread,
+        &header.item_id.to_hex(),
+        &trust.grantors,
+    )
+}
+
 /// Opens a message or attachment of the thread.
 pub fn open_thread_item(
     key: &dyn StaticKey,
