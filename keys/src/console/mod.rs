@@ -34,6 +34,7 @@ pub(crate) mod csv;
 pub(crate) mod deadlines;
 mod figures_page;
 mod forwarding;
+mod oral;
 mod pages;
 pub mod recipient;
 mod recipients;
@@ -365,6 +366,9 @@ fn router(state: Arc<ConsoleState>) -> Router {
         .route(&at("/login"), post(log_in))
         .route(&at("/reports"), get(reports))
         .route(&at("/reports/{report_id}"), get(report))
+        .route(&at("/reports/oral"), get(oral::form).post(oral::register))
+        .route(&at("/reports/{report_id}/join"), post(oral::join_lookup))
+        .route(&at("/reports/{report_id}/join/confirm"), post(oral::join_confirm))
         .route(&at("/reports/{report_id}/reply"), post(reply))
         .route(&at("/reports/{report_id}/status"), post(set_status))
         .route(&at("/reports/{report_id}/category"), post(set_category))
@@ -558,13 +562,22 @@ impl ConsoleState {
         report_id: &str,
         content: String,
     ) -> Result<(), Error> {
+        // An oral report's mailbox is the one its join record names (none
+        // before it is joined); a reporter's own report's is its sender.
+        let mailbox = self.mailbox_of(report_id, &header).await?;
         let recovery = self.recovery;
         let enrolled = self.enrolled.clone();
         let tenant = self.client.tenant().clone();
         let sealed = self
             .with_key(move |key| -> Result<Vec<u8>, Error> {
-                let recipients =
-                    reply_recipients(&header, key.public_key(), recovery, &enrolled, &config);
+                let recipients = reply_recipients(
+                    &header,
+                    mailbox,
+                    key.public_key(),
+                    recovery,
+                    &enrolled,
+                    &config,
+                );
                 let mut rng = os_rng();
                 Ok(seal_item(
                     &SealParams {
@@ -770,16 +783,21 @@ pub(crate) struct OpenedThread {
     /// The forwarding section's data (issue 12), fetched for the report
     /// page only.
     pub(crate) forwarding: Option<forwarding::ForwardingData>,
+    /// Whose mailbox the report's reporter writes from, as the console
+    /// believes it (an oral report's: only from an advisor's join record).
+    pub(crate) mailbox: reading::ReportMailbox,
+    /// An oral report's (issue 13) registration and follow-up, opened.
+    pub(crate) oral: Option<oral::OralThread>,
 }
 
 fn sender_of(
     sender: &PublicKey,
-    mailbox: &PublicKey,
+    mailbox: Option<&PublicKey>,
     own: &[PublicKey],
     enrolled: &EnrolledKeys,
     config: &PublicConfig,
 ) -> Sender {
-    if sender == mailbox {
+    if Some(sender) == mailbox {
         Sender::Reporter
     } else if own.contains(sender) {
         Sender::You
@@ -819,28 +837,40 @@ async fn open_thread(
             let report_bytes = thread.report_bytes()?;
             let report_header = reading::report_header(&report_bytes)
                 .ok_or(Error::Protocol("the report does not parse"))?;
-            let mailbox = report_header.sender;
             let opened_report = reading::open_report(key, &trust, &thread, &report_bytes).ok();
+            // Only an opened report's header is authentic; an oral report
+            // whose registration does not open has no mailbox to believe.
+            let opened_messages = match &opened_report {
+                Some(opened) => reading::open_messages(key, &trust, &thread, &opened.header)?,
+                None => reading::OpenedMessages {
+                    mailbox: reading::ReportMailbox::NotJoined,
+                    messages: thread
+                        .messages
+                        .iter()
+                        .map(|_| Err(meldkluis_crypto_core::Error::CouldNotOpen))
+                        .collect(),
+                },
+            };
+            let mailbox = opened_messages.mailbox.clone();
+            let oral = opened_report.as_ref().and_then(|opened| {
+                oral::open_oral_thread(key, &trust, &thread, &opened.header, &mailbox)
+            });
             let report_pin = opened_report
                 .as_ref()
                 .map(|opened| ReportPin::of(&opened.header));
             let report =
                 opened_report.map(|opened| String::from_utf8_lossy(&opened.content).into_owned());
             let via_grant = !report_header.recipients.contains(&key.public_key());
-            let senders = reading::thread_senders(&report_header, &trust);
             let mut messages = Vec::new();
-            for message in &thread.messages {
-                let item = decode_item(&message.item)?;
-                let opened =
-                    reading::open_thread_item(key, &trust, &thread, &senders, &message.id, &item);
-                let size = item.len() as u64;
+            for (message, opened) in thread.messages.iter().zip(opened_messages.messages) {
+                let size = decode_item(&message.item)?.len() as u64;
                 messages.push(match opened {
                     Ok(opened) => ShownItem {
                         id: message.id.clone(),
                         day: message.created_day.clone(),
                         sender: sender_of(
                             &opened.header.sender,
-                            &mailbox,
+                            mailbox.key().as_ref(),
                             &own,
                             &enrolled,
                             &config,
@@ -884,6 +914,8 @@ async fn open_thread(
                 report_hash: report_pin.map(|p| p.hash_hex()).unwrap_or_default(),
                 report_pin,
                 forwarding: None,
+                mailbox,
+                oral,
             })
         })
         .await?
@@ -1039,12 +1071,18 @@ struct ReplyForm {
 /// only the server names: a substituted key gets no reply.
 fn reply_recipients(
     report_header: &ItemHeader,
+    mailbox: Option<PublicKey>,
     own: PublicKey,
     recovery: PublicKey,
     enrolled: &EnrolledKeys,
     config: &PublicConfig,
 ) -> Vec<PublicKey> {
-    let mut recipients = vec![report_header.sender, recovery, own];
+    let mut recipients: Vec<PublicKey> = mailbox.into_iter().collect();
+    for key in [recovery, own] {
+        if !recipients.contains(&key) {
+            recipients.push(key);
+        }
+    }
     let enrolled_keys = enrolled.advisor_keys();
     for key in &report_header.recipients {
         let served = config.advisors.iter().any(|(k, _)| k.public_key == *key);
@@ -1388,12 +1426,13 @@ async fn export_attachment(
         // header: only the report the advisor read.
         let SameReport { thread, header } =
             same_report(&state, &report_id, &form.report_hash).await?;
+        let mailbox = state.report_mailbox(&thread, &header).await?;
         let item = state.client.attachment(&report_id, &attachment_id).await?;
         let trust = state.trust.clone();
         let id = attachment_id.clone();
         let content = state
             .with_key(move |key| -> Result<Vec<u8>, Error> {
-                let senders = reading::thread_senders(&header, &trust);
+                let senders = reading::thread_senders_with(&header, &trust, &mailbox);
                 let opened = reading::open_thread_item(key, &trust, &thread, &senders, &id, &item)?;
                 Ok(opened.content.to_vec())
             })
@@ -1490,7 +1529,14 @@ mod tests {
         )
         .expect("sealed");
         let (header, _) = ItemHeader::parse(&report).expect("parses");
-        let recipients = reply_recipients(&header, key(1), key(9), &enrolled, &config);
+        let recipients = reply_recipients(
+            &header,
+            Some(mailbox.public_key()),
+            key(1),
+            key(9),
+            &enrolled,
+            &config,
+        );
         assert_eq!(recipients, vec![mailbox.public_key(), key(9), key(1)]);
     }
 }

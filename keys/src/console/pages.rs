@@ -455,7 +455,7 @@ fn deadline_badges(lang: Lang, deadlines: &[Deadline]) -> Markup {
     }
 }
 
-fn category_label(lang: Lang, config: &PublicConfig, id: &str) -> String {
+pub(crate) fn category_label(lang: Lang, config: &PublicConfig, id: &str) -> String {
     config.questionnaire["categories"]
         .as_array()
         .into_iter()
@@ -470,7 +470,7 @@ fn category_label(lang: Lang, config: &PublicConfig, id: &str) -> String {
         .to_owned()
 }
 
-fn categories(config: &PublicConfig) -> Vec<String> {
+pub(crate) fn categories(config: &PublicConfig) -> Vec<String> {
     config.questionnaire["categories"]
         .as_array()
         .into_iter()
@@ -489,6 +489,7 @@ pub(crate) fn reports_page(page: &Page<'_>, list: &ReportList, config: &PublicCo
         html! {
             h1 { (t(lang, "console-reports-title")) }
             p.note { (tf(lang, "console-today", &[("date", Arg::Str(&list.today))])) }
+            p.no-print { a id="register-oral-link" href={ (page.base) "/reports/oral" } { (t(lang, "oral-register-link")) } }
             @let soon: Vec<&ReportSummary> = list.reports.iter().filter(|r| deleted_soon(&list.today, &r.lifecycle)).collect();
             @if !soon.is_empty() {
                 section.note id="deletions-soon" aria-labelledby="deletions-soon-heading" {
@@ -560,6 +561,12 @@ pub(crate) fn reports_page(page: &Page<'_>, list: &ReportList, config: &PublicCo
 fn content_view(lang: Lang, config: &PublicConfig, text: &str) -> Markup {
     match serde_json::from_str::<Value>(text) {
         Ok(value) if value["format"] == "meldkluis-report/1" => report_view(lang, &value),
+        Ok(value) if value["format"] == crate::reading::ORAL_REPORT_FORMAT => {
+            super::oral::oral_report_view(lang, &value)
+        }
+        Ok(value) if value["format"] == crate::reading::JOIN_FORMAT => {
+            super::oral::join_view(lang, &value)
+        }
         Ok(value) if value["format"] == "meldkluis-message/1" => message_view(lang, &value),
         Ok(value)
             if matches!(
@@ -1062,6 +1069,7 @@ pub(crate) fn report_page(
                 }
                 p.note { (t(lang, "console-export-note")) }
             }
+            (super::oral::section(page, opened))
             @if let Some(data) = &opened.forwarding {
                 (super::forwarding::section(page, opened, data))
             }
