@@ -10,8 +10,10 @@
 # Output: meldkluis.wasm and its glue meldkluis.js; the page bundles
 # report.js, mailbox.js, management.js and derive-worker.js (esbuild: each
 # page's script and the glue in one file, no imports left, so each has one
-# integrity value); meldkluis.css; and integrity.json, the SRI hashes of them
-# all, for publishing (the server computes the same at start and prints them
+# integrity value); voice.js, the voice recorder, which the report and
+# mailbox pages load only when the reporter asks to record (so it is not
+# part of their budget); meldkluis.css; and integrity.json, the SRI hashes
+# of them all, for publishing (the server computes the same at start and prints them
 # with `meldkluis-server assets`).
 # Needs: rustup target wasm32-unknown-unknown; wasm-opt (binaryen) is used
 # when present; esbuild from web-client/node_modules (npm ci). All come from
@@ -25,7 +27,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --features) features=(--features "$2"); shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "build-wasm.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -91,14 +93,14 @@ if [ ! -x "$esbuild" ]; then
 fi
 (
   cd "$root/web-client"
-  "$esbuild" js/report.js js/mailbox.js js/management.js js/derive-worker.js \
+  "$esbuild" js/report.js js/mailbox.js js/management.js js/derive-worker.js js/voice.js \
     --bundle --format=esm --target=es2022 --minify --legal-comments=none \
     --charset=utf8 --log-level=warning --external:node:* --outdir="$out"
   "$esbuild" css/meldkluis.css --minify --log-level=warning --outfile="$out/meldkluis.css"
 )
 
 sri() { printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | openssl base64 -A)"; }
-bundle=(meldkluis.wasm meldkluis.js report.js mailbox.js management.js derive-worker.js meldkluis.css)
+bundle=(meldkluis.wasm meldkluis.js report.js mailbox.js management.js derive-worker.js voice.js meldkluis.css)
 {
   echo '{'
   last=${bundle[${#bundle[@]}-1]}

@@ -22,6 +22,7 @@ pub const BUNDLE: &[(&str, &str)] = &[
     ("mailbox.js", "text/javascript; charset=utf-8"),
     ("management.js", "text/javascript; charset=utf-8"),
     ("derive-worker.js", "text/javascript; charset=utf-8"),
+    ("voice.js", "text/javascript; charset=utf-8"),
     ("meldkluis.wasm", "application/wasm"),
 ];
 

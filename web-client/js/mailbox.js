@@ -41,6 +41,7 @@ import {
   unhex,
   wipe,
 } from './common.js';
+import { offerVoice } from './voice-loader.js';
 
 const data = pageData();
 const $ = (id) => document.getElementById(id);
@@ -900,7 +901,7 @@ async function reply(event) {
     return;
   }
   fieldError('reply-text', null);
-  const files = [...$('reply-attachments').files];
+  const files = [...$('reply-attachments').files, ...voice.files()];
   const total = files.reduce((sum, f) => sum + f.size, 0);
   if (total > data.maxAttachmentBytes) {
     fieldError('reply-attachments', text(data, 'js-attachments-too-large', { max: formatSize(data, data.maxAttachmentBytes) }));
@@ -924,6 +925,7 @@ async function reply(event) {
     announce($('reply-status'), text(data, 'js-sending'));
     await sendMessage({ format: 'meldkluis-message/1', text: textValue, attachments });
     $('reply-form').reset();
+    voice.clear();
     await showMailbox({ focus: false });
     announce($('reply-status'), text(data, 'js-message-sent'));
   } catch (error) {
@@ -989,6 +991,8 @@ window.addEventListener('pageshow', (event) => {
 });
 
 $('login-form').addEventListener('submit', logIn);
+// Voice messages (the recorder loads only when asked): added to the reply's files.
+const voice = offerVoice(data, $('reply-attachments').closest('.field'), 'message');
 $('reply-form').addEventListener('submit', reply);
 $('wish-form').addEventListener('submit', sendForwardWish);
 $('notice-form').addEventListener('submit', saveNotice);

@@ -29,10 +29,13 @@ import {
   unhex,
   wipe,
 } from './common.js';
+import { offerVoice } from './voice-loader.js';
 
 const data = pageData();
 const $ = (id) => document.getElementById(id);
 const form = $('report-form');
+// Voice messages (the recorder loads only when asked): added to the files.
+const voice = offerVoice(data, $('attachments')?.closest('.field'), 'report');
 
 // Start the slow parts while the reporter reads and types.
 const crypto = loadCrypto(data);
@@ -147,7 +150,7 @@ function readForm() {
     fieldError('advisors', null);
   }
 
-  const files = [...$('attachments').files];
+  const files = [...$('attachments').files, ...voice.files()];
   const total = files.reduce((sum, f) => sum + f.size, 0);
   if (total > data.maxAttachmentBytes) {
     const message = text(data, 'js-attachments-too-large', { max: formatSize(data, data.maxAttachmentBytes) });
@@ -402,6 +405,7 @@ function showCode(report) {
   code = report.code;
   forget();
   form.reset();
+  voice.clear();
   $('report-screen').hidden = true;
   $('login-code').textContent = code;
   const day = report.answer?.created_day;

@@ -129,11 +129,12 @@ pub(super) async fn page(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let ctx = Context::load(&tenant, &query, &headers).await?;
+    let voice = super::voice::data(&state, &ctx, super::voice::setting(&tenant).await?);
     let data = page_data(
         &state,
         &ctx,
         SCRIPT_TEXTS,
-        json!({ "maxAttachmentBytes": ctx.max_attachment_bytes }),
+        json!({ "maxAttachmentBytes": ctx.max_attachment_bytes, "voice": voice }),
     );
     let body = html! {
         (data)

@@ -13,6 +13,7 @@
 mod mailbox;
 mod management;
 mod report;
+mod voice;
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -34,11 +35,13 @@ use crate::AppState;
 /// and only with the integrity the page names; `wasm-unsafe-eval` to compile
 /// the wasm (nothing else is evaluated); workers only from a `blob:` that the
 /// page's own script made from a file whose integrity it checked (a `Worker`
-/// cannot carry an `integrity` attribute).
+/// cannot carry an `integrity` attribute); media only from a `blob:` the
+/// page made, so a reporter can listen to a voice message recorded in this
+/// browser before it is sealed (nothing is fetched from anywhere for it).
 pub const PAGE_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; \
      script-src 'self' 'wasm-unsafe-eval'; worker-src blob:; style-src 'self'; \
-     img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; \
-     frame-ancestors 'none'";
+     img-src 'self'; media-src blob:; connect-src 'self'; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'none'";
 
 /// The page routes. Pages are compressed on the way out (they carry no
 /// secret, so compression leaks nothing); the bundle is compressed once at

@@ -154,12 +154,14 @@ pub(super) async fn page(
             .map(|tip| tip.get(lang).to_owned())
             .collect()
     };
+    let voice = super::voice::data(&state, &ctx, super::voice::setting(&tenant).await?);
     let data = page_data(
         &state,
         &ctx,
         SCRIPT_TEXTS,
         json!({
             "maxAttachmentBytes": ctx.max_attachment_bytes,
+            "voice": voice,
             "advisors": ctx.advisors.iter().map(|a| json!({
                 "id": a.id, "name": a.display_name, "fingerprint": a.public_key.fingerprint(),
             })).collect::<Vec<_>>(),
