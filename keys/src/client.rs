@@ -1008,22 +1008,44 @@ impl ServerClient {
         report_id: &str,
         item: Vec<u8>,
     ) -> Result<String, Error> {
+        let answer = self
+            .post_item_bytes(
+                &format!("/advisor/reports/{report_id}/forwards/attachments"),
+                item,
+            )
+            .await?;
+        answer["item_id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or(Error::Protocol("forward attachment: item_id"))
+    }
+
+    /// Uploads one sealed attachment to a report's thread (kind
+    /// attachment, sealed like an advisor message: to the mailbox, the
+    /// recovery key and the advisors). Returns its item id.
+    pub async fn post_attachment(&self, report_id: &str, item: Vec<u8>) -> Result<String, Error> {
+        let answer = self
+            .post_item_bytes(&format!("/advisor/reports/{report_id}/attachments"), item)
+            .await?;
+        answer["attachment_id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or(Error::Protocol("attachment: attachment_id"))
+    }
+
+    /// Posts a sealed item as raw bytes (the attachment routes) and reads
+    /// the JSON answer.
+    async fn post_item_bytes(&self, path: &str, item: Vec<u8>) -> Result<Value, Error> {
         let response = self
             .send(
                 self.http
-                    .post(self.url(&format!(
-                        "/advisor/reports/{report_id}/forwards/attachments"
-                    )))
+                    .post(self.url(path))
                     .bearer_auth(self.bearer()?)
                     .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
                     .body(item),
             )
             .await?;
-        let answer: Value = json_limited(response, "forward attachment JSON").await?;
-        answer["item_id"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or(Error::Protocol("forward attachment: item_id"))
+        json_limited(response, "attachment answer JSON").await
     }
 
     /// Posts a forward (the `meldkluis-forward/1` item, sealed to the

@@ -59,7 +59,7 @@ use super::{
     canonical_id, not_taken, refused_input, same_report, ConsoleState, NotTaken, OpenedThread,
     SameReport, MAX_REPLY_BYTES,
 };
-use crate::client::{decode_item, Forward, Thread};
+use crate::client::{Forward, Thread};
 use crate::enrolled::{
     check_served_recipients, sealable_recipients, ConfirmedRecipient, RecipientRole,
     RecipientSubstitution, ServedRecipient,
@@ -277,17 +277,20 @@ pub(crate) struct ThreadForwarding {
     pub(crate) wishes: Vec<Wish>,
 }
 
-/// Sorts the opened messages: requests only from `advisors` (this
-/// advisor's keys and the enrolled advisor keys), answers and wishes only
-/// from `mailbox` (the report's pinned mailbox key). Anything else — a
-/// "reporter" answer sealed by an advisor key, a request from a key only
-/// the server names — is no forwarding item.
+/// Sorts the opened messages: approval requests about `kind` (forward
+/// drafts or minutes) only from `advisors` (this advisor's keys and the
+/// enrolled advisor keys), answers and wishes only from `mailbox` (the
+/// report's pinned mailbox key; `None` for a report without a mailbox,
+/// where nothing counts as the reporter's). Anything else — a "reporter"
+/// answer sealed by an advisor key, a request from a key only the server
+/// names — is no approval item. Forwarding and minutes share this.
 pub(crate) fn classify(
     messages: &[OpenedMessage],
-    mailbox: &PublicKey,
+    mailbox: Option<&PublicKey>,
     advisors: &[PublicKey],
     tenant: &TenantId,
     report_id: ItemId,
+    kind: SubjectKind,
 ) -> ThreadForwarding {
     let mut found = ThreadForwarding::default();
     for message in messages {
@@ -295,7 +298,7 @@ pub(crate) fn classify(
             continue;
         };
         let format = value["format"].as_str().unwrap_or("");
-        if message.sender == *mailbox {
+        if Some(&message.sender) == mailbox {
             if format == APPROVAL_FORMAT {
                 if let Ok(answer) = serde_json::from_value::<ApprovalAnswer>(value) {
                     found.answers.push(Answer {
@@ -311,7 +314,7 @@ pub(crate) fn classify(
             }
         } else if advisors.contains(&message.sender) && format == REQUEST_FORMAT {
             if let Ok(request) = serde_json::from_value::<ApprovalRequest>(value) {
-                if request.subject != SubjectKind::Forward.name() {
+                if request.subject != kind.name() {
                     continue;
                 }
                 let hash = request
@@ -368,7 +371,7 @@ impl ThreadForwarding {
         {
             return Standing::Forwarded;
         }
-        let decided = |decision: &str| self.answers_to(hash).any(|a| a.answer.decision == decision);
+        let decided = |decision: &str| self.decided(hash, decision);
         if decided("withdraw") {
             Standing::Withdrawn
         } else if decided("decline") {
@@ -380,8 +383,15 @@ impl ThreadForwarding {
         }
     }
 
+    /// Whether the reporter's mailbox key sealed an answer `decision` about
+    /// exactly `hash`, anywhere in the thread: the server orders the
+    /// thread, so a decline or withdrawal counts wherever it is put.
+    pub(crate) fn decided(&self, hash: &[u8; 32], decision: &str) -> bool {
+        self.answers_to(hash).any(|a| a.answer.decision == decision)
+    }
+
     /// The newest version of each draft.
-    fn newest_version(&self, draft_id: &str) -> u32 {
+    pub(crate) fn newest_version(&self, draft_id: &str) -> u32 {
         self.requests
             .iter()
             .filter(|r| r.request.draft_id.eq_ignore_ascii_case(draft_id))
@@ -392,7 +402,7 @@ impl ThreadForwarding {
 
     /// The request of a draft's version (the first, should an advisor have
     /// posted two).
-    fn request(&self, draft_id: &str, version: u32) -> Option<&Request> {
+    pub(crate) fn request(&self, draft_id: &str, version: u32) -> Option<&Request> {
         self.requests.iter().find(|r| {
             r.request.draft_id.eq_ignore_ascii_case(draft_id) && r.request.version == version
         })
@@ -442,7 +452,7 @@ pub(crate) struct ForwardingData {
 impl ConsoleState {
     /// This advisor's keys (current and earlier) and the enrolled advisor
     /// keys: the senders whose approval requests count.
-    fn request_senders(&self) -> Vec<PublicKey> {
+    pub(crate) fn request_senders(&self) -> Vec<PublicKey> {
         let mut keys = vec![self.public_key];
         keys.extend(self.enrolled.earlier.iter().copied());
         keys.extend(self.enrolled.advisor_keys());
@@ -484,9 +494,16 @@ pub(crate) async fn load(state: &ConsoleState, report_id: &str) -> ForwardingDat
     }
 }
 
-/// The forwarding items of the report page's opened thread.
-fn shown_forwarding(opened: &OpenedThread, data: &ForwardingData) -> ThreadForwarding {
-    let (Some(pin), Ok(report_id)) = (
+/// The approval items about `kind` of the report page's opened thread,
+/// answers counting only from `mailbox`.
+pub(crate) fn shown_approvals(
+    opened: &OpenedThread,
+    mailbox: Option<&PublicKey>,
+    advisors: &[PublicKey],
+    tenant: &TenantId,
+    kind: SubjectKind,
+) -> ThreadForwarding {
+    let (Some(_), Ok(report_id)) = (
         opened.report_pin,
         ItemId::from_hex(&opened.thread.report_id),
     ) else {
@@ -504,16 +521,21 @@ fn shown_forwarding(opened: &OpenedThread, data: &ForwardingData) -> ThreadForwa
             })
         })
         .collect();
-    classify(
-        &messages,
-        &pin.mailbox,
+    classify(&messages, mailbox, advisors, tenant, report_id, kind)
+}
+
+/// The forwarding items of the report page's opened thread.
+fn shown_forwarding(opened: &OpenedThread, data: &ForwardingData) -> ThreadForwarding {
+    shown_approvals(
+        opened,
+        opened.mailbox.key().as_ref(),
         &data.advisors,
         &data.tenant,
-        report_id,
+        SubjectKind::Forward,
     )
 }
 
-fn kib(size: u64) -> Arg<'static> {
+pub(crate) fn kib(size: u64) -> Arg<'static> {
     Arg::Num(i64::try_from(size.div_ceil(1024)).unwrap_or(i64::MAX))
 }
 
@@ -751,7 +773,7 @@ pub(crate) fn section(page: &Page<'_>, opened: &OpenedThread, data: &ForwardingD
 }
 
 /// A short, harmless code for an error shown beside a note.
-fn error_code(error: &Error) -> String {
+pub(crate) fn error_code(error: &Error) -> String {
     match error {
         Error::Server { status, code } => format!("{status} {code}"),
         Error::Http(_) => "network".to_owned(),
@@ -760,25 +782,37 @@ fn error_code(error: &Error) -> String {
 }
 
 /// Fields of a form whose checkboxes repeat a name.
-fn fields(form: &[(String, String)], name: &str) -> Vec<String> {
+pub(crate) fn fields(form: &[(String, String)], name: &str) -> Vec<String> {
     form.iter()
         .filter(|(k, _)| k == name)
         .map(|(_, v)| v.trim().to_owned())
         .collect()
 }
 
-fn field(form: &[(String, String)], name: &str) -> String {
+pub(crate) fn field(form: &[(String, String)], name: &str) -> String {
     fields(form, name).into_iter().next().unwrap_or_default()
 }
 
+/// The approval items of a thread about one kind of subject, opened.
+pub(crate) struct OpenedApprovals {
+    /// The requests and the reporter's answers.
+    pub(crate) found: ThreadForwarding,
+    /// Attachment id → (file name, media type), as the opened items say.
+    pub(crate) names: HashMap<String, (String, String)>,
+}
+
 /// Opens every message of the thread with the key and sorts out the
-/// forwarding items (the report's header is authentic: from
-/// [`same_report`]). Also returns the file names the opened items give.
-async fn open_forwarding(
+/// approval items about `kind` (the report's header is authentic: from
+/// [`same_report`]); answers count only from the report's mailbox key as
+/// [`reading::open_messages`] believes it (a reporter's own report: its
+/// sender; an oral report: the key of the advisors' join record, none
+/// before). Forwarding and minutes share this.
+pub(crate) async fn open_approvals(
     state: &Arc<ConsoleState>,
     thread: &Thread,
     header: &ItemHeader,
-) -> Result<(ThreadForwarding, HashMap<String, (String, String)>), Error> {
+    kind: SubjectKind,
+) -> Result<OpenedApprovals, Error> {
     let trust = state.trust.clone();
     let thread = thread.clone();
     let header = header.clone();
@@ -786,18 +820,15 @@ async fn open_forwarding(
     let tenant = state.client.tenant().clone();
     state
         .with_key(move |key| -> Result<_, Error> {
-            let senders = reading::thread_senders(&header, &trust);
-            let mut opened = Vec::new();
             let mut contents = Vec::new();
             let report = thread.report_bytes()?;
             if let Ok(report) = reading::open_report(key, &trust, &thread, &report) {
                 contents.push(String::from_utf8_lossy(&report.content).into_owned());
             }
-            for message in &thread.messages {
-                let item = decode_item(&message.item)?;
-                let Ok(item) =
-                    reading::open_thread_item(key, &trust, &thread, &senders, &message.id, &item)
-                else {
+            let all = reading::open_messages(key, &trust, &thread, &header)?;
+            let mut opened = Vec::new();
+            for (message, item) in thread.messages.iter().zip(all.messages) {
+                let Ok(item) = item else {
                     continue;
                 };
                 let content = String::from_utf8_lossy(&item.content).into_owned();
@@ -811,26 +842,27 @@ async fn open_forwarding(
             }
             let found = classify(
                 &opened,
-                &header.sender,
+                all.mailbox.key().as_ref(),
                 &advisors,
                 &tenant,
                 header.report_id,
+                kind,
             );
             let names = file_names(&contents.iter().map(String::as_str).collect::<Vec<_>>());
-            Ok((found, names))
+            Ok(OpenedApprovals { found, names })
         })
         .await?
 }
 
 /// An attachment of the thread, downloaded and opened here: its content
 /// (wiped on drop), SHA-256 and size.
-struct OpenedAttachment {
-    id: ItemId,
-    content: Zeroizing<Vec<u8>>,
-    sha256: [u8; 32],
+pub(crate) struct OpenedAttachment {
+    pub(crate) id: ItemId,
+    pub(crate) content: Zeroizing<Vec<u8>>,
+    pub(crate) sha256: [u8; 32],
 }
 
-async fn open_attachment(
+pub(crate) async fn open_attachment(
     state: &Arc<ConsoleState>,
     thread: &Thread,
     header: &ItemHeader,
@@ -898,6 +930,8 @@ pub(crate) enum Refusal {
     UnknownAttachment,
     /// The text is empty or too long.
     BadText,
+    /// An uploaded file is empty, too large or unreadable (minutes).
+    BadFile,
 }
 
 impl Refusal {
@@ -915,13 +949,14 @@ impl Refusal {
             Self::AlreadyUsed => "console-forward-refused-used",
             Self::UnknownAttachment => "console-forward-refused-unknown-attachment",
             Self::BadText => "console-forward-refused-text",
+            Self::BadFile => "minutes-refused-file",
         }
     }
 }
 
 /// Why an action was not taken: refused by the console's checks, or as
-/// any other action on a report.
-enum Stop {
+/// any other action on a report. Forwarding and minutes share it.
+pub(crate) enum Stop {
     Refused(Refusal),
     NotTaken(NotTaken),
 }
@@ -944,11 +979,11 @@ impl From<meldkluis_crypto_core::Error> for Stop {
     }
 }
 
-fn stopped(state: &ConsoleState, lang: Lang, report_id: &str, stop: Stop) -> Response {
+pub(crate) fn stopped(state: &ConsoleState, lang: Lang, report_id: &str, stop: Stop) -> Response {
     match stop {
         Stop::Refused(refusal) => {
             eprintln!(
-                "console: forwarding on report {} refused ({refusal:?}); nothing was sent",
+                "console: an approval action on report {} refused ({refusal:?}); nothing was sent",
                 short_id(report_id)
             );
             refused_input(state, lang, report_id, refusal.text_id())
@@ -999,49 +1034,123 @@ async fn post_request(
     report_id: &str,
     form: &[(String, String)],
 ) -> Result<(), Stop> {
-    let text = field(form, "text").replace("\r\n", "\n");
-    if text.is_empty() || text.len() > MAX_REPLY_BYTES {
-        return Err(Stop::Refused(Refusal::BadText));
-    }
-    let mut attachment_ids = Vec::new();
-    for given in fields(form, "attachment") {
-        let id = canonical_id(&given).ok_or(Stop::Refused(Refusal::UnknownAttachment))?;
-        if !attachment_ids.contains(&id) {
-            attachment_ids.push(id);
-        }
-    }
-    if attachment_ids.len() > MAX_ATTACHMENTS {
-        return Err(Stop::Refused(Refusal::BadForm));
-    }
+    let draft = DraftForm::read(form)?;
     let recipient = confirmed_recipient(state, &field(form, "recipient")).await?;
     let config = state.client.public_config().await?;
     let SameReport { thread, header } =
         same_report(state, report_id, &field(form, "report_hash")).await?;
-    if attachment_ids.iter().any(|id| {
-        !thread
-            .attachments
-            .iter()
-            .any(|a| a.id.eq_ignore_ascii_case(id))
-    }) {
-        return Err(Stop::Refused(Refusal::UnknownAttachment));
+    draft.check_in(&thread)?;
+    let OpenedApprovals { found, names, .. } =
+        open_approvals(state, &thread, &header, SubjectKind::Forward).await?;
+    let (draft_id, version) = draft.next_version(&found)?;
+    let attachments =
+        subject_attachments(state, &thread, &header, &draft.attachments, &names).await?;
+    let subject = ApprovalSubject {
+        kind: SubjectKind::Forward,
+        tenant: state.client.tenant().clone(),
+        report_id: header.report_id,
+        draft_id,
+        version,
+        text: draft.text,
+        attachments,
+        recipients: vec![SubjectRecipient {
+            public_key: recipient.public_key,
+            label: recipient.label.clone(),
+        }],
+    };
+    let content = request_json(&subject)?.to_string();
+    let thread_id = header.report_id;
+    state
+        .post_advisor_message(header, thread_id, config, report_id, content)
+        .await?;
+    Ok(())
+}
+
+/// The fields of a draft form that forward drafts and minutes share: the
+/// text, the chosen attachments of the thread and, for a new version, the
+/// draft it continues.
+pub(crate) struct DraftForm {
+    /// The text, with the browser's line ends made `\n`.
+    pub(crate) text: String,
+    /// Chosen attachment items of the thread (canonical hex), in order.
+    pub(crate) attachments: Vec<String>,
+    /// The draft id given (empty: a new draft).
+    pub(crate) draft: String,
+}
+
+impl DraftForm {
+    /// Reads and checks the form: a text of 1 to [`MAX_REPLY_BYTES`]
+    /// bytes, at most [`MAX_ATTACHMENTS`] attachment ids.
+    pub(crate) fn read(form: &[(String, String)]) -> Result<Self, Stop> {
+        let text = field(form, "text").replace("\r\n", "\n");
+        if text.trim().is_empty() || text.len() > MAX_REPLY_BYTES {
+            return Err(Stop::Refused(Refusal::BadText));
+        }
+        let mut attachments = Vec::new();
+        for given in fields(form, "attachment") {
+            let id = canonical_id(&given).ok_or(Stop::Refused(Refusal::UnknownAttachment))?;
+            if !attachments.contains(&id) {
+                attachments.push(id);
+            }
+        }
+        if attachments.len() > MAX_ATTACHMENTS {
+            return Err(Stop::Refused(Refusal::BadForm));
+        }
+        Ok(Self {
+            text,
+            attachments,
+            draft: field(form, "draft_id"),
+        })
     }
-    let (found, names) = open_forwarding(state, &thread, &header).await?;
-    let draft = field(form, "draft_id");
-    let (draft_id, version) = if draft.is_empty() {
+
+    /// Every chosen attachment is one of `thread`'s.
+    pub(crate) fn check_in(&self, thread: &Thread) -> Result<(), Stop> {
+        let known = |id: &String| {
+            thread
+                .attachments
+                .iter()
+                .any(|a| a.id.eq_ignore_ascii_case(id))
+        };
+        if self.attachments.iter().all(known) {
+            Ok(())
+        } else {
+            Err(Stop::Refused(Refusal::UnknownAttachment))
+        }
+    }
+
+    /// The draft id and version to post: a random draft id and version 1
+    /// for a new draft; for a new version, the draft's (which must be in
+    /// `found`) and its newest version + 1.
+    pub(crate) fn next_version(
+        &self,
+        found: &ThreadForwarding,
+    ) -> Result<([u8; DRAFT_ID_LEN], u32), Stop> {
         let mut draft_id = [0u8; DRAFT_ID_LEN];
-        rand_core::RngCore::fill_bytes(&mut os_rng(), &mut draft_id);
-        (draft_id, 1)
-    } else {
-        let newest = found.newest_version(&draft);
-        let mut draft_id = [0u8; DRAFT_ID_LEN];
-        if newest == 0 || hex::decode_to_slice(&draft, &mut draft_id).is_err() {
+        if self.draft.is_empty() {
+            rand_core::RngCore::fill_bytes(&mut os_rng(), &mut draft_id);
+            return Ok((draft_id, 1));
+        }
+        let newest = found.newest_version(&self.draft);
+        if newest == 0 || hex::decode_to_slice(&self.draft, &mut draft_id).is_err() {
             return Err(Stop::Refused(Refusal::NoDraft));
         }
-        (draft_id, newest.saturating_add(1))
-    };
+        Ok((draft_id, newest.saturating_add(1)))
+    }
+}
+
+/// The subject's attachments: each chosen attachment of the thread
+/// downloaded and opened here, named by its SHA-256 and size over these
+/// very bytes and by the name and type the thread gives it.
+pub(crate) async fn subject_attachments(
+    state: &Arc<ConsoleState>,
+    thread: &Thread,
+    header: &ItemHeader,
+    ids: &[String],
+    names: &HashMap<String, (String, String)>,
+) -> Result<Vec<SubjectAttachment>, Error> {
     let mut attachments = Vec::new();
-    for id in &attachment_ids {
-        let opened = open_attachment(state, &thread, &header, id).await?;
+    for id in ids {
+        let opened = open_attachment(state, thread, header, id).await?;
         let (name, content_type) = names.get(id).cloned().unwrap_or_else(|| {
             (
                 format!("meldkluis-{}.bin", short_id(id)),
@@ -1056,25 +1165,7 @@ async fn post_request(
             content_type,
         });
     }
-    let subject = ApprovalSubject {
-        kind: SubjectKind::Forward,
-        tenant: state.client.tenant().clone(),
-        report_id: header.report_id,
-        draft_id,
-        version,
-        text,
-        attachments,
-        recipients: vec![SubjectRecipient {
-            public_key: recipient.public_key,
-            label: recipient.label.clone(),
-        }],
-    };
-    let content = request_json(&subject)?.to_string();
-    let thread_id = header.report_id;
-    state
-        .post_advisor_message(header, thread_id, config, report_id, content)
-        .await?;
-    Ok(())
+    Ok(attachments)
 }
 
 #[derive(Debug, Deserialize)]
@@ -1124,7 +1215,8 @@ async fn forward_now(
     let recipient = confirmed_recipient(state, form.recipient.trim()).await?;
     let config = state.client.public_config().await?;
     let SameReport { thread, header } = same_report(state, report_id, &form.report_hash).await?;
-    let (found, _) = open_forwarding(state, &thread, &header).await?;
+    let OpenedApprovals { found, .. } =
+        open_approvals(state, &thread, &header, SubjectKind::Forward).await?;
     let request = found
         .request(&draft_id, version)
         .ok_or(Stop::Refused(Refusal::NoDraft))?
@@ -1361,7 +1453,14 @@ mod tests {
                 json!({"format": WISH_FORMAT, "text": "naar HR aub"}),
             ),
         ];
-        let found = classify(&messages, &mailbox, &[advisor], &tenant, subject.report_id);
+        let found = classify(
+            &messages,
+            Some(&mailbox),
+            &[advisor],
+            &tenant,
+            subject.report_id,
+            SubjectKind::Forward,
+        );
         assert_eq!(found.requests.len(), 1);
         assert_eq!(found.requests[0].hash, Some(hash));
         assert_eq!(found.wishes.len(), 1);
@@ -1381,8 +1480,15 @@ mod tests {
         let standing = |answers: Vec<Value>, forwards: &[Forward]| {
             let mut messages = vec![message(advisor, request_json(&subject).expect("json"))];
             messages.extend(answers.into_iter().map(|a| message(mailbox, a)));
-            classify(&messages, &mailbox, &[advisor], &tenant, subject.report_id)
-                .standing(Some(&hash), forwards)
+            classify(
+                &messages,
+                Some(&mailbox),
+                &[advisor],
+                &tenant,
+                subject.report_id,
+                SubjectKind::Forward,
+            )
+            .standing(Some(&hash), forwards)
         };
         assert_eq!(
             standing(vec![answer(&hash, "approve")], &[]),

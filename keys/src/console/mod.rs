@@ -34,6 +34,7 @@ pub(crate) mod csv;
 pub(crate) mod deadlines;
 mod figures_page;
 mod forwarding;
+mod minutes;
 mod oral;
 mod pages;
 pub mod recipient;
@@ -384,6 +385,10 @@ fn router(state: Arc<ConsoleState>) -> Router {
             &at("/reports/{report_id}/forward"),
             post(forwarding::forward),
         )
+        .route(
+            &at("/reports/{report_id}/minutes"),
+            post(minutes::post).layer(minutes::body_limit()),
+        )
         .route(&at("/figures"), get(figures_page::home))
         .route(&at("/figures/preview"), get(figures_page::preview))
         .route(&at("/figures/preview/csv"), get(figures_page::preview_csv))
@@ -562,38 +567,62 @@ impl ConsoleState {
         report_id: &str,
         content: String,
     ) -> Result<(), Error> {
+        let sealed = self
+            .seal_advisor_item(
+                header,
+                thread,
+                config,
+                report_id,
+                ItemKind::Message,
+                content.into_bytes().into(),
+            )
+            .await?;
+        self.client.post_message(report_id, &sealed).await
+    }
+
+    /// Seals `content` as an advisor item of `kind` (a message, or an
+    /// attachment: minutes' recording) in the thread `thread` of report
+    /// `report_id`, to the recipients of every advisor message
+    /// ([`reply_recipients`]).
+    async fn seal_advisor_item(
+        &self,
+        header: ItemHeader,
+        thread: ItemId,
+        config: PublicConfig,
+        report_id: &str,
+        kind: ItemKind,
+        content: meldkluis_crypto_core::Zeroizing<Vec<u8>>,
+    ) -> Result<Vec<u8>, Error> {
         // An oral report's mailbox is the one its join record names (none
         // before it is joined); a reporter's own report's is its sender.
         let mailbox = self.mailbox_of(report_id, &header).await?;
         let recovery = self.recovery;
         let enrolled = self.enrolled.clone();
         let tenant = self.client.tenant().clone();
-        let sealed = self
-            .with_key(move |key| -> Result<Vec<u8>, Error> {
-                let recipients = reply_recipients(
-                    &header,
-                    mailbox,
-                    key.public_key(),
-                    recovery,
-                    &enrolled,
-                    &config,
-                );
-                let mut rng = os_rng();
-                Ok(seal_item(
-                    &SealParams {
-                        kind: ItemKind::Message,
-                        tenant: &tenant,
-                        item_id: ItemId::random(&mut rng),
-                        report_id: thread,
-                        sender: key,
-                        recipients: &recipients,
-                    },
-                    content.as_bytes(),
-                    &mut rng,
-                )?)
-            })
-            .await??;
-        self.client.post_message(report_id, &sealed).await
+        self.with_key(move |key| -> Result<Vec<u8>, Error> {
+            let recipients = reply_recipients(
+                &header,
+                mailbox,
+                key.public_key(),
+                recovery,
+                &enrolled,
+                &config,
+            );
+            let mut rng = os_rng();
+            Ok(seal_item(
+                &SealParams {
+                    kind,
+                    tenant: &tenant,
+                    item_id: ItemId::random(&mut rng),
+                    report_id: thread,
+                    sender: key,
+                    recipients: &recipients,
+                },
+                &content,
+                &mut rng,
+            )?)
+        })
+        .await?
     }
 
     /// The page context every page needs.
@@ -783,6 +812,8 @@ pub(crate) struct OpenedThread {
     /// The forwarding section's data (issue 12), fetched for the report
     /// page only.
     pub(crate) forwarding: Option<forwarding::ForwardingData>,
+    /// The minutes section's data (issue 13), for the report page only.
+    pub(crate) minutes: Option<minutes::MinutesData>,
     /// Whose mailbox the report's reporter writes from, as the console
     /// believes it (an oral report's: only from an advisor's join record).
     pub(crate) mailbox: reading::ReportMailbox,
@@ -914,6 +945,7 @@ async fn open_thread(
                 report_hash: report_pin.map(|p| p.hash_hex()).unwrap_or_default(),
                 report_pin,
                 forwarding: None,
+                minutes: None,
                 mailbox,
                 oral,
             })
@@ -962,6 +994,7 @@ async fn report(
         }
     }
     opened.forwarding = Some(forwarding::load(&state, &report_id).await);
+    opened.minutes = Some(minutes::load(&state, &opened).await);
     pages::report_page(
         &state.page(lang, &warnings),
         &opened,

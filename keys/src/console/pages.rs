@@ -1073,6 +1073,9 @@ pub(crate) fn report_page(
             @if let Some(data) = &opened.forwarding {
                 (super::forwarding::section(page, opened, data))
             }
+            @if let Some(data) = &opened.minutes {
+                (super::minutes::section(page, opened, data))
+            }
             (lifecycle_view(page, id, &thread.status, report_hash, life, today))
             (history_view(lang, config, &thread.events))
             section.form-section aria-labelledby="reply-heading" {
