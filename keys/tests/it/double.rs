@@ -77,6 +77,9 @@ pub struct Served {
     pub posted: Mutex<Vec<(String, Value)>>,
     /// The register's CSV as served.
     pub register_csv: Mutex<String>,
+    /// Canonical mailbox reference -> the follow-up served for it
+    /// (`GET advisor/follow-ups/{reference}`; issue 13).
+    pub follow_ups: Mutex<HashMap<String, Value>>,
 }
 
 impl Served {
@@ -120,7 +123,39 @@ pub async fn start(served: Arc<Served>) -> String {
                     Json(
                         json!({ "today": "2026-11-30", "reports": s.list.lock().unwrap().clone() }),
                     )
+                })
+                // Registering an oral report (issue 13): recorded; the
+                // answer names the item's own id as the report id.
+                .post(|State(s): State<Arc<Served>>, Json(body): Json<Value>| async move {
+                    let item = unb64(body["item"].as_str().unwrap_or_default());
+                    let (header, _) = meldkluis_crypto_core::ItemHeader::parse(&item).unwrap();
+                    s.posted.lock().unwrap().push(("reports".into(), body));
+                    (
+                        StatusCode::CREATED,
+                        Json(json!({ "report_id": header.item_id.to_hex(), "created_day": "2026-11-30", "status": "new" })),
+                    )
                 }),
+            )
+            .route(
+                "/api/v1/t/acme/advisor/follow-ups/{reference}",
+                get(
+                    |State(s): State<Arc<Served>>, Path(reference): Path<String>| async move {
+                        let found = s.follow_ups.lock().unwrap().get(&reference).cloned();
+                        found.map(Json).ok_or((
+                            StatusCode::NOT_FOUND,
+                            Json(json!({ "error": "not_found", "message": "not found" })),
+                        ))
+                    },
+                ),
+            )
+            .route(
+                "/api/v1/t/acme/advisor/reports/{id}/join",
+                post(
+                    |State(s): State<Arc<Served>>, Path(id): Path<String>, Json(body): Json<Value>| async move {
+                        s.posted.lock().unwrap().push((format!("{id}/join"), body));
+                        Json(json!({ "report_id": id, "joined_day": "2026-11-30" }))
+                    },
+                ),
             )
             .route(
                 "/api/v1/t/acme/advisor/reports/{id}",
