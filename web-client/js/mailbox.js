@@ -42,6 +42,15 @@ import {
   wipe,
 } from './common.js';
 import { offerVoice } from './voice-loader.js';
+import {
+  isFollowUpContent,
+  isUnjoinedFollowUp,
+  joinEntry,
+  missingJoinEntry,
+  openingEntry,
+  readJoinRecord,
+  waitingEntry,
+} from './follow-up.js';
 
 const data = pageData();
 const $ = (id) => document.getElementById(id);
@@ -101,10 +110,12 @@ async function logIn(event) {
       body: { mailbox_id: hex(mailbox.mailboxId), auth_secret: hex(mailbox.authSecret) },
     });
     wipe(mailbox.authSecret);
-    if (typeof login?.token !== 'string' || !isItemId(login.report_id)) throw new BadAnswerError('log-in');
+    // A follow-up mailbox no advisor has linked yet (issue 13) holds no
+    // report: its report id is null.
+    if (typeof login?.token !== 'string' || !(isItemId(login.report_id) || login.report_id === null)) throw new BadAnswerError('log-in');
     // The report this mailbox holds, as the server names it at log-in: the
     // report item served later must carry this id.
-    session = { mk, mailbox, token: login.token, loginReportId: login.report_id.toLowerCase() };
+    session = { mk, mailbox, token: login.token, loginReportId: login.report_id === null ? null : login.report_id.toLowerCase() };
     input.value = '';
     await showMailbox();
   } catch (error) {
@@ -255,6 +266,7 @@ function sameKey(a, b) {
 
 async function showMailbox({ focus = true } = {}) {
   const thread = await api(data, '/mailbox', { token: session.token });
+  if (isUnjoinedFollowUp(thread)) return showWaiting(thread, focus);
   if (!threadShaped(thread)) throw new BadAnswerError('thread');
   const list = $('thread');
   list.replaceChildren();
@@ -269,21 +281,35 @@ async function showMailbox({ focus = true } = {}) {
   // The reporter's own report for this log-in, and nothing else sealed by
   // the reporter: a server that put one of the reporter's messages here
   // would drop the pinned advisors (and with them every check below).
-  if (report.kind !== 'report' || !sameKey(report.itemId, report.reportId) || hex(report.itemId) !== session.loginReportId) {
+  // A linked follow-up mailbox (issue 13) is served with its opening item,
+  // the reporter's own follow-up report, whose id is its own, not the
+  // linked report's (below).
+  const opening = thread.joined !== null && typeof thread.joined === 'object';
+  if (report.kind !== 'report' || !sameKey(report.itemId, report.reportId) || (!opening && hex(report.itemId) !== session.loginReportId)) {
     wipe(report.content);
     return refuseThread(thread, focus, 'js-report-substituted');
   }
   const content = readContent(report.content);
   wipe(report.content);
+  // Only a follow-up report may stand for a report of another id, and only
+  // for the id this log-in named (none when it was made before the link);
+  // a pinned advisor's join record in that thread must name this mailbox.
+  const joined =
+    opening &&
+    isFollowUpContent(content) &&
+    isItemId(thread.report_id) &&
+    (session.loginReportId === null || thread.report_id.toLowerCase() === session.loginReportId);
+  if (opening && !joined) return refuseThread(thread, focus, 'js-report-substituted');
+  let joinSeen = false;
   const advisors = content && pinnedAdvisors(content);
   if (!advisors) return refuseThread(thread, focus, 'js-report-unreadable');
   // The advisor keys pinned in the reporter's own sealed report: the only
   // senders whose messages are shown as the advisor's.
   session.advisors = advisors;
   session.recoveryKey = isKey(content.recovery_key) ? unhex(content.recovery_key) : null;
-  session.reportId = report.itemId;
+  session.reportId = joined ? unhex(thread.report_id) : report.itemId;
   session.recipients = [...session.advisors.map((a) => a.key), ...(session.recoveryKey ? [session.recoveryKey] : []), own];
-  list.append(reportEntry(content, thread.created_day));
+  list.append(joined ? openingEntry(data, session.mk, own, thread.joined.day) : reportEntry(content, thread.created_day));
 
   // Who may write here: the reporter, the pinned advisors, and (for key
   // introductions only) the pinned recovery key; an introduction from a
@@ -359,6 +385,18 @@ async function showMailbox({ focus = true } = {}) {
       list.append(unverified(message.created_day));
       continue;
     }
+    if (body.format === 'meldkluis-mailbox-join/1') {
+      // What the advisor registered of the conversation (issue 13): from
+      // a pinned advisor, naming this very mailbox, in a linked follow-up.
+      const record = joined && advisor ? readJoinRecord(session.mk, body, own) : null;
+      if (!record) {
+        list.append(unverified(message.created_day));
+        continue;
+      }
+      joinSeen = true;
+      list.append(joinEntry(data, record, advisor.name, message.created_day));
+      continue;
+    }
     if (
       (body.format === 'meldkluis-approval-request/1' && !advisor) ||
       ((body.format === 'meldkluis-approval/1' || body.format === 'meldkluis-forward-wish/1') && !fromSelf)
@@ -396,6 +434,7 @@ async function showMailbox({ focus = true } = {}) {
     if (Array.isArray(body.attachments) && body.attachments.length) entry.append(attachmentList(body.attachments, opened.sender));
     list.append(entry);
   }
+  if (joined && !joinSeen) list.append(missingJoinEntry(data));
   if (thread.messages.length === 0) list.append(element('li', 'thread__empty', text(data, 'mailbox-no-messages')));
   const forwards = readForwards(thread);
   showRequests(requests, answers, await forwardsUsing(answers, forwards));
@@ -758,6 +797,13 @@ function readContent(bytes) {
     return null;
   }
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : { format: 'text', text: String(value) };
+}
+
+/** An unlinked follow-up mailbox (issue 13): its reference, computed here, and that it waits. */
+function showWaiting(thread, focus) {
+  session.reportId = null;
+  $('thread').replaceChildren(waitingEntry(data, session.mk, session.mailbox.publicKey, thread.follow_up));
+  return finishShowing({ status: '', created_day: thread.follow_up.created_day, agreed_update_date: null, deadlines: [] }, focus);
 }
 
 /** Whether the thread answer has the shape this page reads. */

@@ -30,12 +30,16 @@ import {
   wipe,
 } from './common.js';
 import { offerVoice } from './voice-loader.js';
+import { followUpContent, offerFollowUp, showFollowUpCode } from './follow-up.js';
 
 const data = pageData();
 const $ = (id) => document.getElementById(id);
 const form = $('report-form');
 // Voice messages (the recorder loads only when asked): added to the files.
 const voice = offerVoice(data, $('attachments')?.closest('.field'), 'report');
+// "I have already spoken to an advisor" (issue 13): a follow-up mailbox
+// made by the same code path as a report.
+const followUp = offerFollowUp(data, form);
 
 // Start the slow parts while the reporter reads and types.
 const crypto = loadCrypto(data);
@@ -78,6 +82,10 @@ shownKeys.catch(() => {});
 /** The reporter's answers, checked; or the list of problems. */
 function readForm() {
   const problems = [];
+  if (followUp.chosen()) {
+    // A follow-up mailbox: only whom it pins and the notice address.
+    return { followUp: true, problems, advisorIds: readAdvisors(problems), files: [], noticeEmail: readNoticeEmail(problems) };
+  }
   const answers = [];
   for (const question of data.questions) {
     const wrapper = form.querySelector(`[data-question-id="${CSS.escape(question.id)}"]`);
@@ -140,15 +148,7 @@ function readForm() {
     };
   }
 
-  const advisorIds = [...form.querySelectorAll('input[name="advisor"]:checked')].map((i) => Number(i.value));
-  if (advisorIds.length === 0) {
-    const message = text(data, 'js-advisors-none');
-    const first = form.querySelector('input[name="advisor"]');
-    problems.push({ id: 'advisors', focus: first?.id, label: $('advisors-title').textContent, message });
-    fieldError('advisors', message);
-  } else {
-    fieldError('advisors', null);
-  }
+  const advisorIds = readAdvisors(problems);
 
   const files = [...$('attachments').files, ...voice.files()];
   const total = files.reduce((sum, f) => sum + f.size, 0);
@@ -160,6 +160,27 @@ function readForm() {
     fieldError('attachments', null);
   }
 
+  const noticeEmail = readNoticeEmail(problems);
+
+  return { problems, answers, category, reporter, advisorIds, files, noticeEmail };
+}
+
+/** The chosen advisors' ids (a report and a follow-up mailbox alike); a problem when none. */
+function readAdvisors(problems) {
+  const advisorIds = [...form.querySelectorAll('input[name="advisor"]:checked')].map((i) => Number(i.value));
+  if (advisorIds.length === 0) {
+    const message = text(data, 'js-advisors-none');
+    const first = form.querySelector('input[name="advisor"]');
+    problems.push({ id: 'advisors', focus: first?.id, label: $('advisors-title').textContent, message });
+    fieldError('advisors', message);
+  } else {
+    fieldError('advisors', null);
+  }
+  return advisorIds;
+}
+
+/** The notice address, if any (a report and a follow-up mailbox alike); a problem when malformed. */
+function readNoticeEmail(problems) {
   const noticeEmail = $('notice-email').value.trim();
   if (noticeEmail && !$('notice-email').checkValidity()) {
     const message = text(data, 'js-field-email');
@@ -168,8 +189,7 @@ function readForm() {
   } else {
     fieldError('notice-email', null);
   }
-
-  return { problems, answers, category, reporter, advisorIds, files, noticeEmail };
+  return noticeEmail;
 }
 
 /** Lists the problems above the form, each a link to its field, and focuses the list. */
@@ -236,17 +256,18 @@ async function prepare(input) {
     const itemId = randomItemId();
     attachments.push({ file, itemId, meta: { id: hex(itemId), name: file.name, type: file.type || 'application/octet-stream', size: file.size } });
   }
-  const content = {
+  const pinned = advisors.map((a) => ({
+    name: a.display_name,
+    public_key: a.public_key,
+    fingerprint: mk.keyFingerprint(unhex(a.public_key)),
+  }));
+  const content = input.followUp ? followUpContent(data, pinned, config.recovery_key.public_key) : {
     format: 'meldkluis-report/1',
     language: data.lang,
     category: input.category,
     answers: input.answers,
     reporter: input.reporter,
-    advisors: advisors.map((a) => ({
-      name: a.display_name,
-      public_key: a.public_key,
-      fingerprint: mk.keyFingerprint(unhex(a.public_key)),
-    })),
+    advisors: pinned,
     recovery_key: config.recovery_key.public_key,
     attachments: attachments.map((a) => a.meta),
   };
@@ -271,7 +292,10 @@ async function prepare(input) {
     body.notice_email = input.noticeEmail;
     body.language = data.lang;
   }
-  return { mk, code, mailbox, reportId, recipients, attachments, body, sent: false, uploaded: 0 };
+  // A follow-up mailbox (issue 13) is posted where the server keeps them
+  // until an advisor links it; everything else is a report's.
+  const path = input.followUp ? '/follow-ups' : '/reports';
+  return { mk, code, mailbox, reportId, recipients, attachments, body, path, followUp: Boolean(input.followUp), sent: false, uploaded: 0 };
 }
 
 /** Sends the prepared report and its attachments; resumable after a failure. */
@@ -291,7 +315,7 @@ async function send(report) {
     const retry = report.attempted;
     report.attempted = true;
     try {
-      report.answer = await api(data, '/reports', { method: 'POST', body: report.body });
+      report.answer = await api(data, report.path, { method: 'POST', body: report.body });
       performance.mark('report-acknowledged');
     } catch (error) {
       if (!(retry && isAlreadyStored(error))) throw error;
@@ -415,6 +439,7 @@ function showCode(report) {
   $('notice-not-saved').hidden = report.answer?.notice_email_saved !== false;
   $('attachments-not-sent').hidden = !report.attachmentsRefused;
   $('code-screen').hidden = false;
+  if (report.followUp) showFollowUpCode(data, report.mk, report.mailbox.publicKey);
   $('code-title').focus();
 }
 

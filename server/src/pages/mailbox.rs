@@ -13,6 +13,18 @@ use crate::auth::Tenant;
 use crate::error::AppError;
 use crate::AppState;
 
+/// Texts of a follow-up mailbox (issue 13, `js/follow-up.js`): waiting for
+/// an advisor to link it, and once linked.
+const FOLLOW_UP_TEXTS: &[&str] = &[
+    "oral-mailbox-waiting-title",
+    "oral-mailbox-waiting",
+    "oral-mailbox-reference-label",
+    "oral-mailbox-expires",
+    "oral-mailbox-opening",
+    "oral-mailbox-joined-title",
+    "oral-mailbox-no-join-record",
+];
+
 /// Texts the mailbox page's script shows.
 const SCRIPT_TEXTS: &[&str] = &[
     "js-loading",
@@ -133,7 +145,7 @@ pub(super) async fn page(
     let data = page_data(
         &state,
         &ctx,
-        SCRIPT_TEXTS,
+        &[SCRIPT_TEXTS, FOLLOW_UP_TEXTS].concat(),
         json!({ "maxAttachmentBytes": ctx.max_attachment_bytes, "voice": voice }),
     );
     let body = html! {

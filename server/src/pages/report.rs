@@ -48,6 +48,9 @@ const SCRIPT_TEXTS: &[&str] = &[
     "js-keys-changed",
 ];
 
+/// Texts of the follow-up mailbox choice (issue 13, `js/follow-up.js`).
+const FOLLOW_UP_TEXTS: &[&str] = &["oral-follow-up-send"];
+
 /// The help and error lines under a field, for `aria-describedby`.
 fn describedby(id: &str, has_help: bool) -> String {
     if has_help {
@@ -158,7 +161,7 @@ pub(super) async fn page(
     let data = page_data(
         &state,
         &ctx,
-        SCRIPT_TEXTS,
+        &[SCRIPT_TEXTS, FOLLOW_UP_TEXTS].concat(),
         json!({
             "maxAttachmentBytes": ctx.max_attachment_bytes,
             "voice": voice,
@@ -188,6 +191,20 @@ pub(super) async fn page(
                 ul #error-summary-list {}
             }
             form #report-form novalidate {
+                // "I have already spoken to an advisor" (issue 13): the
+                // same form makes a follow-up mailbox (js/follow-up.js).
+                fieldset #follow-up-choice.form-section aria-describedby="follow-up-explain" {
+                    legend { (ctx.t("oral-follow-up-legend")) }
+                    div.choice {
+                        input type="radio" id="kind-report" name="kind" value="report" checked;
+                        label for="kind-report" { (ctx.t("oral-follow-up-new-report")) }
+                    }
+                    div.choice {
+                        input type="radio" id="kind-follow-up" name="kind" value="follow-up";
+                        label for="kind-follow-up" { (ctx.t("oral-follow-up-option")) }
+                    }
+                    p.help #follow-up-explain hidden { (ctx.t("oral-follow-up-explain")) }
+                }
                 @if !form.categories.is_empty() {
                     div.field.question data-question-id="category" data-kind="category" {
                         fieldset {
@@ -241,7 +258,7 @@ pub(super) async fn page(
                         }
                     }
                 }
-                section.form-section aria-labelledby="advisors-title" {
+                section.form-section aria-labelledby="advisors-title" data-follow-up="keep" {
                     h2 #advisors-title { (ctx.t("report-advisors")) }
                     fieldset aria-describedby="help-advisors error-advisors" {
                         legend.visually-hidden { (ctx.t("report-advisors")) }
@@ -272,7 +289,7 @@ pub(super) async fn page(
                         (field_error("attachments"))
                     }
                 }
-                section.form-section aria-labelledby="notice-title" {
+                section.form-section aria-labelledby="notice-title" data-follow-up="keep" {
                     h2 #notice-title { (ctx.t("report-notice")) }
                     div.field {
                         label for="notice-email" { (ctx.t("report-notice-email")) }
@@ -281,10 +298,10 @@ pub(super) async fn page(
                         (field_error("notice-email"))
                     }
                 }
-                div.actions {
+                div.actions data-follow-up="keep" {
                     button #send.button.button--primary type="submit" disabled { (ctx.t("report-send")) }
                 }
-                div.progress-area {
+                div.progress-area data-follow-up="keep" {
                     progress #send-progress hidden aria-labelledby="send-status" {}
                     p #send-status role="status" {}
                     div #send-error role="alert" {}
@@ -295,6 +312,12 @@ pub(super) async fn page(
         section #code-screen hidden aria-labelledby="code-title" {
             h1 #code-title tabindex="-1" { (ctx.t("code-title")) }
             p #received-date {}
+            div #follow-up-reference-area.notice hidden {
+                h2 { (ctx.t("oral-follow-up-reference-title")) }
+                p { (ctx.t("oral-follow-up-reference-explain")) }
+                p.login-code #follow-up-reference translate="no" {}
+                p { strong { (ctx.t("oral-follow-up-reference-not-code")) } }
+            }
             p #notice-not-saved.notice.notice--warning hidden { (ctx.t("code-notice-not-saved")) }
             p #attachments-not-sent.notice.notice--warning hidden { (ctx.t("code-attachments-not-sent")) }
             h2 { (ctx.t("code-your-code")) }
@@ -318,7 +341,8 @@ pub(super) async fn page(
         }
         section #next-screen hidden aria-labelledby="next-title" {
             h1 #next-title tabindex="-1" { (ctx.t("next-title")) }
-            ul.deadlines {
+            p #follow-up-next hidden { (ctx.t("oral-follow-up-next")) }
+            ul.deadlines data-new-report-only {
                 li { (ctx.tf("next-acknowledgement", &[("date", Arg::Str(&acknowledgement.display(lang)))])) }
                 li { (ctx.tf("next-feedback", &[("date", Arg::Str(&feedback.display(lang)))])) }
                 li { (ctx.t("next-mailbox")) }
