@@ -50,3 +50,22 @@ oral-join-not-chosen = The reporter's mailbox did not choose you as an advisor. 
 oral-join-not-joinable = This report is not (or no longer) an oral report without a mailbox. Nothing was linked.
 oral-join-nothing-done = Nothing was sent to the server.
 oral-back-to-report = Back to the report
+
+## The reporter's pages: following a conversation online.
+
+oral-follow-up-legend = What would you like to do?
+oral-follow-up-new-report = Make a new report
+oral-follow-up-option = I have already spoken to an advisor and want to follow it online
+oral-follow-up-explain = You only make a mailbox of your own, without answering questions. Choose below the advisor you spoke to. You get a login code only you know, and a short reference to read out to the advisor, who links your conversation to your mailbox with it. The advisor never sees your login code.
+oral-follow-up-send = Make my mailbox
+oral-follow-up-reference-title = Read this reference out to the advisor
+oral-follow-up-reference-explain = With this reference the advisor links your conversation to this mailbox. It is not your login code. You also find it in your mailbox while it is not linked yet.
+oral-follow-up-reference-not-code = Give your login code below to nobody, not to the advisor either.
+oral-follow-up-next = Once the advisor has linked your conversation, you read in your mailbox what was written down, and you can send messages. A mailbox not linked within 30 days is deleted.
+oral-mailbox-waiting-title = Not linked yet
+oral-mailbox-waiting = This mailbox waits until the advisor links your conversation to it. Read the reference below out to them for that. Until then you cannot send messages yet.
+oral-mailbox-reference-label = Reference to read out (not your login code):
+oral-mailbox-expires = Not linked on { $day }? Then this mailbox is deleted.
+oral-mailbox-opening = You made this mailbox to follow your conversation online (reference { $reference }).
+oral-mailbox-joined-title = Your conversation is linked to this mailbox
+oral-mailbox-no-join-record = The server says this mailbox is linked to a conversation, but there is no confirmation from your advisor (yet). Ask the advisor to confirm the link.

@@ -50,3 +50,22 @@ oral-join-not-chosen = De brievenbus van de melder koos u niet als vertrouwenspe
 oral-join-not-joinable = Deze melding is geen mondelinge melding zonder brievenbus (meer). Er is niets gekoppeld.
 oral-join-nothing-done = Er is niets naar de server gestuurd.
 oral-back-to-report = Terug naar de melding
+
+## De pagina's van de melder: een gesprek online volgen.
+
+oral-follow-up-legend = Wat wilt u doen?
+oral-follow-up-new-report = Een nieuwe melding doen
+oral-follow-up-option = Ik heb al met een vertrouwenspersoon gesproken en wil het online volgen
+oral-follow-up-explain = U maakt alleen een eigen brievenbus, zonder vragen in te vullen. Kies hieronder de vertrouwenspersoon met wie u sprak. U krijgt een inlogcode die alleen u kent, en een korte code om voor te lezen aan de vertrouwenspersoon, die uw gesprek daarmee aan uw brievenbus koppelt. De vertrouwenspersoon ziet uw inlogcode nooit.
+oral-follow-up-send = Brievenbus maken
+oral-follow-up-reference-title = Lees deze code voor aan de vertrouwenspersoon
+oral-follow-up-reference-explain = Met deze code koppelt de vertrouwenspersoon uw gesprek aan deze brievenbus. Dit is niet uw inlogcode. U vindt de code ook in uw brievenbus zolang die nog niet is gekoppeld.
+oral-follow-up-reference-not-code = Geef uw inlogcode hieronder aan niemand, ook niet aan de vertrouwenspersoon.
+oral-follow-up-next = Zodra de vertrouwenspersoon uw gesprek heeft gekoppeld, leest u in uw brievenbus wat er is vastgelegd, en kunt u berichten sturen. Een brievenbus die na 30 dagen nog niet is gekoppeld, wordt verwijderd.
+oral-mailbox-waiting-title = Nog niet gekoppeld
+oral-mailbox-waiting = Deze brievenbus wacht tot de vertrouwenspersoon uw gesprek eraan koppelt. Lees daarvoor de code hieronder voor. Tot dan kunt u nog geen berichten sturen.
+oral-mailbox-reference-label = Code om voor te lezen (niet uw inlogcode):
+oral-mailbox-expires = Niet gekoppeld op { $day }? Dan wordt deze brievenbus verwijderd.
+oral-mailbox-opening = U maakte deze brievenbus om uw gesprek online te volgen (code { $reference }).
+oral-mailbox-joined-title = Uw gesprek is gekoppeld aan deze brievenbus
+oral-mailbox-no-join-record = De server zegt dat deze brievenbus aan een gesprek is gekoppeld, maar er is (nog) geen bevestiging van uw vertrouwenspersoon. Vraag de vertrouwenspersoon de koppeling te bevestigen.
