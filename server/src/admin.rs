@@ -265,6 +265,26 @@ impl Admin {
         Ok(lifecycle)
     }
 
+    /// Changes a tenant's information page ([`crate::info`]): everything
+    /// is checked, then stored in one transaction; a refused change stores
+    /// nothing.
+    pub fn set_info(
+        &self,
+        id: &TenantId,
+        change: &crate::info::InfoChange,
+    ) -> Result<(), AdminError> {
+        let mut conn = self.tenant_db(id)?;
+        change.apply(&mut conn).map_err(|e| match e {
+            crate::info::ApplyError::Invalid(e) => AdminError::Invalid(e.to_string()),
+            crate::info::ApplyError::Database(e) => AdminError::Database(e),
+        })
+    }
+
+    /// What a tenant's information page holds (`tenant info-show`).
+    pub fn info(&self, id: &TenantId) -> Result<crate::info::InfoSummary, AdminError> {
+        Ok(crate::info::summary(&self.tenant_db(id)?)?)
+    }
+
     /// Disables (or re-enables) a tenant.
     pub fn set_disabled(&self, id: &TenantId, disabled: bool) -> Result<(), AdminError> {
         self.record(id)?;

@@ -32,6 +32,7 @@ pub mod error;
 pub mod export;
 mod http;
 pub mod lifecycle;
+pub mod info;
 pub mod notices;
 pub mod org;
 pub mod pages;

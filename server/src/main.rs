@@ -221,6 +221,51 @@ enum TenantCommand {
     },
     /// Print the built-in questionnaire: a template to copy and change.
     ExampleQuestionnaire,
+    /// Set what a tenant's information page (/t/TENANT/info) shows beside
+    /// its terms and retention. Texts are plain-text files (UTF-8,
+    /// paragraphs separated by a blank line, never HTML). Everything is
+    /// checked before anything is stored: a refused command stores nothing.
+    Info {
+        /// Tenant id.
+        id: String,
+        /// Language of the texts given (nl, en; default: the tenant's
+        /// first language); with --clear, the one language to clear
+        /// (default: every language).
+        #[arg(long)]
+        lang: Option<String>,
+        /// What this reporting channel is for (replaces the default text).
+        #[arg(long, value_name = "FILE")]
+        intro_file: Option<PathBuf>,
+        /// The privacy statement (replaces the default text).
+        #[arg(long, value_name = "FILE")]
+        privacy_file: Option<PathBuf>,
+        /// The organisation's procedure (meldregeling): .txt or .md (shown
+        /// as plain text, in --lang) or .pdf (at most 10 MB, shown inline
+        /// at /t/TENANT/info/meldregeling.pdf); one replaces the other.
+        #[arg(long, value_name = "FILE")]
+        meldregeling_file: Option<PathBuf>,
+        /// The tenant's own external channels, shown before the default
+        /// ones: TOML as server/info/external-channels.toml ([[channel]]).
+        #[arg(long, value_name = "FILE")]
+        channels_file: Option<PathBuf>,
+        /// An advisor's photo, JPEG or PNG of at most 2 MB; ID from
+        /// `advisor list`. May be given more than once.
+        #[arg(long, value_name = "ID=FILE", value_parser = id_and_file)]
+        advisor_photo: Vec<(i64, PathBuf)>,
+        /// An advisor's short bio (plain text, at most 1000 characters, in
+        /// --lang). May be given more than once.
+        #[arg(long, value_name = "ID=FILE", value_parser = id_and_file)]
+        advisor_bio: Vec<(i64, PathBuf)>,
+        /// Remove a part: intro, privacy, meldregeling, channels,
+        /// advisor-photo=ID or advisor-bio=ID. May be given more than once.
+        #[arg(long, value_name = "PART")]
+        clear: Vec<meldkluis_server::info::ClearPart>,
+    },
+    /// Show what a tenant's information page holds (JSON).
+    InfoShow {
+        /// Tenant id.
+        id: String,
+    },
     /// Export every item of a tenant (ciphertext) and its register into
     /// DIR (new or empty), in the format of server/EXPORT.md, for the
     /// organisation to take along (`meldkluis-advisor archive open`).
@@ -402,6 +447,87 @@ fn language(tag: &str) -> anyhow::Result<meldkluis_i18n::Lang> {
     meldkluis_i18n::catalog()
         .lang(tag)
         .ok_or_else(|| anyhow::anyhow!("unknown language {tag:?} (nl, en)"))
+}
+
+/// `--advisor-photo ID=FILE`, `--advisor-bio ID=FILE`.
+fn id_and_file(text: &str) -> Result<(i64, PathBuf), String> {
+    let (id, file) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected ID=FILE, got {text:?}"))?;
+    let id = id
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| format!("advisor id {id:?} is not a number (see `advisor list`)"))?;
+    if file.is_empty() {
+        return Err("expected ID=FILE: no file".into());
+    }
+    Ok((id, PathBuf::from(file)))
+}
+
+/// Reads a file for `tenant info`, refusing one larger than `limit` bytes
+/// before reading it whole.
+fn read_limited(path: &std::path::Path, limit: u64) -> anyhow::Result<Vec<u8>> {
+    let len = std::fs::metadata(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .len();
+    anyhow::ensure!(
+        len <= limit,
+        "{}: {len} bytes; at most {limit} bytes",
+        path.display()
+    );
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// `tenant info`: reads every file named, then stores all or nothing.
+fn tenant_info(
+    admin: &Admin,
+    id: &TenantId,
+    lang: Option<&str>,
+    [intro, privacy, procedure, channels]: [Option<PathBuf>; 4],
+    photos: &[(i64, PathBuf)],
+    bios: &[(i64, PathBuf)],
+    clear: Vec<meldkluis_server::info::ClearPart>,
+) -> anyhow::Result<()> {
+    use meldkluis_server::info;
+    // Files larger than any accepted part are refused before reading.
+    const TEXT_LIMIT: u64 = 1 << 20;
+    let read_text = |path: &Option<PathBuf>| {
+        path.as_deref()
+            .map(|p| read_limited(p, TEXT_LIMIT))
+            .transpose()
+    };
+    let pdf_limit = u64::try_from(info::MAX_PDF_BYTES).unwrap_or(u64::MAX);
+    let photo_limit = u64::try_from(info::MAX_PHOTO_BYTES).unwrap_or(u64::MAX);
+    let change = info::InfoChange {
+        lang: lang.map(language).transpose()?,
+        intro: read_text(&intro)?,
+        privacy: read_text(&privacy)?,
+        procedure: procedure
+            .map(|path| -> anyhow::Result<_> {
+                Ok(info::ProcedureUpload {
+                    file_name: path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    bytes: read_limited(&path, pdf_limit.max(TEXT_LIMIT))?,
+                })
+            })
+            .transpose()?,
+        channels: read_text(&channels)?,
+        advisor_photos: photos
+            .iter()
+            .map(|(id, path)| Ok((*id, read_limited(path, photo_limit)?)))
+            .collect::<anyhow::Result<_>>()?,
+        advisor_bios: bios
+            .iter()
+            .map(|(id, path)| Ok((*id, read_limited(path, TEXT_LIMIT)?)))
+            .collect::<anyhow::Result<_>>()?,
+        clear,
+    };
+    admin.set_info(id, &change)?;
+    out!("information page of {id} updated: /t/{id}/info");
+    Ok(())
 }
 
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
@@ -722,6 +848,45 @@ fn tenant_command(admin: &Admin, command: TenantCommand) -> anyhow::Result<()> {
         }
         TenantCommand::ExampleQuestionnaire => {
             out!("{}", meldkluis_server::profile::DEFAULT_QUESTIONNAIRE);
+            Ok(())
+        }
+        TenantCommand::Info {
+            id,
+            lang,
+            intro_file,
+            privacy_file,
+            meldregeling_file,
+            channels_file,
+            advisor_photo,
+            advisor_bio,
+            clear,
+        } => tenant_info(
+            admin,
+            &tenant_id(&id)?,
+            lang.as_deref(),
+            [intro_file, privacy_file, meldregeling_file, channels_file],
+            &advisor_photo,
+            &advisor_bio,
+            clear,
+        ),
+        TenantCommand::InfoShow { id } => {
+            let summary = admin.info(&tenant_id(&id)?)?;
+            print_json(&summary)?;
+            let reviewed = summary
+                .default_channels_reviewed
+                .as_deref()
+                .and_then(meldkluis_server::dates::Day::parse);
+            let today = meldkluis_server::dates::Day::today();
+            if reviewed.is_none_or(|day| day.add_months(12) < today) {
+                eprintln!(
+                    "warning: the default external channels were last reviewed on {}; \
+                     check them against their sources (server/info/external-channels.toml)",
+                    summary
+                        .default_channels_reviewed
+                        .as_deref()
+                        .unwrap_or("(never)")
+                );
+            }
             Ok(())
         }
     }

@@ -28,6 +28,7 @@ use crate::AppState;
 const RECIPIENT_FRAME: Frame = Frame {
     noscript: "mgmt-noscript",
     footer: &["mgmt-footer"],
+    info_link: false,
 };
 
 /// The script of both pages (a bundle of its own: the reporter's pages

@@ -10,6 +10,7 @@
 //! Each page names its script and the wasm with their SHA-384 (Subresource
 //! Integrity) under a Content-Security-Policy without inline script.
 
+mod info;
 mod mailbox;
 mod management;
 mod report;
@@ -57,6 +58,15 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/t/{tenant}/management", get(management::page))
         .route("/t/{tenant}/theme.css", get(theme))
         .route("/t/{tenant}/logo", get(logo))
+        .route("/t/{tenant}/info", get(info::page))
+        .route(
+            "/t/{tenant}/info/meldregeling.pdf",
+            get(info::procedure_pdf),
+        )
+        .route(
+            "/t/{tenant}/info/advisors/{id}/photo",
+            get(info::advisor_photo),
+        )
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .route("/assets/{file}", get(asset))
 }
@@ -209,12 +219,16 @@ pub(crate) struct Frame {
     noscript: &'static str,
     /// The footer's paragraphs.
     footer: &'static [&'static str],
+    /// Whether the footer links to the tenant's information page (the
+    /// reporter's pages do).
+    info_link: bool,
 }
 
 /// The frame of the reporter's pages.
 const REPORTER_FRAME: Frame = Frame {
     noscript: "page-noscript",
     footer: &["page-footer", "page-emergency"],
+    info_link: true,
 };
 
 /// The frame of every reporter page.
@@ -295,6 +309,9 @@ fn framed(
                     (body)
                 }
                 footer.site-footer {
+                    @if frame.info_link {
+                        p.site-footer__info { a href=(ctx.link("info")) { (ctx.t("info-link")) } }
+                    }
                     @for text in frame.footer { p { (ctx.t(text)) } }
                 }
             }

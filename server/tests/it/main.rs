@@ -6,6 +6,7 @@
 mod assets_cli;
 mod backup;
 mod common;
+mod info_cli;
 mod lifecycle_cli;
 mod notices_crash;
 mod operator_log;

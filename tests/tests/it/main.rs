@@ -8,6 +8,7 @@ mod browser_smoke;
 mod console_a11y;
 mod console_harness;
 mod console_lifecycle_pages;
+mod info_page;
 mod key_change_e2e;
 mod key_rotation;
 mod mailbox_approval;
