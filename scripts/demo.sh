@@ -23,6 +23,44 @@ fi
 "$bin/meldkluis-server" demo
 keys="$MELDKLUIS_DATA_DIR/DEMO-ONLY-keys"
 
+# The demo tenant's information page (/t/demo/info): its own introduction
+# and procedure, and a short bio of the demo advisor. Plain-text files, as
+# an operator would write them; stored again on every start.
+info="$MELDKLUIS_DATA_DIR/DEMO-info"
+mkdir -p "$info"
+cat >"$info/intro.nl.txt" <<'EOF'
+Dit is het meldpunt van de demo-organisatie. Hier kunt u vertrouwelijk een vermoeden van een misstand of ongewenst gedrag melden: bijvoorbeeld fraude, onveilige situaties, intimidatie, pesten of discriminatie.
+
+U mag anoniem melden. U mag ook eerst alleen een vraag stellen of om een gesprek vragen.
+
+(Dit is een demonstratie: gebruik hier geen echte gegevens.)
+EOF
+cat >"$info/intro.en.txt" <<'EOF'
+This is the reporting channel of the demo organisation. Here you can confidentially report a suspected wrongdoing or unwanted behaviour: for example fraud, unsafe situations, intimidation, bullying or discrimination.
+
+You may report anonymously. You may also just ask a question first, or ask for a conversation.
+
+(This is a demonstration: do not enter real data here.)
+EOF
+cat >"$info/meldregeling.nl.txt" <<'EOF'
+Meldregeling van de demo-organisatie (voorbeeld)
+
+Artikel 1. Iedereen die voor de organisatie werkt of heeft gewerkt, ook als stagiair, vrijwilliger of zzp'er, kan een vermoeden van een misstand melden bij een vertrouwenspersoon.
+
+Artikel 2. De vertrouwenspersoon bevestigt de ontvangst binnen zeven dagen en laat binnen drie maanden daarna weten wat er met de melding is gedaan.
+
+Artikel 3. De identiteit van de melder wordt alleen met diens schriftelijke toestemming bekendgemaakt.
+EOF
+cat >"$info/advisor.nl.txt" <<'EOF'
+Demo-vertrouwenspersoon. Bereikbaar via dit meldpunt; een gesprek kan op kantoor, telefonisch of via video.
+EOF
+demo_advisor=$("$bin/meldkluis-server" advisor list demo | awk -F'\t' '$2 == "active" { print $1; exit }')
+"$bin/meldkluis-server" tenant info demo --lang nl \
+  --intro-file "$info/intro.nl.txt" \
+  --meldregeling-file "$info/meldregeling.nl.txt" \
+  ${demo_advisor:+--advisor-bio "$demo_advisor=$info/advisor.nl.txt"} >/dev/null
+"$bin/meldkluis-server" tenant info demo --lang en --intro-file "$info/intro.en.txt" >/dev/null
+
 # What a real advisor writes down after comparing fingerprints aloud at
 # enrolment: here read from the demo's own key files.
 public_key() {
@@ -47,6 +85,7 @@ cat <<EOF
 
 demo: data in $MELDKLUIS_DATA_DIR
 demo: the reporter's side:  open http://127.0.0.1:8470/t/demo/ and send a report
+demo: the information page: http://127.0.0.1:8470/t/demo/info
 demo: the advisor's side:   in a second terminal, run (then open the address it prints)
 
   $bin/meldkluis-advisor console --server http://127.0.0.1:8470 --tenant demo \\
