@@ -17,6 +17,7 @@ mod mailbox_tampering;
 mod management_pages;
 mod management_tampering;
 mod notices;
+mod oral_e2e;
 mod organisation_e2e;
 mod recipient_page_a11y;
 mod recovery_key_e2e;
