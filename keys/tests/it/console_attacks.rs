@@ -75,6 +75,27 @@ impl Browser {
             .unwrap()
     }
 
+    /// A POST of a ready body (a multipart form) as the advisor's browser
+    /// sends it.
+    pub(crate) async fn post_body(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, String) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("origin", &self.origin)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
     pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
         let response = self
             .http

@@ -77,6 +77,9 @@ pub struct Served {
     pub posted: Mutex<Vec<(String, Value)>>,
     /// The register's CSV as served.
     pub register_csv: Mutex<String>,
+    /// Attachment id -> the sealed attachment served under it (and what
+    /// the advisor side uploads; issue 13's minutes).
+    pub attachments: Mutex<HashMap<String, Vec<u8>>>,
     /// Canonical mailbox reference -> the follow-up served for it
     /// (`GET advisor/follow-ups/{reference}`; issue 13).
     pub follow_ups: Mutex<HashMap<String, Value>>,
@@ -184,6 +187,33 @@ pub async fn start(served: Arc<Served>) -> String {
                 post(
                     |s: State<Arc<Served>>, Path(id): Path<String>, body: Json<Value>| async move {
                         record(s, Path(vec![id, "messages".into()]), body).await
+                    },
+                ),
+            )
+            .route(
+                "/api/v1/t/acme/advisor/reports/{id}/attachments/{attachment}",
+                get(
+                    |State(s): State<Arc<Served>>, Path((_, attachment)): Path<(String, String)>| async move {
+                        let found = s.attachments.lock().unwrap().get(&attachment).cloned();
+                        found.ok_or(StatusCode::NOT_FOUND)
+                    },
+                ),
+            )
+            .route(
+                "/api/v1/t/acme/advisor/reports/{id}/attachments",
+                post(
+                    |State(s): State<Arc<Served>>, Path(id): Path<String>, body: axum::body::Bytes| async move {
+                        let (header, _) = meldkluis_crypto_core::ItemHeader::parse(&body).unwrap();
+                        let attachment = header.item_id.to_hex();
+                        s.posted.lock().unwrap().push((
+                            format!("{id}/attachments"),
+                            json!({ "attachment_id": attachment, "item_len": body.len() }),
+                        ));
+                        s.attachments.lock().unwrap().insert(attachment.clone(), body.to_vec());
+                        (
+                            StatusCode::CREATED,
+                            Json(json!({ "attachment_id": attachment, "item_len": body.len(), "created_day": "2026-11-30" })),
+                        )
                     },
                 ),
             )

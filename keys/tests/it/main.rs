@@ -13,6 +13,7 @@ mod console_cli;
 mod console_figures;
 mod console_forwarding;
 mod console_lifecycle;
+mod console_minutes;
 mod console_oral;
 mod double;
 mod figures;
