@@ -30,6 +30,13 @@ pub enum Principal {
         /// The report.
         report_id: [u8; 16],
     },
+    /// A reporter, logged in to a follow-up mailbox (issue 13): before an
+    /// advisor joins it to an oral report it has no report; after, the
+    /// session reaches that report (see [`MailboxSession`]).
+    FollowUp {
+        /// The follow-up's mailbox id.
+        mailbox_id: [u8; 16],
+    },
     /// An advisor of the tenant.
     Advisor {
         /// The advisor's row id in the tenant database.
@@ -58,6 +65,7 @@ struct Session {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Owner {
     Mailbox(TenantId, [u8; 16]),
+    FollowUp(TenantId, [u8; 16]),
     Advisor(TenantId, i64),
     Recipient(TenantId, i64),
 }
@@ -66,6 +74,7 @@ impl Owner {
     fn of(tenant: &TenantId, principal: &Principal) -> Self {
         match principal {
             Principal::Mailbox { report_id } => Self::Mailbox(tenant.clone(), *report_id),
+            Principal::FollowUp { mailbox_id } => Self::FollowUp(tenant.clone(), *mailbox_id),
             Principal::Advisor { advisor_id, .. } => Self::Advisor(tenant.clone(), *advisor_id),
             Principal::Recipient { recipient_id, .. } => {
                 Self::Recipient(tenant.clone(), *recipient_id)
@@ -96,7 +105,7 @@ impl SessionTable {
                 self.by_owner.remove(&owner);
             }
         }
-        if let Owner::Mailbox(tenant, _) = owner {
+        if let Owner::Mailbox(tenant, _) | Owner::FollowUp(tenant, _) = owner {
             if let Some(count) = self.mailbox_sessions.get_mut(&tenant) {
                 *count -= 1;
                 if *count == 0 {
@@ -164,7 +173,7 @@ impl Sessions {
         let now = Instant::now();
         let owner = Owner::of(tenant, &principal);
         let per_owner = match owner {
-            Owner::Mailbox(..) => self.limits.per_mailbox,
+            Owner::Mailbox(..) | Owner::FollowUp(..) => self.limits.per_mailbox,
             Owner::Advisor(..) | Owner::Recipient(..) => self.limits.per_advisor,
         };
         let mut table = self.table.lock().expect("session lock is never poisoned");
@@ -183,7 +192,7 @@ impl Sessions {
                 live -= 1;
             }
         }
-        if matches!(owner, Owner::Mailbox(..)) {
+        if matches!(owner, Owner::Mailbox(..) | Owner::FollowUp(..)) {
             let full = |table: &SessionTable| {
                 table.mailbox_sessions.get(tenant).copied().unwrap_or(0)
                     >= self.limits.mailbox_sessions_per_tenant
@@ -630,7 +639,11 @@ fn bearer(parts: &Parts) -> Option<&str> {
     (token.len() <= 64).then_some(token)
 }
 
-/// A reporter logged in to the mailbox of one report of this tenant.
+/// A reporter logged in to the mailbox of one report of this tenant: a
+/// report's own mailbox, or a follow-up mailbox an advisor joined to an
+/// oral report (a follow-up session reaches the report from the join on,
+/// without a new log-in). A follow-up mailbox not joined yet is refused
+/// with `not_joined`: it has no report to write into or read from.
 #[derive(Debug, Clone)]
 pub struct MailboxSession {
     /// The tenant.
@@ -643,10 +656,73 @@ impl FromRequestParts<AppState> for MailboxSession {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let AnyMailboxSession { tenant, mailbox } =
+            AnyMailboxSession::from_request_parts(parts, state).await?;
+        match mailbox {
+            SessionMailbox::Report(report_id) => Ok(Self { tenant, report_id }),
+            SessionMailbox::FollowUp { .. } => Err(AppError::new(
+                ErrorCode::NotJoined,
+                "follow-up mailbox not joined yet",
+            )),
+        }
+    }
+}
+
+/// What a mailbox session reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionMailbox {
+    /// A report (its own mailbox, or a joined follow-up mailbox).
+    Report([u8; 16]),
+    /// A follow-up mailbox waiting to be joined.
+    FollowUp {
+        /// Its mailbox id.
+        mailbox_id: [u8; 16],
+    },
+}
+
+/// A reporter logged in to a report's mailbox or to a follow-up mailbox
+/// not joined yet (the routes that work on both: the thread, the notice
+/// address).
+#[derive(Debug, Clone)]
+pub struct AnyMailboxSession {
+    /// The tenant.
+    pub tenant: Arc<OpenTenant>,
+    /// What the session reaches now.
+    pub mailbox: SessionMailbox,
+}
+
+impl FromRequestParts<AppState> for AnyMailboxSession {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let Tenant(tenant) = Tenant::from_request_parts(parts, state).await?;
         let token = bearer(parts).ok_or_else(|| AppError::unauthorized("no bearer token"))?;
         match state.sessions().lookup(token, tenant.id()) {
-            Some(Principal::Mailbox { report_id }) => Ok(Self { tenant, report_id }),
+            Some(Principal::Mailbox { report_id }) => Ok(Self {
+                tenant,
+                mailbox: SessionMailbox::Report(report_id),
+            }),
+            Some(Principal::FollowUp { mailbox_id }) => {
+                let today = state.clock().today();
+                let found = tenant
+                    .db
+                    .call(move |conn| {
+                        Ok(crate::follow_up::session_state(conn, &mailbox_id, today)?)
+                    })
+                    .await?;
+                let mailbox = match found {
+                    crate::follow_up::SessionState::Joined(report_id) => {
+                        SessionMailbox::Report(report_id)
+                    }
+                    crate::follow_up::SessionState::Waiting => {
+                        SessionMailbox::FollowUp { mailbox_id }
+                    }
+                    crate::follow_up::SessionState::Gone => {
+                        return Err(AppError::unauthorized("follow-up mailbox is gone"))
+                    }
+                };
+                Ok(Self { tenant, mailbox })
+            }
             _ => Err(AppError::unauthorized("no mailbox session for this tenant")),
         }
     }

@@ -1126,8 +1126,8 @@ pub fn restore_notices(config: &Config, backup_dir: &Path) -> Result<(usize, usi
     if !staged.exists() {
         return Err(BackupError::Missing("notices.sqlite".into()));
     }
-    // The addresses that may be there: open reports' reporters and the
-    // advisors of every tenant.
+    // The addresses that may be there: open reports' reporters, follow-up
+    // mailboxes waiting to be joined, and the advisors of every tenant.
     let mut wanted = BTreeSet::new();
     let server_path = layout.server_db();
     let server = db::open(&server_path, db::SERVER_MIGRATIONS).map_err(db_at(&server_path))?;
@@ -1138,7 +1138,11 @@ pub fn restore_notices(config: &Config, backup_dir: &Path) -> Result<(usize, usi
         }
         let conn = db::open_tenant(&path).map_err(db_at(&path))?;
         let mailboxes = conn
-            .prepare("SELECT mailbox_id FROM reports WHERE closed_day IS NULL")
+            // Follow-up mailboxes waiting to be joined keep theirs too.
+            .prepare(
+                "SELECT mailbox_id FROM reports WHERE closed_day IS NULL
+                 UNION ALL SELECT mailbox_id FROM follow_ups",
+            )
             .and_then(|mut s| {
                 s.query_map([], |r| r.get::<_, [u8; 16]>(0))?
                     .collect::<rusqlite::Result<Vec<_>>>()

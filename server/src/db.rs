@@ -310,6 +310,95 @@ pub(crate) const TENANT_MIGRATIONS: &[&str] = &[
     DROP TABLE report_events;
     ALTER TABLE report_events_v8 RENAME TO report_events;
     CREATE INDEX report_events_by_report ON report_events (report_id, seq);",
+    // v9: oral reports and follow-up mailboxes (issue 13). A report's
+    // mailbox is its own (`own`, a web report), none yet (`none`, an oral
+    // report an advisor registered: a random mailbox id and key nobody
+    // holds and an all-zero auth hash no HMAC output equals), or a
+    // follow-up mailbox joined to it (`joined`): then `opening_item` is the
+    // follow-up's item, `joined_day` the day, and the reporter's mailbox
+    // sees only the messages and attachments after the `joined_*_seq`
+    // marks (nothing before was sealed to its key). `follow_ups` holds the
+    // mailboxes reporters made and no advisor joined yet (deleted on join,
+    // or after `expires_day` by the daily retention run); a follow-up's
+    // item, mailbox id and key are unique across reports and follow-ups.
+    // A report's events gain `joined`.
+    "ALTER TABLE reports ADD COLUMN mailbox_state TEXT NOT NULL DEFAULT 'own'
+        CHECK (mailbox_state IN ('own', 'none', 'joined'));
+    ALTER TABLE reports ADD COLUMN opening_item BLOB;
+    ALTER TABLE reports ADD COLUMN joined_day TEXT;
+    ALTER TABLE reports ADD COLUMN joined_message_seq INTEGER;
+    ALTER TABLE reports ADD COLUMN joined_attachment_seq INTEGER;
+    CREATE INDEX reports_by_mailbox_key ON reports (mailbox_key);
+    CREATE TABLE follow_ups (
+        reference TEXT PRIMARY KEY NOT NULL CHECK (length(reference) = 14),
+        item_id BLOB NOT NULL UNIQUE CHECK (length(item_id) = 16),
+        mailbox_id BLOB NOT NULL UNIQUE CHECK (length(mailbox_id) = 16),
+        mailbox_key BLOB NOT NULL UNIQUE CHECK (length(mailbox_key) = 32),
+        auth_hash BLOB NOT NULL CHECK (length(auth_hash) = 32),
+        item BLOB NOT NULL,
+        padded_len INTEGER NOT NULL,
+        created_day TEXT NOT NULL,
+        expires_day TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX follow_ups_by_expiry ON follow_ups (expires_day);
+    CREATE TRIGGER follow_ups_unique BEFORE INSERT ON follow_ups
+        WHEN EXISTS (SELECT 1 FROM reports WHERE id = NEW.item_id
+                        OR mailbox_id = NEW.mailbox_id OR mailbox_key = NEW.mailbox_key)
+            OR EXISTS (SELECT 1 FROM messages WHERE id = NEW.item_id)
+            OR EXISTS (SELECT 1 FROM attachments WHERE id = NEW.item_id)
+            OR EXISTS (SELECT 1 FROM org_items WHERE item_id = NEW.item_id)
+        BEGIN SELECT RAISE(ABORT, 'item id in use'); END;
+    CREATE TRIGGER reports_follow_up_unique BEFORE INSERT ON reports
+        WHEN EXISTS (SELECT 1 FROM follow_ups WHERE item_id = NEW.id
+                        OR mailbox_id = NEW.mailbox_id OR mailbox_key = NEW.mailbox_key)
+        BEGIN SELECT RAISE(ABORT, 'item id in use'); END;
+    CREATE TRIGGER messages_follow_up_unique BEFORE INSERT ON messages
+        WHEN EXISTS (SELECT 1 FROM follow_ups WHERE item_id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'item id in use'); END;
+    CREATE TRIGGER attachments_follow_up_unique BEFORE INSERT ON attachments
+        WHEN EXISTS (SELECT 1 FROM follow_ups WHERE item_id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'item id in use'); END;
+    CREATE TABLE report_events_v9 (
+        seq INTEGER PRIMARY KEY,
+        report_id BLOB NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+        day TEXT NOT NULL,
+        event TEXT NOT NULL CHECK (event IN
+            ('closed', 'reopened', 'hold_set', 'hold_removed', 'silence_warning', 'forwarded',
+             'joined')),
+        advisor_id INTEGER REFERENCES advisors (id),
+        detail TEXT
+    ) STRICT;
+    INSERT INTO report_events_v9 (seq, report_id, day, event, advisor_id, detail)
+        SELECT seq, report_id, day, event, advisor_id, detail FROM report_events;
+    DROP TABLE report_events;
+    ALTER TABLE report_events_v9 RENAME TO report_events;
+    CREATE INDEX report_events_by_report ON report_events (report_id, seq);",
+    // v10: the tenant's information page (issue 13; `crate::info`): plain
+    // texts the operator stores per language (introduction, privacy
+    // statement, the procedure as text), the procedure as a PDF and the
+    // tenant's own external channels (JSON), and advisors' photos (JPEG or
+    // PNG) and short bios. Public configuration: nothing about a report.
+    "CREATE TABLE info_texts (
+        part TEXT NOT NULL CHECK (part IN ('intro', 'privacy', 'procedure')),
+        lang TEXT NOT NULL CHECK (length(lang) BETWEEN 2 AND 8),
+        text TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 100000),
+        PRIMARY KEY (part, lang)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE info_files (
+        name TEXT PRIMARY KEY NOT NULL CHECK (name IN ('procedure_pdf', 'channels')),
+        body BLOB NOT NULL CHECK (length(body) BETWEEN 1 AND 10485760)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE advisor_photos (
+        advisor_id INTEGER PRIMARY KEY REFERENCES advisors (id),
+        content_type TEXT NOT NULL CHECK (content_type IN ('image/jpeg', 'image/png')),
+        photo BLOB NOT NULL CHECK (length(photo) BETWEEN 1 AND 2097152)
+    ) STRICT;
+    CREATE TABLE advisor_bios (
+        advisor_id INTEGER NOT NULL REFERENCES advisors (id),
+        lang TEXT NOT NULL CHECK (length(lang) BETWEEN 2 AND 8),
+        text TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 1000),
+        PRIMARY KEY (advisor_id, lang)
+    ) STRICT, WITHOUT ROWID;",
 ];
 
 /// Embedded migrations of the e-mail store (`notices.sqlite`), which is kept

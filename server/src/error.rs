@@ -81,6 +81,9 @@ pub enum ErrorCode {
     InvalidInvitation,
     /// A figures period is not `YYYY-Qn` or `YYYY`, or has not ended.
     InvalidPeriod,
+    /// A follow-up mailbox no advisor has joined to a report yet cannot
+    /// write: there is no report to write into.
+    NotJoined,
 }
 
 impl ErrorCode {
@@ -116,6 +119,7 @@ impl ErrorCode {
             Self::AlreadyEnrolled => "already_enrolled",
             Self::InvalidInvitation => "invalid_invitation",
             Self::InvalidPeriod => "invalid_period",
+            Self::NotJoined => "not_joined",
         }
     }
 
@@ -134,7 +138,9 @@ impl ErrorCode {
             Self::InvalidInvitation => StatusCode::FORBIDDEN,
             Self::TenantNotFound | Self::NotFound => StatusCode::NOT_FOUND,
             Self::TenantDisabled => StatusCode::FORBIDDEN,
-            Self::TenantNotReady | Self::Conflict | Self::AlreadyEnrolled => StatusCode::CONFLICT,
+            Self::TenantNotReady | Self::Conflict | Self::AlreadyEnrolled | Self::NotJoined => {
+                StatusCode::CONFLICT
+            }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthorized | Self::LoginFailed => StatusCode::UNAUTHORIZED,
             Self::RateLimited | Self::SessionLimit | Self::ReportLimit | Self::ThreadLimit => {
@@ -295,7 +301,7 @@ pub(crate) fn error_body(code: ErrorCode, lang: Lang) -> serde_json::Value {
 mod tests {
     use super::*;
 
-    const ALL_CODES: [ErrorCode; 29] = [
+    const ALL_CODES: [ErrorCode; 30] = [
         ErrorCode::BadRequest,
         ErrorCode::InvalidJson,
         ErrorCode::InvalidItem,
@@ -325,6 +331,7 @@ mod tests {
         ErrorCode::AlreadyEnrolled,
         ErrorCode::InvalidInvitation,
         ErrorCode::InvalidPeriod,
+        ErrorCode::NotJoined,
     ];
 
     #[test]

@@ -98,6 +98,10 @@ pub struct Counts {
     /// attachments (absent in exports made before they existed: 0).
     #[serde(default)]
     pub organisation_items: u64,
+    /// Follow-up mailboxes no advisor joined yet (issue 13; absent in
+    /// exports made before they existed: 0).
+    #[serde(default)]
+    pub follow_ups: u64,
 }
 
 impl std::fmt::Display for Counts {
@@ -105,14 +109,15 @@ impl std::fmt::Display for Counts {
         write!(
             f,
             "{} reports, {} messages, {} attachments, {} grants, {} register lines, \
-             {} recipients, {} items for recipients",
+             {} recipients, {} items for recipients, {} follow-up mailboxes",
             self.reports,
             self.messages,
             self.attachments,
             self.grants,
             self.register_lines,
             self.recipients,
-            self.organisation_items
+            self.organisation_items,
+            self.follow_ups
         )
     }
 }
@@ -164,7 +169,27 @@ fn counts(conn: &Connection) -> rusqlite::Result<Counts> {
         register_lines: count("SELECT count(*) FROM register")?,
         recipients: count("SELECT count(*) FROM org_recipients")?,
         organisation_items: count("SELECT count(*) FROM org_items")?,
+        follow_ups: count("SELECT count(*) FROM follow_ups")?,
     })
+}
+
+/// The follow-up mailboxes waiting to be joined (issue 13): reference,
+/// mailbox key, days and the sealed follow-up item.
+fn follow_ups(conn: &Connection) -> rusqlite::Result<Vec<Value>> {
+    conn.prepare(
+        "SELECT reference, mailbox_key, created_day, expires_day, item FROM follow_ups
+         ORDER BY created_day, reference",
+    )?
+    .query_map([], |r| {
+        Ok(json!({
+            "reference": r.get::<_, String>(0)?,
+            "mailbox_public_key": hex::encode(r.get::<_, Vec<u8>>(1)?),
+            "created_day": r.get::<_, String>(2)?,
+            "expires_day": r.get::<_, String>(3)?,
+            "item": crate::wire::encode_base64(&r.get::<_, Vec<u8>>(4)?),
+        }))
+    })?
+    .collect()
 }
 
 /// One line of the register, as the advisors' register shows it.
@@ -377,9 +402,17 @@ pub fn export_tenant(
             crate::org::recipients(&conn, false)?,
             organisation_items(&conn)?,
         );
-        Ok((counts, register, report_ids, tenant_json, organisation))
+        let follow_ups = follow_ups(&conn)?;
+        Ok((
+            counts,
+            register,
+            report_ids,
+            tenant_json,
+            organisation,
+            follow_ups,
+        ))
     };
-    let (counts, register, report_ids, tenant_json, (recipients, org_items)) =
+    let (counts, register, report_ids, tenant_json, (recipients, org_items), follow_ups) =
         read().map_err(failed)?;
 
     let mut files = Vec::new();
@@ -398,6 +431,11 @@ pub fn export_tenant(
         dir,
         "register.csv",
         register_csv(&register).as_bytes(),
+    )?);
+    files.push(backup::write_file(
+        dir,
+        "follow_ups.json",
+        &json_bytes(&follow_ups),
     )?);
     let reports_dir = dir.join("reports");
     crate::config::create_private_dir(&reports_dir).map_err(backup::io_at(&reports_dir))?;
@@ -425,6 +463,19 @@ pub fn export_tenant(
             map.insert("grants".into(), Value::Array(grants));
             map.remove("recovery_grants");
             map.insert("register_number".into(), json!(numbers.get(report_id)));
+            // The channel and the mailbox, as the advisor API serves them.
+            let facts = &thread.mailbox_facts;
+            map.insert("channel".into(), json!(facts.channel));
+            map.insert("mailbox_state".into(), json!(facts.mailbox_state));
+            if let Some(item) = &facts.opening_item {
+                map.insert(
+                    "opening_item".into(),
+                    json!(crate::wire::encode_base64(item)),
+                );
+            }
+            if let Some(day) = &facts.joined_day {
+                map.insert("joined_day".into(), json!(day));
+            }
         }
         let report_dir = reports_dir.join(&id_hex);
         crate::config::create_private_dir(&report_dir.join("attachments"))
@@ -598,7 +649,7 @@ pub fn delete_tenant(
         let failed = db_err(&tenant_path);
         let read = || -> rusqlite::Result<_> {
             let mailboxes = conn
-                .prepare("SELECT mailbox_id FROM reports")?
+                .prepare("SELECT mailbox_id FROM reports UNION ALL SELECT mailbox_id FROM follow_ups")?
                 .query_map([], |r| r.get::<_, [u8; 16]>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok((counts(&conn)?, mailboxes, store::advisors(&conn, false)?))

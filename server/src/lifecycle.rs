@@ -187,6 +187,11 @@ async fn run_tenant(
             Ok(deleted)
         })
         .await?;
+    let follow_ups = purge_expired_follow_ups(state, &tenant, today).await?;
+    if follow_ups > 0 {
+        tracing::info!(tenant = %id, follow_ups, "follow-up mailboxes nobody joined deleted");
+        pending.0.insert(id.clone());
+    }
     if !tenant.record.disabled {
         // A disabled tenant's reporters cannot reach their mailbox.
         warn_of_silence(state, &tenant, today).await?;
@@ -221,9 +226,41 @@ fn nothing_due(path: &Path, today: Day) -> bool {
         }
         Ok(store::deletions_until(&conn, None, today)?.is_empty()
             && store::register_lines_ended(&conn, today)?.is_empty()
-            && store::silence_warnings_due(&conn, today)?.is_empty())
+            && store::silence_warnings_due(&conn, today)?.is_empty()
+            && crate::follow_up::expired(&conn, today)?.is_empty())
     };
     check().unwrap_or(false)
+}
+
+/// Deletes the follow-up mailboxes nobody joined before their last day
+/// (issue 13): their notice addresses first (keyed by the mailbox id,
+/// nothing could find them after), then the rows. A follow-up is no
+/// report: it has no register line and no deletion-log entry. A reporter
+/// still logged in to one finds it gone on the next request. Returns how
+/// many were deleted.
+async fn purge_expired_follow_ups(
+    state: &AppState,
+    tenant: &crate::tenants::OpenTenant,
+    today: Day,
+) -> Result<usize, AppError> {
+    let expired = tenant
+        .db
+        .call(move |conn| Ok(crate::follow_up::expired(conn, today)?))
+        .await?;
+    if expired.is_empty() {
+        return Ok(0);
+    }
+    for mailbox_id in &expired {
+        state
+            .notices()
+            .delete_reporter_address(tenant.id(), mailbox_id)
+            .await?;
+    }
+    let purged = tenant
+        .db
+        .call(move |conn| Ok(crate::follow_up::purge_expired(conn, today)?))
+        .await?;
+    Ok(purged.len())
 }
 
 /// Sends the mailbox's silence warning by e-mail to reporters who left an

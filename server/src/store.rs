@@ -278,7 +278,10 @@ pub fn mailbox_credentials(
     conn: &Connection,
     mailbox_id: &[u8; 16],
 ) -> rusqlite::Result<Option<([u8; 16], [u8; 32])>> {
-    conn.prepare_cached("SELECT id, auth_hash FROM reports WHERE mailbox_id = ?1")?
+    // A report without a mailbox ('none') has no credentials at all.
+    conn.prepare_cached(
+        "SELECT id, auth_hash FROM reports WHERE mailbox_id = ?1 AND mailbox_state <> 'none'",
+    )?
         .query_row([mailbox_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
 }
@@ -543,6 +546,9 @@ impl Author {
 /// A message in a thread.
 #[derive(Debug, Serialize)]
 pub struct ThreadMessage {
+    /// Order in the tenant's messages (not sent).
+    #[serde(skip)]
+    pub seq: i64,
     /// Item id (hex).
     pub id: String,
     /// Who sent it.
@@ -557,6 +563,9 @@ pub struct ThreadMessage {
 /// An attachment in a thread (the item is fetched separately).
 #[derive(Debug, Serialize)]
 pub struct ThreadAttachment {
+    /// Order in the tenant's attachments (not sent).
+    #[serde(skip)]
+    pub seq: i64,
     /// Item id (hex).
     pub id: String,
     /// Who sent it.
@@ -624,6 +633,9 @@ pub struct Thread {
     /// The tenant's lifecycle (not sent as such).
     #[serde(skip)]
     pub lifecycle: crate::retention::Lifecycle,
+    /// The report's channel and mailbox (not sent as such).
+    #[serde(skip)]
+    pub mailbox_facts: MailboxFacts,
 }
 
 /// The lifecycle part of an advisor's thread: what [`LifeView`] adds to
@@ -641,6 +653,16 @@ pub struct AdvisorThreadLife {
     pub silence_close_offered: bool,
     /// Closures, reopenings and holds, oldest first.
     pub events: Vec<ReportEvent>,
+    /// How the report came in: `web`, `oral`, `meeting`.
+    pub channel: String,
+    /// `own`, `none` (an oral report with no mailbox yet) or `joined`.
+    pub mailbox_state: String,
+    /// For `joined`: the follow-up item (base64), sealed by the mailbox key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opening_item: Option<String>,
+    /// For `joined`: the day the follow-up mailbox was joined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joined_day: Option<String>,
 }
 
 /// The lifecycle part of a reporter's mailbox thread: only what the
@@ -651,6 +673,38 @@ pub struct MailboxThreadLife {
     /// period after an advisor's message: from which day the advisors
     /// are offered to close the report.
     pub silence_warning: Option<SilenceWarning>,
+    /// For a follow-up mailbox joined to an oral report: the day and the
+    /// report's channel (absent for a report's own mailbox).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joined: Option<MailboxJoined>,
+}
+
+/// A follow-up mailbox's join, as the mailbox sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MailboxJoined {
+    /// The day it was joined.
+    pub day: String,
+    /// `oral` or `meeting`.
+    pub channel: String,
+}
+
+/// A report's mailbox as stored: how it came in and, for a joined
+/// follow-up mailbox, the opening item and where the mailbox's part of the
+/// thread begins.
+#[derive(Debug, Clone, Default)]
+pub struct MailboxFacts {
+    /// `web`, `oral`, `meeting`.
+    pub channel: String,
+    /// `own`, `none`, `joined`.
+    pub mailbox_state: String,
+    /// The follow-up item (for `joined`).
+    pub opening_item: Option<Vec<u8>>,
+    /// The join day (for `joined`).
+    pub joined_day: Option<String>,
+    /// The mailbox sees messages after this sequence number only.
+    pub joined_message_seq: Option<i64>,
+    /// The mailbox sees attachments after this sequence number only.
+    pub joined_attachment_seq: Option<i64>,
 }
 
 /// The mailbox's warning that the report may be closed after silence.
@@ -688,6 +742,14 @@ impl Thread {
             silent_since: life.silent_since,
             silence_close_offered: life.silence_close_offered,
             events: report_events(conn, report_id)?,
+            channel: self.mailbox_facts.channel.clone(),
+            mailbox_state: self.mailbox_facts.mailbox_state.clone(),
+            opening_item: self
+                .mailbox_facts
+                .opening_item
+                .as_deref()
+                .map(crate::wire::encode_base64),
+            joined_day: self.mailbox_facts.joined_day.clone(),
         });
         Ok(self)
     }
@@ -702,8 +764,28 @@ impl Thread {
             .map(|offered| SilenceWarning {
                 close_offered_from: offered.to_string(),
             });
+        let mut joined = None;
+        if self.mailbox_facts.mailbox_state == "joined" {
+            // The mailbox reads its own opening item as the report, and
+            // only what came after the join: nothing before was sealed to
+            // its key.
+            if let Some(item) = &self.mailbox_facts.opening_item {
+                self.report = crate::wire::encode_base64(item);
+            }
+            let (messages, attachments) = (
+                self.mailbox_facts.joined_message_seq.unwrap_or(i64::MAX),
+                self.mailbox_facts.joined_attachment_seq.unwrap_or(i64::MAX),
+            );
+            self.messages.retain(|m| m.seq > messages);
+            self.attachments.retain(|a| a.seq > attachments);
+            joined = Some(MailboxJoined {
+                day: self.mailbox_facts.joined_day.clone().unwrap_or_default(),
+                channel: self.mailbox_facts.channel.clone(),
+            });
+        }
         self.mailbox = Some(MailboxThreadLife {
             silence_warning: warning,
+            joined,
         });
         self
     }
@@ -752,15 +834,18 @@ pub fn thread(
         padded_len: 0,
         message_count: 0,
         attachment_count: 0,
+        channel: String::new(),
+        mailbox_state: String::new(),
         deadlines: Vec::new(),
         life: LifeView::default(),
     }
     .with_deadlines(today, terms(conn)?)
     .deadlines;
     let messages = conn
-        .prepare_cached("SELECT id, from_advisor, created_day, item FROM messages WHERE report_id = ?1 ORDER BY seq")?
+        .prepare_cached("SELECT id, from_advisor, created_day, item, seq FROM messages WHERE report_id = ?1 ORDER BY seq")?
         .query_map([report_id], |r| {
             Ok(ThreadMessage {
+                seq: r.get(4)?,
                 id: hex::encode(r.get::<_, Vec<u8>>(0)?),
                 author: Author::from_column(r.get(1)?),
                 created_day: r.get(2)?,
@@ -770,10 +855,11 @@ pub fn thread(
         .collect::<rusqlite::Result<_>>()?;
     let attachments = conn
         .prepare_cached(
-            "SELECT id, from_advisor, created_day, item_len FROM attachments WHERE report_id = ?1 ORDER BY seq",
+            "SELECT id, from_advisor, created_day, item_len, seq FROM attachments WHERE report_id = ?1 ORDER BY seq",
         )?
         .query_map([report_id], |r| {
             Ok(ThreadAttachment {
+                seq: r.get(4)?,
                 id: hex::encode(r.get::<_, Vec<u8>>(0)?),
                 author: Author::from_column(r.get(1)?),
                 created_day: r.get(2)?,
@@ -784,7 +870,9 @@ pub fn thread(
     let facts = life_facts(conn, report_id)?;
     let lifecycle = crate::retention::lifecycle(conn)?;
     let shared = facts.view(&status, today, &lifecycle);
+    let mailbox_facts = mailbox_facts(conn, report_id)?.unwrap_or_default();
     Ok(Some(Thread {
+        mailbox_facts,
         closing_reason: shared.closing_reason,
         closed_day: shared.closed_day,
         deletion_day: shared.deletion_day,
@@ -806,6 +894,29 @@ pub fn thread(
         grants: Vec::new(),
         recovery_grants: Vec::new(),
     }))
+}
+
+/// A report's channel and mailbox state, with the join's facts.
+pub fn mailbox_facts(
+    conn: &Connection,
+    report_id: &[u8; 16],
+) -> rusqlite::Result<Option<MailboxFacts>> {
+    conn.prepare_cached(
+        "SELECT channel, mailbox_state, opening_item, joined_day, joined_message_seq,
+                joined_attachment_seq
+         FROM reports WHERE id = ?1",
+    )?
+    .query_row([report_id], |r| {
+        Ok(MailboxFacts {
+            channel: r.get(0)?,
+            mailbox_state: r.get(1)?,
+            opening_item: r.get(2)?,
+            joined_day: r.get(3)?,
+            joined_message_seq: r.get(4)?,
+            joined_attachment_seq: r.get(5)?,
+        })
+    })
+    .optional()
 }
 
 /// Stores a message in a report's thread.
@@ -893,6 +1004,10 @@ pub struct ReportSummary {
     pub message_count: u64,
     /// Number of attachments in the thread.
     pub attachment_count: u64,
+    /// How the report came in: `web`, `oral`, `meeting`.
+    pub channel: String,
+    /// `own`, `none` (an oral report with no mailbox yet) or `joined`.
+    pub mailbox_state: String,
     /// The deadlines still running, seen from today (filled by the API).
     pub deadlines: Vec<DeadlineView>,
     /// The report's end of life: register number, closure, deletion day,
@@ -1117,6 +1232,7 @@ pub fn reports_for_advisor(
                 (SELECT count(*) FROM attachments t WHERE t.report_id = r.id),
                 g.number, g.closing_reason, r.closed_day, g.hold_until, g.hold_reason, ",
         silent_since_sql!(),
+        ", r.channel, r.mailbox_state",
         " FROM reports r LEFT JOIN register g ON g.report_id = r.id WHERE r.id IN (",
         visible_report_ids!(),
         ") ORDER BY r.rowid DESC"
@@ -1145,6 +1261,8 @@ pub fn reports_for_advisor(
             padded_len: r.get::<_, i64>(7)?.try_into().unwrap_or(0),
             message_count: r.get::<_, i64>(9)?.try_into().unwrap_or(0),
             attachment_count: r.get::<_, i64>(10)?.try_into().unwrap_or(0),
+            channel: r.get(17)?,
+            mailbox_state: r.get(18)?,
             deadlines: Vec::new(),
         })
     })?;

@@ -5,6 +5,8 @@
 //!   health);
 //! - [`reporter`]: the reporter's report and mailbox;
 //! - [`notices`]: the reporter's notice address and language;
+//! - [`oral`]: oral reports an advisor registers, the follow-up mailbox a
+//!   reporter makes to follow one online, and joining the two (issue 13);
 //! - [`advisor`]: the advisor's challenge log-in, reports, messages,
 //!   grants, status and category;
 //! - [`recipient`]: the organisation's management and forward
@@ -19,6 +21,7 @@
 
 pub mod advisor;
 pub mod notices;
+pub mod oral;
 pub mod organisation;
 pub mod public;
 pub mod recipient;
@@ -220,6 +223,7 @@ pub async fn logout(
 pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     use advisor::*;
     use notices::*;
+    use oral::*;
     use organisation::*;
     use public::*;
     use recipient::*;
@@ -228,6 +232,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     let mut tenant_routes = Router::new()
         .route("/config", get(public_config))
         .route("/reports", post(create_report))
+        .route("/follow-ups", post(create_follow_up))
         .route("/mailbox/login", post(mailbox_login))
         .route("/mailbox/logout", post(logout))
         .route("/mailbox", get(mailbox_thread))
@@ -241,7 +246,12 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/advisor/challenge", get(advisor_challenge))
         .route("/advisor/login", post(advisor_login))
         .route("/advisor/logout", post(logout))
-        .route("/advisor/reports", get(advisor_reports))
+        .route(
+            "/advisor/reports",
+            get(advisor_reports).post(advisor_register_oral_report),
+        )
+        .route("/advisor/follow-ups/{reference}", get(advisor_follow_up))
+        .route("/advisor/reports/{report_id}/join", post(advisor_join))
         .route("/advisor/reports/{report_id}", get(advisor_thread))
         .route(
             "/advisor/reports/{report_id}/messages",

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{notice_address, notice_language, request_lang, ApiJson};
-use crate::auth::MailboxSession;
+use crate::auth::{AnyMailboxSession as MailboxSession, SessionMailbox};
 use crate::error::AppError;
 use crate::store;
 use crate::AppState;
@@ -35,7 +35,13 @@ impl std::fmt::Debug for SetNoticeEmail {
 
 /// The mailbox id behind a mailbox session.
 async fn session_mailbox_id(session: &MailboxSession) -> Result<[u8; 16], AppError> {
-    let report_id = session.report_id;
+    let report_id = match session.mailbox {
+        // A follow-up mailbox not joined yet keeps its address under its own
+        // mailbox id; the join moves the id, and so the address, to the
+        // report.
+        SessionMailbox::FollowUp { mailbox_id } => return Ok(mailbox_id),
+        SessionMailbox::Report(report_id) => report_id,
+    };
     session
         .tenant
         .db

@@ -19,7 +19,7 @@ use super::thread::{download_attachment, post_message, upload_attachment, PostMe
 use super::{
     created, decode_item, notice_address, notice_language, request_lang, ApiJson, PathIds,
 };
-use crate::auth::{MailboxSession, Principal, Tenant};
+use crate::auth::{AnyMailboxSession, MailboxSession, Principal, SessionMailbox, Tenant};
 use crate::error::{AppError, ErrorCode};
 use crate::store::{self, NewReport};
 use crate::tenants::OpenTenant;
@@ -39,10 +39,10 @@ pub struct CreateReport {
     /// empty string is none). Kept in the e-mail store, never in the
     /// tenant database.
     #[serde(default)]
-    notice_email: Option<String>,
+    pub(super) notice_email: Option<String>,
     /// The language of those notices (`nl`, `en`); default: the request's.
     #[serde(default)]
-    language: Option<String>,
+    pub(super) language: Option<String>,
 }
 
 impl std::fmt::Debug for CreateReport {
@@ -55,7 +55,7 @@ impl std::fmt::Debug for CreateReport {
 }
 
 /// Checks a report submission as far as possible without the database.
-fn prepare_report(
+pub(super) fn prepare_report(
     state: &AppState,
     tenant: &OpenTenant,
     body: &CreateReport,
@@ -88,7 +88,7 @@ fn prepare_report(
 /// Checks a report's recipients against the tenant's keys: the mailbox key
 /// and the recovery key must be there, at least one active advisor, and
 /// nobody else.
-fn check_report_recipients(
+pub(super) fn check_report_recipients(
     conn: &rusqlite::Connection,
     report: &NewReport,
 ) -> Result<(), AppError> {
@@ -214,45 +214,111 @@ pub async fn mailbox_login(
     let auth_secret =
         zeroize::Zeroizing::new(wire::decode_hex::<32>(&body.auth_secret, "auth secret")?);
     state.limiter().check_mailbox(tenant.id(), mailbox_id)?;
+    let today = state.clock().today();
+    // A report's mailbox (its own, or a joined follow-up), else a follow-up
+    // mailbox waiting to be joined. A report without a mailbox has no
+    // credentials.
     let found = tenant
         .db
-        .call(move |conn| Ok(store::mailbox_credentials(conn, &mailbox_id)?))
+        .call(move |conn| {
+            if let Some((report_id, hash)) = store::mailbox_credentials(conn, &mailbox_id)? {
+                return Ok(Some((LoggedIn::Report(report_id), hash)));
+            }
+            Ok(crate::follow_up::credentials(conn, &mailbox_id, today)?
+                .map(|(reference, hash)| (LoggedIn::FollowUp(reference), hash)))
+        })
         .await?;
     let presented = state.server_secret().keyed_hash(auth_secret.as_slice());
     // Compare against a dummy when the id is unknown, so both failures take
     // the same path.
-    let (report_id, stored) = found.unwrap_or(([0; 16], [0xff; 32]));
+    let stored = found.as_ref().map_or([0xff; 32], |(_, hash)| *hash);
     let matches: bool = presented.ct_eq(&stored).into();
-    if !(matches && found.is_some()) {
+    let Some((logged_in, _)) = found.filter(|_| matches) else {
         return Err(AppError::new(
             ErrorCode::LoginFailed,
             "mailbox log-in failed",
         ));
-    }
+    };
     let lifetime = std::time::Duration::from_secs(state.config().mailbox_session_secs);
-    let token = state
-        .sessions()
-        .create(tenant.id(), Principal::Mailbox { report_id }, lifetime)?;
-    Ok(Json(
-        json!({ "token": token, "expires_in_seconds": lifetime.as_secs(), "report_id": hex::encode(report_id) }),
-    ))
+    let (principal, answer) = match logged_in {
+        LoggedIn::Report(report_id) => (
+            Principal::Mailbox { report_id },
+            json!({ "report_id": hex::encode(report_id) }),
+        ),
+        LoggedIn::FollowUp(reference) => (
+            Principal::FollowUp { mailbox_id },
+            json!({ "report_id": null, "reference": reference }),
+        ),
+    };
+    let token = state.sessions().create(tenant.id(), principal, lifetime)?;
+    let mut answer = answer;
+    answer["token"] = json!(token);
+    answer["expires_in_seconds"] = json!(lifetime.as_secs());
+    Ok(Json(answer))
 }
 
-/// `GET /api/v1/t/{tenant}/mailbox`: the reporter's thread.
+/// What a mailbox log-in found.
+enum LoggedIn {
+    /// A report's mailbox.
+    Report([u8; 16]),
+    /// A follow-up mailbox waiting to be joined, by its reference.
+    FollowUp(String),
+}
+
+/// `GET /api/v1/t/{tenant}/mailbox`: the reporter's thread; for a
+/// follow-up mailbox not joined yet, the same shape with no report and the
+/// follow-up (its reference, days and item).
 pub async fn mailbox_thread(
     State(state): State<AppState>,
-    session: MailboxSession,
-) -> Result<Json<store::Thread>, AppError> {
-    let report_id = session.report_id;
+    session: AnyMailboxSession,
+) -> Result<Json<Value>, AppError> {
     let today = state.clock().today();
-    let thread = session
-        .tenant
-        .db
-        .call(move |conn| Ok(store::thread(conn, &report_id, today)?.map(|t| t.for_mailbox(today))))
-        .await?;
-    thread
-        .map(Json)
-        .ok_or_else(|| AppError::not_found("mailbox report is gone"))
+    match session.mailbox {
+        SessionMailbox::Report(report_id) => {
+            let thread = session
+                .tenant
+                .db
+                .call(move |conn| {
+                    Ok(store::thread(conn, &report_id, today)?.map(|t| t.for_mailbox(today)))
+                })
+                .await?
+                .ok_or_else(|| AppError::not_found("mailbox report is gone"))?;
+            Ok(Json(serde_json::to_value(thread).map_err(|e| {
+                AppError::internal(format!("thread as JSON: {e}"))
+            })?))
+        }
+        SessionMailbox::FollowUp { mailbox_id } => {
+            let follow_up = session
+                .tenant
+                .db
+                .call(move |conn| Ok(crate::follow_up::by_mailbox(conn, &mailbox_id, today)?))
+                .await?
+                .ok_or_else(|| AppError::unauthorized("follow-up mailbox is gone"))?;
+            Ok(Json(json!({
+                "report_id": null,
+                "follow_up": {
+                    "reference": follow_up.reference,
+                    "created_day": follow_up.created_day,
+                    "expires_day": follow_up.expires_day,
+                    "item": wire::encode_base64(&follow_up.item),
+                },
+                "created_day": null,
+                "status": null,
+                "agreed_update_date": null,
+                "acknowledged_day": null,
+                "feedback_day": null,
+                "deadlines": [],
+                "report": null,
+                "messages": [],
+                "attachments": [],
+                "forwards": [],
+                "closing_reason": null,
+                "closed_day": null,
+                "deletion_day": null,
+                "silence_warning": null,
+            })))
+        }
+    }
 }
 
 /// `POST /api/v1/t/{tenant}/mailbox/messages`: the reporter writes.
@@ -288,12 +354,31 @@ pub async fn mailbox_upload_attachment(
     .await
 }
 
-/// `GET /api/v1/t/{tenant}/mailbox/attachments/{attachment_id}`.
+/// `GET /api/v1/t/{tenant}/mailbox/attachments/{attachment_id}`. A joined
+/// follow-up mailbox reaches only the attachments from the join on.
 pub async fn mailbox_download_attachment(
     session: MailboxSession,
     ids: PathIds,
 ) -> Result<Response, AppError> {
-    download_attachment(&session.tenant, session.report_id, ids.attachment()?).await
+    let (report_id, attachment_id) = (session.report_id, ids.attachment()?);
+    let visible = session
+        .tenant
+        .db
+        .call(move |conn| {
+            let after = store::mailbox_facts(conn, &report_id)?
+                .and_then(|f| f.joined_attachment_seq)
+                .unwrap_or(i64::MIN);
+            Ok(conn
+                .prepare_cached(
+                    "SELECT 1 FROM attachments WHERE id = ?1 AND report_id = ?2 AND seq > ?3",
+                )?
+                .exists(rusqlite::params![attachment_id, report_id, after])?)
+        })
+        .await?;
+    if !visible {
+        return Err(AppError::not_found("no such attachment"));
+    }
+    download_attachment(&session.tenant, report_id, attachment_id).await
 }
 
 #[cfg(test)]

@@ -50,7 +50,10 @@ impl Writer {
 /// thread and that the header's sender and recipients follow the rules:
 /// sender = the mailbox key (reporter) or the advisor's key; recipients
 /// include the report's mailbox key and the tenant's recovery key (the
-/// current one or a former one).
+/// current one or a former one). An oral report with no mailbox yet
+/// (`mailbox_state = 'none'`) has no mailbox key: there the recipients
+/// must include the sending advisor instead, and nobody writes as the
+/// reporter.
 pub(super) fn check_thread_item(
     conn: &rusqlite::Connection,
     writer: Writer,
@@ -64,12 +67,16 @@ pub(super) fn check_thread_item(
     }
     let mailbox_key = store::report_mailbox_key(conn, report_id)?
         .ok_or_else(|| AppError::not_found("no such report"))?;
+    let no_mailbox = has_no_mailbox(conn, report_id)?;
     if header.report_id.0 != *report_id {
         return Err(AppError::invalid_item("item belongs to another report"));
     }
     let recovery = store::recovery_key(conn)?
         .ok_or_else(|| AppError::new(ErrorCode::TenantNotReady, "no recovery key enrolled"))?;
     let sender = match writer {
+        Writer::Reporter if no_mailbox => {
+            return Err(AppError::not_found("report has no mailbox"));
+        }
         Writer::Reporter => mailbox_key,
         // An advisor writes as themselves, except for a key introduction
         // after a lost token or a rotation, which the recovery key or the
@@ -84,7 +91,11 @@ pub(super) fn check_thread_item(
         }
         Writer::Advisor { public_key, .. } => public_key,
     };
-    wire::check_sender_and_recipients(header, &sender, &[mailbox_key])?;
+    let required = match writer {
+        Writer::Advisor { public_key, .. } if no_mailbox => public_key,
+        _ => mailbox_key,
+    };
+    wire::check_sender_and_recipients(header, &sender, &[required])?;
     // The recovery key: the current one, or during a replacement a former
     // one (a reporter's mailbox seals to the recovery key its report
     // pinned until an advisor introduces the new one; an advisor's console
@@ -127,10 +138,16 @@ pub(super) async fn post_message(
             .call(move |conn| {
                 check_thread_item(conn, writer, &report_id, &checked)?;
                 check_message_quota(conn, &quotas, &report_id)?;
-                Ok(store::report_mailbox_id(conn, &report_id)?)
+                // No reporter to tell while an oral report has no mailbox.
+                if has_no_mailbox(conn, &report_id)? {
+                    return Ok(None);
+                }
+                Ok(Some(store::report_mailbox_id(conn, &report_id)?))
             })
             .await?;
-        queue_reporter_notice(state, tenant, mailbox_id).await?;
+        if let Some(mailbox_id) = mailbox_id {
+            queue_reporter_notice(state, tenant, mailbox_id).await?;
+        }
     }
     tenant
         .db
@@ -155,6 +172,11 @@ pub(super) async fn post_message(
     Ok(created(
         json!({ "message_id": message_id, "created_day": answer_day }),
     ))
+}
+
+/// True for an oral report with no mailbox yet.
+fn has_no_mailbox(conn: &rusqlite::Connection, report_id: &[u8; 16]) -> Result<bool, AppError> {
+    Ok(store::mailbox_facts(conn, report_id)?.is_some_and(|f| f.mailbox_state == "none"))
 }
 
 /// Refuses a message beyond the report's quota.

@@ -32,3 +32,4 @@ error-invalid_hold = A longer hold needs a reason and a day after today, at most
 error-already_enrolled = This key is already enrolled with this organisation.
 error-invalid_invitation = This invitation does not work (any more): it is unknown, already used or expired. Ask the operator for a new one.
 error-invalid_period = Choose a quarter that has ended (for example 2026-Q3) or a year that has ended (for example 2026).
+error-not_joined = Your advisor has not linked your conversation to this mailbox yet. Once that is done, you can send messages here.

@@ -32,3 +32,4 @@ error-invalid_hold = Een langere bewaartermijn heeft een reden nodig en een datu
 error-already_enrolled = Deze sleutel is al aangemeld bij deze organisatie.
 error-invalid_invitation = Deze uitnodiging werkt niet (meer): ze is onbekend, al gebruikt of verlopen. Vraag de beheerder om een nieuwe.
 error-invalid_period = Kies een afgelopen kwartaal (bijvoorbeeld 2026-Q3) of een afgelopen jaar (bijvoorbeeld 2026).
+error-not_joined = Uw vertrouwenspersoon heeft uw gesprek nog niet aan deze brievenbus gekoppeld. Zodra dat gebeurd is, kunt u hier berichten sturen.
