@@ -42,6 +42,7 @@ import {
   wipe,
 } from './common.js';
 import { offerVoice } from './voice-loader.js';
+import { minutesView } from './minutes.js';
 import {
   isFollowUpContent,
   isUnjoinedFollowUp,
@@ -518,6 +519,33 @@ function subjectHash(request) {
 
 const DECISIONS = ['approve', 'decline', 'withdraw'];
 
+/**
+ * How a request of each subject is shown and answered. The checks and the
+ * sending are the same for both (showRequests, answerRequest); the words
+ * and the answers offered differ: a forward draft can be approved after a
+ * decline and withdrawn until used, minutes (js/minutes.js) are settled by
+ * one answer and need written corrections.
+ */
+const VIEWS = {
+  forward: {
+    title: (version) => text(data, 'js-approval-title-forward', { version }),
+    intro: (advisor) => text(data, 'js-approval-intro-forward', { advisor }),
+    textHeading: () => text(data, 'js-approval-text-forward'),
+    decisions: (last) => {
+      if (last?.decision === 'approve') return ['withdraw'];
+      return last?.decision === 'decline' ? ['approve'] : ['approve', 'decline'];
+    },
+    button: (decision) => text(data, `js-approval-forward-${decision}`),
+    commentLabel: () => text(data, 'js-approval-comment-forward'),
+    commentMissing: null,
+    state: (decision, day) => text(data, `js-approval-state-forward-${decision}`, { day }),
+    own: (decision, version) => text(data, `js-approval-own-forward-${decision}`, { version }),
+    sent: (decision) => text(data, `js-approval-sent-${decision}`),
+    superseded: () => text(data, 'js-approval-superseded'),
+  },
+  minutes: minutesView(data),
+};
+
 /** One of the reporter's own answers, or null if it has another shape. */
 function readApprovalAnswer(body, day) {
   if (!SUBJECTS.includes(body.subject) || !isHex(body.draft_id, 32) || !isHex(body.subject_hash, 64)) return null;
@@ -533,9 +561,7 @@ function answerNote(answer, day) {
     element(
       'p',
       null,
-      answer
-        ? text(data, `js-approval-own-${answer.subject}-${answer.decision}`, { version: answer.version })
-        : text(data, 'js-approval-unreadable'),
+      answer ? VIEWS[answer.subject].own(answer.decision, answer.version) : text(data, 'js-approval-unreadable'),
     ),
   );
   return note;
@@ -612,14 +638,15 @@ function showRequests(requests, answers, used) {
       return;
     }
     const computed = subjectHash(request);
+    const view = VIEWS[request.subject];
     const newer = shown.some(
       (other, j) => j > index && other.request && other.request.draftId === request.draftId && other.request.version >= request.version,
     );
     entry.id = `request-${request.draftId}-${request.version}`;
     entry.tabIndex = -1;
-    entry.append(element('h3', 'request__title', text(data, `js-approval-title-${request.subject}`, { version: request.version })));
-    entry.append(element('p', null, text(data, `js-approval-intro-${request.subject}`, { advisor: advisor.name })));
-    entry.append(element('h4', null, text(data, `js-approval-text-${request.subject}`)));
+    entry.append(element('h3', 'request__title', view.title(request.version)));
+    entry.append(element('p', null, view.intro(advisor.name)));
+    entry.append(element('h4', null, view.textHeading()));
     entry.append(element('div', 'request__text', request.text));
     if (request.subject === 'forward' || request.attachments.length) {
       entry.append(element('h4', null, text(data, 'js-approval-attachments')));
@@ -652,7 +679,7 @@ function showRequests(requests, answers, used) {
     const status = element('p', 'request__state');
     entry.append(status);
     if (last) {
-      status.textContent = text(data, `js-approval-state-${request.subject}-${last.decision}`, { day: formatDay(data, last.day) });
+      status.textContent = view.state(last.decision, formatDay(data, last.day));
     }
     // Used: the server lists the forward whose item id is derived from this
     // hash, which the reporter approved. Nothing to withdraw any more (also
@@ -663,19 +690,17 @@ function showRequests(requests, answers, used) {
       return;
     }
     if (newer) {
-      entry.append(element('p', 'help', text(data, 'js-approval-superseded')));
+      entry.append(element('p', 'help', view.superseded()));
       return;
     }
-    if (last?.decision === 'approve') {
-      if (request.subject === 'forward') entry.append(answerForm(request, computed, index, ['withdraw']));
-      return;
-    }
-    entry.append(answerForm(request, computed, index, last?.decision === 'decline' ? ['approve'] : ['approve', 'decline']));
+    const decisions = view.decisions(last);
+    if (decisions.length) entry.append(answerForm(request, computed, index, decisions));
   });
 }
 
 /** The buttons (and the comment field, with "decline") to answer a request. */
 function answerForm(request, hash, index, decisions) {
+  const view = VIEWS[request.subject];
   const form = element('form', 'request__form');
   form.noValidate = true;
   const id = `request-${index}`;
@@ -685,12 +710,16 @@ function answerForm(request, hash, index, decisions) {
   let comment = null;
   if (decisions.includes('decline')) {
     const field = element('div', 'field');
-    const label = element('label', null, text(data, `js-approval-comment-${request.subject}`));
+    const label = element('label', null, view.commentLabel());
     label.htmlFor = `${id}-comment`;
     comment = element('textarea');
     comment.id = `${id}-comment`;
     comment.rows = 3;
-    field.append(label, comment);
+    const error = element('p', 'field-error');
+    error.id = `error-${id}-comment`;
+    error.hidden = true;
+    comment.setAttribute('aria-describedby', error.id);
+    field.append(label, comment, error);
     form.append(field);
   }
   const actions = element('div', 'actions');
@@ -698,11 +727,11 @@ function answerForm(request, hash, index, decisions) {
     const button = element(
       'button',
       decision === 'approve' ? 'button button--primary' : 'button',
-      text(data, `js-approval-${request.subject}-${decision}`),
+      view.button(decision),
     );
     button.type = 'button';
     button.id = `${id}-${decision}`;
-    button.addEventListener('click', () => answerRequest(request, hash, decision, comment?.value.trim() ?? '', form, status));
+    button.addEventListener('click', () => answerRequest(request, hash, decision, comment, form, status));
     actions.append(button);
   }
   form.append(actions, status);
@@ -733,8 +762,19 @@ async function checkAttachments(request) {
   }
 }
 
-/** Sends the reporter's answer to a request, sealed like every reporter message. */
-async function answerRequest(request, hash, decision, comment, form, status) {
+/**
+ * Sends the reporter's answer to a request, sealed like every reporter
+ * message; `field` is the comment's textarea (with "decline"), or null.
+ */
+async function answerRequest(request, hash, decision, field, form, status) {
+  const view = VIEWS[request.subject];
+  const comment = field?.value.trim() ?? '';
+  if (field) fieldError(field.id, null);
+  if (decision === 'decline' && view.commentMissing && !comment) {
+    fieldError(field.id, view.commentMissing());
+    field.focus();
+    return;
+  }
   for (const button of form.querySelectorAll('button')) button.disabled = true;
   try {
     if (decision === 'approve' && request.attachments.length) {
@@ -753,7 +793,7 @@ async function answerRequest(request, hash, decision, comment, form, status) {
     if (comment) content.comment = comment;
     await sendMessage(content);
     await showMailbox({ focus: false });
-    announce($('thread-status'), text(data, `js-approval-sent-${decision}`));
+    announce($('thread-status'), view.sent(decision));
     document.getElementById(`request-${request.draftId}-${request.version}`)?.focus();
   } catch (error) {
     const message = error instanceof Refused ? text(data, error.textId) : describeError(data, error);
