@@ -406,7 +406,7 @@ pub(crate) fn section(page: &Page<'_>, opened: &OpenedThread, data: &MinutesData
                             (send_to_reporter_form(page, opened, newest))
                         }
                         details.minutes-new-version {
-                            summary { (t(lang, "minutes-new-version")) }
+                            summary id={ "minutes-new-version-" (minutes.draft_id) } { (t(lang, "minutes-new-version")) }
                             (minutes_form(page, opened, &names, Some(newest), has_mailbox))
                         }
                     }
@@ -433,7 +433,7 @@ fn send_to_reporter_form(page: &Page<'_>, opened: &OpenedThread, newest: &Reques
                 input type="hidden" name="attachment" value=(a.id);
             }
             p.note { (t(lang, "minutes-send-explain")) }
-            button type="submit" { (t(lang, "minutes-send-to-reporter")) }
+            button type="submit" id={ "minutes-send-to-reporter-" (r.draft_id) } { (t(lang, "minutes-send-to-reporter")) }
         }
     }
 }
@@ -490,7 +490,7 @@ fn minutes_form(
             p.note {
                 @if has_mailbox { (t(lang, "minutes-request-explain")) } @else { (t(lang, "minutes-keep-explain")) }
             }
-            button type="submit" {
+            button type="submit" id={ "minutes-submit-" (suffix) } {
                 @if draft.is_some() { (t(lang, "minutes-post-new-version")) }
                 @else if has_mailbox { (t(lang, "minutes-send-for-approval")) }
                 @else { (t(lang, "minutes-keep")) }

@@ -15,6 +15,7 @@ mod mailbox_approval;
 mod mailbox_lifecycle;
 mod mailbox_tampering;
 mod management_pages;
+mod minutes_e2e;
 mod management_tampering;
 mod notices;
 mod oral_e2e;
