@@ -527,6 +527,7 @@ impl Admin {
         }
         if let Some(addresses) = AdvisorAddresses::open(&self.config, address.is_some())? {
             addresses.set(id, key, address)?;
+        crate::info::inherit_profile(&tx, old, new_id)?;
         }
         Ok(())
     }

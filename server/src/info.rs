@@ -760,6 +760,29 @@ pub fn advisor_photo(
         .and_then(|bytes| photo_content_type(&bytes).map(|ct| (bytes, ct))))
 }
 
+/// Gives the advisor `new_id` (a replacement key of the same person,
+/// `advisor replace`) the photo and bios of the advisor with key `old`,
+/// where it has none of its own. Run inside the replacement's transaction.
+pub fn inherit_profile(
+    conn: &Connection,
+    old: &meldkluis_crypto_core::PublicKey,
+    new_id: i64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO advisor_photos (advisor_id, content_type, photo)
+         SELECT ?2, content_type, photo FROM advisor_photos
+         WHERE advisor_id = (SELECT id FROM advisors WHERE public_key = ?1)",
+        params![old.as_bytes(), new_id],
+    )?;
+    conn.execute(
+        "INSERT OR IGNORE INTO advisor_bios (advisor_id, lang, text)
+         SELECT ?2, lang, text FROM advisor_bios
+         WHERE advisor_id = (SELECT id FROM advisors WHERE public_key = ?1)",
+        params![old.as_bytes(), new_id],
+    )?;
+    Ok(())
+}
+
 /// What the page shows of an advisor beside the name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct AdvisorProfile {

@@ -62,6 +62,16 @@ fn tenant(data: &Path) {
     }
 }
 
+/// The public key (hex) of advisor `id`, from `advisor list`.
+fn shown_key(data: &Path, id: i64) -> String {
+    ok(&cli(data, &["advisor", "list", "acme"]))
+        .lines()
+        .map(|line| line.split('\t').collect::<Vec<_>>())
+        .find(|fields| fields[0] == id.to_string())
+        .map(|fields| fields[3].to_owned())
+        .expect("the advisor is listed")
+}
+
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("write a file");
@@ -157,6 +167,31 @@ fn tenant_info_stores_every_part_and_info_show_shows_it() {
     );
     assert!(shown["meldregeling_pdf_bytes"].is_null());
 
+    // A replaced key (lost token, rotation) keeps the person's photo and
+    // bio; the old key's row is no longer shown.
+    let old_key = shown_key(data, 1);
+    let new_key = StaticSecret::generate(&mut meldkluis_crypto_core::os_rng())
+        .public_key()
+        .to_hex();
+    ok(&cli(
+        data,
+        &[
+            "advisor", "replace", "acme", "--old", &old_key, "--new", &new_key,
+        ],
+    ));
+    let replaced = show(data);
+    assert_eq!(replaced["advisors"][1]["id"], 3, "{replaced}");
+    assert_eq!(replaced["advisors"][1]["active"], true);
+    assert_eq!(
+        replaced["advisors"][1]["photo"],
+        json!(["image/png", PNG.len()])
+    );
+    assert_eq!(
+        replaced["advisors"][1]["bios"],
+        json!({ "nl": "Anna is al tien jaar vertrouwenspersoon." })
+    );
+    assert_eq!(replaced["advisors"][0]["active"], false);
+
     // A PDF replaces the procedure text in every language; a text
     // replaces the PDF.
     let pdf = write(files, "regeling.pdf", PDF);
@@ -203,6 +238,10 @@ fn tenant_info_stores_every_part_and_info_show_shows_it() {
             "advisor-photo=1",
             "--clear",
             "advisor-bio=1",
+            "--clear",
+            "advisor-photo=3",
+            "--clear",
+            "advisor-bio=3",
         ],
     ));
     let cleared = show(data);
