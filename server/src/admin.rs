@@ -399,6 +399,28 @@ impl Admin {
         Ok(())
     }
 
+    /// Sets a tenant's voice messages (issue 13): on or off, and whether
+    /// the disguise is required or the reporter's choice (unnamed values
+    /// stay as they are). Returns the setting now in force.
+    pub fn set_voice(
+        &self,
+        id: &TenantId,
+        enabled: Option<bool>,
+        disguise: Option<profile::Disguise>,
+    ) -> Result<profile::Voice, AdminError> {
+        let conn = self.tenant_db(id)?;
+        let mut voice = store::voice(&conn)?;
+        if let Some(enabled) = enabled {
+            voice.enabled = enabled;
+        }
+        if let Some(disguise) = disguise {
+            voice.disguise = disguise;
+        }
+        let bytes = serde_json::to_vec(&voice).map_err(|e| AdminError::Invalid(e.to_string()))?;
+        store::set_setting(&conn, store::SETTING_VOICE, &bytes)?;
+        Ok(voice)
+    }
+
     /// Sets the languages a tenant offers (the first is its default).
     pub fn set_languages(&self, id: &TenantId, languages: &[String]) -> Result<(), AdminError> {
         let languages = check_languages(languages)?;
@@ -505,6 +527,7 @@ impl Admin {
             [new.as_bytes()],
             |r| r.get(0),
         )?;
+        crate::info::inherit_profile(&tx, old, new_id)?;
         tx.commit()?;
         Ok((new_id, inherited))
     }
@@ -527,7 +550,6 @@ impl Admin {
         }
         if let Some(addresses) = AdvisorAddresses::open(&self.config, address.is_some())? {
             addresses.set(id, key, address)?;
-        crate::info::inherit_profile(&tx, old, new_id)?;
         }
         Ok(())
     }

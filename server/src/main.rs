@@ -211,6 +211,20 @@ enum TenantCommand {
         #[arg(long)]
         logo: Option<PathBuf>,
     },
+    /// Set a tenant's voice messages: whether reporters may record one, and
+    /// whether the voice must be disguised (unnamed values stay as they
+    /// are; default on, required). Prints the setting now in force.
+    SetVoice {
+        /// Tenant id.
+        id: String,
+        /// on or off.
+        #[arg(long, value_parser = ["on", "off"])]
+        voice: Option<String>,
+        /// required (always disguised) or optional (the reporter may turn
+        /// the disguise off).
+        #[arg(long, value_parser = ["required", "optional"])]
+        disguise: Option<String>,
+    },
     /// Set the languages a tenant offers; the first is its default.
     SetLanguages {
         /// Tenant id.
@@ -842,6 +856,21 @@ fn tenant_command(admin: &Admin, command: TenantCommand) -> anyhow::Result<()> {
         }
         TenantCommand::SetLanguages { id, languages } => {
             Ok(admin.set_languages(&tenant_id(&id)?, &languages)?)
+        }
+        TenantCommand::SetVoice {
+            id,
+            voice,
+            disguise,
+        } => {
+            let enabled = voice.as_deref().map(|v| v == "on");
+            let disguise = disguise
+                .as_deref()
+                .map(|d| {
+                    meldkluis_server::profile::Disguise::parse(d)
+                        .ok_or_else(|| anyhow::anyhow!("--disguise: required or optional"))
+                })
+                .transpose()?;
+            print_json(&admin.set_voice(&tenant_id(&id)?, enabled, disguise)?)
         }
         TenantCommand::Export { .. } | TenantCommand::Delete { .. } => {
             anyhow::bail!("tenant export and delete run without an Admin handle (see main)")

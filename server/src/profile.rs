@@ -321,6 +321,49 @@ impl Default for Branding {
     }
 }
 
+/// A tenant's voice messages (issue 13): whether reporters may record
+/// one, and whether the recording must be disguised or the reporter may
+/// choose. Served in the public configuration as `voice`; the recording
+/// and its disguise happen in the reporter's browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Voice {
+    /// Reporters may record voice messages.
+    pub enabled: bool,
+    /// Whether the voice must be disguised.
+    pub disguise: Disguise,
+}
+
+impl Default for Voice {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            disguise: Disguise::Required,
+        }
+    }
+}
+
+/// Whether a voice message must be disguised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Disguise {
+    /// Always disguised; the reporter cannot turn it off.
+    Required,
+    /// Disguised unless the reporter turns it off.
+    Optional,
+}
+
+impl Disguise {
+    /// Reads `required` or `optional`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "required" => Some(Self::Required),
+            "optional" => Some(Self::Optional),
+            _ => None,
+        }
+    }
+}
+
 /// meldkluis's own colour: a calm dark blue, 8.6:1 against white.
 pub const DEFAULT_COLOUR: &str = "#1f3a68";
 

@@ -21,6 +21,7 @@ pub(crate) const SETTING_RECOVERY_KEY: &str = "recovery_key";
 pub(crate) const SETTING_FORMER_RECOVERY_KEYS: &str = "former_recovery_keys";
 pub(crate) const SETTING_BRANDING: &str = "branding";
 pub(crate) const SETTING_LOGO: &str = "logo";
+pub(crate) const SETTING_VOICE: &str = "voice";
 
 /// The statuses of a report (see domain.md).
 pub const STATUSES: [&str; 7] = [
@@ -89,7 +90,15 @@ pub fn branding(conn: &Connection) -> rusqlite::Result<crate::profile::Branding>
         .unwrap_or_default())
 }
 
+/// The tenant's voice-message setting (default: on, disguise required).
+pub fn voice(conn: &Connection) -> rusqlite::Result<crate::profile::Voice> {
+    Ok(setting(conn, SETTING_VOICE)?
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default())
+}
+
 /// The tenant's logo, if any.
+
 pub fn logo(conn: &Connection) -> rusqlite::Result<Option<Vec<u8>>> {
     setting(conn, SETTING_LOGO)
 }

@@ -30,6 +30,7 @@ pub async fn public_config(Tenant(tenant): Tenant) -> Result<Json<Value>, AppErr
             let recovery = store::recovery_key(conn)?
                 .map(|key| json!({ "public_key": key.to_hex(), "fingerprint": key.fingerprint() }));
             let accepting = recovery.is_some() && !advisors.is_empty();
+            let voice = store::voice(conn)?;
             Ok(Json(json!({
                 "tenant": record.id.as_str(),
                 "name": record.name,
@@ -39,6 +40,7 @@ pub async fn public_config(Tenant(tenant): Tenant) -> Result<Json<Value>, AppErr
                 "recovery_key": recovery,
                 "max_attachment_bytes": record.max_attachment_bytes,
                 "accepting_reports": accepting,
+                "voice": voice,
             })))
         })
         .await
