@@ -126,6 +126,19 @@ const TENANT_COLUMNS: &[(&str, &str)] = &[
     ("key_grants.grantor", "key grant: grantor key"),
     ("key_grants.grant_bytes", "sealed key grant"),
     ("key_grants.created_day", "day the grant was stored"),
+    // The information page (issue 13): public texts the operator stores,
+    // nothing about a report.
+    ("info_texts.part", "information page (public texts)"),
+    ("info_texts.lang", "information page (public texts)"),
+    ("info_texts.text", "information page (public texts)"),
+    ("info_files.name", "information page (procedure PDF, channels)"),
+    ("info_files.body", "information page (procedure PDF, channels)"),
+    ("advisor_photos.advisor_id", "information page (advisor photo)"),
+    ("advisor_photos.content_type", "information page (advisor photo)"),
+    ("advisor_photos.photo", "information page (advisor photo)"),
+    ("advisor_bios.advisor_id", "information page (advisor bio)"),
+    ("advisor_bios.lang", "information page (advisor bio)"),
+    ("advisor_bios.text", "information page (advisor bio)"),
 ];
 
 fn columns(db: &rusqlite::Connection) -> Vec<String> {
