@@ -148,10 +148,15 @@ pub(crate) async fn finish_response(
         "cross-origin-resource-policy",
         HeaderValue::from_static("same-origin"),
     );
-    headers.insert(
-        "permissions-policy",
-        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
-    );
+    // The report and mailbox pages allow this origin the microphone (a
+    // voice message) when the tenant offers voice messages; everything
+    // else denies it.
+    if !headers.contains_key("permissions-policy") {
+        headers.insert(
+            "permissions-policy",
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+        );
+    }
     // Never cache: API data and sealed items must not linger, and neither
     // should a trace of the pages on a shared or employer's device.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

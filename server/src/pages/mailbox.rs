@@ -145,7 +145,8 @@ pub(super) async fn page(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let ctx = Context::load(&tenant, &query, &headers).await?;
-    let voice = super::voice::data(&state, &ctx, super::voice::setting(&tenant).await?);
+    let voice_setting = super::voice::setting(&tenant).await?;
+    let voice = super::voice::data(&state, &ctx, voice_setting);
     let data = page_data(
         &state,
         &ctx,
@@ -246,12 +247,13 @@ pub(super) async fn page(
     };
     let title = ctx.t("mailbox-title");
     let path = format!("{}/mailbox", ctx.base());
-    Ok(layout(
+    let page = layout(
         &state,
         &ctx,
         &path,
         &title,
         Some("mailbox.js"),
         body,
-    ))
+    );
+    Ok(super::voice::allow_microphone(page, voice_setting))
 }

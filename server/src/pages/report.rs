@@ -157,7 +157,8 @@ pub(super) async fn page(
             .map(|tip| tip.get(lang).to_owned())
             .collect()
     };
-    let voice = super::voice::data(&state, &ctx, super::voice::setting(&tenant).await?);
+    let voice_setting = super::voice::setting(&tenant).await?;
+    let voice = super::voice::data(&state, &ctx, voice_setting);
     let data = page_data(
         &state,
         &ctx,
@@ -355,5 +356,6 @@ pub(super) async fn page(
     };
     let title = ctx.t("report-title");
     let path = format!("{}/report", ctx.base());
-    Ok(layout(&state, &ctx, &path, &title, Some("report.js"), body))
+    let page = layout(&state, &ctx, &path, &title, Some("report.js"), body);
+    Ok(super::voice::allow_microphone(page, voice_setting))
 }

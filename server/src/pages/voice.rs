@@ -4,11 +4,15 @@
 //! tenant offers voice messages at all, whether disguise is required, and
 //! the recorder's texts in the page's language.
 
+use axum::http::HeaderValue;
+use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::Context;
 use crate::auth::Tenant;
 use crate::error::AppError;
+use crate::profile::Voice;
+use crate::store;
 use crate::AppState;
 
 /// Texts the recorder shows (web-client/i18n/locales/*/voice.ftl).
@@ -41,26 +45,8 @@ const TEXTS: &[&str] = &[
     "voice-error-failed",
 ];
 
-/// The tenant's voice setting, as the page needs it.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct VoiceSetting {
-    /// Whether reporters may record voice messages at all.
-    pub(super) enabled: bool,
-    /// Whether every recording is disguised (the reporter cannot turn it off).
-    pub(super) disguise_required: bool,
-}
-
-impl Default for VoiceSetting {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            disguise_required: true,
-        }
-    }
-}
-
 /// `"voice": {url, integrity, enabled, disguise, texts}` for a page's data.
-pub(super) fn data(state: &AppState, ctx: &Context, setting: VoiceSetting) -> Value {
+pub(super) fn data(state: &AppState, ctx: &Context, setting: Voice) -> Value {
     let (url, integrity) = state.assets().reference("voice.js");
     let texts: serde_json::Map<String, Value> = if setting.enabled {
         TEXTS
@@ -74,13 +60,26 @@ pub(super) fn data(state: &AppState, ctx: &Context, setting: VoiceSetting) -> Va
         "url": url,
         "integrity": integrity,
         "enabled": setting.enabled,
-        "disguise": if setting.disguise_required { "required" } else { "optional" },
+        "disguise": setting.disguise,
         "texts": texts,
     })
 }
 
-/// The tenant's voice setting (enabled and disguise required when the
-/// operator never set it).
-pub(super) async fn setting(_tenant: &Tenant) -> Result<VoiceSetting, AppError> {
-    Ok(VoiceSetting::default())
+/// The tenant's voice setting (on, disguise required, when the operator
+/// never set it).
+pub(super) async fn setting(tenant: &Tenant) -> Result<Voice, AppError> {
+    Ok(tenant.0.db.call(|conn| Ok(store::voice(conn)?)).await?)
+}
+
+/// The `Permissions-Policy` of a page that offers voice messages: the
+/// microphone for this origin only (every other answer denies it, see
+/// [`crate::http`]); nothing when the tenant has them off.
+pub(super) fn allow_microphone(mut response: Response, setting: Voice) -> Response {
+    if setting.enabled {
+        response.headers_mut().insert(
+            "permissions-policy",
+            HeaderValue::from_static("camera=(), microphone=(self), geolocation=()"),
+        );
+    }
+    response
 }
