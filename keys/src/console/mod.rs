@@ -39,6 +39,7 @@ mod oral;
 mod pages;
 pub mod recipient;
 mod recipients;
+mod voice;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -68,9 +69,10 @@ use crate::reading::{self, Trust};
 use crate::Error;
 
 /// The console's Content Security Policy: nothing but its own stylesheet;
-/// no script, no frames, forms only to itself.
+/// no script, no frames, forms only to itself; media (a voice message's
+/// `<audio>`) only from itself.
 pub const CONSOLE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
-     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+     media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The name of the cookie that holds the per-run session secret.
 const SECRET_COOKIE: &str = "meldkluis_console";
@@ -401,6 +403,10 @@ fn router(state: Arc<ConsoleState>) -> Router {
         .route(
             &at("/reports/{report_id}/attachments/{attachment_id}/export"),
             post(export_attachment),
+        )
+        .route(
+            &at("/reports/{report_id}/attachments/{attachment_id}/audio"),
+            get(voice::audio),
         )
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
@@ -1454,26 +1460,7 @@ async fn export_attachment(
     else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let result = async {
-        // The senders an attachment may have come from the report's
-        // header: only the report the advisor read.
-        let SameReport { thread, header } =
-            same_report(&state, &report_id, &form.report_hash).await?;
-        let mailbox = state.report_mailbox(&thread, &header).await?;
-        let item = state.client.attachment(&report_id, &attachment_id).await?;
-        let trust = state.trust.clone();
-        let id = attachment_id.clone();
-        let content = state
-            .with_key(move |key| -> Result<Vec<u8>, Error> {
-                let senders = reading::thread_senders_with(&header, &trust, &mailbox);
-                let opened = reading::open_thread_item(key, &trust, &thread, &senders, &id, &item)?;
-                Ok(opened.content.to_vec())
-            })
-            .await??;
-        Ok::<Vec<u8>, NotTaken>(content)
-    }
-    .await;
-    match result {
+    match attachment_content(&state, &report_id, &attachment_id, &form.report_hash).await {
         Ok(content) => {
             let disposition = content_disposition(form.name.as_deref(), &attachment_id);
             let mut response = content.into_response();
@@ -1489,6 +1476,32 @@ async fn export_attachment(
         }
         Err(why) => not_taken(&state, lang, &report_id, why),
     }
+}
+
+/// An attachment of the report the advisor read (`report_hash`), opened in
+/// memory: for the export and for playing a voice message
+/// ([`voice`]). Only from the senders the report's header allows.
+async fn attachment_content(
+    state: &Arc<ConsoleState>,
+    report_id: &str,
+    attachment_id: &str,
+    report_hash: &str,
+) -> Result<Vec<u8>, NotTaken> {
+    // The senders an attachment may have come from the report's
+    // header: only the report the advisor read.
+    let SameReport { thread, header } = same_report(state, report_id, report_hash).await?;
+    let mailbox = state.report_mailbox(&thread, &header).await?;
+    let item = state.client.attachment(report_id, attachment_id).await?;
+    let trust = state.trust.clone();
+    let id = attachment_id.to_owned();
+    let content = state
+        .with_key(move |key| -> Result<Vec<u8>, Error> {
+            let senders = reading::thread_senders_with(&header, &trust, &mailbox);
+            let opened = reading::open_thread_item(key, &trust, &thread, &senders, &id, &item)?;
+            Ok(opened.content.to_vec())
+        })
+        .await??;
+    Ok(content)
 }
 
 #[cfg(test)]

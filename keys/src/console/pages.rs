@@ -1028,6 +1028,7 @@ pub(crate) fn report_page(
         .filter_map(|text| serde_json::from_str(text).ok())
         .collect();
     let file_names = attachment_file_names(&contents);
+    let audio_types = super::voice::audio_types(&contents);
     html! {
         (layout_in(page, Section::Reports, &title, html! {
             p.back.no-print { a href={ (base) "/reports" } { (t(lang, "console-back-to-list")) } }
@@ -1063,6 +1064,9 @@ pub(crate) fn report_page(
                                 input type="hidden" name="report_hash" value=(report_hash);
                                 @if let Some(name) = name { input type="hidden" name="name" value=(name); }
                                 button type="submit" { (t(lang, "console-export")) }
+                            }
+                            @if let Some(audio_type) = audio_types.get(attachment.id.as_str()) {
+                                (super::voice::player(lang, base, id, report_hash, &attachment.id, name, audio_type))
                             }
                         }
                     }
