@@ -30,6 +30,18 @@ pub struct BrowserOptions {
     pub language: String,
     /// Whether pages may run JavaScript.
     pub javascript: bool,
+    /// A fake microphone (Chromium's fake capture device, its permission
+    /// prompt answered "allow"), for the voice message tests.
+    pub fake_microphone: Option<FakeMicrophone>,
+}
+
+/// What Chromium's fake microphone plays.
+#[derive(Debug, Clone)]
+pub enum FakeMicrophone {
+    /// Chromium's own beeps.
+    Beeps,
+    /// A WAV file, looped.
+    File(PathBuf),
 }
 
 impl Default for BrowserOptions {
@@ -39,6 +51,7 @@ impl Default for BrowserOptions {
             mobile: false,
             language: "nl".into(),
             javascript: true,
+            fake_microphone: None,
         }
     }
 }
@@ -111,6 +124,18 @@ impl Browser {
         ];
         if !options.mobile {
             args.push(format!("--window-size={width},{height}"));
+        }
+        if let Some(microphone) = &options.fake_microphone {
+            args.push("--use-fake-ui-for-media-stream".to_owned());
+            args.push("--use-fake-device-for-media-stream".to_owned());
+            // The console's player is started by the test, not a click.
+            args.push("--autoplay-policy=no-user-gesture-required".to_owned());
+            if let FakeMicrophone::File(file) = microphone {
+                args.push(format!(
+                    "--use-file-for-fake-audio-capture={}",
+                    file.display()
+                ));
+            }
         }
         let mut chrome_options = json!({
             "binary": chromium,

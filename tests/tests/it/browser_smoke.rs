@@ -14,6 +14,7 @@ async fn headless_chromium_loads_a_page_from_the_server() {
         mobile: true,
         language: "en".into(),
         javascript: true,
+        fake_microphone: None,
     })
     .await;
     browser.goto(&format!("{}/healthz", server.base)).await;

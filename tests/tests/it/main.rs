@@ -41,3 +41,5 @@ mod server_org;
 mod server_shadowing;
 mod server_tls;
 mod threat_model;
+mod voice_e2e;
+mod voice_harness;
