@@ -282,6 +282,17 @@ pub(super) async fn advisor_photo(
     Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
 }
 
+/// The Content-Security-Policy of the procedure PDF. The server-wide
+/// `default-src 'none'` would keep the browser's own PDF viewer from
+/// showing it: Chromium shows a PDF in a page it makes at the PDF's
+/// address, which embeds the PDF (`object-src`, `frame-src`) and styles
+/// itself inline (chromium issue 271452). Nothing else is allowed: no
+/// script (the viewer's own runs in the browser, not in this page), no
+/// other origin, framed only by this origin's own viewer page.
+const PDF_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; object-src 'self'; \
+     frame-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'self'";
+
 /// `GET /t/{tenant}/info/meldregeling.pdf`: the organisation's procedure,
 /// shown in the browser (inline), as the PDF the operator stored.
 pub(super) async fn procedure_pdf(tenant: Tenant) -> Result<Response, AppError> {
@@ -301,6 +312,10 @@ pub(super) async fn procedure_pdf(tenant: Tenant) -> Result<Response, AppError> 
     headers.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("inline; filename=\"meldregeling.pdf\""),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PDF_CONTENT_SECURITY_POLICY),
     );
     Ok(response)
 }

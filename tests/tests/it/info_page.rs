@@ -222,6 +222,13 @@ async fn the_procedure_pdf_and_the_advisor_photos_are_served_with_their_own_type
         "inline; filename=\"meldregeling.pdf\""
     );
     assert_eq!(pdf.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    // No script, no other origin; only what the browser's PDF viewer
+    // needs to show it (the server-wide `default-src 'none'` would not).
+    assert_eq!(
+        pdf.headers()[header::CONTENT_SECURITY_POLICY],
+        "default-src 'none'; object-src 'self'; frame-src 'self'; style-src 'unsafe-inline'; \
+         base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+    );
     assert_eq!(pdf.bytes().await.unwrap().as_ref(), PDF);
 
     let photo = get("/t/acme/info/advisors/1/photo").await.unwrap();
