@@ -19,6 +19,7 @@ mod management_tampering;
 mod minutes_e2e;
 mod notices;
 mod oral_e2e;
+mod oral_mailbox_tampering;
 mod organisation_e2e;
 mod recipient_page_a11y;
 mod recovery_key_e2e;

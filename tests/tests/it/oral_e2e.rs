@@ -299,7 +299,7 @@ async fn an_oral_report_is_followed_online_through_a_mailbox_the_reporter_makes(
         )
         .await;
         click(&browser, approve.as_str().expect("an approve button")).await;
-        let sent = text(lang, "js-approval-sent-approve");
+        let sent = text(lang, "minutes-mailbox-sent-approve");
         wait(
             &browser,
             "the approval sent",
