@@ -435,3 +435,34 @@ async fn the_information_page_passes_axe_works_without_javascript_and_prints_onl
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_information_page_is_the_same_for_everyone_and_tells_nothing_about_reports() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    let tenant = tenant_with_info(&server);
+    let http = client();
+    let (_, before) = get_page(&server, "/t/acme/info?lang=nl").await;
+    // A report, and its reporter logged in to the mailbox.
+    let mailbox = meldkluis_tests::Mailbox::random();
+    let item = mailbox.seal_report(&tenant, b"wat er gebeurde");
+    assert_eq!(
+        meldkluis_tests::submit_report(&http, &server, "acme", &mailbox.report_body(&item)).await,
+        201
+    );
+    let token = meldkluis_tests::mailbox_login(&http, &server, "acme", &mailbox).await;
+    let (_, after) = get_page(&server, "/t/acme/info?lang=nl").await;
+    assert_eq!(before, after, "a report changes nothing on the page");
+    // The reporter's own session changes nothing either: the page reads
+    // no session and sets none.
+    let with_session = http
+        .get(format!("{}/t/acme/info?lang=nl", server.base))
+        .bearer_auth(&token)
+        .header(header::COOKIE, "session=x")
+        .send()
+        .await
+        .expect("page");
+    assert!(!with_session.headers().contains_key(header::SET_COOKIE));
+    assert_eq!(with_session.text().await.expect("text"), before);
+    server.stop().await;
+}
