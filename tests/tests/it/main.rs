@@ -39,6 +39,7 @@ mod server_item_versions;
 mod server_limits;
 mod server_metadata;
 mod server_org;
+mod server_oral;
 mod server_shadowing;
 mod server_tls;
 mod threat_model;
