@@ -43,6 +43,7 @@ import {
 } from './common.js';
 import { offerVoice } from './voice-loader.js';
 import { minutesView } from './minutes.js';
+import { meetingThread } from './meeting.js';
 import {
   isFollowUpContent,
   isUnjoinedFollowUp,
@@ -256,8 +257,10 @@ function reportEntry(content, day) {
 /** The warning shown instead of a message that could not be verified. */
 function unverified(day) {
   const warning = element('li', 'thread__item notice notice--warning');
-  warning.setAttribute('role', 'note');
-  warning.append(element('p', null, `${formatDay(data, day)} · ${text(data, 'js-unverified')}`));
+  // The note role on the text, not the list item (which stays one).
+  const line = element('p', null, `${formatDay(data, day)} · ${text(data, 'js-unverified')}`);
+  line.setAttribute('role', 'note');
+  warning.append(line);
   return warning;
 }
 
@@ -321,6 +324,15 @@ async function showMailbox({ focus = true } = {}) {
   // Approval requests (shown once the reporter's answers are known) and
   // the reporter's answers, in thread order.
   const requests = [];
+  // Meetings (issue 13, js/meeting.js): requests, proposals, choices.
+  const meetings = meetingThread(data, {
+    send: sendMessage,
+    refresh: () => showMailbox({ focus: false }),
+    status: $('thread-status'),
+    describe: (error) => describeError(data, error),
+    after: $('wish-section'),
+    before: $('thread-title'),
+  });
   const answers = [];
   for (const message of thread.messages) {
     let opened;
@@ -398,6 +410,11 @@ async function showMailbox({ focus = true } = {}) {
       list.append(joinEntry(data, record, advisor.name, message.created_day));
       continue;
     }
+    const meetingEntry = meetings.take(body, { fromSelf, advisor, day: message.created_day });
+    if (meetingEntry) {
+      list.append(meetingEntry);
+      continue;
+    }
     if (
       (body.format === 'meldkluis-approval-request/1' && !advisor) ||
       ((body.format === 'meldkluis-approval/1' || body.format === 'meldkluis-forward-wish/1') && !fromSelf)
@@ -439,6 +456,7 @@ async function showMailbox({ focus = true } = {}) {
   if (thread.messages.length === 0) list.append(element('li', 'thread__empty', text(data, 'mailbox-no-messages')));
   const forwards = readForwards(thread);
   showRequests(requests, answers, await forwardsUsing(answers, forwards));
+  meetings.finish();
   showForwards(forwards);
   return finishShowing(thread, focus);
 }

@@ -302,8 +302,10 @@ function addAskSection(data, context) {
 /** A warning in place of a meeting item: `textId` says why; nothing to choose. */
 function warning(data, day, textId) {
   const entry = el('li', 'thread__item notice notice--warning');
-  entry.setAttribute('role', 'note');
-  entry.append(el('p', null, `${formatDay(data, day)} · ${text(data, textId)}`));
+  const line = el('p', null, `${formatDay(data, day)} · ${text(data, textId)}`);
+  // The note role on the text, not the list item (which stays one).
+  line.setAttribute('role', 'note');
+  entry.append(line);
   return entry;
 }
 

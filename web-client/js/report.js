@@ -29,12 +29,15 @@ import {
   unhex,
   wipe,
 } from './common.js';
+import { addReportSection as addMeetingSection, readReportRequest as readMeetingRequest } from './meeting.js';
 import { offerVoice } from './voice-loader.js';
 import { followUpContent, offerFollowUp, showFollowUpCode } from './follow-up.js';
 
 const data = pageData();
 const $ = (id) => document.getElementById(id);
 const form = $('report-form');
+// The optional meeting request (issue 13), after the questions.
+addMeetingSection(data, $('questions-title').closest('section'));
 // Voice messages (the recorder loads only when asked): added to the files.
 const voice = offerVoice(data, $('attachments')?.closest('.field'), 'report');
 // "I have already spoken to an advisor" (issue 13): a follow-up mailbox
@@ -124,6 +127,9 @@ function readForm() {
     answers.push({ id: question.id, question: question.label, type: kind, value, answer });
   }
 
+  const meeting = readMeetingRequest(data);
+  problems.push(...meeting.problems);
+
   const categoryInput = form.querySelector('input[name="category"]:checked');
   const category = categoryInput && categoryInput.value
     ? { id: categoryInput.value, label: data.categories.find((c) => c.id === categoryInput.value)?.label ?? categoryInput.value }
@@ -162,7 +168,7 @@ function readForm() {
 
   const noticeEmail = readNoticeEmail(problems);
 
-  return { problems, answers, category, reporter, advisorIds, files, noticeEmail };
+  return { problems, answers, category, reporter, advisorIds, files, noticeEmail, meetingRequest: meeting.value };
 }
 
 /** The chosen advisors' ids (a report and a follow-up mailbox alike); a problem when none. */
@@ -270,6 +276,7 @@ async function prepare(input) {
     advisors: pinned,
     recovery_key: config.recovery_key.public_key,
     attachments: attachments.map((a) => a.meta),
+    ...(input.meetingRequest ? { meeting_request: input.meetingRequest } : {}),
   };
   const contentBytes = encodeContent(content);
   const item = mk.sealItem({

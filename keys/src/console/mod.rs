@@ -34,6 +34,7 @@ pub(crate) mod csv;
 pub(crate) mod deadlines;
 mod figures_page;
 mod forwarding;
+mod meetings;
 mod minutes;
 mod oral;
 mod pages;
@@ -386,6 +387,14 @@ fn router(state: Arc<ConsoleState>) -> Router {
         .route(
             &at("/reports/{report_id}/forward"),
             post(forwarding::forward),
+        )
+        .route(
+            &at("/reports/{report_id}/meetings/propose"),
+            post(meetings::propose),
+        )
+        .route(
+            &at("/reports/{report_id}/meetings/confirm"),
+            post(meetings::confirm),
         )
         .route(
             &at("/reports/{report_id}/minutes"),
@@ -818,6 +827,8 @@ pub(crate) struct OpenedThread {
     /// The forwarding section's data (issue 12), fetched for the report
     /// page only.
     pub(crate) forwarding: Option<forwarding::ForwardingData>,
+    /// The meetings the thread holds (issue 13), for the report page only.
+    pub(crate) meetings: Option<meetings::Meetings>,
     /// The minutes section's data (issue 13), for the report page only.
     pub(crate) minutes: Option<minutes::MinutesData>,
     /// Whose mailbox the report's reporter writes from, as the console
@@ -951,6 +962,7 @@ async fn open_thread(
                 report_hash: report_pin.map(|p| p.hash_hex()).unwrap_or_default(),
                 report_pin,
                 forwarding: None,
+                meetings: None,
                 minutes: None,
                 mailbox,
                 oral,
@@ -1000,6 +1012,10 @@ async fn report(
         }
     }
     opened.forwarding = Some(forwarding::load(&state, &report_id).await);
+    opened.meetings = Some(meetings::Meetings::read(
+        &opened,
+        &state.trust.advisor_senders,
+    ));
     opened.minutes = Some(minutes::load(&state, &opened).await);
     pages::report_page(
         &state.page(lang, &warnings),

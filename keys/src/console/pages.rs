@@ -576,6 +576,9 @@ fn content_view(lang: Lang, config: &PublicConfig, text: &str) -> Markup {
         {
             approval_view(lang, &value)
         }
+        Ok(value) if super::meetings::is_meeting(&value) => {
+            super::meetings::thread_view(lang, &value)
+        }
         Ok(value) if value["format"] == "meldkluis-forward-wish/1" => html! {
             p { strong { (t(lang, "console-thread-forward-wish")) } }
             @for paragraph in value["text"].as_str().unwrap_or("").split("\n\n") { p.text { (paragraph) } }
@@ -672,6 +675,7 @@ fn report_view(lang: Lang, report: &Value) -> Markup {
             }
         }
         (attachment_names(lang, &report["attachments"]))
+        (super::meetings::report_request_view(lang, &report["meeting_request"]))
     }
 }
 
@@ -1036,6 +1040,7 @@ pub(crate) fn report_page(
             p { (tf(lang, "console-received", &[("date", Arg::Str(&thread.created_day))])) }
             p { (t(lang, "console-col-status")) ": " strong id="status" { (status_label(lang, &thread.status)) } }
             div id="deadlines" { (deadline_badges(lang, summary.map_or(&[][..], |s| &s.deadlines[..]))) }
+            (super::meetings::agreed_line(page, opened))
             @if opened.via_grant {
                 p.note { (t(lang, "console-via-grant")) }
             }
@@ -1077,6 +1082,7 @@ pub(crate) fn report_page(
             @if let Some(data) = &opened.forwarding {
                 (super::forwarding::section(page, opened, data))
             }
+            (super::meetings::section(page, opened))
             @if let Some(data) = &opened.minutes {
                 (super::minutes::section(page, opened, data))
             }

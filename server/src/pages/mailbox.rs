@@ -137,6 +137,40 @@ const SCRIPT_TEXTS: &[&str] = &[
     "minutes-mailbox-superseded",
 ];
 
+/// Texts of the mailbox's meetings (issue 13, `js/meeting.js`), besides the
+/// request fields the report form has too.
+const MEETING_TEXTS: &[&str] = &[
+    "meeting-weekdays",
+    "meeting-moment",
+    "meeting-ask-title",
+    "meeting-ask-send",
+    "meeting-ask-sent",
+    "meeting-own-request",
+    "meeting-request-times",
+    "meeting-request-contact",
+    "meeting-proposal-title",
+    "meeting-proposal-intro",
+    "meeting-proposal-place",
+    "meeting-choose-legend",
+    "meeting-none-suit",
+    "meeting-choice-text",
+    "meeting-choose",
+    "meeting-choice-sent",
+    "meeting-choose-missing",
+    "meeting-none-text-needed",
+    "meeting-own-choice",
+    "meeting-own-none",
+    "meeting-replaced",
+    "meeting-unreadable",
+    "meeting-agreed-title",
+    "meeting-agreed",
+    "meeting-agreed-place",
+    "meeting-agreed-confirmed",
+    "meeting-agreed-cancelled",
+    "meeting-confirmation",
+    "meeting-cancellation",
+];
+
 /// `GET /t/{tenant}/mailbox`.
 pub(super) async fn page(
     State(state): State<AppState>,
@@ -150,7 +184,13 @@ pub(super) async fn page(
     let data = page_data(
         &state,
         &ctx,
-        &[SCRIPT_TEXTS, FOLLOW_UP_TEXTS].concat(),
+        &[
+            SCRIPT_TEXTS,
+            super::report::MEETING_FORM_TEXTS,
+            MEETING_TEXTS,
+            FOLLOW_UP_TEXTS,
+        ]
+        .concat(),
         json!({ "maxAttachmentBytes": ctx.max_attachment_bytes, "voice": voice }),
     );
     let body = html! {

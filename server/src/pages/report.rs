@@ -48,6 +48,24 @@ const SCRIPT_TEXTS: &[&str] = &[
     "js-keys-changed",
 ];
 
+/// Texts of the meeting request fields (issue 13, `js/meeting.js`): the
+/// report form's optional section and the mailbox's "ask for a meeting".
+pub(super) const MEETING_FORM_TEXTS: &[&str] = &[
+    "meeting-form-title",
+    "meeting-form-help",
+    "meeting-form-wanted",
+    "meeting-form-ways",
+    "meeting-form-times",
+    "meeting-form-times-help",
+    "meeting-form-contact",
+    "meeting-form-contact-help",
+    "meeting-error-ways",
+    "meeting-error-too-long",
+    "meeting-way-in_person",
+    "meeting-way-phone",
+    "meeting-way-video",
+];
+
 /// Texts of the follow-up mailbox choice (issue 13, `js/follow-up.js`).
 const FOLLOW_UP_TEXTS: &[&str] = &["oral-follow-up-send"];
 
@@ -162,7 +180,7 @@ pub(super) async fn page(
     let data = page_data(
         &state,
         &ctx,
-        &[SCRIPT_TEXTS, FOLLOW_UP_TEXTS].concat(),
+        &[SCRIPT_TEXTS, MEETING_FORM_TEXTS, FOLLOW_UP_TEXTS].concat(),
         json!({
             "maxAttachmentBytes": ctx.max_attachment_bytes,
             "voice": voice,

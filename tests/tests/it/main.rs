@@ -16,6 +16,7 @@ mod mailbox_lifecycle;
 mod mailbox_tampering;
 mod management_pages;
 mod management_tampering;
+mod meeting_e2e;
 mod minutes_e2e;
 mod notices;
 mod oral_e2e;

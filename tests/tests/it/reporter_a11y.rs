@@ -187,12 +187,12 @@ async fn axe_finds_no_violation_on_any_page_in_either_language() {
     server.stop().await;
 }
 
-const TAB: &str = "\u{E004}";
-const ENTER: &str = "\u{E007}";
-const SPACE: &str = "\u{E00D}";
+pub(crate) const TAB: &str = "\u{E004}";
+pub(crate) const ENTER: &str = "\u{E007}";
+pub(crate) const SPACE: &str = "\u{E00D}";
 
 /// Presses keys, as a keyboard does: to whatever has the focus.
-async fn press(browser: &Browser, keys: &str) {
+pub(crate) async fn press(browser: &Browser, keys: &str) {
     use fantoccini::actions::{InputSource, KeyAction, KeyActions};
     let mut actions = KeyActions::new("keyboard".into());
     for key in keys.chars() {
@@ -205,7 +205,7 @@ async fn press(browser: &Browser, keys: &str) {
 
 /// The id of the focused element (what a keyboard user sees highlighted),
 /// and whether its focus is visible.
-async fn focused(browser: &Browser) -> (String, bool) {
+pub(crate) async fn focused(browser: &Browser) -> (String, bool) {
     let value = browser
         .js(
             "const e = document.activeElement; const s = getComputedStyle(e);
@@ -221,7 +221,7 @@ async fn focused(browser: &Browser) -> (String, bool) {
 }
 
 /// Presses Tab until `target` (an id or an href) has the focus.
-async fn tab_to(browser: &Browser, target: &str) {
+pub(crate) async fn tab_to(browser: &Browser, target: &str) {
     for _ in 0..80 {
         let (now, visible) = focused(browser).await;
         if now == target {
