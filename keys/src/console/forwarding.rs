@@ -561,6 +561,69 @@ fn decision_text(lang: Lang, answer: &Answer) -> String {
     tf(lang, id, &[("date", Arg::Str(&answer.day))])
 }
 
+/// How [`draft_fields`] names and labels its fields.
+pub(crate) struct DraftFieldNames<'a> {
+    /// Ids start with `{prefix}-text-`, `{prefix}-attachment-`.
+    pub(crate) prefix: &'a str,
+    /// Ids end with it: `new`, or the draft's request item id.
+    pub(crate) suffix: &'a str,
+    pub(crate) text_label: &'a str,
+    pub(crate) legend: &'a str,
+    /// Said when the thread has no attachment.
+    pub(crate) none: &'a str,
+}
+
+/// The fields a forward draft and minutes share: the text (prefilled
+/// with `draft`'s) and a checkbox per attachment of the thread (checked
+/// when `draft` names it), with `more` at the end of the attachments'
+/// fieldset.
+pub(crate) fn draft_fields(
+    opened: &OpenedThread,
+    names: &HashMap<String, (String, String)>,
+    draft: Option<&Request>,
+    field_names: &DraftFieldNames<'_>,
+    more: Markup,
+) -> Markup {
+    let DraftFieldNames {
+        prefix,
+        suffix,
+        text_label,
+        legend,
+        none,
+    } = field_names;
+    let chosen = |attachment: &str| {
+        draft.is_some_and(|d| {
+            d.request
+                .attachments
+                .iter()
+                .any(|a| a.id.eq_ignore_ascii_case(attachment))
+        })
+    };
+    html! {
+        label for={ (prefix) "-text-" (suffix) } { (text_label) }
+        textarea id={ (prefix) "-text-" (suffix) } name="text" required maxlength="60000" {
+            (draft.map_or("", |d| d.request.text.as_str()))
+        }
+        fieldset {
+            legend { (legend) }
+            @if opened.attachments.is_empty() {
+                p { (none) }
+            }
+            @for attachment in &opened.attachments {
+                @let field = format!("{prefix}-attachment-{suffix}-{}", attachment.id);
+                div.choice {
+                    input type="checkbox" id=(field) name="attachment" value=(attachment.id) checked[chosen(&attachment.id)];
+                    label for=(field) {
+                        (names.get(&attachment.id).map_or_else(|| format!("meldkluis-{}.bin", short_id(&attachment.id)), |(name, _)| name.clone()))
+                        " · " (attachment.day)
+                    }
+                }
+            }
+            (more)
+        }
+    }
+}
+
 /// The draft form: new (no `draft`) or a new version of `draft`,
 /// prefilled with it.
 fn draft_form(
@@ -573,14 +636,6 @@ fn draft_form(
     let lang = page.lang;
     let id = &opened.thread.report_id;
     let suffix = draft.map_or_else(|| "new".to_owned(), |d| d.item_id.clone());
-    let chosen_attachment = |attachment: &str| {
-        draft.is_some_and(|d| {
-            d.request
-                .attachments
-                .iter()
-                .any(|a| a.id.eq_ignore_ascii_case(attachment))
-        })
-    };
     let chosen_recipient = |key: &PublicKey| {
         draft.is_some_and(|d| {
             d.request
@@ -596,26 +651,19 @@ fn draft_form(
             @if let Some(draft) = draft {
                 input type="hidden" name="draft_id" value=(draft.request.draft_id);
             }
-            label for={ "forward-text-" (suffix) } { (t(lang, "console-forward-text-label")) }
-            textarea id={ "forward-text-" (suffix) } name="text" required maxlength="60000" {
-                (draft.map_or("", |d| d.request.text.as_str()))
-            }
-            fieldset {
-                legend { (t(lang, "console-forward-attachments-legend")) }
-                @if opened.attachments.is_empty() {
-                    p { (t(lang, "console-no-attachments")) }
-                }
-                @for attachment in &opened.attachments {
-                    @let field = format!("forward-attachment-{suffix}-{}", attachment.id);
-                    div.choice {
-                        input type="checkbox" id=(field) name="attachment" value=(attachment.id) checked[chosen_attachment(&attachment.id)];
-                        label for=(field) {
-                            (names.get(&attachment.id).map_or_else(|| format!("meldkluis-{}.bin", short_id(&attachment.id)), |(name, _)| name.clone()))
-                            " · " (attachment.day)
-                        }
-                    }
-                }
-            }
+            (draft_fields(
+                opened,
+                names,
+                draft,
+                &DraftFieldNames {
+                    prefix: "forward",
+                    suffix: &suffix,
+                    text_label: &t(lang, "console-forward-text-label"),
+                    legend: &t(lang, "console-forward-attachments-legend"),
+                    none: &t(lang, "console-no-attachments"),
+                },
+                html! {},
+            ))
             fieldset {
                 legend { (t(lang, "console-forward-recipient-legend")) }
                 @if data.sealable.is_empty() {

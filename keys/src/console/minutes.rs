@@ -52,11 +52,11 @@ use meldkluis_i18n::{t, tf, Arg, Lang};
 use sha2::{Digest as _, Sha256};
 
 use super::forwarding::{
-    self, field, kib, open_approvals, open_attachment, request_json, shown_approvals, stopped,
-    subject_attachments, Answer, DraftForm, OpenedApprovals, Refusal, Request, Stop,
-    ThreadForwarding,
+    self, draft_fields, field, kib, open_approvals, open_attachment, request_json, shown_approvals,
+    stopped, subject_attachments, Answer, DraftFieldNames, DraftForm, OpenedApprovals, Refusal,
+    Request, Stop, ThreadForwarding,
 };
-use super::pages::{short_id, Page};
+use super::pages::Page;
 use super::{same_report, ConsoleState, OpenedThread, SameReport};
 use crate::reading::{self, ReportMailbox};
 use crate::Error;
@@ -449,14 +449,6 @@ fn minutes_form(
 ) -> Markup {
     let lang = page.lang;
     let suffix = draft.map_or_else(|| "new".to_owned(), |d| d.item_id.clone());
-    let chosen = |attachment: &str| {
-        draft.is_some_and(|d| {
-            d.request
-                .attachments
-                .iter()
-                .any(|a| a.id.eq_ignore_ascii_case(attachment))
-        })
-    };
     html! {
         form.minutes-form method="post" enctype="multipart/form-data" action={ (page.base) "/reports/" (opened.thread.report_id) "/minutes" } {
             input type="hidden" name="csrf" value=(page.csrf);
@@ -464,29 +456,23 @@ fn minutes_form(
             @if let Some(draft) = draft {
                 input type="hidden" name="draft_id" value=(draft.request.draft_id);
             }
-            label for={ "minutes-text-" (suffix) } { (t(lang, "minutes-text-label")) }
-            textarea id={ "minutes-text-" (suffix) } name="text" required maxlength="60000" rows="10" {
-                (draft.map_or("", |d| d.request.text.as_str()))
-            }
-            fieldset {
-                legend { (t(lang, "minutes-attachments-legend")) }
-                @if opened.attachments.is_empty() {
-                    p { (t(lang, "console-no-attachments")) }
-                }
-                @for attachment in &opened.attachments {
-                    @let field = format!("minutes-attachment-{suffix}-{}", attachment.id);
-                    div.choice {
-                        input type="checkbox" id=(field) name="attachment" value=(attachment.id) checked[chosen(&attachment.id)];
-                        label for=(field) {
-                            (names.get(&attachment.id).map_or_else(|| format!("meldkluis-{}.bin", short_id(&attachment.id)), |(name, _)| name.clone()))
-                            " · " (attachment.day)
-                        }
-                    }
-                }
-                label for={ "minutes-file-" (suffix) } { (t(lang, "minutes-file-label")) }
-                input type="file" id={ "minutes-file-" (suffix) } name="file" aria-describedby={ "minutes-file-help-" (suffix) };
-                p.note id={ "minutes-file-help-" (suffix) } { (t(lang, "minutes-file-help")) }
-            }
+            (draft_fields(
+                opened,
+                names,
+                draft,
+                &DraftFieldNames {
+                    prefix: "minutes",
+                    suffix: &suffix,
+                    text_label: &t(lang, "minutes-text-label"),
+                    legend: &t(lang, "minutes-attachments-legend"),
+                    none: &t(lang, "console-no-attachments"),
+                },
+                html! {
+                    label for={ "minutes-file-" (suffix) } { (t(lang, "minutes-file-label")) }
+                    input type="file" id={ "minutes-file-" (suffix) } name="file" aria-describedby={ "minutes-file-help-" (suffix) };
+                    p.note id={ "minutes-file-help-" (suffix) } { (t(lang, "minutes-file-help")) }
+                },
+            ))
             p.note {
                 @if has_mailbox { (t(lang, "minutes-request-explain")) } @else { (t(lang, "minutes-keep-explain")) }
             }

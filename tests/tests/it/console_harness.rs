@@ -2,16 +2,19 @@
 //! last quarter of reports (for figures that are not all suppressed) and
 //! the real console, started with a software key and stopped again.
 
-use meldkluis_crypto_core::StaticSecret;
+use meldkluis_crypto_core::{StaticKey as _, StaticSecret};
 use meldkluis_i18n::catalog;
 use meldkluis_keys::console::{Console, ConsoleOptions};
 use meldkluis_keys::enrolled::EnrolledKeys;
 use meldkluis_server::clock::ManualClock;
 use meldkluis_server::dates::Day;
+use meldkluis_tests::browser::Browser;
 use meldkluis_tests::{
     advisor_login, advisor_set_status, submit_report, Mailbox, TestServer, TestTenant,
 };
 use serde_json::json;
+
+use crate::reporter_a11y::axe_violations;
 
 /// The first day of the quarter before the one `day` is in.
 pub(crate) fn previous_quarter_start(day: Day) -> Day {
@@ -175,4 +178,68 @@ impl RunningConsole {
             .expect("console task")
             .expect("console served");
     }
+}
+
+/// The keys an advisor of a two-advisor tenant confirmed: both advisors
+/// ("Advisor 0", "Advisor 1") and the recovery key.
+pub(crate) fn enrolled_both(tenant: &TestTenant) -> EnrolledKeys {
+    EnrolledKeys {
+        advisors: vec![
+            (tenant.advisors[0].public_key(), "Advisor 0".into()),
+            (tenant.advisors[1].public_key(), "Advisor 1".into()),
+        ],
+        recovery: Some(tenant.recovery.public_key()),
+        earlier: Vec::new(),
+        former_recovery: Vec::new(),
+        recipients: Vec::new(),
+    }
+}
+
+/// The text of the element matching `css` once it contains `expected`.
+pub(crate) async fn wait_contains(browser: &Browser, css: &str, expected: &str) -> String {
+    let value = browser
+        .wait_for_js(
+            &format!("{css} to contain {expected:?}"),
+            &format!(
+                "const e = document.querySelector({}); return e && e.textContent.includes({}) && e.textContent;",
+                json!(css),
+                json!(expected)
+            ),
+        )
+        .await;
+    value.as_str().unwrap_or_default().to_owned()
+}
+
+/// axe (WCAG 2.1 A/AA) finds nothing on the page as it is now.
+pub(crate) async fn assert_axe_clean(browser: &Browser, axe: &str, what: &str) {
+    let violations = axe_violations(browser, axe, what).await;
+    assert!(
+        violations.is_empty(),
+        "axe on {what}:\n{}",
+        violations.join("\n")
+    );
+}
+
+/// Logs the console in (if it is not yet) and opens a report's page, once
+/// its section `section` (a CSS selector) is there.
+pub(crate) async fn console_report(
+    browser: &Browser,
+    console: &RunningConsole,
+    report_id: &str,
+    section: &str,
+) {
+    browser.goto(&console.url).await;
+    if let Ok(login) = browser.client.find(fantoccini::Locator::Id("login")).await {
+        login.click().await.expect("log in");
+        browser
+            .wait_for_js(
+                "the report list",
+                "return document.getElementById('reports') !== null;",
+            )
+            .await;
+    }
+    browser
+        .goto(&format!("{}/reports/{report_id}", console.base))
+        .await;
+    browser.find(section).await;
 }

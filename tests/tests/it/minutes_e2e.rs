@@ -10,8 +10,6 @@
 //! version 1 as corrected. axe finds nothing on the mailbox's minutes and
 //! the console's minutes section at each step.
 
-use meldkluis_crypto_core::StaticKey as _;
-use meldkluis_keys::enrolled::EnrolledKeys;
 use meldkluis_tests::browser::{Browser, BrowserOptions};
 use meldkluis_tests::reporter::{
     click, confirm_code, fill_report_form, mailbox_login, send_report, type_into, AdvisorView,
@@ -20,39 +18,13 @@ use meldkluis_tests::reporter::{
 use meldkluis_tests::{TestServer, TestTenant};
 use serde_json::json;
 
-use crate::console_harness::RunningConsole;
+use crate::console_harness::{
+    assert_axe_clean, console_report, enrolled_both, wait_contains, RunningConsole,
+};
 use crate::management_pages::text;
-use crate::reporter_a11y::{axe_source, axe_violations, press, tab_to, ENTER};
+use crate::reporter_a11y::{axe_source, press, tab_to, ENTER};
 
 const RECORDING: &[u8] = b"OggS CANARY opname van het gesprek, met toestemming";
-
-fn enrolled(tenant: &TestTenant) -> EnrolledKeys {
-    EnrolledKeys {
-        advisors: vec![
-            (tenant.advisors[0].public_key(), "Advisor 0".into()),
-            (tenant.advisors[1].public_key(), "Advisor 1".into()),
-        ],
-        recovery: Some(tenant.recovery.public_key()),
-        earlier: Vec::new(),
-        former_recovery: Vec::new(),
-        recipients: Vec::new(),
-    }
-}
-
-/// The text of the element matching `css` once it contains `expected`.
-async fn wait_contains(browser: &Browser, css: &str, expected: &str) -> String {
-    let value = browser
-        .wait_for_js(
-            &format!("{css} to contain {expected:?}"),
-            &format!(
-                "const e = document.querySelector({}); return e && e.textContent.includes({}) && e.textContent;",
-                json!(css),
-                json!(expected)
-            ),
-        )
-        .await;
-    value.as_str().unwrap_or_default().to_owned()
-}
 
 /// An attribute of the element matching `css`, once it exists.
 async fn attribute(browser: &Browser, css: &str, name: &str) -> String {
@@ -69,38 +41,16 @@ async fn attribute(browser: &Browser, css: &str, name: &str) -> String {
     value.as_str().unwrap_or_default().to_owned()
 }
 
-async fn assert_axe_clean(browser: &Browser, axe: &str, what: &str) {
-    let violations = axe_violations(browser, axe, what).await;
-    assert!(
-        violations.is_empty(),
-        "axe on {what}:\n{}",
-        violations.join("\n")
-    );
-}
-
-/// Logs the console in and opens the report's page at its minutes.
-async fn console_report(browser: &Browser, console: &RunningConsole, report_id: &str) {
-    browser.goto(&console.url).await;
-    if let Ok(login) = browser.client.find(fantoccini::Locator::Id("login")).await {
-        login.click().await.expect("log in");
-        browser
-            .wait_for_js(
-                "the report list",
-                "return document.getElementById('reports') !== null;",
-            )
-            .await;
-    }
-    browser
-        .goto(&format!("{}/reports/{report_id}", console.base))
-        .await;
-    browser.find("#minutes").await;
+/// The console's report page at its minutes.
+async fn console_minutes(browser: &Browser, console: &RunningConsole, report_id: &str) {
+    console_report(browser, console, report_id, "#minutes").await;
 }
 
 async fn minutes_round(lang: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 2);
-    let console = RunningConsole::start(&server, &tenant, enrolled(&tenant), lang).await;
+    let console = RunningConsole::start(&server, &tenant, enrolled_both(&tenant), lang).await;
     let browser = Browser::start_with(BrowserOptions {
         language: lang.into(),
         ..BrowserOptions::default()
@@ -128,7 +78,7 @@ async fn minutes_round(lang: &str) {
     let report_id = advisor.report_ids().await.pop().expect("the report");
 
     // The advisor writes the minutes and uploads the recording.
-    console_report(&browser, &console, &report_id).await;
+    console_minutes(&browser, &console, &report_id).await;
     assert_axe_clean(&browser, &axe, &format!("{lang} console, minutes empty")).await;
     let v1_text = "Gesprek op maandag.\n\nDe melder vertelde over drie vergaderingen.";
     type_into(&browser, "minutes-text-new", v1_text).await;
@@ -205,7 +155,7 @@ async fn minutes_round(lang: &str) {
 
     // The console shows the corrections with version 1; the advisor makes
     // version 2 from the prefilled form.
-    console_report(&browser, &console, &report_id).await;
+    console_minutes(&browser, &console, &report_id).await;
     let state = attribute(&browser, "li.minutes-version", "data-minutes-state").await;
     assert_eq!(state, "corrections");
     wait_contains(
@@ -299,7 +249,7 @@ async fn minutes_round(lang: &str) {
         .and_then(|m| m["created_day"].as_str())
         .expect("the approval's day")
         .to_owned();
-    console_report(&browser, &console, &report_id).await;
+    console_minutes(&browser, &console, &report_id).await;
     assert_eq!(
         attribute(
             &browser,
