@@ -44,5 +44,8 @@ mod server_oral;
 mod server_shadowing;
 mod server_tls;
 mod threat_model;
+mod voice_a11y;
+mod voice_disguise;
 mod voice_e2e;
+mod voice_errors;
 mod voice_harness;

@@ -111,10 +111,20 @@ pub(crate) async fn last_recording(browser: &Browser) -> Recording {
     }
 }
 
-/// The dominant frequency (Hz, 150–1000) of the newest recording, over
-/// 1.5 s after its first half second, by a Goertzel scan of the decoded
-/// samples (1 Hz steps, then 0.1 Hz around the best).
-pub(crate) async fn dominant_frequency(browser: &Browser) -> f64 {
+/// What the spectrum of a recording shows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Spectrum {
+    /// The dominant frequency (Hz, 150–1000).
+    pub(crate) peak: f64,
+    /// The power at [`TONE_HZ`] (the microphone's own tone) relative to
+    /// the peak's.
+    pub(crate) at_tone: f64,
+}
+
+/// The spectrum of the newest recording over 1.5 s after its first half
+/// second, by a Goertzel scan of the decoded samples (1 Hz steps from 150
+/// to 1000 Hz, then 0.1 Hz around the best).
+pub(crate) async fn spectrum(browser: &Browser) -> Spectrum {
     let value = browser
         .js(
             "return (async () => {
@@ -136,14 +146,17 @@ pub(crate) async fn dominant_frequency(browser: &Browser) -> f64 {
                for (let f = 150; f <= 1000; f += 1) { const p = power(f); if (p > bestPower) { bestPower = p; best = f; } }
                let fine = best;
                for (let f = best - 1; f <= best + 1; f += 0.1) { const p = power(f); if (p > bestPower) { bestPower = p; fine = f; } }
-               return { frequency: fine };
+               return { peak: fine, atTone: power(arguments[0]) / bestPower };
              })();",
-            vec![],
+            vec![serde_json::json!(TONE_HZ)],
         )
         .await;
-    value["frequency"]
-        .as_f64()
-        .unwrap_or_else(|| panic!("no frequency: {value}"))
+    Spectrum {
+        peak: value["peak"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no spectrum: {value}")),
+        at_tone: value["atTone"].as_f64().expect("the power at the tone"),
+    }
 }
 
 /// Opens the recorder (the button under the attachments) and waits for it.
@@ -212,16 +225,6 @@ pub(crate) fn is_voice_file_name(name: &str) -> bool {
     regex::Regex::new(r"^spraakbericht-\d{4}-\d{2}-\d{2}(-\d+)?\.webm$")
         .expect("regex")
         .is_match(name)
-}
-
-/// The id of the element that has the focus.
-pub(crate) async fn focused(browser: &Browser) -> Value {
-    browser
-        .js(
-            "return document.activeElement && document.activeElement.id;",
-            vec![],
-        )
-        .await
 }
 
 /// The recorder's error line: (shown, text, focused).
