@@ -21,7 +21,10 @@ use sha2::Digest as _;
 
 use crate::client::Thread;
 use crate::enrolled::EnrolledKeys;
-use crate::reading::{open_report, open_thread_item, report_header, thread_senders, Trust};
+use crate::reading::{
+    open_messages, open_report, open_thread_item, report_header, thread_senders_with,
+    ReportMailbox, Trust,
+};
 
 /// The export format this reads.
 pub const FORMAT: &str = "meldkluis-tenant-export/1";
@@ -308,7 +311,11 @@ pub fn open_export(
         private_file(&report_dir.join("report"), &opened_report.content)?;
         opened += 1;
         let header = report_header(&report).ok_or_else(|| bad("bad report item"))?;
-        let senders = thread_senders(&header, &trust);
+        // An oral report's (issue 13) mailbox items open only from the key
+        // an advisor's join record names; a web report's from its sender.
+        let mailbox = open_messages(key, &trust, &thread, &opened_report.header)
+            .map_or(ReportMailbox::NotJoined, |opened| opened.mailbox);
+        let senders = thread_senders_with(&header, &trust, &mailbox);
         let mut index = Vec::new();
         for (n, message) in thread.messages.iter().enumerate() {
             let item = crate::client::decode_item(&message.item).map_err(|_| bad("bad message"))?;

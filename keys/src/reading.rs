@@ -421,6 +421,10 @@ mod tests {
             lifecycle: Default::default(),
             events: Vec::new(),
             forwards: Vec::new(),
+            channel: "web".into(),
+            mailbox_state: "own".into(),
+            opening_item: None,
+            joined_day: None,
         };
         let trust = Trust {
             tenant: tenant.clone(),
