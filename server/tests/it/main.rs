@@ -10,6 +10,7 @@ mod info_cli;
 mod lifecycle_cli;
 mod notices_crash;
 mod operator_log;
+mod oral_crash;
 mod recipient_cli;
 mod server_crash;
 mod tenant_end;
