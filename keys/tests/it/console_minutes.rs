@@ -20,6 +20,7 @@
 use std::sync::Arc;
 
 use meldkluis_crypto_core::approval::{ApprovalSubject, SubjectAttachment, SubjectKind};
+use meldkluis_crypto_core::mailbox::mailbox_reference;
 use meldkluis_crypto_core::{
     open_item, os_rng, seal_item, Expect, ItemId, ItemKind, PublicKey, SealParams, StaticKey as _,
     StaticSecret, TenantId,
@@ -58,27 +59,54 @@ fn tenant() -> TenantId {
 }
 
 async fn case() -> Case {
+    case_of(false).await
+}
+
+/// The case of a report from the reporter's mailbox R, or (`oral`) of an
+/// oral report advisor A registered (sealed by A to A, B and the recovery
+/// key), not yet joined to a mailbox.
+async fn case_of(oral: bool) -> Case {
     let mut rng = os_rng();
     let [a, b, r, s, recovery] = std::array::from_fn(|_| StaticSecret::generate(&mut rng));
     let report_id = ItemId::random(&mut rng);
-    let report = seal_item(
-        &SealParams {
-            kind: ItemKind::Report,
-            tenant: &tenant(),
-            item_id: report_id,
-            report_id,
-            sender: &r,
-            recipients: &[
-                a.public_key(),
-                b.public_key(),
-                s.public_key(),
-                recovery.public_key(),
-                r.public_key(),
-            ],
-        },
-        br#"{"format":"meldkluis-report/1","answers":[],"reporter":{"anonymous":true},"attachments":[]}"#,
-        &mut rng,
-    )
+    let report = if oral {
+        seal_item(
+            &SealParams {
+                kind: ItemKind::Report,
+                tenant: &tenant(),
+                item_id: report_id,
+                report_id,
+                sender: &a,
+                recipients: &[a.public_key(), b.public_key(), recovery.public_key()],
+            },
+            json!({"format": "meldkluis-oral-report/1", "language": "en", "category": null,
+                   "channel": "oral", "spoken_day": "2026-11-28", "text": "CANARY by phone",
+                   "reporter": {"anonymous": true}, "advisors": [],
+                   "recovery_key": recovery.public_key().to_hex()})
+            .to_string()
+            .as_bytes(),
+            &mut rng,
+        )
+    } else {
+        seal_item(
+            &SealParams {
+                kind: ItemKind::Report,
+                tenant: &tenant(),
+                item_id: report_id,
+                report_id,
+                sender: &r,
+                recipients: &[
+                    a.public_key(),
+                    b.public_key(),
+                    s.public_key(),
+                    recovery.public_key(),
+                    r.public_key(),
+                ],
+            },
+            br#"{"format":"meldkluis-report/1","answers":[],"reporter":{"anonymous":true},"attachments":[]}"#,
+            &mut rng,
+        )
+    }
     .unwrap();
     let state = Arc::new(Served::default());
     *state.config.lock().unwrap() = json!({
@@ -89,11 +117,16 @@ async fn case() -> Case {
         "questionnaire": null,
     });
     *state.list.lock().unwrap() = vec![summary(&report_id.to_hex())];
+    let mut served_thread = thread(&report_id.to_hex(), &report);
+    if oral {
+        served_thread["channel"] = json!("oral");
+        served_thread["mailbox_state"] = json!("none");
+    }
     state
         .threads
         .lock()
         .unwrap()
-        .insert(report_id.to_hex(), thread(&report_id.to_hex(), &report));
+        .insert(report_id.to_hex(), served_thread);
     let base = double::start(Arc::clone(&state)).await;
     let options = ConsoleOptions {
         server: base,
@@ -676,4 +709,93 @@ async fn a_decline_hidden_by_reordering_still_counts() {
         assert!(approved_summary(&page).is_none());
         assert!(page.contains("CANARY niet juist"));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn minutes_of_an_oral_report_are_kept_then_sent_to_the_joined_mailbox() {
+    let mut case = case_of(true).await;
+    let page = case.page().await;
+    assert!(page.contains("id=\"minutes-no-mailbox\""), "{page}");
+
+    // Kept: sealed to the advisors and the recovery key only.
+    let csrf = case.browser.csrf.clone();
+    let text = "CANARY minutes of the phone call";
+    let (status, body) = case.post_minutes(text, None, None, &csrf).await;
+    assert_eq!(status, 303, "{body}");
+    let messages = case.posted("/messages");
+    assert_eq!(messages.len(), 1);
+    let from_a = [case.a.public_key()];
+    let expect = Expect {
+        tenant: &tenant(),
+        senders: &from_a,
+    };
+    let item = unb64(messages[0]["item"].as_str().unwrap());
+    let v1 = open_item(&item, &case.recovery, &expect).expect("the recovery key opens them");
+    let mut to = v1.header.recipients.clone();
+    to.sort_by_key(PublicKey::to_hex);
+    let mut expected = vec![
+        case.a.public_key(),
+        case.b.public_key(),
+        case.recovery.public_key(),
+    ];
+    expected.sort_by_key(PublicKey::to_hex);
+    assert_eq!(to, expected, "no mailbox key yet");
+    let v1_content: Value = serde_json::from_slice(&v1.content).unwrap();
+    let draft = v1_content["draft_id"].as_str().unwrap().to_owned();
+    let h1 = v1_content["subject_hash"].as_str().unwrap().to_owned();
+    case.messages
+        .push(json!({"id": v1.header.item_id.to_hex(), "from": "advisor",
+        "created_day": "2026-12-01", "item": messages[0]["item"]}));
+    // The report's own sender is an advisor: an "approval" sealed by that
+    // key is not the reporter's.
+    let a = case.a.clone_secret();
+    let mut hash = [0u8; 32];
+    hex::decode_to_slice(&h1, &mut hash).unwrap();
+    case.push(&a, &answer(1, &hash, "approve", ""), "2026-12-01");
+    case.serve(&[]);
+    let page = case.page().await;
+    assert_eq!(state_of(&page, 1), "kept");
+    assert!(!page.contains("minutes-send-to-reporter-"));
+
+    // Joined: an advisor-sealed join record names the reporter's mailbox
+    // R; the kept minutes can now go to the reporter, as a new version.
+    let join = json!({
+        "format": "meldkluis-mailbox-join/1",
+        "reference": mailbox_reference(&case.r.public_key()),
+        "mailbox_public_key": case.r.public_key().to_hex(),
+        "text": "Linked.",
+    });
+    case.push(&a, &join, "2026-12-02");
+    {
+        let mut threads = case.served.threads.lock().unwrap();
+        threads.get_mut(&case.report_id.to_hex()).unwrap()["mailbox_state"] = json!("joined");
+    }
+    case.serve(&[]);
+    let page = case.page().await;
+    assert!(
+        page.contains(&format!("id=\"minutes-send-to-reporter-{draft}\"")),
+        "{page}"
+    );
+    let (status, body) = case.post_minutes(text, Some(&draft), None, &csrf).await;
+    assert_eq!(status, 303, "{body}");
+    let messages = case.posted("/messages");
+    assert_eq!(messages.len(), 2);
+    let item = unb64(messages[1]["item"].as_str().unwrap());
+    let v2 = open_item(&item, &case.r, &expect).expect("now the reporter's mailbox opens them");
+    let v2_content: Value = serde_json::from_slice(&v2.content).unwrap();
+    assert_eq!(v2_content["version"], 2);
+    assert_eq!(v2_content["draft_id"], draft);
+    assert_eq!(v2_content["text"], text);
+    case.messages
+        .push(json!({"id": v2.header.item_id.to_hex(), "from": "advisor",
+        "created_day": "2026-12-03", "item": messages[1]["item"]}));
+    let mut h2 = [0u8; 32];
+    hex::decode_to_slice(v2_content["subject_hash"].as_str().unwrap(), &mut h2).unwrap();
+    let r = case.r.clone_secret();
+    case.push(&r, &answer(2, &h2, "approve", ""), "2026-12-04");
+    case.serve(&[]);
+    let page = case.page().await;
+    assert_eq!(state_of(&page, 2), "approved");
+    assert_eq!(state_of(&page, 1), "replaced");
+    assert!(!page.contains("minutes-send-to-reporter-"), "sent once");
 }
