@@ -815,3 +815,175 @@ async fn follow_ups_nobody_joined_are_deleted_after_their_last_day() {
     assert_eq!((status, code(&answer)), (401, "unauthorized"));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notice_address_moves_with_the_join_and_earlier_attachments_stay_out_of_reach() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 1);
+    let http = client();
+    let t = tenant.id.as_str();
+    let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
+    let (report_id, oral) = oral_item(&tenant, 0, &advisors_and_recovery(&tenant));
+    assert_eq!(
+        register(&http, &server, &tenant, &token, &oral, "oral")
+            .await
+            .0,
+        201
+    );
+    // Before the join, an attachment sealed to the recovery key and the
+    // advisor (the rule without a mailbox).
+    let attachment_id = new_item_id();
+    let attachment = seal(
+        ItemKind::Attachment,
+        &tenant.id,
+        attachment_id,
+        report_id,
+        &tenant.advisors[0],
+        &[
+            tenant.recovery.public_key(),
+            tenant.advisors[0].public_key(),
+        ],
+        b"notes of the conversation",
+    );
+    let response = http
+        .post(server.url(
+            t,
+            &format!("/advisor/reports/{}/attachments", report_id.to_hex()),
+        ))
+        .bearer_auth(&token)
+        .body(attachment)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(response.status(), 201);
+
+    let mailbox = Mailbox::random();
+    make_follow_up(&http, &server, &tenant, &mailbox).await;
+    let session = mailbox_login(&http, &server, t, &mailbox).await;
+    let (status, answer) = send(
+        http.put(server.url(t, "/mailbox/notice-email")),
+        Some(&session),
+        Some(&json!({ "address": "reporter@example.org", "language": "en" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let reference = mailbox_reference(&mailbox.key.public_key());
+    let (status, _) = send(
+        http.post(server.url(t, &format!("/advisor/reports/{}/join", report_id.to_hex()))),
+        Some(&token),
+        Some(&json!({ "reference": reference, "mailbox_public_key": mailbox.key.public_key().to_hex() })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, stored) = send(
+        http.get(server.url(t, "/mailbox/notice-email")),
+        Some(&session),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        stored,
+        json!({ "address": "reporter@example.org", "language": "en" }),
+        "the address follows the mailbox to the report"
+    );
+    let (_, thread) = send(http.get(server.url(t, "/mailbox")), Some(&session), None).await;
+    assert_eq!(thread["attachments"], json!([]));
+    let (status, answer) = send(
+        http.get(server.url(
+            t,
+            &format!("/mailbox/attachments/{}", attachment_id.to_hex()),
+        )),
+        Some(&session),
+        None,
+    )
+    .await;
+    assert_eq!((status, code(&answer)), (404, "not_found"));
+    // The advisor still has it.
+    let response = http
+        .get(server.url(
+            t,
+            &format!(
+                "/advisor/reports/{}/attachments/{}",
+                report_id.to_hex(),
+                attachment_id.to_hex()
+            ),
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(response.status(), 200);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_holds_the_waiting_follow_ups_and_each_reports_mailbox() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 1);
+    let http = client();
+    let t = tenant.id.as_str();
+    let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
+    let (report_id, oral) = oral_item(&tenant, 0, &advisors_and_recovery(&tenant));
+    assert_eq!(
+        register(&http, &server, &tenant, &token, &oral, "oral")
+            .await
+            .0,
+        201
+    );
+    let joined = Mailbox::random();
+    let (opening, _) = make_follow_up(&http, &server, &tenant, &joined).await;
+    let (status, _) = send(
+        http.post(server.url(t, &format!("/advisor/reports/{}/join", report_id.to_hex()))),
+        Some(&token),
+        Some(&json!({
+            "reference": mailbox_reference(&joined.key.public_key()),
+            "mailbox_public_key": joined.key.public_key().to_hex(),
+        })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let waiting = Mailbox::random();
+    let (waiting_item, _) = make_follow_up(&http, &server, &tenant, &waiting).await;
+
+    let out = tempfile::tempdir().expect("tempdir");
+    let export = out.path().join("export");
+    let summary = meldkluis_server::export::export_tenant(
+        &server.config,
+        &tenant.id,
+        &export,
+        SystemClock.today(),
+    )
+    .expect("export");
+    assert_eq!(summary.counts.follow_ups, 1);
+    let read = |path: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(export.join(path)).expect("file")).expect("json")
+    };
+    let follow_ups = read("follow_ups.json");
+    assert_eq!(follow_ups.as_array().expect("list").len(), 1);
+    assert_eq!(
+        follow_ups[0]["reference"],
+        mailbox_reference(&waiting.key.public_key())
+    );
+    assert_eq!(
+        unb64(follow_ups[0]["item"].as_str().expect("item")),
+        waiting_item
+    );
+    let manifest = read("manifest.json");
+    assert!(manifest["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .any(|f| f["path"] == "follow_ups.json"));
+    let thread = read(&format!("reports/{}/thread.json", report_id.to_hex()));
+    assert_eq!(thread["channel"], "oral");
+    assert_eq!(thread["mailbox_state"], "joined");
+    assert_eq!(
+        unb64(thread["opening_item"].as_str().expect("opening")),
+        opening
+    );
+    assert_eq!(thread["joined_day"], SystemClock.today().to_string());
+    server.stop().await;
+}
