@@ -112,6 +112,16 @@ async fn a_voice_message_is_recorded_and_sent_with_the_keyboard_alone() {
     tab_to(&browser, "voice-start").await;
     press(&browser, ENTER).await;
     focus_on(&browser, "voice-stop").await;
+    let recording = browser
+        .find("#voice-elapsed")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        recording.contains("10:00"),
+        "the time and its limit are said: {recording}"
+    );
     // The recording's length: the input itself takes this long.
     tokio::time::sleep(Duration::from_secs(2)).await;
     press(&browser, ENTER).await;

@@ -11,16 +11,18 @@ use std::time::Duration;
 use meldkluis_crypto_core::{ItemKind, StaticKey as _};
 use meldkluis_keys::enrolled::EnrolledKeys;
 use meldkluis_tests::reporter::{
-    click, confirm_code, fill_report_form, mailbox_login, send_report, type_into, AdvisorView,
-    ReportInput,
+    click, confirm_code, fill_report_form, mailbox_login, send_report, type_into, wait_ready,
+    AdvisorView, ReportInput,
 };
 use meldkluis_tests::{new_item_id, seal, TestServer, TestTenant};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use crate::console_harness::RunningConsole;
+use crate::reporter_a11y::{axe_source, axe_violations};
 use crate::voice_harness::{
-    add_recording, is_voice_file_name, open_recorder, record, voice_browser, Recording,
+    add_recording, catch_recordings, is_voice_file_name, last_recording, open_recorder, record,
+    voice_browser, Recording,
 };
 
 /// How long each test recording is.
@@ -209,6 +211,8 @@ async fn a_disguised_voice_message_plays_in_the_console_byte_identical() {
         )
         .await;
     assert_eq!(played, Value::String("played".into()));
+    let violations = axe_violations(&browser, &axe_source(), "console with voice messages").await;
+    assert!(violations.is_empty(), "axe: {violations:#?}");
     // The bytes the console serves its player.
     let cookie = browser
         .client
@@ -299,6 +303,66 @@ async fn a_disguised_voice_message_plays_in_the_console_byte_identical() {
     );
 
     console.stop().await;
+    browser.close().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_stops_by_itself_at_ten_minutes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    TestTenant::create(&server.admin(), "acme", 1);
+    let browser = voice_browser(dir.path(), "nl").await;
+    browser
+        .goto(&format!("{}/t/acme/report", server.base))
+        .await;
+    wait_ready(&browser, "send").await;
+    open_recorder(&browser).await;
+    catch_recordings(&browser).await;
+    // The page's clock for long timers runs a thousand times faster:
+    // ten minutes pass in 0.6 s (shorter timers are left as they are).
+    let limit = browser
+        .js(
+            "const later = window.setTimeout.bind(window);
+             window.__longest = 0;
+             window.setTimeout = (run, ms, ...rest) => {
+               window.__longest = Math.max(window.__longest, ms || 0);
+               return later(run, ms >= 60000 ? ms / 1000 : ms, ...rest);
+             };
+             return true;",
+            vec![],
+        )
+        .await;
+    assert_eq!(limit, Value::Bool(true));
+    click(&browser, "voice-start").await;
+    // No press on Stop: the recorder stops itself.
+    browser.find("#voice-recorded:not([hidden])").await;
+    let (longest, said) = {
+        let value = browser
+            .js(
+                "return [window.__longest, document.getElementById('voice-elapsed').textContent];",
+                vec![],
+            )
+            .await;
+        (
+            value[0].as_f64().expect("ms"),
+            value[1].as_str().expect("text").to_owned(),
+        )
+    };
+    assert_eq!(longest, 600_000.0, "the limit is ten minutes");
+    let nl = meldkluis_i18n::catalog().lang("nl").expect("nl");
+    let reached = meldkluis_i18n::tf(
+        nl,
+        "voice-limit-reached",
+        &[("elapsed", meldkluis_i18n::Arg::Str("0:00"))],
+    );
+    let (before, after) = reached.split_once("0:00").expect("the placeholder");
+    assert!(
+        said.starts_with(before) && said.ends_with(after),
+        "the reporter is told it stopped at the limit: {said}"
+    );
+    let kept = last_recording(&browser).await;
+    assert!(kept.size > 0, "what was recorded is kept: {kept:?}");
     browser.close().await;
     server.stop().await;
 }
