@@ -98,7 +98,6 @@ pub fn voice(conn: &Connection) -> rusqlite::Result<crate::profile::Voice> {
 }
 
 /// The tenant's logo, if any.
-
 pub fn logo(conn: &Connection) -> rusqlite::Result<Option<Vec<u8>>> {
     setting(conn, SETTING_LOGO)
 }
