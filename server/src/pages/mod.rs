@@ -405,7 +405,7 @@ async fn start(
             }
             // Issue 13: a reporter who already spoke to an advisor makes
             // their own mailbox to follow it online.
-            p #start-follow-up { a href={ (ctx.link("report")) "#follow-up" } { (ctx.t("oral-follow-up-option")) } }
+            p #start-follow-up { a.button href={ (ctx.link("report")) "#follow-up" } { (ctx.t("oral-follow-up-option")) } }
         } @else {
             p.notice.notice--warning { (ctx.t("start-not-ready")) }
             div.actions { a.button href=(ctx.link("mailbox")) { (ctx.t("start-mailbox")) } }

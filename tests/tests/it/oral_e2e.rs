@@ -185,6 +185,15 @@ async fn an_oral_report_is_followed_online_through_a_mailbox_the_reporter_makes(
         // 3. The advisor links it with the reference as read aloud (lower
         //    case, spaces).
         browser.goto(&report_url).await;
+        // A mistyped reference: a translated refusal, nothing joined.
+        type_into(&browser, "join-reference", "ABC").await;
+        submit(&browser, "#join-lookup").await;
+        browser
+            .find("#join-refused[data-refusal='oral-join-bad-reference']")
+            .await;
+        violations
+            .extend(axe_violations(&browser, &axe, &format!("{lang} console join refused")).await);
+        browser.goto(&report_url).await;
         let spoken = reference.to_lowercase().replace('-', " ");
         type_into(&browser, "join-reference", &spoken).await;
         submit(&browser, "#join-lookup").await;
