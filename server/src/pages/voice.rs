@@ -68,7 +68,7 @@ pub(super) fn data(state: &AppState, ctx: &Context, setting: Voice) -> Value {
 /// The tenant's voice setting (on, disguise required, when the operator
 /// never set it).
 pub(super) async fn setting(tenant: &Tenant) -> Result<Voice, AppError> {
-    Ok(tenant.0.db.call(|conn| Ok(store::voice(conn)?)).await?)
+    tenant.0.db.call(|conn| Ok(store::voice(conn)?)).await
 }
 
 /// The `Permissions-Policy` of a page that offers voice messages: the
