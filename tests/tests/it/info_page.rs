@@ -12,7 +12,7 @@ use meldkluis_tests::{client, TestServer, TestTenant};
 use reqwest::header;
 use serde_json::json;
 
-use crate::reporter_a11y::{axe_source, axe_violations, not_hidden_in_print};
+use crate::reporter_a11y::{axe_source, axe_violations, check_fits, not_hidden_in_print};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\x0f\0\x01\x01\x01\0\x18\xdd\x8d\xb4\0\0\0\0IEND\xaeB`\x82";
 const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n";
@@ -433,6 +433,19 @@ async fn the_information_page_passes_axe_works_without_javascript_and_prints_onl
         "axe violations:\n{}",
         violations.join("\n")
     );
+    // On a phone nothing scrolls sideways and every link is reachable.
+    let phone = Browser::start_with(BrowserOptions {
+        viewport: (360, 740),
+        mobile: true,
+        ..BrowserOptions::default()
+    })
+    .await;
+    phone
+        .goto(&format!("{}/t/acme/info?lang=en", server.base))
+        .await;
+    let problems = check_fits(&phone, "information page").await;
+    assert!(problems.is_empty(), "on a phone:\n{}", problems.join("\n"));
+    phone.close().await;
     server.stop().await;
 }
 

@@ -331,7 +331,7 @@ async fn the_whole_flow_works_with_the_keyboard_alone() {
 }
 
 /// Nothing wider than the phone, and every visible control inside it.
-async fn check_fits(browser: &Browser, what: &str) -> Vec<String> {
+pub(crate) async fn check_fits(browser: &Browser, what: &str) -> Vec<String> {
     let result: Value = browser
         .js(
             "const width = window.innerWidth;
