@@ -733,6 +733,15 @@ async fn post(
     Ok(())
 }
 
+/// What a meetings form asks for.
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    /// Propose moments.
+    Propose,
+    /// Confirm or cancel the agreed moment.
+    Confirm,
+}
+
 /// `POST /reports/{id}/meetings/propose`: checks the moments and posts a
 /// proposal, sealed like a reply.
 pub(crate) async fn propose(
@@ -741,17 +750,7 @@ pub(crate) async fn propose(
     Path(report_id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let (lang, report_id) =
-        match state.admit_report_post(&headers, &field(&form, "csrf"), &report_id) {
-            Ok(admitted) => admitted,
-            Err(refused) => return *refused,
-        };
-    let result = async {
-        let proposal = proposal_from_form(&form).map_err(Stop::Refused)?;
-        post(&state, &report_id, &field(&form, "report_hash"), &proposal).await
-    }
-    .await;
-    done(&state, lang, &report_id, result)
+    act(&state, &headers, &report_id, &form, Action::Propose).await
 }
 
 /// `POST /reports/{id}/meetings/confirm`: confirms (`action=confirm`) or
@@ -763,46 +762,73 @@ pub(crate) async fn confirm(
     Path(report_id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let (lang, report_id) =
-        match state.admit_report_post(&headers, &field(&form, "csrf"), &report_id) {
-            Ok(admitted) => admitted,
-            Err(refused) => return *refused,
-        };
+    act(&state, &headers, &report_id, &form, Action::Confirm).await
+}
+
+/// Admits a meetings form of a report, makes its content (checked here,
+/// before anything is sealed) and posts it as an advisor message of the
+/// report the advisor read.
+async fn act(
+    state: &Arc<ConsoleState>,
+    headers: &HeaderMap,
+    report_id: &str,
+    form: &[(String, String)],
+    action: Action,
+) -> Response {
+    let (lang, report_id) = match state.admit_report_post(headers, &field(form, "csrf"), report_id)
+    {
+        Ok(admitted) => admitted,
+        Err(refused) => return *refused,
+    };
     let result = async {
-        let (proposal_id, moment_id, text) = (
-            field(&form, "proposal_id"),
-            field(&form, "moment_id"),
-            field(&form, "text"),
-        );
-        let cancel = match field(&form, "action").as_str() {
-            "confirm" => false,
-            "cancel" => true,
-            _ => return Err(Stop::Refused("console-error-other")),
+        let content = match action {
+            Action::Propose => proposal_from_form(form).map_err(Stop::Refused)?,
+            Action::Confirm => confirmation(state, &report_id, form).await?,
         };
-        if text.chars().count() > MAX_TEXT {
-            return Err(Stop::Refused("meeting-console-error-too-long"));
-        }
-        let config = state.client.public_config().await?;
-        let opened = open_thread(&state, &config, &report_id).await?;
-        let meetings = Meetings::read(&opened, &state.trust.advisor_senders);
-        let current = meetings.agreed.as_ref().is_some_and(|a| {
-            a.proposal.id == proposal_id && a.moment.id == moment_id && a.cancelled.is_none()
-        });
-        if !current {
-            return Err(Stop::Refused("meeting-console-error-not-agreed"));
-        }
-        let mut content = json!({
-            "format": CONFIRMATION_FORMAT,
-            "proposal_id": proposal_id,
-            "moment_id": if cancel { Value::Null } else { json!(moment_id) },
-        });
-        if cancel && !text.is_empty() {
-            content["text"] = json!(text);
-        }
-        post(&state, &report_id, &field(&form, "report_hash"), &content).await
+        post(state, &report_id, &field(form, "report_hash"), &content).await
     }
     .await;
-    done(&state, lang, &report_id, result)
+    done(state, lang, &report_id, result)
+}
+
+/// The confirmation (or cancellation) a confirm form asks for, only for
+/// the agreed moment of the thread as the console reads it now.
+async fn confirmation(
+    state: &Arc<ConsoleState>,
+    report_id: &str,
+    form: &[(String, String)],
+) -> Result<Value, Stop> {
+    let (proposal_id, moment_id, text) = (
+        field(form, "proposal_id"),
+        field(form, "moment_id"),
+        field(form, "text"),
+    );
+    let cancel = match field(form, "action").as_str() {
+        "confirm" => false,
+        "cancel" => true,
+        _ => return Err(Stop::Refused("console-error-other")),
+    };
+    if text.chars().count() > MAX_TEXT {
+        return Err(Stop::Refused("meeting-console-error-too-long"));
+    }
+    let config = state.client.public_config().await?;
+    let opened = open_thread(state, &config, report_id).await?;
+    let meetings = Meetings::read(&opened, &state.trust.advisor_senders);
+    let current = meetings.agreed.as_ref().is_some_and(|a| {
+        a.proposal.id == proposal_id && a.moment.id == moment_id && a.cancelled.is_none()
+    });
+    if !current {
+        return Err(Stop::Refused("meeting-console-error-not-agreed"));
+    }
+    let mut content = json!({
+        "format": CONFIRMATION_FORMAT,
+        "proposal_id": proposal_id,
+        "moment_id": if cancel { Value::Null } else { json!(moment_id) },
+    });
+    if cancel && !text.is_empty() {
+        content["text"] = json!(text);
+    }
+    Ok(content)
 }
 
 #[cfg(test)]

@@ -17,7 +17,6 @@
 use std::time::Duration;
 
 use meldkluis_crypto_core::{ItemId, ItemKind, StaticKey as _, StaticSecret};
-use meldkluis_keys::enrolled::EnrolledKeys;
 use meldkluis_tests::browser::{Browser, BrowserOptions};
 use meldkluis_tests::reporter::{
     click, confirm_code, fill_report_form, mailbox_login, send_report, type_into, AdvisorView,
@@ -27,9 +26,11 @@ use meldkluis_tests::smtp::{SinkOptions, SmtpSink};
 use meldkluis_tests::{b64, new_item_id, notices_to_sink, seal, TestServer, TestTenant};
 use serde_json::{json, Value};
 
-use crate::console_harness::RunningConsole;
+use crate::console_harness::{
+    assert_axe_clean, console_report, enrolled_both, wait_contains, RunningConsole,
+};
 use crate::management_pages::text;
-use crate::reporter_a11y::{axe_source, axe_violations, press, tab_to, ENTER, SPACE};
+use crate::reporter_a11y::{axe_source, press, tab_to, ENTER, SPACE};
 
 const WAIT: Duration = Duration::from_secs(30);
 const ARROW_DOWN: &str = "\u{E015}";
@@ -49,35 +50,6 @@ fn moment_words(lang: &str, index: usize) -> &'static str {
     }
 }
 
-/// The advisor's enrolled keys: both advisors and the recovery key.
-fn enrolled(tenant: &TestTenant) -> EnrolledKeys {
-    EnrolledKeys {
-        advisors: vec![
-            (tenant.advisors[0].public_key(), "Advisor 0".into()),
-            (tenant.advisors[1].public_key(), "Advisor 1".into()),
-        ],
-        recovery: Some(tenant.recovery.public_key()),
-        earlier: Vec::new(),
-        former_recovery: Vec::new(),
-        recipients: Vec::new(),
-    }
-}
-
-/// The text of the element matching `css` once it contains `expected`.
-async fn wait_contains(browser: &Browser, css: &str, expected: &str) -> String {
-    let value = browser
-        .wait_for_js(
-            &format!("{css} to contain {expected:?}"),
-            &format!(
-                "const e = document.querySelector({}); return e && e.textContent.includes({}) && e.textContent;",
-                json!(css),
-                json!(expected)
-            ),
-        )
-        .await;
-    value.as_str().unwrap_or_default().to_owned()
-}
-
 /// Sets a form field's value as a person picking it would (date and time
 /// inputs take their value in ISO form whatever the browser's language).
 async fn set_value(browser: &Browser, id: &str, value: &str) {
@@ -88,26 +60,6 @@ async fn set_value(browser: &Browser, id: &str, value: &str) {
             vec![json!(id), json!(value)],
         )
         .await;
-}
-
-/// Logs the console in and opens the report's page.
-async fn console_report(browser: &Browser, console: &RunningConsole, report_id: &str) {
-    browser.goto(&console.url).await;
-    if let Ok(login) = browser.client.find(fantoccini::Locator::Id("login")).await {
-        login.click().await.expect("log in");
-        let listed = browser
-            .wait_for_js(
-                "the report list",
-                "if (document.getElementById('reports')) return 'ok'; \
-                 const e = document.querySelector('.error-text, [role=alert]'); return e && e.textContent;",
-            )
-            .await;
-        assert_eq!(listed, json!("ok"), "the console logged in");
-    }
-    browser
-        .goto(&format!("{}/reports/{report_id}", console.base))
-        .await;
-    browser.find("#meetings").await;
 }
 
 /// Proposes the two moments by phone in the console's form.
@@ -124,15 +76,6 @@ async fn propose(browser: &Browser) {
     browser.find("article.meeting-proposal").await;
 }
 
-async fn assert_axe_clean(browser: &Browser, axe: &str, what: &str) {
-    let violations = axe_violations(browser, axe, what).await;
-    assert!(
-        violations.is_empty(),
-        "axe on {what}:\n{}",
-        violations.join("\n")
-    );
-}
-
 /// One reporter's meeting, from the request to the confirmed moment, in
 /// `lang`; the request made in the report form or, later, in the mailbox.
 async fn meeting_round(lang: &str, in_report_form: bool) {
@@ -147,7 +90,7 @@ async fn meeting_round(lang: &str, in_report_form: bool) {
     })
     .await;
     let tenant = TestTenant::create(&server.admin(), "acme", 2);
-    let console = RunningConsole::start(&server, &tenant, enrolled(&tenant), lang).await;
+    let console = RunningConsole::start(&server, &tenant, enrolled_both(&tenant), lang).await;
     let browser = Browser::start_with(BrowserOptions {
         language: lang.into(),
         ..BrowserOptions::default()
@@ -238,7 +181,7 @@ async fn meeting_round(lang: &str, in_report_form: bool) {
             json!({ "ways": ["phone", "video"], "times": times, "contact": "06 12345678" })
         );
     }
-    console_report(&browser, &console, &report_id).await;
+    console_report(&browser, &console, &report_id, "#meetings").await;
     let request = wait_contains(&browser, "#meetings .meeting-request", times).await;
     assert!(request.contains(&ways), "the ways in words: {request}");
 
@@ -269,7 +212,7 @@ async fn meeting_round(lang: &str, in_report_form: bool) {
     assert_eq!(before, usize::from(!in_report_form), "nothing was posted");
 
     // Two moments by phone.
-    console_report(&browser, &console, &report_id).await;
+    console_report(&browser, &console, &report_id, "#meetings").await;
     propose(&browser).await;
     let shown = wait_contains(&browser, "article.meeting-proposal", moment_words(lang, 0)).await;
     assert!(shown.contains(moment_words(lang, 1)), "{shown}");
@@ -339,7 +282,7 @@ async fn meeting_round(lang: &str, in_report_form: bool) {
     assert_axe_clean(&browser, &axe, &format!("{lang} mailbox, a moment agreed")).await;
 
     // The console shows the agreed moment on top; the advisor confirms it.
-    console_report(&browser, &console, &report_id).await;
+    console_report(&browser, &console, &report_id, "#meetings").await;
     wait_contains(&browser, "#meeting-agreed-top", moment_words(lang, 1)).await;
     click(&browser, "meeting-confirm").await;
     browser.find("#meetings").await;
@@ -437,7 +380,7 @@ async fn meeting_items_from_the_wrong_keys_or_malformed_count_for_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 2);
-    let console = RunningConsole::start(&server, &tenant, enrolled(&tenant), "nl").await;
+    let console = RunningConsole::start(&server, &tenant, enrolled_both(&tenant), "nl").await;
     let browser = Browser::start().await;
     let axe = axe_source();
 
@@ -556,7 +499,7 @@ async fn meeting_items_from_the_wrong_keys_or_malformed_count_for_nothing() {
 
     // The console: the genuine proposal (and the one of the other enrolled
     // advisor, whom the console trusts), but no choice and no agreed moment.
-    console_report(&browser, &console, &report_id).await;
+    console_report(&browser, &console, &report_id, "#meetings").await;
     let console_view = browser
         .js(
             "return {
