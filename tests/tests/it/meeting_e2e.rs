@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use meldkluis_crypto_core::{ItemId, ItemKind, StaticKey as _, StaticSecret};
+use meldkluis_crypto_core::{ItemId, ItemKind, StaticSecret};
 use meldkluis_tests::browser::{Browser, BrowserOptions};
 use meldkluis_tests::reporter::{
     click, confirm_code, fill_report_form, mailbox_login, send_report, type_into, AdvisorView,
