@@ -689,7 +689,7 @@ mod tests {
 
     fn message(sender: PublicKey, content: Value, day: &str) -> OpenedMessage {
         OpenedMessage {
-            id: hex::encode(Sha256::digest(content.to_string())[..16].to_vec()),
+            id: hex::encode(&Sha256::digest(content.to_string())[..16]),
             day: day.into(),
             sender,
             content: content.to_string(),
