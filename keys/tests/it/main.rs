@@ -15,6 +15,7 @@ mod console_forwarding;
 mod console_lifecycle;
 mod console_minutes;
 mod console_oral;
+mod console_voice;
 mod double;
 mod figures;
 mod real_server;
