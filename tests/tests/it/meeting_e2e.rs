@@ -35,6 +35,9 @@ use crate::reporter_a11y::{axe_source, press, tab_to, ENTER, SPACE};
 const WAIT: Duration = Duration::from_secs(30);
 const ARROW_DOWN: &str = "\u{E015}";
 const NOTICE_ADDRESS: &str = "melder@example.org";
+/// When the reporter can talk, and how to reach them.
+const TIMES: &str = "Dinsdag of donderdag, na 14 uur.";
+const CONTACT: &str = "06 12345678";
 
 /// The moments the advisor proposes (date, time, minutes) and how each
 /// language writes them, weekday first.
@@ -76,6 +79,37 @@ async fn propose(browser: &Browser) {
     browser.find("article.meeting-proposal").await;
 }
 
+/// The reporter's way of talking and times, in the request fields whose
+/// ids start with `prefix` (on `page`): first `submit` with no way chosen,
+/// which the page refuses in the reader's language (axe then finds
+/// nothing), then phone and video, the times and a phone number.
+async fn fill_request(
+    browser: &Browser,
+    axe: &str,
+    lang: &str,
+    prefix: &str,
+    submit: &str,
+    page: &str,
+) {
+    click(browser, submit).await;
+    wait_contains(
+        browser,
+        &format!("#error-{prefix}-ways"),
+        &text(lang, "meeting-error-ways"),
+    )
+    .await;
+    assert_axe_clean(
+        browser,
+        axe,
+        &format!("{lang} {page}, asking for a meeting"),
+    )
+    .await;
+    click(browser, &format!("{prefix}-way-phone")).await;
+    click(browser, &format!("{prefix}-way-video")).await;
+    type_into(browser, &format!("{prefix}-times"), TIMES).await;
+    type_into(browser, &format!("{prefix}-contact"), CONTACT).await;
+}
+
 /// One reporter's meeting, from the request to the confirmed moment, in
 /// `lang`; the request made in the report form or, later, in the mailbox.
 async fn meeting_round(lang: &str, in_report_form: bool) {
@@ -97,7 +131,6 @@ async fn meeting_round(lang: &str, in_report_form: bool) {
     })
     .await;
     let axe = axe_source();
-    let times = "Dinsdag of donderdag, na 14 uur.";
 
     // The report, with a meeting asked for in the form (or not).
     browser
@@ -114,25 +147,7 @@ async fn meeting_round(lang: &str, in_report_form: bool) {
     .await;
     if in_report_form {
         click(&browser, "meeting-wanted").await;
-        // Asked for, but no way chosen: the form says so, nothing is sent.
-        click(&browser, "send").await;
-        let error = wait_contains(
-            &browser,
-            "#error-meeting-ways",
-            &text(lang, "meeting-error-ways"),
-        )
-        .await;
-        assert!(!error.is_empty());
-        assert_axe_clean(
-            &browser,
-            &axe,
-            &format!("{lang} report form with a meeting asked"),
-        )
-        .await;
-        click(&browser, "meeting-way-phone").await;
-        click(&browser, "meeting-way-video").await;
-        type_into(&browser, "meeting-times", times).await;
-        type_into(&browser, "meeting-contact", "06 12345678").await;
+        fill_request(&browser, &axe, lang, "meeting", "send", "report form").await;
     }
     let (code, _) = send_report(&browser).await;
     confirm_code(&browser, &code).await;
@@ -141,22 +156,15 @@ async fn meeting_round(lang: &str, in_report_form: bool) {
     mailbox_login(&browser, &code).await;
     if !in_report_form {
         browser.find("#meeting-ask-form").await;
-        assert_axe_clean(
+        fill_request(
             &browser,
             &axe,
-            &format!("{lang} mailbox, ask for a meeting"),
+            lang,
+            "meeting-ask",
+            "meeting-ask-send",
+            "mailbox",
         )
         .await;
-        click(&browser, "meeting-ask-send").await;
-        wait_contains(
-            &browser,
-            "#error-meeting-ask-ways",
-            &text(lang, "meeting-error-ways"),
-        )
-        .await;
-        click(&browser, "meeting-ask-way-phone").await;
-        click(&browser, "meeting-ask-way-video").await;
-        type_into(&browser, "meeting-ask-times", times).await;
         click(&browser, "meeting-ask-send").await;
         wait_contains(
             &browser,
@@ -178,11 +186,11 @@ async fn meeting_round(lang: &str, in_report_form: bool) {
     if in_report_form {
         assert_eq!(
             report.content["meeting_request"],
-            json!({ "ways": ["phone", "video"], "times": times, "contact": "06 12345678" })
+            json!({ "ways": ["phone", "video"], "times": TIMES, "contact": CONTACT })
         );
     }
     console_report(&browser, &console, &report_id, "#meetings").await;
-    let request = wait_contains(&browser, "#meetings .meeting-request", times).await;
+    let request = wait_contains(&browser, "#meetings .meeting-request", TIMES).await;
     assert!(request.contains(&ways), "the ways in words: {request}");
 
     // A moment with a time but no date, past the browser's own check: the
