@@ -727,11 +727,13 @@ pub struct SilenceWarning {
 pub struct ReportEvent {
     /// The day.
     pub day: String,
-    /// `closed`, `reopened`, `hold_set`, `hold_removed`, `silence_warning`.
+    /// `closed`, `reopened`, `hold_set`, `hold_removed`, `silence_warning`,
+    /// `forwarded`, `joined`.
     pub event: String,
     /// The advisor who acted, if one did.
     pub advisor_id: Option<i64>,
-    /// A code: the closing reason, or `hold_reason:until_day`.
+    /// A code: the closing reason, `hold_reason:until_day`, a forward
+    /// recipient's label, or a joined follow-up's mailbox reference.
     pub detail: Option<String>,
 }
 
