@@ -522,47 +522,73 @@ fn upload_type(given: Option<&str>) -> String {
     }
 }
 
-/// Reads the multipart form: the text fields, and the file if one was
-/// chosen (a browser sends an empty part without a name when none was).
-async fn read_form(
-    mut multipart: Multipart,
-) -> Result<(Vec<(String, String)>, Option<Upload>), Stop> {
-    let bad = |_| Stop::Refused(Refusal::BadForm);
-    let mut form = Vec::new();
-    let mut upload = None;
-    while let Some(mut part) = multipart.next_field().await.map_err(bad)? {
+/// The fields of the minutes form as read: the text fields (as far as
+/// they could be read, so a refusal can still be checked against the CSRF
+/// token and answered in words) and the file if one was chosen, or why the
+/// form was refused.
+struct ReadForm {
+    fields: Vec<(String, String)>,
+    upload: Result<Option<Upload>, Stop>,
+}
+
+/// Reads the multipart form. A browser sends an empty part without a file
+/// name when no file was chosen; a named file without bytes, a second
+/// file or one over [`MAX_UPLOAD_BYTES`] is refused, and so is a body that
+/// is no multipart form.
+async fn read_form(mut multipart: Multipart) -> ReadForm {
+    let mut fields = Vec::new();
+    let mut upload = Ok(None);
+    loop {
+        let mut part = match multipart.next_field().await {
+            Ok(Some(part)) => part,
+            Ok(None) => break,
+            Err(_) => {
+                upload = Err(Stop::Refused(Refusal::BadForm));
+                break;
+            }
+        };
         let name = part.name().unwrap_or("").to_owned();
-        if name == "file" {
-            let file_name = part.file_name().unwrap_or("").to_owned();
-            let content_type = upload_type(part.content_type());
-            let mut content = Zeroizing::new(Vec::new());
-            while let Some(chunk) = part
-                .chunk()
-                .await
-                .map_err(|_| Stop::Refused(Refusal::BadFile))?
-            {
-                if content.len() + chunk.len() > MAX_UPLOAD_BYTES {
-                    return Err(Stop::Refused(Refusal::BadFile));
+        if name != "file" {
+            match part.text().await {
+                Ok(value) => fields.push((name, value)),
+                Err(_) => upload = Err(Stop::Refused(Refusal::BadForm)),
+            }
+            continue;
+        }
+        let file_name = part.file_name().unwrap_or("").to_owned();
+        let content_type = upload_type(part.content_type());
+        let mut content = Zeroizing::new(Vec::new());
+        let mut readable = true;
+        loop {
+            match part.chunk().await {
+                Ok(Some(chunk)) if content.len() + chunk.len() <= MAX_UPLOAD_BYTES => {
+                    content.extend_from_slice(&chunk);
                 }
-                content.extend_from_slice(&chunk);
+                Ok(None) => break,
+                Ok(Some(_)) | Err(_) => {
+                    readable = false;
+                    break;
+                }
             }
-            if file_name.is_empty() && content.is_empty() {
-                continue;
-            }
-            if content.is_empty() || upload.is_some() {
-                return Err(Stop::Refused(Refusal::BadFile));
-            }
-            upload = Some(Upload {
+        }
+        if readable && file_name.is_empty() && content.is_empty() {
+            continue;
+        }
+        upload = match upload {
+            Ok(None) if readable && !content.is_empty() => Ok(Some(Upload {
                 name: upload_name(&file_name),
                 content_type,
                 content,
-            });
-        } else {
-            let value = part.text().await.map_err(bad)?;
-            form.push((name, value));
+            })),
+            Err(stop) => Err(stop),
+            _ => Err(Stop::Refused(Refusal::BadFile)),
+        };
+        if !readable {
+            // The rest of the body cannot be read past a broken part.
+            break;
         }
     }
-    Ok((form, upload))
+    ReadForm { fields, upload }
 }
 
 /// The route's body limit: a recording may be large.
@@ -583,17 +609,14 @@ pub(crate) async fn post(
     if let Err(refused) = state.admit(&headers) {
         return refused.into_response();
     }
-    let read = read_form(multipart).await;
-    let csrf = read
-        .as_ref()
-        .map(|(form, _)| field(form, "csrf"))
-        .unwrap_or_default();
-    let (lang, report_id) = match state.admit_report_post(&headers, &csrf, &report_id) {
-        Ok(admitted) => admitted,
-        Err(refused) => return *refused,
-    };
-    let result = match read {
-        Ok((form, upload)) => post_minutes(&state, &report_id, &form, upload).await,
+    let ReadForm { fields, upload } = read_form(multipart).await;
+    let (lang, report_id) =
+        match state.admit_report_post(&headers, &field(&fields, "csrf"), &report_id) {
+            Ok(admitted) => admitted,
+            Err(refused) => return *refused,
+        };
+    let result = match upload {
+        Ok(upload) => post_minutes(&state, &report_id, &fields, upload).await,
         Err(stop) => Err(stop),
     };
     match result {

@@ -799,3 +799,33 @@ async fn minutes_of_an_oral_report_are_kept_then_sent_to_the_joined_mailbox() {
     assert_eq!(state_of(&page, 1), "replaced");
     assert!(!page.contains("minutes-send-to-reporter-"), "sent once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_minutes_forms_are_refused_with_nothing_posted() {
+    let case = case().await;
+    let csrf = case.browser.csrf.clone();
+    // An empty file (a name, no bytes), no text, a draft that is not in
+    // the thread: each a clear refusal in the advisor's language, a 4xx.
+    for (text, draft, file, refusal) in [
+        (
+            "CANARY",
+            None,
+            Some(("leeg.ogg", "audio/ogg", &b""[..])),
+            "minutes-refused-file",
+        ),
+        ("   ", None, None, "console-forward-refused-text"),
+        (
+            "CANARY",
+            Some("ab".repeat(16)),
+            None,
+            "console-forward-refused-no-draft",
+        ),
+    ] {
+        let (status, page) = case.post_minutes(text, draft.as_deref(), file, &csrf).await;
+        assert_eq!(status, 422, "{refusal}: {page}");
+        assert!(page.contains("id=\"input-refused\""), "{page}");
+        let words = meldkluis_i18n::t(catalog().lang("en").unwrap(), refusal);
+        assert!(page.contains(&words), "{refusal}: {page}");
+    }
+    assert!(case.served.posted().is_empty(), "nothing posted");
+}
