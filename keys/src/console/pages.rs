@@ -520,7 +520,11 @@ pub(crate) fn reports_page(page: &Page<'_>, list: &ReportList, config: &PublicCo
                         @for report in &list.reports {
                             @let life = &report.lifecycle;
                             tr data-report=(report.report_id) data-deletion-soon[deleted_soon(&list.today, life)] {
-                                td { a href={ (page.base) "/reports/" (report.report_id) } { (report.created_day) " · " (short_id(&report.report_id)) } }
+                                td {
+                                    a href={ (page.base) "/reports/" (report.report_id) } { (report.created_day) " · " (short_id(&report.report_id)) }
+                                    // An oral report (issue 13) says so.
+                                    @if report.channel != "web" { br; span.badge data-channel=(report.channel) { (channel_label(lang, &report.channel)) } }
+                                }
                                 td.status {
                                     (status_label(lang, &report.status))
                                     @if let Some(reason) = life.closing_reason.as_deref().filter(|_| !is_open(&report.status)) {

@@ -119,6 +119,11 @@ async fn an_oral_report_is_followed_online_through_a_mailbox_the_reporter_makes(
             )
             .await,
         );
+        // The list says which reports were made orally.
+        browser.goto(&format!("{}/reports", console.base)).await;
+        browser
+            .find("#reports span.badge[data-channel='oral']")
+            .await;
 
         // 2. The reporter makes a follow-up mailbox from the start page's
         //    link.
