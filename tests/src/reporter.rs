@@ -264,16 +264,23 @@ impl<'a> AdvisorView<'a> {
     /// Replies in the thread: sealed from the advisor's key to the
     /// report's recipients (mailbox, recovery, the advisors it was sealed to).
     pub async fn reply(&self, report: &OpenedReport, text: &str) {
+        self.post_content(
+            report,
+            &json!({ "format": "meldkluis-message/1", "text": text, "attachments": [] }),
+        )
+        .await;
+    }
+
+    /// Posts `content` (any content format) as this advisor's message in
+    /// the report's thread, sealed like a reply.
+    pub async fn post_content(&self, report: &OpenedReport, content: &Value) {
         let report_id = meldkluis_crypto_core::ItemId(
             hex::decode(&report.id)
                 .expect("hex")
                 .try_into()
                 .expect("16 bytes"),
         );
-        let content = serde_json::to_vec(
-            &json!({ "format": "meldkluis-message/1", "text": text, "attachments": [] }),
-        )
-        .expect("json");
+        let content = serde_json::to_vec(content).expect("json");
         let item = seal(
             ItemKind::Message,
             self.tenant,

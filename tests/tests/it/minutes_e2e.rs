@@ -10,6 +10,7 @@
 //! version 1 as corrected. axe finds nothing on the mailbox's minutes and
 //! the console's minutes section at each step.
 
+use meldkluis_crypto_core::{ApprovalSubject, ItemId, SubjectKind};
 use meldkluis_tests::browser::{Browser, BrowserOptions};
 use meldkluis_tests::reporter::{
     click, confirm_code, fill_report_form, mailbox_login, send_report, type_into, AdvisorView,
@@ -46,6 +47,24 @@ async fn console_minutes(browser: &Browser, console: &RunningConsole, report_id:
     console_report(browser, console, report_id, "#minutes").await;
 }
 
+/// A report made in the report form; its login code.
+async fn report_from_the_form(browser: &Browser, server: &TestServer) -> String {
+    browser
+        .goto(&format!("{}/t/acme/report", server.base))
+        .await;
+    fill_report_form(
+        browser,
+        &ReportInput {
+            what: "Mijn leidinggevende schreeuwt in vergaderingen.".into(),
+            ..ReportInput::default()
+        },
+    )
+    .await;
+    let (code, _) = send_report(browser).await;
+    confirm_code(browser, &code).await;
+    code
+}
+
 async fn minutes_round(lang: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start(dir.path(), |_| {}).await;
@@ -60,20 +79,7 @@ async fn minutes_round(lang: &str) {
     let recording = dir.path().join("gesprek.ogg");
     std::fs::write(&recording, RECORDING).expect("the recording");
 
-    // A report from the report form.
-    browser
-        .goto(&format!("{}/t/acme/report", server.base))
-        .await;
-    fill_report_form(
-        &browser,
-        &ReportInput {
-            what: "Mijn leidinggevende schreeuwt in vergaderingen.".into(),
-            ..ReportInput::default()
-        },
-    )
-    .await;
-    let (code, _) = send_report(&browser).await;
-    confirm_code(&browser, &code).await;
+    let code = report_from_the_form(&browser, &server).await;
     let advisor = AdvisorView::login(&server, &tenant.id, &tenant.advisors[0]).await;
     let report_id = advisor.report_ids().await.pop().expect("the report");
 
@@ -292,4 +298,74 @@ async fn minutes_are_corrected_and_version_2_approved_in_dutch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn minutes_are_corrected_and_version_2_approved_in_english() {
     minutes_round("en").await;
+}
+
+/// The mailbox recomputes the subject hash of minutes from what it shows:
+/// minutes whose text no longer fits the hash they name (altered after the
+/// hash was taken) are a warning with nothing to approve.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn minutes_that_do_not_match_their_hash_cannot_be_approved_in_the_mailbox() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    let tenant = TestTenant::create(&server.admin(), "acme", 2);
+    let browser = Browser::start_with(BrowserOptions {
+        language: "en".into(),
+        ..BrowserOptions::default()
+    })
+    .await;
+    let code = report_from_the_form(&browser, &server).await;
+    let advisor = AdvisorView::login(&server, &tenant.id, &tenant.advisors[0]).await;
+    let report_id = advisor.report_ids().await.pop().expect("the report");
+    let report = advisor.open_report(&report_id).await;
+    let draft = [0x42u8; 16];
+    let hash = ApprovalSubject {
+        kind: SubjectKind::Minutes,
+        tenant: tenant.id.clone(),
+        report_id: ItemId::from_hex(&report_id).expect("an item id"),
+        draft_id: draft,
+        version: 1,
+        text: "CANARY what was said".into(),
+        attachments: Vec::new(),
+        recipients: Vec::new(),
+    }
+    .hash()
+    .expect("a subject within the limits");
+    advisor
+        .post_content(
+            &report,
+            &json!({
+                "format": "meldkluis-approval-request/1", "subject": "minutes",
+                "draft_id": hex::encode(draft), "version": 1,
+                "text": "CANARY what someone would like said",
+                "attachments": [], "recipients": [],
+                "subject_hash": hex::encode(hash),
+            }),
+        )
+        .await;
+    browser
+        .goto(&format!("{}/t/acme/mailbox", server.base))
+        .await;
+    mailbox_login(&browser, &code).await;
+    wait_contains(
+        &browser,
+        "li.thread__item--request",
+        &text("en", "js-approval-hash-mismatch"),
+    )
+    .await;
+    assert!(
+        browser
+            .client
+            .find(fantoccini::Locator::Id("request-0-approve"))
+            .await
+            .is_err(),
+        "nothing to approve"
+    );
+    assert_axe_clean(
+        &browser,
+        &axe_source(),
+        "en mailbox, minutes that do not match",
+    )
+    .await;
+    browser.close().await;
+    server.stop().await;
 }
