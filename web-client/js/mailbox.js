@@ -43,7 +43,7 @@ import {
 } from './common.js';
 import { offerVoice } from './voice-loader.js';
 import { minutesView } from './minutes.js';
-import { meetingThread } from './meeting.js';
+import { meetingThread, requestSummary } from './meeting.js';
 import {
   isFollowUpContent,
   isUnjoinedFollowUp,
@@ -246,6 +246,7 @@ function reportEntry(content, day) {
       ? text(data, 'js-anonymous')
       : `${text(data, 'js-named', { name: reporter.name })} ${text(data, reporter.employer_may_see ? 'js-consent-yes' : 'js-consent-no')}`,
   );
+  add(text(data, 'meeting-form-wanted'), requestSummary(data, content.meeting_request));
   details.append(dl);
   if (Array.isArray(content.attachments) && content.attachments.length) {
     details.append(element('h3', null, text(data, 'js-attachments')), attachmentList(content.attachments, session.mailbox.publicKey));

@@ -115,6 +115,18 @@ function readAnswer(body) {
   return { proposalId: body.proposal_id, momentId: body.moment_id, text: body.text ?? '' };
 }
 
+/**
+ * A report's `meeting_request` in one line ("telefonisch, via een
+ * videogesprek — dinsdag na vier uur — 06 …"), or null when there is none
+ * (or it is malformed).
+ */
+export function requestSummary(data, value) {
+  const request = value === undefined || value === null ? null : readRequest(value);
+  if (!request) return null;
+  const ways = request.ways.map((w) => text(data, `meeting-way-${w}`)).join(', ');
+  return [ways, request.times, request.contact].filter(Boolean).join(' — ');
+}
+
 /** "di 5 januari 2027 14:00, 60 min, telefonisch", in the page's language. */
 export function formatMoment(data, moment, way) {
   const [day, time] = moment.start.split('T');

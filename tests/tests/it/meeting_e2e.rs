@@ -154,6 +154,11 @@ async fn meeting_round(lang: &str, in_report_form: bool) {
     let mailbox_url = format!("{}/t/acme/mailbox", server.base);
     browser.goto(&mailbox_url).await;
     mailbox_login(&browser, &code).await;
+    if in_report_form {
+        // The reporter's own report, in the mailbox, says what they asked.
+        let own = wait_contains(&browser, "#thread details", TIMES).await;
+        assert!(own.contains(&text(lang, "meeting-form-wanted")), "{own}");
+    }
     if !in_report_form {
         browser.find("#meeting-ask-form").await;
         fill_request(
