@@ -155,3 +155,54 @@ impl super::Thread {
         self.opening_item.as_deref().map(unb64).transpose()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use meldkluis_crypto_core::primitives::hpke::derive_key_pair;
+    use meldkluis_crypto_core::StaticKey;
+
+    fn served(key: &PublicKey, reference: &str) -> FollowUp {
+        FollowUp {
+            reference: reference.to_owned(),
+            mailbox_public_key: key.to_hex(),
+            item: String::new(),
+            created_day: "2027-01-04".into(),
+            expires_day: "2027-02-03".into(),
+        }
+    }
+
+    #[test]
+    fn the_served_key_is_taken_only_with_the_reference_the_reporter_read_out() {
+        let reporter = derive_key_pair(b"meldkluis test mailbox key material!").public_key();
+        let heard = mailbox_reference(&reporter);
+        let typed = heard.to_lowercase().replace('-', " ");
+        assert_eq!(
+            served(&reporter, &heard)
+                .checked_mailbox_key(&typed)
+                .unwrap(),
+            reporter
+        );
+        // The server substitutes a key of its own (and even echoes the
+        // reporter's reference beside it): refused.
+        let servers = derive_key_pair(b"meldkluis test outsider key material").public_key();
+        assert!(matches!(
+            served(&servers, &heard).checked_mailbox_key(&typed),
+            Err(Error::Protocol(_))
+        ));
+        // Not a reference at all.
+        assert!(matches!(
+            served(&reporter, &heard).checked_mailbox_key("ABCD"),
+            Err(Error::Malformed(_))
+        ));
+        // A key that is not hex.
+        let mut broken = served(&reporter, &heard);
+        broken.mailbox_public_key = "zz".into();
+        assert!(matches!(
+            broken.checked_mailbox_key(&typed),
+            Err(Error::Protocol(_))
+        ));
+    }
+}
