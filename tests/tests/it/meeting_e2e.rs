@@ -221,12 +221,23 @@ async fn meeting_round(lang: &str, in_report_form: bool) {
     )
     .await;
     let messages = |report: &OpenedReport| report.thread["messages"].as_array().map_or(0, Vec::len);
-    let before = messages(&advisor.open_report(&report_id).await);
-    assert_eq!(before, usize::from(!in_report_form), "nothing was posted");
+    let before = advisor.open_report(&report_id).await;
+    assert_eq!(
+        messages(&before),
+        usize::from(!in_report_form),
+        "nothing was posted"
+    );
+    // The reporter's own request acknowledges nothing; only the advisor's
+    // proposal (an advisor message) will.
+    assert_eq!(before.thread["acknowledged_day"], Value::Null);
 
     // Two moments by phone.
     console_report(&browser, &console, &report_id, "#meetings").await;
     propose(&browser).await;
+    assert!(
+        advisor.open_report(&report_id).await.thread["acknowledged_day"].is_string(),
+        "the proposal acknowledges the report"
+    );
     let shown = wait_contains(&browser, "article.meeting-proposal", moment_words(lang, 0)).await;
     assert!(shown.contains(moment_words(lang, 1)), "{shown}");
     assert_axe_clean(
