@@ -3,10 +3,12 @@
 //! getUserMedia or MediaRecorder, a refused microphone, no microphone, any
 //! other failure; and a real headless Chromium without a (fake)
 //! microphone. A tenant that has voice messages off offers no recorder, and
-//! its pages keep the microphone denied.
+//! its pages keep the microphone denied. A recorder changed on the way
+//! (by the server or between) does not run.
 
 use meldkluis_i18n::{catalog, t};
 use meldkluis_tests::browser::{Browser, BrowserOptions};
+use meldkluis_tests::proxy::RecordingProxy;
 use meldkluis_tests::reporter::{click, wait_ready};
 use meldkluis_tests::{TestServer, TestTenant};
 use serde_json::{json, Value};
@@ -153,6 +155,67 @@ async fn a_tenant_without_voice_messages_offers_no_recorder_and_keeps_the_microp
         offered,
         json!([false, false]),
         "no recorder where voice is off"
+    );
+    browser.close().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_recorder_is_refused_and_the_microphone_never_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(dir.path(), |_| {}).await;
+    TestTenant::create(&server.admin(), "acme", 1);
+    let genuine = meldkluis_tests::client()
+        .get(format!("{}/assets/voice.js", server.base))
+        .send()
+        .await
+        .expect("the recorder")
+        .bytes()
+        .await
+        .expect("bytes");
+    // A recorder that would also keep the raw voice: one line more.
+    let mut changed = genuine.to_vec();
+    changed.extend_from_slice(b"\nwindow.__raw = true;\n");
+    let proxy =
+        RecordingProxy::start_replacing(&server.base, Some(("/assets/voice.js", changed))).await;
+    let browser = crate::voice_harness::voice_browser(dir.path(), "nl").await;
+    browser.goto(&format!("{}/t/acme/report", proxy.base)).await;
+    wait_ready(&browser, "send").await;
+    browser
+        .js(
+            "window.__asked = 0;
+             const ask = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+             navigator.mediaDevices.getUserMedia = (c) => { window.__asked += 1; return ask(c); };",
+            vec![],
+        )
+        .await;
+    click(&browser, "voice-open").await;
+    let shown = browser
+        .wait_for_js(
+            "the recorder's refusal",
+            "const e = document.getElementById('voice-load-error');
+             return e && !e.hidden && { text: e.textContent, focused: document.activeElement === e };",
+        )
+        .await;
+    let nl = catalog().lang("nl").expect("nl");
+    assert_eq!(
+        shown,
+        json!({ "text": t(nl, "voice-error-failed"), "focused": true })
+    );
+    let state = browser
+        .js(
+            "return [!!document.getElementById('voice-start'), window.__raw === true, window.__asked];",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        state,
+        json!([false, false, 0]),
+        "no recorder, the changed code did not run, no microphone asked"
+    );
+    assert!(
+        proxy.recorded().iter().any(|r| r.uri == "/assets/voice.js"),
+        "the browser did fetch the recorder"
     );
     browser.close().await;
     server.stop().await;
