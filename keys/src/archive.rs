@@ -316,16 +316,28 @@ pub fn open_export(
         let mailbox = open_messages(key, &trust, &thread, &opened_report.header)
             .map_or(ReportMailbox::NotJoined, |opened| opened.mailbox);
         let senders = thread_senders_with(&header, &trust, &mailbox);
+        // Who wrote an item is its sealed sender, never the export's `from`
+        // (the server's word): the reporter's only when sealed by the
+        // believed mailbox key.
+        let believed = mailbox.key();
+        let from = |sender: &PublicKey| {
+            if believed == Some(*sender) {
+                "reporter"
+            } else {
+                "advisor"
+            }
+        };
         let mut index = Vec::new();
         for (n, message) in thread.messages.iter().enumerate() {
             let item = crate::client::decode_item(&message.item).map_err(|_| bad("bad message"))?;
             match open_thread_item(key, &trust, &thread, &senders, &message.id, &item) {
                 Ok(opened_item) => {
-                    let name = format!("message-{:04}-{}", n + 1, message.from);
+                    let sender = opened_item.header.sender;
+                    let name = format!("message-{:04}-{}", n + 1, from(&sender));
                     private_file(&report_dir.join(&name), &opened_item.content)?;
                     index.push(serde_json::json!({
-                        "file": name, "item_id": message.id, "from": message.from,
-                        "created_day": message.created_day,
+                        "file": name, "item_id": message.id, "from": from(&sender),
+                        "sender": sender.to_hex(), "created_day": message.created_day,
                     }));
                     opened += 1;
                 }
@@ -347,9 +359,10 @@ pub fn open_export(
                 Ok(opened_item) => {
                     let name = format!("attachment-{}", attachment.id);
                     private_file(&report_dir.join(&name), &opened_item.content)?;
+                    let sender = opened_item.header.sender;
                     index.push(serde_json::json!({
-                        "file": name, "item_id": attachment.id, "from": attachment.from,
-                        "created_day": attachment.created_day,
+                        "file": name, "item_id": attachment.id, "from": from(&sender),
+                        "sender": sender.to_hex(), "created_day": attachment.created_day,
                     }));
                     opened += 1;
                 }
@@ -361,6 +374,9 @@ pub fn open_export(
             "created_day": thread.created_day,
             "status": thread.status,
             "register_number": value.get("register_number"),
+            "report_from": from(&opened_report.header.sender),
+            "report_sender": opened_report.header.sender.to_hex(),
+            "mailbox": believed.map(|key| key.to_hex()),
             "items": index,
         });
         private_file(

@@ -8,8 +8,9 @@ use std::path::Path;
 use std::process::Command;
 
 use meldkluis_crypto_core::{
-    os_rng, ItemId, ItemKind, PublicKey, StaticKey as _, StaticSecret, TenantId,
+    mailbox_reference, os_rng, ItemId, ItemKind, PublicKey, StaticKey as _, StaticSecret, TenantId,
 };
+use meldkluis_keys::client::{OralChannel, ServerClient};
 use meldkluis_keys::InsecureDemoKey;
 use serde_json::json;
 
@@ -255,4 +256,329 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     files
+}
+
+/// Replaces `thread.json` of `report` in `export` with `thread`, and fixes
+/// its size and SHA-256 in the manifest: what an operator (or a server)
+/// that makes the export can do.
+fn rewrite_thread(export: &Path, report: &str, thread: &serde_json::Value) {
+    use sha2::Digest as _;
+    let relative = format!("reports/{report}/thread.json");
+    let bytes = serde_json::to_vec_pretty(thread).unwrap();
+    std::fs::write(export.join(&relative), &bytes).unwrap();
+    let manifest_path = export.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let entry = manifest["files"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|f| f["path"] == relative.as_str())
+        .unwrap();
+    entry["size"] = json!(bytes.len());
+    entry["sha256"] = json!(hex::encode(sha2::Sha256::digest(&bytes)));
+    std::fs::write(
+        &manifest_path,
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// The `from` of each item in an opened report's `thread.json`, by item id.
+fn from_of(about: &serde_json::Value, item_id: &str) -> Option<String> {
+    about["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["item_id"] == item_id)
+        .map(|i| i["from"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_joined_oral_report_opens_with_the_reporters_messages_from_the_join_records_key_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let RealServer {
+        base,
+        admin,
+        tenant,
+        recovery,
+    } = real_server::start(dir.path(), "spoken", "Spoken").await;
+    let key_a = dir.path().join("DEMO-a.hex");
+    let a = InsecureDemoKey::generate(&key_a).unwrap();
+    admin.add_advisor(&tenant, &a.public_key(), "A").unwrap();
+    let http = reqwest::Client::new();
+    let client = ServerClient::new(&base, tenant.clone()).unwrap();
+    client.log_in(&a).await.unwrap();
+
+    // A registers what the reporter told on the phone: sealed by A's key.
+    let oral_id = ItemId::random(&mut os_rng());
+    let oral_content = json!({
+        "format": "meldkluis-oral-report/1",
+        "language": "nl",
+        "category": null,
+        "channel": "oral",
+        "spoken_day": "2026-11-27",
+        "text": "CANARY-oral what the reporter told",
+        "reporter": { "anonymous": true },
+        "advisors": [{ "name": "A", "public_key": a.public_key().to_hex(), "fingerprint": "" }],
+        "recovery_key": recovery.public_key().to_hex(),
+    })
+    .to_string();
+    let to_advisors = [a.public_key(), recovery.public_key()];
+    let oral = seal(
+        &tenant,
+        ItemKind::Report,
+        oral_id,
+        oral_id,
+        &a,
+        &to_advisors,
+        oral_content.as_bytes(),
+    );
+    let registered = client
+        .register_oral_report(&oral, OralChannel::Oral)
+        .await
+        .unwrap();
+    assert_eq!(registered.report_id, oral_id.to_hex());
+
+    // The reporter makes a follow-up mailbox in their own browser.
+    let mailbox = StaticSecret::generate(&mut os_rng());
+    let mailbox_id = [7; 16];
+    let to_all = [mailbox.public_key(), recovery.public_key(), a.public_key()];
+    let follow_up_id = ItemId::random(&mut os_rng());
+    let follow_up = seal(
+        &tenant,
+        ItemKind::Report,
+        follow_up_id,
+        follow_up_id,
+        &mailbox,
+        &to_all,
+        json!({
+            "format": "meldkluis-report/1", "language": "nl", "category": null,
+            "answers": [], "reporter": { "anonymous": true },
+            "advisors": [{ "name": "A", "public_key": a.public_key().to_hex(), "fingerprint": "" }],
+            "recovery_key": recovery.public_key().to_hex(), "attachments": [], "follow_up": true,
+        })
+        .to_string()
+        .as_bytes(),
+    );
+    let made = http
+        .post(format!("{base}/api/v1/t/{tenant}/follow-ups"))
+        .json(&json!({
+            "item": b64(&follow_up),
+            "mailbox_id": hex::encode(mailbox_id),
+            "mailbox_public_key": mailbox.public_key().to_hex(),
+            "auth_secret": hex::encode([9u8; 32]),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    // The reference the reporter reads aloud: computed from their own key.
+    let reference = mailbox_reference(&mailbox.public_key());
+
+    // A joins it, checked against the spoken reference, and posts the join
+    // record, sealed by A's key (as the console does).
+    let served = client.follow_up(&reference).await.unwrap();
+    let joined_key = served.checked_mailbox_key(&reference).unwrap();
+    assert_eq!(joined_key, mailbox.public_key());
+    client
+        .join_follow_up(&oral_id.to_hex(), &reference, &joined_key)
+        .await
+        .unwrap();
+    let join_id = ItemId::random(&mut os_rng());
+    let join_record = |reference: &str, key: &PublicKey| {
+        json!({
+            "format": "meldkluis-mailbox-join/1",
+            "reference": reference,
+            "mailbox_public_key": key.to_hex(),
+            "text": "Uw gesprek van 2026-11-27 is gekoppeld aan deze brievenbus.",
+        })
+        .to_string()
+    };
+    let join = seal(
+        &tenant,
+        ItemKind::Message,
+        join_id,
+        oral_id,
+        &a,
+        &to_all,
+        join_record(&reference, &joined_key).as_bytes(),
+    );
+    client.post_message(&oral_id.to_hex(), &join).await.unwrap();
+
+    // The reporter writes from the joined mailbox.
+    let token = mailbox_login(&http, &base, &tenant, mailbox_id).await;
+    let reporter_id = ItemId::random(&mut os_rng());
+    let from_reporter = seal(
+        &tenant,
+        ItemKind::Message,
+        reporter_id,
+        oral_id,
+        &mailbox,
+        &to_all,
+        b"CANARY-oral the reporter writes after the join",
+    );
+    let posted = http
+        .post(format!("{base}/api/v1/t/{tenant}/mailbox/messages"))
+        .bearer_auth(&token)
+        .json(&json!({ "item": b64(&from_reporter) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 201);
+
+    // The operator exports the tenant.
+    let config = meldkluis_server::Config {
+        data_dir: dir.path().join("data"),
+        ..meldkluis_server::Config::default()
+    };
+    let export = dir.path().join("export");
+    let today = meldkluis_server::dates::Day::parse("2027-06-30").unwrap();
+    let summary =
+        meldkluis_server::export::export_tenant(&config, &tenant, &export, today).unwrap();
+    assert_eq!(summary.counts.reports, 1);
+    assert_eq!(summary.counts.messages, 2);
+    let enrolled = dir.path().join("enrolled");
+    std::fs::write(
+        &enrolled,
+        format!(
+            "advisor {} A\nrecovery {}\n",
+            a.public_key().to_hex(),
+            recovery.public_key().to_hex()
+        ),
+    )
+    .unwrap();
+
+    // As exported: the oral report opens as A's, the join record as A's,
+    // and the message sealed by the joined mailbox's key as the reporter's.
+    let out = dir.path().join("plain");
+    let output = open(&export, &out, &enrolled, &key_a);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("1 report(s), 3 item(s) opened"), "{stdout}");
+    assert!(!stdout.contains("not opened"), "{stdout}");
+    let report_dir = out.join("reports").join(oral_id.to_hex());
+    assert_eq!(
+        std::fs::read(report_dir.join("report")).unwrap(),
+        oral_content.as_bytes()
+    );
+    let about = read_json(&report_dir.join("thread.json"));
+    assert_eq!(about["report_from"], "advisor", "{about}");
+    assert_eq!(about["report_sender"], a.public_key().to_hex(), "{about}");
+    assert_eq!(about["mailbox"], mailbox.public_key().to_hex(), "{about}");
+    assert_eq!(from_of(&about, &join_id.to_hex()).unwrap(), "advisor");
+    assert_eq!(from_of(&about, &reporter_id.to_hex()).unwrap(), "reporter");
+    assert_eq!(
+        std::fs::read(report_dir.join("message-0001-advisor")).unwrap(),
+        join_record(&reference, &joined_key).as_bytes()
+    );
+    assert_eq!(
+        std::fs::read(report_dir.join("message-0002-reporter")).unwrap(),
+        b"CANARY-oral the reporter writes after the join"
+    );
+
+    // The attack: whoever makes the export adds a join record sealed by a
+    // key of its own naming a mailbox of its own, a "reporter" message
+    // sealed by that mailbox, one sealed by its key directly, and labels
+    // A's join record as the reporter's.
+    let intruder = StaticSecret::generate(&mut os_rng());
+    let fake_mailbox = StaticSecret::generate(&mut os_rng());
+    let fake_reference = mailbox_reference(&fake_mailbox.public_key());
+    let to_intruded = [
+        a.public_key(),
+        recovery.public_key(),
+        mailbox.public_key(),
+        fake_mailbox.public_key(),
+    ];
+    let mut thread = read_json(
+        &export
+            .join("reports")
+            .join(oral_id.to_hex())
+            .join("thread.json"),
+    );
+    let mut forged = Vec::new();
+    let mut add = |sender: &StaticSecret, from: &str, content: &[u8]| {
+        let id = ItemId::random(&mut os_rng());
+        let item = seal(
+            &tenant,
+            ItemKind::Message,
+            id,
+            oral_id,
+            sender,
+            &to_intruded,
+            content,
+        );
+        forged.push(id.to_hex());
+        json!({ "id": id.to_hex(), "from": from, "created_day": "2027-06-29", "item": b64(&item) })
+    };
+    let forged_join = add(
+        &intruder,
+        "advisor",
+        join_record(&fake_reference, &fake_mailbox.public_key()).as_bytes(),
+    );
+    let from_fake_mailbox = add(&fake_mailbox, "reporter", b"CANARY-forged from its mailbox");
+    let from_intruder = add(&intruder, "reporter", b"CANARY-forged from its key");
+    let messages = thread["messages"].as_array_mut().unwrap();
+    messages[0]["from"] = json!("reporter");
+    messages.insert(0, forged_join);
+    messages.push(from_fake_mailbox);
+    messages.push(from_intruder);
+    rewrite_thread(&export, &oral_id.to_hex(), &thread);
+
+    let out = dir.path().join("plain-attacked");
+    let output = open(&export, &out, &enrolled, &key_a);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("1 report(s), 3 item(s) opened"), "{stdout}");
+    for id in &forged {
+        assert!(
+            stdout.contains(&format!("not opened with this key: message {id}")),
+            "{stdout}"
+        );
+    }
+    let report_dir = out.join("reports").join(oral_id.to_hex());
+    let about = read_json(&report_dir.join("thread.json"));
+    // Still the mailbox A's record names, and A's record is A's.
+    assert_eq!(about["mailbox"], mailbox.public_key().to_hex(), "{about}");
+    assert_eq!(about["report_from"], "advisor", "{about}");
+    assert_eq!(from_of(&about, &join_id.to_hex()).unwrap(), "advisor");
+    assert_eq!(from_of(&about, &reporter_id.to_hex()).unwrap(), "reporter");
+    for id in &forged {
+        assert_eq!(from_of(&about, id), None, "{about}");
+    }
+    let reporters: Vec<Vec<u8>> = walk(&report_dir)
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .ends_with("-reporter")
+        })
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    assert_eq!(
+        reporters,
+        vec![b"CANARY-oral the reporter writes after the join".to_vec()],
+        "only the joined mailbox's message is the reporter's"
+    );
+    for file in walk(&out) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.windows(13).any(|w| w == b"CANARY-forged"),
+            "{} holds a forged message",
+            file.display()
+        );
+    }
 }
