@@ -102,6 +102,10 @@ pub struct TenantDetails {
     /// The end of a report's life: retention, register and silence
     /// periods; and the figures threshold.
     pub lifecycle: crate::retention::Lifecycle,
+    /// Voice messages: on or off, disguise required or optional.
+    pub voice: profile::Voice,
+    /// Follow-up mailboxes no advisor joined yet (a count only).
+    pub follow_up_count: u64,
 }
 
 impl Admin {
@@ -215,6 +219,8 @@ impl Admin {
             recovery_key: store::recovery_key(&conn)?.map(|k| k.to_hex()),
             report_count: u64::try_from(report_count).unwrap_or(0),
             lifecycle: crate::retention::lifecycle(&conn)?,
+            voice: store::voice(&conn)?,
+            follow_up_count: crate::follow_up::count(&conn)?,
         })
     }
 

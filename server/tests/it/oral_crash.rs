@@ -242,6 +242,9 @@ fn set_voice_is_stored_and_served_in_the_public_configuration() {
         json!({ "enabled": false, "disguise": "optional" }),
         "the unnamed value stays"
     );
+    let shown = ok(data, &["tenant", "show", "acme"]);
+    assert_eq!(shown["voice"], set);
+    assert_eq!(shown["follow_up_count"], 0);
     for bad in [
         &["tenant", "set-voice", "acme", "--voice", "maybe"][..],
         &["tenant", "set-voice", "acme", "--disguise", "never"][..],
