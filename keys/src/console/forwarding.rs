@@ -59,7 +59,7 @@ use super::{
     canonical_id, not_taken, refused_input, same_report, ConsoleState, NotTaken, OpenedThread,
     SameReport, MAX_REPLY_BYTES,
 };
-use crate::client::{Forward, Thread};
+use crate::client::{Forward, PublicConfig, Thread};
 use crate::enrolled::{
     check_served_recipients, sealable_recipients, ConfirmedRecipient, RecipientRole,
     RecipientSubstitution, ServedRecipient,
@@ -1069,12 +1069,7 @@ pub(crate) async fn request(
             Err(refused) => return *refused,
         };
     let result = post_request(&state, &report_id, &form).await;
-    match result {
-        Ok(()) => {
-            Redirect::to(&format!("{}/reports/{report_id}#forwarding", state.base)).into_response()
-        }
-        Err(stop) => stopped(&state, lang, &report_id, stop),
-    }
+    after_post(&state, lang, &report_id, "forwarding", result)
 }
 
 async fn post_request(
@@ -1082,36 +1077,71 @@ async fn post_request(
     report_id: &str,
     form: &[(String, String)],
 ) -> Result<(), Stop> {
-    let draft = DraftForm::read(form)?;
     let recipient = confirmed_recipient(state, &field(form, "recipient")).await?;
+    let mut draft = prepare_draft(state, report_id, form, SubjectKind::Forward).await?;
+    draft.subject.recipients = vec![SubjectRecipient {
+        public_key: recipient.public_key,
+        label: recipient.label.clone(),
+    }];
+    draft.post(state, report_id).await
+}
+
+/// A draft (forward draft or minutes) checked and ready to post: the
+/// subject with its attachments opened and hashed now (no recipients
+/// yet), for the report the advisor read.
+pub(crate) struct PreparedDraft {
+    pub(crate) subject: ApprovalSubject,
+    pub(crate) config: PublicConfig,
+    /// The report's authentic header ([`same_report`]).
+    pub(crate) header: ItemHeader,
+}
+
+/// Reads a draft form ([`DraftForm`]) for the report the advisor read
+/// and prepares the subject: its kind, this tenant and report, the draft
+/// id and next version, the text and the chosen attachments.
+pub(crate) async fn prepare_draft(
+    state: &Arc<ConsoleState>,
+    report_id: &str,
+    form: &[(String, String)],
+    kind: SubjectKind,
+) -> Result<PreparedDraft, Stop> {
+    let draft = DraftForm::read(form)?;
     let config = state.client.public_config().await?;
     let SameReport { thread, header } =
         same_report(state, report_id, &field(form, "report_hash")).await?;
     draft.check_in(&thread)?;
-    let OpenedApprovals { found, names, .. } =
-        open_approvals(state, &thread, &header, SubjectKind::Forward).await?;
+    let OpenedApprovals { found, names } = open_approvals(state, &thread, &header, kind).await?;
     let (draft_id, version) = draft.next_version(&found)?;
     let attachments =
         subject_attachments(state, &thread, &header, &draft.attachments, &names).await?;
     let subject = ApprovalSubject {
-        kind: SubjectKind::Forward,
+        kind,
         tenant: state.client.tenant().clone(),
         report_id: header.report_id,
         draft_id,
         version,
         text: draft.text,
         attachments,
-        recipients: vec![SubjectRecipient {
-            public_key: recipient.public_key,
-            label: recipient.label.clone(),
-        }],
+        recipients: Vec::new(),
     };
-    let content = request_json(&subject)?.to_string();
-    let thread_id = header.report_id;
-    state
-        .post_advisor_message(header, thread_id, config, report_id, content)
-        .await?;
-    Ok(())
+    Ok(PreparedDraft {
+        subject,
+        config,
+        header,
+    })
+}
+
+impl PreparedDraft {
+    /// Posts the approval request for the subject into the thread, sealed
+    /// like every advisor message.
+    pub(crate) async fn post(self, state: &Arc<ConsoleState>, report_id: &str) -> Result<(), Stop> {
+        let content = request_json(&self.subject)?.to_string();
+        let thread_id = self.header.report_id;
+        state
+            .post_advisor_message(self.header, thread_id, self.config, report_id, content)
+            .await?;
+        Ok(())
+    }
 }
 
 /// The fields of a draft form that forward drafts and minutes share: the
@@ -1240,11 +1270,24 @@ pub(crate) async fn forward(
         Ok(admitted) => admitted,
         Err(refused) => return *refused,
     };
-    match forward_now(&state, &report_id, &form).await {
+    let result = forward_now(&state, &report_id, &form).await;
+    after_post(&state, lang, &report_id, "forwarding", result)
+}
+
+/// The answer to a form of the forwarding or minutes section: back to
+/// that `section` of the report page, or the refusal (nothing was sent).
+pub(crate) fn after_post(
+    state: &ConsoleState,
+    lang: Lang,
+    report_id: &str,
+    section: &str,
+    result: Result<(), Stop>,
+) -> Response {
+    match result {
         Ok(()) => {
-            Redirect::to(&format!("{}/reports/{report_id}#forwarding", state.base)).into_response()
+            Redirect::to(&format!("{}/reports/{report_id}#{section}", state.base)).into_response()
         }
-        Err(stop) => stopped(&state, lang, &report_id, stop),
+        Err(stop) => stopped(state, lang, report_id, stop),
     }
 }
 

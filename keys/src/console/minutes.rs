@@ -44,7 +44,7 @@ use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use meldkluis_crypto_core::approval::{ApprovalSubject, SubjectAttachment, SubjectKind};
 use meldkluis_crypto_core::{ItemHeader, ItemId, ItemKind, PublicKey, TenantId, Zeroizing};
@@ -52,12 +52,11 @@ use meldkluis_i18n::{t, tf, Arg, Lang};
 use sha2::{Digest as _, Sha256};
 
 use super::forwarding::{
-    self, draft_fields, field, kib, open_approvals, open_attachment, request_json, shown_approvals,
-    stopped, subject_attachments, Answer, DraftFieldNames, DraftForm, OpenedApprovals, Refusal,
-    Request, Stop, ThreadForwarding,
+    self, after_post, draft_fields, field, kib, open_attachment, prepare_draft, shown_approvals,
+    Answer, DraftFieldNames, Refusal, Request, Stop, ThreadForwarding,
 };
 use super::pages::Page;
-use super::{same_report, ConsoleState, OpenedThread, SameReport};
+use super::{ConsoleState, OpenedThread};
 use crate::reading::{self, ReportMailbox};
 use crate::Error;
 
@@ -619,12 +618,7 @@ pub(crate) async fn post(
         Ok(upload) => post_minutes(&state, &report_id, &fields, upload).await,
         Err(stop) => Err(stop),
     };
-    match result {
-        Ok(()) => {
-            Redirect::to(&format!("{}/reports/{report_id}#minutes", state.base)).into_response()
-        }
-        Err(stop) => stopped(&state, lang, &report_id, stop),
-    }
+    after_post(&state, lang, &report_id, "minutes", result)
 }
 
 async fn post_minutes(
@@ -633,17 +627,7 @@ async fn post_minutes(
     form: &[(String, String)],
     upload: Option<Upload>,
 ) -> Result<(), Stop> {
-    let draft = DraftForm::read(form)?;
-    let config = state.client.public_config().await?;
-    let SameReport { thread, header } =
-        same_report(state, report_id, &field(form, "report_hash")).await?;
-    draft.check_in(&thread)?;
-    let OpenedApprovals { found, names, .. } =
-        open_approvals(state, &thread, &header, SubjectKind::Minutes).await?;
-    let (draft_id, version) = draft.next_version(&found)?;
-    let mut attachments =
-        subject_attachments(state, &thread, &header, &draft.attachments, &names).await?;
-    let thread_id = header.report_id;
+    let mut draft = prepare_draft(state, report_id, form, SubjectKind::Minutes).await?;
     if let Some(upload) = upload {
         // Sealed like every advisor attachment of the report, then named
         // in the request by what was sealed.
@@ -651,9 +635,9 @@ async fn post_minutes(
         let size = upload.content.len() as u64;
         let sealed = state
             .seal_advisor_item(
-                header.clone(),
-                thread_id,
-                config.clone(),
+                draft.header.clone(),
+                draft.header.report_id,
+                draft.config.clone(),
                 report_id,
                 ItemKind::Attachment,
                 upload.content,
@@ -662,7 +646,7 @@ async fn post_minutes(
         let stored = state.client.post_attachment(report_id, sealed).await?;
         let item_id =
             ItemId::from_hex(&stored).map_err(|_| Error::Protocol("the attachment's id"))?;
-        attachments.push(SubjectAttachment {
+        draft.subject.attachments.push(SubjectAttachment {
             item_id,
             sha256,
             size,
@@ -670,27 +654,13 @@ async fn post_minutes(
             content_type: upload.content_type,
         });
     }
-    let subject = ApprovalSubject {
-        kind: SubjectKind::Minutes,
-        tenant: state.client.tenant().clone(),
-        report_id: header.report_id,
-        draft_id,
-        version,
-        text: draft.text,
-        attachments,
-        recipients: Vec::new(),
-    };
-    let content = request_json(&subject)?.to_string();
-    state
-        .post_advisor_message(header, thread_id, config, report_id, content)
-        .await?;
-    Ok(())
+    draft.post(state, report_id).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::console::forwarding::{classify, OpenedMessage, APPROVAL_FORMAT};
+    use crate::console::forwarding::{classify, request_json, OpenedMessage, APPROVAL_FORMAT};
     use serde_json::{json, Value};
 
     fn key(byte: u8) -> PublicKey {
