@@ -79,6 +79,14 @@ async fn propose(browser: &Browser) {
     browser.find("article.meeting-proposal").await;
 }
 
+/// Opens the report form of tenant `acme` and fills it with `input`.
+async fn fill_form(browser: &Browser, server: &TestServer, input: &ReportInput) {
+    browser
+        .goto(&format!("{}/t/acme/report", server.base))
+        .await;
+    fill_report_form(browser, input).await;
+}
+
 /// The reporter's way of talking and times, in the request fields whose
 /// ids start with `prefix` (on `page`): first `submit` with no way chosen,
 /// which the page refuses in the reader's language (axe then finds
@@ -133,11 +141,9 @@ async fn meeting_round(lang: &str, in_report_form: bool) {
     let axe = axe_source();
 
     // The report, with a meeting asked for in the form (or not).
-    browser
-        .goto(&format!("{}/t/acme/report", server.base))
-        .await;
-    fill_report_form(
+    fill_form(
         &browser,
+        &server,
         &ReportInput {
             what: "Mijn collega wordt steeds buitengesloten.".into(),
             notice_email: Some(NOTICE_ADDRESS.into()),
@@ -410,11 +416,9 @@ async fn meeting_items_from_the_wrong_keys_or_malformed_count_for_nothing() {
 
     // The reporter chooses the first advisor only: the second is enrolled
     // (the server accepts items it seals) but not believed by the mailbox.
-    browser
-        .goto(&format!("{}/t/acme/report", server.base))
-        .await;
-    fill_report_form(
+    fill_form(
         &browser,
+        &server,
         &ReportInput {
             what: "Er wordt gepest.".into(),
             leave_out: vec![2],
