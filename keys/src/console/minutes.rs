@@ -110,12 +110,13 @@ impl VersionState {
 
 /// The state of one version. `attachments_ok` says whether the version's
 /// attachments, downloaded and opened now, are the ones it names (asked
-/// only of a version the reporter approved); `has_mailbox` whether the
-/// report has a mailbox the console believes.
+/// only of a version the reporter approved); `readable` whether the
+/// reporter's mailbox can read the version (the report has a mailbox the
+/// console believes, and the version was not kept before it was joined).
 pub(crate) fn version_state(
     found: &ThreadForwarding,
     request: &Request,
-    has_mailbox: bool,
+    readable: bool,
     attachments_ok: impl FnOnce() -> bool,
 ) -> VersionState {
     let Some(hash) = request.hash.as_ref() else {
@@ -139,7 +140,7 @@ pub(crate) fn version_state(
     let newest = found.newest_version(&request.request.draft_id) == request.request.version;
     if !newest {
         VersionState::Replaced
-    } else if has_mailbox {
+    } else if readable {
         VersionState::Open
     } else {
         VersionState::Kept
@@ -296,9 +297,28 @@ pub(crate) fn section(page: &Page<'_>, opened: &OpenedThread, data: &MinutesData
     let lang = page.lang;
     let found = shown_minutes(data, opened);
     let has_mailbox = opened.mailbox.key().is_some();
+    // Versions kept before the report was joined to a mailbox were not
+    // sealed to it: the reporter cannot read them.
+    let joined_at = opened.messages.iter().position(|m| {
+        m.sender_key.is_some_and(|k| data.advisors.contains(&k))
+            && m.content
+                .as_deref()
+                .is_some_and(|c| reading::parse_join_record(c.as_bytes()).is_some())
+    });
+    let before_join = |request: &Request| {
+        joined_at.is_some_and(|joined| {
+            opened
+                .messages
+                .iter()
+                .position(|m| m.id.eq_ignore_ascii_case(&request.item_id))
+                .is_some_and(|at| at < joined)
+        })
+    };
     let mut drafts: Vec<Minutes<'_>> = Vec::new();
     for request in &found.requests {
-        let state = version_state(&found, request, has_mailbox, || {
+        // A version kept before the join is none the reporter can answer.
+        let readable = has_mailbox && !before_join(request);
+        let state = version_state(&found, request, readable, || {
             data.attachments_ok
                 .get(&request.item_id)
                 .copied()
@@ -319,23 +339,6 @@ pub(crate) fn section(page: &Page<'_>, opened: &OpenedThread, data: &MinutesData
     let mut contents: Vec<&str> = opened.report.iter().map(String::as_str).collect();
     contents.extend(opened.messages.iter().filter_map(|m| m.content.as_deref()));
     let names = forwarding::file_names(&contents);
-    // Versions kept before the report was joined to a mailbox were not
-    // sealed to it: the reporter cannot read them.
-    let joined_at = opened.messages.iter().position(|m| {
-        m.sender_key.is_some_and(|k| data.advisors.contains(&k))
-            && m.content
-                .as_deref()
-                .is_some_and(|c| reading::parse_join_record(c.as_bytes()).is_some())
-    });
-    let before_join = |request: &Request| {
-        joined_at.is_some_and(|joined| {
-            opened
-                .messages
-                .iter()
-                .position(|m| m.id.eq_ignore_ascii_case(&request.item_id))
-                .is_some_and(|at| at < joined)
-        })
-    };
     html! {
         section.form-section id="minutes" aria-labelledby="minutes-heading" {
             h2 id="minutes-heading" { (t(lang, "minutes-heading")) }

@@ -776,6 +776,7 @@ async fn minutes_of_an_oral_report_are_kept_then_sent_to_the_joined_mailbox() {
         page.contains(&format!("id=\"minutes-send-to-reporter-{draft}\"")),
         "{page}"
     );
+    assert_eq!(state_of(&page, 1), "kept", "the reporter cannot read it");
     let (status, body) = case.post_minutes(text, Some(&draft), None, &csrf).await;
     assert_eq!(status, 303, "{body}");
     let messages = case.posted("/messages");
