@@ -649,7 +649,9 @@ pub fn delete_tenant(
         let failed = db_err(&tenant_path);
         let read = || -> rusqlite::Result<_> {
             let mailboxes = conn
-                .prepare("SELECT mailbox_id FROM reports UNION ALL SELECT mailbox_id FROM follow_ups")?
+                .prepare(
+                    "SELECT mailbox_id FROM reports UNION ALL SELECT mailbox_id FROM follow_ups",
+                )?
                 .query_map([], |r| r.get::<_, [u8; 16]>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok((counts(&conn)?, mailboxes, store::advisors(&conn, false)?))

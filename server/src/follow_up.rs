@@ -171,7 +171,9 @@ pub fn session_state(
     today: Day,
 ) -> rusqlite::Result<SessionState> {
     let joined: Option<[u8; 16]> = conn
-        .prepare_cached("SELECT id FROM reports WHERE mailbox_id = ?1 AND mailbox_state = 'joined'")?
+        .prepare_cached(
+            "SELECT id FROM reports WHERE mailbox_id = ?1 AND mailbox_state = 'joined'",
+        )?
         .query_row([mailbox_id], |r| r.get(0))
         .optional()?;
     if let Some(report_id) = joined {
@@ -199,10 +201,8 @@ pub fn insert_oral_report(
         return Err(AppError::internal("an oral report has no auth hash"));
     }
     let count = store::insert_report(conn, report, day)?;
-    conn.prepare_cached(
-        "UPDATE reports SET mailbox_state = 'none', channel = ?2 WHERE id = ?1",
-    )?
-    .execute(params![report.id, channel])?;
+    conn.prepare_cached("UPDATE reports SET mailbox_state = 'none', channel = ?2 WHERE id = ?1")?
+        .execute(params![report.id, channel])?;
     conn.prepare_cached("UPDATE register SET channel = ?2 WHERE report_id = ?1")?
         .execute(params![report.id, channel])?;
     store::record_acknowledgement(conn, &report.id, day)?;

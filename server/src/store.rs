@@ -290,8 +290,8 @@ pub fn mailbox_credentials(
     conn.prepare_cached(
         "SELECT id, auth_hash FROM reports WHERE mailbox_id = ?1 AND mailbox_state <> 'none'",
     )?
-        .query_row([mailbox_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()
+    .query_row([mailbox_id], |r| Ok((r.get(0)?, r.get(1)?)))
+    .optional()
 }
 
 /// The mailbox key of a report, if the report exists.

@@ -372,7 +372,10 @@ fn router(state: Arc<ConsoleState>) -> Router {
         .route(&at("/reports/{report_id}"), get(report))
         .route(&at("/reports/oral"), get(oral::form).post(oral::register))
         .route(&at("/reports/{report_id}/join"), post(oral::join_lookup))
-        .route(&at("/reports/{report_id}/join/confirm"), post(oral::join_confirm))
+        .route(
+            &at("/reports/{report_id}/join/confirm"),
+            post(oral::join_confirm),
+        )
         .route(&at("/reports/{report_id}/reply"), post(reply))
         .route(&at("/reports/{report_id}/status"), post(set_status))
         .route(&at("/reports/{report_id}/category"), post(set_category))

@@ -287,13 +287,6 @@ pub(super) async fn page(
     };
     let title = ctx.t("mailbox-title");
     let path = format!("{}/mailbox", ctx.base());
-    let page = layout(
-        &state,
-        &ctx,
-        &path,
-        &title,
-        Some("mailbox.js"),
-        body,
-    );
+    let page = layout(&state, &ctx, &path, &title, Some("mailbox.js"), body);
     Ok(super::voice::allow_microphone(page, voice_setting))
 }

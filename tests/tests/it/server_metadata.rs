@@ -55,7 +55,10 @@ const TENANT_COLUMNS: &[(&str, &str)] = &[
     ("reports.joined_day", "join day"),
     ("reports.joined_message_seq", "order in the thread"),
     ("reports.joined_attachment_seq", "order in the thread"),
-    ("follow_ups.reference", "mailbox reference (from the mailbox public key)"),
+    (
+        "follow_ups.reference",
+        "mailbox reference (from the mailbox public key)",
+    ),
     ("follow_ups.item_id", "item id"),
     ("follow_ups.mailbox_id", "mailbox id"),
     ("follow_ups.mailbox_key", "mailbox public key"),
@@ -146,10 +149,22 @@ const TENANT_COLUMNS: &[(&str, &str)] = &[
     ("info_texts.part", "information page (public texts)"),
     ("info_texts.lang", "information page (public texts)"),
     ("info_texts.text", "information page (public texts)"),
-    ("info_files.name", "information page (procedure PDF, channels)"),
-    ("info_files.body", "information page (procedure PDF, channels)"),
-    ("advisor_photos.advisor_id", "information page (advisor photo)"),
-    ("advisor_photos.content_type", "information page (advisor photo)"),
+    (
+        "info_files.name",
+        "information page (procedure PDF, channels)",
+    ),
+    (
+        "info_files.body",
+        "information page (procedure PDF, channels)",
+    ),
+    (
+        "advisor_photos.advisor_id",
+        "information page (advisor photo)",
+    ),
+    (
+        "advisor_photos.content_type",
+        "information page (advisor photo)",
+    ),
     ("advisor_photos.photo", "information page (advisor photo)"),
     ("advisor_bios.advisor_id", "information page (advisor bio)"),
     ("advisor_bios.lang", "information page (advisor bio)"),
