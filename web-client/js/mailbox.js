@@ -539,21 +539,35 @@ function subjectHash(request) {
 const DECISIONS = ['approve', 'decline', 'withdraw'];
 
 /**
+ * Whether the reporter's own answers to one subject hash (`own`) include a
+ * decline or a withdrawal. The advisor's console then never forwards with
+ * that hash, whatever else the thread holds (REPORT-CONTENT.md, "Approval",
+ * the console's rule 4): only a new version can still be approved.
+ */
+function forwardClosed(own) {
+  return own.some((a) => a.decision === 'decline' || a.decision === 'withdraw');
+}
+
+/**
  * How a request of each subject is shown and answered. The checks and the
  * sending are the same for both (showRequests, answerRequest); the words
- * and the answers offered differ: a forward draft can be approved after a
- * decline and withdrawn until used, minutes (js/minutes.js) are settled by
- * one answer and need written corrections.
+ * and the answers offered differ: a forward draft can be withdrawn once
+ * approved, until used, and after a decline or withdrawal asks for a new
+ * version; minutes (js/minutes.js) are settled by one answer and need
+ * written corrections. `decisions` gets the last of the reporter's answers
+ * to the hash and all of them, in thread order; `closed` (optional) what to
+ * say when nothing is offered any more.
  */
 const VIEWS = {
   forward: {
     title: (version) => text(data, 'js-approval-title-forward', { version }),
     intro: (advisor) => text(data, 'js-approval-intro-forward', { advisor }),
     textHeading: () => text(data, 'js-approval-text-forward'),
-    decisions: (last) => {
-      if (last?.decision === 'approve') return ['withdraw'];
-      return last?.decision === 'decline' ? ['approve'] : ['approve', 'decline'];
+    decisions: (last, own) => {
+      if (forwardClosed(own)) return [];
+      return last?.decision === 'approve' ? ['withdraw'] : ['approve', 'decline'];
     },
+    closed: (own) => (forwardClosed(own) ? text(data, 'js-approval-closed-forward') : null),
     button: (decision) => text(data, `js-approval-forward-${decision}`),
     commentLabel: () => text(data, 'js-approval-comment-forward'),
     commentMissing: null,
@@ -712,7 +726,14 @@ function showRequests(requests, answers, used) {
       entry.append(element('p', 'help', view.superseded()));
       return;
     }
-    const decisions = view.decisions(last);
+    // Declined or withdrawn (a forward): nothing more to answer about this
+    // hash; say how consent can still be given.
+    const closed = view.closed?.(own);
+    if (closed) {
+      entry.append(element('p', 'help', closed));
+      return;
+    }
+    const decisions = view.decisions(last, own);
     if (decisions.length) entry.append(answerForm(request, computed, index, decisions));
   });
 }

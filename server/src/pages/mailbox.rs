@@ -112,6 +112,7 @@ const SCRIPT_TEXTS: &[&str] = &[
     "js-approval-state-forward-withdraw",
     "js-approval-used",
     "js-approval-superseded",
+    "js-approval-closed-forward",
     "js-approval-sent-approve",
     "js-approval-sent-decline",
     "js-approval-sent-withdraw",

@@ -144,6 +144,7 @@ impl Reporter {
 #[derive(Clone)]
 struct Draft {
     draft_id: [u8; 16],
+    version: u32,
     text: String,
     attachment: (ItemId, [u8; 32], u64),
     recipient: (PublicKey, String),
@@ -153,6 +154,7 @@ impl Draft {
     fn new(reporter: &Reporter, text: &str, recipient: (PublicKey, String)) -> Self {
         Self {
             draft_id: new_item_id().0,
+            version: 1,
             text: text.to_owned(),
             attachment: (
                 reporter.attachment.0,
@@ -163,6 +165,15 @@ impl Draft {
         }
     }
 
+    /// The same draft sent again as the next version: the same draft id and
+    /// content, a new subject hash (the version is part of it).
+    fn next_version(&self) -> Self {
+        Self {
+            version: self.version + 1,
+            ..self.clone()
+        }
+    }
+
     /// The subject hash crypto-core computes for this draft.
     fn hash(&self, tenant: &TestTenant, report_id: ItemId) -> [u8; 32] {
         ApprovalSubject {
@@ -170,7 +181,7 @@ impl Draft {
             tenant: tenant.id.clone(),
             report_id,
             draft_id: self.draft_id,
-            version: 1,
+            version: self.version,
             text: self.text.clone(),
             attachments: vec![SubjectAttachment {
                 item_id: self.attachment.0,
@@ -194,7 +205,7 @@ impl Draft {
             "format": "meldkluis-approval-request/1",
             "subject": "forward",
             "draft_id": hex::encode(self.draft_id),
-            "version": 1,
+            "version": self.version,
             "text": self.text,
             "attachments": [{ "id": self.attachment.0.to_hex(), "name": "prikbord.png", "type": "image/png",
                               "size": self.attachment.2, "sha256": hex::encode(self.attachment.1) }],
@@ -305,7 +316,7 @@ async fn send_decision(browser: &Browser, button: &str) {
 
 /// The text of a request's entry in the thread and the ids of its buttons.
 async fn request_entry(browser: &Browser, draft: &Draft) -> (String, Vec<String>) {
-    let id = format!("request-{}-1", hex::encode(draft.draft_id));
+    let id = format!("request-{}-{}", hex::encode(draft.draft_id), draft.version);
     let value = browser
         .wait_for_js(
             "the request",
@@ -362,7 +373,7 @@ async fn forward_approved(
     let content = json!({
         "format": "meldkluis-forward/1",
         "draft_id": hex::encode(draft.draft_id),
-        "version": 1,
+        "version": draft.version,
         "subject_hash": hex::encode(hash),
         "text": draft.text,
         "attachments": [{ "id": attachment_id.to_hex(), "name": "prikbord.png", "type": "image/png",
@@ -435,7 +446,7 @@ fn used_text(lang: &str, label: &str, day: &str) -> String {
 
 /// Waits until the request of `draft` offers exactly the buttons `expected`.
 async fn wait_buttons(browser: &Browser, draft: &Draft, expected: &[&str]) {
-    let id = format!("request-{}-1", hex::encode(draft.draft_id));
+    let id = format!("request-{}-{}", hex::encode(draft.draft_id), draft.version);
     browser
         .wait_for_js(
             &format!("the buttons {expected:?} on {id}"),
@@ -575,40 +586,89 @@ async fn the_mailbox_approves_with_the_hash_it_computed_withdraws_until_used_and
     );
     assert_eq!(buttons, ["request-0-approve", "request-0-decline"]);
 
-    let expected = |decision: &str| {
+    let expected = |draft: &Draft, decision: &str| {
         json!({
             "format": "meldkluis-approval/1",
             "subject": "forward",
             "draft_id": hex::encode(draft.draft_id),
-            "version": 1,
-            "subject_hash": hex::encode(hash),
+            "version": draft.version,
+            "subject_hash": hex::encode(draft.hash(&tenant, reporter.report_id)),
             "decision": decision,
         })
     };
-    // Declined first, with a word of explanation; then approved after all.
+    let ask_again = text("nl", "js-approval-closed-forward");
+    // Declined, with a word of explanation. The console never forwards with
+    // a declined hash (REPORT-CONTENT.md, "Approval", the console's rule 4),
+    // so the mailbox offers no approval of it any more: it says how to get
+    // a new version instead.
     type_into(&browser, "request-0-comment", "Eerst wil ik een gesprek.").await;
     send_decision(&browser, "request-0-decline").await;
-    let mut declined = expected("decline");
+    let mut declined = expected(&draft, "decline");
     declined["comment"] = json!("Eerst wil ik een gesprek.");
     assert_eq!(
         reporter_messages(&advisor, &reporter).await,
         [declined.clone()]
     );
-    let (_, buttons) = request_entry(&browser, &draft).await;
-    assert_eq!(buttons, ["request-0-approve"]);
-    send_decision(&browser, "request-0-approve").await;
+    let (entry, buttons) = request_entry(&browser, &draft).await;
+    assert!(
+        buttons.is_empty(),
+        "a declined version cannot be approved: {buttons:?}"
+    );
+    assert!(entry.contains(&ask_again), "{entry}");
+
+    // The advisor sends the draft again, as version 2 (a new hash); the
+    // reporter approves that one, and can then only withdraw it.
+    let second = draft.next_version();
+    let second_hash = second.hash(&tenant, reporter.report_id);
+    assert_ne!(second_hash, hash);
+    advisor_says(&advisor, &tenant, &reporter, &second.request(second_hash)).await;
+    browser
+        .goto(&format!("{}/t/acme/mailbox", server.base))
+        .await;
+    mailbox_login(&browser, &reporter.code).await;
+    let (entry, buttons) = request_entry(&browser, &second).await;
+    assert_eq!(buttons, ["request-1-approve", "request-1-decline"]);
+    assert!(!entry.contains(&ask_again), "{entry}");
+    let (entry, buttons) = request_entry(&browser, &draft).await;
+    assert!(buttons.is_empty(), "{buttons:?}");
+    assert!(
+        entry.contains(&text("nl", "js-approval-superseded")),
+        "{entry}"
+    );
+    send_decision(&browser, "request-1-approve").await;
     assert_eq!(
         reporter_messages(&advisor, &reporter).await,
-        [declined.clone(), expected("approve")]
+        [declined.clone(), expected(&second, "approve")]
     );
+    let (entry, buttons) = request_entry(&browser, &second).await;
+    assert_eq!(buttons, ["request-1-withdraw"]);
+    assert!(!entry.contains(&ask_again), "{entry}");
 
-    // Withdrawn before it is used, and given again.
-    let (_, buttons) = request_entry(&browser, &draft).await;
-    assert_eq!(buttons, ["request-0-withdraw"]);
-    send_decision(&browser, "request-0-withdraw").await;
-    let (_, buttons) = request_entry(&browser, &draft).await;
-    assert_eq!(buttons, ["request-0-approve", "request-0-decline"]);
-    send_decision(&browser, "request-0-approve").await;
+    // Withdrawn before it is used: that hash is closed too, as a decline.
+    send_decision(&browser, "request-1-withdraw").await;
+    let (entry, buttons) = request_entry(&browser, &second).await;
+    assert!(
+        buttons.is_empty(),
+        "a withdrawn version cannot be approved again: {buttons:?}"
+    );
+    assert!(entry.contains(&ask_again), "{entry}");
+
+    // Version 3, approved: the consent the advisor forwards with.
+    let third = second.next_version();
+    let third_hash = third.hash(&tenant, reporter.report_id);
+    advisor_says(&advisor, &tenant, &reporter, &third.request(third_hash)).await;
+    browser
+        .goto(&format!("{}/t/acme/mailbox", server.base))
+        .await;
+    mailbox_login(&browser, &reporter.code).await;
+    wait_buttons(
+        &browser,
+        &third,
+        &["request-2-approve", "request-2-decline"],
+    )
+    .await;
+    send_decision(&browser, "request-2-approve").await;
+    wait_buttons(&browser, &third, &["request-2-withdraw"]).await;
 
     // The reporter asks for forwarding in words of their own.
     type_into(
@@ -623,15 +683,15 @@ async fn the_mailbox_approves_with_the_hash_it_computed_withdraws_until_used_and
         reporter_messages(&advisor, &reporter).await,
         [
             declined,
-            expected("approve"),
-            expected("withdraw"),
-            expected("approve"),
+            expected(&second, "approve"),
+            expected(&second, "withdraw"),
+            expected(&third, "approve"),
             json!({ "format": "meldkluis-forward-wish/1", "text": "Graag ook naar de klachtencommissie." }),
         ]
     );
 
     // The advisor forwards; the mailbox says so, and the consent is used.
-    let (_, day) = forward_approved(&advisor, &reporter, &draft, hash).await;
+    let (_, day) = forward_approved(&advisor, &reporter, &third, third_hash).await;
     browser
         .goto(&format!("{}/t/acme/mailbox", server.base))
         .await;
@@ -646,7 +706,7 @@ async fn the_mailbox_approves_with_the_hash_it_computed_withdraws_until_used_and
         forwarded.as_str().expect("text").contains(label),
         "{forwarded}"
     );
-    let (entry, buttons) = request_entry(&browser, &draft).await;
+    let (entry, buttons) = request_entry(&browser, &third).await;
     assert!(entry.contains(&used_text("nl", label, &day)), "{entry}");
     assert!(
         buttons.is_empty(),
@@ -701,10 +761,11 @@ fn the_forward_item_id_is_derived_as_report_content_documents() {
 /// Two approved drafts to the same recipient, approved the same day, and a
 /// forward made with ONE of them: the mailbox says that one was used (on
 /// the forward's day, for its recipient) and offers no withdrawal, and still
-/// offers to withdraw the other, which then withdraws. The forward's item
-/// id, derived from the subject hash, tells which consent was used; a
-/// forward to the same recipient on or after the day of the approval does
-/// not (that guess would take both as used).
+/// offers to withdraw the other, which then withdraws (and offers nothing
+/// more: consent would need a new version). The forward's item id, derived
+/// from the subject hash, tells which consent was used; a forward to the
+/// same recipient on or after the day of the approval does not (that guess
+/// would take both as used).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_mailbox_tells_by_the_forward_item_id_which_consent_was_used() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -751,7 +812,7 @@ async fn the_mailbox_tells_by_the_forward_item_id_which_consent_was_used() {
             "format": "meldkluis-approval/1",
             "subject": "forward",
             "draft_id": hex::encode(draft.draft_id),
-            "version": 1,
+            "version": draft.version,
             "subject_hash": hex::encode(hash),
             "decision": decision,
         })
@@ -802,12 +863,15 @@ async fn the_mailbox_tells_by_the_forward_item_id_which_consent_was_used() {
 
     // The other consent is withdrawn; the used one stays used.
     send_decision(&browser, "request-1-withdraw").await;
-    wait_buttons(
-        &browser,
-        &other,
-        &["request-1-approve", "request-1-decline"],
-    )
-    .await;
+    let (entry, buttons) = request_entry(&browser, &other).await;
+    assert!(
+        buttons.is_empty(),
+        "a withdrawn consent is not offered again: {buttons:?}"
+    );
+    assert!(
+        entry.contains(&text("nl", "js-approval-closed-forward")),
+        "{entry}"
+    );
     let (entry, buttons) = request_entry(&browser, &used).await;
     assert!(entry.contains(&used_text("nl", label, &day)), "{entry}");
     assert!(buttons.is_empty(), "{buttons:?}");

@@ -209,6 +209,7 @@ js-approval-state-forward-decline = You did not give your consent on { $day }.
 js-approval-state-forward-withdraw = You withdrew your consent on { $day }.
 js-approval-used = Your consent was used: your case was forwarded to { $label } on { $day }. It can no longer be withdrawn.
 js-approval-superseded = There is a newer version of this request. Answer that one.
+js-approval-closed-forward = Would you like to give consent after all? Ask the confidential advisor to send the draft again; you will then get a new version.
 js-approval-sent-approve = Your consent was encrypted and sent.
 js-approval-sent-decline = Your answer was encrypted and sent.
 js-approval-sent-withdraw = Your consent has been withdrawn.

@@ -209,6 +209,7 @@ js-approval-state-forward-decline = U gaf geen toestemming op { $day }.
 js-approval-state-forward-withdraw = U trok uw toestemming in op { $day }.
 js-approval-used = Uw toestemming is gebruikt: uw zaak is op { $day } doorgestuurd aan { $label }. Intrekken kan niet meer.
 js-approval-superseded = Er is een nieuwere versie van dit verzoek. Beantwoord die.
+js-approval-closed-forward = Wilt u toch toestemming geven? Vraag de vertrouwenspersoon om het concept opnieuw te sturen; u krijgt dan een nieuwe versie.
 js-approval-sent-approve = Uw toestemming is versleuteld verstuurd.
 js-approval-sent-decline = Uw antwoord is versleuteld verstuurd.
 js-approval-sent-withdraw = Uw toestemming is ingetrokken.
