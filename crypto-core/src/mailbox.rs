@@ -23,8 +23,9 @@ pub use reference::{
     mailbox_reference, parse_mailbox_reference, ReferenceError, REFERENCE_LABEL, REFERENCE_SYMBOLS,
 };
 
-/// The 32 symbols of a login code: Crockford's base32 alphabet (no I, L, O
-/// or U, which are easily confused or offensive).
+/// The 32 symbols of a login code and of a mailbox reference: Crockford's
+/// base32 alphabet (no I, L, O or U, which are easily confused or
+/// offensive).
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// Random symbols in a code: 22 × 5 = 110 bits.
 pub const DATA_SYMBOLS: usize = 22;
@@ -80,6 +81,41 @@ fn symbol_value(c: u8) -> Option<u8> {
     ALPHABET.iter().position(|&a| a == c).map(|v| v as u8)
 }
 
+/// Why typed symbols were refused; a login code and a mailbox reference
+/// each say it in their own error.
+enum Typed {
+    WrongLength { found: usize },
+    InvalidCharacter { position: usize },
+}
+
+/// Reads typed symbols into `values`, exactly `values.len()` of them: white
+/// space and dashes are skipped, every other character is read by `value`
+/// (the look-alikes a login code and a mailbox reference accept differ).
+/// An invalid character is reported at its 1-based position in `typed`,
+/// before a wrong count.
+fn read_symbols(typed: &str, values: &mut [u8], value: fn(u8) -> Option<u8>) -> Result<(), Typed> {
+    let mut count = 0usize;
+    for (index, c) in typed.chars().enumerate() {
+        if c.is_whitespace() || c == '-' {
+            continue;
+        }
+        count += 1;
+        match u8::try_from(c).ok().and_then(value) {
+            Some(v) if count <= values.len() => values[count - 1] = v,
+            Some(_) => {}
+            None => {
+                return Err(Typed::InvalidCharacter {
+                    position: index + 1,
+                })
+            }
+        }
+    }
+    if count != values.len() {
+        return Err(Typed::WrongLength { found: count });
+    }
+    Ok(())
+}
+
 /// The Luhn mod N check symbol (N = 32) over `values`: catches every single
 /// substituted symbol, and every swap of two different neighbours among the
 /// data and this symbol except a swap of the values 0 and 31 (`0` and `Z`),
@@ -125,26 +161,10 @@ impl LoginCode {
     /// look-alike letters are read as the digits they resemble.
     pub fn parse(typed: &str) -> Result<Self, CodeError> {
         let mut values = Zeroizing::new([0u8; CODE_SYMBOLS]);
-        let mut count = 0usize;
-        for (index, c) in typed.chars().enumerate() {
-            if c.is_whitespace() || c == '-' {
-                continue;
-            }
-            count += 1;
-            let value = u8::try_from(c).ok().and_then(symbol_value);
-            match value {
-                Some(v) if count <= CODE_SYMBOLS => values[count - 1] = v,
-                Some(_) => {}
-                None => {
-                    return Err(CodeError::InvalidCharacter {
-                        position: index + 1,
-                    })
-                }
-            }
-        }
-        if count != CODE_SYMBOLS {
-            return Err(CodeError::WrongLength { found: count });
-        }
+        read_symbols(typed, values.as_mut(), symbol_value).map_err(|typed| match typed {
+            Typed::WrongLength { found } => CodeError::WrongLength { found },
+            Typed::InvalidCharacter { position } => CodeError::InvalidCharacter { position },
+        })?;
         let luhn_ok = luhn_check(&values[..DATA_SYMBOLS]) == values[DATA_SYMBOLS];
         let hash_ok = hash_check(&values[..=DATA_SYMBOLS]) == values[DATA_SYMBOLS + 1];
         if !(luhn_ok && hash_ok) {

@@ -9,6 +9,7 @@
 
 use sha2::{Digest, Sha256};
 
+use super::{read_symbols, Typed, ALPHABET};
 use crate::keys::PublicKey;
 
 /// The domain separation label, 30 ASCII bytes, hashed without a length
@@ -17,9 +18,6 @@ pub const REFERENCE_LABEL: &[u8; 30] = b"meldkluis mailbox reference v1";
 
 /// Symbols in a reference (12 × 5 = 60 bits).
 pub const REFERENCE_SYMBOLS: usize = 12;
-
-/// Crockford's base32 alphabet, as for login codes.
-const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /// Why a typed reference was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -64,30 +62,15 @@ pub fn mailbox_reference(public_key: &PublicKey) -> String {
 /// reference belongs to a key is for the caller to compare.
 pub fn parse_mailbox_reference(typed: &str) -> Result<String, ReferenceError> {
     let mut values = [0u8; REFERENCE_SYMBOLS];
-    let mut count = 0usize;
-    for (index, c) in typed.chars().enumerate() {
-        if c.is_whitespace() || c == '-' {
-            continue;
-        }
-        count += 1;
-        let value = u8::try_from(c).ok().and_then(symbol_value);
-        match value {
-            Some(v) if count <= REFERENCE_SYMBOLS => values[count - 1] = v,
-            Some(_) => {}
-            None => {
-                return Err(ReferenceError::InvalidCharacter {
-                    position: index + 1,
-                })
-            }
-        }
-    }
-    if count != REFERENCE_SYMBOLS {
-        return Err(ReferenceError::WrongLength { found: count });
-    }
+    read_symbols(typed, &mut values, symbol_value).map_err(|typed| match typed {
+        Typed::WrongLength { found } => ReferenceError::WrongLength { found },
+        Typed::InvalidCharacter { position } => ReferenceError::InvalidCharacter { position },
+    })?;
     Ok(canonical(&values))
 }
 
-/// The value of a typed symbol: `O` → 0, `I`/`L` → 1, any case.
+/// The value of a typed symbol: `O` → 0, `I`/`L` → 1, any case (not
+/// `U` → `V` as in a login code: FORMAT.md, "Mailbox reference").
 fn symbol_value(c: u8) -> Option<u8> {
     let c = match c.to_ascii_uppercase() {
         b'O' => b'0',
