@@ -17,7 +17,7 @@ use super::thread::{
     download_attachment, post_message, queue_reporter_notice, upload_attachment, PostMessage,
     Writer,
 };
-use super::{ApiJson, PathIds};
+use super::{require_visible_report, ApiJson, PathIds};
 use crate::auth::{AdvisorSession, Principal, Tenant};
 use crate::error::{AppError, ErrorCode};
 use crate::store;
@@ -205,14 +205,11 @@ pub async fn advisor_download_attachment(
     ids: PathIds,
 ) -> Result<Response, AppError> {
     let (report_id, advisor_id) = (ids.report()?, session.advisor_id);
-    let visible = session
+    session
         .tenant
         .db
-        .call(move |conn| Ok(store::advisor_may_see(conn, advisor_id, &report_id)?))
+        .call(move |conn| require_visible_report(conn, advisor_id, &report_id))
         .await?;
-    if !visible {
-        return Err(AppError::not_found("no such report for this advisor"));
-    }
     download_attachment(&session.tenant, report_id, ids.attachment()?).await
 }
 
@@ -280,9 +277,7 @@ pub async fn advisor_post_grants(
         .tenant
         .db
         .call(move |conn| {
-            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
-                return Err(AppError::not_found("no such report for this advisor"));
-            }
+            require_visible_report(conn, advisor_id, &report_id)?;
             let mut hashes = Vec::with_capacity(item_ids.len());
             for item_id in &item_ids {
                 let hash = match store::stored_item(conn, &report_id, item_id)? {
@@ -328,9 +323,7 @@ pub async fn advisor_post_grants(
         .db
         .call(move |conn| {
             // Checked again inside the transaction that stores them.
-            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
-                return Err(AppError::not_found("no such report for this advisor"));
-            }
+            require_visible_report(conn, advisor_id, &report_id)?;
             let recovery = store::recovery_key(conn)?;
             let mut stored = 0u64;
             for grant in &new_grants {
@@ -449,9 +442,7 @@ pub async fn advisor_set_status(
         .tenant
         .db
         .call(move |conn| {
-            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
-                return Err(AppError::not_found("no such report for this advisor"));
-            }
+            require_visible_report(conn, advisor_id, &report_id)?;
             let change = store::check_status_change(conn, &report_id, &status, reason.as_deref())?
                 .ok_or_else(|| AppError::not_found("no such report for this advisor"))?;
             Ok((store::report_mailbox_id(conn, &report_id)?, change))
@@ -477,9 +468,7 @@ pub async fn advisor_set_status(
         .tenant
         .db
         .call(move |conn| {
-            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
-                return Err(AppError::not_found("no such report for this advisor"));
-            }
+            require_visible_report(conn, advisor_id, &report_id)?;
             if body.status != "new" {
                 store::record_acknowledgement(conn, &report_id, &day)?;
             }
@@ -567,9 +556,7 @@ pub async fn advisor_set_hold(
         .tenant
         .db
         .call(move |conn| {
-            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
-                return Err(AppError::not_found("no such report for this advisor"));
-            }
+            require_visible_report(conn, advisor_id, &report_id)?;
             let hold = store::set_hold(conn, &report_id, advisor_id, hold.as_ref(), &day)?;
             let life = store::life_facts(conn, &report_id)?;
             let status: String = conn.query_row(
@@ -614,9 +601,7 @@ pub async fn advisor_set_category(
         .tenant
         .db
         .call(move |conn| {
-            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
-                return Err(AppError::not_found("no such report for this advisor"));
-            }
+            require_visible_report(conn, advisor_id, &report_id)?;
             if let Some(category) = &body.category {
                 let questionnaire = store::questionnaire(conn)?;
                 let listed = questionnaire.categories.is_empty()

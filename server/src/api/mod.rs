@@ -329,6 +329,21 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/healthz", get(health))
 }
 
+/// Refuses, as `not_found`, a report the advisor may not see (sealed to
+/// none of their keys, nor inherited by one): to them it is a report that
+/// does not exist. The check of every advisor route on one report.
+pub(crate) fn require_visible_report(
+    conn: &rusqlite::Connection,
+    advisor_id: i64,
+    report_id: &[u8; 16],
+) -> Result<(), AppError> {
+    if crate::store::advisor_may_see(conn, advisor_id, report_id)? {
+        Ok(())
+    } else {
+        Err(AppError::not_found("no such report for this advisor"))
+    }
+}
+
 /// Refuses an advisor whom the operator deactivated since the session
 /// began (`unauthorized`): the one check of every advisor route that reads
 /// the tenant's register or the organisation's items.

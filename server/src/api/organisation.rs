@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 use super::recipient::octets;
 use super::thread::{read_attachment_header, store_attachment_file};
-use super::{created, require_active_advisor, PathIds};
+use super::{created, require_active_advisor, require_visible_report, PathIds};
 use crate::auth::AdvisorSession;
 use crate::error::{AppError, ErrorCode};
 use crate::org::{self, NewOrgItem, OrgKind, Period};
@@ -208,9 +208,7 @@ fn check_forward_item(
     report_id: &[u8; 16],
     header: &ItemHeader,
 ) -> Result<org::Recipient, AppError> {
-    if !store::advisor_may_see(conn, advisor_id, report_id)? {
-        return Err(AppError::not_found("no such report for this advisor"));
-    }
+    require_visible_report(conn, advisor_id, report_id)?;
     if header.report_id.0 != *report_id {
         return Err(AppError::invalid_item("item belongs to another report"));
     }
@@ -231,12 +229,7 @@ pub async fn advisor_upload_forward_attachment(
     let tenant = &session.tenant;
     tenant
         .db
-        .call(move |conn| {
-            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
-                return Err(AppError::not_found("no such report for this advisor"));
-            }
-            Ok(())
-        })
+        .call(move |conn| require_visible_report(conn, advisor_id, &report_id))
         .await?;
     let mut stream = body.into_data_stream();
     let (header, head) = read_attachment_header(tenant, &mut stream).await?;
@@ -402,9 +395,7 @@ pub async fn advisor_forwards(
         .tenant
         .db
         .call(move |conn| {
-            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
-                return Err(AppError::not_found("no such report for this advisor"));
-            }
+            require_visible_report(conn, advisor_id, &report_id)?;
             Ok(Json(
                 json!({ "forwards": org::forwards_of_report(conn, &report_id)? }),
             ))
