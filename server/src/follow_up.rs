@@ -30,25 +30,6 @@ pub const FOLLOW_UP_DAYS: i64 = 30;
 /// all zeros (and the log-in refuses `'none'` before comparing).
 const NO_AUTH_HASH: [u8; 32] = [0; 32];
 
-/// A new follow-up mailbox, checked and ready to store.
-#[derive(Debug)]
-pub struct NewFollowUp {
-    /// The canonical mailbox reference.
-    pub reference: String,
-    /// The follow-up item's id.
-    pub item_id: [u8; 16],
-    /// Mailbox id.
-    pub mailbox_id: [u8; 16],
-    /// Mailbox public key (the item's sender).
-    pub mailbox_key: PublicKey,
-    /// HMAC of the authentication secret under the server secret.
-    pub auth_hash: [u8; 32],
-    /// The sealed follow-up item (kind report).
-    pub item: Vec<u8>,
-    /// Padded plaintext length.
-    pub padded_len: u64,
-}
-
 /// A stored follow-up mailbox (not yet joined).
 #[derive(Debug, Clone)]
 pub struct FollowUp {
@@ -66,10 +47,17 @@ pub struct FollowUp {
     pub expires_day: String,
 }
 
-/// Stores a follow-up mailbox made on `day`; an item id, mailbox id or key
+/// Stores a follow-up mailbox made on `day`, as checked like a new report
+/// (`report.id` is the follow-up item's id, `report.item` the item), under
+/// the canonical mailbox `reference`. An item id, mailbox id or key
 /// already in use (by a report or a follow-up), or a reference in use, is a
-/// conflict.
-pub fn insert(conn: &Connection, follow_up: &NewFollowUp, day: Day) -> Result<String, AppError> {
+/// conflict. Returns its last day.
+pub fn insert(
+    conn: &Connection,
+    reference: &str,
+    report: &NewReport,
+    day: Day,
+) -> Result<String, AppError> {
     let expires = day.add_days(FOLLOW_UP_DAYS).to_string();
     conn.prepare_cached(
         "INSERT INTO follow_ups (reference, item_id, mailbox_id, mailbox_key, auth_hash, item,
@@ -77,13 +65,13 @@ pub fn insert(conn: &Connection, follow_up: &NewFollowUp, day: Day) -> Result<St
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
-        follow_up.reference,
-        follow_up.item_id,
-        follow_up.mailbox_id,
-        follow_up.mailbox_key.as_bytes(),
-        follow_up.auth_hash,
-        follow_up.item,
-        i64::try_from(follow_up.padded_len).unwrap_or(i64::MAX),
+        reference,
+        report.id,
+        report.mailbox_id,
+        report.mailbox_key.as_bytes(),
+        report.auth_hash,
+        report.item,
+        i64::try_from(report.padded_len).unwrap_or(i64::MAX),
         day.to_string(),
         expires,
     ])?;
@@ -117,11 +105,7 @@ pub fn by_reference(
     reference: &str,
     today: Day,
 ) -> rusqlite::Result<Option<FollowUp>> {
-    conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM follow_ups WHERE reference = ?1 AND expires_day >= ?2"
-    ))?
-    .query_row(params![reference, today.to_string()], row)
-    .optional()
+    live_where(conn, "reference = ?1", reference, today)
 }
 
 /// The follow-up mailbox with this mailbox id, unless it expired before
@@ -131,10 +115,21 @@ pub fn by_mailbox(
     mailbox_id: &[u8; 16],
     today: Day,
 ) -> rusqlite::Result<Option<FollowUp>> {
+    live_where(conn, "mailbox_id = ?1", mailbox_id, today)
+}
+
+/// The follow-up mailbox `condition` (on `?1` = `value`) picks, unless it
+/// expired before `today`.
+fn live_where(
+    conn: &Connection,
+    condition: &'static str,
+    value: impl rusqlite::ToSql,
+    today: Day,
+) -> rusqlite::Result<Option<FollowUp>> {
     conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM follow_ups WHERE mailbox_id = ?1 AND expires_day >= ?2"
+        "SELECT {COLUMNS} FROM follow_ups WHERE {condition} AND expires_day >= ?2"
     ))?
-    .query_row(params![mailbox_id, today.to_string()], row)
+    .query_row(params![value, today.to_string()], row)
     .optional()
 }
 

@@ -19,14 +19,13 @@ use meldkluis_crypto_core::{mailbox_reference, parse_mailbox_reference, ItemKind
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::reporter::{check_report_recipients, prepare_report, CreateReport};
+use super::reporter::{check_report_recipients, prepare_report, CreateReport, NoticeRequest};
 use super::{
-    created, decode_item, notice_address, notice_language, request_lang, require_active_advisor,
-    ApiJson, PathIds,
+    created, decode_item, require_active_advisor, require_visible_report, ApiJson, PathIds,
 };
 use crate::auth::{AdvisorSession, Tenant};
 use crate::error::{AppError, ErrorCode};
-use crate::follow_up::{self, NewFollowUp};
+use crate::follow_up;
 use crate::store::{self, NewReport};
 use crate::wire::{self, CheckedItem};
 use crate::AppState;
@@ -42,8 +41,7 @@ pub async fn create_follow_up(
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateReport>,
 ) -> Result<Response, AppError> {
-    let address = notice_address(body.notice_email.as_deref())?;
-    let language = notice_language(body.language.as_deref(), request_lang(&uri, &headers))?;
+    let notice = NoticeRequest::of(&body, &uri, &headers)?;
     let report = prepare_report(&state, &tenant, &body)?;
     drop(body);
     let reference = mailbox_reference(&report.mailbox_key);
@@ -64,19 +62,7 @@ pub async fn create_follow_up(
                     "follow-up mailboxes per day at the tenant's quota",
                 ));
             }
-            follow_up::insert(
-                conn,
-                &NewFollowUp {
-                    reference,
-                    item_id: report.id,
-                    mailbox_id: report.mailbox_id,
-                    mailbox_key: report.mailbox_key,
-                    auth_hash: report.auth_hash,
-                    item: report.item,
-                    padded_len: report.padded_len,
-                },
-                today,
-            )
+            follow_up::insert(conn, &reference, &report, today)
         })
         .await?;
     let mut answer = json!({
@@ -84,15 +70,7 @@ pub async fn create_follow_up(
         "created_day": today.to_string(),
         "expires_day": expires_day,
     });
-    if let Some(address) = address {
-        let saved = state
-            .notices()
-            .set_reporter_address(tenant.id(), &mailbox_id, &address, language)
-            .await
-            .inspect_err(|e| tracing::error!(error = %e, "notice address not stored"))
-            .is_ok();
-        answer["notice_email_saved"] = json!(saved);
-    }
+    notice.save(&state, &tenant, &mailbox_id, &mut answer).await;
     Ok(created(answer))
 }
 
@@ -257,9 +235,7 @@ pub async fn advisor_join(
         .tenant
         .db
         .call(move |conn| {
-            if !store::advisor_may_see(conn, advisor_id, &report_id)? {
-                return Err(AppError::not_found("no such report for this advisor"));
-            }
+            require_visible_report(conn, advisor_id, &report_id)?;
             follow_up::join(
                 conn,
                 &report_id,

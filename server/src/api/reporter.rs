@@ -20,7 +20,8 @@ use super::{
     created, decode_item, notice_address, notice_language, request_lang, ApiJson, PathIds,
 };
 use crate::auth::{AnyMailboxSession, MailboxSession, Principal, SessionMailbox, Tenant};
-use crate::error::{AppError, ErrorCode};
+use crate::error::{AppError, ErrorCode, Lang};
+use crate::notices::EmailAddress;
 use crate::store::{self, NewReport};
 use crate::tenants::OpenTenant;
 use crate::wire::{self, CheckedItem};
@@ -51,6 +52,50 @@ impl std::fmt::Debug for CreateReport {
             .field("mailbox_id", &self.mailbox_id)
             .field("item_len", &self.item.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// The notice address and language asked for with a new report or a new
+/// follow-up mailbox: checked before anything is stored, saved in the
+/// e-mail store only once the mailbox is durable.
+pub(super) struct NoticeRequest {
+    address: Option<EmailAddress>,
+    language: Lang,
+}
+
+impl NoticeRequest {
+    /// The body's `notice_email` and `language` (default: the request's).
+    pub(super) fn of(
+        body: &CreateReport,
+        uri: &Uri,
+        headers: &HeaderMap,
+    ) -> Result<Self, AppError> {
+        Ok(Self {
+            address: notice_address(body.notice_email.as_deref())?,
+            language: notice_language(body.language.as_deref(), request_lang(uri, headers))?,
+        })
+    }
+
+    /// Stores the address, if one was asked for, for the durable mailbox
+    /// `mailbox_id`, and says in `answer` whether that worked
+    /// (`notice_email_saved`): if not, the mailbox stands and the reporter
+    /// can add the address from it.
+    pub(super) async fn save(
+        self,
+        state: &AppState,
+        tenant: &OpenTenant,
+        mailbox_id: &[u8; 16],
+        answer: &mut Value,
+    ) {
+        if let Some(address) = self.address {
+            let saved = state
+                .notices()
+                .set_reporter_address(tenant.id(), mailbox_id, &address, self.language)
+                .await
+                .inspect_err(|e| tracing::error!(error = %e, "notice address not stored"))
+                .is_ok();
+            answer["notice_email_saved"] = json!(saved);
+        }
     }
 }
 
@@ -137,8 +182,7 @@ pub async fn create_report(
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateReport>,
 ) -> Result<Response, AppError> {
-    let address = notice_address(body.notice_email.as_deref())?;
-    let language = notice_language(body.language.as_deref(), request_lang(&uri, &headers))?;
+    let notice = NoticeRequest::of(&body, &uri, &headers)?;
     let report = prepare_report(&state, &tenant, &body)?;
     drop(body);
     let day = state.today();
@@ -161,15 +205,7 @@ pub async fn create_report(
         })
         .await?;
     let mut answer = json!({ "report_id": report_id, "created_day": answer_day, "status": "new" });
-    if let Some(address) = address {
-        let saved = state
-            .notices()
-            .set_reporter_address(tenant.id(), &mailbox_id, &address, language)
-            .await
-            .inspect_err(|e| tracing::error!(error = %e, "notice address not stored"))
-            .is_ok();
-        answer["notice_email_saved"] = json!(saved);
-    }
+    notice.save(&state, &tenant, &mailbox_id, &mut answer).await;
     Ok(created(answer))
 }
 
