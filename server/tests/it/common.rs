@@ -28,6 +28,31 @@ pub(crate) fn cli(data: &Path, args: &[&str]) -> Output {
         .expect("run the CLI")
 }
 
+/// Runs the binary once like [`cli`], asserts that it succeeded (else
+/// fails with what it wrote to standard error) and returns its standard
+/// output.
+pub(crate) fn cli_ok(data: &Path, args: &[&str]) -> String {
+    let output = cli(data, args);
+    assert!(
+        output.status.success(),
+        "meldkluis-server {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+/// Starts `serve` on the data folder `data` (warnings only in its log):
+/// the child and its base URL.
+pub(crate) fn start(data: &Path) -> (Child, String) {
+    let (child, _, base) = serve(
+        Command::new(BIN)
+            .arg("--data-dir")
+            .arg(data)
+            .env("MELDKLUIS_LOG", "warn"),
+    );
+    (child, base)
+}
+
 /// Starts `command` (the binary with its options and environment) as
 /// `serve` on a free port and reads its "listening on" line: the child,
 /// the rest of its standard output, and its base URL.

@@ -5,33 +5,23 @@
 //! parts of it that were good.
 
 use std::path::Path;
-use std::process::Output;
 
 use meldkluis_crypto_core::{StaticKey as _, StaticSecret};
 use serde_json::{json, Value};
 
-use crate::common::cli;
+use crate::common::{cli, cli_ok};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\x0f\0\x01\x01\x01\0\x18\xdd\x8d\xb4\0\0\0\0IEND\xaeB`\x82";
 
 const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n";
 
-fn ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 fn show(data: &Path) -> Value {
-    serde_json::from_str(&ok(&cli(data, &["tenant", "info-show", "acme"]))).expect("json")
+    serde_json::from_str(&cli_ok(data, &["tenant", "info-show", "acme"])).expect("json")
 }
 
 /// A tenant `acme` (nl, en) with two advisors (ids 1 and 2).
 fn tenant(data: &Path) {
-    ok(&cli(
+    cli_ok(
         data,
         &[
             "tenant",
@@ -42,12 +32,12 @@ fn tenant(data: &Path) {
             "--languages",
             "nl,en",
         ],
-    ));
+    );
     for name in ["Anna de Vries", "Bram Jansen"] {
         let key = StaticSecret::generate(&mut meldkluis_crypto_core::os_rng())
             .public_key()
             .to_hex();
-        ok(&cli(
+        cli_ok(
             data,
             &[
                 "advisor",
@@ -58,13 +48,13 @@ fn tenant(data: &Path) {
                 "--name",
                 name,
             ],
-        ));
+        );
     }
 }
 
 /// The public key (hex) of advisor `id`, from `advisor list`.
 fn shown_key(data: &Path, id: i64) -> String {
-    ok(&cli(data, &["advisor", "list", "acme"]))
+    cli_ok(data, &["advisor", "list", "acme"])
         .lines()
         .map(|line| line.split('\t').collect::<Vec<_>>())
         .find(|fields| fields[0] == id.to_string())
@@ -109,7 +99,7 @@ fn tenant_info_stores_every_part_and_info_show_shows_it() {
         "channels.toml",
         b"[[channel]]\nid = \"cao\"\nname = { nl = \"Sectorloket\" }\ndomain = { nl = \"Vragen over de cao.\" }\nwebsite = \"https://sector.example\"\nphone = \"030 123 45 67\"\n",
     );
-    let said = ok(&cli(
+    let said = cli_ok(
         data,
         &[
             "tenant",
@@ -130,9 +120,9 @@ fn tenant_info_stores_every_part_and_info_show_shows_it() {
             "--advisor-bio",
             &format!("1={bio}"),
         ],
-    ));
+    );
     assert!(said.contains("/t/acme/info"), "{said}");
-    ok(&cli(
+    cli_ok(
         data,
         &[
             "tenant",
@@ -143,7 +133,7 @@ fn tenant_info_stores_every_part_and_info_show_shows_it() {
             "--intro-file",
             &intro_en,
         ],
-    ));
+    );
     let shown = show(data);
     assert_eq!(
         shown["texts"],
@@ -173,12 +163,12 @@ fn tenant_info_stores_every_part_and_info_show_shows_it() {
     let new_key = StaticSecret::generate(&mut meldkluis_crypto_core::os_rng())
         .public_key()
         .to_hex();
-    ok(&cli(
+    cli_ok(
         data,
         &[
             "advisor", "replace", "acme", "--old", &old_key, "--new", &new_key,
         ],
-    ));
+    );
     let replaced = show(data);
     assert_eq!(replaced["advisors"][1]["id"], 3, "{replaced}");
     assert_eq!(replaced["advisors"][1]["active"], true);
@@ -195,17 +185,17 @@ fn tenant_info_stores_every_part_and_info_show_shows_it() {
     // A PDF replaces the procedure text in every language; a text
     // replaces the PDF.
     let pdf = write(files, "regeling.pdf", PDF);
-    ok(&cli(
+    cli_ok(
         data,
         &["tenant", "info", "acme", "--meldregeling-file", &pdf],
-    ));
+    );
     let shown = show(data);
     assert!(shown["texts"].get("procedure").is_none(), "{shown}");
     assert_eq!(shown["meldregeling_pdf_bytes"], PDF.len());
-    ok(&cli(
+    cli_ok(
         data,
         &["tenant", "info", "acme", "--meldregeling-file", &regeling],
-    ));
+    );
     let shown = show(data);
     assert!(shown["meldregeling_pdf_bytes"].is_null(), "{shown}");
     assert_eq!(
@@ -214,15 +204,15 @@ fn tenant_info_stores_every_part_and_info_show_shows_it() {
     );
 
     // --clear with --lang clears that language only; without, all.
-    ok(&cli(
+    cli_ok(
         data,
         &["tenant", "info", "acme", "--lang", "en", "--clear", "intro"],
-    ));
+    );
     assert_eq!(
         show(data)["texts"]["intro"],
         json!({ "nl": "Welkom.\n\nTweede alinea." })
     );
-    ok(&cli(
+    cli_ok(
         data,
         &[
             "tenant",
@@ -243,7 +233,7 @@ fn tenant_info_stores_every_part_and_info_show_shows_it() {
             "--clear",
             "advisor-bio=3",
         ],
-    ));
+    );
     let cleared = show(data);
     assert_eq!(
         cleared["texts"],
@@ -262,10 +252,7 @@ fn tenant_info_refuses_bad_input_and_stores_nothing_of_a_refused_command() {
     tenant(data);
     let good = write(files, "good.txt", b"Een goede tekst.");
     let good_photo = write(files, "good.png", PNG);
-    ok(&cli(
-        data,
-        &["tenant", "info", "acme", "--privacy-file", &good],
-    ));
+    cli_ok(data, &["tenant", "info", "acme", "--privacy-file", &good]);
     let before = show(data);
 
     let html = write(files, "html.txt", b"<p>Welkom</p>");

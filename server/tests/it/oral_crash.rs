@@ -4,7 +4,6 @@
 //! `tenant set-voice` is stored and served in the public configuration.
 
 use std::path::Path;
-use std::process::{Child, Command};
 
 use meldkluis_crypto_core::{
     mailbox_reference, seal_item, ItemId, ItemKind, PublicKey, SealParams, StaticKey, StaticSecret,
@@ -13,26 +12,30 @@ use meldkluis_crypto_core::{
 use rand::RngCore;
 use serde_json::{json, Value};
 
-use crate::common::{advisor_login, b64, cli, kill, serve, BIN};
+use crate::common::{advisor_login, b64, cli, cli_ok, kill, start};
 
+/// Runs the CLI, asserts that it succeeded, and returns the JSON it
+/// printed (`null` for none).
 fn ok(data: &Path, args: &[&str]) -> Value {
-    let output = cli(data, args);
-    assert!(
-        output.status.success(),
-        "meldkluis-server {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
+    serde_json::from_str(&cli_ok(data, args)).unwrap_or(Value::Null)
 }
 
-fn start(data: &Path) -> (Child, String) {
-    let (child, _, base) = serve(
-        Command::new(BIN)
-            .arg("--data-dir")
-            .arg(data)
-            .env("MELDKLUIS_LOG", "warn"),
-    );
-    (child, base)
+/// The voice setting `tenant` serves in its public configuration.
+fn served_voice(runtime: &tokio::runtime::Runtime, base: &str, tenant: &str) -> Value {
+    let config: Value = runtime.block_on(async {
+        reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client")
+            .get(format!("{base}/api/v1/t/{tenant}/config"))
+            .send()
+            .await
+            .expect("config")
+            .json()
+            .await
+            .expect("json")
+    });
+    config["voice"].clone()
 }
 
 fn seal(
@@ -259,42 +262,16 @@ fn set_voice_is_stored_and_served_in_the_public_configuration() {
         .build()
         .expect("runtime");
     let (child, base) = start(data);
-    let config: Value = runtime.block_on(async {
-        reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("client")
-            .get(format!("{base}/api/v1/t/acme/config"))
-            .send()
-            .await
-            .expect("config")
-            .json()
-            .await
-            .expect("json")
-    });
     assert_eq!(
-        config["voice"],
+        served_voice(&runtime, &base, "acme"),
         json!({ "enabled": false, "disguise": "optional" })
     );
     kill(child);
     // A new tenant: on, required.
     ok(data, &["tenant", "create", "other", "--name", "Other"]);
     let (child, base) = start(data);
-    let config: Value = runtime.block_on(async {
-        reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("client")
-            .get(format!("{base}/api/v1/t/other/config"))
-            .send()
-            .await
-            .expect("config")
-            .json()
-            .await
-            .expect("json")
-    });
     assert_eq!(
-        config["voice"],
+        served_voice(&runtime, &base, "other"),
         json!({ "enabled": true, "disguise": "required" })
     );
     kill(child);

@@ -7,16 +7,7 @@
 
 use std::process::Output;
 
-use crate::common::cli;
-
-fn ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).expect("utf-8")
-}
+use crate::common::{cli, cli_ok};
 
 fn refused(output: &Output, why: &str) {
     assert!(!output.status.success(), "{why}: refused");
@@ -33,9 +24,9 @@ fn refused_because(output: &Output, why: &str, because: &str) {
 fn the_operator_invites_adds_lists_and_removes_recipients() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path();
-    ok(&cli(data, &["tenant", "create", "acme", "--name", "Acme"]));
+    cli_ok(data, &["tenant", "create", "acme", "--name", "Acme"]);
     let advisor = "11".repeat(32);
-    ok(&cli(
+    cli_ok(
         data,
         &[
             "advisor",
@@ -46,11 +37,11 @@ fn the_operator_invites_adds_lists_and_removes_recipients() {
             "--name",
             "A",
         ],
-    ));
+    );
 
     // An invitation: a link with the secret in the fragment, the hash
     // stored, not the secret.
-    let out = ok(&cli(
+    let out = cli_ok(
         data,
         &[
             "recipient",
@@ -61,7 +52,7 @@ fn the_operator_invites_adds_lists_and_removes_recipients() {
             "--label",
             "Directie",
         ],
-    ));
+    );
     let link = out
         .split_whitespace()
         .find(|w| w.contains("/t/acme/enrol#"))
@@ -82,7 +73,7 @@ fn the_operator_invites_adds_lists_and_removes_recipients() {
 
     // A token key.
     let hr = "22".repeat(32);
-    let out = ok(&cli(
+    let out = cli_ok(
         data,
         &[
             "recipient",
@@ -95,7 +86,7 @@ fn the_operator_invites_adds_lists_and_removes_recipients() {
             "--public-key",
             &hr,
         ],
-    ));
+    );
     let fingerprint = meldkluis_crypto_core::PublicKey::from_hex(&hr)
         .expect("key")
         .fingerprint();
@@ -207,13 +198,10 @@ fn the_operator_invites_adds_lists_and_removes_recipients() {
     );
 
     // List, remove, list.
-    let listed = ok(&cli(data, &["recipient", "list", "acme"]));
+    let listed = cli_ok(data, &["recipient", "list", "acme"]);
     assert!(listed.contains("forward\tcurrent\tHR\ttoken"), "{listed}");
-    ok(&cli(
-        data,
-        &["recipient", "remove", "acme", "--public-key", &hr],
-    ));
-    let listed = ok(&cli(data, &["recipient", "list", "acme"]));
+    cli_ok(data, &["recipient", "remove", "acme", "--public-key", &hr]);
+    let listed = cli_ok(data, &["recipient", "list", "acme"]);
     assert!(listed.contains("forward\tremoved "), "{listed}");
     refused(
         &cli(data, &["recipient", "remove", "acme", "--public-key", &hr]),

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use meldkluis_crypto_core::{
 use rand::{Rng, RngCore};
 use serde_json::{json, Value};
 
-use crate::common::{advisor_login, b64, serve, BIN};
+use crate::common::{advisor_login, b64, start, BIN};
 
 const CYCLES: usize = 5;
 const SUBMITTERS: usize = 16;
@@ -31,17 +31,6 @@ fn cli(data: &Path, args: &[&str]) {
         .status()
         .expect("run the CLI");
     assert!(status.success(), "meldkluis-server {args:?} failed");
-}
-
-/// Starts the server; returns the child and its base URL.
-fn start(data: &Path) -> (Child, String) {
-    let (child, _, base) = serve(
-        Command::new(BIN)
-            .arg("--data-dir")
-            .arg(data)
-            .env("MELDKLUIS_LOG", "warn"),
-    );
-    (child, base)
 }
 
 struct Fixture {
