@@ -573,11 +573,13 @@ pub(crate) struct DraftFieldNames<'a> {
     pub(crate) none: &'a str,
 }
 
-/// The fields a forward draft and minutes share: the text (prefilled
-/// with `draft`'s) and a checkbox per attachment of the thread (checked
-/// when `draft` names it), with `more` at the end of the attachments'
-/// fieldset.
+/// The fields a forward draft and minutes share: the hidden ones (the
+/// CSRF token, the hash of the report read and, for a new version, the
+/// draft's id), the text (prefilled with `draft`'s) and a checkbox per
+/// attachment of the thread (checked when `draft` names it), with `more`
+/// at the end of the attachments' fieldset.
 pub(crate) fn draft_fields(
+    page: &Page<'_>,
     opened: &OpenedThread,
     names: &HashMap<String, (String, String)>,
     draft: Option<&Request>,
@@ -600,6 +602,11 @@ pub(crate) fn draft_fields(
         })
     };
     html! {
+        input type="hidden" name="csrf" value=(page.csrf);
+        input type="hidden" name="report_hash" value=(opened.report_hash);
+        @if let Some(draft) = draft {
+            input type="hidden" name="draft_id" value=(draft.request.draft_id);
+        }
         label for={ (prefix) "-text-" (suffix) } { (text_label) }
         textarea id={ (prefix) "-text-" (suffix) } name="text" required maxlength="60000" {
             (draft.map_or("", |d| d.request.text.as_str()))
@@ -646,12 +653,8 @@ fn draft_form(
     };
     html! {
         form.forward-draft method="post" action={ (page.base) "/reports/" (id) "/forward/request" } {
-            input type="hidden" name="csrf" value=(page.csrf);
-            input type="hidden" name="report_hash" value=(opened.report_hash);
-            @if let Some(draft) = draft {
-                input type="hidden" name="draft_id" value=(draft.request.draft_id);
-            }
             (draft_fields(
+                page,
                 opened,
                 names,
                 draft,

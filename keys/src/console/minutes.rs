@@ -453,12 +453,8 @@ fn minutes_form(
     let suffix = draft.map_or_else(|| "new".to_owned(), |d| d.item_id.clone());
     html! {
         form.minutes-form method="post" enctype="multipart/form-data" action={ (page.base) "/reports/" (opened.thread.report_id) "/minutes" } {
-            input type="hidden" name="csrf" value=(page.csrf);
-            input type="hidden" name="report_hash" value=(opened.report_hash);
-            @if let Some(draft) = draft {
-                input type="hidden" name="draft_id" value=(draft.request.draft_id);
-            }
             (draft_fields(
+                page,
                 opened,
                 names,
                 draft,
