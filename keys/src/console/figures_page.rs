@@ -722,15 +722,10 @@ pub(super) async fn view(
     headers: HeaderMap,
     Path(item_id): Path<String>,
 ) -> Response {
-    let lang = match state.admit(&headers) {
-        Ok(lang) => lang,
-        Err(refused) => return refused.into_response(),
+    let (lang, _, warnings) = match state.admit_page(&headers).await {
+        Ok(opened) => opened,
+        Err(refused) => return *refused,
     };
-    let config = match state.client.public_config().await {
-        Ok(config) => config,
-        Err(error) => return failure(&state, lang, &error),
-    };
-    let warnings = state.substitutions(&config);
     let Some(id) = canonical_id(&item_id) else {
         return StatusCode::NOT_FOUND.into_response();
     };

@@ -558,6 +558,35 @@ impl ConsoleState {
         found
     }
 
+    /// The public configuration, freshly fetched, with the key-substitution
+    /// check on it ([`Self::substitutions`]): what a page shows its
+    /// warnings from. A failure is already the page to answer with.
+    async fn config_and_warnings(
+        &self,
+        lang: Lang,
+    ) -> Result<(PublicConfig, Vec<Substitution>), Box<Response>> {
+        let config = self
+            .client
+            .public_config()
+            .await
+            .map_err(|error| Box::new(failure(self, lang, &error)))?;
+        let warnings = self.substitutions(&config);
+        Ok((config, warnings))
+    }
+
+    /// The start of a page: [`Self::admit`], then
+    /// [`Self::config_and_warnings`].
+    async fn admit_page(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<(Lang, PublicConfig, Vec<Substitution>), Box<Response>> {
+        let lang = self
+            .admit(headers)
+            .map_err(|refused| Box::new(refused.into_response()))?;
+        let (config, warnings) = self.config_and_warnings(lang).await?;
+        Ok((lang, config, warnings))
+    }
+
     /// Runs `work` with the key on a blocking thread (a token may take a
     /// while, and is used by one thread at a time).
     async fn with_key<R: Send + 'static>(
@@ -614,6 +643,21 @@ impl ConsoleState {
         // An oral report's mailbox is the one its join record names (none
         // before it is joined); a reporter's own report's is its sender.
         let mailbox = self.mailbox_of(report_id, &header).await?;
+        self.seal_advisor_item_to(header, thread, config, mailbox, kind, content)
+            .await
+    }
+
+    /// [`Self::seal_advisor_item`] with the report's mailbox key given
+    /// (the join record names the mailbox it introduces).
+    async fn seal_advisor_item_to(
+        &self,
+        header: ItemHeader,
+        thread: ItemId,
+        config: PublicConfig,
+        mailbox: Option<PublicKey>,
+        kind: ItemKind,
+        content: meldkluis_crypto_core::Zeroizing<Vec<u8>>,
+    ) -> Result<Vec<u8>, Error> {
         let recovery = self.recovery;
         let enrolled = self.enrolled.clone();
         let tenant = self.client.tenant().clone();
@@ -773,15 +817,10 @@ async fn log_in(
 
 /// `GET /reports`: the list, with status and deadlines.
 async fn reports(State(state): State<Arc<ConsoleState>>, headers: HeaderMap) -> Response {
-    let lang = match state.admit(&headers) {
-        Ok(lang) => lang,
-        Err(refused) => return refused.into_response(),
+    let (lang, config, warnings) = match state.admit_page(&headers).await {
+        Ok(opened) => opened,
+        Err(refused) => return *refused,
     };
-    let config = match state.client.public_config().await {
-        Ok(config) => config,
-        Err(error) => return failure(&state, lang, &error),
-    };
-    let warnings = state.substitutions(&config);
     match state.client.reports().await {
         Ok(list) => {
             pages::reports_page(&state.page(lang, &warnings), &list, &config).into_response()
@@ -987,11 +1026,10 @@ async fn report(
     let Ok(report_id) = ItemId::from_hex(&report_id).map(|id| id.to_hex()) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let config = match state.client.public_config().await {
-        Ok(config) => config,
-        Err(error) => return failure(&state, lang, &error),
+    let (config, warnings) = match state.config_and_warnings(lang).await {
+        Ok(fetched) => fetched,
+        Err(failed) => return *failed,
     };
-    let warnings = state.substitutions(&config);
     // The list entry has what the thread lacks: the deadlines the server
     // computed and the disclosed category.
     let (today, summary) = match state.client.reports().await {
@@ -1356,15 +1394,10 @@ async fn set_hold(
 /// `GET /register`: the tenant's register of reports, every line (codes
 /// and days only), as every advisor of the tenant reads it.
 async fn register(State(state): State<Arc<ConsoleState>>, headers: HeaderMap) -> Response {
-    let lang = match state.admit(&headers) {
-        Ok(lang) => lang,
-        Err(refused) => return refused.into_response(),
+    let (lang, config, warnings) = match state.admit_page(&headers).await {
+        Ok(opened) => opened,
+        Err(refused) => return *refused,
     };
-    let config = match state.client.public_config().await {
-        Ok(config) => config,
-        Err(error) => return failure(&state, lang, &error),
-    };
-    let warnings = state.substitutions(&config);
     match state.client.register().await {
         Ok(register) => {
             pages::register_page(&state.page(lang, &warnings), &register, &config).into_response()

@@ -35,10 +35,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::pages::{self, layout_in, short_id, Page, Section};
-use super::{
-    failure, not_taken, reply_recipients, same_report, ConsoleState, NotTaken, OpenedThread,
-    SameReport,
-};
+use super::{failure, not_taken, same_report, ConsoleState, NotTaken, OpenedThread, SameReport};
 use crate::client::{decode_item, OralChannel, PublicConfig, Thread};
 use crate::reading::{self, ReportMailbox, Trust, ORAL_REPORT_FORMAT};
 use crate::Error;
@@ -170,15 +167,10 @@ fn channel_text(lang: Lang, channel: &str) -> String {
 
 /// `GET /reports/oral`: the form to register an oral report.
 pub(crate) async fn form(State(state): State<Arc<ConsoleState>>, headers: HeaderMap) -> Response {
-    let lang = match state.admit(&headers) {
-        Ok(lang) => lang,
-        Err(refused) => return refused.into_response(),
+    let (lang, config, warnings) = match state.admit_page(&headers).await {
+        Ok(opened) => opened,
+        Err(refused) => return *refused,
     };
-    let config = match state.client.public_config().await {
-        Ok(config) => config,
-        Err(error) => return failure(&state, lang, &error),
-    };
-    let warnings = state.substitutions(&config);
     form_page(
         &state.page(lang, &warnings),
         &config,
@@ -289,11 +281,10 @@ pub(crate) async fn register(
         Ok(lang) => lang,
         Err(refused) => return refused.into_response(),
     };
-    let config = match state.client.public_config().await {
-        Ok(config) => config,
-        Err(error) => return failure(&state, lang, &error),
+    let (config, warnings) = match state.config_and_warnings(lang).await {
+        Ok(fetched) => fetched,
+        Err(failed) => return *failed,
     };
-    let warnings = state.substitutions(&config);
     let advisors = state.sealable_advisors(&config);
     let problem = if !advisors.iter().any(|(k, _)| *k == state.public_key) {
         // The server must list this key as one of the tenant's advisors.
@@ -455,13 +446,7 @@ pub(crate) fn oral_report_view(lang: Lang, report: &Value) -> Markup {
                     (t(lang, "console-reporter-anonymous"))
                 }
             }
-            dt { (t(lang, "console-sealed-to")) }
-            dd {
-                @for (i, advisor) in report["advisors"].as_array().into_iter().flatten().enumerate() {
-                    @if i > 0 { ", " }
-                    (advisor["name"].as_str().unwrap_or("?"))
-                }
-            }
+            (pages::sealed_to(lang, &report["advisors"]))
         }
     }
 }
@@ -716,6 +701,27 @@ fn refused(state: &ConsoleState, lang: Lang, report_id: &str, why: JoinRefusal) 
         .into_response()
 }
 
+/// Admits a join form (the look-up and the confirmation): the post on the
+/// report `report_id`, and the reference the advisor typed in its
+/// canonical form (a typing error is refused before anything is asked).
+fn admit_join(
+    state: &ConsoleState,
+    headers: &HeaderMap,
+    form: &JoinForm,
+    report_id: &str,
+) -> Result<(Lang, String, String), Box<Response>> {
+    let (lang, report_id) = state.admit_report_post(headers, &form.csrf, report_id)?;
+    let Ok(reference) = parse_mailbox_reference(&form.reference) else {
+        return Err(Box::new(refused(
+            state,
+            lang,
+            &report_id,
+            JoinRefusal::BadReference,
+        )));
+    };
+    Ok((lang, report_id, reference))
+}
+
 /// `POST /reports/{id}/join`: looks the typed reference up, checks what
 /// the server serves for it, and shows whom the reporter's mailbox chose,
 /// with a button to join.
@@ -725,12 +731,9 @@ pub(crate) async fn join_lookup(
     Path(report_id): Path<String>,
     Form(form): Form<JoinForm>,
 ) -> Response {
-    let (lang, report_id) = match state.admit_report_post(&headers, &form.csrf, &report_id) {
+    let (lang, report_id, reference) = match admit_join(&state, &headers, &form, &report_id) {
         Ok(admitted) => admitted,
         Err(refusal) => return *refusal,
-    };
-    let Ok(reference) = parse_mailbox_reference(&form.reference) else {
-        return refused(&state, lang, &report_id, JoinRefusal::BadReference);
     };
     let result = async {
         if let Err(why) = joinable(&state, &report_id, &form.report_hash).await? {
@@ -811,12 +814,9 @@ pub(crate) async fn join_confirm(
     Path(report_id): Path<String>,
     Form(form): Form<JoinForm>,
 ) -> Response {
-    let (lang, report_id) = match state.admit_report_post(&headers, &form.csrf, &report_id) {
+    let (lang, report_id, reference) = match admit_join(&state, &headers, &form, &report_id) {
         Ok(admitted) => admitted,
         Err(refusal) => return *refusal,
-    };
-    let Ok(reference) = parse_mailbox_reference(&form.reference) else {
-        return refused(&state, lang, &report_id, JoinRefusal::BadReference);
     };
     let result = async {
         let same = match joinable(&state, &report_id, &form.report_hash).await? {
@@ -884,36 +884,16 @@ pub(crate) async fn join_confirm(
         })
         .to_string();
         let config = state.client.public_config().await?;
-        let recovery = state.recovery;
-        let enrolled = state.enrolled.clone();
-        let tenant = state.client.tenant().clone();
-        let header = same.header.clone();
-        let mailbox = checked.mailbox;
         let sealed = state
-            .with_key(move |key| -> Result<Vec<u8>, Error> {
-                let recipients = reply_recipients(
-                    &header,
-                    Some(mailbox),
-                    key.public_key(),
-                    recovery,
-                    &enrolled,
-                    &config,
-                );
-                let mut rng = os_rng();
-                Ok(seal_item(
-                    &SealParams {
-                        kind: ItemKind::Message,
-                        tenant: &tenant,
-                        item_id: ItemId::random(&mut rng),
-                        report_id: header.item_id,
-                        sender: key,
-                        recipients: &recipients,
-                    },
-                    record.as_bytes(),
-                    &mut rng,
-                )?)
-            })
-            .await??;
+            .seal_advisor_item_to(
+                same.header.clone(),
+                same.header.item_id,
+                config,
+                Some(checked.mailbox),
+                ItemKind::Message,
+                record.into_bytes().into(),
+            )
+            .await?;
         state.client.post_message(&report_id, &sealed).await?;
         Ok::<_, NotTaken>(Ok(()))
     }

@@ -617,6 +617,20 @@ fn attachment_file_names(contents: &[Value]) -> std::collections::HashMap<&str, 
         .collect()
 }
 
+/// The advisors a report says it was sealed to, by name (a `dt` and its
+/// `dd` in the report's list).
+pub(crate) fn sealed_to(lang: Lang, advisors: &Value) -> Markup {
+    html! {
+        dt { (t(lang, "console-sealed-to")) }
+        dd {
+            @for (i, advisor) in advisors.as_array().into_iter().flatten().enumerate() {
+                @if i > 0 { ", " }
+                (advisor["name"].as_str().unwrap_or("?"))
+            }
+        }
+    }
+}
+
 /// The names of the files an item says it carries (the attachments
 /// themselves are listed, and exported, below the thread).
 fn attachment_names(lang: Lang, list: &Value) -> Markup {
@@ -670,13 +684,7 @@ fn report_view(lang: Lang, report: &Value) -> Markup {
                     (t(lang, "console-reporter-anonymous"))
                 }
             }
-            dt { (t(lang, "console-sealed-to")) }
-            dd {
-                @for (i, advisor) in report["advisors"].as_array().into_iter().flatten().enumerate() {
-                    @if i > 0 { ", " }
-                    (advisor["name"].as_str().unwrap_or("?"))
-                }
-            }
+            (sealed_to(lang, &report["advisors"]))
         }
         (attachment_names(lang, &report["attachments"]))
         (super::meetings::report_request_view(lang, &report["meeting_request"]))

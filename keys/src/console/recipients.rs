@@ -26,15 +26,10 @@ use crate::enrolled::{
 
 /// `GET /recipients`.
 pub(crate) async fn page(State(state): State<Arc<ConsoleState>>, headers: HeaderMap) -> Response {
-    let lang = match state.admit(&headers) {
-        Ok(lang) => lang,
-        Err(refused) => return refused.into_response(),
+    let (lang, _, warnings) = match state.admit_page(&headers).await {
+        Ok(opened) => opened,
+        Err(refused) => return *refused,
     };
-    let config = match state.client.public_config().await {
-        Ok(config) => config,
-        Err(error) => return failure(&state, lang, &error),
-    };
-    let warnings = state.substitutions(&config);
     let served = match state.client.recipients().await {
         Ok(served) => served,
         Err(error) => return failure(&state, lang, &error),
