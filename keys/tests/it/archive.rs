@@ -59,6 +59,34 @@ fn open(export: &Path, out: &Path, enrolled: &Path, key: &Path) -> std::process:
         .unwrap()
 }
 
+/// [`open`] that must succeed; its standard output.
+fn opened(export: &Path, out: &Path, enrolled: &Path, key: &Path) -> String {
+    let output = open(export, out, enrolled, key);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Writes the enrolled-keys file `dir/enrolled`: `advisors` with their
+/// names, and the recovery key.
+fn enrolled_file(
+    dir: &Path,
+    advisors: &[(PublicKey, &str)],
+    recovery: &PublicKey,
+) -> std::path::PathBuf {
+    let mut text = String::new();
+    for (key, name) in advisors {
+        text.push_str(&format!("advisor {} {name}\n", key.to_hex()));
+    }
+    text.push_str(&format!("recovery {}\n", recovery.to_hex()));
+    let enrolled = dir.join("enrolled");
+    std::fs::write(&enrolled, text).unwrap();
+    enrolled
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_opens_with_the_advisors_key_and_a_damaged_one_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -168,25 +196,13 @@ async fn an_export_opens_with_the_advisors_key_and_a_damaged_one_is_refused() {
         );
     }
 
-    let enrolled = dir.path().join("enrolled");
-    std::fs::write(
-        &enrolled,
-        format!(
-            "advisor {} A\nadvisor {} B\nrecovery {}\n",
-            a.public_key().to_hex(),
-            b.public_key().to_hex(),
-            recovery.public_key().to_hex()
-        ),
-    )
-    .unwrap();
-    let out = dir.path().join("plain");
-    let output = open(&export, &out, &enrolled, &key_a);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let enrolled = enrolled_file(
+        dir.path(),
+        &[(a.public_key(), "A"), (b.public_key(), "B")],
+        &recovery.public_key(),
     );
+    let out = dir.path().join("plain");
+    let stdout = opened(&export, &out, &enrolled, &key_a);
     assert!(stdout.contains("2 report(s), 3 item(s) opened"), "{stdout}");
     assert!(
         stdout.contains(&format!(
@@ -442,27 +458,12 @@ async fn a_joined_oral_report_opens_with_the_reporters_messages_from_the_join_re
         meldkluis_server::export::export_tenant(&config, &tenant, &export, today).unwrap();
     assert_eq!(summary.counts.reports, 1);
     assert_eq!(summary.counts.messages, 2);
-    let enrolled = dir.path().join("enrolled");
-    std::fs::write(
-        &enrolled,
-        format!(
-            "advisor {} A\nrecovery {}\n",
-            a.public_key().to_hex(),
-            recovery.public_key().to_hex()
-        ),
-    )
-    .unwrap();
+    let enrolled = enrolled_file(dir.path(), &[(a.public_key(), "A")], &recovery.public_key());
 
     // As exported: the oral report opens as A's, the join record as A's,
     // and the message sealed by the joined mailbox's key as the reporter's.
     let out = dir.path().join("plain");
-    let output = open(&export, &out, &enrolled, &key_a);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = opened(&export, &out, &enrolled, &key_a);
     assert!(stdout.contains("1 report(s), 3 item(s) opened"), "{stdout}");
     assert!(!stdout.contains("not opened"), "{stdout}");
     let report_dir = out.join("reports").join(oral_id.to_hex());
@@ -534,13 +535,7 @@ async fn a_joined_oral_report_opens_with_the_reporters_messages_from_the_join_re
     rewrite_thread(&export, &oral_id.to_hex(), &thread);
 
     let out = dir.path().join("plain-attacked");
-    let output = open(&export, &out, &enrolled, &key_a);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = opened(&export, &out, &enrolled, &key_a);
     assert!(stdout.contains("1 report(s), 3 item(s) opened"), "{stdout}");
     for id in &forged {
         assert!(
