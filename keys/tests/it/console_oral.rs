@@ -159,6 +159,15 @@ impl Oral {
             .insert(self.id.to_hex(), thread);
     }
 
+    /// The server answers a look-up of `reference` with `key` as the
+    /// follow-up mailbox's key and a follow-up report sealed by `sealer`.
+    fn serve_follow_up(&self, reference: &str, key: &PublicKey, sealer: &StaticSecret) {
+        self.server.follow_ups.lock().unwrap().insert(
+            reference.to_owned(),
+            follow_up_answer(reference, key, &follow_up_item(sealer, &self.keys)),
+        );
+    }
+
     fn path(&self) -> String {
         format!("/reports/{}", self.id.to_hex())
     }
@@ -235,6 +244,15 @@ fn shown_from<'a>(page: &'a str, text: &str) -> &'a str {
     let before = &page[..at];
     let start = before.rfind("data-from=\"").unwrap() + "data-from=\"".len();
     before[start..].split('"').next().unwrap()
+}
+
+/// A join refused with `expected` and the refusal `text_id` on its page.
+fn assert_refused(status: u16, page: &str, expected: u16, text_id: &str) {
+    assert_eq!(status, expected, "{page}");
+    assert!(
+        page.contains(&format!("data-refusal=\"{text_id}\"")),
+        "{page}"
+    );
 }
 
 fn opened_header(item_b64: &str) -> ItemHeader {
@@ -349,48 +367,19 @@ async fn a_mailbox_key_substituted_for_the_spoken_reference_is_refused() {
     // 1. At the look-up, the server serves its own key (and a follow-up
     //    item sealed by it, naming the advisor) for the reporter's
     //    reference.
-    oral.server.follow_ups.lock().unwrap().insert(
-        reference.clone(),
-        follow_up_answer(
-            &reference,
-            &servers_key.public_key(),
-            &follow_up_item(&servers_key, &oral.keys),
-        ),
-    );
+    oral.serve_follow_up(&reference, &servers_key.public_key(), &servers_key);
     let typed = reference.to_lowercase().replace('-', " ");
     let (status, page) = oral.post("join", &[("reference", &typed)]).await;
-    assert_eq!(status, 409, "{page}");
-    assert!(
-        page.contains("data-refusal=\"oral-join-key-substituted\""),
-        "{page}"
-    );
+    assert_refused(status, &page, 409, "oral-join-key-substituted");
 
     // 2. The right key, but an item sealed by another key.
-    oral.server.follow_ups.lock().unwrap().insert(
-        reference.clone(),
-        follow_up_answer(
-            &reference,
-            &reporter.public_key(),
-            &follow_up_item(&servers_key, &oral.keys),
-        ),
-    );
+    oral.serve_follow_up(&reference, &reporter.public_key(), &servers_key);
     let (status, page) = oral.post("join", &[("reference", &reference)]).await;
-    assert_eq!(status, 422, "{page}");
-    assert!(
-        page.contains("data-refusal=\"oral-join-item-refused\""),
-        "{page}"
-    );
+    assert_refused(status, &page, 422, "oral-join-item-refused");
 
     // 3. The look-up was honest, and the server substitutes its key at
     //    the confirmation.
-    oral.server.follow_ups.lock().unwrap().insert(
-        reference.clone(),
-        follow_up_answer(
-            &reference,
-            &reporter.public_key(),
-            &follow_up_item(&reporter, &oral.keys),
-        ),
-    );
+    oral.serve_follow_up(&reference, &reporter.public_key(), &reporter);
     let (status, page) = oral.post("join", &[("reference", &reference)]).await;
     assert_eq!(status, 200, "{page}");
     assert!(
@@ -401,24 +390,13 @@ async fn a_mailbox_key_substituted_for_the_spoken_reference_is_refused() {
         field(&page, "mailbox_public_key"),
         reporter.public_key().to_hex()
     );
-    oral.server.follow_ups.lock().unwrap().insert(
-        reference.clone(),
-        follow_up_answer(
-            &reference,
-            &servers_key.public_key(),
-            &follow_up_item(&servers_key, &oral.keys),
-        ),
-    );
+    oral.serve_follow_up(&reference, &servers_key.public_key(), &servers_key);
     let confirm = [
         ("reference", reference.as_str()),
         ("mailbox_public_key", &reporter.public_key().to_hex()),
     ];
     let (status, page) = oral.post("join/confirm", &confirm).await;
-    assert_eq!(status, 409, "{page}");
-    assert!(
-        page.contains("data-refusal=\"oral-join-key-substituted\""),
-        "{page}"
-    );
+    assert_refused(status, &page, 409, "oral-join-key-substituted");
     // A confirmation naming the server's key (a forged form) is refused
     // too: its reference is not the spoken one.
     let forged = [
@@ -433,18 +411,10 @@ async fn a_mailbox_key_substituted_for_the_spoken_reference_is_refused() {
 
     // Not a reference at all, and a reference nobody made.
     let (status, page) = oral.post("join", &[("reference", "not a code")]).await;
-    assert_eq!(status, 422, "{page}");
-    assert!(
-        page.contains("data-refusal=\"oral-join-bad-reference\""),
-        "{page}"
-    );
+    assert_refused(status, &page, 422, "oral-join-bad-reference");
     let nobody = mailbox_reference(&StaticSecret::generate(&mut os_rng()).public_key());
     let (status, page) = oral.post("join", &[("reference", &nobody)]).await;
-    assert_eq!(status, 404, "{page}");
-    assert!(
-        page.contains("data-refusal=\"oral-join-not-found\""),
-        "{page}"
-    );
+    assert_refused(status, &page, 404, "oral-join-not-found");
     assert!(oral.posted().is_empty(), "{:?}", oral.posted());
 }
 
@@ -453,14 +423,7 @@ async fn a_checked_join_posts_a_join_record_to_the_spoken_mailbox() {
     let oral = Oral::new().await;
     let reporter = StaticSecret::generate(&mut os_rng());
     let reference = mailbox_reference(&reporter.public_key());
-    oral.server.follow_ups.lock().unwrap().insert(
-        reference.clone(),
-        follow_up_answer(
-            &reference,
-            &reporter.public_key(),
-            &follow_up_item(&reporter, &oral.keys),
-        ),
-    );
+    oral.serve_follow_up(&reference, &reporter.public_key(), &reporter);
     // Before joining, a reply goes to the advisors and the recovery key
     // only: there is no mailbox.
     let (status, page) = oral.post("reply", &[("text", "note to file")]).await;
