@@ -69,44 +69,43 @@ async fn case_of(oral: bool) -> Case {
     let mut rng = os_rng();
     let [a, b, r, s, recovery] = std::array::from_fn(|_| StaticSecret::generate(&mut rng));
     let report_id = ItemId::random(&mut rng);
-    let report = if oral {
-        seal_item(
-            &SealParams {
-                kind: ItemKind::Report,
-                tenant: &tenant(),
-                item_id: report_id,
-                report_id,
-                sender: &a,
-                recipients: &[a.public_key(), b.public_key(), recovery.public_key()],
-            },
+    let (sender, recipients, content) = if oral {
+        (
+            &a,
+            vec![a.public_key(), b.public_key(), recovery.public_key()],
             json!({"format": "meldkluis-oral-report/1", "language": "en", "category": null,
                    "channel": "oral", "spoken_day": "2026-11-28", "text": "CANARY by phone",
                    "reporter": {"anonymous": true}, "advisors": [],
                    "recovery_key": recovery.public_key().to_hex()})
             .to_string()
-            .as_bytes(),
-            &mut rng,
+            .into_bytes(),
         )
     } else {
-        seal_item(
-            &SealParams {
-                kind: ItemKind::Report,
-                tenant: &tenant(),
-                item_id: report_id,
-                report_id,
-                sender: &r,
-                recipients: &[
-                    a.public_key(),
-                    b.public_key(),
-                    s.public_key(),
-                    recovery.public_key(),
-                    r.public_key(),
-                ],
-            },
-            br#"{"format":"meldkluis-report/1","answers":[],"reporter":{"anonymous":true},"attachments":[]}"#,
-            &mut rng,
+        (
+            &r,
+            vec![
+                a.public_key(),
+                b.public_key(),
+                s.public_key(),
+                recovery.public_key(),
+                r.public_key(),
+            ],
+            br#"{"format":"meldkluis-report/1","answers":[],"reporter":{"anonymous":true},"attachments":[]}"#
+                .to_vec(),
         )
-    }
+    };
+    let report = seal_item(
+        &SealParams {
+            kind: ItemKind::Report,
+            tenant: &tenant(),
+            item_id: report_id,
+            report_id,
+            sender,
+            recipients: &recipients,
+        },
+        &content,
+        &mut rng,
+    )
     .unwrap();
     let state = Arc::new(Served::default());
     *state.config.lock().unwrap() = json!({
