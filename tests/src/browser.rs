@@ -84,6 +84,16 @@ impl Browser {
         Self::start_with(BrowserOptions::default()).await
     }
 
+    /// Starts chromedriver and a fresh Chromium with the default window,
+    /// preferring `lang` (`Accept-Language`).
+    pub async fn start_in(lang: &str) -> Self {
+        Self::start_with(BrowserOptions {
+            language: lang.into(),
+            ..BrowserOptions::default()
+        })
+        .await
+    }
+
     /// Starts chromedriver and a fresh Chromium with `options`.
     pub async fn start_with(options: BrowserOptions) -> Self {
         let chromium = program("MELDKLUIS_TEST_CHROMIUM", "/usr/bin/chromium");
@@ -220,11 +230,32 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
     }
 
+    /// Runs `script` (a function body, no arguments), which returns a
+    /// list of strings, and returns them; `what` names them if it did not.
+    pub async fn js_strings(&self, what: &str, script: &str) -> Vec<String> {
+        strings(&self.js(script, vec![]).await, what)
+    }
+
     /// Ends the session and stops chromedriver and Chromium.
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
         // Drop stops the rest.
     }
+}
+
+/// The strings of a list a page's script returned; `what` names them
+/// if it is not one.
+pub fn strings(value: &Value, what: &str) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("{what}: not a list: {value}"))
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .unwrap_or_else(|| panic!("{what}: not text: {v}"))
+                .to_owned()
+        })
+        .collect()
 }
 
 impl Drop for Browser {

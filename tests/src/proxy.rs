@@ -52,6 +52,18 @@ pub enum Tampering {
     ForwardTo(String),
 }
 
+impl Tampering {
+    /// Ask the server, then serve its JSON answer as `change` leaves it.
+    pub fn rewrite_json(change: impl Fn(&mut serde_json::Value) + Send + Sync + 'static) -> Self {
+        Self::Rewrite(Arc::new(move |body| {
+            let mut value: serde_json::Value =
+                serde_json::from_slice(body).expect("the server's answer is JSON");
+            change(&mut value);
+            serde_json::to_vec(&value).expect("json")
+        }))
+    }
+}
+
 impl std::fmt::Debug for Tampering {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

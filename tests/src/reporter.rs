@@ -29,6 +29,16 @@ pub struct ReportInput {
     pub notice_email: Option<String>,
 }
 
+impl ReportInput {
+    /// A report that says only `what` happened (the rest as by default).
+    pub fn saying(what: &str) -> Self {
+        Self {
+            what: what.into(),
+            ..Self::default()
+        }
+    }
+}
+
 /// Waits until the page's script has enabled its main button.
 pub async fn wait_ready(browser: &Browser, button: &str) {
     browser
@@ -88,6 +98,20 @@ pub async fn fill_report_form(browser: &Browser, input: &ReportInput) {
     }
 }
 
+/// Opens the report form of `tenant` on `server` and fills it with
+/// `input` (not sent yet).
+pub async fn open_report_form(
+    browser: &Browser,
+    server: &crate::TestServer,
+    tenant: &str,
+    input: &ReportInput,
+) {
+    browser
+        .goto(&format!("{}/t/{tenant}/report", server.base))
+        .await;
+    fill_report_form(browser, input).await;
+}
+
 /// Presses "send" and waits for the login code; returns it and the time
 /// from the press to the code on screen (the server's acknowledgement).
 pub async fn send_report(browser: &Browser) -> (String, Duration) {
@@ -136,6 +160,38 @@ pub async fn mailbox_login(browser: &Browser, code: &str) {
         )
         .await;
     assert_eq!(shown, json!("ok"), "mailbox log-in");
+}
+
+/// Opens the mailbox page at `url` and logs in with `code`.
+pub async fn open_mailbox(browser: &Browser, url: &str, code: &str) {
+    browser.goto(url).await;
+    mailbox_login(browser, code).await;
+}
+
+/// Presses the mailbox's send button (the message written) and waits
+/// until the page says, in `lang`, that the message was sent.
+pub async fn send_reply(browser: &Browser, lang: &str) {
+    click(browser, "reply-send").await;
+    let catalog = meldkluis_i18n::catalog();
+    let sent = meldkluis_i18n::t(
+        catalog.lang(lang).expect("a language of the catalog"),
+        "js-message-sent",
+    );
+    wait_text(browser, "reply-status", &sent).await;
+}
+
+/// Waits until the element with `id` says exactly `expected`.
+pub async fn wait_text(browser: &Browser, id: &str, expected: &str) {
+    browser
+        .wait_for_js(
+            &format!("#{id} to say {expected:?}"),
+            &format!(
+                "return document.getElementById({})?.textContent === {};",
+                json!(id),
+                json!(expected)
+            ),
+        )
+        .await;
 }
 
 /// An advisor's view of the reports, through the API with the real crypto
