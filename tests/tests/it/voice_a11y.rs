@@ -8,13 +8,14 @@
 use std::time::Duration;
 
 use meldkluis_tests::browser::Browser;
-use meldkluis_tests::reporter::{click, fill_report_form, wait_ready, ReportInput};
+use meldkluis_tests::reporter::{click, open_report_form, wait_ready, ReportInput};
 use meldkluis_tests::{TestServer, TestTenant};
 use serde_json::{json, Value};
 
 use crate::reporter_a11y::{axe_source, axe_violations, press, tab_to, ENTER};
 use crate::voice_harness::{
-    add_recording, catch_recordings, open_recorder, record, recorder_error, voice_browser,
+    add_recording, catch_recordings, open_mailbox_recorder, open_recorder, record, recorder_error,
+    voice_browser,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,17 +55,11 @@ async fn the_recorder_is_axe_clean_in_every_state_in_dutch_and_english() {
         violations.extend(axe_violations(&browser, &axe, &format!("{lang} failed")).await);
 
         // The mailbox's recorder (the same, under the reply's attachments).
-        browser
-            .goto(&format!("{}/t/acme/mailbox?lang={lang}", server.base))
-            .await;
-        wait_ready(&browser, "login-button").await;
-        browser
-            .js(
-                "document.getElementById('mailbox-screen').hidden = false;",
-                vec![],
-            )
-            .await;
-        open_recorder(&browser).await;
+        open_mailbox_recorder(
+            &browser,
+            &format!("{}/t/acme/mailbox?lang={lang}", server.base),
+        )
+        .await;
         record(&browser, Duration::from_secs(1)).await;
         violations
             .extend(axe_violations(&browser, &axe, &format!("{lang} mailbox recorded")).await);
@@ -90,15 +85,11 @@ async fn a_voice_message_is_recorded_and_sent_with_the_keyboard_alone() {
     let server = TestServer::start(dir.path(), |_| {}).await;
     TestTenant::create(&server.admin(), "acme", 1);
     let browser = voice_browser(dir.path(), "nl").await;
-    browser
-        .goto(&format!("{}/t/acme/report", server.base))
-        .await;
-    fill_report_form(
+    open_report_form(
         &browser,
-        &ReportInput {
-            what: "Met het toetsenbord ingesproken.".into(),
-            ..ReportInput::default()
-        },
+        &server,
+        "acme",
+        &ReportInput::saying("Met het toetsenbord ingesproken."),
     )
     .await;
     catch_recordings(&browser).await;

@@ -12,11 +12,14 @@ use std::time::Duration;
 
 use meldkluis_server::profile::Disguise;
 use meldkluis_tests::browser::Browser;
-use meldkluis_tests::reporter::{click, wait_ready};
+use meldkluis_tests::reporter::click;
 use meldkluis_tests::{TestServer, TestTenant};
 use serde_json::{json, Value};
 
-use crate::voice_harness::{open_recorder, record, spectrum, voice_browser, Spectrum, TONE_HZ};
+use crate::voice_harness::{
+    disguise_checkbox, open_mailbox_recorder, open_report_recorder, record, spectrum,
+    voice_browser, Spectrum, TONE_HZ,
+};
 
 const LENGTH: Duration = Duration::from_secs(3);
 /// How far the measured ratio may be from the bands (the shifter's
@@ -59,19 +62,9 @@ async fn the_recorded_voice_is_moved_by_a_random_ratio_and_the_raw_tone_is_gone(
         .set_voice(&tenant.id, None, Some(Disguise::Optional))
         .expect("voice setting");
     let browser = voice_browser(dir.path(), "nl").await;
-    browser
-        .goto(&format!("{}/t/acme/report", server.base))
-        .await;
-    wait_ready(&browser, "send").await;
-    open_recorder(&browser).await;
-    let disguise = browser
-        .js(
-            "const d = document.getElementById('voice-disguise'); return [d.checked, d.disabled];",
-            vec![],
-        )
-        .await;
+    open_report_recorder(&browser, &format!("{}/t/acme/report", server.base)).await;
     assert_eq!(
-        disguise,
+        disguise_checkbox(&browser).await,
         json!([true, false]),
         "on by default, the reporter's choice"
     );
@@ -119,26 +112,12 @@ async fn a_required_disguise_holds_when_the_checkbox_is_forced_off() {
     let server = TestServer::start(dir.path(), |_| {}).await;
     TestTenant::create(&server.admin(), "acme", 1);
     let browser = voice_browser(dir.path(), "en").await;
-    browser
-        .goto(&format!("{}/t/acme/mailbox", server.base))
-        .await;
-    wait_ready(&browser, "login-button").await;
-    // The recorder is on the mailbox page too (shown once logged in); it
-    // can be opened here without a thread.
-    browser
-        .js(
-            "document.getElementById('mailbox-screen').hidden = false;",
-            vec![],
-        )
-        .await;
-    open_recorder(&browser).await;
-    let disguise = browser
-        .js(
-            "const d = document.getElementById('voice-disguise'); return [d.checked, d.disabled];",
-            vec![],
-        )
-        .await;
-    assert_eq!(disguise, json!([true, true]), "required: on and fixed");
+    open_mailbox_recorder(&browser, &format!("{}/t/acme/mailbox", server.base)).await;
+    assert_eq!(
+        disguise_checkbox(&browser).await,
+        json!([true, true]),
+        "required: on and fixed"
+    );
     // A script in the page (or a reporter with the developer tools) turns
     // it off anyway.
     browser

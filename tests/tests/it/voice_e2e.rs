@@ -9,20 +9,19 @@
 use std::time::Duration;
 
 use meldkluis_crypto_core::{ItemKind, StaticKey as _};
-use meldkluis_keys::enrolled::EnrolledKeys;
 use meldkluis_tests::reporter::{
-    click, confirm_code, fill_report_form, mailbox_login, send_report, type_into, wait_ready,
+    click, confirm_code, open_mailbox, open_report_form, send_reply, send_report, type_into,
     AdvisorView, ReportInput,
 };
 use meldkluis_tests::{new_item_id, seal, TestServer, TestTenant};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use crate::console_harness::RunningConsole;
+use crate::console_harness::{console_report, enrolled_both, RunningConsole};
 use crate::reporter_a11y::{axe_source, axe_violations};
 use crate::voice_harness::{
-    add_recording, catch_recordings, is_voice_file_name, last_recording, open_recorder, record,
-    voice_browser, Recording,
+    add_recording, catch_recordings, disguise_checkbox, is_voice_file_name, last_recording,
+    open_recorder, open_report_recorder, record, voice_browser, Recording,
 };
 
 /// How long each test recording is.
@@ -58,15 +57,11 @@ async fn a_disguised_voice_message_plays_in_the_console_byte_identical() {
     let browser = voice_browser(dir.path(), "nl").await;
 
     // The report form: a voice message recorded, listened to, added.
-    browser
-        .goto(&format!("{}/t/acme/report", server.base))
-        .await;
-    fill_report_form(
+    open_report_form(
         &browser,
-        &ReportInput {
-            what: "Ik vertel het liever.".into(),
-            ..ReportInput::default()
-        },
+        &server,
+        "acme",
+        &ReportInput::saying("Ik vertel het liever."),
     )
     .await;
     // Nothing of the recorder is loaded before the reporter asks for it.
@@ -82,14 +77,8 @@ async fn a_disguised_voice_message_plays_in_the_console_byte_identical() {
         "voice.js is loaded only on demand"
     );
     open_recorder(&browser).await;
-    let disguise = browser
-        .js(
-            "const d = document.getElementById('voice-disguise'); return [d.checked, d.disabled];",
-            vec![],
-        )
-        .await;
     assert_eq!(
-        disguise,
+        disguise_checkbox(&browser).await,
         serde_json::json!([true, true]),
         "disguise is on and required by default"
     );
@@ -105,28 +94,12 @@ async fn a_disguised_voice_message_plays_in_the_console_byte_identical() {
     confirm_code(&browser, &code).await;
 
     // The mailbox: a message with a voice message.
-    browser
-        .goto(&format!("{}/t/acme/mailbox", server.base))
-        .await;
-    mailbox_login(&browser, &code).await;
+    open_mailbox(&browser, &format!("{}/t/acme/mailbox", server.base), &code).await;
     type_into(&browser, "reply-text", "Nog iets, ingesproken.").await;
     open_recorder(&browser).await;
     let in_message = record(&browser, LENGTH).await;
     add_recording(&browser, 1).await;
-    click(&browser, "reply-send").await;
-    let sent = meldkluis_i18n::t(
-        meldkluis_i18n::catalog().lang("nl").expect("nl"),
-        "js-message-sent",
-    );
-    browser
-        .wait_for_js(
-            "the message sent",
-            &format!(
-                "return document.getElementById('reply-status').textContent === {};",
-                serde_json::to_string(&sent).expect("json")
-            ),
-        )
-        .await;
+    send_reply(&browser, "nl").await;
     let left = browser
         .js(
             "return document.querySelectorAll('#voice-list li').length;",
@@ -153,40 +126,14 @@ async fn a_disguised_voice_message_plays_in_the_console_byte_identical() {
     }
 
     // The advisor's console plays both; its decrypted bytes are the page's.
-    let console = RunningConsole::start(
-        &server,
-        &tenant,
-        EnrolledKeys {
-            advisors: vec![
-                (tenant.advisors[0].public_key(), "Advisor 0".into()),
-                (tenant.advisors[1].public_key(), "Advisor 1".into()),
-            ],
-            recovery: Some(tenant.recovery.public_key()),
-            earlier: Vec::new(),
-            former_recovery: Vec::new(),
-            recipients: Vec::new(),
-        },
-        "nl",
-    )
-    .await;
-    browser.goto(&console.url).await;
-    browser.find("#login").await.click().await.expect("log in");
-    browser.find("#reports").await;
-    browser
-        .goto(&format!("{}/reports/{report_id}", console.base))
-        .await;
+    let console = RunningConsole::start(&server, &tenant, enrolled_both(&tenant), "nl").await;
+    console_report(&browser, &console, &report_id, "audio.voice-player").await;
     let sources = browser
-        .js(
+        .js_strings(
+            "the players' sources",
             "return [...document.querySelectorAll('audio.voice-player')].map((a) => a.src);",
-            vec![],
         )
         .await;
-    let sources: Vec<String> = sources
-        .as_array()
-        .expect("players")
-        .iter()
-        .map(|s| s.as_str().expect("src").to_owned())
-        .collect();
     assert_eq!(
         sources.len(),
         2,
@@ -313,11 +260,7 @@ async fn a_recording_stops_by_itself_at_ten_minutes() {
     let server = TestServer::start(dir.path(), |_| {}).await;
     TestTenant::create(&server.admin(), "acme", 1);
     let browser = voice_browser(dir.path(), "nl").await;
-    browser
-        .goto(&format!("{}/t/acme/report", server.base))
-        .await;
-    wait_ready(&browser, "send").await;
-    open_recorder(&browser).await;
+    open_report_recorder(&browser, &format!("{}/t/acme/report", server.base)).await;
     catch_recordings(&browser).await;
     // The page's clock for long timers runs a thousand times faster:
     // ten minutes pass in 0.6 s (shorter timers are left as they are).

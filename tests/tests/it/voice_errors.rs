@@ -7,13 +7,13 @@
 //! (by the server or between) does not run.
 
 use meldkluis_i18n::{catalog, t};
-use meldkluis_tests::browser::{Browser, BrowserOptions};
+use meldkluis_tests::browser::Browser;
 use meldkluis_tests::proxy::RecordingProxy;
 use meldkluis_tests::reporter::{click, wait_ready};
 use meldkluis_tests::{TestServer, TestTenant};
 use serde_json::{json, Value};
 
-use crate::voice_harness::{open_recorder, recorder_error};
+use crate::voice_harness::{open_report_recorder, recorder_error};
 
 /// Presses "start" with `breakage` run in the page first, and returns the
 /// error shown (text, whether focused, role).
@@ -31,16 +31,9 @@ async fn every_recording_failure_is_explained_in_the_readers_language() {
     for lang in ["nl", "en"] {
         let language = catalog().lang(lang).expect("a language");
         // No fake microphone: a real headless Chromium has none.
-        let browser = Browser::start_with(BrowserOptions {
-            language: lang.into(),
-            ..BrowserOptions::default()
-        })
-        .await;
-        browser
-            .goto(&format!("{}/t/acme/report?lang={lang}", server.base))
-            .await;
-        wait_ready(&browser, "send").await;
-        open_recorder(&browser).await;
+        let browser = Browser::start_in(lang).await;
+        let report_form = format!("{}/t/acme/report?lang={lang}", server.base);
+        open_report_recorder(&browser, &report_form).await;
 
         click(&browser, "voice-start").await;
         let real = recorder_error(&browser).await;
@@ -77,11 +70,7 @@ async fn every_recording_failure_is_explained_in_the_readers_language() {
             ),
         ] {
             // A fresh page for each, so no case hides behind another.
-            browser
-                .goto(&format!("{}/t/acme/report?lang={lang}", server.base))
-                .await;
-            wait_ready(&browser, "send").await;
-            open_recorder(&browser).await;
+            open_report_recorder(&browser, &report_form).await;
             let shown = fails_with(&browser, breakage).await;
             assert_eq!(
                 shown,

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use meldkluis_tests::browser::{Browser, BrowserOptions, FakeMicrophone};
-use meldkluis_tests::reporter::click;
+use meldkluis_tests::browser::{strings, Browser, BrowserOptions, FakeMicrophone};
+use meldkluis_tests::reporter::{click, wait_ready};
 use serde_json::Value;
 
 /// The fake microphone's tone, in Hz.
@@ -166,6 +166,39 @@ pub(crate) async fn open_recorder(browser: &Browser) {
     browser.find("#voice-start").await;
 }
 
+/// Opens the report form at `url`, waits until its script is ready and
+/// opens the recorder.
+pub(crate) async fn open_report_recorder(browser: &Browser, url: &str) {
+    browser.goto(url).await;
+    wait_ready(browser, "send").await;
+    open_recorder(browser).await;
+}
+
+/// Opens the mailbox page at `url` and its recorder without logging in:
+/// the recorder is on the mailbox page too (shown once logged in), and can
+/// be opened there without a thread.
+pub(crate) async fn open_mailbox_recorder(browser: &Browser, url: &str) {
+    browser.goto(url).await;
+    wait_ready(browser, "login-button").await;
+    browser
+        .js(
+            "document.getElementById('mailbox-screen').hidden = false;",
+            vec![],
+        )
+        .await;
+    open_recorder(browser).await;
+}
+
+/// The disguise checkbox of the open recorder: `[checked, disabled]`.
+pub(crate) async fn disguise_checkbox(browser: &Browser) -> Value {
+    browser
+        .js(
+            "const d = document.getElementById('voice-disguise'); return [d.checked, d.disabled];",
+            vec![],
+        )
+        .await
+}
+
 /// Records for `length` from the fake microphone (the recorder open),
 /// stops, and waits until the recording can be listened to. Returns it.
 pub(crate) async fn record(browser: &Browser, length: Duration) -> Recording {
@@ -211,12 +244,7 @@ pub(crate) async fn add_recording(browser: &Browser, count: usize) -> Vec<String
             ),
         )
         .await;
-    names
-        .as_array()
-        .expect("names")
-        .iter()
-        .map(|n| n.as_str().expect("name").to_owned())
-        .collect()
+    strings(&names, "the names listed")
 }
 
 /// Whether `name` is a voice message's file name:
