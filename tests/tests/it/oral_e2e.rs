@@ -14,25 +14,16 @@
 //!    reporter approves them; the console shows them approved;
 //! 6. axe (WCAG 2.1 A and AA) finds nothing on the new pages and states.
 
-use meldkluis_crypto_core::StaticKey as _;
-use meldkluis_i18n::catalog;
-use meldkluis_keys::enrolled::EnrolledKeys;
-use meldkluis_tests::browser::{Browser, BrowserOptions};
-use meldkluis_tests::reporter::{click, confirm_code, mailbox_login, type_into, wait_ready};
+use meldkluis_tests::browser::Browser;
+use meldkluis_tests::reporter::{
+    click, confirm_code, open_mailbox, send_reply, type_into, wait_ready, wait_text,
+};
 use meldkluis_tests::{TestServer, TestTenant};
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::console_harness::RunningConsole;
+use crate::console_harness::{enrolled_both, RunningConsole};
+use crate::management_pages::text;
 use crate::reporter_a11y::{axe_source, axe_violations};
-
-fn text(lang: &str, id: &str) -> String {
-    catalog().text(catalog().lang(lang).expect("a language"), id)
-}
-
-/// Waits until `script` returns something truthy and returns it.
-async fn wait(browser: &Browser, what: &str, script: &str) -> Value {
-    browser.wait_for_js(what, script).await
-}
 
 /// Sets a form field's value directly (a date input's typing depends on
 /// the browser's locale).
@@ -61,25 +52,12 @@ async fn an_oral_report_is_followed_online_through_a_mailbox_the_reporter_makes(
     let admin = server.admin();
     let tenant = TestTenant::create(&admin, "acme", 2);
     let t = tenant.id.as_str();
-    let enrolled = EnrolledKeys {
-        advisors: vec![
-            (tenant.advisors[0].public_key(), "Advisor 0".into()),
-            (tenant.advisors[1].public_key(), "Advisor 1".into()),
-        ],
-        recovery: Some(tenant.recovery.public_key()),
-        earlier: Vec::new(),
-        former_recovery: Vec::new(),
-        recipients: Vec::new(),
-    };
+    let enrolled = enrolled_both(&tenant);
     let axe = axe_source();
     let mut violations = Vec::new();
     for lang in ["nl", "en"] {
         let console = RunningConsole::start(&server, &tenant, enrolled.clone(), lang).await;
-        let browser = Browser::start_with(BrowserOptions {
-            language: lang.into(),
-            ..BrowserOptions::default()
-        })
-        .await;
+        let browser = Browser::start_in(lang).await;
         browser.goto(&console.url).await;
         submit(&browser, "#login").await;
         browser.find("#register-oral-link").await;
@@ -132,38 +110,37 @@ async fn an_oral_report_is_followed_online_through_a_mailbox_the_reporter_makes(
             .await;
         submit(&browser, "#start-follow-up a").await;
         wait_ready(&browser, "send").await;
-        wait(&browser, "follow-up mode", "return document.getElementById('kind-follow-up').checked && !document.getElementById('follow-up-explain').hidden && document.getElementById('questions-title').closest('section').hidden;").await;
+        browser
+            .wait_for_js(
+                "follow-up mode",
+                "return document.getElementById('kind-follow-up').checked && !document.getElementById('follow-up-explain').hidden && document.getElementById('questions-title').closest('section').hidden;",
+            )
+            .await;
         let button = browser.find("#send").await.text().await.expect("text");
         assert_eq!(button, text(lang, "oral-follow-up-send"));
         violations.extend(
             axe_violations(&browser, &axe, &format!("{lang} report page, follow-up")).await,
         );
         // Only the advisor the reporter spoke to.
-        let other = browser
-            .js(
+        let advisors = browser
+            .js_strings(
+                "advisor boxes",
                 "return [...document.querySelectorAll('input[name=advisor]')].map(i => i.id);",
-                vec![],
             )
             .await;
-        let advisors: Vec<String> = other
-            .as_array()
-            .expect("advisor boxes")
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect();
         assert_eq!(advisors.len(), 2, "{advisors:?}");
         click(&browser, &advisors[1]).await;
         click(&browser, "send").await;
-        let shown = wait(
-            &browser,
-            "the code and the reference",
-            "const e = document.getElementById('send-error');
-             if (e && e.textContent) return 'ERROR: ' + e.textContent;
-             const s = document.getElementById('code-screen');
-             return s && !s.hidden && !document.getElementById('follow-up-reference-area').hidden
-               && [document.getElementById('login-code').textContent, document.getElementById('follow-up-reference').textContent];",
-        )
-        .await;
+        let shown = browser
+            .wait_for_js(
+                "the code and the reference",
+                "const e = document.getElementById('send-error');
+                 if (e && e.textContent) return 'ERROR: ' + e.textContent;
+                 const s = document.getElementById('code-screen');
+                 return s && !s.hidden && !document.getElementById('follow-up-reference-area').hidden
+                   && [document.getElementById('login-code').textContent, document.getElementById('follow-up-reference').textContent];",
+            )
+            .await;
         let code = shown[0].as_str().expect("the login code").to_owned();
         let reference = shown[1].as_str().expect("the reference").to_owned();
         assert!(!code.starts_with("ERROR"), "{code}");
@@ -171,19 +148,22 @@ async fn an_oral_report_is_followed_online_through_a_mailbox_the_reporter_makes(
         violations
             .extend(axe_violations(&browser, &axe, &format!("{lang} follow-up code screen")).await);
         confirm_code(&browser, &code).await;
-        wait(&browser, "the follow-up's next steps", "return !document.getElementById('follow-up-next').hidden && document.querySelector('#next-screen .deadlines').hidden;").await;
+        browser
+            .wait_for_js(
+                "the follow-up's next steps",
+                "return !document.getElementById('follow-up-next').hidden && document.querySelector('#next-screen .deadlines').hidden;",
+            )
+            .await;
+        let mailbox_url = format!("{}/t/{t}/mailbox?lang={lang}", server.base);
 
         // The mailbox waits, showing the same reference.
-        browser
-            .goto(&format!("{}/t/{t}/mailbox?lang={lang}", server.base))
+        open_mailbox(&browser, &mailbox_url, &code).await;
+        let waiting = browser
+            .wait_for_js(
+                "the waiting mailbox",
+                "return document.getElementById('mailbox-reference')?.textContent;",
+            )
             .await;
-        mailbox_login(&browser, &code).await;
-        let waiting = wait(
-            &browser,
-            "the waiting mailbox",
-            "return document.getElementById('mailbox-reference')?.textContent;",
-        )
-        .await;
         assert_eq!(waiting, json!(reference));
         violations.extend(axe_violations(&browser, &axe, &format!("{lang} mailbox waiting")).await);
 
@@ -233,16 +213,13 @@ async fn an_oral_report_is_followed_online_through_a_mailbox_the_reporter_makes(
         );
 
         // 4. The reporter reads what was registered, and writes.
-        browser
-            .goto(&format!("{}/t/{t}/mailbox?lang={lang}", server.base))
+        open_mailbox(&browser, &mailbox_url, &code).await;
+        let record = browser
+            .wait_for_js(
+                "the join record",
+                "return document.getElementById('follow-up-joined')?.innerText;",
+            )
             .await;
-        mailbox_login(&browser, &code).await;
-        let record = wait(
-            &browser,
-            "the join record",
-            "return document.getElementById('follow-up-joined')?.innerText;",
-        )
-        .await;
         let record = record.as_str().expect("text");
         assert!(
             record.contains("De teamleider scheldt") && record.contains("Dat gebeurt al maanden."),
@@ -255,17 +232,7 @@ async fn an_oral_report_is_followed_online_through_a_mailbox_the_reporter_makes(
         violations.extend(axe_violations(&browser, &axe, &format!("{lang} mailbox joined")).await);
         let from_reporter = format!("CANARY reporter ({lang}): ik kan donderdag bellen.");
         type_into(&browser, "reply-text", &from_reporter).await;
-        click(&browser, "reply-send").await;
-        let sent = text(lang, "js-message-sent");
-        wait(
-            &browser,
-            "the message sent",
-            &format!(
-                "return document.getElementById('reply-status').textContent === {};",
-                json!(sent)
-            ),
-        )
-        .await;
+        send_reply(&browser, lang).await;
 
         browser.goto(&report_url).await;
         let from = browser
@@ -281,19 +248,16 @@ async fn an_oral_report_is_followed_online_through_a_mailbox_the_reporter_makes(
         submit(&browser, "#send-reply").await;
         browser.find("#thread").await;
 
+        open_mailbox(&browser, &mailbox_url, &code).await;
         browser
-            .goto(&format!("{}/t/{t}/mailbox?lang={lang}", server.base))
+            .wait_for_js(
+                "the advisor's message",
+                &format!(
+                    "return [...document.querySelectorAll('#thread .thread__item--advisor')].some(e => e.textContent.includes({}));",
+                    json!(from_advisor)
+                ),
+            )
             .await;
-        mailbox_login(&browser, &code).await;
-        wait(
-            &browser,
-            "the advisor's message",
-            &format!(
-                "return [...document.querySelectorAll('#thread .thread__item--advisor')].some(e => e.textContent.includes({}));",
-                json!(from_advisor)
-            ),
-        )
-        .await;
 
         // 5. Minutes of the conversation, approved by the reporter.
         browser.goto(&report_url).await;
@@ -301,26 +265,19 @@ async fn an_oral_report_is_followed_online_through_a_mailbox_the_reporter_makes(
         type_into(&browser, "minutes-text-new", &minutes).await;
         submit(&browser, "form.minutes-form button[type=submit]").await;
         browser.find("#minutes").await;
-        browser
-            .goto(&format!("{}/t/{t}/mailbox?lang={lang}", server.base))
+        open_mailbox(&browser, &mailbox_url, &code).await;
+        let approve = browser
+            .wait_for_js(
+                "the minutes to approve",
+                "const b = [...document.querySelectorAll('#thread form button')].find(b => b.id.endsWith('-approve'));
+                 return b ? b.id : null;",
+            )
             .await;
-        mailbox_login(&browser, &code).await;
-        let approve = wait(
-            &browser,
-            "the minutes to approve",
-            "const b = [...document.querySelectorAll('#thread form button')].find(b => b.id.endsWith('-approve'));
-             return b ? b.id : null;",
-        )
-        .await;
         click(&browser, approve.as_str().expect("an approve button")).await;
-        let sent = text(lang, "minutes-mailbox-sent-approve");
-        wait(
+        wait_text(
             &browser,
-            "the approval sent",
-            &format!(
-                "return document.getElementById('thread-status')?.textContent === {};",
-                json!(sent)
-            ),
+            "thread-status",
+            &text(lang, "minutes-mailbox-sent-approve"),
         )
         .await;
         browser.goto(&report_url).await;

@@ -11,14 +11,12 @@
 //!   key; a dropped record is a warning, an opening item sealed by another
 //!   key a refusal.
 
-use std::sync::Arc;
-
 use meldkluis_crypto_core::mailbox::mailbox_reference;
 use meldkluis_crypto_core::{ItemKind, PublicKey, StaticKey as _, StaticSecret};
 use meldkluis_i18n::{catalog, t};
 use meldkluis_tests::browser::Browser;
 use meldkluis_tests::proxy::{RecordingProxy, Tampering};
-use meldkluis_tests::reporter::{click, confirm_code, mailbox_login, wait_ready};
+use meldkluis_tests::reporter::{click, confirm_code, open_mailbox, wait_ready};
 use meldkluis_tests::{advisor_login, b64, client, new_item_id, seal, TestServer, TestTenant};
 use serde_json::{json, Value};
 
@@ -81,12 +79,16 @@ async fn follow_up_in_browser(
     (code, reference, key)
 }
 
-fn rewrite(change: impl Fn(&mut Value) + Send + Sync + 'static) -> Tampering {
-    Tampering::Rewrite(Arc::new(move |body| {
-        let mut value: Value = serde_json::from_slice(body).expect("json");
-        change(&mut value);
-        serde_json::to_vec(&value).expect("json")
-    }))
+/// Logs in to the mailbox through the proxy and returns the text of the
+/// first alert in its thread, once there.
+async fn thread_alert(browser: &Browser, proxy: &RecordingProxy, code: &str) -> Value {
+    open_mailbox(browser, &format!("{}/t/acme/mailbox", proxy.base), code).await;
+    browser
+        .wait_for_js(
+            "an alert in the thread",
+            "return document.querySelector('#thread [role=alert]')?.textContent;",
+        )
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -100,7 +102,7 @@ async fn the_follow_up_shows_the_reference_of_its_own_key_whatever_the_server_an
     // The server answers the follow-up with a reference of its choosing.
     proxy.tamper(
         FOLLOW_UPS,
-        rewrite(|answer| answer["reference"] = json!(FORGED)),
+        Tampering::rewrite_json(|answer| answer["reference"] = json!(FORGED)),
     );
     let (code, shown, key) = follow_up_in_browser(&browser, &proxy).await;
     assert_eq!(shown, mailbox_reference(&key));
@@ -109,12 +111,9 @@ async fn the_follow_up_shows_the_reference_of_its_own_key_whatever_the_server_an
     // And while the mailbox waits.
     proxy.tamper(
         THREAD,
-        rewrite(|thread| thread["follow_up"]["reference"] = json!(FORGED)),
+        Tampering::rewrite_json(|thread| thread["follow_up"]["reference"] = json!(FORGED)),
     );
-    browser
-        .goto(&format!("{}/t/acme/mailbox", proxy.base))
-        .await;
-    mailbox_login(&browser, &code).await;
+    open_mailbox(&browser, &format!("{}/t/acme/mailbox", proxy.base), &code).await;
     let waiting = browser
         .wait_for_js(
             "the reference",
@@ -242,10 +241,7 @@ async fn a_linked_follow_up_believes_its_own_opening_item_and_a_pinned_advisors_
 
     // Untampered: the opening item, the pinned advisor's record shown
     // once, the other one a warning.
-    browser
-        .goto(&format!("{}/t/acme/mailbox", proxy.base))
-        .await;
-    mailbox_login(&browser, &code).await;
+    open_mailbox(&browser, &format!("{}/t/acme/mailbox", proxy.base), &code).await;
     let shown = browser
         .wait_for_js(
             "the join record",
@@ -294,18 +290,9 @@ async fn a_linked_follow_up_believes_its_own_opening_item_and_a_pinned_advisors_
     let swapped = b64(&swapped);
     proxy.tamper(
         THREAD,
-        rewrite(move |thread| thread["report"] = json!(swapped.clone())),
+        Tampering::rewrite_json(move |thread| thread["report"] = json!(swapped.clone())),
     );
-    browser
-        .goto(&format!("{}/t/acme/mailbox", proxy.base))
-        .await;
-    mailbox_login(&browser, &code).await;
-    let refused = browser
-        .wait_for_js(
-            "the refusal",
-            "return document.querySelector('#thread [role=alert]')?.textContent;",
-        )
-        .await;
+    let refused = thread_alert(&browser, &proxy, &code).await;
     assert_eq!(refused, json!(text("js-report-unreadable")));
 
     // The server drops the advisor's join record: a warning, and the
@@ -313,7 +300,7 @@ async fn a_linked_follow_up_believes_its_own_opening_item_and_a_pinned_advisors_
     let join_b64 = b64(&join);
     proxy.tamper(
         THREAD,
-        rewrite(move |thread| {
+        Tampering::rewrite_json(move |thread| {
             let messages = thread["messages"].as_array().expect("messages").clone();
             thread["messages"] = Value::Array(
                 messages
@@ -323,16 +310,7 @@ async fn a_linked_follow_up_believes_its_own_opening_item_and_a_pinned_advisors_
             );
         }),
     );
-    browser
-        .goto(&format!("{}/t/acme/mailbox", proxy.base))
-        .await;
-    mailbox_login(&browser, &code).await;
-    let warned = browser
-        .wait_for_js(
-            "the missing record",
-            "return document.querySelector('#thread [role=alert]')?.textContent;",
-        )
-        .await;
+    let warned = thread_alert(&browser, &proxy, &code).await;
     assert_eq!(warned, json!(text("oral-mailbox-no-join-record")));
     let joined = browser
         .js(
@@ -345,17 +323,11 @@ async fn a_linked_follow_up_believes_its_own_opening_item_and_a_pinned_advisors_
     // The server says the follow-up is not linked (no `joined`) while
     // serving it for the oral report's id: the opening item may not stand
     // for another report then.
-    proxy.tamper(THREAD, rewrite(|thread| thread["joined"] = Value::Null));
-    browser
-        .goto(&format!("{}/t/acme/mailbox", proxy.base))
-        .await;
-    mailbox_login(&browser, &code).await;
-    let refused = browser
-        .wait_for_js(
-            "the refusal",
-            "return document.querySelector('#thread [role=alert]')?.textContent;",
-        )
-        .await;
+    proxy.tamper(
+        THREAD,
+        Tampering::rewrite_json(|thread| thread["joined"] = Value::Null),
+    );
+    let refused = thread_alert(&browser, &proxy, &code).await;
     assert_eq!(refused, json!(text("js-report-substituted")));
 
     proxy.stop_tampering();
