@@ -346,11 +346,7 @@ async fn the_information_page_passes_axe_works_without_javascript_and_prints_onl
     let mut violations = Vec::new();
     for lang in ["nl", "en"] {
         let url = format!("{}/t/acme/info?lang={lang}", server.base);
-        let browser = Browser::start_with(BrowserOptions {
-            language: lang.into(),
-            ..BrowserOptions::default()
-        })
-        .await;
+        let browser = Browser::start_in(lang).await;
         browser.goto(&url).await;
         violations
             .extend(axe_violations(&browser, &axe, &format!("{lang} information page")).await);

@@ -17,9 +17,9 @@
 use std::time::Duration;
 
 use meldkluis_crypto_core::{ItemId, ItemKind, StaticSecret};
-use meldkluis_tests::browser::{Browser, BrowserOptions};
+use meldkluis_tests::browser::Browser;
 use meldkluis_tests::reporter::{
-    click, confirm_code, fill_report_form, mailbox_login, send_report, type_into, AdvisorView,
+    click, confirm_code, open_mailbox, open_report_form, send_report, type_into, AdvisorView,
     OpenedReport, ReportInput,
 };
 use meldkluis_tests::smtp::{SinkOptions, SmtpSink};
@@ -79,14 +79,6 @@ async fn propose(browser: &Browser) {
     browser.find("article.meeting-proposal").await;
 }
 
-/// Opens the report form of tenant `acme` and fills it with `input`.
-async fn fill_form(browser: &Browser, server: &TestServer, input: &ReportInput) {
-    browser
-        .goto(&format!("{}/t/acme/report", server.base))
-        .await;
-    fill_report_form(browser, input).await;
-}
-
 /// The reporter's way of talking and times, in the request fields whose
 /// ids start with `prefix` (on `page`): first `submit` with no way chosen,
 /// which the page refuses in the reader's language (axe then finds
@@ -133,17 +125,14 @@ async fn meeting_round(lang: &str, in_report_form: bool) {
     .await;
     let tenant = TestTenant::create(&server.admin(), "acme", 2);
     let console = RunningConsole::start(&server, &tenant, enrolled_both(&tenant), lang).await;
-    let browser = Browser::start_with(BrowserOptions {
-        language: lang.into(),
-        ..BrowserOptions::default()
-    })
-    .await;
+    let browser = Browser::start_in(lang).await;
     let axe = axe_source();
 
     // The report, with a meeting asked for in the form (or not).
-    fill_form(
+    open_report_form(
         &browser,
         &server,
+        "acme",
         &ReportInput {
             what: "Mijn collega wordt steeds buitengesloten.".into(),
             notice_email: Some(NOTICE_ADDRESS.into()),
@@ -158,8 +147,7 @@ async fn meeting_round(lang: &str, in_report_form: bool) {
     let (code, _) = send_report(&browser).await;
     confirm_code(&browser, &code).await;
     let mailbox_url = format!("{}/t/acme/mailbox", server.base);
-    browser.goto(&mailbox_url).await;
-    mailbox_login(&browser, &code).await;
+    open_mailbox(&browser, &mailbox_url, &code).await;
     if in_report_form {
         // The reporter's own report, in the mailbox, says what they asked.
         let own = wait_contains(&browser, "#thread details", TIMES).await;
@@ -269,8 +257,7 @@ async fn meeting_round(lang: &str, in_report_form: bool) {
     }
 
     // The reporter chooses the second moment, with the keyboard alone.
-    browser.goto(&mailbox_url).await;
-    mailbox_login(&browser, &code).await;
+    open_mailbox(&browser, &mailbox_url, &code).await;
     browser.find("form.request__form input[type=radio]").await;
     assert_axe_clean(
         &browser,
@@ -335,8 +322,7 @@ async fn meeting_round(lang: &str, in_report_form: bool) {
     .await;
 
     // The mailbox shows the confirmation with the agreed moment.
-    browser.goto(&mailbox_url).await;
-    mailbox_login(&browser, &code).await;
+    open_mailbox(&browser, &mailbox_url, &code).await;
     wait_contains(
         &browser,
         "#meeting-agreed",
@@ -416,9 +402,10 @@ async fn meeting_items_from_the_wrong_keys_or_malformed_count_for_nothing() {
 
     // The reporter chooses the first advisor only: the second is enrolled
     // (the server accepts items it seals) but not believed by the mailbox.
-    fill_form(
+    open_report_form(
         &browser,
         &server,
+        "acme",
         &ReportInput {
             what: "Er wordt gepest.".into(),
             leave_out: vec![2],
@@ -484,10 +471,7 @@ async fn meeting_items_from_the_wrong_keys_or_malformed_count_for_nothing() {
 
     // The mailbox: one proposal to choose from (the genuine one); every
     // other item is a warning, with nothing to choose and no agreed moment.
-    browser
-        .goto(&format!("{}/t/acme/mailbox", server.base))
-        .await;
-    mailbox_login(&browser, &code).await;
+    open_mailbox(&browser, &format!("{}/t/acme/mailbox", server.base), &code).await;
     browser.find("form.request__form").await;
     let seen = browser
         .js(

@@ -11,9 +11,9 @@
 //! the console's minutes section at each step.
 
 use meldkluis_crypto_core::{ApprovalSubject, ItemId, SubjectKind};
-use meldkluis_tests::browser::{Browser, BrowserOptions};
+use meldkluis_tests::browser::Browser;
 use meldkluis_tests::reporter::{
-    click, confirm_code, fill_report_form, mailbox_login, send_report, type_into, AdvisorView,
+    click, confirm_code, open_mailbox, open_report_form, send_report, type_into, AdvisorView,
     ReportInput,
 };
 use meldkluis_tests::{TestServer, TestTenant};
@@ -49,15 +49,11 @@ async fn console_minutes(browser: &Browser, console: &RunningConsole, report_id:
 
 /// A report made in the report form; its login code.
 async fn report_from_the_form(browser: &Browser, server: &TestServer) -> String {
-    browser
-        .goto(&format!("{}/t/acme/report", server.base))
-        .await;
-    fill_report_form(
+    open_report_form(
         browser,
-        &ReportInput {
-            what: "Mijn leidinggevende schreeuwt in vergaderingen.".into(),
-            ..ReportInput::default()
-        },
+        server,
+        "acme",
+        &ReportInput::saying("Mijn leidinggevende schreeuwt in vergaderingen."),
     )
     .await;
     let (code, _) = send_report(browser).await;
@@ -70,11 +66,7 @@ async fn minutes_round(lang: &str) {
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 2);
     let console = RunningConsole::start(&server, &tenant, enrolled_both(&tenant), lang).await;
-    let browser = Browser::start_with(BrowserOptions {
-        language: lang.into(),
-        ..BrowserOptions::default()
-    })
-    .await;
+    let browser = Browser::start_in(lang).await;
     let axe = axe_source();
     let recording = dir.path().join("gesprek.ogg");
     std::fs::write(&recording, RECORDING).expect("the recording");
@@ -102,8 +94,7 @@ async fn minutes_round(lang: &str) {
 
     // The reporter reads them: their own heading, the recording listed.
     let mailbox_url = format!("{}/t/acme/mailbox", server.base);
-    browser.goto(&mailbox_url).await;
-    mailbox_login(&browser, &code).await;
+    open_mailbox(&browser, &mailbox_url, &code).await;
     let title = wait_contains(&browser, "li.thread__item--request h3", "1").await;
     let expected_title = match lang {
         "nl" => "Verslag van ons gesprek — versie 1",
@@ -212,8 +203,7 @@ async fn minutes_round(lang: &str) {
     browser.find("li.minutes-version[data-version='2']").await;
 
     // The reporter approves version 2 with the keyboard alone.
-    browser.goto(&mailbox_url).await;
-    mailbox_login(&browser, &code).await;
+    open_mailbox(&browser, &mailbox_url, &code).await;
     wait_contains(&browser, "#thread", "Gesprek op dinsdag.").await;
     browser.find("#request-1-approve").await;
     assert!(
@@ -308,11 +298,7 @@ async fn minutes_that_do_not_match_their_hash_cannot_be_approved_in_the_mailbox(
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 2);
-    let browser = Browser::start_with(BrowserOptions {
-        language: "en".into(),
-        ..BrowserOptions::default()
-    })
-    .await;
+    let browser = Browser::start_in("en").await;
     let code = report_from_the_form(&browser, &server).await;
     let advisor = AdvisorView::login(&server, &tenant.id, &tenant.advisors[0]).await;
     let report_id = advisor.report_ids().await.pop().expect("the report");
@@ -342,10 +328,7 @@ async fn minutes_that_do_not_match_their_hash_cannot_be_approved_in_the_mailbox(
             }),
         )
         .await;
-    browser
-        .goto(&format!("{}/t/acme/mailbox", server.base))
-        .await;
-    mailbox_login(&browser, &code).await;
+    open_mailbox(&browser, &format!("{}/t/acme/mailbox", server.base), &code).await;
     wait_contains(
         &browser,
         "li.thread__item--request",
