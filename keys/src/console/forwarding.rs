@@ -539,6 +539,21 @@ pub(crate) fn kib(size: u64) -> Arg<'static> {
     Arg::Num(i64::try_from(size.div_ceil(1024)).unwrap_or(i64::MAX))
 }
 
+/// The attachments a request (a forward draft, minutes) names: name,
+/// type and size; nothing when it names none.
+pub(crate) fn request_attachments(lang: Lang, attachments: &[RequestAttachment]) -> Markup {
+    html! {
+        @if !attachments.is_empty() {
+            p { (t(lang, "console-attachments")) ":" }
+            ul.files {
+                @for a in attachments {
+                    li { (a.name) " (" (a.content_type) ", " (tf(lang, "console-size", &[("kib", kib(a.size))])) ")" }
+                }
+            }
+        }
+    }
+}
+
 fn standing_text(lang: Lang, standing: Standing) -> (&'static str, String) {
     let (class, id) = match standing {
         Standing::Awaiting => ("badge due-soon", "console-forward-standing-awaiting"),
@@ -751,14 +766,7 @@ pub(crate) fn section(page: &Page<'_>, opened: &OpenedThread, data: &ForwardingD
                         p.note { (t(lang, "console-forward-superseded")) }
                     }
                     @for paragraph in r.text.split("\n\n") { p.text { (paragraph) } }
-                    @if !r.attachments.is_empty() {
-                        p { (t(lang, "console-attachments")) ":" }
-                        ul.files {
-                            @for a in &r.attachments {
-                                li { (a.name) " (" (a.content_type) ", " (tf(lang, "console-size", &[("kib", kib(a.size))])) ")" }
-                            }
-                        }
-                    }
+                    (request_attachments(lang, &r.attachments))
                     @for recipient in &r.recipients {
                         p { (t(lang, "console-forward-to")) " " strong { (recipient.label) } }
                     }

@@ -52,8 +52,8 @@ use meldkluis_i18n::{t, tf, Arg, Lang};
 use sha2::{Digest as _, Sha256};
 
 use super::forwarding::{
-    self, after_post, draft_fields, field, kib, open_attachment, prepare_draft, shown_approvals,
-    Answer, DraftFieldNames, Refusal, Request, Stop, ThreadForwarding,
+    self, after_post, draft_fields, field, open_attachment, prepare_draft, shown_approvals, Answer,
+    DraftFieldNames, Refusal, Request, Stop, ThreadForwarding,
 };
 use super::pages::Page;
 use super::{ConsoleState, OpenedThread};
@@ -377,14 +377,7 @@ pub(crate) fn section(page: &Page<'_>, opened: &OpenedThread, data: &MinutesData
                                 div.minutes-text {
                                     @for paragraph in r.text.split("\n\n") { p.text { (paragraph) } }
                                 }
-                                @if !r.attachments.is_empty() {
-                                    p { (t(lang, "console-attachments")) ":" }
-                                    ul.files {
-                                        @for a in &r.attachments {
-                                            li { (a.name) " (" (a.content_type) ", " (tf(lang, "console-size", &[("kib", kib(a.size))])) ")" }
-                                        }
-                                    }
-                                }
+                                (forwarding::request_attachments(lang, &r.attachments))
                                 @if let Some(hash) = request.hash.as_ref() {
                                     @let corrections: Vec<&Answer> = found.answers_to(hash).filter(|a| a.answer.decision != "approve").collect();
                                     @if !corrections.is_empty() {
