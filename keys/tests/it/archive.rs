@@ -45,6 +45,24 @@ async fn report(
     (id, mailbox_login(http, base, tenant, mailbox_id).await)
 }
 
+/// Posts `item` as a message from the mailbox logged in with `token`.
+async fn post_message(
+    http: &reqwest::Client,
+    base: &str,
+    tenant: &TenantId,
+    token: &str,
+    item: &[u8],
+) {
+    let posted = http
+        .post(format!("{base}/api/v1/t/{tenant}/mailbox/messages"))
+        .bearer_auth(token)
+        .json(&json!({ "item": b64(item) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 201);
+}
+
 fn open(export: &Path, out: &Path, enrolled: &Path, key: &Path) -> std::process::Output {
     Command::new(ADVISOR)
         .args(["archive", "open"])
@@ -125,14 +143,7 @@ async fn an_export_opens_with_the_advisors_key_and_a_damaged_one_is_refused() {
         &to_a,
         b"CANARY-export a message",
     );
-    let posted = http
-        .post(format!("{base}/api/v1/t/{tenant}/mailbox/messages"))
-        .bearer_auth(&token)
-        .json(&json!({ "item": b64(&message) }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(posted.status(), 201);
+    post_message(&http, &base, &tenant, &token, &message).await;
     let attachment_id = ItemId::random(&mut os_rng());
     let attachment = seal(
         &tenant,
@@ -438,14 +449,7 @@ async fn a_joined_oral_report_opens_with_the_reporters_messages_from_the_join_re
         &to_all,
         b"CANARY-oral the reporter writes after the join",
     );
-    let posted = http
-        .post(format!("{base}/api/v1/t/{tenant}/mailbox/messages"))
-        .bearer_auth(&token)
-        .json(&json!({ "item": b64(&from_reporter) }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(posted.status(), 201);
+    post_message(&http, &base, &tenant, &token, &from_reporter).await;
 
     // The operator exports the tenant.
     let config = meldkluis_server::Config {
