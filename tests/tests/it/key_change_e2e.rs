@@ -10,7 +10,7 @@ use meldkluis_keys::client::ServerClient;
 use meldkluis_keys::reseal::{reseal_reports, Reseal};
 use meldkluis_tests::browser::Browser;
 use meldkluis_tests::reporter::{
-    fill_report_form, mailbox_login, send_report, AdvisorView, ReportInput,
+    mailbox_login, open_report_form, send_report, AdvisorView, ReportInput,
 };
 use meldkluis_tests::{new_item_id, seal, TestServer, TestTenant};
 
@@ -31,15 +31,11 @@ async fn the_reporter_believes_the_advisors_new_key_once_the_recovery_key_introd
 
     // The report, from the browser; the advisor answers with the old key.
     let browser = Browser::start().await;
-    browser
-        .goto(&format!("{}/t/acme/report", server.base))
-        .await;
-    fill_report_form(
+    open_report_form(
         &browser,
-        &ReportInput {
-            what: "Mijn collega wordt uitgescholden.".into(),
-            ..ReportInput::default()
-        },
+        &server,
+        "acme",
+        &ReportInput::saying("Mijn collega wordt uitgescholden."),
     )
     .await;
     let (code, _) = send_report(&browser).await;

@@ -18,7 +18,7 @@ use meldkluis_keys::pins::Pins;
 use meldkluis_keys::reseal::{replace_recovery_key, RECOVERY_KEY_INTRODUCTION_FORMAT};
 use meldkluis_tests::browser::Browser;
 use meldkluis_tests::reporter::{
-    click, fill_report_form, mailbox_login, send_report, type_into, AdvisorView, ReportInput,
+    open_mailbox, open_report_form, send_reply, send_report, type_into, AdvisorView, ReportInput,
 };
 use meldkluis_tests::{new_item_id, seal, unb64, TestServer, TestTenant};
 use serde_json::{json, Value};
@@ -33,24 +33,10 @@ fn introduction(key: &PublicKey) -> Vec<u8> {
 
 /// Logs in to the mailbox again, sends `text` and waits until it is sent.
 async fn send_from_mailbox(browser: &Browser, base: &str, code: &str, text: &str) -> Vec<String> {
-    browser.goto(&format!("{base}/t/acme/mailbox")).await;
-    mailbox_login(browser, code).await;
+    open_mailbox(browser, &format!("{base}/t/acme/mailbox"), code).await;
     let items = thread_items(browser).await;
     type_into(browser, "reply-text", text).await;
-    click(browser, "reply-send").await;
-    let sent = meldkluis_i18n::t(
-        meldkluis_i18n::catalog().lang("nl").expect("nl"),
-        "js-message-sent",
-    );
-    browser
-        .wait_for_js(
-            "the message to be sent",
-            &format!(
-                "return document.getElementById('reply-status').textContent === {};",
-                json!(sent)
-            ),
-        )
-        .await;
+    send_reply(browser, "nl").await;
     items
 }
 
@@ -99,15 +85,11 @@ async fn after_a_recovery_key_replacement_the_mailbox_seals_to_the_new_key_and_i
 
     // The report and a first message, from the browser.
     let browser = Browser::start().await;
-    browser
-        .goto(&format!("{}/t/acme/report", server.base))
-        .await;
-    fill_report_form(
+    open_report_form(
         &browser,
-        &ReportInput {
-            what: "Er verdwijnt geld uit de kas.".into(),
-            ..ReportInput::default()
-        },
+        &server,
+        "acme",
+        &ReportInput::saying("Er verdwijnt geld uit de kas."),
     )
     .await;
     let (code, _) = send_report(&browser).await;

@@ -10,8 +10,8 @@ use meldkluis_crypto_core::{ItemKind, StaticKey, StaticSecret};
 use meldkluis_tests::browser::Browser;
 use meldkluis_tests::proxy::RecordingProxy;
 use meldkluis_tests::reporter::{
-    click, confirm_code, fill_report_form, mailbox_login, send_report, type_into, AdvisorView,
-    ReportInput,
+    click, confirm_code, fill_report_form, mailbox_login, open_report_form, send_report, type_into,
+    AdvisorView, ReportInput,
 };
 use meldkluis_tests::{contains, files_under, new_item_id, seal, TestServer, TestTenant};
 use serde_json::Value;
@@ -320,15 +320,11 @@ async fn a_message_from_a_key_the_report_did_not_pin_is_a_warning() {
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 1);
     let browser = Browser::start().await;
-    browser
-        .goto(&format!("{}/t/acme/report", server.base))
-        .await;
-    fill_report_form(
+    open_report_form(
         &browser,
-        &ReportInput {
-            what: "Er verdwijnt geld uit de kas.".into(),
-            ..ReportInput::default()
-        },
+        &server,
+        "acme",
+        &ReportInput::saying("Er verdwijnt geld uit de kas."),
     )
     .await;
     let (code, _) = send_report(&browser).await;
