@@ -438,10 +438,7 @@ pub(crate) fn oral_report_view(lang: Lang, report: &Value) -> Markup {
             dt { (t(lang, "console-reporter")) }
             dd {
                 @if reporter["anonymous"] == false {
-                    (tf(lang, "console-reporter-named", &[("name", Arg::Str(reporter["name"].as_str().unwrap_or("?")))]))
-                    @if let Some(contact) = reporter["contact"].as_str().filter(|c| !c.is_empty()) {
-                        br; (tf(lang, "console-reporter-contact", &[("contact", Arg::Str(contact))]))
-                    }
+                    (pages::reporter_named(lang, reporter))
                 } @else {
                     (t(lang, "console-reporter-anonymous"))
                 }

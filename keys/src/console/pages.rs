@@ -617,6 +617,17 @@ fn attachment_file_names(contents: &[Value]) -> std::collections::HashMap<&str, 
         .collect()
 }
 
+/// A reporter who gave their name: the name and, when given, the contact
+/// (a report's and an oral report's `reporter`).
+pub(crate) fn reporter_named(lang: Lang, reporter: &Value) -> Markup {
+    html! {
+        (tf(lang, "console-reporter-named", &[("name", Arg::Str(reporter["name"].as_str().unwrap_or("?")))]))
+        @if let Some(contact) = reporter["contact"].as_str().filter(|c| !c.is_empty()) {
+            br; (tf(lang, "console-reporter-contact", &[("contact", Arg::Str(contact))]))
+        }
+    }
+}
+
 /// The advisors a report says it was sealed to, by name (a `dt` and its
 /// `dd` in the report's list).
 pub(crate) fn sealed_to(lang: Lang, advisors: &Value) -> Markup {
@@ -668,10 +679,7 @@ fn report_view(lang: Lang, report: &Value) -> Markup {
             dt { (t(lang, "console-reporter")) }
             dd {
                 @if reporter["anonymous"] == false {
-                    (tf(lang, "console-reporter-named", &[("name", Arg::Str(reporter["name"].as_str().unwrap_or("?")))]))
-                    @if let Some(contact) = reporter["contact"].as_str().filter(|c| !c.is_empty()) {
-                        br; (tf(lang, "console-reporter-contact", &[("contact", Arg::Str(contact))]))
-                    }
+                    (reporter_named(lang, reporter))
                     br;
                     strong {
                         @if reporter["employer_may_see"] == true {
