@@ -81,6 +81,116 @@ fn follow_up_item(
     )
 }
 
+/// Posts a follow-up mailbox's `body` (a report's).
+async fn post_follow_up(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TestTenant,
+    body: &Value,
+) -> (u16, Value) {
+    send(
+        http.post(server.url(tenant.id.as_str(), "/follow-ups")),
+        None,
+        Some(body),
+    )
+    .await
+}
+
+/// Logs in to `mailbox` with its login code.
+async fn log_in(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TestTenant,
+    mailbox: &Mailbox,
+) -> (u16, Value) {
+    send(
+        http.post(server.url(tenant.id.as_str(), "/mailbox/login")),
+        None,
+        Some(&mailbox.login_body()),
+    )
+    .await
+}
+
+/// The body of a join: the follow-up's `reference` as typed and the
+/// mailbox key the advisor expects.
+fn join_body(reference: &str, mailbox_key: PublicKey) -> Value {
+    json!({ "reference": reference, "mailbox_public_key": mailbox_key.to_hex() })
+}
+
+/// Joins, as the advisor of `token`, the follow-up mailbox `body` names
+/// to `report_id`.
+async fn join(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TestTenant,
+    token: &str,
+    report_id: ItemId,
+    body: &Value,
+) -> (u16, Value) {
+    send(
+        http.post(server.url(
+            tenant.id.as_str(),
+            &format!("/advisor/reports/{}/join", report_id.to_hex()),
+        )),
+        Some(token),
+        Some(body),
+    )
+    .await
+}
+
+/// Looks the follow-up mailbox `reference` up, as the advisor of `token`.
+async fn look_up(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TestTenant,
+    token: &str,
+    reference: &str,
+) -> (u16, Value) {
+    send(
+        http.get(server.url(
+            tenant.id.as_str(),
+            &format!("/advisor/follow-ups/{reference}"),
+        )),
+        Some(token),
+        None,
+    )
+    .await
+}
+
+/// The reports the advisor of `token` may see.
+async fn advisor_reports(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TestTenant,
+    token: &str,
+) -> (u16, Value) {
+    send(
+        http.get(server.url(tenant.id.as_str(), "/advisor/reports")),
+        Some(token),
+        None,
+    )
+    .await
+}
+
+/// The thread of `report_id`, as the advisor of `token` sees it.
+async fn advisor_thread(
+    http: &reqwest::Client,
+    server: &TestServer,
+    tenant: &TestTenant,
+    token: &str,
+    report_id: ItemId,
+) -> (u16, Value) {
+    send(
+        http.get(server.url(
+            tenant.id.as_str(),
+            &format!("/advisor/reports/{}", report_id.to_hex()),
+        )),
+        Some(token),
+        None,
+    )
+    .await
+}
+
 /// Posts a follow-up for `mailbox`, properly sealed.
 async fn make_follow_up(
     http: &reqwest::Client,
@@ -94,12 +204,7 @@ async fn make_follow_up(
         &mailbox.key,
         &mailbox.recipients(tenant, &tenant.advisor_keys()),
     );
-    let (status, answer) = send(
-        http.post(server.url(tenant.id.as_str(), "/follow-ups")),
-        None,
-        Some(&mailbox.report_body(&item)),
-    )
-    .await;
+    let (status, answer) = post_follow_up(http, server, tenant, &mailbox.report_body(&item)).await;
     assert_eq!(status, 201, "{answer}");
     (item, answer)
 }
@@ -170,12 +275,7 @@ async fn an_oral_report_is_joined_to_a_follow_up_mailbox() {
     assert_eq!(answer["report_id"], report_id.to_hex());
     assert_eq!(answer["created_day"], today);
     assert_eq!(answer["status"], "new");
-    let (_, list) = send(
-        http.get(server.url(t, "/advisor/reports")),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (_, list) = advisor_reports(&http, &server, &tenant, &token).await;
     let summary = &list["reports"][0];
     assert_eq!(summary["channel"], "oral");
     assert_eq!(summary["mailbox_state"], "none");
@@ -219,12 +319,7 @@ async fn an_oral_report_is_joined_to_a_follow_up_mailbox() {
         SystemClock.today().add_days(30).to_string()
     );
     // ... logs in to it: no report yet, and cannot write.
-    let (status, login) = send(
-        http.post(server.url(t, "/mailbox/login")),
-        None,
-        Some(&mailbox.login_body()),
-    )
-    .await;
+    let (status, login) = log_in(&http, &server, &tenant, &mailbox).await;
     assert_eq!(status, 200);
     assert_eq!(login["report_id"], Value::Null);
     assert_eq!(login["reference"], reference);
@@ -242,12 +337,7 @@ async fn an_oral_report_is_joined_to_a_follow_up_mailbox() {
 
     // The advisor looks the reference up as typed from hearing it.
     let typed = reference.to_lowercase().replace('-', " ").replace('0', "o");
-    let (status, found) = send(
-        http.get(server.url(t, &format!("/advisor/follow-ups/{typed}"))),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, found) = look_up(&http, &server, &tenant, &token, &typed).await;
     assert_eq!(status, 200, "{found}");
     assert_eq!(found["reference"], reference);
     assert_eq!(
@@ -266,38 +356,41 @@ async fn an_oral_report_is_joined_to_a_follow_up_mailbox() {
         .contains("\"follow_up\":true"));
 
     // Joined with the right key (a wrong one is refused first).
-    let join = |key: PublicKey| json!({ "reference": typed, "mailbox_public_key": key.to_hex() });
-    let join_url = server.url(t, &format!("/advisor/reports/{}/join", report_id.to_hex()));
-    let (status, answer) = send(
-        http.post(&join_url),
-        Some(&token),
-        Some(&join(tenant.advisors[1].public_key())),
+    let body_for = |key: PublicKey| join_body(&typed, key);
+    let (status, answer) = join(
+        &http,
+        &server,
+        &tenant,
+        &token,
+        report_id,
+        &body_for(tenant.advisors[1].public_key()),
     )
     .await;
     assert_eq!((status, code(&answer)), (409, "conflict"));
-    let (status, answer) = send(
-        http.post(&join_url),
-        Some(&token),
-        Some(&join(mailbox.key.public_key())),
+    let (status, answer) = join(
+        &http,
+        &server,
+        &tenant,
+        &token,
+        report_id,
+        &body_for(mailbox.key.public_key()),
     )
     .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["report_id"], report_id.to_hex());
     assert_eq!(answer["joined_day"], today);
     // Once: the report has a mailbox now, and the follow-up is gone.
-    let (status, answer) = send(
-        http.post(&join_url),
-        Some(&token),
-        Some(&join(mailbox.key.public_key())),
+    let (status, answer) = join(
+        &http,
+        &server,
+        &tenant,
+        &token,
+        report_id,
+        &body_for(mailbox.key.public_key()),
     )
     .await;
     assert_eq!((status, code(&answer)), (409, "conflict"));
-    let (status, _) = send(
-        http.get(server.url(t, &format!("/advisor/follow-ups/{reference}"))),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, _) = look_up(&http, &server, &tenant, &token, &reference).await;
     assert_eq!(status, 404);
 
     // From now on the usual rule: the mailbox key must be a recipient.
@@ -342,21 +435,11 @@ async fn an_oral_report_is_joined_to_a_follow_up_mailbox() {
     .await;
     assert_eq!(status, 201, "{answer}");
     // A new log-in names the report.
-    let (_, login) = send(
-        http.post(server.url(t, "/mailbox/login")),
-        None,
-        Some(&mailbox.login_body()),
-    )
-    .await;
+    let (_, login) = log_in(&http, &server, &tenant, &mailbox).await;
     assert_eq!(login["report_id"], report_id.to_hex());
 
     // The advisor's thread: channel, mailbox state, opening item, the event.
-    let (_, thread) = send(
-        http.get(server.url(t, &format!("/advisor/reports/{}", report_id.to_hex()))),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (_, thread) = advisor_thread(&http, &server, &tenant, &token, report_id).await;
     assert_eq!(thread["channel"], "oral");
     assert_eq!(thread["mailbox_state"], "joined");
     assert_eq!(thread["joined_day"], today);
@@ -375,12 +458,7 @@ async fn an_oral_report_is_joined_to_a_follow_up_mailbox() {
         .clone();
     assert_eq!(event["detail"], reference);
     assert_eq!(event["day"], today);
-    let (_, list) = send(
-        http.get(server.url(t, "/advisor/reports")),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (_, list) = advisor_reports(&http, &server, &tenant, &token).await;
     assert_eq!(list["reports"][0]["mailbox_state"], "joined");
     server.stop().await;
 }
@@ -394,15 +472,7 @@ async fn a_follow_up_not_joined_cannot_write_and_says_why() {
     let t = tenant.id.as_str();
     let mailbox = Mailbox::random();
     make_follow_up(&http, &server, &tenant, &mailbox).await;
-    let session = {
-        let (_, login) = send(
-            http.post(server.url(t, "/mailbox/login")),
-            None,
-            Some(&mailbox.login_body()),
-        )
-        .await;
-        login["token"].as_str().expect("token").to_owned()
-    };
+    let session = mailbox_login(&http, &server, t, &mailbox).await;
     let message = seal(
         ItemKind::Message,
         &tenant.id,
@@ -494,37 +564,18 @@ async fn bad_follow_ups_oral_reports_and_joins_are_refused_and_store_nothing() {
         ),
     ];
     for (what, item) in &cases {
-        let (status, answer) = send(
-            http.post(server.url(t, "/follow-ups")),
-            None,
-            Some(&mailbox.report_body(item)),
-        )
-        .await;
+        let (status, answer) =
+            post_follow_up(&http, &server, &tenant, &mailbox.report_body(item)).await;
         assert_eq!((status, code(&answer)), (400, "invalid_item"), "{what}");
     }
     let mut bad_hex = mailbox.report_body(&cases[0].1);
     bad_hex["mailbox_id"] = json!("zz");
-    let (status, answer) = send(
-        http.post(server.url(t, "/follow-ups")),
-        None,
-        Some(&bad_hex),
-    )
-    .await;
+    let (status, answer) = post_follow_up(&http, &server, &tenant, &bad_hex).await;
     assert_eq!((status, code(&answer)), (400, "bad_request"));
     let reference = mailbox_reference(&mailbox.key.public_key());
-    let (status, _) = send(
-        http.get(server.url(t, &format!("/advisor/follow-ups/{reference}"))),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, _) = look_up(&http, &server, &tenant, &token, &reference).await;
     assert_eq!(status, 404, "nothing stored");
-    let (status, _) = send(
-        http.post(server.url(t, "/mailbox/login")),
-        None,
-        Some(&mailbox.login_body()),
-    )
-    .await;
+    let (status, _) = log_in(&http, &server, &tenant, &mailbox).await;
     assert_eq!(status, 401, "no mailbox was made");
 
     // A follow-up cannot take a report's mailbox id or key, nor the reverse.
@@ -540,21 +591,13 @@ async fn bad_follow_ups_oral_reports_and_joins_are_refused_and_store_nothing() {
         &copycat.key,
         &copycat.recipients(&tenant, &tenant.advisor_keys()),
     );
-    let (status, answer) = send(
-        http.post(server.url(t, "/follow-ups")),
-        None,
-        Some(&copycat.report_body(&item)),
-    )
-    .await;
+    let (status, answer) =
+        post_follow_up(&http, &server, &tenant, &copycat.report_body(&item)).await;
     assert_eq!((status, code(&answer)), (409, "conflict"));
     let (item, answer) = make_follow_up(&http, &server, &tenant, &mailbox).await;
     assert_eq!(answer["reference"], reference);
-    let (status, answer) = send(
-        http.post(server.url(t, "/follow-ups")),
-        None,
-        Some(&mailbox.report_body(&item)),
-    )
-    .await;
+    let (status, answer) =
+        post_follow_up(&http, &server, &tenant, &mailbox.report_body(&item)).await;
     assert_eq!((status, code(&answer)), (409, "conflict"), "the same twice");
     let mut report_like = Mailbox::random();
     report_like.id = mailbox.id;
@@ -616,12 +659,7 @@ async fn bad_follow_ups_oral_reports_and_joins_are_refused_and_store_nothing() {
     )
     .await;
     assert_eq!((status, code(&answer)), (400, "bad_request"));
-    let (_, list) = send(
-        http.get(server.url(t, "/advisor/reports")),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (_, list) = advisor_reports(&http, &server, &tenant, &token).await;
     assert_eq!(
         list["reports"].as_array().expect("reports").len(),
         1,
@@ -631,17 +669,8 @@ async fn bad_follow_ups_oral_reports_and_joins_are_refused_and_store_nothing() {
     // Joins: of a web report (it has its own mailbox); of a report of
     // another advisor (not sealed to this one); with no such follow-up;
     // with a malformed reference.
-    let join =
-        json!({ "reference": reference, "mailbox_public_key": mailbox.key.public_key().to_hex() });
-    let (status, answer) = send(
-        http.post(server.url(
-            t,
-            &format!("/advisor/reports/{}/join", web.report_id.to_hex()),
-        )),
-        Some(&token),
-        Some(&join),
-    )
-    .await;
+    let join_it = join_body(&reference, mailbox.key.public_key());
+    let (status, answer) = join(&http, &server, &tenant, &token, web.report_id, &join_it).await;
     assert_eq!((status, code(&answer)), (409, "conflict"), "a web report");
     let token_b = advisor_login(&http, &server, &tenant.id, &tenant.advisors[1]).await;
     let (b_report, b_item) = oral_item(
@@ -654,67 +683,32 @@ async fn bad_follow_ups_oral_reports_and_joins_are_refused_and_store_nothing() {
     );
     let (status, _) = register(&http, &server, &tenant, &token_b, &b_item, "meeting").await;
     assert_eq!(status, 201);
-    let (status, answer) = send(
-        http.post(server.url(t, &format!("/advisor/reports/{}/join", b_report.to_hex()))),
-        Some(&token),
-        Some(&join),
-    )
-    .await;
+    let (status, answer) = join(&http, &server, &tenant, &token, b_report, &join_it).await;
     assert_eq!(
         (status, code(&answer)),
         (404, "not_found"),
         "another advisor's report"
     );
-    let unknown = json!({ "reference": "0000-0000-0000", "mailbox_public_key": mailbox.key.public_key().to_hex() });
-    let (status, answer) = send(
-        http.post(server.url(t, &format!("/advisor/reports/{}/join", b_report.to_hex()))),
-        Some(&token_b),
-        Some(&unknown),
-    )
-    .await;
+    let unknown = join_body("0000-0000-0000", mailbox.key.public_key());
+    let (status, answer) = join(&http, &server, &tenant, &token_b, b_report, &unknown).await;
     assert_eq!(
         (status, code(&answer)),
         (404, "not_found"),
         "no such follow-up"
     );
-    let malformed = json!({ "reference": "ABCD-EFGH-JKMU", "mailbox_public_key": mailbox.key.public_key().to_hex() });
-    let (status, answer) = send(
-        http.post(server.url(t, &format!("/advisor/reports/{}/join", b_report.to_hex()))),
-        Some(&token_b),
-        Some(&malformed),
-    )
-    .await;
+    let malformed = join_body("ABCD-EFGH-JKMU", mailbox.key.public_key());
+    let (status, answer) = join(&http, &server, &tenant, &token_b, b_report, &malformed).await;
     assert_eq!((status, code(&answer)), (400, "bad_request"));
-    let (status, answer) = send(
-        http.get(server.url(t, "/advisor/follow-ups/ABCD-EFGH")),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, answer) = look_up(&http, &server, &tenant, &token, "ABCD-EFGH").await;
     assert_eq!((status, code(&answer)), (400, "bad_request"));
     // Nothing changed: B's report still has no mailbox, the follow-up waits.
-    let (_, thread) = send(
-        http.get(server.url(t, &format!("/advisor/reports/{}", b_report.to_hex()))),
-        Some(&token_b),
-        None,
-    )
-    .await;
+    let (_, thread) = advisor_thread(&http, &server, &tenant, &token_b, b_report).await;
     assert_eq!(thread["mailbox_state"], "none");
     assert_eq!(thread["channel"], "meeting");
-    let (status, _) = send(
-        http.get(server.url(t, &format!("/advisor/follow-ups/{reference}"))),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, _) = look_up(&http, &server, &tenant, &token, &reference).await;
     assert_eq!(status, 200);
     // And B can join it to B's own report.
-    let (status, answer) = send(
-        http.post(server.url(t, &format!("/advisor/reports/{}/join", b_report.to_hex()))),
-        Some(&token_b),
-        Some(&join),
-    )
-    .await;
+    let (status, answer) = join(&http, &server, &tenant, &token_b, b_report, &join_it).await;
     assert_eq!(status, 200, "{answer}");
     server.stop().await;
 }
@@ -777,23 +771,13 @@ async fn follow_ups_nobody_joined_are_deleted_after_their_last_day() {
         .await
         .expect("run");
     let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
-    let (status, _) = send(
-        http.get(server.url(t, &format!("/advisor/follow-ups/{reference}"))),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, _) = look_up(&http, &server, &tenant, &token, &reference).await;
     assert_eq!(status, 200);
 
     // The day after, it is past: not found, no log-in, and the run deletes it.
     let after = last_day.add_days(1);
     clock.set(after, 9);
-    let (status, _) = send(
-        http.get(server.url(t, &format!("/advisor/follow-ups/{reference}"))),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, _) = look_up(&http, &server, &tenant, &token, &reference).await;
     assert_eq!(status, 404, "expired, even before the run");
     meldkluis_server::lifecycle::run_day(&server.state, after)
         .await
@@ -804,12 +788,7 @@ async fn follow_ups_nobody_joined_are_deleted_after_their_last_day() {
         .query_row("SELECT count(*) FROM follow_ups", [], |r| r.get(0))
         .expect("count");
     assert_eq!(left, 0, "purged");
-    let (status, _) = send(
-        http.post(server.url(t, "/mailbox/login")),
-        None,
-        Some(&mailbox.login_body()),
-    )
-    .await;
+    let (status, _) = log_in(&http, &server, &tenant, &mailbox).await;
     assert_eq!(status, 401);
     let (status, answer) = send(http.get(server.url(t, "/mailbox")), Some(&session), None).await;
     assert_eq!((status, code(&answer)), (401, "unauthorized"));
@@ -869,10 +848,13 @@ async fn the_notice_address_moves_with_the_join_and_earlier_attachments_stay_out
     .await;
     assert_eq!(status, 200, "{answer}");
     let reference = mailbox_reference(&mailbox.key.public_key());
-    let (status, _) = send(
-        http.post(server.url(t, &format!("/advisor/reports/{}/join", report_id.to_hex()))),
-        Some(&token),
-        Some(&json!({ "reference": reference, "mailbox_public_key": mailbox.key.public_key().to_hex() })),
+    let (status, _) = join(
+        &http,
+        &server,
+        &tenant,
+        &token,
+        report_id,
+        &join_body(&reference, mailbox.key.public_key()),
     )
     .await;
     assert_eq!(status, 200);
@@ -924,7 +906,6 @@ async fn an_export_holds_the_waiting_follow_ups_and_each_reports_mailbox() {
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 1);
     let http = client();
-    let t = tenant.id.as_str();
     let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
     let (report_id, oral) = oral_item(&tenant, 0, &advisors_and_recovery(&tenant));
     assert_eq!(
@@ -935,13 +916,16 @@ async fn an_export_holds_the_waiting_follow_ups_and_each_reports_mailbox() {
     );
     let joined = Mailbox::random();
     let (opening, _) = make_follow_up(&http, &server, &tenant, &joined).await;
-    let (status, _) = send(
-        http.post(server.url(t, &format!("/advisor/reports/{}/join", report_id.to_hex()))),
-        Some(&token),
-        Some(&json!({
-            "reference": mailbox_reference(&joined.key.public_key()),
-            "mailbox_public_key": joined.key.public_key().to_hex(),
-        })),
+    let (status, _) = join(
+        &http,
+        &server,
+        &tenant,
+        &token,
+        report_id,
+        &join_body(
+            &mailbox_reference(&joined.key.public_key()),
+            joined.key.public_key(),
+        ),
     )
     .await;
     assert_eq!(status, 200);
