@@ -583,10 +583,14 @@ impl ServerClient {
         })
     }
 
+    /// `GET path` with the session's bearer token, through [`Self::send`].
+    async fn get(&self, path: &str) -> Result<reqwest::Response, Error> {
+        self.send(self.http.get(self.url(path)).bearer_auth(self.bearer()?))
+            .await
+    }
+
     async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
-        let response = self
-            .send(self.http.get(self.url(path)).bearer_auth(self.bearer()?))
-            .await?;
+        let response = self.get(path).await?;
         json_limited(response, "JSON answer").await
     }
 
@@ -723,13 +727,9 @@ impl ServerClient {
     /// A sealed attachment, whole, into memory.
     pub async fn attachment(&self, report_id: &str, attachment_id: &str) -> Result<Vec<u8>, Error> {
         let mut response = self
-            .send(
-                self.http
-                    .get(self.url(&format!(
-                        "/advisor/reports/{report_id}/attachments/{attachment_id}"
-                    )))
-                    .bearer_auth(self.bearer()?),
-            )
+            .get(&format!(
+                "/advisor/reports/{report_id}/attachments/{attachment_id}"
+            ))
             .await?;
         let mut bytes = Vec::new();
         while let Some(chunk) = response
@@ -758,13 +758,9 @@ impl ServerClient {
         F: FnMut(&[u8]) -> Result<(), Error>,
     {
         let mut response = self
-            .send(
-                self.http
-                    .get(self.url(&format!(
-                        "/advisor/reports/{report_id}/attachments/{attachment_id}"
-                    )))
-                    .bearer_auth(self.bearer()?),
-            )
+            .get(&format!(
+                "/advisor/reports/{report_id}/attachments/{attachment_id}"
+            ))
             .await?;
         let mut total = 0u64;
         while let Some(chunk) = response
@@ -790,13 +786,9 @@ impl ServerClient {
         max: usize,
     ) -> Result<Vec<u8>, Error> {
         let mut response = self
-            .send(
-                self.http
-                    .get(self.url(&format!(
-                        "/advisor/reports/{report_id}/attachments/{attachment_id}"
-                    )))
-                    .bearer_auth(self.bearer()?),
-            )
+            .get(&format!(
+                "/advisor/reports/{report_id}/attachments/{attachment_id}"
+            ))
             .await?;
         let mut bytes = Vec::new();
         while bytes.len() < max {
@@ -880,13 +872,7 @@ impl ServerClient {
     /// The tenant's register as the server's CSV (at most
     /// [`MAX_JSON_ANSWER`] bytes).
     pub async fn register_csv(&self) -> Result<Vec<u8>, Error> {
-        let response = self
-            .send(
-                self.http
-                    .get(self.url("/advisor/register.csv"))
-                    .bearer_auth(self.bearer()?),
-            )
-            .await?;
+        let response = self.get("/advisor/register.csv").await?;
         read_limited(response, MAX_JSON_ANSWER).await
     }
 
@@ -938,13 +924,7 @@ impl ServerClient {
     /// One published figures report, sealed (at most [`MAX_JSON_ANSWER`]
     /// bytes).
     pub async fn figures_item(&self, item_id: &str) -> Result<Vec<u8>, Error> {
-        let response = self
-            .send(
-                self.http
-                    .get(self.url(&format!("/advisor/figures/{item_id}")))
-                    .bearer_auth(self.bearer()?),
-            )
-            .await?;
+        let response = self.get(&format!("/advisor/figures/{item_id}")).await?;
         read_limited(response, MAX_JSON_ANSWER).await
     }
 
@@ -1206,13 +1186,7 @@ impl ServerClient {
     /// One item sealed to this recipient (a figures report, a forward or a
     /// forward's attachment), at most `max` bytes.
     pub async fn recipient_item(&self, item_id: &str, max: usize) -> Result<Vec<u8>, Error> {
-        let response = self
-            .send(
-                self.http
-                    .get(self.url(&format!("/recipient/items/{item_id}")))
-                    .bearer_auth(self.bearer()?),
-            )
-            .await?;
+        let response = self.get(&format!("/recipient/items/{item_id}")).await?;
         read_limited(response, max).await
     }
 }

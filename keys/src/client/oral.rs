@@ -118,11 +118,7 @@ impl ServerClient {
         let reference = parse_mailbox_reference(reference)
             .map_err(|_| Error::Malformed("mailbox reference"))?;
         let response = self
-            .send(
-                self.http
-                    .get(self.url(&format!("/advisor/follow-ups/{reference}")))
-                    .bearer_auth(self.bearer()?),
-            )
+            .get(&format!("/advisor/follow-ups/{reference}"))
             .await?;
         json_limited(response, "follow-up answer").await
     }
