@@ -81,34 +81,122 @@ fn follow_up_item(
     )
 }
 
-/// Posts a follow-up mailbox's `body` (a report's).
-async fn post_follow_up(
-    http: &reqwest::Client,
-    server: &TestServer,
-    tenant: &TestTenant,
-    body: &Value,
-) -> (u16, Value) {
-    send(
-        http.post(server.url(tenant.id.as_str(), "/follow-ups")),
-        None,
-        Some(body),
-    )
-    .await
+/// The tenant's API on the real server, as the tests call it.
+struct Api<'a> {
+    http: &'a reqwest::Client,
+    server: &'a TestServer,
+    tenant: &'a TestTenant,
 }
 
-/// Logs in to `mailbox` with its login code.
-async fn log_in(
-    http: &reqwest::Client,
-    server: &TestServer,
-    tenant: &TestTenant,
-    mailbox: &Mailbox,
-) -> (u16, Value) {
-    send(
-        http.post(server.url(tenant.id.as_str(), "/mailbox/login")),
-        None,
-        Some(&mailbox.login_body()),
-    )
-    .await
+impl Api<'_> {
+    /// A request to `path` under the tenant's API, with `token` and `body`.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let url = self.server.url(self.tenant.id.as_str(), path);
+        send(self.http.request(method, url), token, body).await
+    }
+
+    /// Posts a follow-up mailbox's `body` (a report's).
+    async fn post_follow_up(&self, body: &Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, "/follow-ups", None, Some(body))
+            .await
+    }
+
+    /// Posts a follow-up for `mailbox`, properly sealed.
+    async fn make_follow_up(&self, mailbox: &Mailbox) -> (Vec<u8>, Value) {
+        let tenant = self.tenant;
+        let item = follow_up_item(
+            tenant,
+            mailbox,
+            &mailbox.key,
+            &mailbox.recipients(tenant, &tenant.advisor_keys()),
+        );
+        let (status, answer) = self.post_follow_up(&mailbox.report_body(&item)).await;
+        assert_eq!(status, 201, "{answer}");
+        (item, answer)
+    }
+
+    /// Logs in to `mailbox` with its login code.
+    async fn log_in(&self, mailbox: &Mailbox) -> (u16, Value) {
+        let body = mailbox.login_body();
+        self.call(reqwest::Method::POST, "/mailbox/login", None, Some(&body))
+            .await
+    }
+
+    /// Registers an oral report's `item` heard on `channel`, as the advisor
+    /// of `token`.
+    async fn register(&self, token: &str, item: &[u8], channel: &str) -> (u16, Value) {
+        let body = json!({ "item": b64(item), "channel": channel });
+        self.call(
+            reqwest::Method::POST,
+            "/advisor/reports",
+            Some(token),
+            Some(&body),
+        )
+        .await
+    }
+
+    /// Joins, as the advisor of `token`, the follow-up mailbox `body` names
+    /// to `report_id`.
+    async fn join(&self, token: &str, report_id: ItemId, body: &Value) -> (u16, Value) {
+        let path = format!("/advisor/reports/{}/join", report_id.to_hex());
+        self.call(reqwest::Method::POST, &path, Some(token), Some(body))
+            .await
+    }
+
+    /// Looks the follow-up mailbox `reference` up, as the advisor of
+    /// `token`.
+    async fn look_up(&self, token: &str, reference: &str) -> (u16, Value) {
+        let path = format!("/advisor/follow-ups/{reference}");
+        self.call(reqwest::Method::GET, &path, Some(token), None)
+            .await
+    }
+
+    /// The reports the advisor of `token` may see.
+    async fn advisor_reports(&self, token: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, "/advisor/reports", Some(token), None)
+            .await
+    }
+
+    /// The thread of `report_id`, as the advisor of `token` sees it.
+    async fn advisor_thread(&self, token: &str, report_id: ItemId) -> (u16, Value) {
+        let path = format!("/advisor/reports/{}", report_id.to_hex());
+        self.call(reqwest::Method::GET, &path, Some(token), None)
+            .await
+    }
+
+    /// An advisor's message on `report_id`, sealed by advisor `sender` to
+    /// `recipients`; returns the status, the answer and the item id.
+    async fn advisor_message(
+        &self,
+        token: &str,
+        sender: usize,
+        report_id: ItemId,
+        recipients: &[PublicKey],
+    ) -> (u16, Value, ItemId) {
+        let tenant = self.tenant;
+        let id = new_item_id();
+        let item = seal(
+            ItemKind::Message,
+            &tenant.id,
+            id,
+            report_id,
+            &tenant.advisors[sender],
+            recipients,
+            b"advisor writes",
+        );
+        let path = format!("/advisor/reports/{}/messages", report_id.to_hex());
+        let body = json!({ "item": b64(&item) });
+        let (status, answer) = self
+            .call(reqwest::Method::POST, &path, Some(token), Some(&body))
+            .await;
+        (status, answer, id)
+    }
 }
 
 /// The body of a join: the follow-up's `reference` as typed and the
@@ -117,165 +205,29 @@ fn join_body(reference: &str, mailbox_key: PublicKey) -> Value {
     json!({ "reference": reference, "mailbox_public_key": mailbox_key.to_hex() })
 }
 
-/// Joins, as the advisor of `token`, the follow-up mailbox `body` names
-/// to `report_id`.
-async fn join(
-    http: &reqwest::Client,
-    server: &TestServer,
-    tenant: &TestTenant,
-    token: &str,
-    report_id: ItemId,
-    body: &Value,
-) -> (u16, Value) {
-    send(
-        http.post(server.url(
-            tenant.id.as_str(),
-            &format!("/advisor/reports/{}/join", report_id.to_hex()),
-        )),
-        Some(token),
-        Some(body),
-    )
-    .await
-}
-
-/// Looks the follow-up mailbox `reference` up, as the advisor of `token`.
-async fn look_up(
-    http: &reqwest::Client,
-    server: &TestServer,
-    tenant: &TestTenant,
-    token: &str,
-    reference: &str,
-) -> (u16, Value) {
-    send(
-        http.get(server.url(
-            tenant.id.as_str(),
-            &format!("/advisor/follow-ups/{reference}"),
-        )),
-        Some(token),
-        None,
-    )
-    .await
-}
-
-/// The reports the advisor of `token` may see.
-async fn advisor_reports(
-    http: &reqwest::Client,
-    server: &TestServer,
-    tenant: &TestTenant,
-    token: &str,
-) -> (u16, Value) {
-    send(
-        http.get(server.url(tenant.id.as_str(), "/advisor/reports")),
-        Some(token),
-        None,
-    )
-    .await
-}
-
-/// The thread of `report_id`, as the advisor of `token` sees it.
-async fn advisor_thread(
-    http: &reqwest::Client,
-    server: &TestServer,
-    tenant: &TestTenant,
-    token: &str,
-    report_id: ItemId,
-) -> (u16, Value) {
-    send(
-        http.get(server.url(
-            tenant.id.as_str(),
-            &format!("/advisor/reports/{}", report_id.to_hex()),
-        )),
-        Some(token),
-        None,
-    )
-    .await
-}
-
-/// Posts a follow-up for `mailbox`, properly sealed.
-async fn make_follow_up(
-    http: &reqwest::Client,
-    server: &TestServer,
-    tenant: &TestTenant,
-    mailbox: &Mailbox,
-) -> (Vec<u8>, Value) {
-    let item = follow_up_item(
-        tenant,
-        mailbox,
-        &mailbox.key,
-        &mailbox.recipients(tenant, &tenant.advisor_keys()),
-    );
-    let (status, answer) = post_follow_up(http, server, tenant, &mailbox.report_body(&item)).await;
-    assert_eq!(status, 201, "{answer}");
-    (item, answer)
-}
-
-async fn register(
-    http: &reqwest::Client,
-    server: &TestServer,
-    tenant: &TestTenant,
-    token: &str,
-    item: &[u8],
-    channel: &str,
-) -> (u16, Value) {
-    send(
-        http.post(server.url(tenant.id.as_str(), "/advisor/reports")),
-        Some(token),
-        Some(&json!({ "item": b64(item), "channel": channel })),
-    )
-    .await
-}
-
-/// An advisor's message on `report_id`, sealed by advisor `sender` to
-/// `recipients`; returns the status and the item id.
-async fn advisor_message(
-    http: &reqwest::Client,
-    server: &TestServer,
-    tenant: &TestTenant,
-    token: &str,
-    sender: usize,
-    report_id: ItemId,
-    recipients: &[PublicKey],
-) -> (u16, Value, ItemId) {
-    let id = new_item_id();
-    let item = seal(
-        ItemKind::Message,
-        &tenant.id,
-        id,
-        report_id,
-        &tenant.advisors[sender],
-        recipients,
-        b"advisor writes",
-    );
-    let (status, answer) = send(
-        http.post(server.url(
-            tenant.id.as_str(),
-            &format!("/advisor/reports/{}/messages", report_id.to_hex()),
-        )),
-        Some(token),
-        Some(&json!({ "item": b64(&item) })),
-    )
-    .await;
-    (status, answer, id)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oral_report_is_joined_to_a_follow_up_mailbox() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 2);
     let http = client();
+    let api = Api {
+        http: &http,
+        server: &server,
+        tenant: &tenant,
+    };
     let t = tenant.id.as_str();
     let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
     let today = SystemClock.today().to_string();
 
     // The advisor registers what they heard.
     let (report_id, oral) = oral_item(&tenant, 0, &advisors_and_recovery(&tenant));
-    let (status, answer) = register(&http, &server, &tenant, &token, &oral, "oral").await;
+    let (status, answer) = api.register(&token, &oral, "oral").await;
     assert_eq!(status, 201, "{answer}");
     assert_eq!(answer["report_id"], report_id.to_hex());
     assert_eq!(answer["created_day"], today);
     assert_eq!(answer["status"], "new");
-    let (_, list) = advisor_reports(&http, &server, &tenant, &token).await;
+    let (_, list) = api.advisor_reports(&token).await;
     let summary = &list["reports"][0];
     assert_eq!(summary["channel"], "oral");
     assert_eq!(summary["mailbox_state"], "none");
@@ -290,27 +242,24 @@ async fn an_oral_report_is_joined_to_a_follow_up_mailbox() {
         tenant.recovery.public_key(),
         tenant.advisors[0].public_key(),
     ];
-    let (status, answer, before_join) =
-        advisor_message(&http, &server, &tenant, &token, 0, report_id, &own).await;
+    let (status, answer, before_join) = api.advisor_message(&token, 0, report_id, &own).await;
     assert_eq!(status, 201, "{answer}");
-    let (status, answer, _) = advisor_message(
-        &http,
-        &server,
-        &tenant,
-        &token,
-        0,
-        report_id,
-        &[
-            tenant.recovery.public_key(),
-            tenant.advisors[1].public_key(),
-        ],
-    )
-    .await;
+    let (status, answer, _) = api
+        .advisor_message(
+            &token,
+            0,
+            report_id,
+            &[
+                tenant.recovery.public_key(),
+                tenant.advisors[1].public_key(),
+            ],
+        )
+        .await;
     assert_eq!((status, code(&answer)), (400, "invalid_item"));
 
     // The reporter makes a follow-up mailbox; the reference is the key's.
     let mailbox = Mailbox::random();
-    let (follow_up, answer) = make_follow_up(&http, &server, &tenant, &mailbox).await;
+    let (follow_up, answer) = api.make_follow_up(&mailbox).await;
     let reference = mailbox_reference(&mailbox.key.public_key());
     assert_eq!(answer["reference"], reference);
     assert_eq!(answer["created_day"], today);
@@ -319,7 +268,7 @@ async fn an_oral_report_is_joined_to_a_follow_up_mailbox() {
         SystemClock.today().add_days(30).to_string()
     );
     // ... logs in to it: no report yet, and cannot write.
-    let (status, login) = log_in(&http, &server, &tenant, &mailbox).await;
+    let (status, login) = api.log_in(&mailbox).await;
     assert_eq!(status, 200);
     assert_eq!(login["report_id"], Value::Null);
     assert_eq!(login["reference"], reference);
@@ -337,7 +286,7 @@ async fn an_oral_report_is_joined_to_a_follow_up_mailbox() {
 
     // The advisor looks the reference up as typed from hearing it.
     let typed = reference.to_lowercase().replace('-', " ").replace('0', "o");
-    let (status, found) = look_up(&http, &server, &tenant, &token, &typed).await;
+    let (status, found) = api.look_up(&token, &typed).await;
     assert_eq!(status, 200, "{found}");
     assert_eq!(found["reference"], reference);
     assert_eq!(
@@ -357,49 +306,35 @@ async fn an_oral_report_is_joined_to_a_follow_up_mailbox() {
 
     // Joined with the right key (a wrong one is refused first).
     let body_for = |key: PublicKey| join_body(&typed, key);
-    let (status, answer) = join(
-        &http,
-        &server,
-        &tenant,
-        &token,
-        report_id,
-        &body_for(tenant.advisors[1].public_key()),
-    )
-    .await;
+    let (status, answer) = api
+        .join(
+            &token,
+            report_id,
+            &body_for(tenant.advisors[1].public_key()),
+        )
+        .await;
     assert_eq!((status, code(&answer)), (409, "conflict"));
-    let (status, answer) = join(
-        &http,
-        &server,
-        &tenant,
-        &token,
-        report_id,
-        &body_for(mailbox.key.public_key()),
-    )
-    .await;
+    let (status, answer) = api
+        .join(&token, report_id, &body_for(mailbox.key.public_key()))
+        .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["report_id"], report_id.to_hex());
     assert_eq!(answer["joined_day"], today);
     // Once: the report has a mailbox now, and the follow-up is gone.
-    let (status, answer) = join(
-        &http,
-        &server,
-        &tenant,
-        &token,
-        report_id,
-        &body_for(mailbox.key.public_key()),
-    )
-    .await;
+    let (status, answer) = api
+        .join(&token, report_id, &body_for(mailbox.key.public_key()))
+        .await;
     assert_eq!((status, code(&answer)), (409, "conflict"));
-    let (status, _) = look_up(&http, &server, &tenant, &token, &reference).await;
+    let (status, _) = api.look_up(&token, &reference).await;
     assert_eq!(status, 404);
 
     // From now on the usual rule: the mailbox key must be a recipient.
     let with_mailbox = mailbox.recipients(&tenant, &tenant.advisor_keys());
-    let (status, answer, _) =
-        advisor_message(&http, &server, &tenant, &token, 0, report_id, &own).await;
+    let (status, answer, _) = api.advisor_message(&token, 0, report_id, &own).await;
     assert_eq!((status, code(&answer)), (400, "invalid_item"));
-    let (status, answer, after_join) =
-        advisor_message(&http, &server, &tenant, &token, 0, report_id, &with_mailbox).await;
+    let (status, answer, after_join) = api
+        .advisor_message(&token, 0, report_id, &with_mailbox)
+        .await;
     assert_eq!(status, 201, "{answer}");
 
     // The reporter's session made on the follow-up now reaches the report:
@@ -435,11 +370,11 @@ async fn an_oral_report_is_joined_to_a_follow_up_mailbox() {
     .await;
     assert_eq!(status, 201, "{answer}");
     // A new log-in names the report.
-    let (_, login) = log_in(&http, &server, &tenant, &mailbox).await;
+    let (_, login) = api.log_in(&mailbox).await;
     assert_eq!(login["report_id"], report_id.to_hex());
 
     // The advisor's thread: channel, mailbox state, opening item, the event.
-    let (_, thread) = advisor_thread(&http, &server, &tenant, &token, report_id).await;
+    let (_, thread) = api.advisor_thread(&token, report_id).await;
     assert_eq!(thread["channel"], "oral");
     assert_eq!(thread["mailbox_state"], "joined");
     assert_eq!(thread["joined_day"], today);
@@ -458,7 +393,7 @@ async fn an_oral_report_is_joined_to_a_follow_up_mailbox() {
         .clone();
     assert_eq!(event["detail"], reference);
     assert_eq!(event["day"], today);
-    let (_, list) = advisor_reports(&http, &server, &tenant, &token).await;
+    let (_, list) = api.advisor_reports(&token).await;
     assert_eq!(list["reports"][0]["mailbox_state"], "joined");
     server.stop().await;
 }
@@ -469,9 +404,14 @@ async fn a_follow_up_not_joined_cannot_write_and_says_why() {
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 1);
     let http = client();
+    let api = Api {
+        http: &http,
+        server: &server,
+        tenant: &tenant,
+    };
     let t = tenant.id.as_str();
     let mailbox = Mailbox::random();
-    make_follow_up(&http, &server, &tenant, &mailbox).await;
+    api.make_follow_up(&mailbox).await;
     let session = mailbox_login(&http, &server, t, &mailbox).await;
     let message = seal(
         ItemKind::Message,
@@ -529,6 +469,11 @@ async fn bad_follow_ups_oral_reports_and_joins_are_refused_and_store_nothing() {
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 2);
     let http = client();
+    let api = Api {
+        http: &http,
+        server: &server,
+        tenant: &tenant,
+    };
     let t = tenant.id.as_str();
     let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
     let outsider =
@@ -564,18 +509,17 @@ async fn bad_follow_ups_oral_reports_and_joins_are_refused_and_store_nothing() {
         ),
     ];
     for (what, item) in &cases {
-        let (status, answer) =
-            post_follow_up(&http, &server, &tenant, &mailbox.report_body(item)).await;
+        let (status, answer) = api.post_follow_up(&mailbox.report_body(item)).await;
         assert_eq!((status, code(&answer)), (400, "invalid_item"), "{what}");
     }
     let mut bad_hex = mailbox.report_body(&cases[0].1);
     bad_hex["mailbox_id"] = json!("zz");
-    let (status, answer) = post_follow_up(&http, &server, &tenant, &bad_hex).await;
+    let (status, answer) = api.post_follow_up(&bad_hex).await;
     assert_eq!((status, code(&answer)), (400, "bad_request"));
     let reference = mailbox_reference(&mailbox.key.public_key());
-    let (status, _) = look_up(&http, &server, &tenant, &token, &reference).await;
+    let (status, _) = api.look_up(&token, &reference).await;
     assert_eq!(status, 404, "nothing stored");
-    let (status, _) = log_in(&http, &server, &tenant, &mailbox).await;
+    let (status, _) = api.log_in(&mailbox).await;
     assert_eq!(status, 401, "no mailbox was made");
 
     // A follow-up cannot take a report's mailbox id or key, nor the reverse.
@@ -591,13 +535,11 @@ async fn bad_follow_ups_oral_reports_and_joins_are_refused_and_store_nothing() {
         &copycat.key,
         &copycat.recipients(&tenant, &tenant.advisor_keys()),
     );
-    let (status, answer) =
-        post_follow_up(&http, &server, &tenant, &copycat.report_body(&item)).await;
+    let (status, answer) = api.post_follow_up(&copycat.report_body(&item)).await;
     assert_eq!((status, code(&answer)), (409, "conflict"));
-    let (item, answer) = make_follow_up(&http, &server, &tenant, &mailbox).await;
+    let (item, answer) = api.make_follow_up(&mailbox).await;
     assert_eq!(answer["reference"], reference);
-    let (status, answer) =
-        post_follow_up(&http, &server, &tenant, &mailbox.report_body(&item)).await;
+    let (status, answer) = api.post_follow_up(&mailbox.report_body(&item)).await;
     assert_eq!((status, code(&answer)), (409, "conflict"), "the same twice");
     let mut report_like = Mailbox::random();
     report_like.id = mailbox.id;
@@ -618,7 +560,7 @@ async fn bad_follow_ups_oral_reports_and_joins_are_refused_and_store_nothing() {
     // outsider; a message instead of a report.
     let everyone = advisors_and_recovery(&tenant);
     let (_, good) = oral_item(&tenant, 0, &everyone);
-    let (status, answer) = register(&http, &server, &tenant, &token, &good, "web").await;
+    let (status, answer) = api.register(&token, &good, "web").await;
     assert_eq!((status, code(&answer)), (400, "bad_request"));
     let (_, by_other) = oral_item(&tenant, 1, &everyone);
     let (_, not_to_sender) = oral_item(
@@ -649,7 +591,7 @@ async fn bad_follow_ups_oral_reports_and_joins_are_refused_and_store_nothing() {
         ("not sealed to the recovery key", &no_recovery),
         ("a message", &message),
     ] {
-        let (status, answer) = register(&http, &server, &tenant, &token, item, "oral").await;
+        let (status, answer) = api.register(&token, item, "oral").await;
         assert_eq!((status, code(&answer)), (400, "invalid_item"), "{what}");
     }
     let (status, answer) = send(
@@ -659,7 +601,7 @@ async fn bad_follow_ups_oral_reports_and_joins_are_refused_and_store_nothing() {
     )
     .await;
     assert_eq!((status, code(&answer)), (400, "bad_request"));
-    let (_, list) = advisor_reports(&http, &server, &tenant, &token).await;
+    let (_, list) = api.advisor_reports(&token).await;
     assert_eq!(
         list["reports"].as_array().expect("reports").len(),
         1,
@@ -670,7 +612,7 @@ async fn bad_follow_ups_oral_reports_and_joins_are_refused_and_store_nothing() {
     // another advisor (not sealed to this one); with no such follow-up;
     // with a malformed reference.
     let join_it = join_body(&reference, mailbox.key.public_key());
-    let (status, answer) = join(&http, &server, &tenant, &token, web.report_id, &join_it).await;
+    let (status, answer) = api.join(&token, web.report_id, &join_it).await;
     assert_eq!((status, code(&answer)), (409, "conflict"), "a web report");
     let token_b = advisor_login(&http, &server, &tenant.id, &tenant.advisors[1]).await;
     let (b_report, b_item) = oral_item(
@@ -681,34 +623,34 @@ async fn bad_follow_ups_oral_reports_and_joins_are_refused_and_store_nothing() {
             tenant.advisors[1].public_key(),
         ],
     );
-    let (status, _) = register(&http, &server, &tenant, &token_b, &b_item, "meeting").await;
+    let (status, _) = api.register(&token_b, &b_item, "meeting").await;
     assert_eq!(status, 201);
-    let (status, answer) = join(&http, &server, &tenant, &token, b_report, &join_it).await;
+    let (status, answer) = api.join(&token, b_report, &join_it).await;
     assert_eq!(
         (status, code(&answer)),
         (404, "not_found"),
         "another advisor's report"
     );
     let unknown = join_body("0000-0000-0000", mailbox.key.public_key());
-    let (status, answer) = join(&http, &server, &tenant, &token_b, b_report, &unknown).await;
+    let (status, answer) = api.join(&token_b, b_report, &unknown).await;
     assert_eq!(
         (status, code(&answer)),
         (404, "not_found"),
         "no such follow-up"
     );
     let malformed = join_body("ABCD-EFGH-JKMU", mailbox.key.public_key());
-    let (status, answer) = join(&http, &server, &tenant, &token_b, b_report, &malformed).await;
+    let (status, answer) = api.join(&token_b, b_report, &malformed).await;
     assert_eq!((status, code(&answer)), (400, "bad_request"));
-    let (status, answer) = look_up(&http, &server, &tenant, &token, "ABCD-EFGH").await;
+    let (status, answer) = api.look_up(&token, "ABCD-EFGH").await;
     assert_eq!((status, code(&answer)), (400, "bad_request"));
     // Nothing changed: B's report still has no mailbox, the follow-up waits.
-    let (_, thread) = advisor_thread(&http, &server, &tenant, &token_b, b_report).await;
+    let (_, thread) = api.advisor_thread(&token_b, b_report).await;
     assert_eq!(thread["mailbox_state"], "none");
     assert_eq!(thread["channel"], "meeting");
-    let (status, _) = look_up(&http, &server, &tenant, &token, &reference).await;
+    let (status, _) = api.look_up(&token, &reference).await;
     assert_eq!(status, 200);
     // And B can join it to B's own report.
-    let (status, answer) = join(&http, &server, &tenant, &token_b, b_report, &join_it).await;
+    let (status, answer) = api.join(&token_b, b_report, &join_it).await;
     assert_eq!(status, 200, "{answer}");
     server.stop().await;
 }
@@ -719,9 +661,14 @@ async fn the_placeholder_mailbox_of_a_report_without_one_cannot_be_logged_in_to(
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 1);
     let http = client();
+    let api = Api {
+        http: &http,
+        server: &server,
+        tenant: &tenant,
+    };
     let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
     let (report_id, item) = oral_item(&tenant, 0, &advisors_and_recovery(&tenant));
-    let (status, _) = register(&http, &server, &tenant, &token, &item, "oral").await;
+    let (status, _) = api.register(&token, &item, "oral").await;
     assert_eq!(status, 201);
     // Even knowing the random mailbox id (read from the database here, as
     // an attacker with a copy of it could), no secret logs in: the stored
@@ -757,9 +704,14 @@ async fn follow_ups_nobody_joined_are_deleted_after_their_last_day() {
     let server = TestServer::start_with_clock(dir.path(), clock.clone(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 1);
     let http = client();
+    let api = Api {
+        http: &http,
+        server: &server,
+        tenant: &tenant,
+    };
     let t = tenant.id.as_str();
     let mailbox = Mailbox::random();
-    let (_, answer) = make_follow_up(&http, &server, &tenant, &mailbox).await;
+    let (_, answer) = api.make_follow_up(&mailbox).await;
     let last_day = made.add_days(30);
     assert_eq!(answer["expires_day"], last_day.to_string());
     let session = mailbox_login(&http, &server, t, &mailbox).await;
@@ -771,13 +723,13 @@ async fn follow_ups_nobody_joined_are_deleted_after_their_last_day() {
         .await
         .expect("run");
     let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
-    let (status, _) = look_up(&http, &server, &tenant, &token, &reference).await;
+    let (status, _) = api.look_up(&token, &reference).await;
     assert_eq!(status, 200);
 
     // The day after, it is past: not found, no log-in, and the run deletes it.
     let after = last_day.add_days(1);
     clock.set(after, 9);
-    let (status, _) = look_up(&http, &server, &tenant, &token, &reference).await;
+    let (status, _) = api.look_up(&token, &reference).await;
     assert_eq!(status, 404, "expired, even before the run");
     meldkluis_server::lifecycle::run_day(&server.state, after)
         .await
@@ -788,7 +740,7 @@ async fn follow_ups_nobody_joined_are_deleted_after_their_last_day() {
         .query_row("SELECT count(*) FROM follow_ups", [], |r| r.get(0))
         .expect("count");
     assert_eq!(left, 0, "purged");
-    let (status, _) = log_in(&http, &server, &tenant, &mailbox).await;
+    let (status, _) = api.log_in(&mailbox).await;
     assert_eq!(status, 401);
     let (status, answer) = send(http.get(server.url(t, "/mailbox")), Some(&session), None).await;
     assert_eq!((status, code(&answer)), (401, "unauthorized"));
@@ -801,15 +753,15 @@ async fn the_notice_address_moves_with_the_join_and_earlier_attachments_stay_out
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 1);
     let http = client();
+    let api = Api {
+        http: &http,
+        server: &server,
+        tenant: &tenant,
+    };
     let t = tenant.id.as_str();
     let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
     let (report_id, oral) = oral_item(&tenant, 0, &advisors_and_recovery(&tenant));
-    assert_eq!(
-        register(&http, &server, &tenant, &token, &oral, "oral")
-            .await
-            .0,
-        201
-    );
+    assert_eq!(api.register(&token, &oral, "oral").await.0, 201);
     // Before the join, an attachment sealed to the recovery key and the
     // advisor (the rule without a mailbox).
     let attachment_id = new_item_id();
@@ -838,7 +790,7 @@ async fn the_notice_address_moves_with_the_join_and_earlier_attachments_stay_out
     assert_eq!(response.status(), 201);
 
     let mailbox = Mailbox::random();
-    make_follow_up(&http, &server, &tenant, &mailbox).await;
+    api.make_follow_up(&mailbox).await;
     let session = mailbox_login(&http, &server, t, &mailbox).await;
     let (status, answer) = send(
         http.put(server.url(t, "/mailbox/notice-email")),
@@ -848,15 +800,13 @@ async fn the_notice_address_moves_with_the_join_and_earlier_attachments_stay_out
     .await;
     assert_eq!(status, 200, "{answer}");
     let reference = mailbox_reference(&mailbox.key.public_key());
-    let (status, _) = join(
-        &http,
-        &server,
-        &tenant,
-        &token,
-        report_id,
-        &join_body(&reference, mailbox.key.public_key()),
-    )
-    .await;
+    let (status, _) = api
+        .join(
+            &token,
+            report_id,
+            &join_body(&reference, mailbox.key.public_key()),
+        )
+        .await;
     assert_eq!(status, 200);
     let (status, stored) = send(
         http.get(server.url(t, "/mailbox/notice-email")),
@@ -906,31 +856,29 @@ async fn an_export_holds_the_waiting_follow_ups_and_each_reports_mailbox() {
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 1);
     let http = client();
+    let api = Api {
+        http: &http,
+        server: &server,
+        tenant: &tenant,
+    };
     let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
     let (report_id, oral) = oral_item(&tenant, 0, &advisors_and_recovery(&tenant));
-    assert_eq!(
-        register(&http, &server, &tenant, &token, &oral, "oral")
-            .await
-            .0,
-        201
-    );
+    assert_eq!(api.register(&token, &oral, "oral").await.0, 201);
     let joined = Mailbox::random();
-    let (opening, _) = make_follow_up(&http, &server, &tenant, &joined).await;
-    let (status, _) = join(
-        &http,
-        &server,
-        &tenant,
-        &token,
-        report_id,
-        &join_body(
-            &mailbox_reference(&joined.key.public_key()),
-            joined.key.public_key(),
-        ),
-    )
-    .await;
+    let (opening, _) = api.make_follow_up(&joined).await;
+    let (status, _) = api
+        .join(
+            &token,
+            report_id,
+            &join_body(
+                &mailbox_reference(&joined.key.public_key()),
+                joined.key.public_key(),
+            ),
+        )
+        .await;
     assert_eq!(status, 200);
     let waiting = Mailbox::random();
-    let (waiting_item, _) = make_follow_up(&http, &server, &tenant, &waiting).await;
+    let (waiting_item, _) = api.make_follow_up(&waiting).await;
 
     let out = tempfile::tempdir().expect("tempdir");
     let export = out.path().join("export");
