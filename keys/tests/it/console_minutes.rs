@@ -221,8 +221,17 @@ impl Case {
         entry
     }
 
-    /// A sealed attachment of the report by `sender`, stored at the double
-    /// under `id`.
+    /// The double serves `sealed` as the attachment `id`.
+    fn serve_attachment(&self, id: &str, sealed: Vec<u8>) {
+        self.served
+            .attachments
+            .lock()
+            .unwrap()
+            .insert(id.to_owned(), sealed);
+    }
+
+    /// A sealed attachment of the report by `sender` under `id` (the
+    /// double serves it once given to [`Self::serve_attachment`]).
     fn attachment(&self, sender: &StaticSecret, id: ItemId, content: &[u8]) -> Vec<u8> {
         seal_item(
             &SealParams {
@@ -459,11 +468,7 @@ async fn minutes_with_a_recording_are_corrected_and_version_2_approved() {
         "version": 1, "subject_hash": hex::encode(h1), "decision": "decline",
         "comment": "CANARY Het was dinsdag, niet maandag."});
     case.push(&case.r.clone_secret(), &answer_v1, "2026-12-02");
-    case.served
-        .attachments
-        .lock()
-        .unwrap()
-        .insert(attachment_id.clone(), sealed.clone());
+    case.serve_attachment(&attachment_id, sealed.clone());
     case.serve(&[(recording.item_id, "advisor")]);
     let page = case.page().await;
     assert_eq!(state_of(&page, 1), "corrections");
@@ -621,11 +626,7 @@ async fn minutes_the_server_altered_do_not_show_as_approved() {
     case.push(&a, &v1, "2026-12-01");
     case.push(&r, &answer(1, &hash, "approve", ""), "2026-12-02");
     let genuine = case.attachment(&a, recording_id, RECORDING);
-    case.served
-        .attachments
-        .lock()
-        .unwrap()
-        .insert(recording_id.to_hex(), genuine);
+    case.serve_attachment(&recording_id.to_hex(), genuine);
     case.serve(&[(recording_id, "advisor")]);
     assert_eq!(state_of(&case.page().await, 1), "approved");
 
@@ -633,22 +634,14 @@ async fn minutes_the_server_altered_do_not_show_as_approved() {
     // own, genuine) under the recording's id...
     let other_id = ItemId::random(&mut os_rng());
     let other = case.attachment(&r, other_id, b"CANARY another file");
-    case.served
-        .attachments
-        .lock()
-        .unwrap()
-        .insert(recording_id.to_hex(), other);
+    case.serve_attachment(&recording_id.to_hex(), other);
     let page = case.page().await;
     assert_eq!(state_of(&page, 1), "attachment-changed");
     assert!(approved_summary(&page).is_none());
     // ...or other bytes sealed under that very id (by a key that may write
     // here), or nothing at all.
     let swapped = case.attachment(&r, recording_id, b"CANARY altered recording");
-    case.served
-        .attachments
-        .lock()
-        .unwrap()
-        .insert(recording_id.to_hex(), swapped);
+    case.serve_attachment(&recording_id.to_hex(), swapped);
     assert_eq!(state_of(&case.page().await, 1), "attachment-changed");
     case.served.attachments.lock().unwrap().clear();
     assert_eq!(state_of(&case.page().await, 1), "attachment-changed");
