@@ -88,7 +88,15 @@ struct Api<'a> {
     tenant: &'a TestTenant,
 }
 
-impl Api<'_> {
+impl<'a> Api<'a> {
+    fn new(http: &'a reqwest::Client, server: &'a TestServer, tenant: &'a TestTenant) -> Self {
+        Self {
+            http,
+            server,
+            tenant,
+        }
+    }
+
     /// A request to `path` under the tenant's API, with `token` and `body`.
     async fn call(
         &self,
@@ -211,11 +219,7 @@ async fn an_oral_report_is_joined_to_a_follow_up_mailbox() {
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 2);
     let http = client();
-    let api = Api {
-        http: &http,
-        server: &server,
-        tenant: &tenant,
-    };
+    let api = Api::new(&http, &server, &tenant);
     let t = tenant.id.as_str();
     let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
     let today = SystemClock.today().to_string();
@@ -404,11 +408,7 @@ async fn a_follow_up_not_joined_cannot_write_and_says_why() {
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 1);
     let http = client();
-    let api = Api {
-        http: &http,
-        server: &server,
-        tenant: &tenant,
-    };
+    let api = Api::new(&http, &server, &tenant);
     let t = tenant.id.as_str();
     let mailbox = Mailbox::random();
     api.make_follow_up(&mailbox).await;
@@ -469,11 +469,7 @@ async fn bad_follow_ups_oral_reports_and_joins_are_refused_and_store_nothing() {
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 2);
     let http = client();
-    let api = Api {
-        http: &http,
-        server: &server,
-        tenant: &tenant,
-    };
+    let api = Api::new(&http, &server, &tenant);
     let t = tenant.id.as_str();
     let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
     let outsider =
@@ -661,11 +657,7 @@ async fn the_placeholder_mailbox_of_a_report_without_one_cannot_be_logged_in_to(
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 1);
     let http = client();
-    let api = Api {
-        http: &http,
-        server: &server,
-        tenant: &tenant,
-    };
+    let api = Api::new(&http, &server, &tenant);
     let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
     let (report_id, item) = oral_item(&tenant, 0, &advisors_and_recovery(&tenant));
     let (status, _) = api.register(&token, &item, "oral").await;
@@ -704,11 +696,7 @@ async fn follow_ups_nobody_joined_are_deleted_after_their_last_day() {
     let server = TestServer::start_with_clock(dir.path(), clock.clone(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 1);
     let http = client();
-    let api = Api {
-        http: &http,
-        server: &server,
-        tenant: &tenant,
-    };
+    let api = Api::new(&http, &server, &tenant);
     let t = tenant.id.as_str();
     let mailbox = Mailbox::random();
     let (_, answer) = api.make_follow_up(&mailbox).await;
@@ -753,11 +741,7 @@ async fn the_notice_address_moves_with_the_join_and_earlier_attachments_stay_out
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 1);
     let http = client();
-    let api = Api {
-        http: &http,
-        server: &server,
-        tenant: &tenant,
-    };
+    let api = Api::new(&http, &server, &tenant);
     let t = tenant.id.as_str();
     let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
     let (report_id, oral) = oral_item(&tenant, 0, &advisors_and_recovery(&tenant));
@@ -856,11 +840,7 @@ async fn an_export_holds_the_waiting_follow_ups_and_each_reports_mailbox() {
     let server = TestServer::start(dir.path(), |_| {}).await;
     let tenant = TestTenant::create(&server.admin(), "acme", 1);
     let http = client();
-    let api = Api {
-        http: &http,
-        server: &server,
-        tenant: &tenant,
-    };
+    let api = Api::new(&http, &server, &tenant);
     let token = advisor_login(&http, &server, &tenant.id, &tenant.advisors[0]).await;
     let (report_id, oral) = oral_item(&tenant, 0, &advisors_and_recovery(&tenant));
     assert_eq!(api.register(&token, &oral, "oral").await.0, 201);
