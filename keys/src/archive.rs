@@ -14,7 +14,9 @@ use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 
-use meldkluis_crypto_core::{PublicKey, StaticKey, TenantId};
+use meldkluis_crypto_core::{
+    open_item_with_access, Access, Expect, ItemKind, PublicKey, StaticKey, TenantId,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::Digest as _;
@@ -22,8 +24,8 @@ use sha2::Digest as _;
 use crate::client::Thread;
 use crate::enrolled::EnrolledKeys;
 use crate::reading::{
-    open_messages, open_report, open_thread_item, report_header, thread_senders_with,
-    ReportMailbox, Trust,
+    open_messages, open_opening_item, open_report, open_thread_item, report_header,
+    thread_senders_with, ReportMailbox, Trust,
 };
 
 /// The export format this reads.
@@ -91,11 +93,12 @@ struct Manifest {
 /// One item that did not open.
 #[derive(Debug, Clone, Serialize)]
 pub struct NotOpened {
-    /// The report.
+    /// The report (empty for a follow-up, which belongs to none).
     pub report_id: String,
-    /// The item (the report itself, a message or an attachment).
+    /// The item (the report itself, an opening item, a message or an
+    /// attachment; for a follow-up its reference).
     pub item_id: String,
-    /// `report`, `message` or `attachment`.
+    /// `report`, `opening item`, `message`, `attachment` or `follow-up`.
     pub kind: &'static str,
 }
 
@@ -108,10 +111,67 @@ pub struct Opened {
     pub day: String,
     /// Reports in the export.
     pub reports: usize,
-    /// Items opened (reports, messages, attachments).
+    /// Follow-up mailboxes in the export that no advisor joined yet.
+    pub follow_ups: usize,
+    /// Items opened (reports, opening items, messages, attachments,
+    /// follow-ups).
     pub opened: usize,
     /// Items that did not open with this key.
     pub not_opened: Vec<NotOpened>,
+}
+
+/// A follow-up mailbox not yet joined, as `follow_ups.json` lists it (the
+/// server's word, checked by [`open_follow_up`]).
+#[derive(Debug, Deserialize)]
+struct WaitingFollowUp {
+    reference: String,
+    mailbox_public_key: String,
+    created_day: String,
+    expires_day: String,
+    item: String,
+}
+
+/// What `follow-ups/<reference>.json` says about its sender.
+const FOLLOW_UP_NOTE: &str = "A follow-up report no advisor has joined to a report yet. Its \
+     sender is the follow-up mailbox's key; no advisor has confirmed whose it is, and nothing \
+     here says it is the reporter of any report.";
+
+/// Opens a waiting follow-up with `key`: its key must have its reference,
+/// its item be a follow-up report (kind report, its own report id) sealed by
+/// that key to `key`. Returns the mailbox key and the content (JSON), or
+/// `None` when it does not open so.
+fn open_follow_up(
+    key: &dyn StaticKey,
+    trust: &Trust,
+    follow_up: &WaitingFollowUp,
+) -> Option<(PublicKey, Value)> {
+    let mailbox = PublicKey::from_hex(&follow_up.mailbox_public_key).ok()?;
+    if meldkluis_crypto_core::mailbox_reference(&mailbox) != follow_up.reference {
+        return None;
+    }
+    let item = crate::client::decode_item(&follow_up.item).ok()?;
+    let header = report_header(&item)?;
+    if header.kind != ItemKind::Report
+        || header.report_id != header.item_id
+        || header.sender != mailbox
+        || !header.recipients.contains(&key.public_key())
+    {
+        return None;
+    }
+    let senders = [mailbox];
+    let opened = open_item_with_access(
+        &item,
+        key,
+        &Expect {
+            tenant: &trust.tenant,
+            senders: &senders,
+        },
+        Access::Stanza,
+    )
+    .ok()?;
+    let content: Value = serde_json::from_slice(&opened.content).ok()?;
+    (content["format"] == "meldkluis-report/1" && content["follow_up"] == true)
+        .then_some((mailbox, content))
 }
 
 fn checked_relative(path: &str) -> Option<PathBuf> {
@@ -369,6 +429,37 @@ pub fn open_export(
                 Err(_) => failed(&attachment.id, "attachment"),
             }
         }
+        // A joined oral report's opening item (the reporter's follow-up
+        // report) is the reporter's only as sealed by the mailbox key the
+        // join records name; anything else stays sealed and is listed.
+        let opening = match &thread.opening_item {
+            None => Value::Null,
+            Some(encoded) => {
+                let item =
+                    crate::client::decode_item(encoded).map_err(|_| bad("bad opening item"))?;
+                let item_id = report_header(&item)
+                    .map_or_else(|| "unknown".to_owned(), |h| h.item_id.to_hex());
+                let opened_item = believed.and_then(|mailbox| {
+                    open_opening_item(key, &trust, &thread, &mailbox, &item).ok()
+                });
+                match opened_item {
+                    Some(opened_item) => {
+                        let name = "opening-report.json";
+                        private_file(&report_dir.join(name), &opened_item.content)?;
+                        opened += 1;
+                        serde_json::json!({
+                            "file": name, "item_id": item_id, "from": "reporter",
+                            "sender": opened_item.header.sender.to_hex(),
+                            "joined_day": value.get("joined_day"),
+                        })
+                    }
+                    None => {
+                        failed(&item_id, "opening item");
+                        serde_json::json!({ "file": null, "item_id": item_id, "opened": false })
+                    }
+                }
+            }
+        };
         let about = serde_json::json!({
             "report_id": thread.report_id,
             "created_day": thread.created_day,
@@ -377,6 +468,7 @@ pub fn open_export(
             "report_from": from(&opened_report.header.sender),
             "report_sender": opened_report.header.sender.to_hex(),
             "mailbox": believed.map(|key| key.to_hex()),
+            "opening_item": opening,
             "items": index,
         });
         private_file(
@@ -384,10 +476,52 @@ pub fn open_export(
             &serde_json::to_vec_pretty(&about).unwrap_or_default(),
         )?;
     }
+    // Follow-up mailboxes no advisor joined yet: opened where this key is a
+    // recipient, as sealed by the follow-up's own mailbox key.
+    let mut follow_ups = 0;
+    if manifest.files.iter().any(|f| f.path == "follow_ups.json") {
+        let waiting: Vec<WaitingFollowUp> =
+            serde_json::from_value(read_json(export, "follow_ups.json")?).map_err(|e| {
+                ArchiveError::BadFile {
+                    path: "follow_ups.json".into(),
+                    why: e.to_string(),
+                }
+            })?;
+        let follow_ups_out = out.join("follow-ups");
+        private_dir(&follow_ups_out)?;
+        for follow_up in &waiting {
+            follow_ups += 1;
+            match open_follow_up(key, &trust, follow_up) {
+                Some((mailbox, content)) => {
+                    let about = serde_json::json!({
+                        "reference": follow_up.reference,
+                        "mailbox_public_key": mailbox.to_hex(),
+                        "created_day": follow_up.created_day,
+                        "expires_day": follow_up.expires_day,
+                        "joined": false,
+                        "sender_confirmed": false,
+                        "note": FOLLOW_UP_NOTE,
+                        "content": content,
+                    });
+                    private_file(
+                        &follow_ups_out.join(format!("{}.json", follow_up.reference)),
+                        &serde_json::to_vec_pretty(&about).unwrap_or_default(),
+                    )?;
+                    opened += 1;
+                }
+                None => not_opened.push(NotOpened {
+                    report_id: String::new(),
+                    item_id: follow_up.reference.clone(),
+                    kind: "follow-up",
+                }),
+            }
+        }
+    }
     let result = Opened {
         tenant: manifest.tenant,
         day: manifest.day,
         reports: threads.len(),
+        follow_ups,
         opened,
         not_opened,
     };

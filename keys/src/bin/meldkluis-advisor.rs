@@ -292,11 +292,21 @@ fn main() -> anyhow::Result<()> {
                 opened.opened,
                 out.display()
             );
-            for item in &opened.not_opened {
+            if opened.follow_ups > 0 {
                 println!(
-                    "not opened with this key: {} {} of report {}",
-                    item.kind, item.item_id, item.report_id
+                    "{} follow-up mailbox(es) not joined to a report yet (follow-ups/; senders not confirmed by any advisor)",
+                    opened.follow_ups
                 );
+            }
+            for item in &opened.not_opened {
+                if item.report_id.is_empty() {
+                    println!("not opened with this key: {} {}", item.kind, item.item_id);
+                } else {
+                    println!(
+                        "not opened with this key: {} {} of report {}",
+                        item.kind, item.item_id, item.report_id
+                    );
+                }
             }
             Ok(())
         }

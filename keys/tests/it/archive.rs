@@ -289,10 +289,15 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 /// its size and SHA-256 in the manifest: what an operator (or a server)
 /// that makes the export can do.
 fn rewrite_thread(export: &Path, report: &str, thread: &serde_json::Value) {
+    rewrite_file(export, &format!("reports/{report}/thread.json"), thread);
+}
+
+/// Replaces the JSON file `relative` of `export` with `value`, fixing the
+/// manifest.
+fn rewrite_file(export: &Path, relative: &str, value: &serde_json::Value) {
     use sha2::Digest as _;
-    let relative = format!("reports/{report}/thread.json");
-    let bytes = serde_json::to_vec_pretty(thread).unwrap();
-    std::fs::write(export.join(&relative), &bytes).unwrap();
+    let bytes = serde_json::to_vec_pretty(value).unwrap();
+    std::fs::write(export.join(relative), &bytes).unwrap();
     let manifest_path = export.join("manifest.json");
     let mut manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
@@ -300,7 +305,7 @@ fn rewrite_thread(export: &Path, report: &str, thread: &serde_json::Value) {
         .as_array_mut()
         .unwrap()
         .iter_mut()
-        .find(|f| f["path"] == relative.as_str())
+        .find(|f| f["path"] == relative)
         .unwrap();
     entry["size"] = json!(bytes.len());
     entry["sha256"] = json!(hex::encode(sha2::Sha256::digest(&bytes)));
@@ -375,35 +380,49 @@ async fn a_joined_oral_report_opens_with_the_reporters_messages_from_the_join_re
     let mailbox = StaticSecret::generate(&mut os_rng());
     let mailbox_id = [7; 16];
     let to_all = [mailbox.public_key(), recovery.public_key(), a.public_key()];
-    let follow_up_id = ItemId::random(&mut os_rng());
-    let follow_up = seal(
-        &tenant,
-        ItemKind::Report,
-        follow_up_id,
-        follow_up_id,
-        &mailbox,
-        &to_all,
+    let follow_up_content = |text: &str| {
         json!({
             "format": "meldkluis-report/1", "language": "nl", "category": null,
-            "answers": [], "reporter": { "anonymous": true },
+            "answers": [{ "id": "what", "text": text }], "reporter": { "anonymous": true },
             "advisors": [{ "name": "A", "public_key": a.public_key().to_hex(), "fingerprint": "" }],
             "recovery_key": recovery.public_key().to_hex(), "attachments": [], "follow_up": true,
         })
-        .to_string()
-        .as_bytes(),
-    );
-    let made = http
-        .post(format!("{base}/api/v1/t/{tenant}/follow-ups"))
-        .json(&json!({
-            "item": b64(&follow_up),
-            "mailbox_id": hex::encode(mailbox_id),
-            "mailbox_public_key": mailbox.public_key().to_hex(),
-            "auth_secret": hex::encode([9u8; 32]),
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(made.status(), 201);
+    };
+    let opening_content = follow_up_content("CANARY-oral the follow-up").to_string();
+    let make_follow_up = |mailbox: &StaticSecret, mailbox_id: [u8; 16], content: &str| {
+        let id = ItemId::random(&mut os_rng());
+        let to_all = [mailbox.public_key(), recovery.public_key(), a.public_key()];
+        let item = seal(
+            &tenant,
+            ItemKind::Report,
+            id,
+            id,
+            mailbox,
+            &to_all,
+            content.as_bytes(),
+        );
+        let request = http
+            .post(format!("{base}/api/v1/t/{tenant}/follow-ups"))
+            .json(&json!({
+                "item": b64(&item),
+                "mailbox_id": hex::encode(mailbox_id),
+                "mailbox_public_key": mailbox.public_key().to_hex(),
+                "auth_secret": hex::encode([9u8; 32]),
+            }));
+        async move { (id, request.send().await.unwrap().status()) }
+    };
+    let (follow_up_id, made) = make_follow_up(&mailbox, mailbox_id, &opening_content).await;
+    assert_eq!(made, 201);
+    // Another reporter makes one no advisor joins (yet).
+    let waiting = StaticSecret::generate(&mut os_rng());
+    let waiting_reference = mailbox_reference(&waiting.public_key());
+    let (_, made) = make_follow_up(
+        &waiting,
+        [8; 16],
+        &follow_up_content("CANARY-waiting nobody joined this").to_string(),
+    )
+    .await;
+    assert_eq!(made, 201);
     // The reference the reporter reads aloud: computed from their own key.
     let reference = mailbox_reference(&mailbox.public_key());
 
@@ -468,7 +487,9 @@ async fn a_joined_oral_report_opens_with_the_reporters_messages_from_the_join_re
     // and the message sealed by the joined mailbox's key as the reporter's.
     let out = dir.path().join("plain");
     let stdout = opened(&export, &out, &enrolled, &key_a);
-    assert!(stdout.contains("1 report(s), 3 item(s) opened"), "{stdout}");
+    // The oral report, two messages, the opening item and the waiting
+    // follow-up.
+    assert!(stdout.contains("1 report(s), 5 item(s) opened"), "{stdout}");
     assert!(!stdout.contains("not opened"), "{stdout}");
     let report_dir = out.join("reports").join(oral_id.to_hex());
     assert_eq!(
@@ -476,6 +497,44 @@ async fn a_joined_oral_report_opens_with_the_reporters_messages_from_the_join_re
         oral_content.as_bytes()
     );
     let about = read_json(&report_dir.join("thread.json"));
+    // The opening item: the reporter's follow-up report, opened as sealed
+    // by the joined mailbox's key.
+    assert_eq!(
+        about["opening_item"]["file"], "opening-report.json",
+        "{about}"
+    );
+    assert_eq!(about["opening_item"]["item_id"], follow_up_id.to_hex());
+    assert_eq!(about["opening_item"]["from"], "reporter");
+    assert_eq!(
+        about["opening_item"]["sender"],
+        mailbox.public_key().to_hex()
+    );
+    assert_eq!(
+        std::fs::read(report_dir.join("opening-report.json")).unwrap(),
+        opening_content.as_bytes()
+    );
+    // The waiting follow-up: written, marked as joined to nothing, its
+    // sender unconfirmed.
+    let waiting_file = read_json(
+        &out.join("follow-ups")
+            .join(format!("{waiting_reference}.json")),
+    );
+    assert_eq!(waiting_file["reference"], waiting_reference.as_str());
+    assert_eq!(
+        waiting_file["mailbox_public_key"],
+        waiting.public_key().to_hex()
+    );
+    assert_eq!(waiting_file["joined"], false);
+    assert_eq!(waiting_file["sender_confirmed"], false);
+    assert_eq!(
+        waiting_file["content"]["answers"][0]["text"],
+        "CANARY-waiting nobody joined this"
+    );
+    assert_eq!(
+        walk(&out.join("follow-ups")).len(),
+        1,
+        "the joined one is no longer waiting"
+    );
     assert_eq!(about["report_from"], "advisor", "{about}");
     assert_eq!(about["report_sender"], a.public_key().to_hex(), "{about}");
     assert_eq!(about["mailbox"], mailbox.public_key().to_hex(), "{about}");
@@ -536,11 +595,57 @@ async fn a_joined_oral_report_opens_with_the_reporters_messages_from_the_join_re
     messages.insert(0, forged_join);
     messages.push(from_fake_mailbox);
     messages.push(from_intruder);
+    // And swaps the opening item for a follow-up report of its own, sealed
+    // to A by the intruder's key.
+    let swapped_id = ItemId::random(&mut os_rng());
+    let swapped = seal(
+        &tenant,
+        ItemKind::Report,
+        swapped_id,
+        swapped_id,
+        &intruder,
+        &to_intruded,
+        follow_up_content("CANARY-forged opening item")
+            .to_string()
+            .as_bytes(),
+    );
+    thread["opening_item"] = json!(b64(&swapped));
     rewrite_thread(&export, &oral_id.to_hex(), &thread);
+    // And lists a follow-up whose item is sealed by another key than its
+    // mailbox key (to A): it does not open as that mailbox's.
+    let posing = StaticSecret::generate(&mut os_rng());
+    let posing_reference = mailbox_reference(&posing.public_key());
+    let mut follow_ups = read_json(&export.join("follow_ups.json"));
+    let mut posed = follow_ups[0].clone();
+    posed["reference"] = json!(posing_reference);
+    posed["mailbox_public_key"] = json!(posing.public_key().to_hex());
+    posed["item"] = json!(b64(&seal(
+        &tenant,
+        ItemKind::Report,
+        swapped_id,
+        swapped_id,
+        &intruder,
+        &to_intruded,
+        follow_up_content("CANARY-forged follow-up")
+            .to_string()
+            .as_bytes(),
+    )));
+    follow_ups.as_array_mut().unwrap().push(posed);
+    rewrite_file(&export, "follow_ups.json", &follow_ups);
 
     let out = dir.path().join("plain-attacked");
     let stdout = opened(&export, &out, &enrolled, &key_a);
-    assert!(stdout.contains("1 report(s), 3 item(s) opened"), "{stdout}");
+    // The oral report, A's join record, the reporter's message and the
+    // waiting follow-up; not the swapped opening item.
+    assert!(stdout.contains("1 report(s), 4 item(s) opened"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "not opened with this key: opening item {} of report {}",
+            swapped_id.to_hex(),
+            oral_id.to_hex()
+        )),
+        "{stdout}"
+    );
     for id in &forged {
         assert!(
             stdout.contains(&format!("not opened with this key: message {id}")),
@@ -551,6 +656,23 @@ async fn a_joined_oral_report_opens_with_the_reporters_messages_from_the_join_re
     let about = read_json(&report_dir.join("thread.json"));
     // Still the mailbox A's record names, and A's record is A's.
     assert_eq!(about["mailbox"], mailbox.public_key().to_hex(), "{about}");
+    assert_eq!(about["opening_item"]["file"], json!(null), "{about}");
+    assert_eq!(about["opening_item"]["opened"], false, "{about}");
+    assert!(!report_dir.join("opening-report.json").exists());
+    assert!(
+        stdout.contains(&format!(
+            "not opened with this key: follow-up {posing_reference}"
+        )),
+        "{stdout}"
+    );
+    assert!(!out
+        .join("follow-ups")
+        .join(format!("{posing_reference}.json"))
+        .exists());
+    assert!(out
+        .join("follow-ups")
+        .join(format!("{waiting_reference}.json"))
+        .exists());
     assert_eq!(about["report_from"], "advisor", "{about}");
     assert_eq!(from_of(&about, &join_id.to_hex()).unwrap(), "advisor");
     assert_eq!(from_of(&about, &reporter_id.to_hex()).unwrap(), "reporter");
