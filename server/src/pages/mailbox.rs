@@ -180,7 +180,7 @@ pub(super) async fn page(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let ctx = Context::load(&tenant, &query, &headers).await?;
-    let voice_setting = super::voice::setting(&tenant).await?;
+    let voice_setting = ctx.voice;
     let voice = super::voice::data(&state, &ctx, voice_setting);
     let data = page_data(
         &state,

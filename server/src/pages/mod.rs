@@ -88,6 +88,9 @@ pub(crate) struct Context {
     advisors: Vec<store::Advisor>,
     ready: bool,
     max_attachment_bytes: u64,
+    /// The tenant's voice setting (the report and mailbox pages offer the
+    /// recorder by it), read in the same database call as the rest.
+    voice: crate::profile::Voice,
 }
 
 impl Context {
@@ -97,7 +100,7 @@ impl Context {
         headers: &HeaderMap,
     ) -> Result<Self, AppError> {
         let record = tenant.0.record.clone();
-        let (offered, branding, questionnaire, advisors, recovery) = tenant
+        let (offered, branding, questionnaire, advisors, recovery, voice) = tenant
             .0
             .db
             .call(|conn| {
@@ -107,6 +110,7 @@ impl Context {
                     store::questionnaire(conn)?,
                     store::advisors(conn, true)?,
                     store::recovery_key(conn)?,
+                    store::voice(conn)?,
                 ))
             })
             .await?;
@@ -124,6 +128,7 @@ impl Context {
             ready: recovery.is_some() && !advisors.is_empty(),
             advisors,
             max_attachment_bytes: record.max_attachment_bytes,
+            voice,
         })
     }
 

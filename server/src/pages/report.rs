@@ -175,7 +175,7 @@ pub(super) async fn page(
             .map(|tip| tip.get(lang).to_owned())
             .collect()
     };
-    let voice_setting = super::voice::setting(&tenant).await?;
+    let voice_setting = ctx.voice;
     let voice = super::voice::data(&state, &ctx, voice_setting);
     let data = page_data(
         &state,

@@ -9,10 +9,7 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::Context;
-use crate::auth::Tenant;
-use crate::error::AppError;
 use crate::profile::Voice;
-use crate::store;
 use crate::AppState;
 
 /// Texts the recorder shows (web-client/i18n/locales/*/voice.ftl).
@@ -63,12 +60,6 @@ pub(super) fn data(state: &AppState, ctx: &Context, setting: Voice) -> Value {
         "disguise": setting.disguise,
         "texts": texts,
     })
-}
-
-/// The tenant's voice setting (on, disguise required, when the operator
-/// never set it).
-pub(super) async fn setting(tenant: &Tenant) -> Result<Voice, AppError> {
-    tenant.0.db.call(|conn| Ok(store::voice(conn)?)).await
 }
 
 /// The `Permissions-Policy` of a page that offers voice messages: the
