@@ -16,7 +16,7 @@ use meldkluis_crypto_core::{
 };
 use meldkluis_keys::console::forward_item_id;
 use meldkluis_tests::browser::Browser;
-use meldkluis_tests::reporter::{click, mailbox_login, type_into};
+use meldkluis_tests::reporter::{click, open_mailbox, type_into, wait_text};
 use meldkluis_tests::{b64, new_item_id, open, seal, unb64, TestServer, TestTenant};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -287,20 +287,6 @@ async fn advisor_thread(advisor: &AdvisorApi<'_>, reporter: &Reporter) -> Value 
         .expect("json")
 }
 
-/// Waits until the element `id` says `expected`.
-async fn wait_text(browser: &Browser, id: &str, expected: &str) {
-    browser
-        .wait_for_js(
-            &format!("#{id} to say {expected:?}"),
-            &format!(
-                "return document.getElementById({})?.textContent === {};",
-                json!(id),
-                json!(expected)
-            ),
-        )
-        .await;
-}
-
 /// Clicks `button` (`request-N-<decision>`) and waits for the page to say
 /// the decision was sent.
 async fn send_decision(browser: &Browser, button: &str) {
@@ -502,10 +488,12 @@ async fn a_request_whose_hash_or_attachment_does_not_match_what_it_shows_cannot_
     let browser = Browser::start().await;
     let axe = axe_source();
     for lang in ["nl", "en"] {
-        browser
-            .goto(&format!("{}/t/acme/mailbox?lang={lang}", server.base))
-            .await;
-        mailbox_login(&browser, &reporter.code).await;
+        open_mailbox(
+            &browser,
+            &format!("{}/t/acme/mailbox?lang={lang}", server.base),
+            &reporter.code,
+        )
+        .await;
 
         let (entry, buttons) = request_entry(&browser, &forged).await;
         assert!(
@@ -569,10 +557,12 @@ async fn the_mailbox_approves_with_the_hash_it_computed_withdraws_until_used_and
     advisor_says(&advisor, &tenant, &reporter, &draft.request(hash)).await;
 
     let browser = Browser::start().await;
-    browser
-        .goto(&format!("{}/t/acme/mailbox", server.base))
-        .await;
-    mailbox_login(&browser, &reporter.code).await;
+    open_mailbox(
+        &browser,
+        &format!("{}/t/acme/mailbox", server.base),
+        &reporter.code,
+    )
+    .await;
     let (entry, buttons) = request_entry(&browser, &draft).await;
     assert!(
         entry.contains("De melder wil dat HR het oppakt.")
@@ -622,10 +612,12 @@ async fn the_mailbox_approves_with_the_hash_it_computed_withdraws_until_used_and
     let second_hash = second.hash(&tenant, reporter.report_id);
     assert_ne!(second_hash, hash);
     advisor_says(&advisor, &tenant, &reporter, &second.request(second_hash)).await;
-    browser
-        .goto(&format!("{}/t/acme/mailbox", server.base))
-        .await;
-    mailbox_login(&browser, &reporter.code).await;
+    open_mailbox(
+        &browser,
+        &format!("{}/t/acme/mailbox", server.base),
+        &reporter.code,
+    )
+    .await;
     let (entry, buttons) = request_entry(&browser, &second).await;
     assert_eq!(buttons, ["request-1-approve", "request-1-decline"]);
     assert!(!entry.contains(&ask_again), "{entry}");
@@ -657,10 +649,12 @@ async fn the_mailbox_approves_with_the_hash_it_computed_withdraws_until_used_and
     let third = second.next_version();
     let third_hash = third.hash(&tenant, reporter.report_id);
     advisor_says(&advisor, &tenant, &reporter, &third.request(third_hash)).await;
-    browser
-        .goto(&format!("{}/t/acme/mailbox", server.base))
-        .await;
-    mailbox_login(&browser, &reporter.code).await;
+    open_mailbox(
+        &browser,
+        &format!("{}/t/acme/mailbox", server.base),
+        &reporter.code,
+    )
+    .await;
     wait_buttons(
         &browser,
         &third,
@@ -692,10 +686,12 @@ async fn the_mailbox_approves_with_the_hash_it_computed_withdraws_until_used_and
 
     // The advisor forwards; the mailbox says so, and the consent is used.
     let (_, day) = forward_approved(&advisor, &reporter, &third, third_hash).await;
-    browser
-        .goto(&format!("{}/t/acme/mailbox", server.base))
-        .await;
-    mailbox_login(&browser, &reporter.code).await;
+    open_mailbox(
+        &browser,
+        &format!("{}/t/acme/mailbox", server.base),
+        &reporter.code,
+    )
+    .await;
     let forwarded = browser
         .wait_for_js(
             "the forward",
@@ -792,10 +788,12 @@ async fn the_mailbox_tells_by_the_forward_item_id_which_consent_was_used() {
     advisor_says(&advisor, &tenant, &reporter, &other.request(other_hash)).await;
 
     let browser = Browser::start().await;
-    browser
-        .goto(&format!("{}/t/acme/mailbox", server.base))
-        .await;
-    mailbox_login(&browser, &reporter.code).await;
+    open_mailbox(
+        &browser,
+        &format!("{}/t/acme/mailbox", server.base),
+        &reporter.code,
+    )
+    .await;
     wait_buttons(&browser, &used, &["request-0-approve", "request-0-decline"]).await;
     wait_buttons(
         &browser,
@@ -833,10 +831,12 @@ async fn the_mailbox_tells_by_the_forward_item_id_which_consent_was_used() {
         thread["forwards"],
         json!([{ "item_id": forward_id.to_hex(), "day": day, "label": label, "role": "forward" }])
     );
-    browser
-        .goto(&format!("{}/t/acme/mailbox", server.base))
-        .await;
-    mailbox_login(&browser, &reporter.code).await;
+    open_mailbox(
+        &browser,
+        &format!("{}/t/acme/mailbox", server.base),
+        &reporter.code,
+    )
+    .await;
     browser
         .wait_for_js(
             "the forward",
