@@ -10,7 +10,7 @@
 use meldkluis_crypto_core::StaticKey as _;
 use meldkluis_keys::enrolled::EnrolledKeys;
 use meldkluis_server::dates::Day;
-use meldkluis_tests::browser::{Browser, BrowserOptions};
+use meldkluis_tests::browser::Browser;
 use meldkluis_tests::{client, submit_report, Mailbox, TestServer, TestTenant};
 use serde_json::json;
 
@@ -57,11 +57,7 @@ async fn the_console_closes_holds_and_shows_the_register_accessibly_and_prints_w
         )
         .await;
         let (url, base) = (console.url.clone(), console.base.clone());
-        let browser = Browser::start_with(BrowserOptions {
-            language: lang.into(),
-            ..BrowserOptions::default()
-        })
-        .await;
+        let browser = Browser::start_in(lang).await;
         browser.goto(&url).await;
         browser.find("#login").await.click().await.expect("log in");
         browser

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use meldkluis_i18n::{catalog, t, tf, Arg};
 use meldkluis_server::clock::ManualClock;
 use meldkluis_server::dates::Day;
-use meldkluis_tests::browser::{Browser, BrowserOptions};
+use meldkluis_tests::browser::Browser;
 use meldkluis_tests::proxy::{RecordingProxy, Tampering};
 use meldkluis_tests::reporter::{
     confirm_code, fill_report_form, mailbox_login, send_report, AdvisorView, ReportInput,
@@ -118,11 +118,7 @@ async fn the_mailbox_shows_closure_deletion_day_and_silence_warning_in_both_lang
     let axe = axe_source();
     let mut violations = Vec::new();
     for lang in ["nl", "en"] {
-        let browser = Browser::start_with(BrowserOptions {
-            language: lang.into(),
-            ..BrowserOptions::default()
-        })
-        .await;
+        let browser = Browser::start_in(lang).await;
         let mailbox = format!("{}/t/acme/mailbox?lang={lang}", server.base);
 
         // The closed report: closure with day and reason, the deletion day

@@ -12,7 +12,7 @@ use meldkluis_crypto_core::{
 };
 use meldkluis_i18n::{catalog, t};
 use meldkluis_keys::figures::FiguresReport;
-use meldkluis_tests::browser::{Browser, BrowserOptions};
+use meldkluis_tests::browser::Browser;
 use meldkluis_tests::reporter::{click, type_into, wait_ready};
 use meldkluis_tests::{
     advisor_login, new_item_id, seal, submit_sealed, Mailbox, TestServer, TestTenant,
@@ -414,11 +414,7 @@ async fn recipients_enrol_and_read_figures_and_a_forward_axe_clean_in_both_langu
     let file: &[u8] = b"%PDF-1.4 verslag van het gesprek";
 
     for lang in ["nl", "en"] {
-        let browser = Browser::start_with(BrowserOptions {
-            language: lang.into(),
-            ..BrowserOptions::default()
-        })
-        .await;
+        let browser = Browser::start_in(lang).await;
         let label = format!("Directie {lang}");
         let secret = invitation(&server, &tenant.id, "management", &label);
         browser

@@ -20,7 +20,7 @@ use meldkluis_keys::console::recipient::{RecipientOptions, RecipientPage};
 use meldkluis_keys::enrolled::EnrolledKeys;
 use meldkluis_keys::figures::{self, CaseRecord, FiguresReport, Period};
 use meldkluis_server::dates::Day;
-use meldkluis_tests::browser::{Browser, BrowserOptions};
+use meldkluis_tests::browser::Browser;
 use meldkluis_tests::{client, new_item_id, seal, submit_report, Mailbox, TestServer, TestTenant};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
@@ -231,11 +231,7 @@ async fn axe_finds_nothing_on_any_recipient_page_state_in_either_language() {
     let mut not_hidden = Vec::new();
     let mut pages_checked = Vec::new();
     for lang in ["nl", "en"] {
-        let browser = Browser::start_with(BrowserOptions {
-            language: lang.into(),
-            ..BrowserOptions::default()
-        })
-        .await;
+        let browser = Browser::start_in(lang).await;
         macro_rules! page {
             ($what:expr) => {{
                 let what = format!("{lang} {}", $what);

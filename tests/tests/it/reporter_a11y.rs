@@ -94,11 +94,7 @@ async fn axe_finds_no_violation_on_any_page_in_either_language() {
     let axe = axe_source();
     let mut violations = Vec::new();
     for lang in ["nl", "en"] {
-        let browser = Browser::start_with(BrowserOptions {
-            language: lang.into(),
-            ..BrowserOptions::default()
-        })
-        .await;
+        let browser = Browser::start_in(lang).await;
         let url = |page: &str| format!("{}/t/acme/{page}?lang={lang}", server.base);
         browser.goto(&url("")).await;
         violations.extend(axe_violations(&browser, &axe, &format!("{lang} start")).await);
