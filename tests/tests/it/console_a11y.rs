@@ -17,7 +17,7 @@ use meldkluis_crypto_core::{ItemKind, StaticKey as _, StaticSecret};
 use meldkluis_keys::enrolled::{ConfirmedRecipient, EnrolledKeys, RecipientRole};
 use meldkluis_server::clock::ManualClock;
 use meldkluis_server::dates::Day;
-use meldkluis_tests::browser::{Browser, BrowserOptions};
+use meldkluis_tests::browser::Browser;
 use meldkluis_tests::{
     advisor_login, advisor_post_message, b64, client, mailbox_login, new_item_id, open, seal,
     submit_report, unb64, Mailbox, TestServer, TestTenant,
@@ -25,7 +25,8 @@ use meldkluis_tests::{
 use serde_json::json;
 
 use crate::console_harness::{
-    last_quarter, previous_quarter_start, report_content, seed_a_quarter, RunningConsole,
+    last_quarter, preview_figures, previous_quarter_start, report_content, seed_a_quarter,
+    RunningConsole,
 };
 use crate::reporter_a11y::{axe_source, axe_violations, not_hidden_in_print};
 
@@ -152,11 +153,7 @@ async fn axe_finds_nothing_on_any_console_page_in_either_language() {
         )
         .await;
         let (url, base) = (console.url.clone(), console.base.clone());
-        let browser = Browser::start_with(BrowserOptions {
-            language: lang.into(),
-            ..BrowserOptions::default()
-        })
-        .await;
+        let browser = Browser::start_in(lang).await;
         macro_rules! page {
             ($what:expr) => {{
                 let what = format!("{lang} {}", $what);
@@ -265,19 +262,7 @@ async fn axe_finds_nothing_on_any_console_page_in_either_language() {
         browser.goto(&format!("{base}/figures")).await;
         browser.find("#figures-period").await;
         page!("figures");
-        browser
-            .find("#figures-period")
-            .await
-            .select_by_value(&last_quarter)
-            .await
-            .expect("the last quarter");
-        browser
-            .find("#figures-preview")
-            .await
-            .click()
-            .await
-            .expect("preview");
-        browser.find("#figures-publish").await;
+        preview_figures(&browser, &last_quarter).await;
         page!("figures preview");
         browser
             .find("#figures-publish")

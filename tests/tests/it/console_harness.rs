@@ -87,36 +87,24 @@ pub(crate) async fn seed_a_quarter(
     }
     clock.set(earlier.add_days(3), 10);
     let token = advisor_login(http, server, &tenant.id, &tenant.advisors[0]).await;
-    for mailbox in &mailboxes[..8] {
-        assert_eq!(
-            advisor_set_status(
-                http,
-                server,
-                tenant,
-                &token,
-                mailbox.report_id,
-                "acknowledged",
-                None
-            )
-            .await,
-            200
-        );
-    }
-    clock.set(earlier.add_days(20), 10);
-    for mailbox in &mailboxes[..6] {
-        assert_eq!(
-            advisor_set_status(
-                http,
-                server,
-                tenant,
-                &token,
-                mailbox.report_id,
-                "closed",
-                None
-            )
-            .await,
-            200
-        );
+    // Eight acknowledged on day 3, six of them closed on day 20.
+    for (day, status, count) in [(3, "acknowledged", 8), (20, "closed", 6)] {
+        clock.set(earlier.add_days(day), 10);
+        for mailbox in &mailboxes[..count] {
+            assert_eq!(
+                advisor_set_status(
+                    http,
+                    server,
+                    tenant,
+                    &token,
+                    mailbox.report_id,
+                    status,
+                    None
+                )
+                .await,
+                200
+            );
+        }
     }
     mailboxes
 }
@@ -193,6 +181,24 @@ pub(crate) fn enrolled_both(tenant: &TestTenant) -> EnrolledKeys {
         former_recovery: Vec::new(),
         recipients: Vec::new(),
     }
+}
+
+/// On the console's figures page: chooses the quarter `period` and asks
+/// for a preview, then waits until it can be published.
+pub(crate) async fn preview_figures(browser: &Browser, period: &str) {
+    browser
+        .find("#figures-period")
+        .await
+        .select_by_value(period)
+        .await
+        .expect("the quarter");
+    browser
+        .find("#figures-preview")
+        .await
+        .click()
+        .await
+        .expect("preview");
+    browser.find("#figures-publish").await;
 }
 
 /// The text of the element matching `css` once it contains `expected`.

@@ -31,15 +31,16 @@ use meldkluis_crypto_core::{LoginCode, RecipientKey, StaticKey as _};
 use meldkluis_keys::enrolled::EnrolledKeys;
 use meldkluis_server::clock::ManualClock;
 use meldkluis_server::dates::Day;
-use meldkluis_tests::browser::{Browser, BrowserOptions};
+use meldkluis_tests::browser::Browser;
 use meldkluis_tests::reporter::{
-    click, confirm_code, fill_report_form, mailbox_login, send_report, wait_ready, ReportInput,
+    click, confirm_code, fill_report_form, mailbox_login, send_report, wait_ready, wait_text,
+    ReportInput,
 };
 use meldkluis_tests::{client, TestServer, TestTenant};
 use serde_json::{json, Value};
 
 use crate::console_harness::{
-    last_quarter, previous_quarter_start, seed_a_quarter, RunningConsole,
+    last_quarter, preview_figures, previous_quarter_start, seed_a_quarter, RunningConsole,
 };
 use crate::management_pages::{
     catch_downloads, caught_download, enrol_in_browser, invitation, management_login, text,
@@ -191,11 +192,7 @@ async fn figures_and_a_forward_go_from_the_console_to_the_management_page_in_bot
     let files = tempfile::tempdir().expect("tempdir");
     for lang in ["nl", "en"] {
         let round = std::time::Instant::now();
-        let browser = Browser::start_with(BrowserOptions {
-            language: lang.into(),
-            ..BrowserOptions::default()
-        })
-        .await;
+        let browser = Browser::start_in(lang).await;
 
         // Both recipients enrol in the browser.
         let management_label = format!("Directie — J. Smit ({lang})");
@@ -271,19 +268,7 @@ async fn figures_and_a_forward_go_from_the_console_to_the_management_page_in_bot
 
         // Figures: the ended quarter, previewed and published.
         browser.goto(&format!("{}/figures", console.base)).await;
-        browser
-            .find("#figures-period")
-            .await
-            .select_by_value(&last_quarter)
-            .await
-            .expect("the last quarter");
-        browser
-            .find("#figures-preview")
-            .await
-            .click()
-            .await
-            .expect("preview");
-        browser.find("#figures-publish").await;
+        preview_figures(&browser, &last_quarter).await;
         let preview = figures_tables(&browser, "#figures-preview-report").await;
         let preview_charts = browser
             .js(
@@ -569,15 +554,7 @@ async fn figures_and_a_forward_go_from_the_console_to_the_management_page_in_bot
             .to_owned();
         click(&browser, &approve).await;
         let sent = text(lang, "js-approval-sent-approve");
-        browser
-            .wait_for_js(
-                "the approval sent",
-                &format!(
-                    "return document.getElementById('thread-status')?.textContent === {};",
-                    json!(sent)
-                ),
-            )
-            .await;
+        wait_text(&browser, "thread-status", &sent).await;
 
         // The advisor forwards.
         browser.goto(&report_url).await;
