@@ -693,6 +693,12 @@ impl ServerClient {
             "log-in JSON",
         )
         .await?;
+        self.keep_session(&response)
+    }
+
+    /// Keeps the bearer token of a log-in answer (advisor or recipient) as
+    /// this client's session.
+    fn keep_session(&self, response: &Value) -> Result<(), Error> {
         let token = response["token"]
             .as_str()
             .ok_or(Error::Protocol("log-in token"))?;
@@ -1146,16 +1152,7 @@ impl ServerClient {
             "log-in JSON",
         )
         .await?;
-        let token = response["token"]
-            .as_str()
-            .ok_or(Error::Protocol("log-in token"))?;
-        *self
-            .session
-            .lock()
-            .expect("the session lock is never poisoned") = Some(Session(
-            meldkluis_crypto_core::Zeroizing::new(token.to_owned()),
-        ));
-        Ok(())
+        self.keep_session(&response)
     }
 
     /// Ends this recipient session at the server (`POST recipient/logout`)
