@@ -22,8 +22,8 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use meldkluis_keys::figures::{
-    compute, count_tables, CaseRecord, CategoryDef, FiguresReport, Label, Period, Setup, Terms,
-    Threshold,
+    compute, count_tables, CaseRecord, CategoryDef, FiguresReport, Label, Period, Setup, TableId,
+    Terms, Threshold,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -124,14 +124,7 @@ impl Tenant {
         let q4_2025 = days_from_civil(2025, 10, 1);
         let today = days_from_civil(2027, 1, 15);
         let before = self.per_year / 4;
-        let reasons = [
-            "resolved",
-            "agreed_with_reporter",
-            "no_response_from_reporter",
-            "withdrawn",
-            "not_a_report",
-            "other",
-        ];
+        let reasons = TableId::ClosingReason.fixed_cells();
         (0..before + self.per_year)
             .map(|i| {
                 let received = if i < before {

@@ -374,15 +374,9 @@ const OPEN_STATUSES: [&str; 5] = [
     "feedback_given",
 ];
 
-/// Why a report was closed (codes; the server keeps no free text).
-pub(crate) const CLOSING_REASONS: [&str; 6] = [
-    "resolved",
-    "agreed_with_reporter",
-    "no_response_from_reporter",
-    "withdrawn",
-    "not_a_report",
-    "other",
-];
+/// Why a report was closed (codes; the server keeps no free text): the
+/// cells of the figures' closing-reason table.
+pub(crate) const CLOSING_REASONS: &[&str] = crate::figures::TableId::ClosingReason.fixed_cells();
 
 /// Why one report is kept longer than the tenant's retention period.
 pub(crate) const HOLD_REASONS: [&str; 5] = [

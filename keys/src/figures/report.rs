@@ -98,7 +98,7 @@ impl TableId {
 
     /// The fixed cell ids of the table (the category table's come from the
     /// questionnaire, so it has none here).
-    pub fn fixed_cells(self) -> &'static [&'static str] {
+    pub const fn fixed_cells(self) -> &'static [&'static str] {
         match self {
             Self::Category => &[],
             Self::Channel => &["web", "oral", "meeting"],

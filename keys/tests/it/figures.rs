@@ -724,17 +724,8 @@ fn to_record(i: usize, c: &Case) -> CaseRecord {
             let fb = add_days(&ack, f);
             if let Some((d, reason)) = c.closed {
                 r.closed_day = Some(add_days(&fb, d));
-                r.closing_reason = Some(
-                    [
-                        "resolved",
-                        "agreed_with_reporter",
-                        "no_response_from_reporter",
-                        "withdrawn",
-                        "not_a_report",
-                        "other",
-                    ][usize::from(reason)]
-                    .into(),
-                );
+                r.closing_reason =
+                    Some(TableId::ClosingReason.fixed_cells()[usize::from(reason)].into());
             }
             r.feedback_day = Some(fb);
         }
