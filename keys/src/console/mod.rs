@@ -852,8 +852,8 @@ pub(crate) enum Sender {
     Unknown,
 }
 
-/// Everything the report page shows, opened.
-#[derive(Debug)]
+/// Everything the report page shows, opened. Its `Debug` leaves the opened
+/// content out.
 pub(crate) struct OpenedThread {
     pub(crate) thread: Thread,
     pub(crate) report: Option<String>,
@@ -878,6 +878,20 @@ pub(crate) struct OpenedThread {
     pub(crate) mailbox: reading::ReportMailbox,
     /// An oral report's (issue 13) registration and follow-up, opened.
     pub(crate) oral: Option<oral::OralThread>,
+}
+
+impl core::fmt::Debug for OpenedThread {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("OpenedThread")
+            .field("report_id", &self.thread.report_id)
+            .field("report_opened", &self.report.is_some())
+            .field("messages", &self.messages.len())
+            .field("attachments", &self.attachments.len())
+            .field("via_grant", &self.via_grant)
+            .field("report_hash", &self.report_hash)
+            .field("oral", &self.oral)
+            .finish_non_exhaustive()
+    }
 }
 
 fn sender_of(

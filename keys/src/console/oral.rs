@@ -48,8 +48,8 @@ const MAX_TEXT_BYTES: usize = 256 * 1024;
 /// Longest name or way to reach the reporter.
 const MAX_FIELD_CHARS: usize = 500;
 
-/// What the report page shows of an oral report, opened.
-#[derive(Debug)]
+/// What the report page shows of an oral report, opened. Its `Debug` leaves
+/// the opened content out.
 pub(crate) struct OralThread {
     /// What the server says of the report's mailbox (`own`, `none`,
     /// `joined`): shown, never believed.
@@ -60,6 +60,16 @@ pub(crate) struct OralThread {
     /// that does not open so (swapped, or sealed by another key).
     pub(crate) opening: Option<Result<String, ()>>,
     pub(crate) joined_day: Option<String>,
+}
+
+impl core::fmt::Debug for OralThread {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("OralThread")
+            .field("served_state", &self.served_state)
+            .field("opened", &self.opening.as_ref().map(Result::is_ok))
+            .field("joined_day", &self.joined_day)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The oral part of a thread whose (opened) report `header` an advisor
@@ -181,7 +191,8 @@ pub(crate) async fn form(State(state): State<Arc<ConsoleState>>, headers: Header
 }
 
 /// The registration form as posted.
-#[derive(Debug, Default, Deserialize)]
+/// No `Debug`: it holds the CSRF secret and the spoken report as typed.
+#[derive(Default, Deserialize)]
 pub(crate) struct OralForm {
     #[serde(default)]
     csrf: String,
@@ -519,7 +530,8 @@ fn opening_line(lang: Lang, content: &str) -> String {
 }
 
 /// The join form, as posted (the look-up and the confirmation).
-#[derive(Debug, Deserialize)]
+/// No `Debug`: it holds the CSRF secret.
+#[derive(Deserialize)]
 pub(crate) struct JoinForm {
     csrf: String,
     #[serde(default)]

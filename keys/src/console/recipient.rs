@@ -186,8 +186,9 @@ enum Shown {
     ),
 }
 
-/// A forward's content (`meldkluis-forward/1`), read strictly.
-#[derive(Debug, Deserialize)]
+/// A forward's content (`meldkluis-forward/1`), read strictly. No `Debug`:
+/// it is opened (decrypted) content.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ForwardContent {
     format: String,
