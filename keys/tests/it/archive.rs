@@ -63,6 +63,22 @@ async fn post_message(
     assert_eq!(posted.status(), 201);
 }
 
+/// The operator's export of the tenant whose server keeps its data in
+/// `dir/data`, into `dir/export`, as on 2027-06-30.
+fn export_tenant(
+    dir: &Path,
+    tenant: &TenantId,
+) -> (std::path::PathBuf, meldkluis_server::export::ExportSummary) {
+    let config = meldkluis_server::Config {
+        data_dir: dir.join("data"),
+        ..meldkluis_server::Config::default()
+    };
+    let export = dir.join("export");
+    let today = meldkluis_server::dates::Day::parse("2027-06-30").unwrap();
+    let summary = meldkluis_server::export::export_tenant(&config, tenant, &export, today).unwrap();
+    (export, summary)
+}
+
 fn open(export: &Path, out: &Path, enrolled: &Path, key: &Path) -> std::process::Output {
     Command::new(ADVISOR)
         .args(["archive", "open"])
@@ -180,14 +196,7 @@ async fn an_export_opens_with_the_advisors_key_and_a_damaged_one_is_refused() {
     .await;
 
     // The operator exports the tenant while the server serves.
-    let config = meldkluis_server::Config {
-        data_dir: dir.path().join("data"),
-        ..meldkluis_server::Config::default()
-    };
-    let export = dir.path().join("export");
-    let today = meldkluis_server::dates::Day::parse("2027-06-30").unwrap();
-    let summary =
-        meldkluis_server::export::export_tenant(&config, &tenant, &export, today).unwrap();
+    let (export, summary) = export_tenant(dir.path(), &tenant);
     assert_eq!(summary.counts.reports, 2);
     assert_eq!(summary.counts.messages, 1);
     assert_eq!(summary.counts.attachments, 1);
@@ -471,14 +480,7 @@ async fn a_joined_oral_report_opens_with_the_reporters_messages_from_the_join_re
     post_message(&http, &base, &tenant, &token, &from_reporter).await;
 
     // The operator exports the tenant.
-    let config = meldkluis_server::Config {
-        data_dir: dir.path().join("data"),
-        ..meldkluis_server::Config::default()
-    };
-    let export = dir.path().join("export");
-    let today = meldkluis_server::dates::Day::parse("2027-06-30").unwrap();
-    let summary =
-        meldkluis_server::export::export_tenant(&config, &tenant, &export, today).unwrap();
+    let (export, summary) = export_tenant(dir.path(), &tenant);
     assert_eq!(summary.counts.reports, 1);
     assert_eq!(summary.counts.messages, 2);
     let enrolled = enrolled_file(dir.path(), &[(a.public_key(), "A")], &recovery.public_key());

@@ -142,6 +142,16 @@ pub(crate) async fn open_console(server: &str, keys: &Keys, pins: Option<PathBuf
     .await
 }
 
+/// An HTTP client as a browser on this machine talks to a loopback page:
+/// no proxy, and redirects seen rather than followed.
+pub(crate) fn page_http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 /// Starts a console with `options` for `key`, opens it as the advisor's
 /// browser does and logs in.
 pub(crate) async fn open_console_with(options: ConsoleOptions, key: StaticSecret) -> Browser {
@@ -150,11 +160,7 @@ pub(crate) async fn open_console_with(options: ConsoleOptions, key: StaticSecret
         .unwrap();
     let url = console.url();
     tokio::spawn(console.serve(std::future::pending()));
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = page_http();
     let entry = http.get(&url).send().await.unwrap();
     assert_eq!(entry.status(), 303);
     let set_cookie = entry.headers()["set-cookie"].to_str().unwrap().to_owned();

@@ -133,11 +133,7 @@ async fn the_console_warns_on_stderr_and_on_the_page_when_a_key_is_swapped() {
         "{url}"
     );
     assert!(url.contains("/c/") && url.contains("/?k="), "{url}");
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = crate::console_attacks::page_http();
     let entry = http.get(&url).send().await.unwrap();
     assert_eq!(entry.status(), 303);
     let cookie = entry.headers()["set-cookie"].to_str().unwrap().to_owned();

@@ -123,11 +123,7 @@ async fn open_page(setup: &Setup, key: &StaticSecret, enrolled: Option<EnrolledK
     page.log_in().await.unwrap();
     let url = page.url();
     tokio::spawn(page.serve(std::future::pending()));
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = crate::console_attacks::page_http();
     let entry = http.get(&url).send().await.unwrap();
     assert_eq!(entry.status(), 303);
     let set_cookie = entry.headers()["set-cookie"].to_str().unwrap().to_owned();
@@ -596,11 +592,7 @@ async fn the_recipient_cli_logs_in_and_serves_the_page_and_a_removed_recipient_c
         tokio::task::block_in_place(|| run_recipient_cli(setup_ref, &key_ref));
     let url = url.expect("the address is printed");
     assert!(url.starts_with("http://127.") && url.contains("/c/") && url.contains("/?k="));
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = crate::console_attacks::page_http();
     let entry = http.get(&url).send().await.unwrap();
     assert_eq!(entry.status(), 303);
     let cookie = entry.headers()["set-cookie"]
