@@ -230,28 +230,22 @@ pub(super) async fn page(
     Query(query): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let ctx = Context::load(&tenant, &query, &headers).await?;
-    let lang = ctx.lang;
-    let ids: Vec<i64> = ctx.advisors.iter().map(|a| a.id).collect();
-    let facts = tenant
-        .0
-        .db
-        .call(move |conn| {
-            Ok(PageFacts {
-                terms: crate::store::terms(conn)?,
-                lifecycle: crate::retention::lifecycle(conn)?,
-                intro: info::text(conn, TextPart::Intro, lang)?,
-                privacy: info::text(conn, TextPart::Privacy, lang)?,
-                procedure: info::text(conn, TextPart::Procedure, lang)?,
-                procedure_pdf: info::procedure_pdf_len(conn)?,
-                profiles: ids
-                    .iter()
-                    .map(|id| info::advisor_profile(conn, *id, lang))
-                    .collect::<rusqlite::Result<_>>()?,
-                channels: info::tenant_channels(conn)?,
-            })
+    let (ctx, facts) = Context::load_with(&tenant, &query, &headers, |conn, lang, advisors| {
+        Ok(PageFacts {
+            terms: crate::store::terms(conn)?,
+            lifecycle: crate::retention::lifecycle(conn)?,
+            intro: info::text(conn, TextPart::Intro, lang)?,
+            privacy: info::text(conn, TextPart::Privacy, lang)?,
+            procedure: info::text(conn, TextPart::Procedure, lang)?,
+            procedure_pdf: info::procedure_pdf_len(conn)?,
+            profiles: advisors
+                .iter()
+                .map(|a| info::advisor_profile(conn, a.id, lang))
+                .collect::<rusqlite::Result<_>>()?,
+            channels: info::tenant_channels(conn)?,
         })
-        .await?;
+    })
+    .await?;
     let title = ctx.t("info-title");
     let path = format!("{}/info", ctx.base());
     Ok(layout(

@@ -99,26 +99,52 @@ impl Context {
         query: &LangQuery,
         headers: &HeaderMap,
     ) -> Result<Self, AppError> {
+        Ok(Self::load_with(tenant, query, headers, |_, _, _| Ok(()))
+            .await?
+            .0)
+    }
+
+    /// [`Context::load`] and, in the same database call (one snapshot),
+    /// what `more` reads in the page's language for the active advisors.
+    async fn load_with<T, F>(
+        tenant: &Tenant,
+        query: &LangQuery,
+        headers: &HeaderMap,
+        more: F,
+    ) -> Result<(Self, T), AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection, Lang, &[store::Advisor]) -> Result<T, AppError>
+            + Send
+            + 'static,
+    {
         let record = tenant.0.record.clone();
-        let (offered, branding, questionnaire, advisors, recovery, voice) = tenant
+        let asked = query.lang.clone();
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let (offered, lang, branding, questionnaire, advisors, recovery, voice, extra) = tenant
             .0
             .db
-            .call(|conn| {
+            .call(move |conn| {
+                let offered = store::languages(conn)?;
+                let lang = catalog().negotiate(asked.as_deref(), accept.as_deref(), Some(&offered));
+                let advisors = store::advisors(conn, true)?;
+                let extra = more(conn, lang, &advisors)?;
                 Ok((
-                    store::languages(conn)?,
+                    offered,
+                    lang,
                     store::branding(conn)?,
                     store::questionnaire(conn)?,
-                    store::advisors(conn, true)?,
+                    advisors,
                     store::recovery_key(conn)?,
                     store::voice(conn)?,
+                    extra,
                 ))
             })
             .await?;
-        let accept = headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok());
-        let lang = catalog().negotiate(query.lang.as_deref(), accept, Some(&offered));
-        Ok(Self {
+        let context = Self {
             lang,
             offered,
             tenant_id: record.id.as_str().to_owned(),
@@ -129,7 +155,8 @@ impl Context {
             advisors,
             max_attachment_bytes: record.max_attachment_bytes,
             voice,
-        })
+        };
+        Ok((context, extra))
     }
 
     fn t(&self, id: &str) -> String {
