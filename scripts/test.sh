@@ -8,6 +8,10 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 step() { printf '\n==> %s\n' "$*"; }
 started=$(date +%s)
+# A clean clone gains nothing from incremental compilation, and its
+# artefacts would double the target directory.
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
+df -h . | sed 's/^/disk: /'
 
 step "install what the build and tests need"
 scripts/setup.sh --browser
