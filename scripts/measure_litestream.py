@@ -418,9 +418,12 @@ def register_all(procs: list[Litestream], tenants, weed: Weed, workers: int) -> 
         tid, path = item
         ls = procs[owner(tid, len(procs))]
         t0 = time.monotonic()
-        status, answer = ls.request(
-            "POST", "/register", {"path": str(path), "replica_url": weed.replica_url(f"replica/tenants/{tid}")}, 60
-        )
+        try:
+            status, answer = ls.request(
+                "POST", "/register", {"path": str(path), "replica_url": weed.replica_url(f"replica/tenants/{tid}")}, 60
+            )
+        except OSError as e:
+            status, answer = 0, {"error": f"{type(e).__name__}: {e}"}
         dt = time.monotonic() - t0
         with lock:
             if status == 200 and answer.get("status") in ("registered", "already_registered"):
@@ -448,7 +451,10 @@ def wait_first_sync(procs: list[Litestream], n: int, timeout: float) -> dict:
     def synced() -> int:
         total = 0
         for ls in procs:
-            status, answer = ls.request("GET", "/list", None, 120)
+            try:
+                status, answer = ls.request("GET", "/list", None, 120)
+            except OSError:
+                continue
             if status == 200:
                 total += sum(1 for d in answer.get("databases", []) if d.get("last_sync_at"))
         return total
@@ -590,10 +596,12 @@ def run(args, n: int, processes: int, mode: str) -> RunResult:
         counts = []
         for ls in procs:
             status, info = ls.request("GET", "/info", None, 30)
-            counts.append(info.get("database_count"))
+            counts.append(info.get("database_count") or 0)
         result.figures["database_counts"] = counts
         log(f"registered: {result.figures.get('register_secs')} s; databases per process {counts}")
-        result.figures.update(wait_first_sync(procs, n, args.register_timeout))
+        if sum(counts) < n:
+            log(f"only {sum(counts)} of {n} databases registered: {result.figures.get('register_error_examples')}")
+        result.figures.update(wait_first_sync(procs, sum(counts), args.register_timeout))
         log(f"first sync of all: {result.figures.get('first_sync_all_secs')} s")
         result.figures["after_register"] = sampler.phase_figures("register", names)
 
