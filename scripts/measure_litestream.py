@@ -11,8 +11,8 @@ Per run:
 2. N tenant databases: one real tenant created by `meldkluis-server tenant
    create` (all migrations, default questionnaire), copied to
    tenants/tNNNNN/tenant.sqlite as the server lays them out.
-3. P Litestream processes; tenant -> process by a stable hash of the tenant
-   id (first 8 bytes of SHA-256, big endian, mod P). The databases reach
+3. P Litestream processes; tenant -> process by the server's stable hash
+   of the tenant id (FNV-1a 64 mod P). The databases reach
    Litestream either through the control socket (POST /register, what the
    server does), a config file listing every database (`dbs:` with `path:`),
    or a directory config (`dir:` + `pattern:` + `watch:`).
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import hashlib
 import http.client
 import json
 import os
@@ -363,7 +362,13 @@ def make_tenants(server_bin: Path, template: Path | None, work: Path, n: int) ->
 
 
 def owner(tenant: str, processes: int) -> int:
-    return int.from_bytes(hashlib.sha256(tenant.encode()).digest()[:8], "big") % processes
+    """The Litestream process of `tenant`: FNV-1a (64 bit) of the id modulo
+    the number of processes, as the server's `[replication]
+    litestream_sockets` spreads tenants (server/src/replication/mod.rs)."""
+    h = 0xCBF29CE484222325
+    for b in tenant.encode():
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h % processes
 
 
 def write_report(db: Path) -> None:
