@@ -559,13 +559,24 @@ def run(args, n: int, processes: int, mode: str) -> RunResult:
         weed = Weed(args.weed, work)
         tenants = make_tenants(args.server_bin, args.template, work, n)
         log(f"{n} tenant databases made ({dir_size(work / 'tenants') / 2**20:.0f} MiB)")
+        # Litestream polls every database (WAL) and its replica once per
+        # interval (1 s by default); a configured database can poll less,
+        # one registered over the socket cannot (0.5.17 takes no settings
+        # with POST /register).
+        tuning = f"    monitor-interval: {args.monitor_interval}\n" if args.monitor_interval else ""
+        replica_tuning = f"      sync-interval: {args.sync_interval}\n" if args.sync_interval else ""
+        if mode == "socket" and (tuning or replica_tuning):
+            raise ValueError("--monitor-interval and --sync-interval need --mode config or dir")
+        result.figures["monitor_interval"] = args.monitor_interval or "1s (default)"
+        result.figures["sync_interval"] = args.sync_interval or "1s (default)"
         for i in range(processes):
             mine = [(t, p) for (t, p) in tenants if owner(t, processes) == i]
             if mode == "socket":
                 dbs = "dbs: []\n"
             elif mode == "config":
                 dbs = "dbs:\n" + "".join(
-                    f"  - path: {p}\n    replica:\n      url: \"{weed.replica_url(f'replica/tenants/{t}')}\"\n"
+                    f"  - path: {p}\n{tuning}    replica:\n      url: \"{weed.replica_url(f'replica/tenants/{t}')}\"\n"
+                    f"{replica_tuning}"
                     for (t, p) in mine
                 )
             elif mode == "dir":
@@ -577,7 +588,9 @@ def run(args, n: int, processes: int, mode: str) -> RunResult:
                     "    pattern: \"tenant.sqlite\"\n"
                     "    recursive: true\n"
                     "    watch: true\n"
+                    f"{tuning}"
                     f"    replica:\n      url: \"{weed.replica_url('replica/tenants')}\"\n"
+                    f"{replica_tuning}"
                 )
             else:
                 raise ValueError(mode)
@@ -667,7 +680,7 @@ def table(results: list[RunResult]) -> str:
         per_db = (idle.get("rss_mib_end", 0) - f.get("base_rss_mib", 0)) * 1024 / r.tenants if idle else 0
         errors = f.get("register_errors", 0) + load.get("load_errors", 0)
         lines.append(
-            f"{r.tenants:>7} {r.processes:>5} {r.mode:>6} | {f.get('register_secs', '-'):>6} "
+            f"{r.tenants:>7} {r.processes:>5} {r.mode + ('' if f.get('monitor_interval', '1s (default)') == '1s (default)' else '*'):>6} | {f.get('register_secs', '-'):>6} "
             f"{str(f.get('first_sync_all_secs')):>10} | {idle.get('rss_mib_end', '-'):>12} {per_db:>6.0f} "
             f"{idle.get('cpu_s_per_min', '-'):>14} | {load.get('rss_mib_end', '-'):>12} "
             f"{load.get('hwm_mib', '-'):>8} {load.get('cpu_s_per_min', '-'):>14} "
@@ -678,6 +691,11 @@ def table(results: list[RunResult]) -> str:
 
 
 def main() -> int:
+    # Stopped by a signal, still stop weed and Litestream and remove the
+    # temporary directory (the `finally` in run); a shell's background job
+    # would otherwise ignore SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     here = Path(__file__).resolve().parent.parent
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--tenants", type=int, nargs="+", default=[1000], help="tenant counts to run")
@@ -689,6 +707,8 @@ def main() -> int:
     p.add_argument("--load-workers", type=int, default=64, help="concurrent writers")
     p.add_argument("--register-workers", type=int, default=4)
     p.add_argument("--register-timeout", type=float, default=1800)
+    p.add_argument("--monitor-interval", default=None, help="config/dir modes: each database's monitor-interval (e.g. 10s)")
+    p.add_argument("--sync-interval", default=None, help="config/dir modes: each replica's sync-interval (e.g. 10s)")
     p.add_argument("--sync-timeout", type=int, default=5, help="POST /sync timeout, seconds")
     p.add_argument(
         "--nofile", type=int, default=resource.getrlimit(resource.RLIMIT_NOFILE)[1],
