@@ -448,10 +448,12 @@ def register_all(procs: list[Litestream], tenants, weed: Weed, workers: int) -> 
     }
 
 
-def wait_first_sync(procs: list[Litestream], n: int, timeout: float) -> dict:
+def wait_first_sync(procs: list[Litestream], n: int, timeout: float, stall: float = 90) -> dict:
     """Until GET /list shows a last_sync_at for every database (their first
-    snapshot is in the object store)."""
+    snapshot is in the object store), or no more for `stall` seconds (a
+    Litestream out of file descriptors stops syncing and answering)."""
     t0 = time.monotonic()
+    progress_at, best = t0, -1
 
     def synced() -> int:
         total = 0
@@ -469,8 +471,16 @@ def wait_first_sync(procs: list[Litestream], n: int, timeout: float) -> dict:
         done = synced()
         if done >= n:
             break
+        if done > best:
+            progress_at, best = time.monotonic(), done
+        elif time.monotonic() - progress_at > stall:
+            log(f"first sync stalled at {best} of {n} databases")
+            break
         time.sleep(1)
-    return {"first_sync_all_secs": round(time.monotonic() - t0, 1) if done >= n else None, "first_synced": done}
+    return {
+        "first_sync_all_secs": round(time.monotonic() - t0, 1) if done >= n else None,
+        "first_synced": max(done, best),
+    }
 
 
 def write_load(procs, tenants, rate: float, secs: float, workers: int, sync_timeout: int) -> dict:
