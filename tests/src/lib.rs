@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod budgets;
+pub mod cluster;
 pub mod load;
 pub mod proxy;
 pub mod reporter;
