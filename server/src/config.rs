@@ -264,6 +264,9 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     /// Notices and reminders.
     pub notices: NoticeConfig,
+    /// Replication of every tenant database by Litestream (`[replication]`);
+    /// absent: none.
+    pub replication: Option<crate::replication::ReplicationConfig>,
 }
 
 impl Default for Config {
@@ -296,6 +299,7 @@ impl Default for Config {
             deletion_log_path: None,
             smtp: None,
             notices: NoticeConfig::default(),
+            replication: None,
         }
     }
 }
@@ -571,6 +575,9 @@ impl Config {
                 "smtp.timeout_secs",
                 "must be 1 ..= 600",
             )?;
+        }
+        if let Some(replication) = &self.replication {
+            replication.validate()?;
         }
         Ok(())
     }

@@ -22,6 +22,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use crate::error::AppError;
+use crate::replication::AckGate;
 
 /// Embedded migrations of the server-wide database. Append only: never edit
 /// a released entry.
@@ -506,7 +507,34 @@ fn migrate(conn: &Connection, migrations: &[&str]) -> rusqlite::Result<()> {
 }
 
 /// What the worker calls after the commit: delivers the job's answer.
-type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Completion = Box<dyn FnOnce(Result<(), BatchError>) + Send>;
+
+/// Why the jobs of a batch are not answered with their own outcome.
+#[derive(Debug, Clone)]
+enum BatchError {
+    /// The transaction could not begin or commit, or its fsync failed.
+    Failed(String),
+    /// Committed and on this disk, but the [`AckGate`] refused (the
+    /// replica did not confirm it in time): not acknowledged.
+    NotAcknowledged(String),
+}
+
+thread_local! {
+    /// Set by a job on the worker thread that repeats a write already
+    /// committed (an idempotent retry): its batch is answered like one
+    /// that wrote, after the fsync and the [`AckGate`].
+    static REPLAYED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Called inside a job that answers a retried write from what an earlier
+/// attempt committed (same item id, same bytes): the answer waits, like a
+/// write's, until that earlier write is durable and, with replication,
+/// confirmed by the replica (the earlier attempt may have been refused
+/// with `not_acknowledged`). A no-op outside a database worker.
+pub(crate) fn replayed_write() {
+    REPLAYED.with(|replayed| replayed.set(true));
+}
+
 /// A queued job: runs on the worker inside the batch transaction.
 /// `None` means the batch could not start: the job must fail without running.
 type Job = Box<dyn FnOnce(Option<&Connection>) -> Completion + Send>;
@@ -584,12 +612,15 @@ impl std::fmt::Debug for Db {
 
 impl Db {
     /// Starts a worker that owns `conn` and groups up to `batch_max` jobs per
-    /// commit.
+    /// commit. With a `gate`, a batch that wrote is answered only once the
+    /// gate agreed after its fsync (replication: the replica holds it);
+    /// otherwise its jobs fail with `not_acknowledged`.
     pub(crate) fn start(
         conn: Connection,
         name: String,
         batch_max: usize,
         workers: &Workers,
+        gate: Option<Arc<dyn AckGate>>,
     ) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
         workers.started();
@@ -601,7 +632,7 @@ impl Db {
                 // Dropped after `conn` is closed: the count falls only once
                 // the database files are complete.
                 let _guard = guard;
-                worker(conn, queue, batch_max);
+                worker(conn, queue, batch_max, gate);
             });
         // A thread that did not start dropped its closure, guard included.
         spawned?;
@@ -625,11 +656,15 @@ impl Db {
                     "no transaction",
                 ))),
             };
-            Box::new(move |commit: Result<(), String>| {
+            Box::new(move |commit: Result<(), BatchError>| {
                 let outcome = match (outcome, commit) {
-                    (Ok(Ok(_)), Err(why)) => {
+                    (Ok(Ok(_)), Err(BatchError::Failed(why))) => {
                         Ok(Err(AppError::internal(format!("commit failed: {why}"))))
                     }
+                    (Ok(Ok(_)), Err(BatchError::NotAcknowledged(why))) => Ok(Err(AppError::new(
+                        crate::error::ErrorCode::NotAcknowledged,
+                        why,
+                    ))),
                     (outcome, _) => outcome,
                 };
                 let _ = reply.send(outcome);
@@ -673,7 +708,7 @@ fn run_in_savepoint<R>(
 
 /// A committed batch on its way to the syncer: the answers to deliver, how
 /// the commit went, and whether it wrote anything (and so needs an fsync).
-type Committed = (Vec<Completion>, Result<(), String>, bool);
+type Committed = (Vec<Completion>, Result<(), BatchError>, bool);
 
 /// The worker loop: take every queued job (up to `batch_max`), run them in
 /// one transaction, commit, and answer them once the commit is on disk.
@@ -687,7 +722,18 @@ type Committed = (Vec<Completion>, Result<(), String>, bool);
 /// nothing is answered before the WAL holding it is fsynced. A database
 /// that is only read (most open tenants, most of the time) costs no extra
 /// threads.
-fn worker(conn: Connection, queue: mpsc::Receiver<Job>, batch_max: usize) {
+///
+/// With an [`AckGate`], a batch that wrote (or repeated a write, see
+/// [`replayed_write`]) is answered only after the gate agreed: on the
+/// syncer after its fsync, or here, for batches committed with
+/// `synchronous=FULL` (the first write among them). Batches that only
+/// read never ask the gate.
+fn worker(
+    conn: Connection,
+    queue: mpsc::Receiver<Job>,
+    batch_max: usize,
+    gate: Option<Arc<dyn AckGate>>,
+) {
     let mut helpers: Option<Helpers> = None;
     let mut helpers_tried = false;
     let mut completions: Vec<Completion> = Vec::with_capacity(batch_max);
@@ -698,7 +744,7 @@ fn worker(conn: Connection, queue: mpsc::Receiver<Job>, batch_max: usize) {
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             let why = e.to_string();
             tracing::error!(error = %why, "could not begin transaction");
-            first(None)(Err(why));
+            first(None)(Err(BatchError::Failed(why)));
             continue;
         }
         let changes_before = conn.total_changes();
@@ -712,20 +758,25 @@ fn worker(conn: Connection, queue: mpsc::Receiver<Job>, batch_max: usize) {
         let commit = conn.execute_batch("COMMIT").map_err(|e| {
             let _ = conn.execute_batch("ROLLBACK");
             tracing::error!(error = %e, "commit failed");
-            e.to_string()
+            BatchError::Failed(e.to_string())
         });
-        let wrote = conn.total_changes() != changes_before;
+        let changed = conn.total_changes() != changes_before;
+        let wrote = REPLAYED.with(|replayed| replayed.replace(false)) || changed;
         let batch = std::mem::replace(&mut completions, Vec::with_capacity(batch_max));
         match &helpers {
             Some(helpers) => helpers.answer_when_synced(batch, commit, wrote),
             None => {
                 // Committed with synchronous=FULL: already on disk.
+                let commit = match &gate {
+                    Some(gate) if wrote => commit.and_then(|()| acknowledge(gate.as_ref())),
+                    _ => commit,
+                };
                 for completion in batch {
                     completion(commit.clone());
                 }
-                if wrote && !helpers_tried {
+                if changed && !helpers_tried {
                     helpers_tried = true;
-                    helpers = Helpers::start(&conn);
+                    helpers = Helpers::start(&conn, gate.clone());
                 }
             }
         }
@@ -749,7 +800,7 @@ impl Helpers {
     /// Starts the helpers for `conn` and hands fsync (and, with a
     /// checkpointer, checkpoints) to them; `None` leaves the connection as
     /// it was (SQLite syncing and checkpointing in the worker).
-    fn start(conn: &Connection) -> Option<Self> {
+    fn start(conn: &Connection, gate: Option<Arc<dyn AckGate>>) -> Option<Self> {
         let in_wal_mode = conn
             .pragma_query_value(None, "journal_mode", |row| row.get::<_, String>(0))
             .is_ok_and(|mode| mode.eq_ignore_ascii_case("wal"));
@@ -780,10 +831,16 @@ impl Helpers {
             });
         let (to_syncer, committed) = mpsc::channel::<Committed>();
         let to_checkpointer = checkpointer.is_some().then_some(to_checkpointer);
+        // Asking the gate means a socket, JSON and logging: more stack.
+        let stack = if gate.is_some() {
+            256 * 1024
+        } else {
+            64 * 1024
+        };
         let syncer = std::thread::Builder::new()
             .name("db-sync".into())
-            .stack_size(64 * 1024)
-            .spawn(move || syncer(wal, committed, to_checkpointer))
+            .stack_size(stack)
+            .spawn(move || syncer(wal, committed, to_checkpointer, gate))
             .map_err(|e| tracing::error!(error = %e, "could not start the syncer; syncing in the worker"))
             .ok()?;
         if let Err(e) = conn.pragma_update(None, "synchronous", "NORMAL") {
@@ -807,10 +864,15 @@ impl Helpers {
     /// syncer in commit order, so no answer can show data that is not yet
     /// on disk (with `synchronous=FULL`, SQLite gives readers the same
     /// guarantee).
-    fn answer_when_synced(&self, batch: Vec<Completion>, commit: Result<(), String>, wrote: bool) {
+    fn answer_when_synced(
+        &self,
+        batch: Vec<Completion>,
+        commit: Result<(), BatchError>,
+        wrote: bool,
+    ) {
         if let Err(mpsc::SendError((batch, _, _))) = self.to_syncer.send((batch, commit, wrote)) {
             for completion in batch {
-                completion(Err("the syncer has stopped".into()));
+                completion(Err(BatchError::Failed("the syncer has stopped".into())));
             }
         }
     }
@@ -844,11 +906,13 @@ impl Helpers {
 }
 
 /// Makes committed batches durable and answers them: one fsync of the WAL
-/// covers every batch committed before it started.
+/// covers every batch committed before it started, and with a `gate`, one
+/// confirmation covers every batch that wrote.
 fn syncer(
     wal: std::fs::File,
     committed: mpsc::Receiver<Committed>,
     checkpointer: Option<mpsc::Sender<()>>,
+    gate: Option<Arc<dyn AckGate>>,
 ) {
     while let Ok(first) = committed.recv() {
         let mut batches = vec![first];
@@ -860,15 +924,24 @@ fn syncer(
             .any(|(_, commit, wrote)| *wrote && commit.is_ok());
         let synced = if needs_sync {
             wal.sync_data()
-                .map_err(|e| format!("fsync of the WAL: {e}"))
+                .map_err(|e| BatchError::Failed(format!("fsync of the WAL: {e}")))
         } else {
             Ok(())
         };
         if let Err(why) = &synced {
-            tracing::error!(error = %why, "could not make a commit durable");
+            tracing::error!(error = ?why, "could not make a commit durable");
         }
-        for (batch, commit, _) in batches {
+        let acknowledged = match &gate {
+            Some(gate) if needs_sync && synced.is_ok() => acknowledge(gate.as_ref()),
+            _ => Ok(()),
+        };
+        for (batch, commit, wrote) in batches {
             let outcome = commit.and(synced.clone());
+            let outcome = if wrote {
+                outcome.and(acknowledged.clone())
+            } else {
+                outcome
+            };
             for completion in batch {
                 completion(outcome.clone());
             }
@@ -879,6 +952,12 @@ fn syncer(
             }
         }
     }
+}
+
+/// Asks the gate whether the batches that wrote may be acknowledged.
+fn acknowledge(gate: &dyn AckGate) -> Result<(), BatchError> {
+    gate.before_ack()
+        .map_err(|refused| BatchError::NotAcknowledged(refused.reason))
 }
 
 /// How often the checkpointer copies WAL pages into the database file
@@ -951,7 +1030,7 @@ mod tests {
         )
         .expect("open");
         let workers = Workers::default();
-        let db = Db::start(conn, "test-db".into(), 8, &workers).expect("start");
+        let db = Db::start(conn, "test-db".into(), 8, &workers, None).expect("start");
         let ok = db.call(|c| Ok(c.execute("INSERT INTO t VALUES (1)", [])?));
         let bad = db.call(|c| {
             c.execute("INSERT INTO t VALUES (2)", [])?;
@@ -981,13 +1060,97 @@ mod tests {
         );
     }
 
+    /// A gate that counts its calls and refuses while told to.
+    #[derive(Default)]
+    struct TestGate {
+        calls: std::sync::atomic::AtomicUsize,
+        refuse: std::sync::atomic::AtomicBool,
+    }
+
+    impl AckGate for TestGate {
+        fn before_ack(&self) -> Result<(), crate::replication::NotAcknowledged> {
+            use std::sync::atomic::Ordering::SeqCst;
+            self.calls.fetch_add(1, SeqCst);
+            if self.refuse.load(SeqCst) {
+                return Err(crate::replication::NotAcknowledged {
+                    reason: "test".into(),
+                });
+            }
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn writes_wait_for_the_gate_and_reads_never_ask_it() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = open(
+            &dir.path().join("t.sqlite"),
+            &["CREATE TABLE t (x INTEGER PRIMARY KEY)"],
+        )
+        .expect("open");
+        let workers = Workers::default();
+        let gate = Arc::new(TestGate::default());
+        let db = Db::start(conn, "test-db".into(), 8, &workers, Some(gate.clone())).expect("start");
+        let count =
+            || db.call(|c| Ok(c.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))?));
+        assert_eq!(count().await.expect("read"), 0);
+        assert_eq!(gate.calls.load(SeqCst), 0, "a read does not ask the gate");
+        // The first write (committed with synchronous=FULL, in the worker)
+        // is refused when the gate refuses; it stays committed locally.
+        gate.refuse.store(true, SeqCst);
+        let refused = db
+            .call(|c| Ok(c.execute("INSERT INTO t VALUES (1)", [])?))
+            .await;
+        assert_eq!(
+            refused.expect_err("refused").code(),
+            crate::error::ErrorCode::NotAcknowledged
+        );
+        assert_eq!(gate.calls.load(SeqCst), 1);
+        // Later writes (through the syncer) too.
+        let refused = db
+            .call(|c| Ok(c.execute("INSERT INTO t VALUES (2)", [])?))
+            .await;
+        assert_eq!(
+            refused.expect_err("refused").code(),
+            crate::error::ErrorCode::NotAcknowledged
+        );
+        assert_eq!(gate.calls.load(SeqCst), 2);
+        assert_eq!(count().await.expect("read"), 2, "kept locally");
+        assert_eq!(gate.calls.load(SeqCst), 2);
+        // A retry that writes nothing but repeats a write asks the gate.
+        gate.refuse.store(false, SeqCst);
+        db.call(|_| {
+            replayed_write();
+            Ok(())
+        })
+        .await
+        .expect("replay acknowledged");
+        assert_eq!(gate.calls.load(SeqCst), 3);
+        db.call(|c| Ok(c.execute("INSERT INTO t VALUES (3)", [])?))
+            .await
+            .expect("acknowledged");
+        assert_eq!(gate.calls.load(SeqCst), 4);
+        // A failing job's own error is kept, not replaced by the gate's.
+        gate.refuse.store(true, SeqCst);
+        let dup = db
+            .call(|c| Ok(c.execute("INSERT INTO t VALUES (3)", [])?))
+            .await;
+        assert_eq!(
+            dup.expect_err("duplicate").code(),
+            crate::error::ErrorCode::Conflict
+        );
+        drop(db);
+        assert!(workers.wait_all_closed(Duration::from_secs(10)));
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_wal_stays_bounded_while_writes_go_on() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("t.sqlite");
         let conn = open(&path, &["CREATE TABLE t (x INTEGER PRIMARY KEY, b BLOB)"]).expect("open");
         let workers = Workers::default();
-        let db = Arc::new(Db::start(conn, "test-db".into(), 16, &workers).expect("start"));
+        let db = Arc::new(Db::start(conn, "test-db".into(), 16, &workers, None).expect("start"));
         // 48,000 rows of 4 KiB: more than 384 MiB of WAL frames if nothing
         // ever restarted the WAL; with restarts, 64 MiB and what a few
         // checkpoint intervals add at this (unusually fast) rate.

@@ -84,6 +84,11 @@ pub enum ErrorCode {
     /// A follow-up mailbox no advisor has joined to a report yet cannot
     /// write: there is no report to write into.
     NotJoined,
+    /// The write is stored on this server but the replica did not confirm
+    /// it in time, so it is not acknowledged: retry the same request (the
+    /// same item id and bytes are answered as the first attempt would
+    /// have been). Sent with `Retry-After`.
+    NotAcknowledged,
 }
 
 impl ErrorCode {
@@ -120,6 +125,7 @@ impl ErrorCode {
             Self::InvalidInvitation => "invalid_invitation",
             Self::InvalidPeriod => "invalid_period",
             Self::NotJoined => "not_joined",
+            Self::NotAcknowledged => "not_acknowledged",
         }
     }
 
@@ -150,7 +156,7 @@ impl ErrorCode {
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::NotAcknowledged => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -287,6 +293,13 @@ impl IntoResponse for AppError {
             tracing::debug!(code = self.code.as_str(), detail = %self.detail, "request refused");
         }
         let mut response = self.code.status().into_response();
+        if self.code == ErrorCode::NotAcknowledged {
+            // Litestream syncs at least every second on its own.
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
         response.extensions_mut().insert(ErrorMarker(self.code));
         response
     }
@@ -301,7 +314,7 @@ pub(crate) fn error_body(code: ErrorCode, lang: Lang) -> serde_json::Value {
 mod tests {
     use super::*;
 
-    const ALL_CODES: [ErrorCode; 30] = [
+    const ALL_CODES: [ErrorCode; 31] = [
         ErrorCode::BadRequest,
         ErrorCode::InvalidJson,
         ErrorCode::InvalidItem,
@@ -332,6 +345,7 @@ mod tests {
         ErrorCode::InvalidInvitation,
         ErrorCode::InvalidPeriod,
         ErrorCode::NotJoined,
+        ErrorCode::NotAcknowledged,
     ];
 
     #[test]

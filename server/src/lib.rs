@@ -38,6 +38,7 @@ pub mod notices;
 pub mod org;
 pub mod pages;
 pub mod profile;
+pub mod replication;
 pub mod retention;
 pub mod store;
 pub mod tenants;
@@ -161,9 +162,13 @@ impl AppState {
         }
         let layout = tenants::Layout::new(&config.data_dir);
         let notices_path = layout.notices_db();
-        let tenants =
-            tenants::Tenants::open(layout, config.open_tenant_limit, config.group_commit_max)
-                .map_err(|e| StartError::Database(e.detail().to_owned()))?;
+        let tenants = tenants::Tenants::open(
+            layout,
+            config.open_tenant_limit,
+            config.group_commit_max,
+            replication::single_node(&config),
+        )
+        .map_err(|e| StartError::Database(e.detail().to_owned()))?;
         let notices = notices::Notices::open(&config, &notices_path, tenants.workers(), |name| {
             std::env::var(name).ok()
         })?;

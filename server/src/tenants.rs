@@ -16,6 +16,7 @@ use rusqlite::OptionalExtension;
 
 use crate::db::{self, Db};
 use crate::error::{AppError, ErrorCode};
+use crate::replication::TenantReplication;
 
 /// How long a cached tenant record (name, disabled flag, limits) is trusted
 /// before it is read again, so operator changes made with the CLI while the
@@ -179,19 +180,24 @@ pub struct Tenants {
     capacity: usize,
     batch_max: usize,
     workers: db::Workers,
+    /// With replication: registers each tenant database before it serves
+    /// and gives its worker the gate of its acknowledgements.
+    replication: Option<Arc<dyn TenantReplication>>,
 }
 
 impl Tenants {
-    /// Opens the server database under `layout`.
+    /// Opens the server database under `layout`; tenant databases are
+    /// replicated as `replication` says (none: not at all).
     pub(crate) fn open(
         layout: Layout,
         capacity: usize,
         batch_max: usize,
+        replication: Option<Arc<dyn TenantReplication>>,
     ) -> Result<Self, AppError> {
         std::fs::create_dir_all(layout.data_dir.join("tenants"))?;
         let conn = db::open(&layout.server_db(), db::SERVER_MIGRATIONS)?;
         let workers = db::Workers::default();
-        let server_db = Db::start(conn, "db-server".into(), batch_max, &workers)?;
+        let server_db = Db::start(conn, "db-server".into(), batch_max, &workers, None)?;
         Ok(Self {
             layout,
             server_db,
@@ -199,6 +205,7 @@ impl Tenants {
             capacity,
             batch_max,
             workers,
+            replication,
         })
     }
 
@@ -268,9 +275,23 @@ impl Tenants {
                 let name = format!("db-{}", id.as_str());
                 let batch_max = self.batch_max;
                 let workers = self.workers.clone();
+                let replication = self.replication.clone();
+                let tenant = id.clone();
                 let db = db::blocking(move || -> Result<Db, AppError> {
                     let conn = db::open_tenant(&path)?;
-                    Ok(Db::start(conn, name, batch_max, &workers)?)
+                    // Registered with its Litestream before it serves.
+                    let gate = match &replication {
+                        Some(replication) => {
+                            Some(replication.open(&tenant, &path).map_err(|e| {
+                                AppError::new(
+                                    ErrorCode::Unavailable,
+                                    format!("replication of tenant {tenant}: {e}"),
+                                )
+                            })?)
+                        }
+                        None => None,
+                    };
+                    Ok(Db::start(conn, name, batch_max, &workers, gate)?)
                 })
                 .await?;
                 self.insert(Arc::new(OpenTenant {

@@ -141,7 +141,7 @@ impl Notices {
         env: impl Fn(&str) -> Option<String> + Copy,
     ) -> Result<Self, NoticeStartError> {
         let conn = db::open_notices(path)?;
-        let db = Db::start(conn, "db-notices".into(), config.group_commit_max, workers)
+        let db = Db::start(conn, "db-notices".into(), config.group_commit_max, workers, None)
             .map_err(NoticeStartError::Worker)?;
         let key = NoticeKey::load(config, env)
             .map_err(NoticeStartError::Key)?

@@ -16,6 +16,7 @@ error-unsupported_media_type = This kind of content is not accepted here.
 error-conflict = This already exists.
 error-internal = Something went wrong on the server. Please try again later.
 error-unavailable = The service is temporarily unavailable.
+error-not_acknowledged = Your submission could not be confirmed as safely stored yet. Please send it again in a moment; it will not be stored twice.
 error-invalid_email_address = This e-mail address is invalid. Please check it and try again.
 error-session_limit = Too many people are logged in to this organisation right now. Please try again in a few minutes; your report and messages are kept.
 error-report_limit = This organisation has received the most reports it accepts in one day. Please try again tomorrow, and keep your text until then.

@@ -16,6 +16,7 @@ error-unsupported_media_type = Dit soort inhoud wordt hier niet geaccepteerd.
 error-conflict = Dit bestaat al.
 error-internal = Er ging iets mis op de server. Probeer het later opnieuw.
 error-unavailable = De dienst is tijdelijk niet beschikbaar.
+error-not_acknowledged = Uw inzending kon nog niet als veilig opgeslagen worden bevestigd. Verstuur haar over een ogenblik opnieuw; ze wordt niet dubbel opgeslagen.
 error-invalid_email_address = Dit e-mailadres is ongeldig. Controleer het en probeer het opnieuw.
 error-session_limit = Er zijn op dit moment te veel mensen tegelijk ingelogd bij deze organisatie. Probeer het over een paar minuten opnieuw; uw melding en berichten blijven bewaard.
 error-report_limit = Deze organisatie heeft vandaag het hoogste aantal meldingen ontvangen dat zij per dag aanneemt. Probeer het morgen opnieuw; bewaar uw tekst zolang.
