@@ -519,7 +519,8 @@ def write_load(procs, tenants, rate: float, secs: float, workers: int, sync_time
 
     t0 = time.monotonic()
     count = int(rate * secs)
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+    pool = concurrent.futures.ThreadPoolExecutor(workers)
+    try:
         futures = []
         for i in range(count):
             at = t0 + i / rate
@@ -528,10 +529,17 @@ def write_load(procs, tenants, rate: float, secs: float, workers: int, sync_time
                 time.sleep(delay)
             tid, path = tenants[rng.randrange(len(tenants))]
             futures.append(pool.submit(one, at, tid, path))
+        # The phase ends on time: writes still queued behind busy writers
+        # (Litestream slower than the offered rate) are not started.
+        not_started = sum(f.cancel() for f in futures)
         concurrent.futures.wait(futures)
+    finally:
+        # Stopped (signal) or not, queued writes are dropped, not waited for.
+        pool.shutdown(wait=True, cancel_futures=True)
     elapsed = time.monotonic() - t0
     return {
         "writes_offered": count,
+        "writes_not_started": not_started,
         "writes_synced": len(sync_lat),
         "writes_per_sec": round(len(sync_lat) / elapsed, 1),
         "write_p50_ms": ms(percentile(write_lat, 0.5)),
