@@ -121,6 +121,10 @@ pub enum BackupError {
     /// The notice key is needed and missing or unusable.
     #[error("notice key: {0}")]
     NoticeKey(String),
+    /// An attachment missing here could not be fetched from the object
+    /// store.
+    #[error(transparent)]
+    ObjectStore(#[from] crate::objects::ObjectError),
 }
 
 pub(crate) fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> BackupError + '_ {
@@ -375,7 +379,7 @@ fn tenant_ids(conn: &Connection, path: &Path) -> Result<Vec<TenantId>, BackupErr
 /// The ids of a tenant's attachment files: the threads' attachments and
 /// the forwards' attachments (a database not yet migrated to the
 /// organisation's tables has only the former).
-fn attachment_ids(conn: &Connection, path: &Path) -> Result<Vec<[u8; 16]>, BackupError> {
+pub(crate) fn attachment_ids(conn: &Connection, path: &Path) -> Result<Vec<[u8; 16]>, BackupError> {
     let has_org_items = conn
         .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'org_items'")
         .and_then(|mut s| s.exists([]))
@@ -437,6 +441,9 @@ pub fn backup(config: &Config, dir: &Path, today: Day) -> Result<BackupSummary, 
         let ids = attachment_ids(&conn, &copy)?;
         drop(conn);
         let attachments = layout.attachments_dir(tenant);
+        // With an object store, a file this node does not hold (a tenant
+        // it took over, a restored node) is fetched from there first.
+        crate::objects::fetch_missing_attachments(config, tenant, &attachments, &ids)?;
         for id in ids {
             let name = retention::attachment_file_name(&id);
             match copy_hashed(&attachments.join(&name), &attachments_target.join(&name)) {

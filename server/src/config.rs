@@ -267,6 +267,9 @@ pub struct Config {
     /// Replication of every tenant database by Litestream (`[replication]`);
     /// absent: none.
     pub replication: Option<crate::replication::ReplicationConfig>,
+    /// The S3 bucket that holds every attachment item (`[object_store]`);
+    /// absent: attachments live only in the data directory.
+    pub object_store: Option<crate::objects::ObjectStoreConfig>,
 }
 
 impl Default for Config {
@@ -300,6 +303,7 @@ impl Default for Config {
             smtp: None,
             notices: NoticeConfig::default(),
             replication: None,
+            object_store: None,
         }
     }
 }
@@ -578,6 +582,9 @@ impl Config {
         }
         if let Some(replication) = &self.replication {
             replication.validate()?;
+        }
+        if let Some(object_store) = &self.object_store {
+            object_store.validate()?;
         }
         Ok(())
     }

@@ -440,6 +440,11 @@ pub fn export_tenant(
     let reports_dir = dir.join("reports");
     crate::config::create_private_dir(&reports_dir).map_err(backup::io_at(&reports_dir))?;
     let attachments = layout.attachments_dir(tenant);
+    // With an object store, the attachment files this node does not hold
+    // (a tenant it took over, a restored node) are fetched from there.
+    let attachment_ids = backup::attachment_ids(&conn, &snapshot)?;
+    crate::objects::fetch_missing_attachments(config, tenant, &attachments, &attachment_ids)
+        .map_err(backup::BackupError::from)?;
     let numbers: BTreeMap<[u8; 16], i64> = conn
         .prepare("SELECT report_id, number FROM register WHERE report_id IS NOT NULL")
         .and_then(|mut s| {
@@ -690,6 +695,14 @@ pub fn delete_tenant(
     }
     if let Some(parent) = dir.parent() {
         backup::sync_dir(parent)?;
+    }
+    // Then the tenant's attachment objects, now that nothing names them.
+    if let Some(objects) = &config.object_store {
+        let tenant = tenant.clone();
+        crate::objects::run_blocking(objects, move |store| async move {
+            store.delete_tenant_attachments(&tenant).await
+        })
+        .map_err(backup::BackupError::from)?;
     }
     Ok(DeleteSummary {
         exported_day: export.0,

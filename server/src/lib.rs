@@ -35,6 +35,7 @@ mod http;
 pub mod info;
 pub mod lifecycle;
 pub mod notices;
+pub mod objects;
 pub mod org;
 pub mod pages;
 pub mod profile;
@@ -78,6 +79,9 @@ pub enum StartError {
     /// The deletion log cannot be opened.
     #[error(transparent)]
     DeletionLog(#[from] deletion_log::DeletionLogError),
+    /// The object store's settings or credentials are unusable.
+    #[error(transparent)]
+    ObjectStore(#[from] objects::ObjectError),
 }
 
 /// The state every handler shares.
@@ -102,6 +106,7 @@ struct Inner {
     counters: Arc<http::Counters>,
     deletion_log: deletion_log::DeletionLog,
     lifecycle_lock: tokio::sync::Mutex<lifecycle::Pending>,
+    objects: Option<Arc<objects::ObjectStore>>,
 }
 
 /// An attachment upload in progress; released on drop.
@@ -134,20 +139,40 @@ impl AppState {
     pub fn with_clock(config: Config, clock: Arc<dyn clock::Clock>) -> Result<Self, StartError> {
         config.validate()?;
         let secret = ServerSecret::load_or_create(&config.server_secret_path())?;
-        Self::open(config, secret, clock)
+        Self::open(config, secret, clock, &|name| std::env::var(name).ok())
+    }
+
+    /// Like [`AppState::with_clock`], with the object store's credentials
+    /// read through `env` rather than from the process environment (tests
+    /// that run a server in their own process).
+    pub fn with_clock_and_env(
+        config: Config,
+        clock: Arc<dyn clock::Clock>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, StartError> {
+        config.validate()?;
+        let secret = ServerSecret::load_or_create(&config.server_secret_path())?;
+        Self::open(config, secret, clock, env)
     }
 
     /// Like [`AppState::new`] with a given server secret.
     pub fn with_secret(config: Config, server_secret: ServerSecret) -> Result<Self, StartError> {
-        Self::open(config, server_secret, Arc::new(clock::SystemClock))
+        Self::open(config, server_secret, Arc::new(clock::SystemClock), &|name| {
+            std::env::var(name).ok()
+        })
     }
 
     fn open(
         config: Config,
         server_secret: ServerSecret,
         clock: Arc<dyn clock::Clock>,
+        env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, StartError> {
         config.validate()?;
+        let objects = match &config.object_store {
+            Some(c) => Some(Arc::new(objects::ObjectStore::from_config_with(c, env)?)),
+            None => None,
+        };
         // What the deletion log names is deleted again before any tenant is
         // opened: a tenant file copied back from an older backup loses it.
         let again = backup::apply_deletion_log(&config)
@@ -178,6 +203,7 @@ impl AppState {
             clock,
             deletion_log,
             lifecycle_lock: tokio::sync::Mutex::default(),
+            objects,
             sessions: auth::Sessions::new(auth::SessionLimits {
                 mailbox_sessions_per_tenant: config.max_mailbox_sessions_per_tenant,
                 per_mailbox: config.sessions_per_mailbox,
@@ -248,6 +274,12 @@ impl AppState {
     /// Held while a day's lifecycle runs (see [`lifecycle::run_day`]).
     pub(crate) fn lifecycle_lock(&self) -> &tokio::sync::Mutex<lifecycle::Pending> {
         &self.0.lifecycle_lock
+    }
+
+    /// The object store, when `[object_store]` is configured: every
+    /// attachment item is there before a row names it.
+    pub fn objects(&self) -> Option<&objects::ObjectStore> {
+        self.0.objects.as_deref()
     }
 
     /// The clock.

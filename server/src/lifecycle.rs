@@ -161,7 +161,12 @@ async fn run_tenant(
         state.sessions().end_mailbox(id, *report_id);
     }
     let reports = reports.len();
-    remove_attachment_files(&tenant.attachments_dir, attachments).await?;
+    // The rows are deleted and committed: now the files, then their
+    // objects in the object store (when there is one).
+    remove_attachment_files(&tenant.attachments_dir, attachments.clone()).await?;
+    if let Some(objects) = state.objects() {
+        objects.delete_attachments(id, &attachments).await?;
+    }
 
     let (log_state, tenant_id) = (state.clone(), id.clone());
     let lines = tenant

