@@ -165,7 +165,12 @@ async fn run_tenant(
     // objects in the object store (when there is one).
     remove_attachment_files(&tenant.attachments_dir, attachments.clone()).await?;
     if let Some(objects) = state.objects() {
-        objects.delete_attachments(id, &attachments).await?;
+        // A store that fails here leaves objects no row names (sealed,
+        // unreadable without the keys); the rest of the day's deletions
+        // must not wait for it.
+        if let Err(e) = objects.delete_attachments(id, &attachments).await {
+            tracing::error!(tenant = %id, error = %e, "attachment objects of deleted reports not deleted");
+        }
     }
 
     let (log_state, tenant_id) = (state.clone(), id.clone());

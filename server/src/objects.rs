@@ -399,11 +399,15 @@ impl ObjectStore {
             .bucket
             .get_object(Some(&self.credentials), key)
             .sign(SIGNATURE_VALID);
-        let response = self
-            .client
-            .get(url)
-            .send()
+        // The answer's head within the base time-out; its body below
+        // within the time-out for its announced length.
+        let response = tokio::time::timeout(self.timeout, self.client.get(url).send())
             .await
+            .map_err(|_| ObjectError::Status {
+                op: "GET",
+                key: key.to_owned(),
+                status: StatusCode::GATEWAY_TIMEOUT,
+            })?
             .map_err(Self::unreachable("GET", key))?;
         match response.status() {
             StatusCode::OK => {}

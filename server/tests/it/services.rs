@@ -43,6 +43,18 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
+/// A free port `p` with `p + 10000` free too (SeaweedFS derives some gRPC
+/// ports from an HTTP port by adding 10000).
+pub(crate) fn free_port_pair() -> u16 {
+    for _ in 0..200 {
+        let port = free_port();
+        if port < 55536 && TcpListener::bind(("127.0.0.1", port + 10000)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port p with p + 10000 free on 127.0.0.1");
+}
+
 /// `weed mini` on free loopback ports with its data in a temporary
 /// directory, the bucket `meldkluis` created, and credentials of its own
 /// (given to it, and to whoever uses it, through the environment).
@@ -83,11 +95,14 @@ impl Weed {
             "filer.port",
             "filer.port.grpc",
             "s3.port.grpc",
-            "admin.port",
-            "admin.port.grpc",
         ] {
             command.arg(format!("-{flag}={}", free_port()));
         }
+        // The admin server's worker dials the admin HTTP port + 10000.
+        let admin = free_port_pair();
+        command
+            .arg(format!("-admin.port={admin}"))
+            .arg(format!("-admin.port.grpc={}", admin + 10000));
         std::fs::create_dir_all(dir.path().join("data")).expect("weed data dir");
         let log = std::fs::File::create(dir.path().join("weed.log")).expect("weed log");
         command
