@@ -18,7 +18,7 @@ use crate::error::Lang;
 use crate::notices::{AdvisorAddresses, EmailAddress};
 use crate::profile;
 use crate::store;
-use crate::tenants::{read_record, Layout, TenantRecord};
+use crate::tenants::{public_config, read_record, Layout, TenantRecord};
 
 /// Why an operator command failed.
 #[derive(Debug, thiserror::Error)]
@@ -45,10 +45,6 @@ pub enum AdminError {
     /// The e-mail store or the notice key failed.
     #[error(transparent)]
     Notices(#[from] crate::notices::NoticeStartError),
-    /// Litestream could not register the new tenant's database or confirm
-    /// its replica (`[replication]`); the tenant is not listed.
-    #[error("replication: {0}")]
-    Replication(#[from] crate::replication::ReplicationError),
 }
 
 /// Refuses a key that is a management or forward recipient of the tenant
@@ -140,6 +136,14 @@ impl Admin {
         Ok(db::open_tenant(&self.layout.tenant_db(id))?)
     }
 
+    /// Marks a change of the tenant's public configuration as under way;
+    /// the stored answer is built again when it is dropped (keep it until
+    /// the change is committed; see `tenants::public_config`).
+    fn public_change(&self, id: &TenantId) -> Result<public_config::Change<'_>, AdminError> {
+        self.record(id)?;
+        Ok(public_config::Change::begin(&self.server, &self.layout, id)?)
+    }
+
     /// Creates a tenant: its directory and database first, then its entry
     /// in the tenant list (so a listed tenant always has its files).
     pub fn create_tenant(
@@ -181,6 +185,7 @@ impl Admin {
                     .map_err(|e| AdminError::Invalid(e.to_string()))?,
             )?,
         };
+        let _public = public_config::Change::begin(&self.server, &self.layout, id)?;
         crate::config::create_private_dir(&self.layout.tenant_dir(id))?;
         let conn = db::open_tenant(&self.layout.tenant_db(id))?;
         let languages =
@@ -188,12 +193,6 @@ impl Admin {
         store::set_setting(&conn, store::SETTING_LANGUAGES, &languages)?;
         store::set_setting(&conn, store::SETTING_QUESTIONNAIRE, &questionnaire)?;
         drop(conn);
-        // With replication, the new database is in the object store before
-        // the tenant is listed (and so before it can take a report).
-        if let Some(replication) = &self.config.replication {
-            crate::replication::SingleNode::new(replication.clone())
-                .register_and_sync(id, &self.layout.tenant_db(id))?;
-        }
         self.server.execute(
             "INSERT INTO tenants (id, name, created_day, max_attachment_bytes) VALUES (?1, ?2, ?3, ?4)",
             params![id.as_str(), name, store::today(), i64::try_from(self.default_max_attachment_bytes).unwrap_or(i64::MAX)],
@@ -375,6 +374,7 @@ impl Admin {
         id: &TenantId,
         questionnaire: &Value,
     ) -> Result<(), AdminError> {
+        let _public = self.public_change(id)?;
         let conn = self.tenant_db(id)?;
         store::set_setting(
             &conn,
@@ -424,6 +424,7 @@ impl Admin {
         enabled: Option<bool>,
         disguise: Option<profile::Disguise>,
     ) -> Result<profile::Voice, AdminError> {
+        let _public = self.public_change(id)?;
         let conn = self.tenant_db(id)?;
         let mut voice = store::voice(&conn)?;
         if let Some(enabled) = enabled {
@@ -440,6 +441,7 @@ impl Admin {
     /// Sets the languages a tenant offers (the first is its default).
     pub fn set_languages(&self, id: &TenantId, languages: &[String]) -> Result<(), AdminError> {
         let languages = check_languages(languages)?;
+        let _public = self.public_change(id)?;
         let conn = self.tenant_db(id)?;
         let bytes =
             serde_json::to_vec(&languages).map_err(|e| AdminError::Invalid(e.to_string()))?;
@@ -460,6 +462,7 @@ impl Admin {
                 "display name (1 to 200 characters)".into(),
             ));
         }
+        let _public = self.public_change(id)?;
         let conn = self.tenant_db(id)?;
         refuse_recipient_key(&conn, key)?;
         conn.execute(
@@ -477,6 +480,7 @@ impl Admin {
     /// Removes an advisor: no more log-ins and no new reports; their name
     /// stays attached to what they did. Their reminder address is deleted.
     pub fn remove_advisor(&self, id: &TenantId, key: &PublicKey) -> Result<(), AdminError> {
+        let _public = self.public_change(id)?;
         let conn = self.tenant_db(id)?;
         let changed = conn.execute(
             "UPDATE advisors SET active = 0 WHERE public_key = ?1",
@@ -511,6 +515,7 @@ impl Admin {
         if old == new {
             return Err(AdminError::Invalid("new key (equal to the old key)".into()));
         }
+        let _public = self.public_change(id)?;
         let mut conn = self.tenant_db(id)?;
         refuse_recipient_key(&conn, new)?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -658,6 +663,7 @@ impl Admin {
     /// Sets the public half of the tenant's offline recovery key (held by
     /// the advisors' organisation; its secret half never comes near the server).
     pub fn set_recovery_key(&self, id: &TenantId, key: &PublicKey) -> Result<(), AdminError> {
+        let _public = self.public_change(id)?;
         let conn = self.tenant_db(id)?;
         refuse_recipient_key(&conn, key)?;
         store::set_setting(&conn, store::SETTING_RECOVERY_KEY, key.as_bytes())?;
@@ -675,6 +681,7 @@ impl Admin {
         id: &TenantId,
         key: &PublicKey,
     ) -> Result<PublicKey, AdminError> {
+        let _public = self.public_change(id)?;
         let mut conn = self.tenant_db(id)?;
         refuse_recipient_key(&conn, key)?;
         let tx = conn.transaction()?;

@@ -818,6 +818,9 @@ pub fn restore(config: &Config, backup_dir: &Path) -> Result<RestoreSummary, Bac
     let server_path = staged.server_db();
     let server = db::open(&server_path, db::SERVER_MIGRATIONS).map_err(db_at(&server_path))?;
     let tenants = tenant_ids(&server, &server_path)?;
+    // The server database was copied at another moment than the tenant
+    // databases: its stored public configurations are built again.
+    crate::tenants::public_config::forget_all(&server).map_err(db_at(&server_path))?;
     drop(server);
     let deleted_again = apply_entries(&staged, &entries, true)?;
     let mut restored = 0;
@@ -972,6 +975,7 @@ pub(crate) fn remove_tenant_rows(server: &Connection, tenant: &TenantId) -> rusq
             [tenant.as_str()],
         )?;
     }
+    crate::tenants::public_config::remove(server, tenant)?;
     Ok(server.execute("DELETE FROM tenants WHERE id = ?1", [tenant.as_str()])? > 0)
 }
 

@@ -57,6 +57,26 @@ pub(crate) const SERVER_MIGRATIONS: &[&str] = &[
         counts TEXT NOT NULL
     ) STRICT;
     CREATE INDEX tenant_exports_by_tenant ON tenant_exports (tenant, seq);",
+    // v4: each tenant's public configuration (`GET .../config`) as last
+    // answered, so the server answers it without opening the tenant
+    // database (see `crate::tenants::public_config`). `generation` comes from the
+    // one counter below and never repeats; `pending` counts operator
+    // changes under way (no answer is used while it is above 0); `name`
+    // and `max_attachment_bytes` are the tenant row's values the answer
+    // was built with.
+    "CREATE TABLE public_configs (
+        tenant TEXT PRIMARY KEY NOT NULL,
+        generation INTEGER NOT NULL,
+        pending INTEGER NOT NULL DEFAULT 0 CHECK (pending >= 0),
+        name TEXT,
+        max_attachment_bytes INTEGER,
+        answer BLOB
+    ) STRICT;
+    CREATE TABLE public_config_generation (
+        only INTEGER PRIMARY KEY CHECK (only = 1),
+        last INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO public_config_generation (only, last) VALUES (1, 0);",
 ];
 
 /// Embedded migrations of a tenant database. Append only: never edit a

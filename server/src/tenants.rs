@@ -16,7 +16,8 @@ use rusqlite::OptionalExtension;
 
 use crate::db::{self, Db};
 use crate::error::{AppError, ErrorCode};
-use crate::replication::TenantReplication;
+
+pub mod public_config;
 
 /// How long a cached tenant record (name, disabled flag, limits) is trusted
 /// before it is read again, so operator changes made with the CLI while the
@@ -180,32 +181,32 @@ pub struct Tenants {
     capacity: usize,
     batch_max: usize,
     workers: db::Workers,
-    /// With replication: registers each tenant database before it serves
-    /// and gives its worker the gate of its acknowledgements.
-    replication: Option<Arc<dyn TenantReplication>>,
+    public: Arc<public_config::PublicConfigs>,
 }
 
 impl Tenants {
-    /// Opens the server database under `layout`; tenant databases are
-    /// replicated as `replication` says (none: not at all).
+    /// Opens the server database under `layout`.
     pub(crate) fn open(
         layout: Layout,
         capacity: usize,
         batch_max: usize,
-        replication: Option<Arc<dyn TenantReplication>>,
     ) -> Result<Self, AppError> {
         std::fs::create_dir_all(layout.data_dir.join("tenants"))?;
         let conn = db::open(&layout.server_db(), db::SERVER_MIGRATIONS)?;
+        // A deleted tenant's stored public configuration (its name among
+        // it) leaves no bytes behind in freed space, nor do older answers.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         let workers = db::Workers::default();
-        let server_db = Db::start(conn, "db-server".into(), batch_max, &workers, None)?;
+        let server_db = Db::start(conn, "db-server".into(), batch_max, &workers)?;
+        let public = Arc::new(public_config::PublicConfigs::new(&layout.server_db()));
         Ok(Self {
+            public,
             layout,
             server_db,
             cache: Mutex::new(Cache::default()),
             capacity,
             batch_max,
             workers,
-            replication,
         })
     }
 
@@ -275,23 +276,9 @@ impl Tenants {
                 let name = format!("db-{}", id.as_str());
                 let batch_max = self.batch_max;
                 let workers = self.workers.clone();
-                let replication = self.replication.clone();
-                let tenant = id.clone();
                 let db = db::blocking(move || -> Result<Db, AppError> {
                     let conn = db::open_tenant(&path)?;
-                    // Registered with its Litestream before it serves.
-                    let gate = match &replication {
-                        Some(replication) => {
-                            Some(replication.open(&tenant, &path).map_err(|e| {
-                                AppError::new(
-                                    ErrorCode::Unavailable,
-                                    format!("replication of tenant {tenant}: {e}"),
-                                )
-                            })?)
-                        }
-                        None => None,
-                    };
-                    Ok(Db::start(conn, name, batch_max, &workers, gate)?)
+                    Ok(Db::start(conn, name, batch_max, &workers)?)
                 })
                 .await?;
                 self.insert(Arc::new(OpenTenant {
@@ -304,6 +291,90 @@ impl Tenants {
             }
         };
         Ok(tenant)
+    }
+
+    /// The public configuration of an enabled tenant (`GET .../config`),
+    /// from the server database when it holds a usable answer (see
+    /// [`public_config`]), else built from the tenant database and stored
+    /// for the next request. Unknown -> 404, disabled -> 403.
+    pub async fn public_config(&self, id: &TenantId) -> Result<bytes::Bytes, AppError> {
+        use public_config::Lookup;
+        let mut remembered = self.public.remembered(id);
+        let (name, max_attachment_bytes, fill_if) = loop {
+            let generation = remembered.as_ref().map(|(g, _)| *g);
+            let public = Arc::clone(&self.public);
+            let key = id.clone();
+            match db::blocking(move || public.lookup(&key, generation)).await? {
+                Lookup::Unknown => {
+                    return Err(AppError::new(
+                        ErrorCode::TenantNotFound,
+                        format!("no tenant {id}"),
+                    ))
+                }
+                Lookup::Disabled => {
+                    return Err(AppError::new(
+                        ErrorCode::TenantDisabled,
+                        format!("tenant {id} is disabled"),
+                    ))
+                }
+                Lookup::Stored {
+                    generation,
+                    answer: Some(answer),
+                } => {
+                    self.public.remember(id, generation, answer.clone());
+                    return Ok(answer);
+                }
+                Lookup::Stored {
+                    generation,
+                    answer: None,
+                } => match remembered.take() {
+                    Some((remembered, answer)) if remembered == generation => return Ok(answer),
+                    // Not what is in memory: read the row's bytes.
+                    _ => continue,
+                },
+                Lookup::Build {
+                    name,
+                    max_attachment_bytes,
+                    fill_if,
+                } => break (name, max_attachment_bytes, fill_if),
+            }
+        };
+        let tenant = self.get_even_disabled(id).await?;
+        let built = {
+            let (key, name) = (id.clone(), name.clone());
+            tenant
+                .db
+                .call(move |conn| {
+                    Ok(public_config::answer(
+                        conn,
+                        &key,
+                        &name,
+                        max_attachment_bytes,
+                    )?)
+                })
+                .await?
+        };
+        let built = bytes::Bytes::from(built);
+        if let Some(fill_if) = fill_if {
+            let (key, stored) = (id.clone(), built.clone());
+            let filled = self
+                .server_db
+                .call(move |conn| {
+                    Ok(public_config::fill(
+                        conn,
+                        &key,
+                        fill_if,
+                        &name,
+                        max_attachment_bytes,
+                        &stored,
+                    )?)
+                })
+                .await;
+            if let Err(e) = filled {
+                tracing::warn!(error = %e, tenant = %id, "could not store the public configuration");
+            }
+        }
+        Ok(built)
     }
 
     /// The ids of every tenant, disabled ones too (for the daily lifecycle

@@ -1,49 +1,40 @@
 //! What anyone may ask: a tenant's public configuration (what a reporter's
 //! browser needs to seal a report) and the health check.
 
+use axum::extract::rejection::RawPathParamsRejection;
+use axum::extract::{RawPathParams, State};
+use axum::http::{header, HeaderValue};
+use axum::response::IntoResponse;
 use axum::Json;
+use meldkluis_crypto_core::TenantId;
 use serde_json::{json, Value};
 
-use crate::auth::Tenant;
-use crate::error::AppError;
-use crate::store;
+use crate::error::{AppError, ErrorCode};
+use crate::AppState;
 
-/// `GET /api/v1/t/{tenant}/config`: what a reporter's browser needs.
-pub async fn public_config(Tenant(tenant): Tenant) -> Result<Json<Value>, AppError> {
-    let record = tenant.record.clone();
-    tenant
-        .db
-        .call(move |conn| {
-            let languages: Vec<&str> = store::languages(conn)?.iter().map(|l| l.tag()).collect();
-            let questionnaire = store::questionnaire(conn)?;
-            let advisors: Vec<Value> = store::advisors(conn, true)?
-                .into_iter()
-                .map(|a| {
-                    json!({
-                        "id": a.id,
-                        "display_name": a.display_name,
-                        "public_key": a.public_key.to_hex(),
-                        "fingerprint": a.public_key.fingerprint(),
-                    })
-                })
-                .collect();
-            let recovery = store::recovery_key(conn)?
-                .map(|key| json!({ "public_key": key.to_hex(), "fingerprint": key.fingerprint() }));
-            let accepting = recovery.is_some() && !advisors.is_empty();
-            let voice = store::voice(conn)?;
-            Ok(Json(json!({
-                "tenant": record.id.as_str(),
-                "name": record.name,
-                "languages": languages,
-                "questionnaire": questionnaire,
-                "advisors": advisors,
-                "recovery_key": recovery,
-                "max_attachment_bytes": record.max_attachment_bytes,
-                "accepting_reports": accepting,
-                "voice": voice,
-            })))
-        })
-        .await
+/// `GET /api/v1/t/{tenant}/config`: what a reporter's browser needs. Served
+/// from the server database without opening the tenant's own (see
+/// [`crate::tenants::public_config`]); the bytes are those the tenant
+/// database gives.
+pub async fn public_config(
+    State(state): State<AppState>,
+    params: Result<RawPathParams, RawPathParamsRejection>,
+) -> Result<impl IntoResponse, AppError> {
+    let params = params.map_err(|e| AppError::bad_request(format!("path: {e}")))?;
+    let raw = params
+        .iter()
+        .find_map(|(name, value)| (name == "tenant").then_some(value))
+        .ok_or_else(|| AppError::internal("route without a tenant parameter"))?;
+    let id = TenantId::new(raw)
+        .map_err(|_| AppError::new(ErrorCode::InvalidTenantId, "invalid tenant id"))?;
+    let answer = state.tenants().public_config(&id).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        answer,
+    ))
 }
 
 /// `GET /healthz`.
