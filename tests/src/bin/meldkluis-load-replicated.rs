@@ -246,7 +246,9 @@ async fn measure(
         .collect();
     let (warmup, measured) = sealed.split_at(1000);
     let warm = drive(&http, args.clients, Arc::new(warmup.to_vec())).await;
-    anyhow::ensure!(warm.failed == 0, "warm-up: {warm}");
+    if warm.failed > 0 {
+        println!("  (warm-up: {warm})");
+    }
     Ok(drive(&http, args.clients, Arc::new(measured.to_vec())).await)
 }
 
@@ -297,9 +299,8 @@ async fn main() -> anyhow::Result<()> {
             litestream.socket.display()
         );
     }
-    anyhow::ensure!(
-        off.failed == 0 && on.failed == 0,
-        "some reports failed (see above)"
-    );
+    // A failed report is counted and shown, not fatal: a 503 (not
+    // acknowledged) is an answer the clients retry, and its rate is one of
+    // the figures.
     Ok(())
 }
