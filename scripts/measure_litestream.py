@@ -695,7 +695,9 @@ def table(results: list[RunResult]) -> str:
     for r in results:
         f = r.figures
         idle, load = f.get("idle", {}), f.get("load", {})
-        per_db = (idle.get("rss_mib_end", 0) - f.get("base_rss_mib", 0)) * 1024 / r.tenants if idle else 0
+        # Whole RSS over the databases: with a config, the first sample is
+        # taken with every database already open, so there is no empty base.
+        per_db = idle.get("rss_mib_end", 0) * 1024 / r.tenants if idle else 0
         errors = f.get("register_errors", 0) + load.get("load_errors", 0)
         lines.append(
             f"{r.tenants:>7} {r.processes:>5} {r.mode + ('' if f.get('monitor_interval', '1s (default)') == '1s (default)' else '*'):>6} | {f.get('register_secs', '-'):>6} "
