@@ -21,6 +21,7 @@ mod minutes_e2e;
 mod notices;
 mod oral_e2e;
 mod oral_mailbox_tampering;
+mod public_config;
 mod organisation_e2e;
 mod recipient_page_a11y;
 mod recovery_key_e2e;
