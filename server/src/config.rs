@@ -582,6 +582,13 @@ impl Config {
         }
         if let Some(replication) = &self.replication {
             replication.validate()?;
+            // Attachments are files beside the database, not in it: a
+            // replicated tenant keeps them in the object store too.
+            check(
+                self.object_store.is_some(),
+                "replication",
+                "[replication] needs [object_store]",
+            )?;
         }
         if let Some(object_store) = &self.object_store {
             object_store.validate()?;

@@ -989,6 +989,87 @@ pub fn attachment_len(
         .map(|len| len.map(|l| u64::try_from(l).unwrap_or(0)))
 }
 
+/// The day a report was stored, if `report` repeats it exactly (the same
+/// id, mailbox id and key, auth hash and item bytes): a retried
+/// submission, answered as the first was. `None` for anything else under
+/// that id (a conflict).
+pub fn report_replay(conn: &Connection, report: &NewReport) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached(
+        "SELECT created_day FROM reports WHERE id = ?1 AND mailbox_id = ?2 AND mailbox_key = ?3
+             AND auth_hash = ?4 AND item = ?5 AND mailbox_state = 'own'",
+    )?
+    .query_row(
+        params![
+            report.id,
+            report.mailbox_id,
+            report.mailbox_key.as_bytes(),
+            report.auth_hash,
+            report.item
+        ],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// The day an oral report was registered, if this one repeats it exactly
+/// (the same id, item bytes and channel, still without a mailbox): a
+/// retried registration. Its mailbox id and key are random per attempt, so
+/// they are not compared; the item's sender (checked against the session's
+/// key) is inside the compared bytes.
+pub fn oral_report_replay(
+    conn: &Connection,
+    id: &[u8; 16],
+    item: &[u8],
+    channel: &str,
+) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached(
+        "SELECT created_day FROM reports WHERE id = ?1 AND item = ?2 AND channel = ?3
+             AND mailbox_state = 'none'",
+    )?
+    .query_row(params![id, item, channel], |r| r.get(0))
+    .optional()
+}
+
+/// The day a message was stored, if this one repeats it exactly (the same
+/// id, report, author and item bytes): a retried message.
+pub fn message_replay(
+    conn: &Connection,
+    id: &[u8; 16],
+    report_id: &[u8; 16],
+    author: &Author,
+    item: &[u8],
+) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached(
+        "SELECT created_day FROM messages WHERE id = ?1 AND report_id = ?2
+             AND from_advisor IS ?3 AND item = ?4",
+    )?
+    .query_row(params![id, report_id, author.column(), item], |r| r.get(0))
+    .optional()
+}
+
+/// A stored attachment's length, padded length and day, if it belongs to
+/// `report_id` and `author`: what a retried upload of the same item is
+/// compared with (its bytes are compared with the stored file).
+pub fn attachment_of(
+    conn: &Connection,
+    id: &[u8; 16],
+    report_id: &[u8; 16],
+    author: &Author,
+) -> rusqlite::Result<Option<(u64, u64, String)>> {
+    conn.prepare_cached(
+        "SELECT item_len, padded_len, created_day FROM attachments
+             WHERE id = ?1 AND report_id = ?2 AND from_advisor IS ?3",
+    )?
+    .query_row(params![id, report_id, author.column()], |r| {
+        Ok((
+            u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+            u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+            r.get(2)?,
+        ))
+    })
+    .optional()
+}
+
 /// A report as listed for an advisor: metadata only.
 #[derive(Debug, Serialize)]
 pub struct ReportSummary {

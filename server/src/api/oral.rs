@@ -49,10 +49,15 @@ pub async fn create_follow_up(
     let today = state.clock().today();
     let per_day = tenant.record.quotas.reports_per_day;
     let answer_reference = reference.clone();
-    let expires_day = tenant
+    let (created_day, expires_day) = tenant
         .db
         .call(move |conn| {
             check_report_recipients(conn, &report)?;
+            // The same follow-up again (a retry): answered as the first was.
+            if let Some(days) = follow_up::replay(conn, &report)? {
+                crate::db::replayed_write();
+                return Ok(days);
+            }
             let made_today: i64 = conn
                 .prepare_cached("SELECT count(*) FROM follow_ups WHERE created_day = ?1")?
                 .query_row([today.to_string()], |r| r.get(0))?;
@@ -62,12 +67,13 @@ pub async fn create_follow_up(
                     "follow-up mailboxes per day at the tenant's quota",
                 ));
             }
-            follow_up::insert(conn, &reference, &report, today)
+            let expires_day = follow_up::insert(conn, &reference, &report, today)?;
+            Ok((today.to_string(), expires_day))
         })
         .await?;
     let mut answer = json!({
         "reference": answer_reference,
-        "created_day": today.to_string(),
+        "created_day": created_day,
         "expires_day": expires_day,
     });
     notice.save(&state, &tenant, &mailbox_id, &mut answer).await;
@@ -123,26 +129,32 @@ pub async fn advisor_register_oral_report(
     };
     let day = state.today();
     let report_id = hex::encode(report.id);
-    let answer_day = day.clone();
     let per_day = session.tenant.record.quotas.reports_per_day;
     let (advisor_id, advisor_key) = (session.advisor_id, session.public_key);
-    session
+    let created_day = session
         .tenant
         .db
         .call(move |conn| {
             require_active_advisor(conn, advisor_id)?;
             check_oral_recipients(conn, &report, &advisor_key)?;
+            // The same registration again (a retry): answered as the first was.
+            if let Some(created_day) =
+                store::oral_report_replay(conn, &report.id, &report.item, channel)?
+            {
+                crate::db::replayed_write();
+                return Ok(created_day);
+            }
             if follow_up::insert_oral_report(conn, &report, channel, &day)? > per_day {
                 return Err(AppError::new(
                     ErrorCode::ReportLimit,
                     "reports per day at the tenant's quota",
                 ));
             }
-            Ok(())
+            Ok(day)
         })
         .await?;
     Ok(created(
-        json!({ "report_id": report_id, "created_day": answer_day, "status": "new" }),
+        json!({ "report_id": report_id, "created_day": created_day, "status": "new" }),
     ))
 }
 

@@ -188,23 +188,32 @@ pub async fn create_report(
     let day = state.today();
     let report_id = hex::encode(report.id);
     let mailbox_id = report.mailbox_id;
-    let answer_day = day.clone();
     let per_day = tenant.record.quotas.reports_per_day;
-    tenant
+    let created_day = tenant
         .db
         .call(move |conn| {
             check_report_recipients(conn, &report)?;
-            // Over the quota, the error undoes this job's insert.
-            if store::insert_report(conn, &report, &day)? > per_day {
-                return Err(AppError::new(
+            match store::insert_report(conn, &report, &day) {
+                // Over the quota, the error undoes this job's insert.
+                Ok(count) if count > per_day => Err(AppError::new(
                     ErrorCode::ReportLimit,
                     "reports per day at the tenant's quota",
-                ));
+                )),
+                Ok(_) => Ok(day),
+                // The same report again (a retry whose first answer was
+                // lost or refused): answered as the first was.
+                Err(e) if e.code() == ErrorCode::Conflict => {
+                    let Some(created_day) = store::report_replay(conn, &report)? else {
+                        return Err(e);
+                    };
+                    crate::db::replayed_write();
+                    Ok(created_day)
+                }
+                Err(e) => Err(e),
             }
-            Ok(())
         })
         .await?;
-    let mut answer = json!({ "report_id": report_id, "created_day": answer_day, "status": "new" });
+    let mut answer = json!({ "report_id": report_id, "created_day": created_day, "status": "new" });
     notice.save(&state, &tenant, &mailbox_id, &mut answer).await;
     Ok(created(answer))
 }

@@ -129,7 +129,6 @@ pub(super) async fn post_message(
     drop(body);
     let day = state.today();
     let message_id = hex::encode(header.item_id.0);
-    let answer_day = day.clone();
     let quotas = tenant.record.quotas;
     if let Writer::Advisor { .. } = writer {
         let checked = header.clone();
@@ -149,16 +148,25 @@ pub(super) async fn post_message(
             queue_reporter_notice(state, tenant, mailbox_id).await?;
         }
     }
-    tenant
+    let created_day = tenant
         .db
         .call(move |conn| {
             check_thread_item(conn, writer, &report_id, &header)?;
+            // The same message again (a retry): answered as the first was,
+            // also when that one filled the report's quota.
+            let author = writer.author();
+            if let Some(created_day) =
+                store::message_replay(conn, &header.item_id.0, &report_id, &author, &bytes)?
+            {
+                crate::db::replayed_write();
+                return Ok(created_day);
+            }
             check_message_quota(conn, &quotas, &report_id)?;
             store::insert_message(
                 conn,
                 &header.item_id.0,
                 &report_id,
-                &writer.author(),
+                &author,
                 &bytes,
                 header.padded_len,
                 &day,
@@ -166,11 +174,11 @@ pub(super) async fn post_message(
             if let Writer::Advisor { .. } = writer {
                 store::record_acknowledgement(conn, &report_id, &day)?;
             }
-            Ok(())
+            Ok(day)
         })
         .await?;
     Ok(created(
-        json!({ "message_id": message_id, "created_day": answer_day }),
+        json!({ "message_id": message_id, "created_day": created_day }),
     ))
 }
 
@@ -287,25 +295,64 @@ pub(super) async fn upload_attachment(
     // cannot race between the check below and the registration.
     let _claim = state.claim_upload(tenant.id(), item_id)?;
     let checked = header.clone();
-    tenant
+    let padded_len = header.padded_len;
+    let earlier = tenant
         .db
         .call(move |conn| {
             check_thread_item(conn, writer, &report_id, &checked)?;
+            // The same upload again (a retry)? Its bytes are compared
+            // with the stored item below.
+            if let Some((len, padded, created_day)) =
+                store::attachment_of(conn, &item_id, &report_id, &writer.author())?
+            {
+                if (len, padded) == (item_len, padded_len) {
+                    return Ok(Some(created_day));
+                }
+            }
             check_attachment_quota(conn, &quotas, &report_id, item_len)?;
             // A forward's attachment is a file of the same directory too.
             if store::attachment_exists(conn, &item_id)? || crate::org::item_exists(conn, &item_id)?
             {
                 return Err(AppError::new(ErrorCode::Conflict, "attachment id exists"));
             }
-            Ok(())
+            Ok(None)
         })
         .await?;
+    if let Some(created_day) = earlier {
+        // A node that took the tenant over compares with the stored
+        // object (fetched into its cache).
+        if let Some(objects) = state.objects() {
+            let path = tenant
+                .attachments_dir
+                .join(crate::retention::attachment_file_name(&item_id));
+            objects
+                .ensure_local(tenant.id(), &ItemId(item_id), &path)
+                .await?;
+        }
+        if !same_as_stored(tenant, head, stream, item_id).await? {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "attachment id exists, other bytes",
+            ));
+        }
+        // Answered like the upload it repeats: once that is durable and
+        // (with replication) confirmed.
+        tenant
+            .db
+            .call(|_| {
+                crate::db::replayed_write();
+                Ok(())
+            })
+            .await?;
+        return Ok(created(
+            json!({ "attachment_id": hex::encode(item_id), "item_len": item_len, "created_day": created_day }),
+        ));
+    }
 
     let mut guard = store_attachment_file(tenant, head, stream, item_id, item_len).await?;
     put_attachment_object(state, tenant, item_id).await?;
     let day = state.today();
     let answer_day = day.clone();
-    let padded_len = header.padded_len;
     let registered = tenant
         .db
         .call(move |conn| {
@@ -324,6 +371,11 @@ pub(super) async fn upload_attachment(
         })
         .await;
     if let Err(e) = registered {
+        if e.code() == ErrorCode::NotAcknowledged {
+            // The row is committed here, only not confirmed by the
+            // replica: it names this file, which stays for the retry.
+            guard.disarm();
+        }
         forget_refused_object(state, tenant, item_id, &e).await;
         return Err(e);
     }
@@ -331,6 +383,45 @@ pub(super) async fn upload_attachment(
     Ok(created(
         json!({ "attachment_id": hex::encode(item_id), "item_len": item_len, "created_day": answer_day }),
     ))
+}
+
+/// Streams a retried upload (`head`, then the rest) against the stored
+/// attachment item `item_id`, in constant memory: true if the bytes are
+/// the same, byte for byte and in length. Writes nothing.
+async fn same_as_stored(
+    tenant: &OpenTenant,
+    head: Vec<u8>,
+    mut stream: axum::body::BodyDataStream,
+    item_id: [u8; 16],
+) -> Result<bool, AppError> {
+    use tokio::io::AsyncReadExt as _;
+    let path = tenant
+        .attachments_dir
+        .join(crate::retention::attachment_file_name(&item_id));
+    let mut stored = match tokio::fs::File::open(&path).await {
+        Ok(file) => tokio::io::BufReader::new(file),
+        // No local copy to compare with: not provably the same.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    let mut same = true;
+    let mut expected = Vec::new();
+    // Compare piece by piece; a mismatch still drains the body (the
+    // client is told once it is sent).
+    let mut piece = bytes::Bytes::from(head);
+    loop {
+        if same {
+            expected.resize(piece.len(), 0);
+            same = stored.read_exact(&mut expected).await.is_ok() && expected[..] == piece[..];
+        }
+        piece = match stream.next().await {
+            Some(Ok(chunk)) => chunk,
+            Some(Err(e)) => return Err(body_error(e)),
+            None => break,
+        };
+    }
+    // And nothing stored beyond what was sent.
+    Ok(same && stored.read(&mut [0u8; 1]).await? == 0)
 }
 
 /// Reads a streamed attachment item's header (and what came with it) and

@@ -6,6 +6,7 @@
 mod assets_cli;
 mod backup;
 mod common;
+mod idempotency;
 mod info_cli;
 mod lifecycle_cli;
 mod notices_crash;
@@ -13,6 +14,7 @@ mod object_store;
 mod operator_log;
 mod oral_crash;
 mod recipient_cli;
+mod replication;
 mod server_crash;
 mod services;
 mod tenant_end;
