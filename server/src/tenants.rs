@@ -16,6 +16,7 @@ use rusqlite::OptionalExtension;
 
 use crate::db::{self, Db};
 use crate::error::{AppError, ErrorCode};
+use crate::replication::TenantReplication;
 
 pub mod public_config;
 
@@ -182,14 +183,19 @@ pub struct Tenants {
     batch_max: usize,
     workers: db::Workers,
     public: Arc<public_config::PublicConfigs>,
+    /// With replication: registers each tenant database before it serves
+    /// and gives its worker the gate of its acknowledgements.
+    replication: Option<Arc<dyn TenantReplication>>,
 }
 
 impl Tenants {
-    /// Opens the server database under `layout`.
+    /// Opens the server database under `layout`; tenant databases are
+    /// replicated as `replication` says (none: not at all).
     pub(crate) fn open(
         layout: Layout,
         capacity: usize,
         batch_max: usize,
+        replication: Option<Arc<dyn TenantReplication>>,
     ) -> Result<Self, AppError> {
         std::fs::create_dir_all(layout.data_dir.join("tenants"))?;
         let conn = db::open(&layout.server_db(), db::SERVER_MIGRATIONS)?;
@@ -197,7 +203,7 @@ impl Tenants {
         // it) leaves no bytes behind in freed space, nor do older answers.
         conn.pragma_update(None, "secure_delete", "ON")?;
         let workers = db::Workers::default();
-        let server_db = Db::start(conn, "db-server".into(), batch_max, &workers)?;
+        let server_db = Db::start(conn, "db-server".into(), batch_max, &workers, None)?;
         let public = Arc::new(public_config::PublicConfigs::new(&layout.server_db()));
         Ok(Self {
             public,
@@ -207,6 +213,7 @@ impl Tenants {
             capacity,
             batch_max,
             workers,
+            replication,
         })
     }
 
@@ -276,9 +283,23 @@ impl Tenants {
                 let name = format!("db-{}", id.as_str());
                 let batch_max = self.batch_max;
                 let workers = self.workers.clone();
+                let replication = self.replication.clone();
+                let tenant = id.clone();
                 let db = db::blocking(move || -> Result<Db, AppError> {
                     let conn = db::open_tenant(&path)?;
-                    Ok(Db::start(conn, name, batch_max, &workers)?)
+                    // Registered with its Litestream before it serves.
+                    let gate = match &replication {
+                        Some(replication) => {
+                            Some(replication.open(&tenant, &path).map_err(|e| {
+                                AppError::new(
+                                    ErrorCode::Unavailable,
+                                    format!("replication of tenant {tenant}: {e}"),
+                                )
+                            })?)
+                        }
+                        None => None,
+                    };
+                    Ok(Db::start(conn, name, batch_max, &workers, gate)?)
                 })
                 .await?;
                 self.insert(Arc::new(OpenTenant {
