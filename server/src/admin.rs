@@ -45,6 +45,10 @@ pub enum AdminError {
     /// The e-mail store or the notice key failed.
     #[error(transparent)]
     Notices(#[from] crate::notices::NoticeStartError),
+    /// Litestream could not register the new tenant's database or confirm
+    /// its replica (`[replication]`); the tenant is not listed.
+    #[error("replication: {0}")]
+    Replication(#[from] crate::replication::ReplicationError),
 }
 
 /// Refuses a key that is a management or forward recipient of the tenant
@@ -193,6 +197,12 @@ impl Admin {
         store::set_setting(&conn, store::SETTING_LANGUAGES, &languages)?;
         store::set_setting(&conn, store::SETTING_QUESTIONNAIRE, &questionnaire)?;
         drop(conn);
+        // With replication, the new database is in the object store before
+        // the tenant is listed (and so before it can take a report).
+        if let Some(replication) = &self.config.replication {
+            crate::replication::SingleNode::new(replication.clone())
+                .register_and_sync(id, &self.layout.tenant_db(id))?;
+        }
         self.server.execute(
             "INSERT INTO tenants (id, name, created_day, max_attachment_bytes) VALUES (?1, ?2, ?3, ?4)",
             params![id.as_str(), name, store::today(), i64::try_from(self.default_max_attachment_bytes).unwrap_or(i64::MAX)],
