@@ -25,6 +25,7 @@ const TENANT: &str = "acme";
 async fn objects_round_trip_with_a_streamed_20_mib_file() {
     let weed = Weed::start().await;
     let store = weed.store();
+    assert_eq!(weed.config().bucket, weed.bucket());
     let dir = tempfile::tempdir().expect("tempdir");
 
     store

@@ -72,8 +72,22 @@ impl Weed {
     pub(crate) const BUCKET: &'static str = "meldkluis";
 
     /// Starts `weed mini` and waits until its S3 gateway answers a signed
-    /// list of the bucket.
+    /// list of the bucket. A port taken between choosing it and weed
+    /// binding it (other tests start services at the same time) is the one
+    /// failure retried, with new ports.
     pub(crate) async fn start() -> Self {
+        for _ in 0..5 {
+            let mut weed = Self::spawn();
+            match weed.wait_ready().await {
+                Ok(()) => return weed,
+                Err(_) if weed.port_was_taken() => continue,
+                Err(log) => panic!("{log}"),
+            }
+        }
+        panic!("weed mini found a chosen port taken five times in a row");
+    }
+
+    fn spawn() -> Self {
         let weed = tool("weed");
         let dir = tempfile::tempdir().expect("tempdir");
         let mut random = [0u8; 12];
@@ -122,27 +136,25 @@ impl Weed {
             .stdout(log.try_clone().expect("log"))
             .stderr(log);
         let child = command.spawn().expect("start weed mini");
-        let mut weed = Self {
+        Self {
             child: Some(child),
             dir,
             s3_port,
             access_key,
             secret_key,
-        };
-        weed.wait_ready().await;
-        weed
+        }
     }
 
     /// Polls a signed list of the bucket until it succeeds (the gateway
     /// is up, the credentials known and the bucket created).
-    async fn wait_ready(&mut self) {
+    async fn wait_ready(&mut self) -> Result<(), String> {
         let store = self.store();
         let deadline = Instant::now() + Duration::from_secs(90);
         let mut interval = tokio::time::interval(Duration::from_millis(100));
         loop {
             interval.tick().await;
             let last = match store.list("").await {
-                Ok(_) => return,
+                Ok(_) => return Ok(()),
                 Err(e) => e.to_string(),
             };
             if let Some(status) = self
@@ -150,10 +162,10 @@ impl Weed {
                 .as_mut()
                 .and_then(|c| c.try_wait().expect("weed status"))
             {
-                panic!(
+                return Err(format!(
                     "weed mini exited with {status} before S3 answered:\n{}",
                     self.log()
-                );
+                ));
             }
             assert!(
                 Instant::now() < deadline,
@@ -161,6 +173,12 @@ impl Weed {
                 self.log()
             );
         }
+    }
+
+    /// True if weed's log says a port it was given was taken.
+    fn port_was_taken(&self) -> bool {
+        std::fs::read_to_string(self.dir.path().join("weed.log"))
+            .is_ok_and(|log| log.contains("address already in use"))
     }
 
     /// The end of weed's log, for a failure message.
