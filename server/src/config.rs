@@ -270,6 +270,9 @@ pub struct Config {
     /// The S3 bucket that holds every attachment item (`[object_store]`);
     /// absent: attachments live only in the data directory.
     pub object_store: Option<crate::objects::ObjectStoreConfig>,
+    /// One owner per tenant among several nodes (`[cluster]`, needs
+    /// `[replication]` and `[object_store]`); absent: a single node.
+    pub cluster: Option<crate::cluster::ClusterConfig>,
 }
 
 impl Default for Config {
@@ -304,6 +307,7 @@ impl Default for Config {
             notices: NoticeConfig::default(),
             replication: None,
             object_store: None,
+            cluster: None,
         }
     }
 }
@@ -592,6 +596,19 @@ impl Config {
         }
         if let Some(object_store) = &self.object_store {
             object_store.validate()?;
+        }
+        if let Some(cluster) = &self.cluster {
+            cluster.validate()?;
+            check(
+                self.replication.is_some(),
+                "cluster",
+                "[cluster] needs [replication]",
+            )?;
+            check(
+                self.object_store.is_some(),
+                "cluster",
+                "[cluster] needs [object_store]",
+            )?;
         }
         Ok(())
     }

@@ -622,6 +622,8 @@ impl Drop for WorkerGuard {
 #[derive(Clone)]
 pub struct Db {
     jobs: mpsc::Sender<Job>,
+    /// Its sender lives on the worker thread until the database is closed.
+    closed: tokio::sync::watch::Receiver<()>,
 }
 
 impl std::fmt::Debug for Db {
@@ -645,18 +647,27 @@ impl Db {
         let (jobs, queue) = mpsc::channel::<Job>();
         workers.started();
         let guard = WorkerGuard(workers.clone());
+        let (open, closed) = tokio::sync::watch::channel(());
         let spawned = std::thread::Builder::new()
             .name(name)
             .stack_size(256 * 1024)
             .spawn(move || {
                 // Dropped after `conn` is closed: the count falls only once
                 // the database files are complete.
+                let _open = open;
                 let _guard = guard;
                 worker(conn, queue, batch_max, gate);
             });
         // A thread that did not start dropped its closure, guard included.
         spawned?;
-        Ok(Self { jobs })
+        Ok(Self { jobs, closed })
+    }
+
+    /// Completes once the worker closed the database (every handle dropped
+    /// and the queue done). Holds no handle itself.
+    pub(crate) fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut closed = self.closed.clone();
+        async move { while closed.changed().await.is_ok() {} }
     }
 
     /// Runs `job` on the worker, inside a transaction, and answers once that

@@ -98,6 +98,16 @@ pub(crate) async fn finish_response(
 
     let mut response = next.run(request).await;
     let status = response.status();
+    // An answer passed through from a tenant's owner node is finished
+    // there (its error body in the client's language, its headers).
+    if response
+        .extensions()
+        .get::<crate::cluster::Forwarded>()
+        .is_some()
+    {
+        state.counters().count(&route, status);
+        return response;
+    }
     if status.is_client_error() || status.is_server_error() {
         let code = response
             .extensions()

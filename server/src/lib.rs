@@ -23,6 +23,7 @@ pub mod assets;
 pub mod auth;
 pub mod backup;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod dates;
 pub mod db;
@@ -82,6 +83,9 @@ pub enum StartError {
     /// The object store's settings or credentials are unusable.
     #[error(transparent)]
     ObjectStore(#[from] objects::ObjectError),
+    /// The cluster's settings are unusable.
+    #[error(transparent)]
+    Cluster(#[from] cluster::ClusterError),
 }
 
 /// The state every handler shares.
@@ -107,6 +111,7 @@ struct Inner {
     deletion_log: deletion_log::DeletionLog,
     lifecycle_lock: tokio::sync::Mutex<lifecycle::Pending>,
     objects: Option<Arc<objects::ObjectStore>>,
+    cluster: Option<Arc<cluster::Cluster>>,
 }
 
 /// An attachment upload in progress; released on drop.
@@ -173,6 +178,10 @@ impl AppState {
             Some(c) => Some(Arc::new(objects::ObjectStore::from_config_with(c, env)?)),
             None => None,
         };
+        let cluster = match &config.cluster {
+            Some(_) => Some(Arc::new(cluster::Cluster::new(&config, env)?)),
+            None => None,
+        };
         // What the deletion log names is deleted again before any tenant is
         // opened: a tenant file copied back from an older backup loses it.
         let again = backup::apply_deletion_log(&config)
@@ -191,7 +200,12 @@ impl AppState {
             layout,
             config.open_tenant_limit,
             config.group_commit_max,
-            replication::single_node(&config),
+            // A cluster node opens only the tenants it owns, each replicated
+            // to its epoch's path and fenced.
+            match &cluster {
+                Some(cluster) => Some(cluster.tenant_replication()),
+                None => replication::single_node(&config),
+            },
         )
         .map_err(|e| StartError::Database(e.detail().to_owned()))?;
         let notices = notices::Notices::open(&config, &notices_path, tenants.workers(), |name| {
@@ -204,6 +218,7 @@ impl AppState {
             deletion_log,
             lifecycle_lock: tokio::sync::Mutex::default(),
             objects,
+            cluster,
             sessions: auth::Sessions::new(auth::SessionLimits {
                 mailbox_sessions_per_tenant: config.max_mailbox_sessions_per_tenant,
                 per_mailbox: config.sessions_per_mailbox,
@@ -280,6 +295,11 @@ impl AppState {
     /// attachment item is there before a row names it.
     pub fn objects(&self) -> Option<&objects::ObjectStore> {
         self.0.objects.as_deref()
+    }
+
+    /// This node's part of a cluster, when `[cluster]` is configured.
+    pub fn cluster(&self) -> Option<&Arc<cluster::Cluster>> {
+        self.0.cluster.as_ref()
     }
 
     /// The clock.
@@ -369,6 +389,12 @@ pub fn router(state: AppState) -> Router {
             std::time::Duration::from_secs(state.config().body_idle_timeout_secs),
         ))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        // In a cluster, a tenant's requests go to its owner (inside
+        // `finish_response`, which passes the owner's answers through).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cluster::route,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             http::finish_response,
@@ -400,7 +426,9 @@ pub async fn serve(
     let (stop_notices, notices_stopped) = tokio::sync::watch::channel(false);
     let notice_task = tokio::spawn(notices::run(state.clone(), notices_stopped.clone()));
     // The daily lifecycle (deletion at the end of retention) beside them.
-    let lifecycle_task = tokio::spawn(lifecycle::run(state.clone(), notices_stopped));
+    let lifecycle_task = tokio::spawn(lifecycle::run(state.clone(), notices_stopped.clone()));
+    // In a cluster: the node's lease, and dropping its tenants when it lapses.
+    let cluster_task = tokio::spawn(cluster::run(state.clone(), notices_stopped));
     let timeouts = Timeouts {
         header_read: std::time::Duration::from_secs(state.config().header_read_timeout_secs),
     };
@@ -421,7 +449,7 @@ pub async fn serve(
     counts_task.abort();
     counters.log();
     let _ = stop_notices.send(true);
-    for task in [notice_task, lifecycle_task] {
+    for task in [notice_task, lifecycle_task, cluster_task] {
         if let Err(e) = task.await {
             if e.is_panic() {
                 std::panic::resume_unwind(e.into_panic());

@@ -112,6 +112,25 @@ enum Command {
     /// server serves (from `assets_dir`), for publishing: anyone can compare
     /// them with a reproducible build and with what the pages name.
     Assets,
+    /// A cluster of nodes (`[cluster]` in the configuration).
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ClusterCommand {
+    /// Publish a tenant prepared in this data directory (created and set
+    /// up with the usual tenant, advisor and recovery-key commands, with
+    /// the cluster's configuration) into the cluster: its database becomes
+    /// the seed in the object store and its record enters the catalog; the
+    /// first node that gets a request for it takes it from there. Refused
+    /// for a tenant already in the cluster or one that has reports.
+    PublishTenant {
+        /// Tenant id.
+        id: String,
+    },
+    /// Every tenant of the cluster with its owner node and epochs.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -613,6 +632,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Backup { dir, notices } => backup_command(&config, &dir, notices),
         Command::Restore { dir, notices } => restore_command(&config, &dir, notices),
+        Command::Cluster(command) => cluster_command(&config, command),
         Command::Tenant(TenantCommand::Export { id, dir }) => export_command(&config, &id, &dir),
         Command::Tenant(TenantCommand::Delete { id, confirm }) => {
             delete_command(&config, &id, confirm)
@@ -735,6 +755,38 @@ fn delete_command(config: &Config, id: &str, confirm: Option<String>) -> anyhow:
     let today = meldkluis_server::clock::SystemClock.today();
     let summary = meldkluis_server::export::delete_tenant(config, &tenant, &confirmation, today)?;
     print_json(&summary)
+}
+
+fn cluster_command(config: &Config, command: ClusterCommand) -> anyhow::Result<()> {
+    use meldkluis_server::cluster;
+    config.validate()?;
+    let cluster_config = config
+        .cluster
+        .as_ref()
+        .context("no [cluster] section in the configuration")?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        match command {
+            ClusterCommand::PublishTenant { id } => {
+                let objects = config
+                    .object_store
+                    .as_ref()
+                    .context("[cluster] needs [object_store]")?;
+                let store = meldkluis_server::objects::ObjectStore::from_config(objects)?;
+                let record = cluster::publish_tenant(config, &tenant_id(&id)?, &store).await?;
+                out!(
+                    "tenant {} published: the first node that gets a request for it serves it",
+                    record.id
+                );
+                Ok(())
+            }
+            ClusterCommand::Status => {
+                let etcd =
+                    cluster::Etcd::new(&cluster_config.etcd, std::time::Duration::from_secs(10))?;
+                print_json(&cluster::Cluster::status(&etcd).await?)
+            }
+        }
+    })
 }
 
 fn print_demo(demo: &admin::DemoTenant) {

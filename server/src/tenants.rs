@@ -421,6 +421,25 @@ impl Tenants {
         record.ok_or_else(|| AppError::new(ErrorCode::TenantNotFound, format!("no tenant {id}")))
     }
 
+    /// Forgets `id`'s open database (in a cluster: the tenant moved to
+    /// another node); the future completes once its worker closed it (the
+    /// requests still under way hold it open until they end), after which
+    /// a new copy may take its place on disk.
+    pub(crate) fn close(&self, id: &TenantId) -> impl std::future::Future<Output = ()> + Send {
+        let entry = self
+            .cache
+            .lock()
+            .expect("tenant cache lock is never poisoned")
+            .entries
+            .remove(id);
+        let closed = entry.map(|entry| entry.tenant.db.closed());
+        async move {
+            if let Some(closed) = closed {
+                closed.await;
+            }
+        }
+    }
+
     /// Inserts (or replaces) an open tenant, evicting the least recently
     /// used one when full. An evicted tenant's worker stops once the last
     /// request using it is done.

@@ -254,7 +254,7 @@ pub fn restore(
     replica_url: &str,
     out: &Path,
 ) -> Result<(), ReplicationError> {
-    run_restore(litestream_bin, replica_url, out, false)
+    run_restore(litestream_bin, replica_url, out, false, &[])
 }
 
 /// Like [`restore`], but a replica that does not exist is no error:
@@ -264,8 +264,19 @@ pub fn restore_if_exists(
     replica_url: &str,
     out: &Path,
 ) -> Result<bool, ReplicationError> {
-    run_restore(litestream_bin, replica_url, out, true)?;
+    run_restore(litestream_bin, replica_url, out, true, &[])?;
     Ok(out.exists())
+}
+
+/// Like [`restore`], with `env` added to the environment of `litestream`
+/// (the object store's credentials of a server that was given its own).
+pub fn restore_with_env(
+    litestream_bin: &Path,
+    replica_url: &str,
+    out: &Path,
+    env: &[(String, String)],
+) -> Result<(), ReplicationError> {
+    run_restore(litestream_bin, replica_url, out, false, env)
 }
 
 fn run_restore(
@@ -273,8 +284,10 @@ fn run_restore(
     replica_url: &str,
     out: &Path,
     if_exists: bool,
+    env: &[(String, String)],
 ) -> Result<(), ReplicationError> {
     let mut command = std::process::Command::new(bin);
+    command.envs(env.iter().map(|(k, v)| (k, v)));
     command.arg("restore").arg("-o").arg(out);
     if if_exists {
         command.arg("-if-replica-exists");

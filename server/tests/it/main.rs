@@ -5,6 +5,7 @@
 
 mod assets_cli;
 mod backup;
+mod cluster;
 mod common;
 mod idempotency;
 mod info_cli;

@@ -263,3 +263,93 @@ impl Drop for Weed {
         self.kill();
     }
 }
+
+/// etcd (`/usr/bin/etcd`, Debian's `etcd-server`) on free loopback ports
+/// with its data in a temporary directory, for the cluster's leases.
+/// Killed when dropped.
+pub(crate) struct EtcdProcess {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    client_port: u16,
+}
+
+impl EtcdProcess {
+    /// Starts etcd and waits until its JSON gateway answers.
+    pub(crate) async fn start() -> Self {
+        let etcd = PathBuf::from("/usr/bin/etcd");
+        assert!(
+            etcd.is_file(),
+            "etcd is missing at /usr/bin/etcd: install it with `scripts/setup.sh --replication` \
+             (apt-get install etcd-server); this test needs the real etcd and is not skipped without it"
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let client_port = free_port();
+        let peer = format!("http://127.0.0.1:{}", free_port());
+        let client = format!("http://127.0.0.1:{client_port}");
+        let log = std::fs::File::create(dir.path().join("etcd.log")).expect("etcd log");
+        let child = Command::new(etcd)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(["--listen-client-urls", &client])
+            .args(["--advertise-client-urls", &client])
+            .args(["--listen-peer-urls", &peer])
+            .args(["--initial-advertise-peer-urls", &peer])
+            .args(["--initial-cluster", &format!("default={peer}")])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start etcd");
+        let mut etcd = Self {
+            child: Some(child),
+            dir,
+            client_port,
+        };
+        let client = meldkluis_server::cluster::Etcd::new(&[etcd.endpoint()], Duration::from_secs(2))
+            .expect("etcd client");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut interval = tokio::time::interval(Duration::from_millis(50));
+        loop {
+            interval.tick().await;
+            let last = match client.get("/meldkluis/ready").await {
+                Ok(_) => break,
+                Err(e) => e.to_string(),
+            };
+            if let Some(status) = etcd
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().expect("etcd status"))
+            {
+                panic!("etcd exited with {status}:\n{}", etcd.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "etcd did not answer within 30 s (last: {last}):\n{}",
+                etcd.log()
+            );
+        }
+        etcd
+    }
+
+    /// The client endpoint, `http://127.0.0.1:PORT`.
+    pub(crate) fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.client_port)
+    }
+
+    /// The end of etcd's log, for a failure message.
+    pub(crate) fn log(&self) -> String {
+        let bytes = std::fs::read(self.dir.path().join("etcd.log")).unwrap_or_default();
+        let start = bytes.len().saturating_sub(4000);
+        String::from_utf8_lossy(&bytes[start..]).into_owned()
+    }
+}
+
+impl Drop for EtcdProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
