@@ -104,7 +104,8 @@ impl Litestream {
 
     /// Makes Litestream copy every committed transaction of `db` to the
     /// replica and waits until the object store has it, at most `timeout`.
-    /// `Ok` only if the replica holds the database's newest transaction.
+    /// `Ok` only once every transaction committed before the call is in the
+    /// replica.
     pub fn sync_wait(&self, db: &Path, timeout: Duration) -> Result<SyncStatus, ReplicationError> {
         let path = absolute(db)?;
         // Litestream counts whole seconds; our own deadline is the exact one.
@@ -121,12 +122,11 @@ impl Litestream {
                 })
             }
         };
-        if answer.replicated_txid < answer.txid {
-            return Err(ReplicationError::Behind {
-                txid: answer.txid,
-                replicated_txid: answer.replicated_txid,
-            });
-        }
+        // `replicated_txid` may trail `txid`: Litestream reads the
+        // database's position again after its replica sync, and commits
+        // made meanwhile (the worker goes on while the syncer waits) are
+        // counted there. What was committed before this request was in the
+        // WAL that the sync shipped, so a 200 covers it.
         Ok(SyncStatus {
             changed,
             txid: answer.txid,

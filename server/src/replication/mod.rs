@@ -60,14 +60,6 @@ pub enum ReplicationError {
         /// What is wrong with it.
         why: String,
     },
-    /// Litestream synced, but the replica is behind the database.
-    #[error("the replica is behind: database at txid {txid}, replica at {replicated_txid}")]
-    Behind {
-        /// The database's newest transaction.
-        txid: u64,
-        /// The replica's newest transaction.
-        replicated_txid: u64,
-    },
     /// A database path cannot be made absolute.
     #[error("database path {path}: {source}")]
     Path {
