@@ -198,8 +198,9 @@ impl Admin {
         store::set_setting(&conn, store::SETTING_QUESTIONNAIRE, &questionnaire)?;
         drop(conn);
         // With replication, the new database is in the object store before
-        // the tenant is listed (and so before it can take a report).
-        if let Some(replication) = &self.config.replication {
+        // the tenant is listed (and so before it can take a report). A
+        // cluster seeds new tenants its own way (`crate::cluster`).
+        if let (Some(replication), None) = (&self.config.replication, &self.config.cluster) {
             crate::replication::SingleNode::new(replication.clone())
                 .register_and_sync(id, &self.layout.tenant_db(id))?;
         }
