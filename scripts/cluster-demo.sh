@@ -32,7 +32,8 @@ if [ -z "${MELDKLUIS_DEMO_BIN:-}" ]; then
 fi
 etcd_bin="$tools/etcd"
 [ -x "$etcd_bin" ] || etcd_bin=$(command -v etcd || true)
-for tool in "$etcd_bin" "$tools/weed" "$tools/litestream" "$bin/meldkluis-server"; do
+for tool in "$etcd_bin" "$tools/weed" "$tools/litestream" "$bin/meldkluis-server" \
+  "$bin/meldkluis-advisor-key"; do
   if [ -z "$tool" ] || [ ! -x "$tool" ]; then
     echo "cluster-demo: ${tool:-etcd} missing: run scripts/setup.sh --replication (and build)" >&2
     exit 1
