@@ -237,13 +237,23 @@ impl Cluster {
         let db_path = layout.tenant_db(tenant);
         let incoming = dir.join("incoming.sqlite");
         // A copy still open from an earlier ownership must be closed
-        // before its files are replaced: SQLite deletes a WAL by name.
+        // before its files are replaced: SQLite deletes a WAL by name. So
+        // must Litestream's registration of that path (a drop that has not
+        // run yet, or whose unregister failed): Litestream would keep its
+        // connection to the old file, checkpoint the new WAL into it and
+        // ship the new database to the old epoch's replica path.
         close_local(state, tenant).await;
         {
             let dir = dir.clone();
-            crate::db::blocking(move || -> std::io::Result<()> {
+            let litestream = self.replication.litestream_for(tenant);
+            let path = db_path.clone();
+            crate::db::blocking(move || -> Result<(), AppError> {
+                litestream
+                    .unregister(&path)
+                    .map_err(|e| unavailable(format!("the earlier copy's replication: {e}")))?;
                 remove_dir_if_exists(&dir)?;
-                crate::config::create_private_dir(&dir)
+                crate::config::create_private_dir(&dir)?;
+                Ok(())
             })
             .await?;
         }
@@ -305,7 +315,7 @@ impl Cluster {
         let timeout = self.replication.sync_timeout();
         let path = db_path.clone();
         crate::db::blocking(move || {
-            litestream.register(&path, &url)?;
+            litestream.register_new(&path, &url)?;
             litestream.sync_wait(&path, timeout).map(drop)
         })
         .await
@@ -449,6 +459,17 @@ pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
         return;
     };
     let interval = cluster.config.lease_ttl() / 3;
+    // A node starts owning nothing: what an earlier run of this node left
+    // (it may have been killed) is an older copy, removed before the first
+    // lease, so no acquisition can meet it half-open.
+    match state.tenants().all_ids().await {
+        Ok(ids) => {
+            for id in ids {
+                cluster.remove_local(&state, &id).await;
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not list the tenants an earlier run left"),
+    }
     loop {
         let sent = Instant::now();
         let granted = if cluster.shared.lease_paused.load(Ordering::SeqCst) {

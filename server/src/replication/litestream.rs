@@ -93,6 +93,23 @@ impl Litestream {
         }
     }
 
+    /// Registers `db` that Litestream must not know yet: a Litestream that
+    /// answers `already_registered` still holds an earlier registration of
+    /// that path (an earlier copy of the database, perhaps another replica
+    /// URL) and keeps it, so that is an error here.
+    pub fn register_new(&self, db: &Path, replica_url: &str) -> Result<(), ReplicationError> {
+        let path = absolute(db)?;
+        let body = serde_json::json!({ "path": path, "replica_url": replica_url });
+        let answer: StatusAnswer = self.post("/register", &body, SHORT_REQUEST)?;
+        match answer.status.as_str() {
+            "registered" => Ok(()),
+            other => Err(ReplicationError::Protocol {
+                request: "/register",
+                why: format!("expected a new registration, got {other:?}"),
+            }),
+        }
+    }
+
     /// Stops replicating `db` (after Litestream's final sync of it).
     /// Unknown databases are fine.
     pub fn unregister(&self, db: &Path) -> Result<(), ReplicationError> {
