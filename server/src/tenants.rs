@@ -286,8 +286,11 @@ impl Tenants {
                 let replication = self.replication.clone();
                 let tenant = id.clone();
                 let db = db::blocking(move || -> Result<Db, AppError> {
-                    let conn = db::open_tenant(&path)?;
-                    // Registered with its Litestream before it serves.
+                    // Registered with its Litestream before it serves, and
+                    // asked before the file is opened: in a cluster this
+                    // refuses a tenant the node does not own, so no stale
+                    // or half-replaced copy is opened (or created) while
+                    // an acquisition replaces the files.
                     let gate = match &replication {
                         Some(replication) => {
                             Some(replication.open(&tenant, &path).map_err(|e| {
@@ -299,6 +302,7 @@ impl Tenants {
                         }
                         None => None,
                     };
+                    let conn = db::open_tenant(&path)?;
                     Ok(Db::start(conn, name, batch_max, &workers, gate)?)
                 })
                 .await?;
