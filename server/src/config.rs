@@ -609,6 +609,17 @@ impl Config {
                 "cluster",
                 "[cluster] needs [object_store]",
             )?;
+            // The server secret keys the mailbox log-in hashes inside the
+            // tenant databases, which move between nodes: every node needs
+            // the same secret, so it cannot live in one node's data
+            // directory.
+            check(
+                self.server_secret_path
+                    .as_ref()
+                    .is_some_and(|path| !path.starts_with(&self.data_dir)),
+                "cluster",
+                "[cluster] needs server_secret_path, the same file on every node, outside data_dir",
+            )?;
         }
         Ok(())
     }
@@ -882,6 +893,35 @@ mod tests {
         assert!(config
             .apply_env(|name| (name == "MELDKLUIS_LISTEN").then(|| "nope".to_owned()))
             .is_err());
+    }
+
+    #[test]
+    fn a_cluster_node_needs_the_shared_server_secret_outside_its_data_directory() {
+        let node = |secret: Option<&str>| {
+            let mut text = String::from("data_dir = \"/srv/n1/data\"\n");
+            if let Some(secret) = secret {
+                text.push_str(&format!("server_secret_path = \"{secret}\"\n"));
+            }
+            text.push_str(
+                "[replication]\nlitestream_sockets = [\"/srv/n1/ls.sock\"]\n\
+                 replica_url = \"s3://meldkluis/replica?endpoint=http://127.0.0.1:8333\"\n\
+                 [object_store]\nendpoint = \"http://127.0.0.1:8333\"\n\
+                 [cluster]\nnode_id = \"n1\"\nadvertise_url = \"http://127.0.0.1:8471\"\n\
+                 etcd = [\"http://127.0.0.1:2379\"]\n",
+            );
+            toml::from_str::<Config>(&text).expect("parses")
+        };
+        node(Some("/srv/shared/server-secret"))
+            .validate()
+            .expect("a shared secret outside the data directory");
+        let refused = node(None).validate().expect_err("no secret path");
+        assert!(
+            refused.to_string().contains("server_secret_path"),
+            "{refused}"
+        );
+        node(Some("/srv/n1/data/server-secret"))
+            .validate()
+            .expect_err("a secret inside one node's data directory");
     }
 
     #[test]

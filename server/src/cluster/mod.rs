@@ -438,6 +438,13 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// How long a forwarding node waits for the head of a small request's
+    /// answer: the owner's replica wait plus two lease periods. Longer, and
+    /// the owner is stalled; by then its lease has lapsed.
+    pub(crate) fn answer_head_bound(&self) -> Duration {
+        Duration::from_millis(self.replication.sync_timeout_ms) + self.config.lease_ttl() * 2
+    }
+
     /// The cluster part of a node configured with `config` (which must have
     /// `[cluster]`, `[replication]` and `[object_store]`).
     /// The object store's credentials are read through `env`.

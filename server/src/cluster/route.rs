@@ -15,6 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt as _;
 use meldkluis_crypto_core::TenantId;
+use std::time::Duration;
 
 use super::owner::Acquired;
 use super::{Cluster, OwnerInfo};
@@ -127,7 +128,13 @@ impl Cluster {
                 }
                 Held::Stream(body) => body,
             };
-            let response = self.forward(&owner, &parts, body).await?;
+            // A small request's answer head comes within the owner's
+            // replica wait; an owner that says nothing for longer is
+            // stalled (a paused process): give up, so the client's retry
+            // finds the tenant's next owner once the lease has lapsed. A
+            // streamed upload's head follows its whole body: no bound.
+            let head_within = replayable.then(|| self.answer_head_bound());
+            let response = self.forward(&owner, &parts, body, head_within).await?;
             if response.status() == StatusCode::MISDIRECTED_REQUEST && attempt == 0 && replayable {
                 tracing::debug!(%tenant, owner = %owner.node, "forward refused as misdirected; looking again");
                 self.forget_owner(tenant);
@@ -163,6 +170,7 @@ impl Cluster {
         owner: &OwnerInfo,
         parts: &Parts,
         body: Body,
+        head_within: Option<Duration>,
     ) -> Result<Response, AppError> {
         let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         let url = format!("{}{path}", owner.url.trim_end_matches('/'));
@@ -174,17 +182,23 @@ impl Cluster {
             }
         }
         let stream = body.into_data_stream();
-        let answer = outgoing
+        let sending = outgoing
             .header(FORWARDED_HEADER, self.config.node_id.as_str())
             .body(reqwest::Body::wrap_stream(stream))
-            .send()
-            .await
-            .map_err(|e| {
-                AppError::new(
-                    ErrorCode::Unavailable,
-                    format!("forwarding to {} ({}): {e}", owner.node, owner.url),
-                )
-            })?;
+            .send();
+        let unavailable = |why: String| {
+            AppError::new(
+                ErrorCode::Unavailable,
+                format!("forwarding to {} ({}): {why}", owner.node, owner.url),
+            )
+        };
+        let answer = match head_within {
+            Some(bound) => tokio::time::timeout(bound, sending)
+                .await
+                .map_err(|_| unavailable(format!("no answer within {} ms", bound.as_millis())))?,
+            None => sending.await,
+        }
+        .map_err(|e| unavailable(e.to_string()))?;
         let mut response = Response::builder().status(answer.status());
         let dropped = connection_listed(answer.headers());
         if let Some(headers) = response.headers_mut() {
