@@ -248,6 +248,7 @@ async fn failover() -> anyhow::Result<()> {
 
     let dir = tempfile::Builder::new()
         .prefix("meldkluis-cluster-")
+        .keep(std::env::var_os("MELDKLUIS_KEEP_CLUSTER_DIR").is_some())
         .tempdir()?;
     let mut cluster = Cluster::start(dir.path(), 3, LEASE_TTL).await?;
     let (staging, admin) = staging(&cluster)?;
@@ -448,8 +449,11 @@ async fn failover() -> anyhow::Result<()> {
     let http = http_client();
     for ack in &acks {
         let report = &sent[&ack.report];
+        let found = check_report(&http, &nodes, tenant, report, Duration::from_secs(60))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}\n{}", cluster.logs()))?;
         assert!(
-            check_report(&http, &nodes, tenant, report, Duration::from_secs(60)).await?,
+            found,
             "acknowledged report {} (node {}, epoch {}, via {}) is missing\n{}",
             hex::encode(ack.report),
             ack.node,
