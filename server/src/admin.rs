@@ -145,7 +145,11 @@ impl Admin {
     /// the change is committed; see `tenants::public_config`).
     fn public_change(&self, id: &TenantId) -> Result<public_config::Change<'_>, AdminError> {
         self.record(id)?;
-        Ok(public_config::Change::begin(&self.server, &self.layout, id)?)
+        Ok(public_config::Change::begin(
+            &self.server,
+            &self.layout,
+            id,
+        )?)
     }
 
     /// Creates a tenant: its directory and database first, then its entry

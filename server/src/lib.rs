@@ -162,9 +162,12 @@ impl AppState {
 
     /// Like [`AppState::new`] with a given server secret.
     pub fn with_secret(config: Config, server_secret: ServerSecret) -> Result<Self, StartError> {
-        Self::open(config, server_secret, Arc::new(clock::SystemClock), &|name| {
-            std::env::var(name).ok()
-        })
+        Self::open(
+            config,
+            server_secret,
+            Arc::new(clock::SystemClock),
+            &|name| std::env::var(name).ok(),
+        )
     }
 
     fn open(

@@ -141,8 +141,14 @@ impl Notices {
         env: impl Fn(&str) -> Option<String> + Copy,
     ) -> Result<Self, NoticeStartError> {
         let conn = db::open_notices(path)?;
-        let db = Db::start(conn, "db-notices".into(), config.group_commit_max, workers, None)
-            .map_err(NoticeStartError::Worker)?;
+        let db = Db::start(
+            conn,
+            "db-notices".into(),
+            config.group_commit_max,
+            workers,
+            None,
+        )
+        .map_err(NoticeStartError::Worker)?;
         let key = NoticeKey::load(config, env)
             .map_err(NoticeStartError::Key)?
             .map(|(key, _)| Arc::new(key));

@@ -306,8 +306,9 @@ impl EtcdProcess {
             dir,
             client_port,
         };
-        let client = meldkluis_server::cluster::Etcd::new(&[etcd.endpoint()], Duration::from_secs(2))
-            .expect("etcd client");
+        let client =
+            meldkluis_server::cluster::Etcd::new(&[etcd.endpoint()], Duration::from_secs(2))
+                .expect("etcd client");
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut interval = tokio::time::interval(Duration::from_millis(50));
         loop {
