@@ -248,7 +248,7 @@ async fn failover() -> anyhow::Result<()> {
 
     let dir = tempfile::Builder::new()
         .prefix("meldkluis-cluster-")
-        .keep(std::env::var_os("MELDKLUIS_KEEP_CLUSTER_DIR").is_some())
+        .disable_cleanup(std::env::var_os("MELDKLUIS_KEEP_CLUSTER_DIR").is_some())
         .tempdir()?;
     let mut cluster = Cluster::start(dir.path(), 3, LEASE_TTL).await?;
     let (staging, admin) = staging(&cluster)?;
