@@ -295,6 +295,9 @@ struct Shared {
     /// Test hook: the lease's keep-alives, grants and revocations are not
     /// sent while set.
     lease_paused: AtomicBool,
+    /// Tenants this node dropped when its lease lapsed, and when: it does
+    /// not take them again for a while (see `owner::REACQUIRE_PAUSE`).
+    dropped: Mutex<HashMap<TenantId, Instant>>,
 }
 
 impl Shared {

@@ -92,6 +92,18 @@ impl Cluster {
         if let Some(epoch) = self.serving_epoch(tenant) {
             return Ok(Acquired::Serving(epoch));
         }
+        let dropped_at = self
+            .shared
+            .dropped
+            .lock()
+            .expect("dropped lock is never poisoned")
+            .get(tenant)
+            .copied();
+        if dropped_at.is_some_and(|at| at.elapsed() < self.config.lease_ttl() * REACQUIRE_PAUSE) {
+            return Err(unavailable(format!(
+                "tenant {tenant} was dropped here moments ago; another node takes it"
+            )));
+        }
         let catalog = self
             .etcd
             .get(&catalog_key(tenant))
@@ -416,6 +428,11 @@ impl Cluster {
     async fn drop_all(self: &std::sync::Arc<Self>, state: &AppState) {
         let dropped: Vec<TenantId> = self.shared.owned().drain().map(|(t, _)| t).collect();
         for tenant in dropped {
+            self.shared
+                .dropped
+                .lock()
+                .expect("dropped lock is never poisoned")
+                .insert(tenant.clone(), Instant::now());
             tracing::warn!(%tenant, "lease lapsed: dropping the tenant");
             let busy = self.busy_lock(&tenant).lock_owned().await;
             let (cluster, state) = (self.clone(), state.clone());
@@ -629,6 +646,16 @@ fn snapshot(
         .map_err(local)?;
     Ok(CatalogRecord::from(&record))
 }
+
+/// How many lease periods a node waits before it takes again a tenant it
+/// dropped when its lease lapsed (a stalled owner that wakes up). The
+/// failover test saw such a node restore the tenant into the same path at
+/// once and the new copy break ("database disk image is malformed"): some
+/// holder of the old copy (Litestream closing its connection after
+/// `unregister` answered, it seems) still removed or wrote a file by name.
+/// Another node takes the tenant meanwhile; alone, this node takes it back
+/// after the pause.
+const REACQUIRE_PAUSE: u32 = 3;
 
 /// Closes the tenant's open database, if any, and waits until it is
 /// closed (saying so in the log while requests hold it open).
