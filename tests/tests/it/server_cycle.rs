@@ -77,10 +77,21 @@ async fn full_cycle_report_advisor_reply_reporter_reply() {
         "auth_secret": hex::encode(keys.auth_secret().expose_secret_bytes()),
     });
     assert_eq!(submit_report(&http, &server, t, &body).await, 201);
+    // The item id is the idempotency key: the very same report sent again
+    // (a retry after an unknown outcome) is answered as the first was and
+    // stored once (`idempotency::*` in server/tests/it); other bytes under
+    // that id stay a conflict.
     assert_eq!(
         submit_report(&http, &server, t, &body).await,
+        201,
+        "the same report again"
+    );
+    let mut other = body.clone();
+    other["auth_secret"] = json!(hex::encode([9u8; 32]));
+    assert_eq!(
+        submit_report(&http, &server, t, &other).await,
         409,
-        "same report twice"
+        "another report under the same id"
     );
 
     // Log-in failures look the same whether the id exists or not.
