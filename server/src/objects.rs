@@ -30,7 +30,7 @@ use rusty_s3::{Bucket, Credentials, UrlStyle};
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt as _;
 
-use crate::config::ConfigError;
+use crate::config::{check, ConfigError};
 
 /// How long a presigned request stays valid. The store checks it when a
 /// request arrives, so a long upload that started in time completes.
@@ -98,36 +98,29 @@ impl ObjectStoreConfig {
                 && url.username().is_empty()
                 && url.password().is_none()
         });
-        if endpoint.is_none() {
-            return Err(ConfigError::Invalid(
-                "object_store.endpoint",
-                "must be an http(s) URL with a host and no credentials, query or fragment",
-            ));
-        }
-        let valid_bucket = (3..=63).contains(&self.bucket.len())
-            && self
-                .bucket
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
-        if !valid_bucket {
-            return Err(ConfigError::Invalid(
-                "object_store.bucket",
-                "must be 3 to 63 characters of a-z, 0-9, '-' and '.'",
-            ));
-        }
-        if self.region.is_empty() || !self.region.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ConfigError::Invalid(
-                "object_store.region",
-                "must be a region name such as us-east-1",
-            ));
-        }
-        if !(1..=3600).contains(&self.timeout_secs) {
-            return Err(ConfigError::Invalid(
-                "object_store.timeout_secs",
-                "must be 1 ..= 3600",
-            ));
-        }
-        Ok(())
+        check(
+            endpoint.is_some(),
+            "object_store.endpoint",
+            "must be an http(s) URL with a host and no credentials, query or fragment",
+        )?;
+        check(
+            (3..=63).contains(&self.bucket.len())
+                && self.bucket.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'
+                }),
+            "object_store.bucket",
+            "must be 3 to 63 characters of a-z, 0-9, '-' and '.'",
+        )?;
+        check(
+            !self.region.is_empty() && self.region.bytes().all(|b| b.is_ascii_graphic()),
+            "object_store.region",
+            "must be a region name such as us-east-1",
+        )?;
+        check(
+            (1..=3600).contains(&self.timeout_secs),
+            "object_store.timeout_secs",
+            "must be 1 ..= 3600",
+        )
     }
 
     fn bucket_handle(&self) -> Result<Bucket, ObjectError> {
@@ -338,9 +331,17 @@ impl ObjectStore {
         self.timeout + Duration::from_secs(bytes >> 20)
     }
 
+    /// The error of a request that got no (whole) answer. reqwest's error
+    /// names the URL, and a presigned URL carries a valid signature (and
+    /// the access key id) in its query: it is stripped, so no log line,
+    /// error message or Debug output holds a usable request.
     fn unreachable(op: &'static str, key: &str) -> impl FnOnce(reqwest::Error) -> ObjectError {
         let key = key.to_owned();
-        move |source| ObjectError::Unreachable { op, key, source }
+        move |source| ObjectError::Unreachable {
+            op,
+            key,
+            source: source.without_url(),
+        }
     }
 
     /// Uploads the file at `file` as `key`, streamed in constant memory
@@ -739,6 +740,51 @@ mod tests {
         let shown = format!("{store:?}");
         assert!(!shown.contains("AWS_SECRET_ACCESS_KEY-value"), "{shown}");
         assert!(!shown.contains("AWS_ACCESS_KEY_ID-value"), "{shown}");
+    }
+
+    /// A store that cannot be reached: every operation's error, shown or
+    /// debugged (as a log line would), names the operation and key but
+    /// carries neither the presigned URL's signature nor the credentials.
+    #[tokio::test]
+    async fn errors_of_an_unreachable_store_carry_no_signature_or_credentials() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let config = ObjectStoreConfig {
+            timeout_secs: 2,
+            ..ObjectStoreConfig::new(format!("http://127.0.0.1:{port}"))
+        };
+        let store = ObjectStore::from_config_with(&config, |name| Some(format!("{name}-value")))
+            .expect("store");
+        let key = attachment_key(&tenant(), &ItemId([7; 16]));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let errors = [
+            store.put_bytes(&key, b"sealed".to_vec()).await.err(),
+            store.get_to_file(&key, &dir.path().join("out")).await.err(),
+            store.delete(&key).await.err(),
+            store.list(&attachments_prefix(&tenant())).await.err(),
+        ];
+        for error in errors {
+            let error = error.expect("an unreachable store fails");
+            assert!(
+                matches!(error, ObjectError::Unreachable { .. }),
+                "{error:?}"
+            );
+            let (shown, debugged) = (format!("{error}"), format!("{error:?}"));
+            let logged = format!("{:?}", crate::error::AppError::from(error));
+            for shown in [shown, debugged, logged] {
+                assert!(shown.contains("attachments/acme-2"), "{shown}");
+                for secret in [
+                    "X-Amz-Signature",
+                    "X-Amz-Credential",
+                    "AWS_ACCESS_KEY_ID-value",
+                    "AWS_SECRET_ACCESS_KEY-value",
+                ] {
+                    assert!(!shown.contains(secret), "{secret} in {shown}");
+                }
+            }
+        }
     }
 
     #[test]
