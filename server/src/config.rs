@@ -38,6 +38,16 @@ pub enum ConfigError {
     Invalid(&'static str, &'static str),
 }
 
+/// `Ok` if `ok`, else [`ConfigError::Invalid`] naming the setting and the
+/// rule it breaks: one line per rule in every section's validation.
+pub(crate) fn check(ok: bool, name: &'static str, why: &'static str) -> Result<(), ConfigError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid(name, why))
+    }
+}
+
 /// TLS settings, for deployments without a reverse proxy.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -428,13 +438,6 @@ impl Config {
 
     /// Checks every setting; called once at start.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let check = |ok: bool, name: &'static str, why: &'static str| {
-            if ok {
-                Ok(())
-            } else {
-                Err(ConfigError::Invalid(name, why))
-            }
-        };
         check(
             !self.data_dir.as_os_str().is_empty(),
             "data_dir",

@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use meldkluis_crypto_core::TenantId;
 use serde::{Deserialize, Serialize};
 
-use crate::config::ConfigError;
+use crate::config::{check, ConfigError};
 use crate::replication::{
     replica_url, AckGate, Fence, LitestreamGate, ReplicationConfig, ReplicationError,
     TenantReplication,
@@ -92,13 +92,6 @@ fn plain_http_url(url: &str) -> bool {
 impl ClusterConfig {
     /// Checks the settings (part of [`crate::Config::validate`]).
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let check = |ok: bool, name: &'static str, why: &'static str| {
-            if ok {
-                Ok(())
-            } else {
-                Err(ConfigError::Invalid(name, why))
-            }
-        };
         check(
             TenantId::new(&self.node_id).is_ok(),
             "cluster.node_id",

@@ -28,7 +28,7 @@ use serde::Deserialize;
 
 pub use litestream::{Litestream, SyncStatus};
 
-use crate::config::ConfigError;
+use crate::config::{check, ConfigError};
 
 /// Why talking to Litestream, or restoring with it, failed.
 #[derive(Debug, thiserror::Error)]
@@ -139,13 +139,6 @@ impl ReplicationConfig {
 
     /// Checks the settings (part of [`crate::Config::validate`]).
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let check = |ok: bool, name: &'static str, why: &'static str| {
-            if ok {
-                Ok(())
-            } else {
-                Err(ConfigError::Invalid(name, why))
-            }
-        };
         check(
             (1..=64).contains(&self.litestream_sockets.len()),
             "replication.litestream_sockets",
