@@ -30,7 +30,7 @@ use rusty_s3::{Bucket, Credentials, UrlStyle};
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt as _;
 
-use crate::config::ConfigError;
+use crate::config::{check, ConfigError};
 
 /// How long a presigned request stays valid. The store checks it when a
 /// request arrives, so a long upload that started in time completes.
@@ -98,36 +98,29 @@ impl ObjectStoreConfig {
                 && url.username().is_empty()
                 && url.password().is_none()
         });
-        if endpoint.is_none() {
-            return Err(ConfigError::Invalid(
-                "object_store.endpoint",
-                "must be an http(s) URL with a host and no credentials, query or fragment",
-            ));
-        }
-        let valid_bucket = (3..=63).contains(&self.bucket.len())
-            && self
-                .bucket
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
-        if !valid_bucket {
-            return Err(ConfigError::Invalid(
-                "object_store.bucket",
-                "must be 3 to 63 characters of a-z, 0-9, '-' and '.'",
-            ));
-        }
-        if self.region.is_empty() || !self.region.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ConfigError::Invalid(
-                "object_store.region",
-                "must be a region name such as us-east-1",
-            ));
-        }
-        if !(1..=3600).contains(&self.timeout_secs) {
-            return Err(ConfigError::Invalid(
-                "object_store.timeout_secs",
-                "must be 1 ..= 3600",
-            ));
-        }
-        Ok(())
+        check(
+            endpoint.is_some(),
+            "object_store.endpoint",
+            "must be an http(s) URL with a host and no credentials, query or fragment",
+        )?;
+        check(
+            (3..=63).contains(&self.bucket.len())
+                && self.bucket.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'
+                }),
+            "object_store.bucket",
+            "must be 3 to 63 characters of a-z, 0-9, '-' and '.'",
+        )?;
+        check(
+            !self.region.is_empty() && self.region.bytes().all(|b| b.is_ascii_graphic()),
+            "object_store.region",
+            "must be a region name such as us-east-1",
+        )?;
+        check(
+            (1..=3600).contains(&self.timeout_secs),
+            "object_store.timeout_secs",
+            "must be 1 ..= 3600",
+        )
     }
 
     fn bucket_handle(&self) -> Result<Bucket, ObjectError> {
