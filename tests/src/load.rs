@@ -1,9 +1,14 @@
 //! What the on-demand load benchmarks (`meldkluis-load`,
-//! `meldkluis-backup-load`) share: the real server binary as a child
-//! process, a tenant with fresh keys, and pre-sealed report submissions.
+//! `meldkluis-load-replicated`, `meldkluis-backup-load`) share: their
+//! command-line flags, the real server binary as a child process, a tenant
+//! with fresh keys, pre-sealed report submissions, and concurrent clients
+//! with their throughput and latency figures.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use meldkluis_crypto_core::{ItemId, ItemKind, PublicKey, StaticKey, StaticSecret, TenantId};
@@ -12,6 +17,63 @@ use rand::RngCore;
 use serde_json::json;
 
 use crate::{b64, seal};
+
+/// The `--flag value` arguments of a benchmark, one flag at a time.
+#[derive(Debug)]
+pub struct Flags<I> {
+    args: I,
+    flag: String,
+}
+
+impl Flags<std::iter::Skip<std::env::Args>> {
+    /// This process's arguments.
+    pub fn from_env() -> Self {
+        Self::new(std::env::args().skip(1))
+    }
+}
+
+impl<I: Iterator<Item = String>> Flags<I> {
+    /// The flags in `args` (without the program name).
+    pub fn new(args: I) -> Self {
+        Self {
+            args,
+            flag: String::new(),
+        }
+    }
+
+    /// The next flag, if any.
+    pub fn next_flag(&mut self) -> Option<String> {
+        self.flag = self.args.next()?;
+        Some(self.flag.clone())
+    }
+
+    /// The value that follows the current flag, parsed.
+    pub fn value<T>(&mut self) -> anyhow::Result<T>
+    where
+        T: std::str::FromStr,
+        T::Err: std::error::Error + Send + Sync + 'static,
+    {
+        let flag = &self.flag;
+        let value = self
+            .args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
+        value
+            .parse()
+            .with_context(|| format!("{flag} {value}: not a valid value"))
+    }
+
+    /// The error for a flag the benchmark does not know.
+    pub fn unknown(&self) -> anyhow::Error {
+        anyhow::anyhow!("unknown argument {}", self.flag)
+    }
+}
+
+/// The `meldkluis-server` binary beside this benchmark's own (both are
+/// built by `cargo build --release -p meldkluis-server -p meldkluis-tests`).
+pub fn server_bin_beside() -> anyhow::Result<PathBuf> {
+    Ok(std::env::current_exe()?.with_file_name("meldkluis-server"))
+}
 
 /// The server under test, as a separate process; killed when dropped.
 #[derive(Debug)]
@@ -25,12 +87,23 @@ impl Server {
     /// Starts `bin --config config serve` on a free port and waits for its
     /// "listening on" line.
     pub fn start(bin: &Path, config: &Path) -> anyhow::Result<Self> {
+        Self::start_with_env(bin, config, &[])
+    }
+
+    /// [`Server::start`] with `env` added to the server's environment
+    /// (e.g. the object store's credentials).
+    pub fn start_with_env(
+        bin: &Path,
+        config: &Path,
+        env: &[(&str, String)],
+    ) -> anyhow::Result<Self> {
         use std::io::{BufRead, BufReader};
         let mut child = Command::new(bin)
             .arg("--config")
             .arg(config)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("MELDKLUIS_LOG", "warn")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .spawn()
             .with_context(|| format!("starting {}", bin.display()))?;
@@ -43,25 +116,32 @@ impl Server {
         let base = line
             .trim()
             .strip_prefix("listening on ")
-            .context("no listening line")?
+            .with_context(|| format!("no listening line: {line:?}"))?
             .to_owned();
         Ok(Self { child, base })
     }
 
     /// (VmRSS, VmHWM) of the server process, in KiB.
     pub fn memory_kib(&self) -> (u64, u64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        (field("VmRSS:"), field("VmHWM:"))
+        let status = proc_status(self.child.id());
+        (status_kib(&status, "VmRSS:"), status_kib(&status, "VmHWM:"))
     }
+}
+
+/// `/proc/{pid}/status` (empty when it cannot be read).
+pub fn proc_status(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default()
+}
+
+/// The KiB figure of `field` (e.g. `VmRSS:`) in a `/proc/{pid}/status`
+/// text; 0 when absent.
+pub fn status_kib(status: &str, field: &str) -> u64 {
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 impl Drop for Server {
@@ -167,4 +247,119 @@ impl SealedReport {
             report_id: id.0,
         }
     }
+}
+
+/// One request: URL, bearer token, JSON body (GET when none).
+pub type Request = (String, Option<String>, Option<bytes::Bytes>);
+
+/// Throughput and latency of one measured phase.
+#[derive(Debug)]
+pub struct Figures {
+    /// Requests answered with the expected status.
+    pub count: usize,
+    /// Requests answered otherwise, or not at all.
+    pub failed: u64,
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl Figures {
+    /// From the latencies of the requests that succeeded, in `elapsed`.
+    pub fn new(mut latencies: Vec<Duration>, failed: u64, elapsed: Duration) -> Self {
+        latencies.sort_unstable();
+        let at = |q: f64| quantile(&latencies, q).as_secs_f64() * 1000.0;
+        Self {
+            count: latencies.len(),
+            failed,
+            per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+            p50_ms: at(0.5),
+            p99_ms: at(0.99),
+            max_ms: at(1.0),
+        }
+    }
+
+    /// These figures, if no request failed.
+    pub fn all_ok(self) -> anyhow::Result<Self> {
+        anyhow::ensure!(self.failed == 0, "{} requests failed", self.failed);
+        Ok(self)
+    }
+}
+
+impl std::fmt::Display for Figures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:>9.0}/s  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.1} ms  ({} requests, {} failed)",
+            self.per_second, self.p50_ms, self.p99_ms, self.max_ms, self.count, self.failed
+        )
+    }
+}
+
+/// The `q` quantile (0 to 1) of `sorted`; zero when it is empty.
+pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    let index = ((sorted.len() as f64 * q) as usize).min(sorted.len().saturating_sub(1));
+    sorted.get(index).copied().unwrap_or_default()
+}
+
+/// Sends `requests` from `clients` concurrent clients and measures the
+/// ones answered with status `expect`; the others count as failed (the
+/// first three are shown on stderr).
+pub async fn drive(
+    http: &reqwest::Client,
+    clients: usize,
+    requests: Arc<Vec<Request>>,
+    expect: u16,
+) -> anyhow::Result<Figures> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let (http, requests, next, failed) =
+                (http.clone(), requests.clone(), next.clone(), failed.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while let Some((url, token, body)) =
+                    requests.get(next.fetch_add(1, Ordering::Relaxed))
+                {
+                    let sent = Instant::now();
+                    let request = match body {
+                        Some(body) => http
+                            .post(url)
+                            .header("content-type", "application/json")
+                            .body(body.clone()),
+                        None => http.get(url),
+                    };
+                    let request = match token {
+                        Some(token) => request.bearer_auth(token),
+                        None => request,
+                    };
+                    let why = match request.send().await {
+                        Ok(response) if response.status().as_u16() == expect => {
+                            let _ = response.bytes().await;
+                            latencies.push(sent.elapsed());
+                            continue;
+                        }
+                        Ok(response) => format!("answered {}", response.status()),
+                        Err(e) => format!("failed: {e}"),
+                    };
+                    if failed.fetch_add(1, Ordering::Relaxed) < 3 {
+                        eprintln!("request to {url} {why}");
+                    }
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await?);
+    }
+    Ok(Figures::new(
+        latencies,
+        failed.load(Ordering::Relaxed),
+        started.elapsed(),
+    ))
 }

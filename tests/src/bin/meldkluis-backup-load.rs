@@ -26,7 +26,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use meldkluis_server::admin::Admin;
 use meldkluis_server::Config;
-use meldkluis_tests::load::{create_tenant, SealedReport, Server, TenantKeys};
+use meldkluis_tests::load::{
+    create_tenant, drive, quantile, server_bin_beside, Flags, SealedReport, Server, TenantKeys,
+};
 
 struct Args {
     tenants: usize,
@@ -39,26 +41,24 @@ struct Args {
 }
 
 fn parse_args() -> anyhow::Result<Args> {
-    let exe = std::env::current_exe()?;
     let mut args = Args {
         tenants: 1000,
         reports: 100,
         clients: 32,
         quiet_secs: 20,
-        server_bin: exe.with_file_name("meldkluis-server"),
+        server_bin: server_bin_beside()?,
         nice: false,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
+    let mut flags = Flags::from_env();
+    while let Some(flag) = flags.next_flag() {
         match flag.as_str() {
-            "--tenants" => args.tenants = value()?.parse()?,
-            "--reports" => args.reports = value()?.parse()?,
-            "--clients" => args.clients = value()?.parse()?,
-            "--quiet-secs" => args.quiet_secs = value()?.parse()?,
-            "--server-bin" => args.server_bin = value()?.into(),
+            "--tenants" => args.tenants = flags.value()?,
+            "--reports" => args.reports = flags.value()?,
+            "--clients" => args.clients = flags.value()?,
+            "--quiet-secs" => args.quiet_secs = flags.value()?,
+            "--server-bin" => args.server_bin = flags.value()?,
             "--nice" => args.nice = true,
-            other => anyhow::bail!("unknown argument {other}"),
+            _ => return Err(flags.unknown()),
         }
     }
     Ok(args)
@@ -67,42 +67,6 @@ fn parse_args() -> anyhow::Result<Args> {
 /// One sealed 4 KiB report as a submission body.
 fn sealed_body(tenant: &TenantKeys) -> bytes::Bytes {
     SealedReport::new(tenant).body
-}
-
-/// Submits `bodies` to `url` from `clients` concurrent clients.
-async fn submit_all(
-    http: &reqwest::Client,
-    url: &str,
-    bodies: Vec<bytes::Bytes>,
-    clients: usize,
-) -> anyhow::Result<()> {
-    let bodies = Arc::new(bodies);
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let tasks: Vec<_> = (0..clients)
-        .map(|_| {
-            let (http, url, bodies, next) =
-                (http.clone(), url.to_owned(), bodies.clone(), next.clone());
-            tokio::spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(body) = bodies.get(i) else {
-                        return anyhow::Ok(());
-                    };
-                    let response = http
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(body.clone())
-                        .send()
-                        .await?;
-                    anyhow::ensure!(response.status() == 201, "fill: {}", response.status());
-                }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await??;
-    }
-    Ok(())
 }
 
 /// What one window of submissions did.
@@ -195,10 +159,7 @@ async fn submit_window(
     longest_stall = longest_stall.max(ended.duration_since(last));
     let mut latencies: Vec<Duration> = completions.iter().map(|(_, l)| *l).collect();
     latencies.sort_unstable();
-    let p99 = latencies
-        .get((latencies.len() * 99 / 100).min(latencies.len().saturating_sub(1)))
-        .copied()
-        .unwrap_or_default();
+    let p99 = quantile(&latencies, 0.99);
     Ok(Window {
         elapsed: ended - started,
         count: completions.len(),
@@ -277,7 +238,11 @@ async fn main() -> anyhow::Result<()> {
                 .collect()
         });
         let url = format!("{}/api/v1/t/{}/reports", server.base, tenant.id);
-        submit_all(&http, &url, bodies, 16).await?;
+        let requests = bodies
+            .into_iter()
+            .map(|body| (url.clone(), None, Some(body)))
+            .collect();
+        drive(&http, 16, Arc::new(requests), 201).await?.all_ok()?;
         if (n + 1) % 100 == 0 {
             println!(
                 "  filled {} tenants ({:.0} s)",

@@ -17,16 +17,14 @@
 //! with the overhead ratio.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
-use anyhow::Context as _;
 use meldkluis_server::admin::Admin;
 use meldkluis_server::Config;
 use meldkluis_tests::cluster::{Litestream, ObjectStore, Tools, BUCKET, REGION};
-use meldkluis_tests::load::{create_tenant, SealedReport};
+use meldkluis_tests::load::{
+    create_tenant, drive, server_bin_beside, Figures, Flags, Request, SealedReport, Server,
+};
 use serde_json::json;
 
 struct Args {
@@ -38,24 +36,22 @@ struct Args {
 }
 
 fn parse_args() -> anyhow::Result<Args> {
-    let exe = std::env::current_exe()?;
     let mut args = Args {
         reports: 10_000,
         clients: 64,
         tenants: 1,
         litestreams: 1,
-        server_bin: exe.with_file_name("meldkluis-server"),
+        server_bin: server_bin_beside()?,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
+    let mut flags = Flags::from_env();
+    while let Some(flag) = flags.next_flag() {
         match flag.as_str() {
-            "--reports" => args.reports = value()?.parse()?,
-            "--clients" => args.clients = value()?.parse()?,
-            "--tenants" => args.tenants = value()?.parse()?,
-            "--litestreams" => args.litestreams = value()?.parse()?,
-            "--server-bin" => args.server_bin = value()?.into(),
-            other => anyhow::bail!("unknown argument {other}"),
+            "--reports" => args.reports = flags.value()?,
+            "--clients" => args.clients = flags.value()?,
+            "--tenants" => args.tenants = flags.value()?,
+            "--litestreams" => args.litestreams = flags.value()?,
+            "--server-bin" => args.server_bin = flags.value()?,
+            _ => return Err(flags.unknown()),
         }
     }
     anyhow::ensure!(
@@ -63,131 +59,6 @@ fn parse_args() -> anyhow::Result<Args> {
         "--tenants and --litestreams must be at least 1"
     );
     Ok(args)
-}
-
-/// Throughput and latency of one measured phase.
-struct Figures {
-    count: usize,
-    failed: u64,
-    per_second: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    max_ms: f64,
-}
-
-impl std::fmt::Display for Figures {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{:>7.0}/s  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.1} ms  ({} reports, {} failed)",
-            self.per_second, self.p50_ms, self.p99_ms, self.max_ms, self.count, self.failed
-        )
-    }
-}
-
-/// Posts every body to its URL from `clients` concurrent clients; counts
-/// answers other than 201 as failed.
-async fn drive(
-    http: &reqwest::Client,
-    clients: usize,
-    requests: Arc<Vec<(String, bytes::Bytes)>>,
-) -> Figures {
-    let next = Arc::new(AtomicUsize::new(0));
-    let failed = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..clients)
-        .map(|_| {
-            let (http, requests, next, failed) =
-                (http.clone(), requests.clone(), next.clone(), failed.clone());
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                while let Some((url, body)) = requests.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let sent = Instant::now();
-                    let answer = http
-                        .post(url)
-                        .header("content-type", "application/json")
-                        .body(body.clone())
-                        .send()
-                        .await;
-                    match answer {
-                        Ok(response) if response.status() == 201 => {
-                            let _ = response.bytes().await;
-                            latencies.push(sent.elapsed());
-                        }
-                        Ok(response) => {
-                            if failed.fetch_add(1, Ordering::Relaxed) < 3 {
-                                eprintln!("report answered {}", response.status());
-                            }
-                        }
-                        Err(e) => {
-                            if failed.fetch_add(1, Ordering::Relaxed) < 3 {
-                                eprintln!("report failed: {e}");
-                            }
-                        }
-                    }
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.unwrap_or_default());
-    }
-    let elapsed = started.elapsed();
-    latencies.sort_unstable();
-    let at = |q: f64| {
-        let index = ((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1));
-        latencies
-            .get(index)
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    Figures {
-        count: latencies.len(),
-        failed: failed.load(Ordering::Relaxed),
-        per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
-        p50_ms: at(0.5),
-        p99_ms: at(0.99),
-        max_ms: at(1.0),
-    }
-}
-
-/// The server as a child process with `env` added; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(bin: &Path, config: &Path, env: &[(&str, String)]) -> anyhow::Result<Self> {
-        use std::io::{BufRead, BufReader};
-        let mut child = Command::new(bin)
-            .arg("--config")
-            .arg(config)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("MELDKLUIS_LOG", "warn")
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdout(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("starting {}", bin.display()))?;
-        let mut output = BufReader::new(child.stdout.take().context("stdout")?);
-        let mut line = String::new();
-        output.read_line(&mut line)?;
-        std::thread::spawn(move || std::io::copy(&mut output, &mut std::io::stderr()));
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .with_context(|| format!("no listening line: {line:?}"))?
-            .to_owned();
-        Ok(Self { child, base })
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// One measured server: a fresh data directory, `tenants` tenants, then
@@ -230,26 +101,27 @@ async fn measure(
             .map(|i| create_tenant(&admin, &format!("load{i}"), "Load test", 2))
             .collect::<anyhow::Result<Vec<_>>>()?
     };
-    let server = Server::start(&args.server_bin, &config_path, &env)?;
+    let server = Server::start_with_env(&args.server_bin, &config_path, &env)?;
     let http = reqwest::Client::builder()
         .no_proxy()
         .pool_max_idle_per_host(args.clients)
         .build()?;
-    let sealed: Vec<(String, bytes::Bytes)> = (0..args.reports + 1000)
+    let mut sealed: Vec<Request> = (0..args.reports + 1000)
         .map(|i| {
             let tenant = &tenants[i % tenants.len()];
             (
                 format!("{}/api/v1/t/{}/reports", server.base, tenant.id),
-                SealedReport::new(tenant).body,
+                None,
+                Some(SealedReport::new(tenant).body),
             )
         })
         .collect();
-    let (warmup, measured) = sealed.split_at(1000);
-    let warm = drive(&http, args.clients, Arc::new(warmup.to_vec())).await;
+    let measured = sealed.split_off(1000);
+    let warm = drive(&http, args.clients, Arc::new(sealed), 201).await?;
     if warm.failed > 0 {
         println!("  (warm-up: {warm})");
     }
-    Ok(drive(&http, args.clients, Arc::new(measured.to_vec())).await)
+    drive(&http, args.clients, Arc::new(measured), 201).await
 }
 
 #[tokio::main]

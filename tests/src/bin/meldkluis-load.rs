@@ -22,7 +22,7 @@
 //! - 10,000 tenants, requests to random ones, and resident memory after.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,7 +32,10 @@ use meldkluis_crypto_core::{
 };
 use meldkluis_server::admin::Admin;
 use meldkluis_server::Config;
-use meldkluis_tests::load::{create_tenant, SealedReport, Server};
+use meldkluis_tests::load::{
+    create_tenant, drive, proc_status, server_bin_beside, status_kib, Figures, Flags, Request,
+    SealedReport, Server,
+};
 use meldkluis_tests::{b64, seal};
 use rand::{Rng, RngCore};
 use serde_json::json;
@@ -54,140 +57,48 @@ impl Args {
 }
 
 fn parse_args() -> anyhow::Result<Args> {
-    let exe = std::env::current_exe()?;
     let mut args = Args {
         reports: 30_000,
         clients: 64,
         tenants: 10_000,
         attachment_mib: 100,
-        server_bin: exe.with_file_name("meldkluis-server"),
+        server_bin: server_bin_beside()?,
         only: Vec::new(),
         server_toml: Vec::new(),
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
+    let mut flags = Flags::from_env();
+    while let Some(flag) = flags.next_flag() {
         match flag.as_str() {
-            "--reports" => args.reports = value()?.parse()?,
-            "--clients" => args.clients = value()?.parse()?,
-            "--tenants" => args.tenants = value()?.parse()?,
-            "--attachment-mib" => args.attachment_mib = value()?.parse()?,
-            "--server-bin" => args.server_bin = value()?.into(),
+            "--reports" => args.reports = flags.value()?,
+            "--clients" => args.clients = flags.value()?,
+            "--tenants" => args.tenants = flags.value()?,
+            "--attachment-mib" => args.attachment_mib = flags.value()?,
+            "--server-bin" => args.server_bin = flags.value()?,
             "--only" => {
-                let phase = value()?;
+                let phase: String = flags.value()?;
                 anyhow::ensure!(
                     ["reports", "logins", "attachment", "tenants"].contains(&phase.as_str()),
                     "--only: reports, logins, attachment or tenants, not {phase}"
                 );
                 args.only.push(phase);
             }
-            "--server-toml" => args.server_toml.push(value()?),
-            other => anyhow::bail!("unknown argument {other}"),
+            "--server-toml" => args.server_toml.push(flags.value()?),
+            _ => return Err(flags.unknown()),
         }
     }
     Ok(args)
 }
 
-/// One request: URL, bearer token, JSON body (GET when none).
-type Request = (String, Option<String>, Option<bytes::Bytes>);
-
-/// Throughput and latency of one measured phase.
-struct Figures {
-    count: usize,
-    per_second: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-}
-
-impl std::fmt::Display for Figures {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{:>9.0}/s  p50 {:>6.2} ms  p99 {:>6.2} ms  ({} requests)",
-            self.per_second, self.p50_ms, self.p99_ms, self.count
-        )
-    }
-}
-
-fn figures(mut latencies: Vec<Duration>, elapsed: Duration) -> Figures {
-    latencies.sort_unstable();
-    let at = |q: f64| {
-        let index = ((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1));
-        latencies
-            .get(index)
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    Figures {
-        count: latencies.len(),
-        per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
-        p50_ms: at(0.5),
-        p99_ms: at(0.99),
-    }
-}
-
-/// Sends `requests` from `clients` concurrent clients; every answer must
-/// have status `expect`.
-async fn drive(
+/// [`drive`], every answer with status `expect`.
+async fn drive_ok(
     http: &reqwest::Client,
     clients: usize,
-    requests: Arc<Vec<Request>>,
+    requests: Vec<Request>,
     expect: u16,
 ) -> anyhow::Result<Figures> {
-    let next = Arc::new(AtomicUsize::new(0));
-    let failures = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..clients)
-        .map(|_| {
-            let (http, requests, next, failures) = (
-                http.clone(),
-                requests.clone(),
-                next.clone(),
-                failures.clone(),
-            );
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((url, token, body)) = requests.get(i) else {
-                        break;
-                    };
-                    let sent = Instant::now();
-                    let request = match body {
-                        Some(body) => http
-                            .post(url)
-                            .header("content-type", "application/json")
-                            .body(body.clone()),
-                        None => http.get(url),
-                    };
-                    let request = match token {
-                        Some(token) => request.bearer_auth(token),
-                        None => request,
-                    };
-                    match request.send().await {
-                        Ok(response) if response.status().as_u16() == expect => {
-                            let _ = response.bytes().await;
-                            latencies.push(sent.elapsed());
-                        }
-                        _ => {
-                            failures.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await?);
-    }
-    let elapsed = started.elapsed();
-    anyhow::ensure!(
-        failures.load(Ordering::Relaxed) == 0,
-        "{} requests failed",
-        failures.load(Ordering::Relaxed)
-    );
-    Ok(figures(latencies, elapsed))
+    drive(http, clients, Arc::new(requests), expect)
+        .await?
+        .all_ok()
 }
 
 /// The bare SQLite baseline: the same durable inserts (report row and its
@@ -320,17 +231,17 @@ async fn main() -> anyhow::Result<()> {
             .take(2000)
             .map(|s| (url("/bench/reports-no-store"), None, Some(s.body.clone())))
             .collect();
-        drive(&http, args.clients, Arc::new(warmup), 201).await?;
+        drive_ok(&http, args.clients, warmup, 201).await?;
         let baseline: Vec<_> = sealed
             .iter()
             .map(|s| (url("/bench/reports-no-store"), None, Some(s.body.clone())))
             .collect();
-        let stack = drive(&http, args.clients, Arc::new(baseline), 201).await?;
+        let stack = drive_ok(&http, args.clients, baseline, 201).await?;
         let real: Vec<_> = sealed
             .iter()
             .map(|s| (url("/reports"), None, Some(s.body.clone())))
             .collect();
-        let reports = drive(&http, args.clients, Arc::new(real), 201).await?;
+        let reports = drive_ok(&http, args.clients, real, 201).await?;
         let rows: Vec<(Vec<u8>, [u8; 16])> = sealed
             .iter()
             .map(|s| (s.item.clone(), s.report_id))
@@ -363,11 +274,11 @@ async fn main() -> anyhow::Result<()> {
             (url("/mailbox/login"), None, Some(bytes::Bytes::from(body)))
         })
         .collect();
-        let login_figures = drive(&http, args.clients, Arc::new(logins), 200).await?;
+        let login_figures = drive_ok(&http, args.clients, logins, 200).await?;
         let health: Vec<_> = (0..40_000)
             .map(|_| (format!("{}/healthz", server.base), None, None))
             .collect();
-        let health_figures = drive(&http, args.clients, Arc::new(health), 200).await?;
+        let health_figures = drive_ok(&http, args.clients, health, 200).await?;
         let ids: Vec<[u8; 16]> = sealed.iter().map(|s| s.mailbox_id).collect();
         let bare_lookup = sqlite_lookup_baseline(&data.join("tenants/load/tenant.sqlite"), &ids)?;
         println!("\nmailbox log-ins, {} clients:", args.clients);
@@ -466,16 +377,7 @@ async fn main() -> anyhow::Result<()> {
             let pid = server.child.id();
             std::thread::spawn(move || {
                 while sampling.load(Ordering::Relaxed) {
-                    let status =
-                        std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-                    if let Some(kib) = status
-                        .lines()
-                        .find(|l| l.starts_with("VmRSS:"))
-                        .and_then(|l| l.split_whitespace().nth(1))
-                        .and_then(|v| v.parse::<u64>().ok())
-                    {
-                        peak.fetch_max(kib, Ordering::Relaxed);
-                    }
+                    peak.fetch_max(status_kib(&proc_status(pid), "VmRSS:"), Ordering::Relaxed);
                     std::thread::sleep(Duration::from_millis(2));
                 }
             })
@@ -549,7 +451,7 @@ async fn main() -> anyhow::Result<()> {
                 (format!("{}/api/v1/t/{id}/config", server.base), None, None)
             })
             .collect();
-        let tenant_figures = drive(&http, args.clients, Arc::new(requests), 200).await?;
+        let tenant_figures = drive_ok(&http, args.clients, requests, 200).await?;
         let (rss, hwm) = server.memory_kib();
         println!("  GET /config on random tenants   : {tenant_figures}");
         println!(
