@@ -304,14 +304,16 @@ impl Cluster {
         // The server database's row, then the tenant database brought to
         // this version's schema (and WAL mode, which Litestream needs).
         let server_db = layout.server_db();
-        let row = record.clone();
+        let (row, id) = (record.clone(), tenant.clone());
         let (from, to) = (incoming.clone(), db_path.clone());
         crate::db::blocking(move || -> Result<(), AppError> {
             std::fs::rename(&from, &to)?;
             drop(crate::db::open_tenant(&to)?);
             let conn = crate::db::open(&server_db, crate::db::SERVER_MIGRATIONS)?;
             row.write_row(&conn)?;
-            forget_public_config(&conn, &row.id);
+            // A stored answer from an earlier ownership describes an older
+            // copy of the tenant database.
+            crate::tenants::public_config::forget(&conn, &id)?;
             Ok(())
         })
         .await?;
@@ -396,7 +398,7 @@ impl Cluster {
         let removed_row = crate::db::blocking(move || -> Result<(), AppError> {
             let conn = crate::db::open(&server_db, crate::db::SERVER_MIGRATIONS)?;
             conn.execute("DELETE FROM tenants WHERE id = ?1", [id.as_str()])?;
-            forget_public_config(&conn, id.as_str());
+            crate::tenants::public_config::remove(&conn, &id)?;
             Ok(())
         })
         .await;
@@ -668,12 +670,6 @@ async fn close_local(state: &AppState, tenant: &TenantId) {
     {
         tracing::warn!(%tenant, "a dropped tenant's database is still in use; waiting");
     }
-}
-
-/// Forgets a tenant's cached public configuration (a copy from an earlier
-/// ownership may be stale); a server database without that cache is fine.
-fn forget_public_config(conn: &rusqlite::Connection, tenant: &str) {
-    let _ = conn.execute("DELETE FROM public_configs WHERE tenant = ?1", [tenant]);
 }
 
 fn json_bytes(value: &impl serde::Serialize) -> Vec<u8> {
