@@ -553,7 +553,7 @@ impl Cluster {
 }
 
 /// One tenant in `cluster status`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct TenantStatus {
     /// The tenant.
     pub tenant: String,
@@ -570,55 +570,49 @@ pub struct TenantStatus {
 }
 
 async fn status(etcd: &Etcd) -> Result<Vec<TenantStatus>, ClusterError> {
+    type List = std::collections::BTreeMap<String, TenantStatus>;
+    /// The status of the tenant that `kv`, a key under `prefix`, names.
+    fn entry<'a>(
+        list: &'a mut List,
+        kv: &etcd::KeyValue,
+        prefix: &str,
+    ) -> Option<&'a mut TenantStatus> {
+        let key = String::from_utf8_lossy(&kv.key);
+        let tenant = key.strip_prefix(prefix)?;
+        Some(
+            list.entry(tenant.to_owned())
+                .or_insert_with(|| TenantStatus {
+                    tenant: tenant.to_owned(),
+                    ..TenantStatus::default()
+                }),
+        )
+    }
     let catalog = etcd.get_prefix("/meldkluis/catalog/").await?;
     let owners = etcd.get_prefix("/meldkluis/owner/").await?;
     let epochs = etcd.get_prefix("/meldkluis/epoch/").await?;
-    let tail = |kv: &etcd::KeyValue, prefix: &str| {
-        String::from_utf8_lossy(&kv.key)
-            .strip_prefix(prefix)
-            .map(str::to_owned)
-    };
-    let mut list: std::collections::BTreeMap<String, TenantStatus> = Default::default();
-    let entry = |list: &mut std::collections::BTreeMap<String, TenantStatus>, t: String| {
-        list.entry(t.clone())
-            .or_insert_with(|| TenantStatus {
-                tenant: t,
-                name: None,
-                owner: None,
-                owner_url: None,
-                epoch: None,
-                committed_epoch: None,
-            })
-            .tenant
-            .clone()
-    };
+    let mut list = List::new();
     for kv in &catalog {
-        if let Some(t) = tail(kv, "/meldkluis/catalog/") {
-            let key = entry(&mut list, t);
-            let record: Option<CatalogRecord> = serde_json::from_slice(&kv.value).ok();
-            if let Some(s) = list.get_mut(&key) {
-                s.name = record.map(|r| r.name);
-            }
+        if let Some(s) = entry(&mut list, kv, "/meldkluis/catalog/") {
+            s.name = serde_json::from_slice::<CatalogRecord>(&kv.value)
+                .ok()
+                .map(|r| r.name);
         }
     }
     for kv in &owners {
-        if let Some(t) = tail(kv, "/meldkluis/owner/") {
-            let key = entry(&mut list, t);
-            if let (Some(s), Some(owner)) = (list.get_mut(&key), OwnerInfo::from_kv(kv)) {
-                s.owner = Some(owner.node);
-                s.owner_url = Some(owner.url);
-                s.epoch = Some(owner.epoch);
-            }
+        if let (Some(s), Some(owner)) = (
+            entry(&mut list, kv, "/meldkluis/owner/"),
+            OwnerInfo::from_kv(kv),
+        ) {
+            s.owner = Some(owner.node);
+            s.owner_url = Some(owner.url);
+            s.epoch = Some(owner.epoch);
         }
     }
     for kv in &epochs {
-        if let Some(t) = tail(kv, "/meldkluis/epoch/") {
-            let key = entry(&mut list, t);
-            if let Some(s) = list.get_mut(&key) {
-                s.committed_epoch = std::str::from_utf8(&kv.value)
-                    .ok()
-                    .and_then(|v| v.parse().ok());
-            }
+        if let Some(s) = entry(&mut list, kv, "/meldkluis/epoch/") {
+            s.committed_epoch = std::str::from_utf8(&kv.value)
+                .ok()
+                .and_then(|v| v.parse().ok());
         }
     }
     Ok(list.into_values().collect())
