@@ -142,9 +142,7 @@ impl AppState {
     /// Like [`AppState::new`] with another clock (tests move it to date
     /// reports weeks back).
     pub fn with_clock(config: Config, clock: Arc<dyn clock::Clock>) -> Result<Self, StartError> {
-        config.validate()?;
-        let secret = ServerSecret::load_or_create(&config.server_secret_path())?;
-        Self::open(config, secret, clock, &|name| std::env::var(name).ok())
+        Self::with_clock_and_env(config, clock, &|name| std::env::var(name).ok())
     }
 
     /// Like [`AppState::with_clock`], with the object store's credentials
