@@ -10,6 +10,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use base64::Engine as _;
@@ -602,6 +603,19 @@ impl Challenges {
     }
 }
 
+/// The tenant id in a tenant route's path (`{tenant}`, percent-decoded
+/// by the router): 400 when it is not a valid id.
+pub(crate) fn path_tenant_id(
+    params: Result<RawPathParams, RawPathParamsRejection>,
+) -> Result<TenantId, AppError> {
+    let params = params.map_err(|e| AppError::bad_request(format!("path: {e}")))?;
+    let raw = params
+        .iter()
+        .find_map(|(name, value)| (name == "tenant").then_some(value))
+        .ok_or_else(|| AppError::internal("route without a tenant parameter"))?;
+    TenantId::new(raw).map_err(|_| AppError::new(ErrorCode::InvalidTenantId, "invalid tenant id"))
+}
+
 /// The tenant named in the path: validated, existing and enabled.
 #[derive(Debug, Clone)]
 pub struct Tenant(pub Arc<OpenTenant>);
@@ -613,15 +627,7 @@ impl FromRequestParts<AppState> for Tenant {
         if let Some(tenant) = parts.extensions.get::<Tenant>() {
             return Ok(tenant.clone());
         }
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|e| AppError::bad_request(format!("path: {e}")))?;
-        let raw = params
-            .iter()
-            .find_map(|(name, value)| (name == "tenant").then_some(value))
-            .ok_or_else(|| AppError::internal("route without a tenant parameter"))?;
-        let id = TenantId::new(raw)
-            .map_err(|_| AppError::new(ErrorCode::InvalidTenantId, "invalid tenant id"))?;
+        let id = path_tenant_id(RawPathParams::from_request_parts(parts, state).await)?;
         let tenant = Tenant(state.tenants().get(&id).await?);
         parts.extensions.insert(tenant.clone());
         Ok(tenant)

@@ -6,10 +6,9 @@ use axum::extract::{RawPathParams, State};
 use axum::http::{header, HeaderValue};
 use axum::response::IntoResponse;
 use axum::Json;
-use meldkluis_crypto_core::TenantId;
 use serde_json::{json, Value};
 
-use crate::error::{AppError, ErrorCode};
+use crate::error::AppError;
 use crate::AppState;
 
 /// `GET /api/v1/t/{tenant}/config`: what a reporter's browser needs. Served
@@ -20,13 +19,7 @@ pub async fn public_config(
     State(state): State<AppState>,
     params: Result<RawPathParams, RawPathParamsRejection>,
 ) -> Result<impl IntoResponse, AppError> {
-    let params = params.map_err(|e| AppError::bad_request(format!("path: {e}")))?;
-    let raw = params
-        .iter()
-        .find_map(|(name, value)| (name == "tenant").then_some(value))
-        .ok_or_else(|| AppError::internal("route without a tenant parameter"))?;
-    let id = TenantId::new(raw)
-        .map_err(|_| AppError::new(ErrorCode::InvalidTenantId, "invalid tenant id"))?;
+    let id = crate::auth::path_tenant_id(params)?;
     let answer = state.tenants().public_config(&id).await?;
     Ok((
         [(
