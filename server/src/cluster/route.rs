@@ -63,12 +63,18 @@ pub(crate) async fn route(State(state): State<AppState>, request: Request, next:
 }
 
 /// The tenant a path belongs to: `/api/v1/t/{tenant}/…` or `/t/{tenant}/…`.
+/// The segment is percent-decoded as the router decodes `{tenant}` for the
+/// handlers: `/t/%61cme/…` is acme's, routed to acme's owner, never served
+/// from this node's copies.
 fn tenant_of(path: &str) -> Option<TenantId> {
     let rest = path
         .strip_prefix("/api/v1/t/")
         .or_else(|| path.strip_prefix("/t/"))?;
-    let id = rest.split('/').next()?;
-    TenantId::new(id).ok()
+    let segment = rest.split('/').next()?;
+    let id = percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .ok()?;
+    TenantId::new(&id).ok()
 }
 
 /// A request body, held (replayable) or still streaming.
@@ -277,6 +283,9 @@ mod tests {
         assert_eq!(id("/api/v1/t/acme").as_deref(), Some("acme"));
         assert_eq!(id("/t/acme/report").as_deref(), Some("acme"));
         assert_eq!(id("/t/acme").as_deref(), Some("acme"));
+        assert_eq!(id("/t/%61cme/report").as_deref(), Some("acme"));
+        assert_eq!(id("/api/v1/t/ac%6De/config").as_deref(), Some("acme"));
+        assert_eq!(id("/t/ac%2Fme/report"), None);
         assert_eq!(id("/t/ACME/report"), None);
         assert_eq!(id("/t/../x"), None);
         assert_eq!(id("/assets/app.js"), None);

@@ -337,6 +337,21 @@ async fn acquire_is_exclusive_and_the_other_node_forwards() {
     assert_holds(&owner.tenant_db(), &acknowledged);
     assert!(!other.tenant_db().exists(), "the other node keeps no copy");
 
+    // The tenant's id percent-encoded is the same tenant (the router
+    // decodes `{tenant}` for the handlers): forwarded to the owner too,
+    // never answered from the other node's own server database.
+    let encoded = http
+        .get(format!("{}/api/v1/t/%61cme/config", other.base))
+        .send()
+        .await
+        .expect("answer");
+    let encoded = answer(encoded).await;
+    assert_eq!(
+        (encoded.status, encoded.node.as_deref(), encoded.epoch),
+        (200, Some(owner.name), Some(epoch)),
+        "{encoded:?}"
+    );
+
     // A request marked as forwarded is never forwarded again: the node
     // that does not own the tenant refuses it as misdirected.
     let refused = http
