@@ -200,15 +200,17 @@ fn socket_index(tenant: &TenantId, count: usize) -> usize {
     usize::try_from(hash % count).unwrap_or(0)
 }
 
+/// `s3://BUCKET[/PATH][?QUERY]` without credentials anywhere: the URL is
+/// on `litestream restore`'s command line and in error messages, so no
+/// user-info, neither before the bucket nor in the query's `endpoint`
+/// (Litestream takes the keys from its environment only).
 fn valid_replica_url(url: &str) -> bool {
     let Some(rest) = url.strip_prefix("s3://") else {
         return false;
     };
-    let (path, _query) = rest.split_once('?').unwrap_or((rest, ""));
-    let bucket = path.split('/').next().unwrap_or_default();
+    let bucket = rest.split(['/', '?']).next().unwrap_or_default();
     !bucket.is_empty()
-        && !url.contains('#')
-        && !path.contains('@')
+        && !url.contains(['#', '@'])
         && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
@@ -544,6 +546,9 @@ mod tests {
         assert!(refused(
             &|c| c.replica_url = "s3://key:secret@bucket/x".into()
         ));
+        assert!(refused(&|c| c.replica_url =
+            "s3://bucket/x?endpoint=http://key:secret@127.0.0.1:8333"
+                .into()));
         assert!(refused(&|c| c.replica_url = "s3://b/x#frag".into()));
         assert!(refused(&|c| c.sync_timeout_ms = 0));
         assert!(refused(&|c| c.litestream_bin = PathBuf::new()));
