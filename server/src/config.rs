@@ -617,9 +617,7 @@ impl Config {
             // the same secret, so it cannot live in one node's data
             // directory.
             check(
-                self.server_secret_path
-                    .as_ref()
-                    .is_some_and(|path| !path.starts_with(&self.data_dir)),
+                self.server_secret_path.as_deref().is_some_and(outside),
                 "cluster",
                 "[cluster] needs server_secret_path, the same file on every node, outside data_dir",
             )?;
@@ -925,6 +923,9 @@ mod tests {
         node(Some("/srv/n1/data/server-secret"))
             .validate()
             .expect_err("a secret inside one node's data directory");
+        node(Some("/srv/n1/other/../data/server-secret"))
+            .validate()
+            .expect_err("inside the data directory, written with ..");
     }
 
     #[test]
