@@ -362,8 +362,24 @@ impl std::fmt::Debug for LitestreamGate {
     }
 }
 
+impl LitestreamGate {
+    /// `Err` when the fence says this node may no longer acknowledge.
+    fn fenced(&self) -> Result<(), NotAcknowledged> {
+        match &self.fence {
+            Some(fence) => fence.check().map_err(|reason| NotAcknowledged {
+                reason: format!("fenced: {reason}"),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
 impl AckGate for LitestreamGate {
     fn before_ack(&self) -> Result<(), NotAcknowledged> {
+        // A node that no longer owns the tenant is refused before it waits
+        // for Litestream, and never registers the path again below (a
+        // later owner's copy may replace the file).
+        self.fenced()?;
         let not_acknowledged = |e: ReplicationError| {
             tracing::warn!(db = %self.db_path.display(), error = %e, "replica not confirmed; not acknowledging");
             NotAcknowledged {
@@ -384,12 +400,8 @@ impl AckGate for LitestreamGate {
             }
             Err(e) => return Err(not_acknowledged(e)),
         }
-        if let Some(fence) = &self.fence {
-            fence.check().map_err(|reason| NotAcknowledged {
-                reason: format!("fenced: {reason}"),
-            })?;
-        }
-        Ok(())
+        // Again: the lease may have lapsed while Litestream synced.
+        self.fenced()
     }
 }
 
@@ -552,6 +564,116 @@ mod tests {
         assert!(refused(&|c| c.replica_url = "s3://b/x#frag".into()));
         assert!(refused(&|c| c.sync_timeout_ms = 0));
         assert!(refused(&|c| c.litestream_bin = PathBuf::new()));
+    }
+
+    /// A stand-in Litestream on `socket`: answers each request with what
+    /// `answer` says for its request line, and sends every request line
+    /// to the returned channel.
+    fn fake_litestream(
+        socket: &Path,
+        answer: impl Fn(&str) -> (u16, &'static str) + Send + 'static,
+    ) -> std::sync::mpsc::Receiver<String> {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::os::unix::net::UnixListener::bind(socket).expect("bind");
+        let (seen, requests) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let mut reader = BufReader::new(stream);
+                let mut line = String::new();
+                reader.read_line(&mut line).expect("request line");
+                let mut length = 0;
+                loop {
+                    let mut header = String::new();
+                    reader.read_line(&mut header).expect("header");
+                    if header == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().expect("length");
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).expect("body");
+                let request = line.trim().to_owned();
+                let (status, json) = answer(&request);
+                let mut stream = reader.into_inner();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\n\r\n{json}",
+                    json.len()
+                );
+                if seen.send(request).is_err() {
+                    return;
+                }
+            }
+        });
+        requests
+    }
+
+    fn gate(socket: &Path, fence: Option<Arc<dyn Fence>>) -> LitestreamGate {
+        LitestreamGate {
+            litestream: Litestream::new(socket.to_owned()),
+            db_path: socket.with_file_name("t.sqlite"),
+            replica_url: "s3://b/tenants/t".into(),
+            timeout: Duration::from_secs(5),
+            fence,
+        }
+    }
+
+    /// A Litestream that was started again answers 404 for the database:
+    /// the gate registers it again and asks once more.
+    #[test]
+    fn a_database_litestream_forgot_is_registered_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("ls.sock");
+        let registered = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let known = Arc::clone(&registered);
+        let requests = fake_litestream(&socket, move |request| {
+            use std::sync::atomic::Ordering::SeqCst;
+            match request {
+                "POST /register HTTP/1.1" => {
+                    known.store(true, SeqCst);
+                    (200, r#"{"status":"registered"}"#)
+                }
+                "POST /sync HTTP/1.1" if known.load(SeqCst) => {
+                    (200, r#"{"status":"synced","txid":2,"replicated_txid":2}"#)
+                }
+                _ => (404, r#"{"error":"database not found"}"#),
+            }
+        });
+        gate(&socket, None).before_ack().expect("acknowledged");
+        let seen: Vec<String> = requests.try_iter().collect();
+        assert_eq!(
+            seen,
+            [
+                "POST /sync HTTP/1.1",
+                "POST /register HTTP/1.1",
+                "POST /sync HTTP/1.1"
+            ]
+        );
+    }
+
+    struct Lapsed;
+
+    impl Fence for Lapsed {
+        fn check(&self) -> Result<(), String> {
+            Err("lease lapsed".into())
+        }
+    }
+
+    /// A node that no longer owns the tenant is refused at once: it
+    /// neither waits for Litestream nor registers the path again.
+    #[test]
+    fn a_fenced_gate_asks_litestream_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("ls.sock");
+        let requests = fake_litestream(&socket, |_| (404, r#"{"error":"database not found"}"#));
+        let refused = gate(&socket, Some(Arc::new(Lapsed)))
+            .before_ack()
+            .expect_err("fenced");
+        assert!(refused.reason.starts_with("fenced: "), "{refused}");
+        assert_eq!(requests.try_iter().count(), 0);
     }
 
     #[test]
