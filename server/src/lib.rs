@@ -180,7 +180,7 @@ impl AppState {
             None => None,
         };
         let cluster = match &config.cluster {
-            Some(_) => Some(Arc::new(cluster::Cluster::new(&config, env)?)),
+            Some(_) => Some(Arc::new(cluster::Cluster::new(&config)?)),
             None => None,
         };
         // What the deletion log names is deleted again before any tenant is

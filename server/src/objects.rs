@@ -325,6 +325,16 @@ impl ObjectStore {
         })
     }
 
+    /// The credentials as environment variables, for a child process that
+    /// reaches this bucket (`litestream restore`): through its environment,
+    /// never its command line.
+    pub(crate) fn credentials_env(&self) -> Vec<(String, String)> {
+        vec![
+            (ACCESS_KEY_VAR.to_owned(), self.credentials.key().to_owned()),
+            (SECRET_KEY_VAR.to_owned(), self.credentials.secret().to_owned()),
+        ]
+    }
+
     /// The time-out of a request carrying `bytes`: the base, plus a second
     /// per MiB.
     fn timeout_for(&self, bytes: u64) -> Duration {

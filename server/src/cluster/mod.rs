@@ -429,8 +429,6 @@ pub struct Cluster {
     busy: Mutex<HashMap<TenantId, Arc<tokio::sync::Mutex<()>>>>,
     /// The client that forwards requests to owners.
     forward: reqwest::Client,
-    /// The object store's credentials, for `litestream restore`.
-    credentials: Vec<(String, String)>,
 }
 
 impl Cluster {
@@ -443,11 +441,7 @@ impl Cluster {
 
     /// The cluster part of a node configured with `config` (which must have
     /// `[cluster]`, `[replication]` and `[object_store]`).
-    /// The object store's credentials are read through `env`.
-    pub fn new(
-        config: &crate::Config,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Self, ClusterError> {
+    pub fn new(config: &crate::Config) -> Result<Self, ClusterError> {
         let cluster = config
             .cluster
             .clone()
@@ -479,13 +473,6 @@ impl Cluster {
             owners: Mutex::default(),
             busy: Mutex::default(),
             forward,
-            credentials: [
-                crate::objects::ACCESS_KEY_VAR,
-                crate::objects::SECRET_KEY_VAR,
-            ]
-            .into_iter()
-            .filter_map(|name| Some((name.to_owned(), env(name)?)))
-            .collect(),
         })
     }
 

@@ -269,6 +269,9 @@ impl Cluster {
             })
             .await?;
         }
+        let store = state
+            .objects()
+            .ok_or_else(|| AppError::internal("a cluster node without an object store"))?;
         match previous {
             Some(previous) => {
                 let bin = self.replication.litestream_bin.clone();
@@ -278,7 +281,8 @@ impl Cluster {
                     Some(epoch_number(previous)),
                 );
                 let out = incoming.clone();
-                let env = self.credentials.clone();
+                // The store's own credentials (a test's server has its own).
+                let env = store.credentials_env();
                 crate::db::blocking(move || {
                     crate::replication::restore_with_env(&bin, &url, &out, &env)
                 })
@@ -286,9 +290,6 @@ impl Cluster {
                 .map_err(|e| unavailable(format!("restore of epoch {previous}: {e}")))?;
             }
             None => {
-                let store = state
-                    .objects()
-                    .ok_or_else(|| AppError::internal("a cluster node without an object store"))?;
                 let found = store
                     .get_to_file(&crate::objects::seed_key(tenant), &incoming)
                     .await

@@ -352,6 +352,19 @@ async fn acquire_is_exclusive_and_the_other_node_forwards() {
         "{encoded:?}"
     );
 
+    // No Debug output of a node's state (a log line's `?state`) carries
+    // the object store's credentials.
+    for node in [&n1, &n2] {
+        let shown = format!("{:?}", node.state);
+        for name in [
+            meldkluis_server::objects::ACCESS_KEY_VAR,
+            meldkluis_server::objects::SECRET_KEY_VAR,
+        ] {
+            let value = services.weed.get_env(name).expect("a credential");
+            assert!(!shown.contains(&value), "{name} in a node's Debug output");
+        }
+    }
+
     // A request marked as forwarded is never forwarded again: the node
     // that does not own the tenant refuses it as misdirected.
     let refused = http
