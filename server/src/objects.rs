@@ -331,7 +331,10 @@ impl ObjectStore {
     pub(crate) fn credentials_env(&self) -> Vec<(String, String)> {
         vec![
             (ACCESS_KEY_VAR.to_owned(), self.credentials.key().to_owned()),
-            (SECRET_KEY_VAR.to_owned(), self.credentials.secret().to_owned()),
+            (
+                SECRET_KEY_VAR.to_owned(),
+                self.credentials.secret().to_owned(),
+            ),
         ]
     }
 
