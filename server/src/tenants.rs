@@ -324,12 +324,11 @@ impl Tenants {
     /// for the next request. Unknown -> 404, disabled -> 403.
     pub async fn public_config(&self, id: &TenantId) -> Result<bytes::Bytes, AppError> {
         use public_config::Lookup;
-        let mut remembered = self.public.remembered(id);
-        let (name, max_attachment_bytes, fill_if) = loop {
-            let generation = remembered.as_ref().map(|(g, _)| *g);
-            let public = Arc::clone(&self.public);
-            let key = id.clone();
-            match db::blocking(move || public.lookup(&key, generation)).await? {
+        let remembered = self.public.remembered(id);
+        let in_memory = remembered.as_ref().map(|(generation, _)| *generation);
+        let (public, key) = (Arc::clone(&self.public), id.clone());
+        let (name, max_attachment_bytes, fill_if) =
+            match db::blocking(move || public.lookup(&key, remembered)).await? {
                 Lookup::Unknown => {
                     return Err(AppError::new(
                         ErrorCode::TenantNotFound,
@@ -342,28 +341,18 @@ impl Tenants {
                         format!("tenant {id} is disabled"),
                     ))
                 }
-                Lookup::Stored {
-                    generation,
-                    answer: Some(answer),
-                } => {
-                    self.public.remember(id, generation, answer.clone());
+                Lookup::Stored { generation, answer } => {
+                    if in_memory != Some(generation) {
+                        self.public.remember(id, generation, answer.clone());
+                    }
                     return Ok(answer);
                 }
-                Lookup::Stored {
-                    generation,
-                    answer: None,
-                } => match remembered.take() {
-                    Some((remembered, answer)) if remembered == generation => return Ok(answer),
-                    // Not what is in memory: read the row's bytes.
-                    _ => continue,
-                },
                 Lookup::Build {
                     name,
                     max_attachment_bytes,
                     fill_if,
-                } => break (name, max_attachment_bytes, fill_if),
-            }
-        };
+                } => (name, max_attachment_bytes, fill_if),
+            };
         let tenant = self.get_even_disabled(id).await?;
         let built = {
             let (key, name) = (id.clone(), name.clone());

@@ -210,12 +210,9 @@ pub(crate) enum Lookup {
     Unknown,
     /// The tenant is disabled.
     Disabled,
-    /// The stored answer is good: its generation, and its bytes unless
-    /// they are the ones already in memory.
-    Stored {
-        generation: i64,
-        answer: Option<Bytes>,
-    },
+    /// The stored answer is good: its generation and bytes (the bytes in
+    /// memory when they are of that generation: not read again).
+    Stored { generation: i64, answer: Bytes },
     /// No usable answer: build it from the tenant database with this name
     /// and limit; `fill_if` is the row's state read now (`None`: no row),
     /// or no fill at all while a change is under way.
@@ -294,12 +291,13 @@ impl PublicConfigs {
     }
 
     /// Reads the tenant's row and its public configuration's row (blocking:
-    /// call on a blocking thread). `remembered` is the generation in
-    /// memory, whose bytes are then not read again.
+    /// call on a blocking thread). `remembered` is the answer in memory
+    /// ([`PublicConfigs::remembered`]), whose bytes are not read again
+    /// while its generation is the row's.
     pub(crate) fn lookup(
         &self,
         tenant: &TenantId,
-        remembered: Option<i64>,
+        remembered: Option<(i64, Bytes)>,
     ) -> rusqlite::Result<Lookup> {
         let reader = self
             .readers
@@ -330,7 +328,7 @@ impl PublicConfigs {
     fn query(
         conn: &Connection,
         tenant: &TenantId,
-        remembered: Option<i64>,
+        remembered: Option<(i64, Bytes)>,
     ) -> rusqlite::Result<Lookup> {
         type Row = (
             bool,
@@ -350,17 +348,20 @@ impl PublicConfigs {
                  FROM tenants t LEFT JOIN public_configs p ON p.tenant = t.id
                  WHERE t.id = ?1",
             )?
-            .query_row(params![tenant.as_str(), remembered], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            })
+            .query_row(
+                params![tenant.as_str(), remembered.as_ref().map(|r| r.0)],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                },
+            )
             .optional()?;
         let Some((disabled, name, max, generation, pending, usable, answer)) = row else {
             return Ok(Lookup::Unknown);
@@ -368,19 +369,26 @@ impl PublicConfigs {
         if disabled {
             return Ok(Lookup::Disabled);
         }
-        Ok(match (usable, generation) {
-            (true, Some(generation)) => Lookup::Stored {
-                generation,
-                answer: answer.map(Bytes::from),
-            },
-            _ => Lookup::Build {
-                name,
-                max_attachment_bytes: u64::try_from(max).unwrap_or(0),
-                fill_if: match (generation, pending) {
-                    (None, _) => Some(FillIf::NoRow),
-                    (Some(generation), Some(0)) => Some(FillIf::Generation(generation)),
-                    _ => None,
-                },
+        // The row's bytes, or (not read: NULL) those in memory.
+        let stored = match (usable, generation, answer, remembered) {
+            (true, Some(generation), Some(bytes), _) => Some((generation, Bytes::from(bytes))),
+            (true, Some(generation), None, Some((remembered, bytes)))
+                if remembered == generation =>
+            {
+                Some((generation, bytes))
+            }
+            _ => None,
+        };
+        if let Some((generation, answer)) = stored {
+            return Ok(Lookup::Stored { generation, answer });
+        }
+        Ok(Lookup::Build {
+            name,
+            max_attachment_bytes: u64::try_from(max).unwrap_or(0),
+            fill_if: match (generation, pending) {
+                (None, _) => Some(FillIf::NoRow),
+                (Some(generation), Some(0)) => Some(FillIf::Generation(generation)),
+                _ => None,
             },
         })
     }
@@ -482,9 +490,13 @@ mod tests {
         let Lookup::Stored { generation, answer } = lookup() else {
             panic!("stored");
         };
-        assert_eq!(answer.as_deref(), Some(&b"fresh"[..]));
-        match configs.lookup(&id, Some(generation)).expect("lookup") {
-            Lookup::Stored { answer: None, .. } => {}
+        assert_eq!(&answer[..], b"fresh");
+        let memory = Bytes::from_static(b"in memory");
+        match configs
+            .lookup(&id, Some((generation, memory.clone())))
+            .expect("lookup")
+        {
+            Lookup::Stored { answer, .. } if answer == memory => {}
             other => panic!("the bytes in memory are current: {other:?}"),
         }
         server
