@@ -82,22 +82,13 @@ pub fn insert(
 /// one stored under its item id exactly (the same mailbox id and key, auth
 /// hash and item bytes): a retried request, answered as the first was.
 pub fn replay(conn: &Connection, report: &NewReport) -> rusqlite::Result<Option<(String, String)>> {
-    use rusqlite::OptionalExtension;
-    conn.prepare_cached(
+    store::exact_repeat(
+        conn,
         "SELECT created_day, expires_day FROM follow_ups WHERE item_id = ?1 AND mailbox_id = ?2
              AND mailbox_key = ?3 AND auth_hash = ?4 AND item = ?5",
-    )?
-    .query_row(
-        params![
-            report.id,
-            report.mailbox_id,
-            report.mailbox_key.as_bytes(),
-            report.auth_hash,
-            report.item
-        ],
+        report,
         |r| Ok((r.get(0)?, r.get(1)?)),
     )
-    .optional()
 }
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FollowUp> {

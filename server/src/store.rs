@@ -994,21 +994,36 @@ pub fn attachment_len(
 /// submission, answered as the first was. `None` for anything else under
 /// that id (a conflict).
 pub fn report_replay(conn: &Connection, report: &NewReport) -> rusqlite::Result<Option<String>> {
-    conn.prepare_cached(
+    exact_repeat(
+        conn,
         "SELECT created_day FROM reports WHERE id = ?1 AND mailbox_id = ?2 AND mailbox_key = ?3
              AND auth_hash = ?4 AND item = ?5 AND mailbox_state = 'own'",
-    )?
-    .query_row(
-        params![
-            report.id,
-            report.mailbox_id,
-            report.mailbox_key.as_bytes(),
-            report.auth_hash,
-            report.item
-        ],
+        report,
         |r| r.get(0),
     )
-    .optional()
+}
+
+/// The row `sql` selects for `report`, whose `?1` to `?5` are its id,
+/// mailbox id, mailbox key, auth hash and item bytes: what a retried
+/// submission (a report, a follow-up) is compared with.
+pub(crate) fn exact_repeat<T>(
+    conn: &Connection,
+    sql: &str,
+    report: &NewReport,
+    row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Option<T>> {
+    conn.prepare_cached(sql)?
+        .query_row(
+            params![
+                report.id,
+                report.mailbox_id,
+                report.mailbox_key.as_bytes(),
+                report.auth_hash,
+                report.item
+            ],
+            row,
+        )
+        .optional()
 }
 
 /// The day an oral report was registered, if this one repeats it exactly
