@@ -1052,8 +1052,10 @@ pub async fn blocking<R: Send + 'static>(work: impl FnOnce() -> R + Send + 'stat
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn failed_job_rolls_back_only_itself() {
+    /// `t.sqlite` with one table `t (x INTEGER PRIMARY KEY)` in a new
+    /// directory, served by a worker of up to 8 jobs a batch that asks
+    /// `gate`.
+    fn table_t(gate: Option<Arc<dyn AckGate>>) -> (tempfile::TempDir, Workers, Db) {
         let dir = tempfile::tempdir().expect("tempdir");
         let conn = open(
             &dir.path().join("t.sqlite"),
@@ -1061,7 +1063,13 @@ mod tests {
         )
         .expect("open");
         let workers = Workers::default();
-        let db = Db::start(conn, "test-db".into(), 8, &workers, None).expect("start");
+        let db = Db::start(conn, "test-db".into(), 8, &workers, gate).expect("start");
+        (dir, workers, db)
+    }
+
+    #[tokio::test]
+    async fn failed_job_rolls_back_only_itself() {
+        let (dir, workers, db) = table_t(None);
         let ok = db.call(|c| Ok(c.execute("INSERT INTO t VALUES (1)", [])?));
         let bad = db.call(|c| {
             c.execute("INSERT INTO t VALUES (2)", [])?;
@@ -1114,15 +1122,8 @@ mod tests {
     #[tokio::test]
     async fn writes_wait_for_the_gate_and_reads_never_ask_it() {
         use std::sync::atomic::Ordering::SeqCst;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let conn = open(
-            &dir.path().join("t.sqlite"),
-            &["CREATE TABLE t (x INTEGER PRIMARY KEY)"],
-        )
-        .expect("open");
-        let workers = Workers::default();
         let gate = Arc::new(TestGate::default());
-        let db = Db::start(conn, "test-db".into(), 8, &workers, Some(gate.clone())).expect("start");
+        let (_dir, workers, db) = table_t(Some(gate.clone()));
         let count =
             || db.call(|c| Ok(c.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))?));
         assert_eq!(count().await.expect("read"), 0);
