@@ -104,8 +104,6 @@ impl Keys {
 /// Creates the tenant with an advisor and a recovery key, and no daily
 /// quota to speak of.
 pub(crate) fn set_up(site: &Site, tenant: &str) -> Keys {
-    let advisor = StaticSecret::generate(&mut rand::rngs::OsRng);
-    let recovery = StaticSecret::generate(&mut rand::rngs::OsRng);
     site.cli(&["tenant", "create", tenant, "--name", "Acme"]);
     site.cli(&[
         "tenant",
@@ -114,6 +112,13 @@ pub(crate) fn set_up(site: &Site, tenant: &str) -> Keys {
         "--reports-per-day",
         "100000000",
     ]);
+    enrol(site, tenant)
+}
+
+/// Sets a new recovery key and adds an advisor to an existing tenant.
+pub(crate) fn enrol(site: &Site, tenant: &str) -> Keys {
+    let advisor = StaticSecret::generate(&mut rand::rngs::OsRng);
+    let recovery = StaticSecret::generate(&mut rand::rngs::OsRng);
     site.cli(&[
         "recovery-key",
         "set",
@@ -166,6 +171,23 @@ pub(crate) fn seal(
     seal_item(&params, content, &mut rand::rngs::OsRng).expect("seal")
 }
 
+/// The request body of a report (`POST /reports`) or follow-up mailbox
+/// (`POST /follow-ups`): the sealed `item`, its mailbox's public key and
+/// the mailbox log-in.
+pub(crate) fn report_body(
+    item: &[u8],
+    mailbox: &StaticSecret,
+    mailbox_id: [u8; 16],
+    auth_secret: [u8; 32],
+) -> Value {
+    json!({
+        "item": b64(item),
+        "mailbox_id": hex::encode(mailbox_id),
+        "mailbox_public_key": mailbox.public_key().to_hex(),
+        "auth_secret": hex::encode(auth_secret),
+    })
+}
+
 /// Submits one report; `None` if the server did not answer 201.
 pub(crate) async fn submit(
     http: &reqwest::Client,
@@ -187,12 +209,7 @@ pub(crate) async fn submit(
     rand::rngs::OsRng.fill_bytes(&mut mailbox_id);
     let mut auth_secret = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut auth_secret);
-    let body = json!({
-        "item": b64(&item),
-        "mailbox_id": hex::encode(mailbox_id),
-        "mailbox_public_key": mailbox.public_key().to_hex(),
-        "auth_secret": hex::encode(auth_secret),
-    });
+    let body = report_body(&item, &mailbox, mailbox_id, auth_secret);
     let url = format!("{base}/api/v1/t/{}/reports", keys.tenant);
     let response = http.post(url).json(&body).send().await.ok()?;
     (response.status() == 201).then_some(Submitted {

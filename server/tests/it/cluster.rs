@@ -17,16 +17,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use meldkluis_crypto_core::{ItemId, ItemKind, StaticKey as _, StaticSecret};
 use meldkluis_server::cluster::{ClusterConfig, EPOCH_HEADER, NODE_HEADER};
 use meldkluis_server::replication::ReplicationConfig;
 use rand::RngCore as _;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::backup::{http, seal, set_up, stored_reports, Keys, Site};
-use crate::common::b64;
-use crate::replication::{replica_base, LitestreamProcess};
-use crate::services::{tool, EtcdProcess, Weed};
+use crate::backup::{http, set_up, stored_reports, Keys, Site};
+use crate::replication::{new_report, Report};
+use crate::services::{
+    loopback_listener, replica_base, tool, EtcdProcess, LitestreamProcess, Server, Weed,
+};
 
 const TENANT: &str = "acme";
 
@@ -113,49 +113,45 @@ impl Services {
     }
 }
 
-/// A node in this process.
+/// A node in this process (it stops serving when dropped).
 struct Node {
     name: &'static str,
-    state: meldkluis_server::AppState,
-    base: String,
     data: PathBuf,
+    /// Serving; dropped (stops) before its Litestream.
+    server: Server,
     litestream: LitestreamProcess,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Node {
     async fn start(services: &Services, name: &'static str) -> Self {
         let litestream = LitestreamProcess::start(&services.weed);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let (listener, base) = loopback_listener().await;
         let config = services.config(name, &litestream, &base);
         let data = config.data_dir.clone();
-        let state = meldkluis_server::AppState::with_clock_and_env(
+        let server = Server::serve(
+            listener,
+            base,
             config,
             Arc::new(meldkluis_server::clock::SystemClock),
-            &|n| services.weed.get_env(n),
-        )
-        .expect("state");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(meldkluis_server::serve(listener, state.clone(), async {
-            let _ = stopped.await;
-        }));
+            &services.weed,
+        );
         let node = Self {
             name,
-            state,
-            base,
             data,
+            server,
             litestream,
-            stop: Some(stop),
         };
         wait_for("a lease", || node.cluster().lease_id().is_some()).await;
         node
     }
 
     fn cluster(&self) -> &meldkluis_server::cluster::Cluster {
-        self.state.cluster().expect("a cluster node")
+        self.server.state.cluster().expect("a cluster node")
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    fn base(&self) -> &str {
+        &self.server.base
     }
 
     fn serves(&self) -> bool {
@@ -165,14 +161,6 @@ impl Node {
 
     fn tenant_db(&self) -> PathBuf {
         self.data.join("tenants").join(TENANT).join("tenant.sqlite")
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 
@@ -186,28 +174,11 @@ async fn wait_for(what: &str, condition: impl Fn() -> bool) {
     }
 }
 
-/// A report's request body, ready to send (and to send again).
-struct Report {
-    id: ItemId,
-    item: Vec<u8>,
-    body: Value,
-}
-
+/// A new report of 2,000 random bytes.
 fn report(keys: &Keys) -> Report {
-    let mailbox = StaticSecret::generate(&mut rand::rngs::OsRng);
-    let id = ItemId::random(&mut rand::rngs::OsRng);
     let mut content = vec![0u8; 2000];
     rand::rngs::OsRng.fill_bytes(&mut content);
-    let item = seal(keys, ItemKind::Report, id, id, &mailbox, &content);
-    let mut mailbox_id = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut mailbox_id);
-    let body = json!({
-        "item": b64(&item),
-        "mailbox_id": hex::encode(mailbox_id),
-        "mailbox_public_key": mailbox.public_key().to_hex(),
-        "auth_secret": hex::encode([7u8; 32]),
-    });
-    Report { id, item, body }
+    new_report(keys, &content)
 }
 
 /// What a node answered: status, error code, and who served it at which
@@ -228,6 +199,25 @@ async fn send(http: &reqwest::Client, base: &str, report: &Report) -> Answer {
         .await
         .expect("an answer");
     answer(response).await
+}
+
+/// Sends a new report through `node`: it must be acknowledged (201) by
+/// `owner` at `epoch`.
+async fn send_acknowledged(
+    http: &reqwest::Client,
+    node: &Node,
+    keys: &Keys,
+    owner: &str,
+    epoch: i64,
+) -> (Report, Answer) {
+    let report = report(keys);
+    let answer = send(http, node.base(), &report).await;
+    assert_eq!(answer.status, 201, "{answer:?}");
+    assert_eq!(
+        (answer.node.as_deref(), answer.epoch),
+        (Some(owner), Some(epoch))
+    );
+    (report, answer)
 }
 
 /// Sends `report` again while the answer is 503 (the tenant changing
@@ -292,7 +282,7 @@ async fn acquire_is_exclusive_and_the_other_node_forwards() {
 
     // Both nodes get the tenant's first requests at the same moment.
     let config = |node: &Node| {
-        http.get(format!("{}/api/v1/t/{TENANT}/config", node.base))
+        http.get(format!("{}/api/v1/t/{TENANT}/config", node.base()))
             .send()
     };
     let (a, b) = tokio::join!(config(&n1), config(&n2));
@@ -325,14 +315,7 @@ async fn acquire_is_exclusive_and_the_other_node_forwards() {
     // epoch, and stored on the owner only.
     let mut acknowledged = Vec::new();
     for node in [&n1, &n2, &n1, &n2] {
-        let report = report(&keys);
-        let answer = send(&http, &node.base, &report).await;
-        assert_eq!(answer.status, 201, "{answer:?}");
-        assert_eq!(
-            (answer.node.as_deref(), answer.epoch),
-            (Some(owner.name), Some(epoch))
-        );
-        acknowledged.push((report, answer));
+        acknowledged.push(send_acknowledged(&http, node, &keys, owner.name, epoch).await);
     }
     assert_holds(&owner.tenant_db(), &acknowledged);
     assert!(!other.tenant_db().exists(), "the other node keeps no copy");
@@ -341,7 +324,7 @@ async fn acquire_is_exclusive_and_the_other_node_forwards() {
     // decodes `{tenant}` for the handlers): forwarded to the owner too,
     // never answered from the other node's own server database.
     let encoded = http
-        .get(format!("{}/api/v1/t/%61cme/config", other.base))
+        .get(format!("{}/api/v1/t/%61cme/config", other.base()))
         .send()
         .await
         .expect("answer");
@@ -355,7 +338,7 @@ async fn acquire_is_exclusive_and_the_other_node_forwards() {
     // No Debug output of a node's state (a log line's `?state`) carries
     // the object store's credentials.
     for node in [&n1, &n2] {
-        let shown = format!("{:?}", node.state);
+        let shown = format!("{:?}", node.server.state);
         for name in [
             meldkluis_server::objects::ACCESS_KEY_VAR,
             meldkluis_server::objects::SECRET_KEY_VAR,
@@ -368,7 +351,7 @@ async fn acquire_is_exclusive_and_the_other_node_forwards() {
     // A request marked as forwarded is never forwarded again: the node
     // that does not own the tenant refuses it as misdirected.
     let refused = http
-        .get(format!("{}/api/v1/t/{TENANT}/config", other.base))
+        .get(format!("{}/api/v1/t/{TENANT}/config", other.base()))
         .header(meldkluis_server::cluster::FORWARDED_HEADER, "elsewhere")
         .send()
         .await
@@ -376,7 +359,7 @@ async fn acquire_is_exclusive_and_the_other_node_forwards() {
     assert_eq!(refused.status(), 421);
     // An unknown tenant is acquired by nobody.
     let unknown = http
-        .get(format!("{}/api/v1/t/nobody/config", other.base))
+        .get(format!("{}/api/v1/t/nobody/config", other.base()))
         .send()
         .await
         .expect("answer");
@@ -397,20 +380,13 @@ async fn a_node_whose_lease_lapsed_acknowledges_nothing_and_the_other_takes_over
 
     // n1 takes the tenant (the only node yet), then n2 joins.
     let first = report(&keys);
-    let answer = send(&http, &n1.base, &first).await;
+    let answer = send(&http, n1.base(), &first).await;
     assert_eq!(answer.status, 201, "{answer:?}");
     let epoch1 = answer.epoch.expect("epoch");
     let n2 = Node::start(&services, "n2").await;
     let mut acknowledged = vec![(first, answer)];
     for node in [&n1, &n2, &n1, &n2] {
-        let report = report(&keys);
-        let answer = send(&http, &node.base, &report).await;
-        assert_eq!(answer.status, 201, "{answer:?}");
-        assert_eq!(
-            (answer.node.as_deref(), answer.epoch),
-            (Some("n1"), Some(epoch1))
-        );
-        acknowledged.push((report, answer));
+        acknowledged.push(send_acknowledged(&http, node, &keys, "n1", epoch1).await);
     }
 
     // A write reaches n1 while its Litestream is frozen: committed on n1,
@@ -419,7 +395,7 @@ async fn a_node_whose_lease_lapsed_acknowledges_nothing_and_the_other_takes_over
     n1.litestream.pause();
     let in_flight = report(&keys);
     let body = in_flight.body.clone();
-    let url = format!("{}/api/v1/t/{TENANT}/reports", n1.base);
+    let url = format!("{}/api/v1/t/{TENANT}/reports", n1.base());
     let client = http.clone();
     let pending = tokio::spawn(async move {
         self::answer(client.post(url).json(&body).send().await.expect("answer")).await
@@ -443,7 +419,7 @@ async fn a_node_whose_lease_lapsed_acknowledges_nothing_and_the_other_takes_over
     // n2 takes the tenant over at a higher epoch, with every report
     // acknowledged before; the refused write, sent again, is acknowledged
     // once, by n2.
-    let retried = send_until_answered(&http, &n2.base, &in_flight).await;
+    let retried = send_until_answered(&http, n2.base(), &in_flight).await;
     assert_eq!(retried.status, 201, "{retried:?}");
     assert_eq!(retried.node.as_deref(), Some("n2"));
     let epoch2 = retried.epoch.expect("epoch");
@@ -462,14 +438,7 @@ async fn a_node_whose_lease_lapsed_acknowledges_nothing_and_the_other_takes_over
     assert_eq!(n1.cluster().lease_id(), None, "no lease while cut off");
     n1.cluster().pause_lease(false);
     wait_for("n1's new lease", || n1.cluster().lease_id().is_some()).await;
-    let late = report(&keys);
-    let answer = send(&http, &n1.base, &late).await;
-    assert_eq!(answer.status, 201, "{answer:?}");
-    assert_eq!(
-        (answer.node.as_deref(), answer.epoch),
-        (Some("n2"), Some(epoch2))
-    );
-    acknowledged.push((late, answer));
+    acknowledged.push(send_acknowledged(&http, &n1, &keys, "n2", epoch2).await);
     assert_holds(&n2.tenant_db(), &acknowledged);
     // No report was acknowledged by two owners: each answer names one
     // node and the epoch that node held.

@@ -5,15 +5,17 @@
 //! id in use stay 409 `conflict`, and the stored item is unchanged. Against
 //! the real server binary.
 
-use meldkluis_crypto_core::{ItemId, ItemKind, StaticKey as _, StaticSecret};
+use meldkluis_crypto_core::{ItemId, ItemKind, StaticSecret};
 use rand::RngCore as _;
 use serde_json::{json, Value};
 
-use crate::backup::{http, mailbox_login, seal, set_up, stored_reports, Keys, Site, Submitted};
+use crate::backup::{
+    http, mailbox_login, report_body, seal, set_up, stored_reports, Keys, Site, Submitted,
+};
 use crate::common::{b64, kill};
 
 /// A report or follow-up request body under a fixed item id and mailbox.
-fn report_body(
+fn sealed_body(
     keys: &Keys,
     id: ItemId,
     mailbox: &StaticSecret,
@@ -22,12 +24,7 @@ fn report_body(
     content: &[u8],
 ) -> Value {
     let item = seal(keys, ItemKind::Report, id, id, mailbox, content);
-    json!({
-        "item": b64(&item),
-        "mailbox_id": hex::encode(mailbox_id),
-        "mailbox_public_key": mailbox.public_key().to_hex(),
-        "auth_secret": hex::encode(auth_secret),
-    })
+    report_body(&item, mailbox, mailbox_id, auth_secret)
 }
 
 async fn post(
@@ -72,7 +69,7 @@ async fn a_retried_report_message_or_follow_up_is_answered_again_and_stored_once
     let mailbox = StaticSecret::generate(&mut rand::rngs::OsRng);
     let (id, mailbox_id, auth_secret) =
         (ItemId::random(&mut rand::rngs::OsRng), random(), random());
-    let body = report_body(&keys, id, &mailbox, mailbox_id, auth_secret, b"the report");
+    let body = sealed_body(&keys, id, &mailbox, mailbox_id, auth_secret, b"the report");
     let (status, first) = post(&http, &reports, None, &body).await;
     assert_eq!(status, 201, "{first}");
     let (status, again) = post(&http, &reports, None, &body).await;
@@ -92,7 +89,7 @@ async fn a_retried_report_message_or_follow_up_is_answered_again_and_stored_once
 
     // Another report under that id (other bytes, same mailbox): refused,
     // and the stored one is unchanged.
-    let other = report_body(
+    let other = sealed_body(
         &keys,
         id,
         &mailbox,
@@ -146,7 +143,7 @@ async fn a_retried_report_message_or_follow_up_is_answered_again_and_stored_once
     let follow_mailbox = StaticSecret::generate(&mut rand::rngs::OsRng);
     let follow_id = ItemId::random(&mut rand::rngs::OsRng);
     let (f_mailbox_id, f_secret) = (random(), random());
-    let body = report_body(
+    let body = sealed_body(
         &keys,
         follow_id,
         &follow_mailbox,
@@ -158,7 +155,7 @@ async fn a_retried_report_message_or_follow_up_is_answered_again_and_stored_once
     assert_eq!(status, 201, "{first}");
     let (status, again) = post(&http, &follow_ups, None, &body).await;
     assert_eq!((status, &again), (201, &first));
-    let other = report_body(
+    let other = sealed_body(
         &keys,
         follow_id,
         &follow_mailbox,

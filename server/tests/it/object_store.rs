@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use crate::backup::{attach, http, mailbox_login, seal, set_up, submit, Keys, Site, Submitted};
 use crate::common::advisor_login;
-use crate::services::Weed;
+use crate::services::{Server, Weed};
 
 const TENANT: &str = "acme";
 
@@ -91,56 +91,18 @@ async fn objects_round_trip_with_a_streamed_20_mib_file() {
 /// A server in this process on the site's data directory, with the object
 /// store of `weed` (credentials from the weed harness, not this process's
 /// environment) and the given clock.
-struct Server {
-    state: meldkluis_server::AppState,
-    base: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    served: Option<tokio::task::JoinHandle<Result<(), meldkluis_server::StartError>>>,
-}
-
-impl Server {
-    async fn start(site: &Site, weed: &Weed, timeout_secs: u64, clock: Arc<dyn Clock>) -> Server {
-        let config = meldkluis_server::Config {
-            data_dir: site.data.clone(),
-            deletion_log_path: Some(site.log.clone()),
-            notice_key_path: Some(site.secrets.join("notice-key")),
-            object_store: Some(meldkluis_server::objects::ObjectStoreConfig {
-                timeout_secs,
-                ..weed.config()
-            }),
-            ..meldkluis_server::Config::default()
-        };
-        let state =
-            meldkluis_server::AppState::with_clock_and_env(config, clock, &|n| weed.get_env(n))
-                .expect("state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let served = tokio::spawn(meldkluis_server::serve(listener, state.clone(), async {
-            let _ = stopped.await;
-        }));
-        Server {
-            state,
-            base,
-            stop: Some(stop),
-            served: Some(served),
-        }
-    }
-
-    async fn stop(mut self) {
-        let workers = self.state.tenants().workers().clone();
-        let _ = self.stop.take().expect("running").send(());
-        self.served
-            .take()
-            .expect("running")
-            .await
-            .expect("join")
-            .expect("served");
-        drop(self.state);
-        assert!(workers.wait_all_closed(Duration::from_secs(30)));
-    }
+async fn start(site: &Site, weed: &Weed, timeout_secs: u64, clock: Arc<dyn Clock>) -> Server {
+    let config = meldkluis_server::Config {
+        data_dir: site.data.clone(),
+        deletion_log_path: Some(site.log.clone()),
+        notice_key_path: Some(site.secrets.join("notice-key")),
+        object_store: Some(meldkluis_server::objects::ObjectStoreConfig {
+            timeout_secs,
+            ..weed.config()
+        }),
+        ..meldkluis_server::Config::default()
+    };
+    Server::start(config, clock, weed).await
 }
 
 /// Uploads a sealed attachment to the report from its mailbox; returns the
@@ -228,7 +190,7 @@ async fn an_attachment_reaches_the_bucket_before_its_upload_is_answered_and_retu
     let dir = tempfile::tempdir().expect("tempdir");
     let site = Site::new(dir.path(), "data");
     let keys = set_up(&site, TENANT);
-    let server = Server::start(&site, &weed, 30, Arc::new(SystemClock)).await;
+    let server = start(&site, &weed, 30, Arc::new(SystemClock)).await;
     let (http, base) = (http(), server.base.clone());
     let report = submit(&http, &base, &keys, b"report")
         .await
@@ -323,7 +285,7 @@ async fn a_purged_report_takes_its_attachment_object_with_it() {
     let keys = set_up(&site, TENANT);
     let closed = Day::parse("2026-01-05").expect("day");
     let clock = Arc::new(ManualClock::at(closed, 10));
-    let server = Server::start(&site, &weed, 30, clock.clone()).await;
+    let server = start(&site, &weed, 30, clock.clone()).await;
     let (http, base) = (http(), server.base.clone());
     let report = submit(&http, &base, &keys, b"report")
         .await
@@ -368,7 +330,7 @@ async fn an_attachment_the_store_did_not_take_is_refused_with_503_and_no_row_nam
     let site = Site::new(dir.path(), "data");
     let keys = set_up(&site, TENANT);
     // A short time-out, so that a frozen store fails the upload quickly.
-    let server = Server::start(&site, &weed, 2, Arc::new(SystemClock)).await;
+    let server = start(&site, &weed, 2, Arc::new(SystemClock)).await;
     let (http, base) = (http(), server.base.clone());
     let report = submit(&http, &base, &keys, b"report")
         .await

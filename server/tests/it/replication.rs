@@ -12,143 +12,19 @@
 //! these tests FAIL with a message saying so (see `services::tool`).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use meldkluis_crypto_core::{ItemId, ItemKind, StaticKey as _, StaticSecret, TenantId};
+use meldkluis_crypto_core::{ItemId, ItemKind, StaticSecret, TenantId};
+use meldkluis_server::clock::SystemClock;
 use meldkluis_server::replication::{replica_url, ReplicationConfig};
 use rand::RngCore as _;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::backup::{http, seal, stored_reports, Keys, Site};
-use crate::common::b64;
-use crate::services::{tool, Weed};
-
-/// `litestream replicate` on a control socket in a temporary directory,
-/// with the object store's credentials. Killed when dropped.
-pub(crate) struct LitestreamProcess {
-    child: Option<Child>,
-    dir: tempfile::TempDir,
-    env: [(&'static str, String); 2],
-}
-
-impl LitestreamProcess {
-    /// Starts it and waits until its control socket takes connections.
-    pub(crate) fn start(weed: &Weed) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let config = format!(
-            "socket:\n  enabled: true\n  path: {}\ndbs: []\n",
-            dir.path().join("litestream.sock").display()
-        );
-        std::fs::write(dir.path().join("litestream.yml"), config).expect("config");
-        let mut litestream = Self {
-            child: None,
-            dir,
-            env: weed.env(),
-        };
-        litestream.spawn();
-        litestream
-    }
-
-    fn spawn(&mut self) {
-        let socket = self.socket();
-        let _ = std::fs::remove_file(&socket);
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.path().join("litestream.log"))
-            .expect("log");
-        let child = Command::new(tool("litestream"))
-            .arg("replicate")
-            .arg("-config")
-            .arg(self.dir.path().join("litestream.yml"))
-            .envs(self.env.clone())
-            // Litestream refuses to start with it set.
-            .env_remove("AWS_CA_BUNDLE")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("start litestream");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::os::unix::net::UnixStream::connect(&socket).is_err() {
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().expect("litestream status"))
-            {
-                panic!("litestream exited with {status}:\n{}", self.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "litestream's control socket did not open within 30 s:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    pub(crate) fn socket(&self) -> PathBuf {
-        self.dir.path().join("litestream.sock")
-    }
-
-    fn log(&self) -> String {
-        let bytes = std::fs::read(self.dir.path().join("litestream.log")).unwrap_or_default();
-        let start = bytes.len().saturating_sub(4000);
-        String::from_utf8_lossy(&bytes[start..]).into_owned()
-    }
-
-    fn signal(&self, signal: &str) {
-        let pid = self.child.as_ref().expect("litestream running").id();
-        let status = Command::new("kill")
-            .args([signal, &pid.to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill {signal} litestream");
-    }
-
-    /// SIGSTOP: the socket still accepts (the kernel does), nobody answers.
-    pub(crate) fn pause(&self) {
-        self.signal("-STOP");
-    }
-
-    /// SIGCONT.
-    pub(crate) fn resume(&self) {
-        self.signal("-CONT");
-    }
-
-    /// SIGKILL and reap: it forgets every registered database.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Starts it again on the same socket, knowing no database.
-    fn restart(&mut self) {
-        self.kill();
-        self.spawn();
-    }
-}
-
-impl Drop for LitestreamProcess {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// The replica base of `weed`'s bucket.
-pub(crate) fn replica_base(weed: &Weed) -> String {
-    format!(
-        "s3://{}/replica?endpoint={}&region=us-east-1&force-path-style=true",
-        weed.bucket(),
-        weed.endpoint()
-    )
-}
+use crate::backup::{enrol, http, report_body, seal, stored_reports, Keys, Site};
+use crate::services::{replica_base, tool, LitestreamProcess, Server, Weed};
 
 /// The server's configuration for `site`, replicated through `litestream`.
 fn replicated_config(
@@ -180,85 +56,18 @@ fn set_up(site: &Site, config: &meldkluis_server::Config, tenant: &str) -> Keys 
         .expect("admin")
         .create_tenant(&id, "Acme", &["nl".to_owned()], None)
         .expect("create the tenant");
-    let advisor = StaticSecret::generate(&mut rand::rngs::OsRng);
-    let recovery = StaticSecret::generate(&mut rand::rngs::OsRng);
-    site.cli(&[
-        "recovery-key",
-        "set",
-        tenant,
-        &recovery.public_key().to_hex(),
-    ]);
-    site.cli(&[
-        "advisor",
-        "add",
-        tenant,
-        "--public-key",
-        &advisor.public_key().to_hex(),
-        "--name",
-        "A",
-    ]);
-    Keys {
-        tenant: id,
-        advisor,
-        recovery,
-    }
-}
-
-/// A server in this process with the replication of `config` and the
-/// object store credentials of `weed`.
-struct Server {
-    state: meldkluis_server::AppState,
-    base: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    served: Option<tokio::task::JoinHandle<Result<(), meldkluis_server::StartError>>>,
-}
-
-impl Server {
-    async fn start(config: meldkluis_server::Config, weed: &Weed) -> Self {
-        let state = meldkluis_server::AppState::with_clock_and_env(
-            config,
-            Arc::new(meldkluis_server::clock::SystemClock),
-            &|n| weed.get_env(n),
-        )
-        .expect("state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let served = tokio::spawn(meldkluis_server::serve(listener, state.clone(), async {
-            let _ = stopped.await;
-        }));
-        Self {
-            state,
-            base,
-            stop: Some(stop),
-            served: Some(served),
-        }
-    }
-
-    async fn stop(mut self) {
-        let workers = self.state.tenants().workers().clone();
-        let _ = self.stop.take().expect("running").send(());
-        self.served
-            .take()
-            .expect("running")
-            .await
-            .expect("join")
-            .expect("served");
-        drop(self.state);
-        assert!(workers.wait_all_closed(Duration::from_secs(30)));
-    }
+    enrol(site, tenant)
 }
 
 /// A report's request body, ready to send (and to send again).
-struct Report {
-    id: ItemId,
-    item: Vec<u8>,
-    body: Value,
+pub(crate) struct Report {
+    pub(crate) id: ItemId,
+    pub(crate) item: Vec<u8>,
+    pub(crate) body: Value,
 }
 
-fn new_report(keys: &Keys, content: &[u8]) -> Report {
+/// A new report with `content`, in a new mailbox.
+pub(crate) fn new_report(keys: &Keys, content: &[u8]) -> Report {
     let mailbox = StaticSecret::generate(&mut rand::rngs::OsRng);
     let id = ItemId::random(&mut rand::rngs::OsRng);
     let item = seal(keys, ItemKind::Report, id, id, &mailbox, content);
@@ -266,12 +75,7 @@ fn new_report(keys: &Keys, content: &[u8]) -> Report {
     rand::rngs::OsRng.fill_bytes(&mut mailbox_id);
     let mut auth_secret = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut auth_secret);
-    let body = json!({
-        "item": b64(&item),
-        "mailbox_id": hex::encode(mailbox_id),
-        "mailbox_public_key": mailbox.public_key().to_hex(),
-        "auth_secret": hex::encode(auth_secret),
-    });
+    let body = report_body(&item, &mailbox, mailbox_id, auth_secret);
     Report { id, item, body }
 }
 
@@ -331,7 +135,7 @@ async fn every_acknowledged_report_is_in_the_restored_replica() {
     let created = restore_reports(&weed, &keys.tenant, root.path());
     assert!(created.is_empty(), "a new tenant has no report");
 
-    let server = Server::start(config, &weed).await;
+    let server = Server::start(config, Arc::new(SystemClock), &weed).await;
     let http = http();
     let reports: Vec<Report> = (0..24)
         .map(|i| new_report(&keys, format!("report {i}").as_bytes()))
@@ -375,7 +179,7 @@ async fn without_litestream_nothing_is_acknowledged_and_the_retry_stores_once() 
     let config = replicated_config(&site, &weed, &litestream, 1500);
     let keys = set_up(&site, &config, "acme");
     let db = site.data.join("tenants").join("acme").join("tenant.sqlite");
-    let server = Server::start(config, &weed).await;
+    let server = Server::start(config, Arc::new(SystemClock), &weed).await;
     let http = http();
     let first = new_report(&keys, b"before the outage");
     assert_eq!(send(&http, &server.base, &keys, &first).await.0, 201);

@@ -1,7 +1,9 @@
 //! Real services for the server's tests, as child processes on loopback:
-//! SeaweedFS `weed mini` as the S3 object store. Shared by the object
-//! store, replication and cluster tests (one harness, not one per test
-//! file).
+//! SeaweedFS `weed mini` as the S3 object store, `litestream replicate`
+//! with its control socket, etcd for the cluster's leases; and the server
+//! itself in this process, with the object store's credentials. Shared by
+//! the object store, replication and cluster tests (one harness, not one
+//! per test file).
 //!
 //! The tools are installed by `scripts/setup.sh --replication` into
 //! `.tools/py/bin` of the source tree. A missing tool FAILS the test with
@@ -10,8 +12,10 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use meldkluis_server::clock::Clock;
 use meldkluis_server::objects::{ObjectStore, ObjectStoreConfig, ACCESS_KEY_VAR, SECRET_KEY_VAR};
 use rand::RngCore as _;
 
@@ -352,5 +356,200 @@ impl Drop for EtcdProcess {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+/// `litestream replicate` on a control socket in a temporary directory,
+/// with the object store's credentials (in its environment). Killed when
+/// dropped.
+pub(crate) struct LitestreamProcess {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    env: [(&'static str, String); 2],
+}
+
+impl LitestreamProcess {
+    /// Starts it and waits until its control socket takes connections.
+    pub(crate) fn start(weed: &Weed) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = format!(
+            "socket:\n  enabled: true\n  path: {}\ndbs: []\n",
+            dir.path().join("litestream.sock").display()
+        );
+        std::fs::write(dir.path().join("litestream.yml"), config).expect("config");
+        let mut litestream = Self {
+            child: None,
+            dir,
+            env: weed.env(),
+        };
+        litestream.spawn();
+        litestream
+    }
+
+    fn spawn(&mut self) {
+        let socket = self.socket();
+        let _ = std::fs::remove_file(&socket);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("litestream.log"))
+            .expect("log");
+        let child = Command::new(tool("litestream"))
+            .arg("replicate")
+            .arg("-config")
+            .arg(self.dir.path().join("litestream.yml"))
+            .envs(self.env.clone())
+            // Litestream refuses to start with it set.
+            .env_remove("AWS_CA_BUNDLE")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start litestream");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().expect("litestream status"))
+            {
+                panic!("litestream exited with {status}:\n{}", self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "litestream's control socket did not open within 30 s:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Its control socket.
+    pub(crate) fn socket(&self) -> PathBuf {
+        self.dir.path().join("litestream.sock")
+    }
+
+    fn log(&self) -> String {
+        let bytes = std::fs::read(self.dir.path().join("litestream.log")).unwrap_or_default();
+        let start = bytes.len().saturating_sub(4000);
+        String::from_utf8_lossy(&bytes[start..]).into_owned()
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("litestream running").id();
+        let status = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {signal} litestream");
+    }
+
+    /// SIGSTOP: the socket still accepts (the kernel does), nobody answers.
+    pub(crate) fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// SIGCONT.
+    pub(crate) fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    /// SIGKILL and reap: it forgets every registered database.
+    pub(crate) fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same socket, knowing no database.
+    pub(crate) fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+}
+
+impl Drop for LitestreamProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The `[replication] replica_url` base in `weed`'s bucket.
+pub(crate) fn replica_base(weed: &Weed) -> String {
+    format!(
+        "s3://{}/replica?endpoint={}&region=us-east-1&force-path-style=true",
+        weed.bucket(),
+        weed.endpoint()
+    )
+}
+
+/// A listener on a free loopback port and its base URL.
+pub(crate) async fn loopback_listener() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    (listener, base)
+}
+
+/// A server in this process (the real router and `serve`) with `config`,
+/// `clock`, and the object store credentials of `weed` (not this process's
+/// environment). Dropping it stops serving; [`Server::stop`] also waits
+/// until every tenant database is closed.
+pub(crate) struct Server {
+    pub(crate) state: meldkluis_server::AppState,
+    pub(crate) base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<Result<(), meldkluis_server::StartError>>>,
+}
+
+impl Server {
+    /// Serves on a free loopback port.
+    pub(crate) async fn start(
+        config: meldkluis_server::Config,
+        clock: Arc<dyn Clock>,
+        weed: &Weed,
+    ) -> Self {
+        let (listener, base) = loopback_listener().await;
+        Self::serve(listener, base, config, clock, weed)
+    }
+
+    /// Serves on `listener` (for a configuration that names its address).
+    pub(crate) fn serve(
+        listener: tokio::net::TcpListener,
+        base: String,
+        config: meldkluis_server::Config,
+        clock: Arc<dyn Clock>,
+        weed: &Weed,
+    ) -> Self {
+        let state =
+            meldkluis_server::AppState::with_clock_and_env(config, clock, &|n| weed.get_env(n))
+                .expect("state");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(meldkluis_server::serve(listener, state.clone(), async {
+            let _ = stopped.await;
+        }));
+        Self {
+            state,
+            base,
+            stop: Some(stop),
+            served: Some(served),
+        }
+    }
+
+    /// Stops serving and waits until every tenant database is closed.
+    pub(crate) async fn stop(mut self) {
+        let workers = self.state.tenants().workers().clone();
+        let _ = self.stop.take().expect("running").send(());
+        self.served
+            .take()
+            .expect("running")
+            .await
+            .expect("join")
+            .expect("served");
+        drop(self.state);
+        assert!(workers.wait_all_closed(Duration::from_secs(30)));
     }
 }
