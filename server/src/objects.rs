@@ -562,17 +562,15 @@ impl ObjectStore {
         }
     }
 
-    /// Fetches the attachment item `item` of `tenant` into `file` unless
-    /// the file is already there. `Ok(false)` if it is in neither place.
-    pub async fn ensure_local(
+    /// Fetches the attachment item `item` of `tenant` into `file` (its
+    /// place in the data directory, which the caller found empty).
+    /// `Ok(false)` if the store has no such object either.
+    pub async fn fetch_attachment(
         &self,
         tenant: &TenantId,
         item: &ItemId,
         file: &Path,
     ) -> Result<bool, ObjectError> {
-        if tokio::fs::try_exists(file).await.map_err(io_at(file))? {
-            return Ok(true);
-        }
         if let Some(dir) = file.parent() {
             let dir = dir.to_owned();
             crate::db::blocking(move || crate::config::create_private_dir(&dir))
@@ -642,7 +640,7 @@ pub fn fetch_missing_attachments(
         let mut fetched = 0;
         for id in missing {
             let file = dir.join(crate::retention::attachment_file_name(&id));
-            if store.ensure_local(&tenant, &ItemId(id), &file).await? {
+            if store.fetch_attachment(&tenant, &ItemId(id), &file).await? {
                 fetched += 1;
             }
         }

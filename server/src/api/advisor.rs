@@ -362,13 +362,14 @@ async fn attachment_header_hash(
     tenant: &OpenTenant,
     attachment_id: [u8; 16],
 ) -> Result<[u8; 32], AppError> {
-    let path = super::thread::local_attachment(state, tenant, attachment_id).await?;
+    let file = super::thread::open_stored_attachment(state, tenant, attachment_id)
+        .await?
+        .into_std()
+        .await;
     crate::db::blocking(move || {
         use std::io::Read as _;
         let mut head = Vec::with_capacity(MAX_HEADER_LEN);
-        std::fs::File::open(&path)?
-            .take(MAX_HEADER_LEN as u64)
-            .read_to_end(&mut head)?;
+        file.take(MAX_HEADER_LEN as u64).read_to_end(&mut head)?;
         stored_header_hash(&head)
     })
     .await

@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 use super::recipient::octets;
 use super::thread::{
-    forget_refused_object, put_attachment_object, read_attachment_header, store_attachment_file,
+    put_attachment_object, read_attachment_header, settle_upload, store_attachment_file,
 };
 use super::{created, require_active_advisor, require_visible_report, PathIds};
 use crate::auth::AdvisorSession;
@@ -271,7 +271,7 @@ pub async fn advisor_upload_forward_attachment(
             Ok(())
         })
         .await?;
-    let mut guard = store_attachment_file(tenant, head, stream, item_id, item_len).await?;
+    let guard = store_attachment_file(tenant, head, stream, item_id, item_len).await?;
     put_attachment_object(&state, tenant, item_id).await?;
     let day = state.today();
     let registered = tenant
@@ -295,11 +295,7 @@ pub async fn advisor_upload_forward_attachment(
             )
         })
         .await;
-    if let Err(e) = registered {
-        forget_refused_object(&state, tenant, item_id, &e).await;
-        return Err(e);
-    }
-    guard.disarm();
+    settle_upload(&state, tenant, item_id, guard, registered).await?;
     Ok(created(json!({ "item_id": hex::encode(item_id) })))
 }
 

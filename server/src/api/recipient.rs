@@ -197,8 +197,8 @@ pub async fn recipient_item(
     match found {
         org::RecipientItemBytes::Blob(bytes) => Ok(octets(bytes.len() as u64, Body::from(bytes))),
         org::RecipientItemBytes::File(len) => {
-            let path = super::thread::local_attachment(&state, &session.tenant, item_id).await?;
-            let file = tokio::fs::File::open(&path).await?;
+            let file =
+                super::thread::open_stored_attachment(&state, &session.tenant, item_id).await?;
             let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024);
             Ok(octets(len, Body::from_stream(stream)))
         }

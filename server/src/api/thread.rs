@@ -320,16 +320,13 @@ pub(super) async fn upload_attachment(
         .await?;
     if let Some(created_day) = earlier {
         // A node that took the tenant over compares with the stored
-        // object (fetched into its cache).
-        if let Some(objects) = state.objects() {
-            let path = tenant
-                .attachments_dir
-                .join(crate::retention::attachment_file_name(&item_id));
-            objects
-                .ensure_local(tenant.id(), &ItemId(item_id), &path)
-                .await?;
-        }
-        if !same_as_stored(tenant, head, stream, item_id).await? {
+        // object (fetched into its cache); with no copy anywhere, the
+        // bytes are not provably the same.
+        let same = match open_attachment(state, tenant, item_id).await? {
+            Some(stored) => same_as_stored(stored, head, stream).await?,
+            None => false,
+        };
+        if !same {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "attachment id exists, other bytes",
@@ -349,7 +346,7 @@ pub(super) async fn upload_attachment(
         ));
     }
 
-    let mut guard = store_attachment_file(tenant, head, stream, item_id, item_len).await?;
+    let guard = store_attachment_file(tenant, head, stream, item_id, item_len).await?;
     put_attachment_object(state, tenant, item_id).await?;
     let day = state.today();
     let answer_day = day.clone();
@@ -370,40 +367,22 @@ pub(super) async fn upload_attachment(
             )
         })
         .await;
-    if let Err(e) = registered {
-        if e.code() == ErrorCode::NotAcknowledged {
-            // The row is committed here, only not confirmed by the
-            // replica: it names this file, which stays for the retry.
-            guard.disarm();
-        }
-        forget_refused_object(state, tenant, item_id, &e).await;
-        return Err(e);
-    }
-    guard.disarm();
+    settle_upload(state, tenant, item_id, guard, registered).await?;
     Ok(created(
         json!({ "attachment_id": hex::encode(item_id), "item_len": item_len, "created_day": answer_day }),
     ))
 }
 
 /// Streams a retried upload (`head`, then the rest) against the stored
-/// attachment item `item_id`, in constant memory: true if the bytes are
-/// the same, byte for byte and in length. Writes nothing.
+/// attachment item's file, in constant memory: true if the bytes are the
+/// same, byte for byte and in length. Writes nothing.
 async fn same_as_stored(
-    tenant: &OpenTenant,
+    stored: tokio::fs::File,
     head: Vec<u8>,
     mut stream: axum::body::BodyDataStream,
-    item_id: [u8; 16],
 ) -> Result<bool, AppError> {
     use tokio::io::AsyncReadExt as _;
-    let path = tenant
-        .attachments_dir
-        .join(crate::retention::attachment_file_name(&item_id));
-    let mut stored = match tokio::fs::File::open(&path).await {
-        Ok(file) => tokio::io::BufReader::new(file),
-        // No local copy to compare with: not provably the same.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(e.into()),
-    };
+    let mut stored = tokio::io::BufReader::new(stored);
     let mut same = true;
     let mut expected = Vec::new();
     // Compare piece by piece; a mismatch still drains the body (the
@@ -510,7 +489,7 @@ pub(super) async fn store_attachment_file(
     // Publish, then make the directory entry durable before the database
     // says the attachment exists. The claim and the database check above
     // mean a file already at the target can only be an orphan of a crash.
-    let final_path = attachments_dir.join(format!("{}.item", hex::encode(item_id)));
+    let final_path = attachment_path(tenant, &item_id);
     let (temp, target, dir) = (
         temp_path.clone(),
         final_path.clone(),
@@ -537,60 +516,101 @@ pub(super) async fn put_attachment_object(
     let Some(objects) = state.objects() else {
         return Ok(());
     };
-    let path = tenant
-        .attachments_dir
-        .join(crate::retention::attachment_file_name(&item_id));
     let key = crate::objects::attachment_key(tenant.id(), &ItemId(item_id));
-    objects.put_file(&key, &path).await?;
+    objects
+        .put_file(&key, &attachment_path(tenant, &item_id))
+        .await?;
     Ok(())
 }
 
-/// After an upload's object was written but its row refused (a quota
-/// reached meanwhile, an id in use: a client error, so the transaction
-/// surely rolled back), deletes the object no row will name. After any
-/// other failure the row may yet be committed (a write not acknowledged),
-/// so the object stays: the retry of the same upload writes the same id.
-pub(super) async fn forget_refused_object(
+/// Ends an upload whose file (`guard`) and object are stored, given how
+/// the transaction that names them went (`registered`). On success the
+/// file stays; so it does when the row is committed but not confirmed by
+/// the replica (`not_acknowledged`: the row names the file, a retry finds
+/// it). After a refusal (a client error, such as a quota reached meanwhile
+/// or an id in use: the transaction surely rolled back) the object no row
+/// will name is deleted again and the guard removes the file. After any
+/// other failure the row may yet be committed, so the object stays: the
+/// retry of the same upload writes the same id.
+pub(super) async fn settle_upload<T>(
     state: &AppState,
     tenant: &OpenTenant,
     item_id: [u8; 16],
-    refusal: &AppError,
-) {
-    let Some(objects) = state.objects() else {
-        return;
+    mut guard: RemoveOnDrop,
+    registered: Result<T, AppError>,
+) -> Result<T, AppError> {
+    let refusal = match registered {
+        Ok(registered) => {
+            guard.disarm();
+            return Ok(registered);
+        }
+        Err(e) => e,
     };
-    if !refusal.code().status().is_client_error() {
-        return;
+    if refusal.code() == ErrorCode::NotAcknowledged {
+        guard.disarm();
     }
-    let key = crate::objects::attachment_key(tenant.id(), &ItemId(item_id));
-    if let Err(e) = objects.delete(&key).await {
-        tracing::warn!(tenant = %tenant.id(), error = %e, "object of a refused attachment not deleted");
-    }
-}
-
-/// The local file of a stored attachment item (a thread's or a forward's),
-/// fetched from the object store first when it is not in the data
-/// directory (a node that took the tenant over, or a restored one).
-pub(crate) async fn local_attachment(
-    state: &AppState,
-    tenant: &OpenTenant,
-    item_id: [u8; 16],
-) -> Result<std::path::PathBuf, AppError> {
-    let path = tenant
-        .attachments_dir
-        .join(crate::retention::attachment_file_name(&item_id));
-    if let Some(objects) = state.objects() {
-        if !objects
-            .ensure_local(tenant.id(), &ItemId(item_id), &path)
-            .await?
-        {
-            return Err(AppError::internal(format!(
-                "attachment {} is in neither the data directory nor the object store",
-                hex::encode(item_id)
-            )));
+    if let Some(objects) = state
+        .objects()
+        .filter(|_| refusal.code().status().is_client_error())
+    {
+        let key = crate::objects::attachment_key(tenant.id(), &ItemId(item_id));
+        if let Err(e) = objects.delete(&key).await {
+            tracing::warn!(tenant = %tenant.id(), error = %e, "object of a refused attachment not deleted");
         }
     }
-    Ok(path)
+    Err(refusal)
+}
+
+/// The file of a tenant's attachment item (a thread's or a forward's) in
+/// the data directory.
+fn attachment_path(tenant: &OpenTenant, item_id: &[u8; 16]) -> std::path::PathBuf {
+    tenant
+        .attachments_dir
+        .join(crate::retention::attachment_file_name(item_id))
+}
+
+/// Opens the file of a stored attachment item. With an object store, one
+/// the data directory lacks (a node that took the tenant over, a restored
+/// one) is fetched from there into it first. `None` if it is in neither
+/// place. The file present (the usual case) costs one open, nothing more.
+async fn open_attachment(
+    state: &AppState,
+    tenant: &OpenTenant,
+    item_id: [u8; 16],
+) -> Result<Option<tokio::fs::File>, AppError> {
+    let path = attachment_path(tenant, &item_id);
+    match tokio::fs::File::open(&path).await {
+        Ok(file) => return Ok(Some(file)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e.into()),
+    }
+    let Some(objects) = state.objects() else {
+        return Ok(None);
+    };
+    if !objects
+        .fetch_attachment(tenant.id(), &ItemId(item_id), &path)
+        .await?
+    {
+        return Ok(None);
+    }
+    Ok(Some(tokio::fs::File::open(&path).await?))
+}
+
+/// [`open_attachment`] for an item a row names: in neither place is a
+/// server fault.
+pub(crate) async fn open_stored_attachment(
+    state: &AppState,
+    tenant: &OpenTenant,
+    item_id: [u8; 16],
+) -> Result<tokio::fs::File, AppError> {
+    open_attachment(state, tenant, item_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::internal(format!(
+                "attachment {} is in neither the data directory nor the object store",
+                hex::encode(item_id)
+            ))
+        })
 }
 
 fn body_error(e: axum::Error) -> AppError {
@@ -612,8 +632,7 @@ pub(super) async fn download_attachment(
         .call(move |conn| Ok(store::attachment_len(conn, &report_id, &attachment_id)?))
         .await?
         .ok_or_else(|| AppError::not_found("no such attachment"))?;
-    let path = local_attachment(state, tenant, attachment_id).await?;
-    let file = tokio::fs::File::open(&path).await?;
+    let file = open_stored_attachment(state, tenant, attachment_id).await?;
     let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024);
     Ok((
         [
