@@ -425,15 +425,8 @@ pub(crate) fn fill(
     Ok(changed == 1)
 }
 
-/// Removes a tenant's row (with the tenant); nothing on a server database
-/// from before the table.
+/// Removes a tenant's row (with the tenant).
 pub(crate) fn remove(server: &Connection, tenant: &TenantId) -> rusqlite::Result<()> {
-    let has_table = server
-        .prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'public_configs'")?
-        .exists([])?;
-    if !has_table {
-        return Ok(());
-    }
     server.execute(
         "DELETE FROM public_configs WHERE tenant = ?1",
         [tenant.as_str()],
