@@ -400,8 +400,7 @@ pub(crate) fn attachment_ids(conn: &Connection, path: &Path) -> Result<Vec<[u8; 
 }
 
 fn user_version(conn: &Connection, path: &Path) -> Result<usize, BackupError> {
-    conn.pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(db_at(path))
+    db::user_version(conn).map_err(db_at(path))
 }
 
 /// `meldkluis-server backup DIR`: a consistent copy of the server database,
@@ -990,7 +989,7 @@ fn still_present(path: &Path, entries: &[&Entry]) -> bool {
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let version = db::user_version(&conn)?;
         if version != db::TENANT_MIGRATIONS.len() {
             return Ok(true);
         }

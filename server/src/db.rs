@@ -505,9 +505,17 @@ pub(crate) fn open_notices(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// The schema version a database records in `user_version` (how many
+/// migrations it has had). A negative value, which no meldkluis version
+/// writes, is an error.
+pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<usize> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    usize::try_from(version).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, version))
+}
+
 /// Applies the migrations not yet applied, tracked in `user_version`.
 fn migrate(conn: &Connection, migrations: &[&str]) -> rusqlite::Result<()> {
-    let version: usize = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let version = user_version(conn)?;
     if version > migrations.len() {
         return Err(rusqlite::Error::InvalidParameterName(format!(
             "database schema version {version} is newer than this server ({})",

@@ -230,7 +230,7 @@ fn nothing_due(path: &Path, today: Day) -> bool {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(Duration::from_secs(5))?;
-        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let version = db::user_version(&conn)?;
         if version != db::TENANT_MIGRATIONS.len() {
             return Ok(false);
         }
