@@ -1,6 +1,7 @@
 //! Ownership: the node's lease, acquiring a tenant, dropping every tenant
 //! when the lease lapses, and publishing a tenant into the catalog.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -482,13 +483,13 @@ pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
     // A node starts owning nothing: what an earlier run of this node left
     // (it may have been killed) is an older copy, removed before the first
     // lease, so no acquisition can meet it half-open.
-    match state.tenants().all_ids().await {
-        Ok(ids) => {
-            for id in ids {
-                cluster.remove_local(&state, &id).await;
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "could not list the tenants an earlier run left"),
+    let rows = state.tenants().all_ids().await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not list the tenants an earlier run left");
+        Vec::new()
+    });
+    let tenants_dir = state.config().data_dir.join("tenants");
+    for id in crate::db::blocking(move || leftovers(rows, &tenants_dir)).await {
+        cluster.remove_local(&state, &id).await;
     }
     loop {
         let sent = Instant::now();
@@ -524,6 +525,24 @@ pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
             _ = stop.changed() => return,
         }
     }
+}
+
+/// The tenants an earlier run of this node left: those with a row in
+/// server.sqlite (`rows`), and those with only a directory under
+/// `tenants_dir` (a drop removes the row first; one killed before the
+/// files went leaves a copy no row names).
+fn leftovers(rows: Vec<TenantId>, tenants_dir: &Path) -> BTreeSet<TenantId> {
+    let mut ids: BTreeSet<TenantId> = rows.into_iter().collect();
+    match std::fs::read_dir(tenants_dir) {
+        Ok(entries) => ids.extend(
+            entries
+                .flatten()
+                .filter_map(|e| TenantId::new(e.file_name().to_str()?).ok()),
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => tracing::warn!(error = %e, "could not list the tenant directories"),
+    }
+    ids
 }
 
 /// Renews lease `id` until it lapses (by its local deadline, or etcd says
@@ -681,5 +700,26 @@ fn remove_dir_if_exists(dir: &PathBuf) -> std::io::Result<()> {
     match std::fs::remove_dir_all(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_start_removes_every_tenant_with_a_row_or_a_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let id = |s: &str| TenantId::new(s).expect("id");
+        for name in ["acme", "orphan", "Not-A-Tenant"] {
+            std::fs::create_dir(dir.path().join(name)).expect("dir");
+        }
+        let found: Vec<String> = leftovers(vec![id("acme"), id("row-only")], dir.path())
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect();
+        assert_eq!(found, ["acme", "orphan", "row-only"]);
+        let none_yet = leftovers(vec![id("acme")], &dir.path().join("absent"));
+        assert_eq!(none_yet.len(), 1);
     }
 }
