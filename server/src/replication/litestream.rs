@@ -7,7 +7,7 @@
 //! The endpoints used, as Litestream's `server.go` serves them:
 //! `POST /register {"path","replica_url"}` → `{"status":"registered"|"already_registered"}`;
 //! `POST /unregister {"path","timeout"}`;
-//! `POST /sync {"path","wait":true,"timeout":secs}` → `{"status","txid","replicated_txid"}`
+//! `POST /sync {"path","wait":true,"timeout":secs}` → `{"status":"synced"|"no_change",…}`
 //! (404 for a database Litestream does not know, 409 for one not open,
 //! 500 for anything else, a time-out included).
 
@@ -34,31 +34,9 @@ pub struct Litestream {
     socket: PathBuf,
 }
 
-/// What `POST /sync` with `wait` reported: the database's newest
-/// transaction and the newest one in the replica, which is at least as new.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SyncStatus {
-    /// Whether Litestream found new transactions to replicate
-    /// (`synced`), or none (`no_change`).
-    pub changed: bool,
-    /// The newest transaction Litestream has of the database.
-    pub txid: u64,
-    /// The newest transaction in the replica.
-    pub replicated_txid: u64,
-}
-
 #[derive(Deserialize)]
 struct StatusAnswer {
     status: String,
-}
-
-#[derive(Deserialize)]
-struct SyncAnswer {
-    status: String,
-    #[serde(default)]
-    txid: u64,
-    #[serde(default)]
-    replicated_txid: u64,
 }
 
 #[derive(Deserialize)]
@@ -72,19 +50,11 @@ impl Litestream {
         Self { socket }
     }
 
-    /// The control socket's path.
-    pub fn socket(&self) -> &Path {
-        &self.socket
-    }
-
     /// Asks Litestream to replicate `db` to `replica_url`. Idempotent:
     /// a database Litestream already replicates stays as it is (also if it
     /// goes to another replica URL: unregister it first to change that).
     pub fn register(&self, db: &Path, replica_url: &str) -> Result<(), ReplicationError> {
-        let path = absolute(db)?;
-        let body = serde_json::json!({ "path": path, "replica_url": replica_url });
-        let answer: StatusAnswer = self.post("/register", &body, SHORT_REQUEST)?;
-        match answer.status.as_str() {
+        match self.post_register(db, replica_url)?.as_str() {
             "registered" | "already_registered" => Ok(()),
             other => Err(ReplicationError::Protocol {
                 request: "/register",
@@ -98,16 +68,21 @@ impl Litestream {
     /// that path (an earlier copy of the database, perhaps another replica
     /// URL) and keeps it, so that is an error here.
     pub fn register_new(&self, db: &Path, replica_url: &str) -> Result<(), ReplicationError> {
-        let path = absolute(db)?;
-        let body = serde_json::json!({ "path": path, "replica_url": replica_url });
-        let answer: StatusAnswer = self.post("/register", &body, SHORT_REQUEST)?;
-        match answer.status.as_str() {
+        match self.post_register(db, replica_url)?.as_str() {
             "registered" => Ok(()),
             other => Err(ReplicationError::Protocol {
                 request: "/register",
                 why: format!("expected a new registration, got {other:?}"),
             }),
         }
+    }
+
+    /// `POST /register`; Litestream's status.
+    fn post_register(&self, db: &Path, replica_url: &str) -> Result<String, ReplicationError> {
+        let path = absolute(db)?;
+        let body = serde_json::json!({ "path": path, "replica_url": replica_url });
+        let answer: StatusAnswer = self.post("/register", &body, SHORT_REQUEST)?;
+        Ok(answer.status)
     }
 
     /// Stops replicating `db` (after Litestream's final sync of it).
@@ -123,32 +98,24 @@ impl Litestream {
     /// replica and waits until the object store has it, at most `timeout`.
     /// `Ok` only once every transaction committed before the call is in the
     /// replica.
-    pub fn sync_wait(&self, db: &Path, timeout: Duration) -> Result<SyncStatus, ReplicationError> {
+    pub fn sync_wait(&self, db: &Path, timeout: Duration) -> Result<(), ReplicationError> {
         let path = absolute(db)?;
         // Litestream counts whole seconds; our own deadline is the exact one.
         let seconds = timeout.as_millis().div_ceil(1000).max(1);
         let body = serde_json::json!({ "path": path, "wait": true, "timeout": seconds });
-        let answer: SyncAnswer = self.post("/sync", &body, timeout)?;
-        let changed = match answer.status.as_str() {
-            "synced" => true,
-            "no_change" => false,
-            other => {
-                return Err(ReplicationError::Protocol {
-                    request: "/sync",
-                    why: format!("unexpected status {other:?}"),
-                })
-            }
-        };
-        // `replicated_txid` may trail `txid`: Litestream reads the
-        // database's position again after its replica sync, and commits
-        // made meanwhile (the worker goes on while the syncer waits) are
-        // counted there. What was committed before this request was in the
-        // WAL that the sync shipped, so a 200 covers it.
-        Ok(SyncStatus {
-            changed,
-            txid: answer.txid,
-            replicated_txid: answer.replicated_txid,
-        })
+        let answer: StatusAnswer = self.post("/sync", &body, timeout)?;
+        // The 200 is the confirmation; its `replicated_txid` may trail its
+        // `txid`: Litestream reads the database's position again after its
+        // replica sync, and commits made meanwhile (the worker goes on
+        // while the syncer waits) are counted there. What was committed
+        // before this request was in the WAL that the sync shipped.
+        match answer.status.as_str() {
+            "synced" | "no_change" => Ok(()),
+            other => Err(ReplicationError::Protocol {
+                request: "/sync",
+                why: format!("unexpected status {other:?}"),
+            }),
+        }
     }
 
     /// Sends one request and reads the whole answer within `timeout`.

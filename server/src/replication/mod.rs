@@ -26,7 +26,7 @@ use std::time::Duration;
 use meldkluis_crypto_core::TenantId;
 use serde::Deserialize;
 
-pub use litestream::{Litestream, SyncStatus};
+pub use litestream::Litestream;
 
 use crate::config::{check, ConfigError};
 
@@ -234,53 +234,22 @@ pub fn replica_url(base: &str, tenant: &TenantId, epoch: Option<u64>) -> String 
 }
 
 /// Restores the newest state of the replica at `replica_url` into `out`
-/// (which must not exist) with `litestream restore`. Fails if there is no
+/// (which must not exist) with `litestream restore`, with `env` added to
+/// its environment (the object store's credentials of a server that was
+/// given its own: never on the command line). Fails if there is no
 /// replica there.
-pub fn restore(
-    litestream_bin: &Path,
-    replica_url: &str,
-    out: &Path,
-) -> Result<(), ReplicationError> {
-    run_restore(litestream_bin, replica_url, out, false, &[])
-}
-
-/// Like [`restore`], but a replica that does not exist is no error:
-/// `Ok(false)` and nothing written.
-pub fn restore_if_exists(
-    litestream_bin: &Path,
-    replica_url: &str,
-    out: &Path,
-) -> Result<bool, ReplicationError> {
-    run_restore(litestream_bin, replica_url, out, true, &[])?;
-    Ok(out.exists())
-}
-
-/// Like [`restore`], with `env` added to the environment of `litestream`
-/// (the object store's credentials of a server that was given its own).
 pub fn restore_with_env(
-    litestream_bin: &Path,
-    replica_url: &str,
-    out: &Path,
-    env: &[(String, String)],
-) -> Result<(), ReplicationError> {
-    run_restore(litestream_bin, replica_url, out, false, env)
-}
-
-fn run_restore(
     bin: &Path,
     replica_url: &str,
     out: &Path,
-    if_exists: bool,
     env: &[(String, String)],
 ) -> Result<(), ReplicationError> {
-    let mut command = std::process::Command::new(bin);
-    command.envs(env.iter().map(|(k, v)| (k, v)));
-    command.arg("restore").arg("-o").arg(out);
-    if if_exists {
-        command.arg("-if-replica-exists");
-    }
     // Litestream refuses to start with AWS_CA_BUNDLE set.
-    let output = command
+    let output = std::process::Command::new(bin)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .arg("restore")
+        .arg("-o")
+        .arg(out)
         .arg(replica_url)
         .env_remove("AWS_CA_BUNDLE")
         .stdin(std::process::Stdio::null())
@@ -680,8 +649,8 @@ mod tests {
     fn a_failed_restore_says_why() {
         let dir = tempfile::tempdir().expect("tempdir");
         let missing = dir.path().join("no-such-litestream");
-        let err =
-            restore(&missing, "s3://b/x", &dir.path().join("out.sqlite")).expect_err("no binary");
+        let err = restore_with_env(&missing, "s3://b/x", &dir.path().join("out.sqlite"), &[])
+            .expect_err("no binary");
         assert!(matches!(err, ReplicationError::Spawn { .. }), "{err}");
     }
 }
