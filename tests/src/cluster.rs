@@ -365,6 +365,50 @@ pub struct Owner {
     pub epoch: u64,
 }
 
+/// The object store's credentials. Children get them through their
+/// environment only (never on a command line); Debug output (of a
+/// [`NodeSpec`], a [`Cluster`], a failure message) shows the access key id
+/// and never the secret key.
+#[derive(Clone)]
+pub struct Credentials {
+    access_key: String,
+    secret_key: String,
+}
+
+impl Credentials {
+    /// New random credentials.
+    fn random() -> Self {
+        use rand::RngCore as _;
+        let mut key = [0u8; 10];
+        let mut secret = [0u8; 20];
+        let mut rng = rand::rngs::OsRng;
+        rng.fill_bytes(&mut key);
+        rng.fill_bytes(&mut secret);
+        Self {
+            access_key: format!("MK{}", hex::encode_upper(key)),
+            secret_key: hex::encode(secret),
+        }
+    }
+
+    /// As environment variables (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`), for `Command::envs`.
+    pub fn env(&self) -> [(&'static str, String); 2] {
+        [
+            ("AWS_ACCESS_KEY_ID", self.access_key.clone()),
+            ("AWS_SECRET_ACCESS_KEY", self.secret_key.clone()),
+        ]
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<redacted>")
+            .finish()
+    }
+}
+
 /// SeaweedFS `weed mini` (master, volume, filer and S3 in one process) on
 /// free loopback ports, with the bucket [`BUCKET`] and one access key.
 #[derive(Debug)]
@@ -374,27 +418,17 @@ pub struct ObjectStore {
     pub endpoint: String,
     /// The filer's HTTP address (lists the bucket's files without signing).
     pub filer: String,
-    /// The access key id (`AWS_ACCESS_KEY_ID`).
-    pub access_key: String,
-    /// The secret key (`AWS_SECRET_ACCESS_KEY`).
-    pub secret_key: String,
+    credentials: Credentials,
 }
 
 impl ObjectStore {
     /// Starts `weed mini` with its data in `dir/weed` and waits until the
     /// bucket exists and the S3 endpoint answers.
     pub async fn start(dir: &Path) -> anyhow::Result<Self> {
-        use rand::RngCore as _;
         let tools = Tools::find()?;
         let data = dir.join("weed");
         std::fs::create_dir_all(&data)?;
-        let mut key = [0u8; 10];
-        let mut secret = [0u8; 20];
-        let mut rng = rand::rngs::OsRng;
-        rng.fill_bytes(&mut key);
-        rng.fill_bytes(&mut secret);
-        let access_key = format!("MK{}", hex::encode_upper(key));
-        let secret_key = hex::encode(secret);
+        let credentials = Credentials::random();
 
         let port =
             |name: &str| -> anyhow::Result<String> { Ok(format!("-{name}={}", free_port()?)) };
@@ -426,8 +460,7 @@ impl ObjectStore {
             ])
             .arg(format!("-bucket={BUCKET}"))
             .env_remove("AWS_CA_BUNDLE")
-            .env("AWS_ACCESS_KEY_ID", &access_key)
-            .env("AWS_SECRET_ACCESS_KEY", &secret_key);
+            .envs(credentials.env());
         let mut proc = Proc::spawn("weed mini", command, &dir.join("weed.log"))?;
         let endpoint = format!("http://127.0.0.1:{s3}");
         let filer = format!("http://127.0.0.1:{filer}");
@@ -451,18 +484,19 @@ impl ObjectStore {
             proc,
             endpoint,
             filer,
-            access_key,
-            secret_key,
+            credentials,
         })
+    }
+
+    /// Its credentials, for Litestream and the server.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
     }
 
     /// The credentials as environment variables, for Litestream and the
     /// server.
     pub fn env(&self) -> [(&'static str, String); 2] {
-        [
-            ("AWS_ACCESS_KEY_ID", self.access_key.clone()),
-            ("AWS_SECRET_ACCESS_KEY", self.secret_key.clone()),
-        ]
+        self.credentials.env()
     }
 
     /// The `[replication] replica_url` base: `s3://meldkluis/replica?…`.
@@ -675,8 +709,8 @@ pub struct NodeSpec {
     pub etcd: String,
     /// The object store's S3 endpoint.
     pub endpoint: String,
-    /// The store's credentials (environment).
-    pub credentials: [(&'static str, String); 2],
+    /// The store's credentials (given in the environment).
+    pub credentials: Credentials,
     /// `[replication] replica_url`.
     pub replica_url: String,
     /// The node's Litestream control sockets.
@@ -825,7 +859,7 @@ impl Node {
                 std::env::var("MELDKLUIS_LOG").unwrap_or_else(|_| "info".into()),
             )
             .env_remove("AWS_CA_BUNDLE")
-            .envs(self.spec.credentials.clone());
+            .envs(self.spec.credentials.env());
         let name = format!("meldkluis-server node {}", self.spec.node_id);
         let mut proc = Proc::spawn(&name, command, &self.log())?;
         let http = http_client();
@@ -901,7 +935,7 @@ impl Node {
 pub fn run_cli(
     server: &Path,
     config: &Path,
-    credentials: &[(&'static str, String)],
+    credentials: &Credentials,
     args: &[&str],
 ) -> anyhow::Result<String> {
     let output = Command::new(server)
@@ -910,7 +944,7 @@ pub fn run_cli(
         .args(args)
         .env("MELDKLUIS_LOG", "warn")
         .env_remove("AWS_CA_BUNDLE")
-        .envs(credentials.iter().cloned())
+        .envs(credentials.env())
         .stdin(Stdio::null())
         .output()
         .with_context(|| format!("running {}", server.display()))?;
@@ -980,7 +1014,7 @@ impl Cluster {
             port: free_port()?,
             etcd: self.etcd.url.clone(),
             endpoint: self.store.endpoint.clone(),
-            credentials: self.store.env(),
+            credentials: self.store.credentials().clone(),
             replica_url: self.store.replica_url(),
             sockets: vec![dir.join("litestream.sock")],
             litestream_bin: self.tools.litestream.clone(),
@@ -1085,5 +1119,23 @@ impl Cluster {
             );
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Credentials;
+
+    #[test]
+    fn debug_output_never_shows_the_secret_key() {
+        let credentials = Credentials::random();
+        let shown = format!("{credentials:?}");
+        assert!(shown.contains(&credentials.access_key));
+        assert!(!shown.contains(&credentials.secret_key), "{shown}");
+        let env = credentials.env();
+        assert_eq!(
+            env[1],
+            ("AWS_SECRET_ACCESS_KEY", credentials.secret_key.clone())
+        );
     }
 }
