@@ -1055,7 +1055,7 @@ fn apply_to_tenant(
     // bytes can outlive `secure_delete`; found by
     // `backup::a_report_deleted_after_a_backup_stays_deleted_when_the_backup_is_restored`).
     if reports + lines > 0
-        && !crate::lifecycle::rewrite_and_truncate(&path).map_err(db_at(&path))?
+        && !crate::lifecycle::rewrite_and_truncate(&path, true).map_err(db_at(&path))?
     {
         return Err(BackupError::Busy(path));
     }

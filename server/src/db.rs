@@ -632,6 +632,9 @@ pub struct Db {
     jobs: mpsc::Sender<Job>,
     /// Its sender lives on the worker thread until the database is closed.
     closed: tokio::sync::watch::Receiver<()>,
+    /// Its replicator checkpoints it (see [`AckGate::checkpoints_itself`]):
+    /// nobody else may.
+    replicator_checkpoints: bool,
 }
 
 impl std::fmt::Debug for Db {
@@ -653,6 +656,7 @@ impl Db {
         gate: Option<Arc<dyn AckGate>>,
     ) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
+        let replicator_checkpoints = gate.as_ref().is_some_and(|g| g.checkpoints_itself());
         workers.started();
         let guard = WorkerGuard(workers.clone());
         let (open, closed) = tokio::sync::watch::channel(());
@@ -668,7 +672,17 @@ impl Db {
             });
         // A thread that did not start dropped its closure, guard included.
         spawned?;
-        Ok(Self { jobs, closed })
+        Ok(Self {
+            jobs,
+            closed,
+            replicator_checkpoints,
+        })
+    }
+
+    /// True when its replicator checkpoints it: no one else may (no
+    /// `wal_checkpoint` on another connection either).
+    pub(crate) fn replicator_checkpoints(&self) -> bool {
+        self.replicator_checkpoints
     }
 
     /// Completes once the worker closed the database (every handle dropped
@@ -773,6 +787,11 @@ fn worker(
     batch_max: usize,
     gate: Option<Arc<dyn AckGate>>,
 ) {
+    if gate.as_ref().is_some_and(|g| g.checkpoints_itself()) {
+        if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 0) {
+            tracing::error!(error = %e, "could not leave checkpoints to the replicator");
+        }
+    }
     let mut helpers: Option<Helpers> = None;
     let mut helpers_tried = false;
     let mut completions: Vec<Completion> = Vec::with_capacity(batch_max);
@@ -851,23 +870,30 @@ impl Helpers {
             .ok()?;
         let restart_wanted = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (to_checkpointer, wrote_signal) = mpsc::channel::<()>();
-        let checkpointer = Connection::open(path)
-            .and_then(|c| {
-                c.busy_timeout(std::time::Duration::from_secs(5))?;
-                c.pragma_update(None, "synchronous", "FULL")?;
-                Ok(c)
-            })
-            .map_err(|e| tracing::error!(error = %e, "no checkpoint connection; checkpointing in the worker"))
-            .ok()
-            .and_then(|checkpoints| {
-                let restart_wanted = Arc::clone(&restart_wanted);
-                std::thread::Builder::new()
-                    .name("db-checkpoint".into())
-                    .stack_size(128 * 1024)
-                    .spawn(move || checkpointer(&checkpoints, &wrote_signal, &restart_wanted))
-                    .map_err(|e| tracing::error!(error = %e, "could not start the checkpointer"))
-                    .ok()
-            });
+        // A replicated database is checkpointed by its replicator alone
+        // (see [`AckGate::checkpoints_itself`]).
+        let checkpoints_here = !gate.as_ref().is_some_and(|g| g.checkpoints_itself());
+        let checkpointer = if checkpoints_here {
+            Connection::open(path)
+                .and_then(|c| {
+                    c.busy_timeout(std::time::Duration::from_secs(5))?;
+                    c.pragma_update(None, "synchronous", "FULL")?;
+                    Ok(c)
+                })
+                .map_err(|e| tracing::error!(error = %e, "no checkpoint connection; checkpointing in the worker"))
+                .ok()
+                .and_then(|checkpoints| {
+                    let restart_wanted = Arc::clone(&restart_wanted);
+                    std::thread::Builder::new()
+                        .name("db-checkpoint".into())
+                        .stack_size(128 * 1024)
+                        .spawn(move || checkpointer(&checkpoints, &wrote_signal, &restart_wanted))
+                        .map_err(|e| tracing::error!(error = %e, "could not start the checkpointer"))
+                        .ok()
+                })
+        } else {
+            None
+        };
         let (to_syncer, committed) = mpsc::channel::<Committed>();
         let to_checkpointer = checkpointer.is_some().then_some(to_checkpointer);
         // Asking the gate means a socket, JSON and logging: more stack.
@@ -886,7 +912,7 @@ impl Helpers {
             // Still FULL: SQLite syncs too; slower, as durable.
             tracing::error!(error = %e, "could not hand fsync to the syncer");
         }
-        if checkpointer.is_some() {
+        if checkpointer.is_some() || !checkpoints_here {
             if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 0) {
                 tracing::error!(error = %e, "could not hand checkpoints to the checkpointer");
             }
@@ -1112,9 +1138,15 @@ mod tests {
     struct TestGate {
         calls: std::sync::atomic::AtomicUsize,
         refuse: std::sync::atomic::AtomicBool,
+        /// What [`AckGate::checkpoints_itself`] answers.
+        replicator_checkpoints: bool,
     }
 
     impl AckGate for TestGate {
+        fn checkpoints_itself(&self) -> bool {
+            self.replicator_checkpoints
+        }
+
         fn before_ack(&self) -> Result<(), crate::replication::NotAcknowledged> {
             use std::sync::atomic::Ordering::SeqCst;
             self.calls.fetch_add(1, SeqCst);
@@ -1124,6 +1156,49 @@ mod tests {
                 });
             }
             Ok(())
+        }
+    }
+
+    /// Litestream's guarantee (no WAL frame is checkpointed before it has
+    /// copied it) holds only while it is the one checkpointer: behind a
+    /// gate that says so, the worker never checkpoints, neither with its
+    /// checkpointer thread nor with SQLite's automatic checkpoint (both of
+    /// which would run here: 5 MB of writes, over 1,000 WAL pages), and the
+    /// database file keeps its size. Behind a gate that leaves checkpoints
+    /// to the worker, the same writes reach the file.
+    #[tokio::test]
+    async fn a_worker_never_checkpoints_a_database_its_replicator_checkpoints() {
+        for replicator_checkpoints in [true, false] {
+            let gate = Arc::new(TestGate {
+                replicator_checkpoints,
+                ..TestGate::default()
+            });
+            let (dir, _workers, db) = table_t(Some(gate));
+            let file = dir.path().join("t.sqlite");
+            db.call(|c| Ok(c.execute_batch("CREATE TABLE b (x BLOB)")?))
+                .await
+                .expect("table");
+            let before = std::fs::metadata(&file).expect("file").len();
+            for _ in 0..5 {
+                db.call(|c| Ok(c.execute("INSERT INTO b VALUES (zeroblob(1000000))", [])?))
+                    .await
+                    .expect("insert");
+            }
+            // The checkpointer runs at most every 100 ms.
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            let after = std::fs::metadata(&file).expect("file").len();
+            let wal = std::fs::metadata(dir.path().join("t.sqlite-wal"))
+                .expect("wal")
+                .len();
+            if replicator_checkpoints {
+                assert_eq!(after, before, "the worker checkpointed (WAL {wal} bytes)");
+                assert!(wal > 5_000_000, "the writes are all in the WAL: {wal}");
+            } else {
+                assert!(
+                    after > before + 4_000_000,
+                    "the worker's checkpoints copy the writes into the file: {before} -> {after}"
+                );
+            }
         }
     }
 

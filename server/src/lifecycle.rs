@@ -361,9 +361,15 @@ async fn remove_attachment_files(dir: &Path, ids: Vec<[u8; 16]>) -> Result<(), A
 /// the busy time-out and are tried again while a reader or the
 /// checkpointer thread holds the WAL; requests wait meanwhile (the
 /// worker's busy time-out is 10 s).
+///
+/// A replicated database gets the `VACUUM` but no checkpoint: Litestream
+/// checkpoints it alone (see `AckGate::checkpoints_itself`), and its next
+/// checkpoint restarts the WAL over the old pages. (A `TRUNCATE` beside
+/// Litestream's long read transaction would also wait in vain.)
 pub async fn compact(tenant_db: &db::Db, path: PathBuf) -> Result<(), AppError> {
     tenant_db.call(|conn| Ok(incremental_vacuum(conn)?)).await?;
-    if db::blocking(move || rewrite_and_truncate(&path)).await? {
+    let truncate = !tenant_db.replicator_checkpoints();
+    if db::blocking(move || rewrite_and_truncate(&path, truncate)).await? {
         Ok(())
     } else {
         Err(AppError::new(
@@ -392,12 +398,12 @@ fn is_busy(e: &rusqlite::Error) -> bool {
     )
 }
 
-/// `VACUUM`, then `wal_checkpoint(TRUNCATE)`, on a connection of their
-/// own, each tried while another connection holds the database: false if
-/// that never ended. After a deletion (here, and when a restore or a start
-/// applies the deletion log), so that neither the file nor the WAL keeps a
-/// page of what was deleted.
-pub(crate) fn rewrite_and_truncate(path: &Path) -> rusqlite::Result<bool> {
+/// `VACUUM`, then (if `truncate`) `wal_checkpoint(TRUNCATE)`, on a
+/// connection of their own, each tried while another connection holds the
+/// database: false if that never ended. After a deletion (here, and when a
+/// restore or a start applies the deletion log), so that neither the file
+/// nor the WAL keeps a page of what was deleted.
+pub(crate) fn rewrite_and_truncate(path: &Path, truncate: bool) -> rusqlite::Result<bool> {
     let conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     let mut vacuumed = false;
@@ -409,6 +415,9 @@ pub(crate) fn rewrite_and_truncate(path: &Path) -> rusqlite::Result<bool> {
                 Err(e) if is_busy(&e) => {}
                 Err(e) => return Err(e),
             }
+        }
+        if vacuumed && !truncate {
+            return Ok(true);
         }
         if vacuumed {
             match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {

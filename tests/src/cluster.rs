@@ -1098,6 +1098,32 @@ impl Cluster {
         }
     }
 
+    /// Restores `tenant`'s replica of `epoch` from the object store into
+    /// `out` (which must not exist) with `litestream restore`, and returns
+    /// what SQLite's `PRAGMA integrity_check` says of it (`"ok"` when the
+    /// copy is sound).
+    pub fn check_replica(&self, tenant: &str, epoch: u64, out: &Path) -> anyhow::Result<String> {
+        let id = meldkluis_crypto_core::TenantId::new(tenant).context("tenant id")?;
+        let url =
+            meldkluis_server::replication::replica_url(&self.store.replica_url(), &id, Some(epoch));
+        let output = Command::new(&self.tools.litestream)
+            .arg("restore")
+            .arg("-o")
+            .arg(out)
+            .arg(&url)
+            .env_remove("AWS_CA_BUNDLE")
+            .envs(self.store.env())
+            .stdin(Stdio::null())
+            .output()
+            .context("running litestream restore")?;
+        anyhow::ensure!(
+            output.status.success(),
+            "litestream restore of {tenant} at epoch {epoch} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        integrity(out)
+    }
+
     /// The end of every log, for a failure message.
     pub fn logs(&self) -> String {
         let mut out = String::new();
@@ -1120,6 +1146,19 @@ impl Cluster {
         }
         out
     }
+}
+
+/// What SQLite's `PRAGMA integrity_check` says of the database at `path`
+/// (opened read-only; `"ok"` when it is sound), every line of it.
+pub fn integrity(path: &Path) -> anyhow::Result<String> {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .with_context(|| format!("opening {}", path.display()))?;
+    let mut statement = conn.prepare("PRAGMA integrity_check")?;
+    let lines = statement
+        .query_map([], |row| row.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(lines.join("\n"))
 }
 
 #[cfg(test)]

@@ -670,14 +670,12 @@ fn snapshot(
 }
 
 /// How many lease periods a node waits before it takes again a tenant it
-/// dropped when its lease lapsed (a stalled owner that wakes up). The
-/// failover test saw such a node restore the tenant into the same path at
-/// once and the new copy break ("database disk image is malformed"): some
-/// holder of the old copy (Litestream closing its connection after
-/// `unregister` answered, it seems) still removed or wrote a file by name.
-/// Another node takes the tenant meanwhile; alone, this node takes it back
-/// after the pause.
-const REACQUIRE_PAUSE: u32 = 3;
+/// dropped when its lease lapsed: a node that stalled or lost etcd lets a
+/// healthy node take its tenants first; alone, it takes them back after
+/// the pause. (An earlier, longer pause was meant against a stalled owner
+/// breaking its own new copy; the damage came from the replica it
+/// restored, see `LitestreamGate::checkpoints_itself`.)
+const REACQUIRE_PAUSE: u32 = 1;
 
 /// Closes the tenant's open database, if any, and waits until it is
 /// closed (saying so in the log while requests hold it open).

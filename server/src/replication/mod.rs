@@ -294,6 +294,13 @@ pub struct NotAcknowledged {
 pub trait AckGate: Send + Sync + 'static {
     /// `Ok` once every write committed so far may be acknowledged.
     fn before_ack(&self) -> Result<(), NotAcknowledged>;
+
+    /// True when the replicator checkpoints the database itself, so the
+    /// worker must never checkpoint it (no checkpointer thread,
+    /// `wal_autocheckpoint = 0`).
+    fn checkpoints_itself(&self) -> bool {
+        false
+    }
 }
 
 /// A check that this node still owns the tenant (the cluster's fencing):
@@ -344,6 +351,17 @@ impl LitestreamGate {
 }
 
 impl AckGate for LitestreamGate {
+    /// Litestream copies WAL frames into its replica and checkpoints while
+    /// it holds the write lock, so no frame is checkpointed (and the WAL
+    /// restarted over it) before it is copied. A second checkpointer (the
+    /// worker's, every 100 ms) broke that: the failover tests restored
+    /// replicas that failed `PRAGMA integrity_check` ("wrong # of entries
+    /// in index", "Page N is never used") a few dozen transactions into an
+    /// epoch. With Litestream checkpointing alone they pass.
+    fn checkpoints_itself(&self) -> bool {
+        true
+    }
+
     fn before_ack(&self) -> Result<(), NotAcknowledged> {
         // A node that no longer owns the tenant is refused before it waits
         // for Litestream, and never registers the path again below (a
