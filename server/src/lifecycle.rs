@@ -406,6 +406,10 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 pub(crate) fn rewrite_and_truncate(path: &Path, truncate: bool) -> rusqlite::Result<bool> {
     let conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(5))?;
+    // The `VACUUM` writes the whole database into the WAL: its commit must
+    // not start SQLite's automatic checkpoint (a replicated database is
+    // checkpointed by Litestream alone; the truncate below is explicit).
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     let mut vacuumed = false;
     let mut wait = Duration::from_millis(5);
     for _ in 0..CHECKPOINT_TRIES {
