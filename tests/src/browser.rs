@@ -16,8 +16,13 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-/// How long a test waits for something to appear before it fails.
-pub const WAIT: Duration = Duration::from_secs(30);
+/// How long a test waits for something to appear before it fails. Long,
+/// because what it waits for often includes an Argon2id derivation in the
+/// page's Worker, and the `it` binary runs some twenty browser tests at
+/// once on CI's two cores: 30 s was exceeded there now and then (a
+/// mailbox log-in before the minutes to approve, the report page's send
+/// button). A real failure still fails, later.
+pub const WAIT: Duration = Duration::from_secs(90);
 
 /// What kind of window the browser has.
 #[derive(Debug, Clone)]
