@@ -420,6 +420,69 @@ pub(crate) const TENANT_MIGRATIONS: &[&str] = &[
         text TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 1000),
         PRIMARY KEY (advisor_id, lang)
     ) STRICT, WITHOUT ROWID;",
+    // v11 (issue 14, a faster single node): a new report wrote some twelve
+    // WAL pages, one in each B-tree keyed by a random id. Two of those
+    // trees go. A report names its register line (`register_number`, a
+    // number that only grows), and the register loses its index on the
+    // random report id: a report finds its line by number. The recipients
+    // kept for the advisors' lists are the advisors' keys only (the mailbox
+    // and recovery keys never list anything) under that number, so new
+    // rows append at the end of each key's range instead of landing on
+    // random pages of two trees. The register keeps its numbering: the
+    // sequence is carried over, also past lines that were deleted. When a
+    // report is deleted, its recipients go with it (the trigger stands in
+    // for the cascade the old table had).
+    "ALTER TABLE reports ADD COLUMN register_number INTEGER;
+    UPDATE reports SET register_number =
+        (SELECT number FROM register WHERE register.report_id = reports.id);
+    CREATE UNIQUE INDEX reports_by_register_number ON reports (register_number);
+    CREATE TABLE register_v11 (
+        number INTEGER PRIMARY KEY AUTOINCREMENT,
+        report_id BLOB CHECK (report_id IS NULL OR length(report_id) = 16),
+        received_day TEXT NOT NULL,
+        category TEXT,
+        closing_reason TEXT,
+        closed_day TEXT,
+        hold_until TEXT,
+        hold_reason TEXT,
+        deleted_day TEXT,
+        acknowledged_day TEXT,
+        feedback_day TEXT,
+        channel TEXT NOT NULL DEFAULT 'web' CHECK (channel IN ('web', 'oral', 'meeting'))
+    ) STRICT;
+    INSERT INTO register_v11 (number, report_id, received_day, category, closing_reason,
+                              closed_day, hold_until, hold_reason, deleted_day,
+                              acknowledged_day, feedback_day, channel)
+        SELECT number, report_id, received_day, category, closing_reason, closed_day,
+               hold_until, hold_reason, deleted_day, acknowledged_day, feedback_day, channel
+        FROM register;
+    INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'register_v11', 0 WHERE NOT EXISTS
+            (SELECT 1 FROM sqlite_sequence WHERE name = 'register_v11');
+    UPDATE sqlite_sequence SET seq = max(seq, coalesce(
+            (SELECT seq FROM sqlite_sequence WHERE name = 'register'), 0))
+        WHERE name = 'register_v11';
+    DROP TABLE register;
+    ALTER TABLE register_v11 RENAME TO register;
+    CREATE TABLE report_recipients_v11 (
+        public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+        register_number INTEGER NOT NULL,
+        PRIMARY KEY (public_key, register_number)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO report_recipients_v11 (public_key, register_number)
+        SELECT rr.public_key, r.register_number
+        FROM report_recipients rr JOIN reports r ON r.id = rr.report_id
+        WHERE r.register_number IS NOT NULL
+          AND rr.public_key IN (SELECT public_key FROM advisors);
+    DROP TABLE report_recipients;
+    ALTER TABLE report_recipients_v11 RENAME TO report_recipients;
+    CREATE TRIGGER reports_recipients_go_along AFTER DELETE ON reports
+        WHEN OLD.register_number IS NOT NULL
+        BEGIN
+            DELETE FROM report_recipients
+            WHERE public_key IN (SELECT public_key FROM advisors)
+              AND register_number = OLD.register_number;
+        END;",
 ];
 
 /// Embedded migrations of the e-mail store (`notices.sqlite`), which is kept
@@ -1397,6 +1460,104 @@ mod tests {
             [],
         )
         .expect("a forwarded event");
+    }
+
+    #[test]
+    fn the_register_number_migration_keeps_numbering_and_only_advisor_recipients() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.sqlite");
+        let conn = open(&path, &TENANT_MIGRATIONS[..10]).expect("v10");
+        let key = |b: u8| format!("x'{}'", format!("{b:02x}").repeat(32));
+        let id = |b: u8| format!("x'{}'", format!("{b:02x}").repeat(16));
+        let (advisor_a, advisor_b, mailbox, recovery) =
+            (key(0xa1), key(0xb2), key(0xc3), key(0xd4));
+        let mut sql = format!(
+            "INSERT INTO advisors (id, public_key, display_name, added_day) VALUES
+                 (1, {advisor_a}, 'a', '2026-01-01'), (2, {advisor_b}, 'b', '2026-01-01');"
+        );
+        for report in [1u8, 2] {
+            sql += &format!(
+                "INSERT INTO reports (id, mailbox_id, mailbox_key, auth_hash, item, padded_len, created_day)
+                 VALUES ({rid}, {rid}, {mailbox}, zeroblob(32), x'00', 1, '2026-01-01');
+                 INSERT INTO register (report_id, received_day) VALUES ({rid}, '2026-01-01');",
+                rid = id(report)
+            );
+        }
+        // Report 1 sealed to advisor a, its mailbox and a recovery key;
+        // report 2 to both advisors. Register line 3 outlived its report,
+        // line 4 was deleted at the end of its retention.
+        sql += &format!(
+            "INSERT INTO report_recipients (report_id, public_key) VALUES
+                 ({r1}, {advisor_a}), ({r1}, {mailbox}), ({r1}, {recovery}),
+                 ({r2}, {advisor_a}), ({r2}, {advisor_b});
+             INSERT INTO register (received_day, deleted_day) VALUES ('2025-01-01', '2026-01-01');
+             INSERT INTO register (received_day, deleted_day) VALUES ('2025-01-02', '2026-01-02');
+             DELETE FROM register WHERE number = 4;",
+            r1 = id(1),
+            r2 = id(2)
+        );
+        conn.execute_batch(&sql).expect("v10 data");
+        drop(conn);
+
+        let conn = open(&path, TENANT_MIGRATIONS).expect("migrated");
+        let numbers: Vec<i64> = conn
+            .prepare("SELECT register_number FROM reports ORDER BY id")
+            .expect("query")
+            .query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("values");
+        assert_eq!(numbers, [1, 2], "each report names its register line");
+        let recipients: Vec<(Vec<u8>, i64)> = conn
+            .prepare("SELECT public_key, register_number FROM report_recipients ORDER BY 1, 2")
+            .expect("query")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("values");
+        assert_eq!(
+            recipients,
+            [
+                (vec![0xa1; 32], 1),
+                (vec![0xa1; 32], 2),
+                (vec![0xb2; 32], 2)
+            ],
+            "the advisors' keys stay, the mailbox and recovery keys go"
+        );
+        conn.execute(
+            "INSERT INTO register (received_day) VALUES ('2026-02-01')",
+            [],
+        )
+        .expect("a new line");
+        assert_eq!(
+            conn.last_insert_rowid(),
+            5,
+            "numbering goes on past the deleted line 4"
+        );
+        let register_indexes: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM pragma_index_list('register')",
+                [],
+                |r| r.get(0),
+            )
+            .expect("indexes");
+        assert_eq!(register_indexes, 0, "no index on the random report id");
+        conn.execute(&format!("DELETE FROM reports WHERE id = {}", id(2)), [])
+            .expect("delete report 2");
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM report_recipients", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(left, 1, "a deleted report's recipients go with it");
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .expect("integrity");
+        assert_eq!(check, "ok");
+        let broken: i64 = conn
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .expect("foreign keys");
+        assert_eq!(broken, 0);
     }
 
     #[test]

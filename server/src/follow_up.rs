@@ -211,8 +211,11 @@ pub fn insert_oral_report(
     let count = store::insert_report(conn, report, day)?;
     conn.prepare_cached("UPDATE reports SET mailbox_state = 'none', channel = ?2 WHERE id = ?1")?
         .execute(params![report.id, channel])?;
-    conn.prepare_cached("UPDATE register SET channel = ?2 WHERE report_id = ?1")?
-        .execute(params![report.id, channel])?;
+    conn.prepare_cached(
+        "UPDATE register SET channel = ?2
+         WHERE number = (SELECT register_number FROM reports WHERE id = ?1)",
+    )?
+    .execute(params![report.id, channel])?;
     store::record_acknowledgement(conn, &report.id, day)?;
     Ok(count)
 }

@@ -181,7 +181,7 @@ pub fn purge_report(
     crate::org::delete_report_items(conn, report_id)?;
     conn.prepare_cached(
         "UPDATE register SET report_id = NULL, deleted_day = ?2, hold_until = NULL, hold_reason = NULL
-         WHERE report_id = ?1",
+         WHERE number = (SELECT register_number FROM reports WHERE id = ?1)",
     )?
     .execute(params![report_id, day.to_string()])?;
     // Grants are keyed by item, and cascade from the report too; delete

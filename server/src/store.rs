@@ -232,15 +232,22 @@ pub fn insert_report(conn: &Connection, report: &NewReport, day: &str) -> Result
         i64::try_from(report.padded_len).unwrap_or(i64::MAX),
         day
     ])?;
-    conn.prepare_cached(
-        "INSERT INTO register (report_id, received_day, channel)
-         SELECT id, created_day, channel FROM reports WHERE id = ?1",
-    )?
-    .execute(params![report.id])?;
-    let mut stmt = conn
-        .prepare_cached("INSERT INTO report_recipients (report_id, public_key) VALUES (?1, ?2)")?;
+    let register_number: i64 = conn
+        .prepare_cached(
+            "INSERT INTO register (report_id, received_day, channel)
+             SELECT id, created_day, channel FROM reports WHERE id = ?1
+             RETURNING number",
+        )?
+        .query_row(params![report.id], |r| r.get(0))?;
+    conn.prepare_cached("UPDATE reports SET register_number = ?2 WHERE id = ?1")?
+        .execute(params![report.id, register_number])?;
+    // Only the advisors' keys: they are what lists a report to an advisor.
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO report_recipients (public_key, register_number)
+         SELECT public_key, ?2 FROM advisors WHERE public_key = ?1",
+    )?;
     for key in &report.recipients {
-        stmt.execute(params![report.id, key.as_bytes()])?;
+        stmt.execute(params![key.as_bytes(), register_number])?;
     }
     let count: i64 = conn
         .prepare_cached(
@@ -330,7 +337,8 @@ pub fn record_acknowledgement(
     .execute(params![report_id, day])?;
     // The register keeps the recorded day in step (for the figures).
     conn.prepare_cached(
-        "UPDATE register SET acknowledged_day = coalesce(acknowledged_day, ?2) WHERE report_id = ?1",
+        "UPDATE register SET acknowledged_day = coalesce(acknowledged_day, ?2)
+         WHERE number = (SELECT register_number FROM reports WHERE id = ?1)",
     )?
     .execute(params![report_id, day])?;
     Ok(())
@@ -369,15 +377,29 @@ pub fn is_enrolled_key(conn: &Connection, key: &PublicKey) -> rusqlite::Result<b
 }
 
 /// The ids of the reports advisor `?1` may see: sealed to their key or to a
-/// key theirs replaced, and only while the advisor is active. The one
-/// definition of what an advisor may see.
+/// key theirs replaced, and only while the advisor is active. With
+/// [`visible_report`], the definition of what an advisor may see: the two
+/// say the same, one as a list, one for a single report (`?2`).
 macro_rules! visible_report_ids {
     () => {
-        "SELECT rr.report_id FROM report_recipients rr JOIN advisors a ON a.public_key = rr.public_key
+        "SELECT vr.id FROM report_recipients rr JOIN advisors a ON a.public_key = rr.public_key
+         JOIN reports vr ON vr.register_number = rr.register_number
          WHERE a.id = ?1 AND a.active = 1
          UNION
          SELECT ra.report_id FROM report_access ra JOIN advisors a ON a.public_key = ra.public_key
          WHERE a.id = ?1 AND a.active = 1"
+    };
+}
+
+/// [`visible_report_ids`] for one report `?2`, by point lookups.
+macro_rules! visible_report {
+    () => {
+        "SELECT 1 FROM advisors a WHERE a.id = ?1 AND a.active = 1 AND (
+            EXISTS (SELECT 1 FROM reports vr JOIN report_recipients rr
+                        ON rr.register_number = vr.register_number AND rr.public_key = a.public_key
+                    WHERE vr.id = ?2)
+            OR EXISTS (SELECT 1 FROM report_access ra
+                       WHERE ra.report_id = ?2 AND ra.public_key = a.public_key))"
     };
 }
 
@@ -389,12 +411,8 @@ pub fn advisor_may_see(
     advisor_id: i64,
     report_id: &[u8; 16],
 ) -> rusqlite::Result<bool> {
-    conn.prepare_cached(concat!(
-        "SELECT 1 WHERE ?2 IN (",
-        visible_report_ids!(),
-        ")"
-    ))?
-    .exists(params![advisor_id, report_id])
+    conn.prepare_cached(visible_report!())?
+        .exists(params![advisor_id, report_id])
 }
 
 /// Gives `new_key` access to every report `old_key` may read (sealed to it,
@@ -408,7 +426,8 @@ pub fn inherit_report_access(
 ) -> rusqlite::Result<usize> {
     conn.execute(
         "INSERT OR IGNORE INTO report_access (report_id, public_key)
-         SELECT report_id, ?2 FROM report_recipients WHERE public_key = ?1
+         SELECT r.id, ?2 FROM report_recipients rr JOIN reports r ON r.register_number = rr.register_number
+         WHERE rr.public_key = ?1
          UNION SELECT report_id, ?2 FROM report_access WHERE public_key = ?1",
         params![old_key.as_bytes(), new_key.as_bytes()],
     )
@@ -1256,7 +1275,7 @@ pub fn life_facts(conn: &Connection, report_id: &[u8; 16]) -> rusqlite::Result<L
     conn.prepare_cached(concat!(
         "SELECT g.number, g.closing_reason, r.closed_day, g.hold_until, g.hold_reason, ",
         silent_since_sql!(),
-        " FROM reports r LEFT JOIN register g ON g.report_id = r.id WHERE r.id = ?1"
+        " FROM reports r LEFT JOIN register g ON g.number = r.register_number WHERE r.id = ?1"
     ))?
     .query_row([report_id], |r| {
         Ok(LifeFacts {
@@ -1339,7 +1358,7 @@ pub fn reports_for_advisor(
                 g.number, g.closing_reason, r.closed_day, g.hold_until, g.hold_reason, ",
         silent_since_sql!(),
         ", r.channel, r.mailbox_state",
-        " FROM reports r LEFT JOIN register g ON g.report_id = r.id WHERE r.id IN (",
+        " FROM reports r LEFT JOIN register g ON g.number = r.register_number WHERE r.id IN (",
         visible_report_ids!(),
         ") ORDER BY r.rowid DESC"
     ))?;
@@ -1480,7 +1499,7 @@ pub fn set_status(
                 channel = r.channel
          FROM (SELECT closing_reason, closed_day, acknowledged_day, feedback_day, channel
                FROM reports WHERE id = ?1) AS r
-         WHERE register.report_id = ?1",
+         WHERE register.number = (SELECT register_number FROM reports WHERE id = ?1)",
     )?
     .execute([report_id])?;
     match change {
@@ -1546,12 +1565,16 @@ pub fn set_hold(
     day: &str,
 ) -> rusqlite::Result<Option<Hold>> {
     let before: Option<(Option<String>, Option<String>)> = conn
-        .prepare_cached("SELECT hold_until, hold_reason FROM register WHERE report_id = ?1")?
+        .prepare_cached(
+            "SELECT hold_until, hold_reason FROM register
+             WHERE number = (SELECT register_number FROM reports WHERE id = ?1)",
+        )?
         .query_row([report_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let had = before.is_some_and(|(until, _)| until.is_some());
     conn.prepare_cached(
-        "UPDATE register SET hold_until = ?2, hold_reason = ?3 WHERE report_id = ?1",
+        "UPDATE register SET hold_until = ?2, hold_reason = ?3
+         WHERE number = (SELECT register_number FROM reports WHERE id = ?1)",
     )?
     .execute(params![
         report_id,
@@ -1691,7 +1714,7 @@ pub fn deletions_until(
     let lifecycle = crate::retention::lifecycle(conn)?;
     let mut stmt = conn.prepare_cached(concat!(
         "SELECT r.id, g.number, r.mailbox_id, r.closed_day, g.hold_until
-         FROM reports r LEFT JOIN register g ON g.report_id = r.id
+         FROM reports r LEFT JOIN register g ON g.number = r.register_number
          WHERE r.status IN ('closed', 'archived') AND r.closed_day IS NOT NULL
            AND (?1 IS NULL OR r.id IN (",
         visible_report_ids!(),
@@ -1861,8 +1884,11 @@ pub fn set_category(
 ) -> rusqlite::Result<()> {
     conn.prepare_cached("UPDATE reports SET category = ?2, category_by = ?3 WHERE id = ?1")?
         .execute(params![report_id, category, advisor_id])?;
-    conn.prepare_cached("UPDATE register SET category = ?2 WHERE report_id = ?1")?
-        .execute(params![report_id, category])?;
+    conn.prepare_cached(
+        "UPDATE register SET category = ?2
+         WHERE number = (SELECT register_number FROM reports WHERE id = ?1)",
+    )?
+    .execute(params![report_id, category])?;
     Ok(())
 }
 
@@ -1885,15 +1911,98 @@ mod tests {
         assert!(!is_valid_date("2024-01-0a"));
     }
 
+    /// The list of reports an advisor may see and the check for one report
+    /// say the same, for active, inactive and replacing advisors, and
+    /// after a report is deleted.
+    #[test]
+    fn the_list_and_the_check_of_what_an_advisor_may_see_agree() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = crate::db::open_tenant(&dir.path().join("t.sqlite")).expect("open");
+        let key = |b: u8| PublicKey::from_bytes([b; 32]);
+        conn.execute_batch(&format!(
+            "INSERT INTO advisors (id, public_key, display_name, added_day, active) VALUES
+                 (1, x'{a}', 'a', '2027-01-01', 1), (2, x'{b}', 'b', '2027-01-01', 1),
+                 (3, x'{c}', 'c', '2027-01-01', 0), (4, x'{d}', 'd', '2027-01-01', 1);",
+            a = "a1".repeat(32),
+            b = "b2".repeat(32),
+            c = "c3".repeat(32),
+            d = "d4".repeat(32)
+        ))
+        .expect("advisors");
+        let sealed_to = [
+            vec![key(0xa1), key(0xee)],
+            vec![key(0xb2), key(0xc3)],
+            vec![key(0xa1), key(0xb2)],
+        ];
+        for (n, recipients) in (1u8..).zip(sealed_to) {
+            let report = NewReport {
+                id: [n; 16],
+                mailbox_id: [n + 100; 16],
+                mailbox_key: key(0xee),
+                auth_hash: [0; 32],
+                item: vec![0],
+                padded_len: 1,
+                recipients,
+            };
+            insert_report(&conn, &report, "2027-01-02").expect("report");
+        }
+        // Advisor 4's key replaces advisor 1's.
+        assert_eq!(
+            inherit_report_access(&conn, &key(0xa1), &key(0xd4)).expect("inherit"),
+            2
+        );
+        let seen = |advisor: i64| -> (Vec<u8>, Vec<u8>) {
+            let mut list: Vec<u8> = conn
+                .prepare(visible_report_ids!())
+                .expect("query")
+                .query_map([advisor], |r| r.get::<_, [u8; 16]>(0))
+                .expect("rows")
+                .map(|id| id.expect("id")[0])
+                .collect();
+            list.sort_unstable();
+            let one_by_one = (1u8..=3)
+                .filter(|&n| advisor_may_see(&conn, advisor, &[n; 16]).expect("check"))
+                .collect();
+            (list, one_by_one)
+        };
+        let expected: [(i64, &[u8]); 5] =
+            [(1, &[1, 3]), (2, &[2, 3]), (3, &[]), (4, &[1, 3]), (5, &[])];
+        for (advisor, reports) in expected {
+            let (list, one_by_one) = seen(advisor);
+            assert_eq!(list, reports, "advisor {advisor}'s list");
+            assert_eq!(
+                one_by_one, reports,
+                "advisor {advisor}, one report at a time"
+            );
+        }
+        conn.execute("DELETE FROM reports WHERE id = ?1", [[3u8; 16]])
+            .expect("delete report 3");
+        for advisor in 1..=4 {
+            let (list, one_by_one) = seen(advisor);
+            assert!(
+                !list.contains(&3) && !one_by_one.contains(&3),
+                "advisor {advisor}"
+            );
+        }
+        let left: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM report_recipients WHERE register_number = 3",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(left, 0, "a deleted report leaves no recipients behind");
+    }
+
     /// A tenant database with one advisor and one report in `status`.
     fn with_report(status: &str) -> (tempfile::TempDir, Connection) {
         let dir = tempfile::tempdir().expect("tempdir");
         let conn = crate::db::open_tenant(&dir.path().join("t.sqlite")).expect("open");
         conn.execute_batch(
             "INSERT INTO advisors (id, public_key, display_name, added_day) VALUES (1, zeroblob(32), 'a', '2027-01-01');
-             INSERT INTO reports (id, mailbox_id, mailbox_key, auth_hash, item, padded_len, created_day)
-             VALUES (x'01010101010101010101010101010101', x'02020202020202020202020202020202', zeroblob(32), zeroblob(32), x'00', 1, '2027-01-01');
-             INSERT INTO register (report_id, received_day) VALUES (x'01010101010101010101010101010101', '2027-01-01');",
+             INSERT INTO register (number, report_id, received_day) VALUES (1, x'01010101010101010101010101010101', '2027-01-01');
+             INSERT INTO reports (id, mailbox_id, mailbox_key, auth_hash, item, padded_len, created_day, register_number)
+             VALUES (x'01010101010101010101010101010101', x'02020202020202020202020202020202', zeroblob(32), zeroblob(32), x'00', 1, '2027-01-01', 1);",
         )
         .expect("rows");
         if is_closed_status(status) {
@@ -1953,7 +2062,7 @@ mod tests {
                     assert_eq!(got, expected, "{from} -> {to} with {reason:?}");
                     let (closed_day, register_day): (Option<String>, Option<String>) = conn
                         .query_row(
-                            "SELECT r.closed_day, g.closed_day FROM reports r JOIN register g ON g.report_id = r.id",
+                            "SELECT r.closed_day, g.closed_day FROM reports r JOIN register g ON g.number = r.register_number",
                             [],
                             |r| Ok((r.get(0)?, r.get(1)?)),
                         )
