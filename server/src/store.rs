@@ -232,6 +232,10 @@ pub fn insert_report(conn: &Connection, report: &NewReport, day: &str) -> Result
         i64::try_from(report.padded_len).unwrap_or(i64::MAX),
         day
     ])?;
+    // The report row comes first, and must: a duplicate id fails there,
+    // before anything else is written, and the caller answers that
+    // conflict as a retry *without* undoing its job, so a register line
+    // written earlier would stay behind as a second line for one report.
     let register_number: i64 = conn
         .prepare_cached(
             "INSERT INTO register (report_id, received_day, channel)
