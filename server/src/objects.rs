@@ -516,6 +516,36 @@ impl ObjectStore {
         }
     }
 
+    /// Creates the bucket; one that exists already (and is ours) is fine.
+    /// The server never calls this: a deployment's bucket is the
+    /// operator's. Set-up scripts and tests use it, because `weed mini`
+    /// creates its `-bucket` only once at start and may lose that race
+    /// against its own filer.
+    pub async fn create_bucket(&self) -> Result<(), ObjectError> {
+        let url = self
+            .bucket
+            .create_bucket(&self.credentials)
+            .sign(SIGNATURE_VALID);
+        let response = self
+            .client
+            .put(url)
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(Self::unreachable("CREATE BUCKET", ""))?;
+        let status = response.status();
+        // 409: BucketAlreadyOwnedByYou, or BucketAlreadyExists for a name
+        // another account holds; a LIST tells the two apart.
+        if status.is_success() || status == StatusCode::CONFLICT {
+            return Ok(());
+        }
+        Err(ObjectError::Status {
+            op: "CREATE BUCKET",
+            key: String::new(),
+            status,
+        })
+    }
+
     /// The keys that start with `prefix`, in the store's (lexical) order.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, ObjectError> {
         check_prefix(prefix)?;

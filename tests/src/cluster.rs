@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use base64::Engine as _;
+use meldkluis_server::objects::{ObjectStore as ObjectStoreClient, ObjectStoreConfig};
 use serde_json::{json, Value};
 
 /// The bucket every store and replica URL uses.
@@ -465,19 +466,35 @@ impl ObjectStore {
         let endpoint = format!("http://127.0.0.1:{s3}");
         let filer = format!("http://127.0.0.1:{filer}");
         let http = http_client();
-        let bucket_dir = format!("{filer}/buckets/{BUCKET}/");
-        wait_ready(&mut proc, "weed mini (bucket)", || async {
-            http.get(&bucket_dir)
-                .header("Accept", "application/json")
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-        })
-        .await?;
         // S3 answers unsigned requests with 403 once it runs.
         let bucket_url = format!("{endpoint}/{BUCKET}");
         wait_ready(&mut proc, "weed mini (S3)", || async {
             http.get(&bucket_url).send().await.is_ok()
+        })
+        .await?;
+        // weed creates its `-bucket` once at start and may lose that race
+        // against its own filer (seen once in CI: 404 for 90 s); after two
+        // seconds without it, the bucket is created through S3.
+        let bucket_dir = format!("{filer}/buckets/{BUCKET}/");
+        let s3 = ObjectStoreClient::from_config_with(&ObjectStoreConfig::new(&endpoint), |name| {
+            credentials
+                .env()
+                .into_iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v)
+        })?;
+        let waiting = Instant::now();
+        wait_ready(&mut proc, "weed mini (bucket)", || async {
+            let there = http
+                .get(&bucket_dir)
+                .header("Accept", "application/json")
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if !there && waiting.elapsed() > Duration::from_secs(2) {
+                let _ = s3.create_bucket().await;
+            }
+            there
         })
         .await?;
         Ok(Self {

@@ -16,8 +16,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use meldkluis_server::clock::Clock;
-use meldkluis_server::objects::{ObjectStore, ObjectStoreConfig, ACCESS_KEY_VAR, SECRET_KEY_VAR};
+use meldkluis_server::objects::{
+    ObjectError, ObjectStore, ObjectStoreConfig, ACCESS_KEY_VAR, SECRET_KEY_VAR,
+};
 use rand::RngCore as _;
+use reqwest::StatusCode;
 
 /// The path of a tool installed by `scripts/setup.sh --replication`
 /// (`weed`, `litestream`); panics with how to install it if it is missing.
@@ -150,15 +153,28 @@ impl Weed {
     }
 
     /// Polls a signed list of the bucket until it succeeds (the gateway
-    /// is up, the credentials known and the bucket created).
+    /// is up, the credentials known and the bucket created). A gateway
+    /// that answers but keeps saying 404 lost its `-bucket` creation to its
+    /// own filer's start (seen once in CI, for 90 s): after two seconds of
+    /// that, the bucket is created through S3.
     async fn wait_ready(&mut self) -> Result<(), String> {
         let store = self.store();
         let deadline = Instant::now() + Duration::from_secs(90);
         let mut interval = tokio::time::interval(Duration::from_millis(100));
+        let mut missing_since: Option<Instant> = None;
         loop {
             interval.tick().await;
             let last = match store.list("").await {
                 Ok(_) => return Ok(()),
+                Err(ObjectError::Status { status, .. }) if status == StatusCode::NOT_FOUND => {
+                    let since = *missing_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() > Duration::from_secs(2) {
+                        if let Err(e) = store.create_bucket().await {
+                            eprintln!("weed mini: creating the bucket: {e}");
+                        }
+                    }
+                    format!("LIST answered {status}")
+                }
                 Err(e) => e.to_string(),
             };
             if let Some(status) = self
