@@ -518,7 +518,7 @@ impl ObjectStore {
 
     /// Creates the bucket; one that exists already (and is ours) is fine.
     /// The server never calls this: a deployment's bucket is the
-    /// operator's. Set-up scripts and tests use it, because `weed mini`
+    /// operator's. The tests' start-up of `weed mini` uses it, because weed
     /// creates its `-bucket` only once at start and may lose that race
     /// against its own filer.
     pub async fn create_bucket(&self) -> Result<(), ObjectError> {
